@@ -1,0 +1,93 @@
+/**
+ * @file clustering.h
+ * @brief A clustering result: one cluster id and one role per face, and CSV I/O.
+ *
+ * @code
+ * // c from mc_dbscan_run(); e the embeddings it was computed on
+ * printf("%zu clusters, %zu noise\n", mc_clustering_n_clusters(c), mc_clustering_n_noise(c));
+ * if (mc_clustering_write_csv(c, e, "out.csv") != MC_OK) return 1;  // atomic
+ * int64_t *pred = malloc(n * sizeof *pred);
+ * mc_clustering_read_csv("out.csv", n, pred);   // cluster column back
+ * mc_clustering_free(c);
+ * @endcode
+ *
+ * Cluster ids run from 0 by decreasing cluster size (ties: the cluster whose
+ * smallest member index is lower comes first); -1 is noise. Thread safety: a
+ * result is immutable; calls on it may run concurrently.
+ */
+#ifndef MAGCLUST_CLUSTERING_H
+#define MAGCLUST_CLUSTERING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "embeddings.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What part a face plays in its cluster. */
+typedef enum {
+    MC_ROLE_CORE = 0,   /**< dense, good enough to seed and link a cluster */
+    MC_ROLE_BORDER = 1, /**< attached to a cluster by a core neighbour; links nothing */
+    MC_ROLE_NOISE = 2   /**< in no cluster (cluster -1) */
+} mc_role;
+
+/** Opaque clustering result. */
+typedef struct mc_clustering mc_clustering_t;
+
+/** @brief "core", "border", "noise" (or "unknown"). */
+MC_API const char *mc_role_name(mc_role r);
+
+/**
+ * @brief Build a result from labels (copied), renumbering clusters by decreasing size.
+ * @param labels n cluster ids, any non-negative values; negative = noise.
+ * @param roles  n roles, or NULL (then core for clustered faces, noise otherwise).
+ */
+MC_API mc_status mc_clustering_new(size_t n, const int64_t *labels, const uint8_t *roles,
+                                   mc_clustering_t **out);
+/** @brief Free; NULL-safe. */
+MC_API void mc_clustering_free(mc_clustering_t *c);
+/** @brief Number of faces. */
+MC_API size_t mc_clustering_n(const mc_clustering_t *c);
+/** @brief Number of clusters (ids 0 .. n_clusters-1). */
+MC_API size_t mc_clustering_n_clusters(const mc_clustering_t *c);
+/** @brief Number of faces labelled -1. */
+MC_API size_t mc_clustering_n_noise(const mc_clustering_t *c);
+/** @brief Number of faces with the given role. */
+MC_API size_t mc_clustering_n_role(const mc_clustering_t *c, mc_role r);
+/** @brief Cluster ids, n, -1 = noise; owned by @p c. */
+MC_API const int64_t *mc_clustering_labels(const mc_clustering_t *c);
+/** @brief Roles, n (values of mc_role); owned by @p c. */
+MC_API const uint8_t *mc_clustering_roles(const mc_clustering_t *c);
+
+/**
+ * @brief Write `index,path,cluster,role,quality`, one row per face in input order.
+ *
+ * Fields are quoted as RFC 4180 requires. The file is written to a temporary
+ * name in the same directory and renamed into place, so on failure no partial
+ * file is left and an existing file at @p path is untouched.
+ * @param e the embeddings the result was computed on (paths and quality); same n.
+ * @return MC_OK, MC_ERR_DIM_MISMATCH, MC_ERR_IO.
+ */
+MC_API mc_status mc_clustering_write_csv(const mc_clustering_t *c, const mc_embeddings_t *e,
+                                         const char *path);
+
+/**
+ * @brief Read the cluster column of a CSV prediction.
+ *
+ * The header must contain a `cluster` column; an `index` column, when present,
+ * places each row (0 .. n-1, each exactly once), otherwise rows are in order.
+ * RFC 4180 quoting, CRLF line ends and a UTF-8 BOM are accepted.
+ * @param n           number of faces expected.
+ * @param out_labels  caller-allocated, size n.
+ * @return MC_OK, MC_ERR_IO, MC_ERR_BAD_DATA (detail gives the line), MC_ERR_DIM_MISMATCH.
+ */
+MC_API mc_status mc_clustering_read_csv(const char *path, size_t n, int64_t *out_labels);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

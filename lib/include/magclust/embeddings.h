@@ -1,0 +1,166 @@
+/**
+ * @file embeddings.h
+ * @brief Face embeddings: unit directions, magnitudes, labels, paths and quality.
+ *
+ * @code
+ * mc_h5_read_params rp = mc_h5_read_params_default();
+ * rp.quality_key = "det_score";            // NULL: quality = magnitude
+ * mc_embeddings_t *e = NULL;
+ * if (mc_embeddings_read_h5("faces.h5", &rp, &e) != MC_OK) return 1;
+ * size_t n = mc_embeddings_n(e), d = mc_embeddings_dim(e);
+ * const float *dir = mc_embeddings_directions(e);   // n*d, unit rows
+ * const float *mag = mc_embeddings_magnitudes(e);   // n
+ * mc_embeddings_free(e);
+ * @endcode
+ *
+ * Thread safety: an mc_embeddings_t is immutable once built apart from the
+ * mc_embeddings_set_* calls; its getters may run concurrently, a setter may not
+ * run beside any other call on the same object. mc_embeddings_read_h5 may run
+ * on several threads at once only when the HDF5 library is built thread-safe
+ * (Debian's is); HDF5 then serialises the calls.
+ *
+ * Error details: every call that returns mc_status clears
+ * mc_last_error_detail() first; the getters and mc_embeddings_free leave it
+ * alone, so cleanup code may run between a failure and its report. Getters
+ * given NULL return 0 or NULL.
+ */
+#ifndef MAGCLUST_EMBEDDINGS_H
+#define MAGCLUST_EMBEDDINGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Opaque collection of N embeddings of dimension D. */
+typedef struct mc_embeddings mc_embeddings_t;
+
+/**
+ * Which HDF5 datasets to read. Empty string or NULL disables an optional one.
+ * Keys may be given with or without a leading '/' and may be nested paths
+ * ("meta/det_score" and "/meta/det_score" name the same dataset). Per-face
+ * datasets (labels, paths, quality) may be of rank 1 (N) or N x 1.
+ */
+typedef struct {
+    const char *embeddings_key; /**< N x D float32/float64/float16, required; default "embeddings" */
+    const char *labels_key;     /**< N integers, optional (read if present); default "labels" */
+    const char *paths_key;      /**< N strings (fixed or variable length), optional; default "paths" */
+    const char *quality_key;    /**< N numbers, required when set; default NULL (quality = magnitude) */
+} mc_h5_read_params;
+
+/** @brief Default dataset names: "embeddings", "labels", "paths", quality = magnitude. */
+MC_API mc_h5_read_params mc_h5_read_params_default(void);
+
+/**
+ * @brief Read an HDF5 file in the magclust schema.
+ *
+ * Rows are split into unit directions and L2 magnitudes. A row with NaN or
+ * Inf, or of zero norm, is refused (MC_ERR_BAD_DATA, detail names the row).
+ * A labels/paths/quality dataset whose length differs from N is refused
+ * (MC_ERR_DIM_MISMATCH). When labels_key/paths_key name a dataset that does
+ * not exist the field is simply absent, unless the name differs from the
+ * default, in which case it is an error (the user asked for it).
+ *
+ * Types: embeddings of any floating-point type (float16/32/64 are converted;
+ * integer embeddings are refused); labels of any integer type (read as
+ * int64; floating-point labels are refused); paths as fixed-length (NUL- or
+ * space-padded, padding stripped) or variable-length ASCII/UTF-8 strings;
+ * quality of any integer or floating-point type (read as float, must be
+ * finite; its name is the key without the leading '/'). Row numbers in
+ * details are 0-based. /embeddings is read in row blocks straight into the
+ * result (plus one block of at most 32 MiB for float64 input), never as a
+ * second full-size copy. HDF5's own
+ * error printing is silenced during the call; the innermost HDF5 message is
+ * appended to the detail when HDF5 itself failed.
+ * @param path    file name.
+ * @param p       dataset names; NULL for the defaults.
+ * @param out     receives a new object, owned by the caller (mc_embeddings_free).
+ * @return MC_OK, MC_ERR_INVALID_ARG (NULL path or out, empty embeddings_key),
+ *         MC_ERR_IO (missing, unreadable or non-HDF5 file), MC_ERR_HDF5
+ *         (missing dataset, wrong rank or type), MC_ERR_BAD_DATA (N = 0,
+ *         D = 0, NaN/Inf/zero row, non-finite quality), MC_ERR_DIM_MISMATCH,
+ *         MC_ERR_NOMEM. On failure *out is NULL.
+ */
+MC_API mc_status mc_embeddings_read_h5(const char *path, const mc_h5_read_params *p,
+                                       mc_embeddings_t **out);
+
+/**
+ * @brief Build embeddings from raw row-major vectors (copied).
+ * @param raw  n*d floats; each row must be finite with a non-zero norm.
+ * @param n    number of rows (> 0).
+ * @param d    dimension (> 0).
+ * @param out  receives a new object owned by the caller; NULL on failure.
+ * @return MC_OK, MC_ERR_INVALID_ARG (out NULL, or raw NULL with n, d > 0),
+ *         MC_ERR_BAD_DATA (n or d is 0; a row with NaN/Inf, of zero norm or
+ *         with a norm beyond FLT_MAX; the detail names the 0-based row),
+ *         MC_ERR_NOMEM.
+ */
+MC_API mc_status mc_embeddings_new(const float *raw, size_t n, size_t d, mc_embeddings_t **out);
+
+/** @brief Free; NULL-safe. */
+MC_API void mc_embeddings_free(mc_embeddings_t *e);
+
+/**
+ * @brief Attach identity labels (n values, copied; negative = unknown/distractor).
+ * @param labels n values, or NULL to remove the labels.
+ * @return MC_OK, MC_ERR_INVALID_ARG (e NULL), MC_ERR_NOMEM.
+ */
+MC_API mc_status mc_embeddings_set_labels(mc_embeddings_t *e, const int64_t *labels);
+/**
+ * @brief Attach paths (n strings, copied; NULL entries become "").
+ * @param paths n strings, or NULL to remove the paths.
+ * @return MC_OK, MC_ERR_INVALID_ARG (e NULL), MC_ERR_NOMEM.
+ */
+MC_API mc_status mc_embeddings_set_paths(mc_embeddings_t *e, const char *const *paths);
+/**
+ * @brief Replace the quality signal (n finite values, copied).
+ * @param quality n values, or NULL to go back to the magnitudes.
+ * @param name what the quality is called in summaries, e.g. "det_score";
+ *        NULL or "" gives "quality".
+ * @return MC_OK, MC_ERR_INVALID_ARG (e NULL), MC_ERR_BAD_DATA (a NaN/Inf
+ *         value; e is left unchanged), MC_ERR_NOMEM.
+ */
+MC_API mc_status mc_embeddings_set_quality(mc_embeddings_t *e, const float *quality,
+                                           const char *name);
+
+/** @brief Number of faces N. */
+MC_API size_t mc_embeddings_n(const mc_embeddings_t *e);
+/** @brief Dimension D. */
+MC_API size_t mc_embeddings_dim(const mc_embeddings_t *e);
+/** @brief Unit directions, N*D row-major; owned by @p e. */
+MC_API const float *mc_embeddings_directions(const mc_embeddings_t *e);
+/** @brief L2 norms of the raw rows, N; owned by @p e. */
+MC_API const float *mc_embeddings_magnitudes(const mc_embeddings_t *e);
+/** @brief Quality per face, N: the user's quality if set, else the magnitudes. */
+MC_API const float *mc_embeddings_quality(const mc_embeddings_t *e);
+/** @brief "magnitude" or the name given to mc_embeddings_set_quality / quality_key. */
+MC_API const char *mc_embeddings_quality_name(const mc_embeddings_t *e);
+/** @brief Labels, N, or NULL when the collection has none. */
+MC_API const int64_t *mc_embeddings_labels(const mc_embeddings_t *e);
+/** @brief Path of face @p i, or NULL when the collection has no paths or i >= N. */
+MC_API const char *mc_embeddings_path(const mc_embeddings_t *e, size_t i);
+
+/** One dataset of an HDF5 file, as listed by mc_h5_list_datasets(). */
+typedef struct {
+    char name[256];     /**< full path, e.g. "/embeddings" (truncated if longer) */
+    int rank;           /**< number of dimensions (0 for a scalar) */
+    uint64_t dims[4];   /**< the first four extents */
+    char type[24];      /**< "float32", "float64", "float16", "int64", "uint8", "string", ... */
+} mc_h5_dataset_info;
+
+/**
+ * @brief List every dataset of an HDF5 file (depth first, in name order).
+ * @param out    receives a malloc'd array (free with free()).
+ * @param out_n  receives its length.
+ * @return MC_OK, MC_ERR_IO (cannot open), MC_ERR_HDF5, MC_ERR_NOMEM.
+ */
+MC_API mc_status mc_h5_list_datasets(const char *path, mc_h5_dataset_info **out, size_t *out_n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,86 @@
+/**
+ * @file status.h
+ * @brief Status codes, error details and the export macro shared by every magclust module.
+ *
+ * @code
+ * mc_embeddings_t *emb = NULL;
+ * mc_status st = mc_embeddings_read_h5("faces.h5", NULL, &emb);
+ * if (st != MC_OK) {
+ *     fprintf(stderr, "magclust: error: %s: %s\n", mc_strerror(st), mc_last_error_detail());
+ *     return 1;
+ * }
+ * mc_embeddings_free(emb);
+ * @endcode
+ *
+ * Thread safety: every function here may be called from any thread at any
+ * time; the error detail is per thread.
+ */
+#ifndef MAGCLUST_STATUS_H
+#define MAGCLUST_STATUS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(MC_STATIC_DEFINE)
+#define MC_API
+#elif defined(_WIN32)
+#ifdef MC_BUILDING_LIBRARY
+#define MC_API __declspec(dllexport)
+#else
+#define MC_API __declspec(dllimport)
+#endif
+#else
+#define MC_API __attribute__((visibility("default")))
+#endif
+
+#define MC_VERSION_MAJOR 0
+#define MC_VERSION_MINOR 1
+#define MC_VERSION_PATCH 0
+#define MC_VERSION_STRING "0.1.0"
+
+/** Result of every fallible magclust call. */
+typedef enum {
+    MC_OK = 0,              /**< success */
+    MC_ERR_NOMEM,           /**< an allocation failed */
+    MC_ERR_INVALID_ARG,     /**< a parameter is out of range or inconsistent */
+    MC_ERR_IO,              /**< a file could not be opened, read or written */
+    MC_ERR_HDF5,            /**< the HDF5 library reported an error, or the file lacks a dataset */
+    MC_ERR_FAISS,           /**< FAISS reported an error */
+    MC_ERR_DIM_MISMATCH,    /**< two arrays that must agree in size do not */
+    MC_ERR_BAD_DATA         /**< input values are unusable (NaN, Inf, zero rows, N = 0, ...) */
+} mc_status;
+
+/** Number of distinct mc_status values (for tests and tables). */
+#define MC_STATUS_COUNT 8
+
+/**
+ * @brief Static, human-readable name of a status code.
+ * @param st any value; unknown values give "unknown error".
+ * @return a string with static storage; never NULL.
+ */
+MC_API const char *mc_strerror(mc_status st);
+
+/**
+ * @brief Detail of the last error raised on the calling thread.
+ *
+ * Set by the failing call (file name, dataset, row number, FAISS or HDF5
+ * message). Valid until the next magclust call on the same thread.
+ * @return a thread-local string, "" when there is no detail; never NULL.
+ */
+MC_API const char *mc_last_error_detail(void);
+
+/** @brief Library version string, e.g. "0.1.0". */
+MC_API const char *mc_version(void);
+
+/**
+ * @brief Optional log callback carried in params structs.
+ * @param user_data the pointer given beside the callback.
+ * @param msg one line without a trailing newline.
+ */
+typedef void (*mc_log_fn)(void *user_data, const char *msg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

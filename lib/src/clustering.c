@@ -1,0 +1,390 @@
+/* Clustering results: renumbering, counts, CSV output and input. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "magclust/clustering.h"
+#include "util_impl.h"
+
+struct mc_clustering {
+    size_t n, n_clusters, n_noise;
+    size_t role_count[3];
+    int64_t *labels;
+    uint8_t *roles;
+};
+
+const char *mc_role_name(mc_role r)
+{
+    switch (r) {
+    case MC_ROLE_CORE: return "core";
+    case MC_ROLE_BORDER: return "border";
+    case MC_ROLE_NOISE: return "noise";
+    }
+    return "unknown";
+}
+
+typedef struct {
+    size_t run;   /* index of the run of equal labels in the sorted pairs */
+    size_t first; /* smallest member index */
+    size_t size;
+} cluster_info;
+
+static int cmp_pairs(const void *a, const void *b)
+{
+    const size_t *x = a, *y = b; /* (label, index) */
+    if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
+    return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+static int cmp_cluster_info(const void *a, const void *b)
+{
+    const cluster_info *x = a, *y = b;
+    if (x->size != y->size) return x->size > y->size ? -1 : 1;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
+mc_status mc_clustering_new(size_t n, const int64_t *labels, const uint8_t *roles,
+                            mc_clustering_t **out)
+{
+    mc_clear_error();
+    if (!labels || !out) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_clustering_new");
+    *out = NULL;
+    if (n == 0) return mc_fail(MC_ERR_INVALID_ARG, "a clustering needs at least one face");
+    mc_status st = MC_OK;
+    mc_clustering_t *c = calloc(1, sizeof *c);
+    size_t *pairs = mc_malloc_array(n, 2 * sizeof *pairs);
+    size_t *run_start = mc_malloc_array(n + 1, sizeof *run_start);
+    cluster_info *info = mc_malloc_array(n, sizeof *info);
+    if (!c || !pairs || !run_start || !info) goto nomem;
+    c->n = n;
+    c->labels = mc_malloc_array(n, sizeof *c->labels);
+    c->roles = mc_malloc_array(n, 1);
+    if (!c->labels || !c->roles) goto nomem;
+
+    /* Group members by label (sort by label, then index), measure each run,
+     * order the runs by decreasing size then first member: that order is the
+     * new numbering. */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        c->labels[i] = -1;
+        if (labels[i] < 0) continue;
+        pairs[2 * m] = (size_t)labels[i];
+        pairs[2 * m + 1] = i;
+        m++;
+    }
+    qsort(pairs, m, 2 * sizeof *pairs, cmp_pairs);
+    size_t nc = 0;
+    for (size_t a = 0; a < m;) {
+        size_t b = a;
+        while (b < m && pairs[2 * b] == pairs[2 * a]) b++;
+        run_start[nc] = a;
+        info[nc] = (cluster_info){nc, pairs[2 * a + 1], b - a};
+        nc++;
+        a = b;
+    }
+    run_start[nc] = m;
+    qsort(info, nc, sizeof *info, cmp_cluster_info);
+    for (size_t id = 0; id < nc; id++) {
+        size_t r = info[id].run;
+        for (size_t p = run_start[r]; p < run_start[r + 1]; p++)
+            c->labels[pairs[2 * p + 1]] = (int64_t)id;
+    }
+    c->n_clusters = nc;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t r;
+        if (c->labels[i] < 0)
+            r = MC_ROLE_NOISE;
+        else if (roles && roles[i] <= MC_ROLE_BORDER)
+            r = roles[i];
+        else
+            r = MC_ROLE_CORE;
+        c->roles[i] = r;
+        c->role_count[r]++;
+        if (c->labels[i] < 0) c->n_noise++;
+    }
+    *out = c;
+    c = NULL;
+    goto cleanup;
+nomem:
+    st = mc_fail(MC_ERR_NOMEM, "out of memory for a clustering of %zu faces", n);
+cleanup:
+    mc_clustering_free(c);
+    free(pairs);
+    free(run_start);
+    free(info);
+    return st;
+}
+
+void mc_clustering_free(mc_clustering_t *c)
+{
+    if (!c) return;
+    free(c->labels);
+    free(c->roles);
+    free(c);
+}
+
+size_t mc_clustering_n(const mc_clustering_t *c) { return c ? c->n : 0; }
+size_t mc_clustering_n_clusters(const mc_clustering_t *c) { return c ? c->n_clusters : 0; }
+size_t mc_clustering_n_noise(const mc_clustering_t *c) { return c ? c->n_noise : 0; }
+size_t mc_clustering_n_role(const mc_clustering_t *c, mc_role r)
+{
+    return c && (unsigned)r < 3 ? c->role_count[r] : 0;
+}
+const int64_t *mc_clustering_labels(const mc_clustering_t *c) { return c ? c->labels : NULL; }
+const uint8_t *mc_clustering_roles(const mc_clustering_t *c) { return c ? c->roles : NULL; }
+
+/* ---- CSV output ------------------------------------------------------- */
+
+/* RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled. */
+static void csv_put_field(FILE *fp, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, fp);
+        return;
+    }
+    fputc('"', fp);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', fp);
+        fputc(*s, fp);
+    }
+    fputc('"', fp);
+}
+
+mc_status mc_clustering_write_csv(const mc_clustering_t *c, const mc_embeddings_t *e,
+                                  const char *path)
+{
+    mc_clear_error();
+    if (!c || !e || !path) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_clustering_write_csv");
+    if (mc_embeddings_n(e) != c->n)
+        return mc_fail(MC_ERR_DIM_MISMATCH, "%s: clustering has %zu faces, embeddings %zu", path,
+                       c->n, mc_embeddings_n(e));
+    mc_atomic_file af;
+    mc_status st = mc_atomic_open(&af, path);
+    if (st != MC_OK) return st;
+    const float *q = mc_embeddings_quality(e);
+    fputs("index,path,cluster,role,quality\r\n", af.fp);
+    for (size_t i = 0; i < c->n; i++) {
+        const char *p = mc_embeddings_path(e, i);
+        fprintf(af.fp, "%zu,", i);
+        csv_put_field(af.fp, p ? p : "");
+        fprintf(af.fp, ",%" PRId64 ",%s,%.7g\r\n", c->labels[i], mc_role_name((mc_role)c->roles[i]),
+                (double)q[i]);
+    }
+    return mc_atomic_commit(&af);
+}
+
+/* ---- CSV input -------------------------------------------------------- */
+
+typedef struct {
+    FILE *fp;
+    const char *path;
+    size_t line;      /* line where the current record starts (1-based) */
+    size_t cur_line;  /* line of the next character */
+    char *buf;        /* field text, fields separated by NUL */
+    size_t buf_len, buf_cap;
+    size_t *offs;     /* start of each field in buf */
+    size_t n_fields, offs_cap;
+} csv_reader;
+
+static int csv_push(csv_reader *r, int ch)
+{
+    if (r->buf_len + 1 >= r->buf_cap) {
+        size_t cap = r->buf_cap ? 2 * r->buf_cap : 256;
+        char *nb = realloc(r->buf, cap);
+        if (!nb) return -1;
+        r->buf = nb;
+        r->buf_cap = cap;
+    }
+    r->buf[r->buf_len++] = (char)ch;
+    return 0;
+}
+
+static int csv_new_field(csv_reader *r)
+{
+    if (r->n_fields == r->offs_cap) {
+        size_t cap = r->offs_cap ? 2 * r->offs_cap : 16;
+        size_t *no = realloc(r->offs, cap * sizeof *no);
+        if (!no) return -1;
+        r->offs = no;
+        r->offs_cap = cap;
+    }
+    r->offs[r->n_fields++] = r->buf_len;
+    return 0;
+}
+
+/* Reads one record. Returns 1 (record), 0 (end of file), or a status on
+ * error (negative). Blank lines are skipped. */
+static int csv_next(csv_reader *r, mc_status *err)
+{
+    int ch;
+    for (;;) {
+        r->buf_len = 0;
+        r->n_fields = 0;
+        r->line = r->cur_line;
+        ch = getc(r->fp);
+        if (ch == EOF) return 0;
+        if (ch == '\n') {
+            r->cur_line++;
+            continue;
+        }
+        if (ch == '\r') {
+            int nx = getc(r->fp);
+            if (nx != '\n' && nx != EOF) ungetc(nx, r->fp);
+            r->cur_line++;
+            continue;
+        }
+        break;
+    }
+    if (csv_new_field(r) != 0) goto nomem;
+    int quoted = 0, was_quoted = 0;
+    for (;; ch = getc(r->fp)) {
+        if (quoted) {
+            if (ch == EOF) {
+                *err = mc_fail(MC_ERR_BAD_DATA, "%s: line %zu: unterminated quoted field", r->path,
+                               r->line);
+                return -1;
+            }
+            if (ch == '"') {
+                int nx = getc(r->fp);
+                if (nx == '"') {
+                    if (csv_push(r, '"') != 0) goto nomem;
+                    continue;
+                }
+                quoted = 0;
+                if (nx != EOF) ungetc(nx, r->fp);
+                continue;
+            }
+            if (ch == '\n') r->cur_line++;
+            if (csv_push(r, ch) != 0) goto nomem;
+            continue;
+        }
+        if (ch == EOF || ch == '\n' || ch == '\r') {
+            if (ch == '\r') {
+                int nx = getc(r->fp);
+                if (nx != '\n' && nx != EOF) ungetc(nx, r->fp);
+            }
+            if (ch != EOF) r->cur_line++;
+            if (csv_push(r, '\0') != 0) goto nomem;
+            return 1;
+        }
+        if (ch == ',') {
+            if (csv_push(r, '\0') != 0 || csv_new_field(r) != 0) goto nomem;
+            was_quoted = 0;
+            continue;
+        }
+        if (ch == '"' && r->buf_len == r->offs[r->n_fields - 1] && !was_quoted) {
+            quoted = was_quoted = 1;
+            continue;
+        }
+        if (csv_push(r, ch) != 0) goto nomem;
+    }
+nomem:
+    *err = mc_fail(MC_ERR_NOMEM, "%s: out of memory reading line %zu", r->path, r->line);
+    return -1;
+}
+
+static const char *csv_field(const csv_reader *r, size_t i) { return r->buf + r->offs[i]; }
+
+static int parse_i64(const char *s, int64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end != '\0' || errno == ERANGE) return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
+mc_status mc_clustering_read_csv(const char *path, size_t n, int64_t *out_labels)
+{
+    mc_clear_error();
+    if (!path || !out_labels) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_clustering_read_csv");
+    csv_reader r;
+    memset(&r, 0, sizeof r);
+    r.path = path;
+    r.cur_line = 1;
+    r.fp = fopen(path, "rb");
+    if (!r.fp) return mc_fail(MC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    mc_status st = MC_OK;
+    uint8_t *seen = mc_calloc_array(n, 1);
+    if (!seen) {
+        st = mc_fail(MC_ERR_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    /* UTF-8 byte order mark */
+    int b0 = getc(r.fp);
+    if (b0 == 0xEF) {
+        if (getc(r.fp) != 0xBB || getc(r.fp) != 0xBF) {
+            st = mc_fail(MC_ERR_BAD_DATA, "%s: line 1: not UTF-8 text", path);
+            goto cleanup;
+        }
+    } else if (b0 != EOF) {
+        ungetc(b0, r.fp);
+    }
+    int rc = csv_next(&r, &st);
+    if (rc < 0) goto cleanup;
+    if (rc == 0) {
+        st = mc_fail(MC_ERR_BAD_DATA, "%s: empty file (expected a header with a 'cluster' column)", path);
+        goto cleanup;
+    }
+    size_t n_cols = r.n_fields, col_cluster = SIZE_MAX, col_index = SIZE_MAX;
+    for (size_t f = 0; f < r.n_fields; f++) {
+        if (strcmp(csv_field(&r, f), "cluster") == 0) col_cluster = f;
+        if (strcmp(csv_field(&r, f), "index") == 0) col_index = f;
+    }
+    if (col_cluster == SIZE_MAX) {
+        st = mc_fail(MC_ERR_BAD_DATA, "%s: line 1: header has no 'cluster' column", path);
+        goto cleanup;
+    }
+    size_t rows = 0;
+    while ((rc = csv_next(&r, &st)) == 1) {
+        if (r.n_fields != n_cols) {
+            st = mc_fail(MC_ERR_BAD_DATA, "%s: line %zu: %zu fields, the header has %zu", path,
+                         r.line, r.n_fields, n_cols);
+            goto cleanup;
+        }
+        int64_t idx = (int64_t)rows, lab;
+        if (col_index != SIZE_MAX &&
+            (parse_i64(csv_field(&r, col_index), &idx) != 0 || idx < 0 || (size_t)idx >= n)) {
+            st = mc_fail(MC_ERR_BAD_DATA, "%s: line %zu: index '%s' is not in 0..%zu", path,
+                         r.line, csv_field(&r, col_index), n ? n - 1 : 0);
+            goto cleanup;
+        }
+        if (parse_i64(csv_field(&r, col_cluster), &lab) != 0) {
+            st = mc_fail(MC_ERR_BAD_DATA, "%s: line %zu: cluster '%s' is not an integer", path,
+                         r.line, csv_field(&r, col_cluster));
+            goto cleanup;
+        }
+        if ((size_t)idx >= n) {
+            st = mc_fail(MC_ERR_DIM_MISMATCH, "%s: more than %zu rows (the embeddings have %zu faces)",
+                         path, n, n);
+            goto cleanup;
+        }
+        if (seen[idx]) {
+            st = mc_fail(MC_ERR_BAD_DATA, "%s: line %zu: index %lld appears twice", path, r.line,
+                         (long long)idx);
+            goto cleanup;
+        }
+        seen[idx] = 1;
+        out_labels[idx] = lab;
+        rows++;
+    }
+    if (rc < 0) goto cleanup;
+    if (ferror(r.fp)) {
+        st = mc_fail(MC_ERR_IO, "%s: read error", path);
+        goto cleanup;
+    }
+    if (rows != n) {
+        st = mc_fail(MC_ERR_DIM_MISMATCH, "%s: %zu rows, the embeddings have %zu faces", path, rows, n);
+        goto cleanup;
+    }
+    st = MC_OK;
+cleanup:
+    fclose(r.fp);
+    free(seen);
+    free(r.buf);
+    free(r.offs);
+    return st;
+}

@@ -1,0 +1,787 @@
+/* Face embeddings: reading the magclust HDF5 schema, splitting rows into unit
+ * directions and magnitudes, and the optional labels / paths / quality. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+
+#include "magclust/embeddings.h"
+#include "util_impl.h"
+
+/* Elements per hyperslab read of /embeddings. Bounds the scratch buffer that
+ * float64 input needs (32 MiB of doubles) and keeps each block cache-warm
+ * while it is normalised. Overridable to exercise block boundaries in tests. */
+#ifndef MC_EMB_BLOCK_ELEMS
+#define MC_EMB_BLOCK_ELEMS ((size_t)1 << 22)
+#endif
+#define MC_EMB_BLOCK_ROWS ((size_t)65536)
+
+struct mc_embeddings {
+    size_t n, d;
+    float *dir;         /* n*d, unit rows */
+    float *mag;         /* n, L2 norms of the raw rows */
+    float *quality;     /* n, or NULL: the magnitudes are the quality */
+    char *quality_name; /* NULL with quality == NULL ("magnitude") */
+    int64_t *labels;    /* n, or NULL */
+    char **paths;       /* n pointers into path_buf, or NULL */
+    char *path_buf;     /* one block holding every path, NUL-terminated */
+};
+
+/* ---- rows --------------------------------------------------------------- */
+
+/* Split one row (float or double source) into direction and magnitude. The
+ * norm is scaled by the largest |x| first so that neither float64 input near
+ * DBL_MAX nor tiny values overflow or underflow in the sum of squares. */
+#define MC_SPLIT_ROW_BODY                                                                      \
+    double amax = 0.0;                                                                         \
+    for (size_t j = 0; j < d; j++) {                                                           \
+        double v = (double)src[j];                                                             \
+        if (!isfinite(v)) return 1;                                                            \
+        double a = fabs(v);                                                                    \
+        if (a > amax) amax = a;                                                                \
+    }                                                                                          \
+    if (amax == 0.0) return 2;                                                                 \
+    double ss = 0.0;                                                                           \
+    for (size_t j = 0; j < d; j++) {                                                           \
+        double v = (double)src[j] / amax;                                                      \
+        ss += v * v;                                                                           \
+    }                                                                                          \
+    double norm = amax * sqrt(ss);                                                             \
+    if (!(norm <= (double)FLT_MAX) || (float)norm == 0.0f) return 3;                           \
+    for (size_t j = 0; j < d; j++) dst[j] = (float)((double)src[j] / norm);                    \
+    *out_mag = (float)norm;                                                                    \
+    return 0;
+
+/* 0: ok; 1: NaN/Inf; 2: zero norm; 3: norm outside the float32 range.
+ * src and dst may alias (float input normalised in place). */
+static int split_row_f(const float *src, size_t d, float *dst, float *out_mag)
+{
+    MC_SPLIT_ROW_BODY
+}
+
+static int split_row_d(const double *src, size_t d, float *dst, float *out_mag)
+{
+    MC_SPLIT_ROW_BODY
+}
+
+#undef MC_SPLIT_ROW_BODY
+
+/* Turn split_row_* codes into a status naming the (0-based) row. */
+static mc_status row_fail(int code, const char *what, size_t row)
+{
+    switch (code) {
+    case 1: return mc_fail(MC_ERR_BAD_DATA, "%s row %zu has a NaN or Inf value", what, row);
+    case 2: return mc_fail(MC_ERR_BAD_DATA, "%s row %zu is all zeros (norm 0)", what, row);
+    default:
+        return mc_fail(MC_ERR_BAD_DATA, "%s row %zu has a norm outside the float32 range", what,
+                       row);
+    }
+}
+
+/* ---- object ------------------------------------------------------------- */
+
+static mc_embeddings_t *emb_alloc(size_t n, size_t d)
+{
+    mc_embeddings_t *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    e->n = n;
+    e->d = d;
+    e->dir = (n && d && n > SIZE_MAX / d) ? NULL : mc_malloc_array(n * d, sizeof(float));
+    e->mag = mc_malloc_array(n, sizeof(float));
+    if (!e->dir || !e->mag) {
+        free(e->dir);
+        free(e->mag);
+        free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void mc_embeddings_free(mc_embeddings_t *e)
+{
+    if (!e) return;
+    free(e->dir);
+    free(e->mag);
+    free(e->quality);
+    free(e->quality_name);
+    free(e->labels);
+    free(e->paths);
+    free(e->path_buf);
+    free(e);
+}
+
+/* A path table: n pointers into one buffer of total_chars + n bytes. */
+static mc_status paths_alloc(size_t n, size_t total_chars, char ***out_paths, char **out_buf)
+{
+    *out_paths = NULL;
+    *out_buf = NULL;
+    if (total_chars > SIZE_MAX - n) return mc_fail(MC_ERR_NOMEM, "paths too large");
+    char **paths = mc_malloc_array(n, sizeof *paths);
+    char *buf = malloc(total_chars + n ? total_chars + n : 1);
+    if (!paths || !buf) {
+        free(paths);
+        free(buf);
+        return mc_fail(MC_ERR_NOMEM, "out of memory for %zu paths", n);
+    }
+    *out_paths = paths;
+    *out_buf = buf;
+    return MC_OK;
+}
+
+/* Copy n C strings (NULL entries become "") into a fresh path table. */
+static mc_status paths_copy(size_t n, const char *const *src, char ***out_paths, char **out_buf)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = src[i] ? strlen(src[i]) : 0;
+        if (len > SIZE_MAX - total) return mc_fail(MC_ERR_NOMEM, "paths too large");
+        total += len;
+    }
+    mc_status st = paths_alloc(n, total, out_paths, out_buf);
+    if (st != MC_OK) return st;
+    char *w = *out_buf;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = src[i] ? strlen(src[i]) : 0;
+        if (len) memcpy(w, src[i], len);
+        w[len] = '\0';
+        (*out_paths)[i] = w;
+        w += len + 1;
+    }
+    return MC_OK;
+}
+
+mc_h5_read_params mc_h5_read_params_default(void)
+{
+    mc_h5_read_params p;
+    p.embeddings_key = "embeddings";
+    p.labels_key = "labels";
+    p.paths_key = "paths";
+    p.quality_key = NULL;
+    return p;
+}
+
+mc_status mc_embeddings_new(const float *raw, size_t n, size_t d, mc_embeddings_t **out)
+{
+    mc_clear_error();
+    if (!out) return mc_fail(MC_ERR_INVALID_ARG, "mc_embeddings_new: out is NULL");
+    *out = NULL;
+    if (n == 0 || d == 0)
+        return mc_fail(MC_ERR_BAD_DATA, "mc_embeddings_new: no data (%zu rows x %zu columns)", n,
+                       d);
+    if (!raw) return mc_fail(MC_ERR_INVALID_ARG, "mc_embeddings_new: raw is NULL");
+    if (n > SIZE_MAX / d || n * d > SIZE_MAX / sizeof(float))
+        return mc_fail(MC_ERR_NOMEM, "mc_embeddings_new: %zu x %zu floats do not fit in memory",
+                       n, d);
+    mc_embeddings_t *e = emb_alloc(n, d);
+    if (!e) return mc_fail(MC_ERR_NOMEM, "out of memory for %zu x %zu embeddings", n, d);
+    for (size_t i = 0; i < n; i++) {
+        int code = split_row_f(raw + i * d, d, e->dir + i * d, &e->mag[i]);
+        if (code) {
+            mc_embeddings_free(e);
+            return row_fail(code, "embeddings", i);
+        }
+    }
+    *out = e;
+    return MC_OK;
+}
+
+mc_status mc_embeddings_set_labels(mc_embeddings_t *e, const int64_t *labels)
+{
+    mc_clear_error();
+    if (!e) return mc_fail(MC_ERR_INVALID_ARG, "mc_embeddings_set_labels: e is NULL");
+    int64_t *copy = NULL;
+    if (labels) {
+        copy = mc_malloc_array(e->n, sizeof *copy);
+        if (!copy) return mc_fail(MC_ERR_NOMEM, "out of memory for %zu labels", e->n);
+        memcpy(copy, labels, e->n * sizeof *copy);
+    }
+    free(e->labels);
+    e->labels = copy;
+    return MC_OK;
+}
+
+mc_status mc_embeddings_set_paths(mc_embeddings_t *e, const char *const *paths)
+{
+    mc_clear_error();
+    if (!e) return mc_fail(MC_ERR_INVALID_ARG, "mc_embeddings_set_paths: e is NULL");
+    char **table = NULL;
+    char *buf = NULL;
+    if (paths) {
+        mc_status st = paths_copy(e->n, paths, &table, &buf);
+        if (st != MC_OK) return st;
+    }
+    free(e->paths);
+    free(e->path_buf);
+    e->paths = table;
+    e->path_buf = buf;
+    return MC_OK;
+}
+
+mc_status mc_embeddings_set_quality(mc_embeddings_t *e, const float *quality, const char *name)
+{
+    mc_clear_error();
+    if (!e) return mc_fail(MC_ERR_INVALID_ARG, "mc_embeddings_set_quality: e is NULL");
+    if (!quality) {
+        free(e->quality);
+        free(e->quality_name);
+        e->quality = NULL;
+        e->quality_name = NULL;
+        return MC_OK;
+    }
+    for (size_t i = 0; i < e->n; i++)
+        if (!isfinite(quality[i]))
+            return mc_fail(MC_ERR_BAD_DATA, "%s row %zu is NaN or Inf",
+                           name && *name ? name : "quality", i);
+    float *copy = mc_malloc_array(e->n, sizeof *copy);
+    char *name_copy = strdup(name && *name ? name : "quality");
+    if (!copy || !name_copy) {
+        free(copy);
+        free(name_copy);
+        return mc_fail(MC_ERR_NOMEM, "out of memory for %zu quality values", e->n);
+    }
+    memcpy(copy, quality, e->n * sizeof *copy);
+    free(e->quality);
+    free(e->quality_name);
+    e->quality = copy;
+    e->quality_name = name_copy;
+    return MC_OK;
+}
+
+/* Getters leave the error detail alone, so that cleanup code running between
+ * a failure and its report does not wipe the message. */
+size_t mc_embeddings_n(const mc_embeddings_t *e) { return e ? e->n : 0; }
+
+size_t mc_embeddings_dim(const mc_embeddings_t *e) { return e ? e->d : 0; }
+
+const float *mc_embeddings_directions(const mc_embeddings_t *e) { return e ? e->dir : NULL; }
+
+const float *mc_embeddings_magnitudes(const mc_embeddings_t *e) { return e ? e->mag : NULL; }
+
+const float *mc_embeddings_quality(const mc_embeddings_t *e)
+{
+    if (!e) return NULL;
+    return e->quality ? e->quality : e->mag;
+}
+
+const char *mc_embeddings_quality_name(const mc_embeddings_t *e)
+{
+    if (!e) return NULL;
+    return e->quality_name ? e->quality_name : "magnitude";
+}
+
+const int64_t *mc_embeddings_labels(const mc_embeddings_t *e) { return e ? e->labels : NULL; }
+
+const char *mc_embeddings_path(const mc_embeddings_t *e, size_t i)
+{
+    if (!e || !e->paths || i >= e->n) return NULL;
+    return e->paths[i];
+}
+
+/* ---- HDF5 --------------------------------------------------------------- */
+
+/* Innermost message of the HDF5 error stack: the walk goes upward from the
+ * function that detected the error, so entry 0 is the most specific one. */
+static herr_t h5_walk_innermost(unsigned n, const H5E_error2_t *err, void *data)
+{
+    if (n == 0 && err && err->desc) snprintf((char *)data, 256, "%s", err->desc);
+    return 0;
+}
+
+/* mc_fail, with the innermost HDF5 error message appended when there is one.
+ * Must run right after the failing HDF5 call: any later API call clears the
+ * stack. */
+static mc_status h5_fail(mc_status st, const char *fmt, ...) MC_PRINTF(2, 3);
+static mc_status h5_fail(mc_status st, const char *fmt, ...)
+{
+    char h5msg[256] = "";
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, h5_walk_innermost, h5msg);
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (h5msg[0]) return mc_fail(st, "%s (HDF5: %s)", msg, h5msg);
+    return mc_fail(st, "%s", msg);
+}
+
+/* A key that names nothing: NULL, "" or only slashes. */
+static int key_is_empty(const char *key) { return !key || key[strspn(key, "/")] == '\0'; }
+
+/* "key", "/key", "//key" -> "/key" (malloc'd); NULL when out of memory.
+ * Call only for a key that is not empty. */
+static char *key_path(const char *key)
+{
+    key += strspn(key, "/");
+    size_t len = strlen(key);
+    char *p = malloc(len + 2);
+    if (!p) return NULL;
+    p[0] = '/';
+    memcpy(p + 1, key, len + 1);
+    return p;
+}
+
+/* Does every link along an absolute path exist? H5Lexists alone fails (rather
+ * than answering no) when an intermediate group is missing. */
+static int h5_path_exists(hid_t file, char *path)
+{
+    for (char *s = strchr(path + 1, '/');; s = strchr(s + 1, '/')) {
+        if (s) *s = '\0';
+        htri_t ex = H5Lexists(file, path, H5P_DEFAULT);
+        if (s) *s = '/';
+        if (ex <= 0) return 0;
+        if (!s) return 1;
+    }
+}
+
+typedef struct {
+    const char *file;  /* for messages */
+    hid_t fid;
+} h5_ctx;
+
+/* Open a dataset by absolute path. *out = -1 with MC_OK when it is absent and
+ * optional; an error when it is absent and required. */
+static mc_status open_dataset(const h5_ctx *c, char *path, int required, hid_t *out)
+{
+    *out = -1;
+    if (!h5_path_exists(c->fid, path)) {
+        if (required) return mc_fail(MC_ERR_HDF5, "%s: no dataset %s", c->file, path);
+        return MC_OK;
+    }
+    hid_t obj = H5Oopen(c->fid, path, H5P_DEFAULT);
+    if (obj < 0) return h5_fail(MC_ERR_HDF5, "%s: cannot open %s", c->file, path);
+    if (H5Iget_type(obj) != H5I_DATASET) {
+        H5Oclose(obj);
+        return mc_fail(MC_ERR_HDF5, "%s: %s is not a dataset (a group?)", c->file, path);
+    }
+    *out = obj;
+    return MC_OK;
+}
+
+static const char *class_name(H5T_class_t cls)
+{
+    switch (cls) {
+    case H5T_INTEGER: return "an integer";
+    case H5T_FLOAT: return "a floating-point";
+    case H5T_STRING: return "a string";
+    case H5T_COMPOUND: return "a compound";
+    case H5T_ENUM: return "an enum";
+    case H5T_BITFIELD: return "a bitfield";
+    case H5T_OPAQUE: return "an opaque";
+    case H5T_REFERENCE: return "a reference";
+    case H5T_VLEN: return "a variable-length";
+    case H5T_ARRAY: return "an array";
+    case H5T_TIME: return "a time";
+    default: return "an unknown";
+    }
+}
+
+/* Length of a per-face dataset: rank 1 (N) or rank 2 (N x 1). */
+static mc_status vector_length(const h5_ctx *c, hid_t ds, const char *path, size_t *out_len)
+{
+    hid_t sp = H5Dget_space(ds);
+    if (sp < 0) return h5_fail(MC_ERR_HDF5, "%s: cannot read the shape of %s", c->file, path);
+    hsize_t dims[H5S_MAX_RANK];
+    int rank = H5Sget_simple_extent_dims(sp, dims, NULL);
+    H5Sclose(sp);
+    if (rank < 0) return h5_fail(MC_ERR_HDF5, "%s: cannot read the shape of %s", c->file, path);
+    if (rank == 2 && dims[1] == 1) rank = 1;
+    if (rank != 1)
+        return mc_fail(MC_ERR_HDF5, "%s: %s has rank %d, expected 1 (one value per face)",
+                       c->file, path, rank);
+    if (dims[0] > SIZE_MAX) return mc_fail(MC_ERR_NOMEM, "%s: %s is too long", c->file, path);
+    *out_len = (size_t)dims[0];
+    return MC_OK;
+}
+
+static mc_status check_length(const h5_ctx *c, const char *path, size_t len, const char *emb_path,
+                              size_t n)
+{
+    if (len == n) return MC_OK;
+    return mc_fail(MC_ERR_DIM_MISMATCH, "%s: %s has %zu values, %s has %zu rows", c->file, path,
+                   len, emb_path, n);
+}
+
+/* /embeddings: N x D floats, read in row blocks straight into e->dir (float
+ * sources, normalised in place) or through a block-sized double buffer
+ * (wider sources), so the raw data is never held twice. */
+static mc_status read_embeddings(const h5_ctx *c, char *path, mc_embeddings_t **out)
+{
+    *out = NULL;
+    hid_t ds = -1, ftype = -1, fspace = -1, mspace = -1;
+    double *dbuf = NULL;
+    mc_embeddings_t *e = NULL;
+    mc_status st = open_dataset(c, path, 1, &ds);
+    if (st != MC_OK) return st;
+
+    ftype = H5Dget_type(ds);
+    fspace = H5Dget_space(ds);
+    if (ftype < 0 || fspace < 0) {
+        st = h5_fail(MC_ERR_HDF5, "%s: cannot read the type or shape of %s", c->file, path);
+        goto cleanup;
+    }
+    H5T_class_t cls = H5Tget_class(ftype);
+    if (cls == H5T_INTEGER) {
+        st = mc_fail(MC_ERR_HDF5,
+                     "%s: %s has an integer type; expected floating point (float16, float32 or "
+                     "float64)",
+                     c->file, path);
+        goto cleanup;
+    }
+    if (cls != H5T_FLOAT) {
+        st = mc_fail(MC_ERR_HDF5, "%s: %s has %s type; expected floating point", c->file, path,
+                     class_name(cls));
+        goto cleanup;
+    }
+    size_t type_size = H5Tget_size(ftype);
+
+    hsize_t dims[H5S_MAX_RANK];
+    int rank = H5Sget_simple_extent_dims(fspace, dims, NULL);
+    if (rank < 0) {
+        st = h5_fail(MC_ERR_HDF5, "%s: cannot read the shape of %s", c->file, path);
+        goto cleanup;
+    }
+    if (rank != 2) {
+        st = mc_fail(MC_ERR_HDF5, "%s: %s has rank %d, expected 2 (N x D)", c->file, path, rank);
+        goto cleanup;
+    }
+    if (dims[0] == 0 || dims[1] == 0) {
+        st = mc_fail(MC_ERR_BAD_DATA, "%s: %s is empty (%llu rows x %llu columns)", c->file, path,
+                     (unsigned long long)dims[0], (unsigned long long)dims[1]);
+        goto cleanup;
+    }
+    if (dims[0] > SIZE_MAX || dims[1] > SIZE_MAX || dims[0] > SIZE_MAX / dims[1] ||
+        dims[0] * dims[1] > SIZE_MAX / sizeof(float)) {
+        st = mc_fail(MC_ERR_NOMEM, "%s: %s is %llu x %llu, too large to hold in memory", c->file,
+                     path, (unsigned long long)dims[0], (unsigned long long)dims[1]);
+        goto cleanup;
+    }
+    size_t n = (size_t)dims[0], d = (size_t)dims[1];
+    e = emb_alloc(n, d);
+    if (!e) {
+        st = mc_fail(MC_ERR_NOMEM, "%s: out of memory for %zu x %zu embeddings", c->file, n, d);
+        goto cleanup;
+    }
+
+    size_t block = MC_EMB_BLOCK_ELEMS / d;
+    if (block < 1) block = 1;
+    if (block > MC_EMB_BLOCK_ROWS) block = MC_EMB_BLOCK_ROWS;
+    if (block > n) block = n;
+    int wide = type_size > sizeof(float);
+    if (wide) {
+        dbuf = mc_malloc_array(block * d, sizeof *dbuf);
+        if (!dbuf) {
+            st = mc_fail(MC_ERR_NOMEM, "%s: out of memory for a read buffer", c->file);
+            goto cleanup;
+        }
+    }
+    for (size_t r0 = 0; r0 < n; r0 += block) {
+        size_t rows = n - r0 < block ? n - r0 : block;
+        hsize_t start[2] = {(hsize_t)r0, 0}, count[2] = {(hsize_t)rows, (hsize_t)d};
+        if (mspace >= 0) H5Sclose(mspace);
+        mspace = H5Screate_simple(2, count, NULL);
+        if (mspace < 0 ||
+            H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0) {
+            st = h5_fail(MC_ERR_HDF5, "%s: cannot select rows of %s", c->file, path);
+            goto cleanup;
+        }
+        float *dst = e->dir + r0 * d;
+        herr_t rc = wide ? H5Dread(ds, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, dbuf)
+                         : H5Dread(ds, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, dst);
+        if (rc < 0) {
+            st = h5_fail(MC_ERR_HDF5, "%s: cannot read rows %zu..%zu of %s", c->file, r0,
+                         r0 + rows - 1, path);
+            goto cleanup;
+        }
+        for (size_t i = 0; i < rows; i++) {
+            int code = wide ? split_row_d(dbuf + i * d, d, dst + i * d, &e->mag[r0 + i])
+                            : split_row_f(dst + i * d, d, dst + i * d, &e->mag[r0 + i]);
+            if (code) {
+                char what[300];
+                snprintf(what, sizeof what, "%s: %s", c->file, path);
+                st = row_fail(code, what, r0 + i);
+                goto cleanup;
+            }
+        }
+    }
+    *out = e;
+    e = NULL;
+
+cleanup:
+    free(dbuf);
+    mc_embeddings_free(e);
+    if (mspace >= 0) H5Sclose(mspace);
+    if (fspace >= 0) H5Sclose(fspace);
+    if (ftype >= 0) H5Tclose(ftype);
+    H5Dclose(ds);
+    return st;
+}
+
+static mc_status read_labels(const h5_ctx *c, hid_t ds, const char *path, const char *emb_path,
+                             mc_embeddings_t *e)
+{
+    size_t len = 0;
+    mc_status st = vector_length(c, ds, path, &len);
+    if (st != MC_OK) return st;
+    hid_t ftype = H5Dget_type(ds);
+    if (ftype < 0) return h5_fail(MC_ERR_HDF5, "%s: cannot read the type of %s", c->file, path);
+    H5T_class_t cls = H5Tget_class(ftype);
+    H5Tclose(ftype);
+    if (cls != H5T_INTEGER)
+        return mc_fail(MC_ERR_HDF5, "%s: %s has %s type; labels must be integers", c->file, path,
+                       class_name(cls));
+    st = check_length(c, path, len, emb_path, e->n);
+    if (st != MC_OK) return st;
+    int64_t *labels = mc_malloc_array(e->n, sizeof *labels);
+    if (!labels) return mc_fail(MC_ERR_NOMEM, "%s: out of memory for %s", c->file, path);
+    if (H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels) < 0) {
+        free(labels);
+        return h5_fail(MC_ERR_HDF5, "%s: cannot read %s", c->file, path);
+    }
+    e->labels = labels;
+    return MC_OK;
+}
+
+/* Bytes of a fixed-length string up to its padding: the first NUL, and for
+ * space-padded types the trailing spaces too. */
+static size_t fixed_len(const char *s, size_t size, int spacepad)
+{
+    const char *nul = memchr(s, '\0', size);
+    size_t len = nul ? (size_t)(nul - s) : size;
+    if (spacepad)
+        while (len > 0 && s[len - 1] == ' ') len--;
+    return len;
+}
+
+static mc_status read_paths_fixed(const h5_ctx *c, hid_t ds, hid_t ftype, const char *path,
+                                  mc_embeddings_t *e)
+{
+    size_t size = H5Tget_size(ftype);
+    if (size == 0) return h5_fail(MC_ERR_HDF5, "%s: cannot read the type of %s", c->file, path);
+    int spacepad = H5Tget_strpad(ftype) == H5T_STR_SPACEPAD;
+    char *raw = mc_malloc_array(e->n, size);
+    if (!raw) return mc_fail(MC_ERR_NOMEM, "%s: out of memory for %s", c->file, path);
+    /* Read the bytes as stored (memory type = file type) and strip the
+     * padding here, rather than trust a string conversion to do it. */
+    if (H5Dread(ds, ftype, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0) {
+        free(raw);
+        return h5_fail(MC_ERR_HDF5, "%s: cannot read %s", c->file, path);
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < e->n; i++) total += fixed_len(raw + i * size, size, spacepad);
+    mc_status st = paths_alloc(e->n, total, &e->paths, &e->path_buf);
+    if (st == MC_OK) {
+        char *w = e->path_buf;
+        for (size_t i = 0; i < e->n; i++) {
+            size_t len = fixed_len(raw + i * size, size, spacepad);
+            memcpy(w, raw + i * size, len);
+            w[len] = '\0';
+            e->paths[i] = w;
+            w += len + 1;
+        }
+    }
+    free(raw);
+    return st;
+}
+
+static mc_status read_paths_vlen(const h5_ctx *c, hid_t ds, hid_t ftype, const char *path,
+                                 mc_embeddings_t *e)
+{
+    mc_status st = MC_OK;
+    char **tmp = calloc(e->n, sizeof *tmp);
+    hid_t mtype = H5Tcopy(H5T_C_S1);
+    hid_t space = H5Dget_space(ds);
+    if (!tmp) {
+        st = mc_fail(MC_ERR_NOMEM, "%s: out of memory for %s", c->file, path);
+        goto cleanup;
+    }
+    /* Same character set as the file: HDF5 will not convert ASCII <-> UTF-8. */
+    if (mtype < 0 || space < 0 || H5Tset_size(mtype, H5T_VARIABLE) < 0 ||
+        H5Tset_cset(mtype, H5Tget_cset(ftype)) < 0) {
+        st = h5_fail(MC_ERR_HDF5, "%s: cannot set up reading %s", c->file, path);
+        goto cleanup;
+    }
+    /* tmp starts zeroed, so reclaiming after a partial read frees only what
+     * HDF5 allocated. */
+    if (H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0)
+        st = h5_fail(MC_ERR_HDF5, "%s: cannot read %s", c->file, path);
+    else
+        st = paths_copy(e->n, (const char *const *)tmp, &e->paths, &e->path_buf);
+#if H5_VERSION_GE(1, 12, 0)
+    H5Treclaim(mtype, space, H5P_DEFAULT, tmp);
+#else
+    H5Dvlen_reclaim(mtype, space, H5P_DEFAULT, tmp);
+#endif
+cleanup:
+    if (space >= 0) H5Sclose(space);
+    if (mtype >= 0) H5Tclose(mtype);
+    free(tmp);
+    return st;
+}
+
+static mc_status read_paths(const h5_ctx *c, hid_t ds, const char *path, const char *emb_path,
+                            mc_embeddings_t *e)
+{
+    size_t len = 0;
+    mc_status st = vector_length(c, ds, path, &len);
+    if (st != MC_OK) return st;
+    hid_t ftype = H5Dget_type(ds);
+    if (ftype < 0) return h5_fail(MC_ERR_HDF5, "%s: cannot read the type of %s", c->file, path);
+    H5T_class_t cls = H5Tget_class(ftype);
+    if (cls != H5T_STRING) {
+        H5Tclose(ftype);
+        return mc_fail(MC_ERR_HDF5, "%s: %s has %s type; paths must be strings", c->file, path,
+                       class_name(cls));
+    }
+    st = check_length(c, path, len, emb_path, e->n);
+    if (st == MC_OK) {
+        htri_t vlen = H5Tis_variable_str(ftype);
+        if (vlen < 0)
+            st = h5_fail(MC_ERR_HDF5, "%s: cannot read the type of %s", c->file, path);
+        else if (vlen)
+            st = read_paths_vlen(c, ds, ftype, path, e);
+        else
+            st = read_paths_fixed(c, ds, ftype, path, e);
+    }
+    H5Tclose(ftype);
+    return st;
+}
+
+static mc_status read_quality(const h5_ctx *c, hid_t ds, const char *path, const char *emb_path,
+                              const char *name, mc_embeddings_t *e)
+{
+    size_t len = 0;
+    mc_status st = vector_length(c, ds, path, &len);
+    if (st != MC_OK) return st;
+    hid_t ftype = H5Dget_type(ds);
+    if (ftype < 0) return h5_fail(MC_ERR_HDF5, "%s: cannot read the type of %s", c->file, path);
+    H5T_class_t cls = H5Tget_class(ftype);
+    H5Tclose(ftype);
+    if (cls != H5T_INTEGER && cls != H5T_FLOAT)
+        return mc_fail(MC_ERR_HDF5, "%s: %s has %s type; quality must be numeric", c->file, path,
+                       class_name(cls));
+    st = check_length(c, path, len, emb_path, e->n);
+    if (st != MC_OK) return st;
+    float *q = mc_malloc_array(e->n, sizeof *q);
+    char *qname = strdup(name);
+    if (!q || !qname) {
+        free(q);
+        free(qname);
+        return mc_fail(MC_ERR_NOMEM, "%s: out of memory for %s", c->file, path);
+    }
+    if (H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, q) < 0) {
+        free(q);
+        free(qname);
+        return h5_fail(MC_ERR_HDF5, "%s: cannot read %s", c->file, path);
+    }
+    for (size_t i = 0; i < e->n; i++) {
+        if (!isfinite(q[i])) {
+            free(q);
+            free(qname);
+            return mc_fail(MC_ERR_BAD_DATA, "%s: %s row %zu is NaN or Inf", c->file, path, i);
+        }
+    }
+    e->quality = q;
+    e->quality_name = qname;
+    return MC_OK;
+}
+
+typedef enum { FIELD_LABELS, FIELD_PATHS, FIELD_QUALITY } field_kind;
+
+/* One optional per-face dataset. key NULL/"" disables it; an absent dataset
+ * is fine only under its default name (required = 0). */
+static mc_status read_field(const h5_ctx *c, const char *key, const char *default_path,
+                            int required, field_kind kind, const char *emb_path, mc_embeddings_t *e)
+{
+    if (key_is_empty(key)) return MC_OK;
+    char *path = key_path(key);
+    if (!path) return mc_fail(MC_ERR_NOMEM, "out of memory");
+    if (!required && default_path && strcmp(path, default_path) != 0) required = 1;
+    hid_t ds = -1;
+    mc_status st = open_dataset(c, path, required, &ds);
+    if (st == MC_OK && ds >= 0) {
+        switch (kind) {
+        case FIELD_LABELS: st = read_labels(c, ds, path, emb_path, e); break;
+        case FIELD_PATHS: st = read_paths(c, ds, path, emb_path, e); break;
+        case FIELD_QUALITY: st = read_quality(c, ds, path, emb_path, path + 1, e); break;
+        }
+        H5Dclose(ds);
+    }
+    free(path);
+    return st;
+}
+
+static mc_status read_file(const char *file, const mc_h5_read_params *p, mc_embeddings_t **out)
+{
+    /* Tell a missing or unreadable file from one HDF5 cannot parse: H5Fopen
+     * reports both the same way. */
+    int fd = open(file, O_RDONLY);
+    if (fd < 0) {
+        int err = errno;
+        if (err == ENOENT) return mc_fail(MC_ERR_IO, "%s: no such file", file);
+        return mc_fail(MC_ERR_IO, "%s: cannot open: %s", file, strerror(err));
+    }
+    struct stat sb;
+    int is_dir = fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode);
+    close(fd);
+    if (is_dir) return mc_fail(MC_ERR_IO, "%s: is a directory", file);
+
+    h5_ctx c = {file, -1};
+    c.fid = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (c.fid < 0)
+        return h5_fail(MC_ERR_IO, "%s: cannot open (not an HDF5 file or missing)", file);
+
+    mc_embeddings_t *e = NULL;
+    char *emb_path = key_path(p->embeddings_key);
+    mc_status st = MC_OK;
+    if (!emb_path) {
+        st = mc_fail(MC_ERR_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    st = read_embeddings(&c, emb_path, &e);
+    if (st == MC_OK) st = read_field(&c, p->labels_key, "/labels", 0, FIELD_LABELS, emb_path, e);
+    if (st == MC_OK) st = read_field(&c, p->paths_key, "/paths", 0, FIELD_PATHS, emb_path, e);
+    if (st == MC_OK) st = read_field(&c, p->quality_key, NULL, 1, FIELD_QUALITY, emb_path, e);
+    if (st == MC_OK) {
+        *out = e;
+        e = NULL;
+    }
+cleanup:
+    mc_embeddings_free(e);
+    free(emb_path);
+    if (H5Fclose(c.fid) < 0 && st == MC_OK)
+        st = h5_fail(MC_ERR_HDF5, "%s: cannot close", file);
+    return st;
+}
+
+mc_status mc_embeddings_read_h5(const char *path, const mc_h5_read_params *p,
+                                mc_embeddings_t **out)
+{
+    mc_clear_error();
+    if (!out) return mc_fail(MC_ERR_INVALID_ARG, "mc_embeddings_read_h5: out is NULL");
+    *out = NULL;
+    if (!path || !*path) return mc_fail(MC_ERR_INVALID_ARG, "mc_embeddings_read_h5: no path");
+    mc_h5_read_params defaults = mc_h5_read_params_default();
+    if (!p) p = &defaults;
+    if (key_is_empty(p->embeddings_key))
+        return mc_fail(MC_ERR_INVALID_ARG, "mc_embeddings_read_h5: embeddings_key is empty");
+
+    /* Our messages replace HDF5's own printing of its error stack. The
+     * setting is per thread in a thread-safe HDF5 build. */
+    H5E_auto2_t old_fn = NULL;
+    void *old_data = NULL;
+    herr_t saved = H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    mc_status st = read_file(path, p, out);
+    if (saved >= 0) H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    return st;
+}

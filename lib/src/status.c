@@ -1,0 +1,150 @@
+/* Status strings, the per-thread error detail, and small shared helpers. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util_impl.h"
+
+static _Thread_local char tls_detail[1024];
+
+const char *mc_strerror(mc_status st)
+{
+    switch (st) {
+    case MC_OK: return "success";
+    case MC_ERR_NOMEM: return "out of memory";
+    case MC_ERR_INVALID_ARG: return "invalid argument";
+    case MC_ERR_IO: return "I/O error";
+    case MC_ERR_HDF5: return "HDF5 error";
+    case MC_ERR_FAISS: return "FAISS error";
+    case MC_ERR_DIM_MISMATCH: return "dimension mismatch";
+    case MC_ERR_BAD_DATA: return "bad data";
+    }
+    return "unknown error";
+}
+
+const char *mc_last_error_detail(void) { return tls_detail; }
+
+const char *mc_version(void) { return MC_VERSION_STRING; }
+
+void mc_clear_error(void) { tls_detail[0] = '\0'; }
+
+mc_status mc_fail(mc_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tls_detail, sizeof tls_detail, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+void *mc_malloc_array(size_t n, size_t size)
+{
+    if (size != 0 && n > SIZE_MAX / size) return NULL;
+    return malloc(n * size != 0 ? n * size : 1);
+}
+
+void *mc_calloc_array(size_t n, size_t size)
+{
+    if (size != 0 && n > SIZE_MAX / size) return NULL;
+    return calloc(n ? n : 1, size ? size : 1);
+}
+
+char *mc_temp_path_for(const char *path)
+{
+    /* Same directory as the destination so that rename() is atomic; the
+     * leading dot and the pid keep it out of the way of globbing users. */
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    size_t len = strlen(path) + 64;
+    char *tmp = malloc(len);
+    if (!tmp) return NULL;
+    for (unsigned attempt = 0; attempt < 1000; attempt++) {
+        snprintf(tmp, len, "%.*s.%s.tmp%ld.%u", (int)dirlen, path, path + dirlen, (long)getpid(),
+                 attempt);
+        if (access(tmp, F_OK) != 0) return tmp;
+    }
+    free(tmp);
+    return NULL;
+}
+
+mc_status mc_atomic_open(mc_atomic_file *af, const char *path)
+{
+    af->fp = NULL;
+    af->final_path = NULL;
+    af->tmp_path = mc_temp_path_for(path);
+    if (!af->tmp_path) return mc_fail(MC_ERR_NOMEM, "%s: cannot make a temporary name", path);
+    af->final_path = strdup(path);
+    if (!af->final_path) {
+        free(af->tmp_path);
+        af->tmp_path = NULL;
+        return mc_fail(MC_ERR_NOMEM, "out of memory");
+    }
+    int fd = open(af->tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    if (fd >= 0) af->fp = fdopen(fd, "w");
+    if (!af->fp) {
+        int err = errno;
+        if (fd >= 0) {
+            close(fd);
+            unlink(af->tmp_path);
+        }
+        mc_status st = mc_fail(MC_ERR_IO, "%s: cannot create: %s", path, strerror(err));
+        free(af->tmp_path);
+        free(af->final_path);
+        af->tmp_path = af->final_path = NULL;
+        return st;
+    }
+    return MC_OK;
+}
+
+mc_status mc_rename_into_place(const char *tmp, const char *path)
+{
+    int fd = open(tmp, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    if (rename(tmp, path) != 0) {
+        int err = errno;
+        unlink(tmp);
+        return mc_fail(MC_ERR_IO, "%s: cannot rename into place: %s", path, strerror(err));
+    }
+    return MC_OK;
+}
+
+mc_status mc_atomic_commit(mc_atomic_file *af)
+{
+    mc_status st = MC_OK;
+    if (!af->fp) return mc_fail(MC_ERR_IO, "no open output");
+    int bad = ferror(af->fp) || fflush(af->fp) != 0 || fsync(fileno(af->fp)) != 0;
+    int err = errno;
+    if (fclose(af->fp) != 0) bad = 1;
+    af->fp = NULL;
+    if (bad) {
+        unlink(af->tmp_path);
+        st = mc_fail(MC_ERR_IO, "%s: write failed: %s", af->final_path, strerror(err));
+    } else if (rename(af->tmp_path, af->final_path) != 0) {
+        err = errno;
+        unlink(af->tmp_path);
+        st = mc_fail(MC_ERR_IO, "%s: cannot rename into place: %s", af->final_path, strerror(err));
+    }
+    free(af->tmp_path);
+    free(af->final_path);
+    af->tmp_path = af->final_path = NULL;
+    return st;
+}
+
+void mc_atomic_abort(mc_atomic_file *af)
+{
+    if (af->fp) fclose(af->fp);
+    if (af->tmp_path) unlink(af->tmp_path);
+    free(af->tmp_path);
+    free(af->final_path);
+    af->fp = NULL;
+    af->tmp_path = af->final_path = NULL;
+}

@@ -1,0 +1,54 @@
+/* Private helpers shared by the library's modules. Never installed. */
+#ifndef MAGCLUST_UTIL_IMPL_H
+#define MAGCLUST_UTIL_IMPL_H
+
+#include <stdio.h>
+#include <stddef.h>
+
+#include "magclust/status.h"
+
+#if defined(__GNUC__)
+#define MC_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define MC_PRINTF(a, b)
+#endif
+
+/* Programmer bugs only; never for bad input. */
+#ifdef NDEBUG
+#define MC_ASSERT(x) ((void)0)
+#else
+#include <assert.h>
+#define MC_ASSERT(x) assert(x)
+#endif
+
+/* Record a detail for mc_last_error_detail() and return st, so that a failure
+ * reads `return mc_fail(MC_ERR_IO, "%s: cannot open", path);`. */
+mc_status mc_fail(mc_status st, const char *fmt, ...) MC_PRINTF(2, 3);
+/* Clear the calling thread's detail (start of every public entry point). */
+void mc_clear_error(void);
+
+/* Overflow-checked n*size allocations; NULL on overflow or failure. */
+void *mc_malloc_array(size_t n, size_t size);
+void *mc_calloc_array(size_t n, size_t size);
+
+/* Atomic output: write into a temporary file in the destination's directory,
+ * then rename it over the destination. */
+typedef struct {
+    FILE *fp;
+    char *tmp_path;
+    char *final_path;
+} mc_atomic_file;
+
+/* Opens the temporary file. On failure nothing exists on disk. */
+mc_status mc_atomic_open(mc_atomic_file *af, const char *path);
+/* Flushes, fsyncs, closes and renames. On failure the temporary is removed. */
+mc_status mc_atomic_commit(mc_atomic_file *af);
+/* Closes and removes the temporary; safe after a failed open or a commit. */
+void mc_atomic_abort(mc_atomic_file *af);
+/* A fresh temporary name in the directory of path (for writers, such as HDF5,
+ * that open files themselves). Caller frees. NULL on failure. */
+char *mc_temp_path_for(const char *path);
+/* fsync + rename tmp over path; removes tmp on failure. */
+mc_status mc_rename_into_place(const char *tmp, const char *path);
+
+#endif
