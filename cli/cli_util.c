@@ -1,0 +1,169 @@
+#define _POSIX_C_SOURCE 200809L
+#include "cli_util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("magclust: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_fail_status(mc_status st)
+{
+    const char *detail = mc_last_error_detail();
+    if (detail[0])
+        cli_error("%s: %s", mc_strerror(st), detail);
+    else
+        cli_error("%s", mc_strerror(st));
+    return CLI_FAIL;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("magclust: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see 'magclust %s --help')\n", cmd);
+    return CLI_USAGE;
+}
+
+int cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = s ? strtod(s, &end) : 0.0;
+    if (!s || end == s || *end != '\0' || errno == ERANGE || !isfinite(v)) {
+        cli_error("%s: '%s' is not a number", opt, s ? s : "");
+        return -1;
+    }
+    if (v < lo || v > hi) {
+        cli_error("%s: %s is out of range [%g, %g]", opt, s, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_int(const char *opt, const char *s, long lo, long hi, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (!s || end == s || *end != '\0' || errno == ERANGE) {
+        cli_error("%s: '%s' is not an integer", opt, s ? s : "");
+        return -1;
+    }
+    if (v < lo || v > hi) {
+        cli_error("%s: %s is out of range [%ld, %ld]", opt, s, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_size(const char *opt, const char *s, size_t lo, size_t hi, size_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    if (!s || *s == '-' || *s == '+' || *s == '\0') {
+        cli_error("%s: '%s' is not a non-negative integer", opt, s ? s : "");
+        return -1;
+    }
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end != '\0' || errno == ERANGE) {
+        cli_error("%s: '%s' is not a non-negative integer", opt, s);
+        return -1;
+    }
+    if (v < lo || v > hi) {
+        cli_error("%s: %s is out of range [%zu, %zu]", opt, s, lo, hi);
+        return -1;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
+int cli_parse_u64(const char *opt, const char *s, uint64_t *out)
+{
+    size_t v;
+    if (cli_parse_size(opt, s, 0, SIZE_MAX, &v) != 0) return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (stat(a, &sa) != 0 || stat(b, &sb) != 0) return 0;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int cli_check_output(const char *out_path, const char *const *inputs)
+{
+    if (!out_path || !out_path[0]) {
+        cli_error("empty output path");
+        return -1;
+    }
+    size_t len = strlen(out_path);
+    if (out_path[len - 1] == '/') {
+        cli_error("%s: output path names a directory", out_path);
+        return -1;
+    }
+    char *dir = strdup(out_path);
+    if (!dir) {
+        cli_error("out of memory");
+        return -1;
+    }
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    struct stat st;
+    int rc = 0;
+    if (stat(dir, &st) != 0) {
+        cli_error("%s: output directory '%s' does not exist", out_path, dir);
+        rc = -1;
+    } else if (!S_ISDIR(st.st_mode)) {
+        cli_error("%s: '%s' is not a directory", out_path, dir);
+        rc = -1;
+    } else if (access(dir, W_OK) != 0) {
+        cli_error("%s: output directory '%s' is not writable", out_path, dir);
+        rc = -1;
+    } else if (stat(out_path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_error("%s: output path is a directory", out_path);
+        rc = -1;
+    }
+    for (size_t i = 0; rc == 0 && inputs && inputs[i]; i++) {
+        if (strcmp(inputs[i], out_path) == 0 || same_file(inputs[i], out_path)) {
+            cli_error("%s: output would overwrite an input file", out_path);
+            rc = -1;
+        }
+    }
+    free(dir);
+    return rc;
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}

@@ -1,0 +1,41 @@
+/* Helpers shared by the magclust subcommands. */
+#ifndef MAGCLUST_CLI_UTIL_H
+#define MAGCLUST_CLI_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "magclust/magclust.h"
+
+/* Exit codes, documented in `magclust --help` and the README. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+#if defined(__GNUC__)
+#define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CLI_PRINTF(a, b)
+#endif
+
+/* "magclust: error: <message>\n" on stderr. */
+void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* "magclust: error: <mc_strerror>: <detail>\n"; returns CLI_FAIL. */
+int cli_fail_status(mc_status st);
+/* Usage error: message plus a hint to run --help; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
+
+/* Strict numeric option parsing: the whole string must be a finite number in
+ * range. On failure prints a usage error naming the option; returns 0 / -1. */
+int cli_parse_size(const char *opt, const char *s, size_t lo, size_t hi, size_t *out);
+int cli_parse_int(const char *opt, const char *s, long lo, long hi, long *out);
+int cli_parse_u64(const char *opt, const char *s, uint64_t *out);
+int cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out);
+
+/* Checks that an output path can be created: its directory exists and is a
+ * directory, and it does not name one of the inputs. Prints the error;
+ * returns 0 / -1. inputs is NULL-terminated. */
+int cli_check_output(const char *out_path, const char *const *inputs);
+
+/* Seconds on a monotonic clock. */
+double cli_now(void);
+
+#endif

@@ -1,0 +1,51 @@
+/* magclust: git-style dispatcher to the subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_util.h"
+#include "commands.h"
+
+typedef struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"cluster", cmd_cluster, "cluster faces with quality-aware DBSCAN; write a CSV"},
+    {"eval", cmd_eval, "score a CSV prediction against the file's labels"},
+    {"info", cmd_info, "describe an HDF5 embeddings file"},
+    {"synth", cmd_synth, "generate a MagFace-like labelled collection"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: magclust <command> [options]\n\n"
+               "Quality-aware face clustering driven by embedding magnitude.\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'magclust <command> --help' describes a command.\n"
+               "exit codes: 0 success, 1 runtime failure (bad input file, I/O), 2 usage error\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("magclust %s\n", mc_version());
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
+    cli_error("'%s' is not a magclust command (see 'magclust --help')", argv[1]);
+    return CLI_USAGE;
+}

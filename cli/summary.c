@@ -1,0 +1,95 @@
+#include "summary.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_util.h"
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+void cli_count_identities(const int64_t *labels, size_t n, size_t *out_ids, size_t *out_unlabelled)
+{
+    size_t ids = 0, unl = 0, m = 0;
+    int64_t *s = malloc((n ? n : 1) * sizeof *s);
+    if (s) {
+        for (size_t i = 0; i < n; i++)
+            if (labels[i] >= 0) s[m++] = labels[i];
+        qsort(s, m, sizeof *s, cmp_i64);
+        for (size_t i = 0; i < m; i++)
+            if (i == 0 || s[i] != s[i - 1]) ids++;
+        free(s);
+    }
+    for (size_t i = 0; i < n; i++) unl += labels[i] < 0;
+    *out_ids = ids;
+    *out_unlabelled = unl;
+}
+
+void cli_print_metrics(FILE *f, const mc_metrics *m)
+{
+    fprintf(f, "  BCubed       P %.4f  R %.4f  F %.4f\n", m->bcubed_precision, m->bcubed_recall,
+            m->bcubed_f);
+    fprintf(f, "  pairwise     P %.4f  R %.4f  F %.4f\n", m->pairwise_precision,
+            m->pairwise_recall, m->pairwise_f);
+    fprintf(f, "  NMI          %.4f\n", m->nmi);
+}
+
+static void gate_text(char *buf, size_t size, const mc_threshold *t, double resolved)
+{
+    char spec[32];
+    mc_threshold_format(t, spec, sizeof spec);
+    if (t->kind == MC_THRESH_OFF)
+        snprintf(buf, size, "off");
+    else if (t->kind == MC_THRESH_PERCENTILE)
+        snprintf(buf, size, "%s = %.4g", spec, resolved);
+    else
+        snprintf(buf, size, "%s", spec);
+}
+
+int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *c,
+                      const cli_summary_params *p, const cli_timings *t)
+{
+    size_t n = mc_embeddings_n(e);
+    const float *q = mc_embeddings_quality(e);
+    char core[64], noise[64];
+    gate_text(core, sizeof core, &p->dbscan->core_quality, p->core_q);
+    gate_text(noise, sizeof noise, &p->dbscan->noise_quality, p->noise_q);
+    size_t n_core = mc_clustering_n_role(c, MC_ROLE_CORE);
+    size_t n_border = mc_clustering_n_role(c, MC_ROLE_BORDER);
+    size_t n_noise = mc_clustering_n_noise(c);
+    size_t n_demoted = 0;
+    for (size_t i = 0; i < n; i++) n_demoted += (double)q[i] < p->noise_q;
+
+    fprintf(f, "magclust cluster %s\n", p->in_path);
+    fprintf(f, "  faces        %zu x %zu\n", n, mc_embeddings_dim(e));
+    fprintf(f, "  quality      %s: p5 %.4g  p50 %.4g  p95 %.4g\n", mc_embeddings_quality_name(e),
+            mc_percentile(q, n, 5), mc_percentile(q, n, 50), mc_percentile(q, n, 95));
+    fprintf(f, "  params       eps %g  min-samples %zu  k %zu  core-quality %s  noise-quality %s\n",
+            p->dbscan->eps, p->dbscan->min_samples, p->knn->k, core, noise);
+    fprintf(f, "  clusters     %zu  (faces: %zu core, %zu border, %zu noise of which %zu demoted)\n",
+            mc_clustering_n_clusters(c), n_core, n_border, n_noise, n_demoted);
+    fprintf(f, "  time         load %.3f s  knn %.3f s  cluster %.3f s  write %.3f s  total %.3f s\n",
+            t->load, t->knn, t->cluster, t->write, t->load + t->knn + t->cluster + t->write);
+    const int64_t *labels = mc_embeddings_labels(e);
+    if (labels) {
+        size_t ids, unl;
+        mc_metrics m;
+        cli_count_identities(labels, n, &ids, &unl);
+        mc_status st = mc_metrics_compute(labels, mc_clustering_labels(c), n, &m);
+        if (st != MC_OK) {
+            cli_fail_status(st);
+            return -1;
+        }
+        fprintf(f, "  labels       %zu identities, %zu unlabelled faces (singletons)\n", ids, unl);
+        cli_print_metrics(f, &m);
+    }
+    if (p->out_path)
+        fprintf(f, "  wrote        %s\n", p->out_path);
+    else
+        fprintf(f, "  wrote        nothing (no -o)\n");
+    return 0;
+}

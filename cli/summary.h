@@ -1,0 +1,32 @@
+/* The human-readable summary printed by `cluster` and the metrics block
+ * shared with `eval`. */
+#ifndef MAGCLUST_SUMMARY_H
+#define MAGCLUST_SUMMARY_H
+
+#include <stdio.h>
+
+#include "magclust/magclust.h"
+
+typedef struct {
+    double load, knn, cluster, write;
+} cli_timings;
+
+typedef struct {
+    const char *in_path;
+    const char *out_path; /* NULL: nothing written */
+    const mc_dbscan_params *dbscan;
+    const mc_knn_params *knn;
+    double core_q, noise_q; /* resolved gates */
+} cli_summary_params;
+
+/* Returns 0, or prints an error and returns -1 (metrics failed). */
+int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *c,
+                      const cli_summary_params *p, const cli_timings *t);
+
+/* Number of distinct non-negative labels and of negative ones. */
+void cli_count_identities(const int64_t *labels, size_t n, size_t *out_ids, size_t *out_unlabelled);
+
+/* "BCubed P 0.9 R 0.8 F 0.85, pairwise ..., NMI ..." lines. */
+void cli_print_metrics(FILE *f, const mc_metrics *m);
+
+#endif
