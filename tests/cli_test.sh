@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# End-to-end tests of the magclust CLI on the fixtures of make_fixtures and on
+# the bundled sample. Usage: cli_test.sh MAGCLUST FIXTURE_DIR SOURCE_DIR WORK_DIR
+# Prints one line per check and closes with "N passed, N failed".
+set -u
+MC=$1 FX=$2 SRC=$3 WORK=$4
+rm -rf "$WORK" && mkdir -p "$WORK"
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+ko() { fail=$((fail + 1)); echo "FAIL $1"; [ $# -gt 1 ] && echo "     $2"; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else ko "$name"; fi; }
+not() { ! "$@"; }
+
+# run NAME EXPECTED_RC CMD...: runs CMD capturing stdout/stderr into $WORK/NAME.{out,err}
+run() {
+    local name=$1 want=$2; shift 2
+    "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+    local rc=$?
+    if [ "$rc" -eq "$want" ]; then ok "$name (exit $rc)"; else
+        ko "$name (exit $rc, expected $want)" "$(head -c 300 "$WORK/$name.err")"; fi
+}
+
+# bad NAME RC NEEDLE CMD...: must exit RC with a one-line "magclust: error:"
+# message containing NEEDLE, and must not create $WORK/out.csv.
+bad() {
+    local name=$1 want=$2 needle=$3; shift 3
+    rm -f "$WORK/out.csv"
+    run "$name" "$want" "$@"
+    local first; first=$(head -n 1 "$WORK/$name.err")
+    case "$first" in
+        "magclust: error: "*"$needle"*) ok "$name message" ;;
+        *) ko "$name message" "got: $first (wanted '$needle')" ;;
+    esac
+    if [ "$want" -eq 1 ]; then
+        check "$name one line" [ "$(wc -l <"$WORK/$name.err")" -eq 1 ]
+    fi
+    check "$name no output" [ ! -e "$WORK/out.csv" ]
+    check "$name no temporary" [ -z "$(ls -A "$WORK" | grep '\.tmp')" ]
+}
+
+field() { # field FILE LABEL N: the Nth word after LABEL on its line
+    awk -v l="$2" -v n="$3" '$1 == l { print $(n + 1); exit }' "$1"
+}
+
+# ---- top level --------------------------------------------------------------
+run top_help 0 "$MC" --help
+check top_help_lists_commands grep -q "cluster" "$WORK/top_help.out"
+run top_version 0 "$MC" --version
+run top_noargs 2 "$MC"
+bad top_unknown 2 "not a magclust command" "$MC" frobnicate
+for sub in cluster eval info synth; do
+    run "help_$sub" 0 "$MC" "$sub" --help
+    check "help_$sub usage" grep -q "^usage: magclust $sub" "$WORK/help_$sub.out"
+    check "help_$sub exit codes" grep -q "exit codes" "$WORK/help_$sub.out"
+done
+
+# ---- cluster on the tiny fixture (4 obvious identities) ----------------------
+run tiny 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/tiny.csv" --noise-quality off --core-quality off \
+    --k 20 --eps 0.3 --min-samples 3
+check "tiny header" [ "$(head -n 1 "$WORK/tiny.csv" | tr -d '\r')" = "index,path,cluster,role,quality" ]
+check "tiny rows" [ "$(wc -l <"$WORK/tiny.csv")" -eq 41 ]
+check "tiny 4 clusters" [ "$(field "$WORK/tiny.out" clusters 1)" = 4 ]
+check "tiny BCubed F 1" [ "$(field "$WORK/tiny.out" BCubed 6)" = 1.0000 ]
+check "tiny csv clusters" [ "$(tail -n +2 "$WORK/tiny.csv" | cut -d, -f3 | sort -u | tr '\n' ' ')" = "0 1 2 3 " ]
+run tiny_eval 0 "$MC" eval "$FX/tiny.h5" "$WORK/tiny.csv"
+check "eval agrees with cluster" [ "$(field "$WORK/tiny_eval.out" BCubed 6)" = "$(field "$WORK/tiny.out" BCubed 6)" ]
+
+# same clustering from float64 and float16 embeddings
+for v in f64 f16; do
+    run "tiny_$v" 0 "$MC" cluster "$FX/tiny_$v.h5" -o "$WORK/tiny_$v.csv" --noise-quality off \
+        --core-quality off --k 20 --eps 0.3 --min-samples 3
+    check "tiny_$v same clusters" cmp -s <(cut -d, -f3 "$WORK/tiny.csv") <(cut -d, -f3 "$WORK/tiny_$v.csv")
+done
+
+# quality key and renamed datasets
+run tiny_qkey 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/tiny_q.csv" --quality-key det_score
+check "tiny_qkey summary names det_score" grep -q "quality      det_score" "$WORK/tiny_qkey.out"
+check "tiny_qkey quality column differs" not cmp -s <(cut -d, -f5 "$WORK/tiny.csv") <(cut -d, -f5 "$WORK/tiny_q.csv")
+run tiny_altkeys 0 "$MC" cluster "$FX/tiny_altkeys.h5" -o "$WORK/alt.csv" --embeddings-key feats \
+    --labels-key /ids --paths-key files --quality-key meta/quality
+check "altkeys has labels" grep -q "BCubed" "$WORK/tiny_altkeys.out"
+run tiny_nolabels 0 "$MC" cluster "$FX/tiny_nolabels.h5"
+check "nolabels prints no metrics" not grep -q "BCubed" "$WORK/tiny_nolabels.out"
+check "nolabels writes nothing" grep -q "nothing (no -o)" "$WORK/tiny_nolabels.out"
+run tiny_quiet 0 "$MC" cluster "$FX/tiny.h5" -q -o "$WORK/quiet.csv"
+check "quiet prints nothing" [ ! -s "$WORK/tiny_quiet.out" ]
+
+# info
+run info 0 "$MC" info "$FX/tiny.h5" --quality-key det_score
+check "info faces" grep -q "faces        40 x 8" "$WORK/info.out"
+check "info identities" grep -q "identities   4 " "$WORK/info.out"
+check "info quality keys" grep -q "quality keys det_score" "$WORK/info.out"
+
+# ---- bad input: exit 1, one clear line naming the file, nothing written -----
+O="$WORK/out.csv"
+bad missing_file 1 "$FX/nope.h5: no such file" "$MC" cluster "$FX/nope.h5" -o "$O"
+bad not_hdf5 1 "not_hdf5.h5" "$MC" cluster "$FX/not_hdf5.h5" -o "$O"
+bad no_dataset 1 "bad_noemb.h5" "$MC" cluster "$FX/bad_noemb.h5" -o "$O"
+bad rank3 1 "rank 3" "$MC" cluster "$FX/bad_rank3.h5" -o "$O"
+bad rank1 1 "rank 1" "$MC" cluster "$FX/bad_rank1.h5" -o "$O"
+bad n0 1 "bad_n0.h5" "$MC" cluster "$FX/bad_n0.h5" -o "$O"
+bad d0 1 "bad_d0.h5" "$MC" cluster "$FX/bad_d0.h5" -o "$O"
+bad nan 1 "row 3" "$MC" cluster "$FX/bad_nan.h5" -o "$O"
+bad inf 1 "row 5" "$MC" cluster "$FX/bad_inf.h5" -o "$O"
+bad zero_row 1 "row 2" "$MC" cluster "$FX/bad_zero.h5" -o "$O"
+bad int_emb 1 "bad_int_emb.h5" "$MC" cluster "$FX/bad_int_emb.h5" -o "$O"
+bad labels_len 1 "labels" "$MC" cluster "$FX/bad_labels_len.h5" -o "$O"
+bad paths_len 1 "paths" "$MC" cluster "$FX/bad_paths_len.h5" -o "$O"
+bad quality_nan 1 "bad_quality_nan.h5" "$MC" cluster "$FX/bad_quality_nan.h5" --quality-key det_score -o "$O"
+bad quality_missing 1 "nosuchkey" "$MC" cluster "$FX/tiny.h5" --quality-key nosuchkey -o "$O"
+bad k_ge_n 1 "k must be < N" "$MC" cluster "$FX/small_k.h5" -o "$O"
+bad out_missing_dir 1 "does not exist" "$MC" cluster "$FX/tiny.h5" -o "$WORK/no/such/dir/out.csv"
+check "out_missing_dir created nothing" [ ! -e "$WORK/no" ]
+bad eval_no_labels 1 "no labels" "$MC" eval "$FX/tiny_nolabels.h5" "$WORK/tiny.csv"
+printf 'index,cluster\n0,1\n' >"$WORK/short.csv"
+bad eval_short_csv 1 "short.csv" "$MC" eval "$FX/tiny.h5" "$WORK/short.csv"
+bad info_missing 1 "no such file" "$MC" info "$FX/nope.h5"
+
+# an input is never overwritten
+cp "$FX/tiny.h5" "$WORK/in.h5"
+before=$(md5sum <"$WORK/in.h5")
+bad out_is_input 1 "overwrite an input" "$MC" cluster "$WORK/in.h5" -o "$WORK/in.h5"
+check "input unchanged" [ "$(md5sum <"$WORK/in.h5")" = "$before" ]
+# an existing output survives a failed run
+echo precious >"$WORK/keep.csv"
+run keep_failed 1 "$MC" cluster "$FX/bad_nan.h5" -o "$WORK/keep.csv"
+check "failed run keeps old output" [ "$(cat "$WORK/keep.csv")" = precious ]
+
+# ---- usage errors: exit 2 ---------------------------------------------------
+bad eps_nan 2 "--eps" "$MC" cluster "$FX/tiny.h5" --eps abc -o "$O"
+bad eps_range 2 "--eps" "$MC" cluster "$FX/tiny.h5" --eps 3 -o "$O"
+bad k_zero 2 "--k" "$MC" cluster "$FX/tiny.h5" --k 0 -o "$O"
+bad k_negative 2 "--k" "$MC" cluster "$FX/tiny.h5" --k -5 -o "$O"
+bad min_samples_gt_k 2 "exceeds k + 1" "$MC" cluster "$FX/tiny.h5" --k 5 --min-samples 7 -o "$O"
+bad core_pct 2 "--core-quality" "$MC" cluster "$FX/tiny.h5" --core-quality p200 -o "$O"
+bad threads_bad 2 "--threads" "$MC" cluster "$FX/tiny.h5" --threads x -o "$O"
+bad no_input 2 "no input file" "$MC" cluster -o "$O"
+bad two_inputs 2 "more than one input" "$MC" cluster "$FX/tiny.h5" "$FX/tiny.h5" -o "$O"
+bad unknown_opt 2 "unknown option" "$MC" cluster "$FX/tiny.h5" --frob -o "$O"
+bad missing_value 2 "needs a value" "$MC" cluster "$FX/tiny.h5" --eps
+
+# ---- the bundled sample -------------------------------------------------------
+SAMPLE="$SRC/datasets/sample.h5"
+run sample 0 "$MC" cluster "$SAMPLE" -o "$WORK/sample.csv" --threads 1
+run sample_t2 0 "$MC" cluster "$SAMPLE" -o "$WORK/sample_t2.csv" --threads 2
+check "same labels for 1 and 2 threads" cmp -s "$WORK/sample.csv" "$WORK/sample_t2.csv"
+run sample_plain 0 "$MC" cluster "$SAMPLE" --core-quality off --noise-quality off
+fq=$(field "$WORK/sample.out" BCubed 6)
+fp=$(field "$WORK/sample_plain.out" BCubed 6)
+echo "     sample BCubed F: quality-aware $fq, plain DBSCAN $fp"
+check "quality-aware beats plain on the sample" awk -v a="$fq" -v b="$fp" 'BEGIN { exit !(a > b) }'
+check "sample BCubed F above 0.8" awk -v a="$fq" 'BEGIN { exit !(a > 0.8) }'
+
+# synth reproduces the shipped sample bit for bit (command documented in the README)
+run synth_sample 0 "$MC" synth -o "$WORK/sample.h5" --ids 150 --dim 512 --seed 1
+check "synth reproduces datasets/sample.h5" cmp -s "$WORK/sample.h5" "$SAMPLE"
+run synth_other_seed 0 "$MC" synth -o "$WORK/seed2.h5" --ids 150 --dim 512 --seed 2
+check "another seed differs" not cmp -s "$WORK/seed2.h5" "$SAMPLE"
+bad synth_bad_dim 2 "--dim" "$MC" synth -o "$O" --dim zero
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,53 @@
+/* Small deterministic generators shared by the suites (no rand()). */
+#ifndef MAGCLUST_TEST_RAND_H
+#define MAGCLUST_TEST_RAND_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+static inline uint64_t tr_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static inline double tr_uniform(uint64_t *s) { return (double)(tr_next(s) >> 11) * 0x1.0p-53; }
+
+static inline double tr_gauss(uint64_t *s)
+{
+    double u = tr_uniform(s), v = tr_uniform(s);
+    if (u < 1e-300) u = 1e-300;
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/* n points in d dims: n_centers Gaussian blobs of spread `spread` around random
+ * unit centres, plus about 10% uniform outliers. Raw (not normalised), with
+ * magnitudes in [1, 3]. Caller frees. */
+static inline float *tr_blobs(size_t n, size_t d, size_t n_centers, double spread, uint64_t seed)
+{
+    uint64_t s = seed;
+    float *x = malloc(n * d * sizeof *x);
+    double *c = malloc(n_centers * d * sizeof *c);
+    if (!x || !c) {
+        free(x);
+        free(c);
+        return NULL;
+    }
+    for (size_t i = 0; i < n_centers * d; i++) c[i] = tr_gauss(&s);
+    for (size_t i = 0; i < n; i++) {
+        int outlier = tr_uniform(&s) < 0.1;
+        size_t ci = (size_t)(tr_uniform(&s) * (double)n_centers) % n_centers;
+        double mag = 1.0 + 2.0 * tr_uniform(&s);
+        for (size_t j = 0; j < d; j++) {
+            double v = outlier ? tr_gauss(&s) : c[ci * d + j] + spread * tr_gauss(&s);
+            x[i * d + j] = (float)(mag * v);
+        }
+    }
+    free(c);
+    return x;
+}
+
+#endif

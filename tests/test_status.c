@@ -1,0 +1,96 @@
+/* CUnit suite for status.h: mc_strerror, mc_version and the per-thread
+ * error detail. */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "magclust/embeddings.h"
+#include "magclust/status.h"
+#include "test_common.h"
+
+const char *mc_test_suite_name = "status";
+
+static void test_strerror_every_code(void)
+{
+    for (int a = 0; a < MC_STATUS_COUNT; a++) {
+        const char *sa = mc_strerror((mc_status)a);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(sa);
+        CU_ASSERT(sa[0] != '\0');
+        CU_ASSERT_STRING_NOT_EQUAL(sa, "unknown error");
+        for (int b = 0; b < a; b++) CU_ASSERT_STRING_NOT_EQUAL(sa, mc_strerror((mc_status)b));
+    }
+    CU_ASSERT_STRING_EQUAL(mc_strerror(MC_OK), "success");
+    CU_ASSERT_STRING_EQUAL(mc_strerror((mc_status)MC_STATUS_COUNT), "unknown error");
+    CU_ASSERT_STRING_EQUAL(mc_strerror((mc_status)12345), "unknown error");
+    CU_ASSERT_STRING_EQUAL(mc_strerror((mc_status)-1), "unknown error");
+}
+
+static void test_version(void)
+{
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mc_version());
+    CU_ASSERT_STRING_EQUAL(mc_version(), MC_VERSION_STRING);
+    char want[32];
+    snprintf(want, sizeof want, "%d.%d.%d", MC_VERSION_MAJOR, MC_VERSION_MINOR, MC_VERSION_PATCH);
+    CU_ASSERT_STRING_EQUAL(mc_version(), want);
+}
+
+static void test_detail_set_and_cleared(void)
+{
+    mc_embeddings_t *e = NULL;
+    CU_ASSERT_EQUAL(mc_embeddings_new(NULL, 0, 0, &e), MC_ERR_BAD_DATA);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mc_last_error_detail());
+    CU_ASSERT_STRING_NOT_EQUAL(mc_last_error_detail(), "");
+    const float raw[2] = {3, 4};
+    CU_ASSERT_EQUAL(mc_embeddings_new(raw, 1, 2, &e), MC_OK);
+    CU_ASSERT_STRING_EQUAL(mc_last_error_detail(), "");
+    mc_embeddings_free(e);
+}
+
+typedef struct {
+    char before[256]; /* the thread's detail before its own call */
+    char after[256];  /* and after its failing call */
+    mc_status st;
+} thread_result;
+
+static void *fail_in_thread(void *arg)
+{
+    thread_result *r = arg;
+    snprintf(r->before, sizeof r->before, "%s", mc_last_error_detail());
+    mc_embeddings_t *e = NULL;
+    r->st = mc_embeddings_new(NULL, 0, 0, &e);
+    snprintf(r->after, sizeof r->after, "%s", mc_last_error_detail());
+    return NULL;
+}
+
+static void test_detail_per_thread(void)
+{
+    /* The main thread holds one detail ... */
+    const float raw[1] = {1};
+    CU_ASSERT_EQUAL(mc_embeddings_new(raw, 1, 1, NULL), MC_ERR_INVALID_ARG);
+    char mine[256];
+    snprintf(mine, sizeof mine, "%s", mc_last_error_detail());
+    CU_ASSERT_STRING_NOT_EQUAL(mine, "");
+
+    /* ... a second thread fails differently ... */
+    thread_result r;
+    memset(&r, 0, sizeof r);
+    pthread_t th;
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, fail_in_thread, &r), 0);
+    CU_ASSERT_EQUAL_FATAL(pthread_join(th, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(r.before, ""); /* it did not see the main thread's detail */
+    CU_ASSERT_EQUAL(r.st, MC_ERR_BAD_DATA);
+    CU_ASSERT_STRING_NOT_EQUAL(r.after, "");
+    CU_ASSERT_STRING_NOT_EQUAL(r.after, mine);
+
+    /* ... and the main thread's detail is unchanged. */
+    CU_ASSERT_STRING_EQUAL(mc_last_error_detail(), mine);
+}
+
+void mc_test_register(void)
+{
+    add_test("test_strerror_every_code", test_strerror_every_code);
+    add_test("test_version", test_version);
+    add_test("test_detail_set_and_cleared", test_detail_set_and_cleared);
+    add_test("test_detail_per_thread", test_detail_per_thread);
+}
