@@ -70,8 +70,11 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
             mc_percentile(q, n, 5), mc_percentile(q, n, 50), mc_percentile(q, n, 95));
     fprintf(f, "  params       eps %g  min-samples %zu  k %zu  core-quality %s  noise-quality %s\n",
             p->dbscan->eps, p->dbscan->min_samples, p->knn->k, core, noise);
-    fprintf(f, "  clusters     %zu  (faces: %zu core, %zu border, %zu noise of which %zu demoted)\n",
-            mc_clustering_n_clusters(c), n_core, n_border, n_noise, n_demoted);
+    fprintf(f, "  clusters     %zu  (faces: %zu core, %zu border, %zu noise", mc_clustering_n_clusters(c),
+            n_core, n_border, n_noise);
+    if (p->dbscan->noise_quality.kind != MC_THRESH_OFF)
+        fprintf(f, ", of which %zu demoted by the noise gate", n_demoted);
+    fprintf(f, ")\n");
     fprintf(f, "  time         load %.3f s  knn %.3f s  cluster %.3f s  write %.3f s  total %.3f s\n",
             t->load, t->knn, t->cluster, t->write, t->load + t->knn + t->cluster + t->write);
     const int64_t *labels = mc_embeddings_labels(e);

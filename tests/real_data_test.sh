@@ -11,6 +11,10 @@ if [ ! -f "$REAL" ] || [ ! -f "$FAPI" ]; then
     exit 77
 fi
 rm -rf "$WORK" && mkdir -p "$WORK"
+# real-mfn128 at the defaults; the face-api (dlib) descriptors live on another
+# scale (same-person cosine distances around 0.05, not 0.5), so eps is given.
+REAL_ARGS=""
+FAPI_ARGS="--eps 0.05"
 pass=0 fail=0
 check() { local name=$1; shift; if "$@"; then pass=$((pass + 1)); echo "ok   $name"; else fail=$((fail + 1)); echo "FAIL $name"; fi; }
 f1() { awk '$1 == "BCubed" { print $7; exit }' "$1"; }
