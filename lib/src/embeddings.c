@@ -526,8 +526,12 @@ cleanup:
     return st;
 }
 
-static mc_status read_labels(const h5_ctx *c, hid_t ds, const char *path, const char *emb_path,
-                             mc_embeddings_t *e)
+/* Checks a per-face dataset: rank 1 (or N x 1), N values, and a type class
+ * that `ok` accepts; `must_be` completes "... type; labels must be integers".
+ * On success *out_type is the dataset's type, for the caller to close. */
+static mc_status open_per_face(const h5_ctx *c, hid_t ds, const char *path, const char *emb_path,
+                               size_t n, int (*ok)(H5T_class_t), const char *must_be,
+                               hid_t *out_type)
 {
     size_t len = 0;
     mc_status st = vector_length(c, ds, path, &len);
@@ -535,12 +539,31 @@ static mc_status read_labels(const h5_ctx *c, hid_t ds, const char *path, const 
     hid_t ftype = H5Dget_type(ds);
     if (ftype < 0) return h5_fail(MC_ERR_HDF5, "%s: cannot read the type of %s", c->file, path);
     H5T_class_t cls = H5Tget_class(ftype);
-    H5Tclose(ftype);
-    if (cls != H5T_INTEGER)
-        return mc_fail(MC_ERR_HDF5, "%s: %s has %s type; labels must be integers", c->file, path,
-                       class_name(cls));
-    st = check_length(c, path, len, emb_path, e->n);
+    if (!ok(cls)) {
+        H5Tclose(ftype);
+        return mc_fail(MC_ERR_HDF5, "%s: %s has %s type; %s", c->file, path, class_name(cls), must_be);
+    }
+    st = check_length(c, path, len, emb_path, n);
+    if (st != MC_OK) {
+        H5Tclose(ftype);
+        return st;
+    }
+    *out_type = ftype;
+    return MC_OK;
+}
+
+static int is_integer_class(H5T_class_t cls) { return cls == H5T_INTEGER; }
+static int is_string_class(H5T_class_t cls) { return cls == H5T_STRING; }
+static int is_numeric_class(H5T_class_t cls) { return cls == H5T_INTEGER || cls == H5T_FLOAT; }
+
+static mc_status read_labels(const h5_ctx *c, hid_t ds, const char *path, const char *emb_path,
+                             mc_embeddings_t *e)
+{
+    hid_t ftype = H5I_INVALID_HID;
+    mc_status st = open_per_face(c, ds, path, emb_path, e->n, is_integer_class,
+                                 "labels must be integers", &ftype);
     if (st != MC_OK) return st;
+    H5Tclose(ftype);
     int64_t *labels = mc_malloc_array(e->n, sizeof *labels);
     if (!labels) return mc_fail(MC_ERR_NOMEM, "%s: out of memory for %s", c->file, path);
     if (H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels) < 0) {
@@ -631,27 +654,17 @@ cleanup:
 static mc_status read_paths(const h5_ctx *c, hid_t ds, const char *path, const char *emb_path,
                             mc_embeddings_t *e)
 {
-    size_t len = 0;
-    mc_status st = vector_length(c, ds, path, &len);
+    hid_t ftype = H5I_INVALID_HID;
+    mc_status st = open_per_face(c, ds, path, emb_path, e->n, is_string_class,
+                                 "paths must be strings", &ftype);
     if (st != MC_OK) return st;
-    hid_t ftype = H5Dget_type(ds);
-    if (ftype < 0) return h5_fail(MC_ERR_HDF5, "%s: cannot read the type of %s", c->file, path);
-    H5T_class_t cls = H5Tget_class(ftype);
-    if (cls != H5T_STRING) {
-        H5Tclose(ftype);
-        return mc_fail(MC_ERR_HDF5, "%s: %s has %s type; paths must be strings", c->file, path,
-                       class_name(cls));
-    }
-    st = check_length(c, path, len, emb_path, e->n);
-    if (st == MC_OK) {
-        htri_t vlen = H5Tis_variable_str(ftype);
-        if (vlen < 0)
-            st = h5_fail(MC_ERR_HDF5, "%s: cannot read the type of %s", c->file, path);
-        else if (vlen)
-            st = read_paths_vlen(c, ds, ftype, path, e);
-        else
-            st = read_paths_fixed(c, ds, ftype, path, e);
-    }
+    htri_t vlen = H5Tis_variable_str(ftype);
+    if (vlen < 0)
+        st = h5_fail(MC_ERR_HDF5, "%s: cannot read the type of %s", c->file, path);
+    else if (vlen)
+        st = read_paths_vlen(c, ds, ftype, path, e);
+    else
+        st = read_paths_fixed(c, ds, ftype, path, e);
     H5Tclose(ftype);
     return st;
 }
@@ -659,18 +672,11 @@ static mc_status read_paths(const h5_ctx *c, hid_t ds, const char *path, const c
 static mc_status read_quality(const h5_ctx *c, hid_t ds, const char *path, const char *emb_path,
                               const char *name, mc_embeddings_t *e)
 {
-    size_t len = 0;
-    mc_status st = vector_length(c, ds, path, &len);
+    hid_t ftype = H5I_INVALID_HID;
+    mc_status st = open_per_face(c, ds, path, emb_path, e->n, is_numeric_class,
+                                 "quality must be numeric", &ftype);
     if (st != MC_OK) return st;
-    hid_t ftype = H5Dget_type(ds);
-    if (ftype < 0) return h5_fail(MC_ERR_HDF5, "%s: cannot read the type of %s", c->file, path);
-    H5T_class_t cls = H5Tget_class(ftype);
     H5Tclose(ftype);
-    if (cls != H5T_INTEGER && cls != H5T_FLOAT)
-        return mc_fail(MC_ERR_HDF5, "%s: %s has %s type; quality must be numeric", c->file, path,
-                       class_name(cls));
-    st = check_length(c, path, len, emb_path, e->n);
-    if (st != MC_OK) return st;
     float *q = mc_malloc_array(e->n, sizeof *q);
     char *qname = strdup(name);
     if (!q || !qname) {
