@@ -185,6 +185,15 @@ static void test_read_csv_errors(void)
     expect_bad("quote.csv", "path,cluster\n\"open,1\n", 1, MC_ERR_BAD_DATA, "unterminated");
 }
 
+/* Last: remove the scratch directory (MC_TEST_KEEP_TMP=1 keeps it). */
+static void test_cleanup(void)
+{
+    if (!tmpdir[0] || getenv("MC_TEST_KEEP_TMP")) return;
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
 void mc_test_register(void)
 {
     add_test("renumber", test_renumber);
@@ -193,4 +202,5 @@ void mc_test_register(void)
     add_test("write_csv_failure", test_write_csv_failure);
     add_test("read_csv_variants", test_read_csv_variants);
     add_test("read_csv_errors", test_read_csv_errors);
+    add_test("cleanup", test_cleanup);
 }

@@ -19,6 +19,7 @@
 #include "clustering.h"
 #include "dbscan.h"
 #include "embeddings.h"
+#include "io.h"
 #include "knn.h"
 #include "metrics.h"
 #include "quality.h"

@@ -1,0 +1,408 @@
+/* Streaming readers and writers: format names, dispatch to the per-format
+ * modules, conversion and multi-file import. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "io_impl.h"
+
+static const struct {
+    mc_format f;
+    const char *name;
+} format_names[] = {
+    {MC_FMT_H5, "h5"}, {MC_FMT_MAGFACE, "magface"}, {MC_FMT_L2C, "l2c"},
+    {MC_FMT_NPY, "npy"}, {MC_FMT_CSV, "csv"},
+};
+
+mc_format mc_format_from_name(const char *name)
+{
+    if (!name) return MC_FMT_AUTO;
+    for (size_t i = 0; i < sizeof format_names / sizeof format_names[0]; i++)
+        if (strcasecmp(name, format_names[i].name) == 0) return format_names[i].f;
+    if (strcasecmp(name, "hdf5") == 0) return MC_FMT_H5;
+    return MC_FMT_AUTO;
+}
+
+const char *mc_format_name(mc_format f)
+{
+    for (size_t i = 0; i < sizeof format_names / sizeof format_names[0]; i++)
+        if (format_names[i].f == f) return format_names[i].name;
+    return "auto";
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcasecmp(s + a - b, suffix) == 0;
+}
+
+mc_format mc_format_from_path(const char *path)
+{
+    if (!path) return MC_FMT_AUTO;
+    if (ends_with(path, ".h5") || ends_with(path, ".hdf5")) return MC_FMT_H5;
+    if (ends_with(path, ".list")) return MC_FMT_MAGFACE;
+    if (ends_with(path, ".bin")) return MC_FMT_L2C;
+    if (ends_with(path, ".npy")) return MC_FMT_NPY;
+    if (ends_with(path, ".csv") || ends_with(path, ".tsv")) return MC_FMT_CSV;
+    return MC_FMT_AUTO;
+}
+
+/* ---- readers ------------------------------------------------------------ */
+
+mc_reader_params mc_reader_params_default(void)
+{
+    mc_reader_params p;
+    memset(&p, 0, sizeof p);
+    p.format = MC_FMT_AUTO;
+    p.h5 = mc_h5_read_params_default();
+    return p;
+}
+
+mc_status mc_reader_open(const char *path, const mc_reader_params *p, mc_reader_t **out)
+{
+    mc_clear_error();
+    if (!path || !out) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_reader_open");
+    *out = NULL;
+    mc_reader_params par = p ? *p : mc_reader_params_default();
+    mc_format f = par.format != MC_FMT_AUTO ? par.format : mc_format_from_path(path);
+    if (f == MC_FMT_AUTO)
+        return mc_fail(MC_ERR_INVALID_ARG,
+                       "%s: cannot tell the format from the name; give it (h5, magface, l2c, npy, csv)",
+                       path);
+    mc_reader_t *r = calloc(1, sizeof *r);
+    char *own = strdup(path);
+    if (!r || !own) {
+        free(r);
+        free(own);
+        return mc_fail(MC_ERR_NOMEM, "out of memory");
+    }
+    r->path = own;
+    r->format = f;
+    mc_status st;
+    switch (f) {
+    case MC_FMT_H5: st = mc_io_open_h5(r, &par); break;
+    case MC_FMT_MAGFACE: st = mc_io_open_magface(r, &par); break;
+    case MC_FMT_CSV: st = mc_io_open_csv(r, &par); break;
+    case MC_FMT_NPY: st = mc_io_open_npy(r, &par); break;
+    case MC_FMT_L2C: st = mc_io_open_l2c(r, &par); break;
+    default: st = mc_fail(MC_ERR_INVALID_ARG, "%s: unknown format", path); break;
+    }
+    if (st != MC_OK) {
+        free(own);
+        free(r);
+        return st;
+    }
+    *out = r;
+    return MC_OK;
+}
+
+size_t mc_reader_dim(const mc_reader_t *r) { return r ? r->dim : 0; }
+uint64_t mc_reader_count(const mc_reader_t *r) { return r ? r->count : 0; }
+int mc_reader_has_labels(const mc_reader_t *r) { return r ? r->has_labels : 0; }
+int mc_reader_has_paths(const mc_reader_t *r) { return r ? r->has_paths : 0; }
+mc_format mc_reader_format(const mc_reader_t *r) { return r ? r->format : MC_FMT_AUTO; }
+
+mc_status mc_reader_next(mc_reader_t *r, size_t max, float *rows, int64_t *labels,
+                         const char **paths, size_t *out_n)
+{
+    mc_clear_error();
+    if (!r || !rows || !out_n || max == 0)
+        return mc_fail(MC_ERR_INVALID_ARG, "bad arguments to mc_reader_next");
+    *out_n = 0;
+    return r->next(r, max, rows, r->has_labels ? labels : NULL, r->has_paths ? paths : NULL, out_n);
+}
+
+size_t mc_reader_label_names(const mc_reader_t *r, const char *const **out_names)
+{
+    if (out_names) *out_names = NULL;
+    if (!r || !r->label_names || !out_names) return 0;
+    return r->label_names(r, out_names);
+}
+
+void mc_reader_free(mc_reader_t *r)
+{
+    if (!r) return;
+    if (r->close) r->close(r);
+    free((char *)r->path);
+    free(r);
+}
+
+/* ---- writers ------------------------------------------------------------ */
+
+mc_writer_params mc_writer_params_default(void)
+{
+    mc_writer_params p;
+    memset(&p, 0, sizeof p);
+    p.format = MC_FMT_AUTO;
+    return p;
+}
+
+mc_status mc_writer_open(const char *path, size_t dim, int with_labels, int with_paths,
+                         const mc_writer_params *p, mc_writer_t **out)
+{
+    mc_clear_error();
+    if (!path || !out) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_writer_open");
+    *out = NULL;
+    if (dim == 0) return mc_fail(MC_ERR_INVALID_ARG, "%s: dimension 0", path);
+    mc_writer_params par = p ? *p : mc_writer_params_default();
+    mc_format f = par.format != MC_FMT_AUTO ? par.format : mc_format_from_path(path);
+    if (par.compress < 0 || par.compress > 9)
+        return mc_fail(MC_ERR_INVALID_ARG, "compression level %d is outside 0..9", par.compress);
+    mc_writer_t *w = calloc(1, sizeof *w);
+    char *own = strdup(path);
+    if (!w || !own) {
+        free(w);
+        free(own);
+        return mc_fail(MC_ERR_NOMEM, "out of memory");
+    }
+    w->path = own;
+    w->format = f;
+    w->dim = dim;
+    w->with_labels = with_labels != 0;
+    w->with_paths = with_paths != 0;
+    mc_status st;
+    switch (f) {
+    case MC_FMT_H5: st = mc_io_writer_h5(w, &par); break;
+    case MC_FMT_CSV: st = mc_io_writer_csv(w, &par); break;
+    case MC_FMT_NPY: st = mc_io_writer_npy(w, &par); break;
+    case MC_FMT_L2C: st = mc_io_writer_l2c(w, &par); break;
+    case MC_FMT_MAGFACE:
+        st = mc_fail(MC_ERR_INVALID_ARG, "%s: writing the MagFace list format is not supported", path);
+        break;
+    default:
+        st = mc_fail(MC_ERR_INVALID_ARG,
+                     "%s: cannot tell the output format from the name (.h5, .npy, .csv, .bin)", path);
+        break;
+    }
+    if (st != MC_OK) {
+        free(own);
+        free(w);
+        return st;
+    }
+    *out = w;
+    return MC_OK;
+}
+
+mc_status mc_writer_append(mc_writer_t *w, size_t n, const float *rows, const int64_t *labels,
+                           const char *const *paths)
+{
+    mc_clear_error();
+    if (!w || (n && !rows)) return mc_fail(MC_ERR_INVALID_ARG, "bad arguments to mc_writer_append");
+    if ((w->with_labels && n && !labels) || (w->with_paths && n && !paths))
+        return mc_fail(MC_ERR_INVALID_ARG, "%s: rows need %s%s", w->path,
+                       w->with_labels && !labels ? "labels" : "",
+                       w->with_paths && !paths ? " paths" : "");
+    if (n == 0) return MC_OK;
+    mc_status st = w->append(w, n, rows, w->with_labels ? labels : NULL, w->with_paths ? paths : NULL);
+    if (st == MC_OK) w->rows += n;
+    return st;
+}
+
+mc_status mc_writer_set_label_names(mc_writer_t *w, size_t n, const char *const *names)
+{
+    mc_clear_error();
+    if (!w || (n && !names)) return mc_fail(MC_ERR_INVALID_ARG, "bad arguments");
+    if (!w->set_label_names || n == 0) return MC_OK; /* formats without a place for names */
+    return w->set_label_names(w, n, names);
+}
+
+static void writer_release(mc_writer_t *w)
+{
+    free((char *)w->path);
+    free(w);
+}
+
+mc_status mc_writer_commit(mc_writer_t *w)
+{
+    mc_clear_error();
+    if (!w) return mc_fail(MC_ERR_INVALID_ARG, "NULL writer");
+    mc_status st = w->commit(w);
+    writer_release(w);
+    return st;
+}
+
+void mc_writer_abort(mc_writer_t *w)
+{
+    if (!w) return;
+    w->abort(w);
+    writer_release(w);
+}
+
+/* ---- conversion ---------------------------------------------------------- */
+
+/* Rows per block: about 4 MiB of floats. */
+static size_t block_rows(size_t dim)
+{
+    size_t rows = ((size_t)4 << 20) / (dim * sizeof(float));
+    return rows ? rows : 1;
+}
+
+/* Label names from several inputs, merged by name into one id space. */
+typedef struct {
+    mc_label_map *global;
+    int64_t *local_to_global; /* for the current input */
+    size_t n_local, cap;
+} name_merge;
+
+static mc_status merge_labels(name_merge *m, const mc_reader_t *r, int64_t *labels, size_t n)
+{
+    const char *const *names = NULL;
+    size_t nn = mc_reader_label_names(r, &names);
+    if (nn > m->cap) {
+        size_t cap = nn * 2;
+        int64_t *t = realloc(m->local_to_global, cap * sizeof *t);
+        if (!t) return mc_fail(MC_ERR_NOMEM, "out of memory");
+        m->local_to_global = t;
+        m->cap = cap;
+    }
+    for (size_t i = m->n_local; i < nn; i++) {
+        int64_t g = mc_label_map_id(m->global, names[i], strlen(names[i]));
+        if (g < 0) return mc_fail(MC_ERR_NOMEM, "out of memory");
+        m->local_to_global[i] = g;
+    }
+    m->n_local = nn;
+    for (size_t i = 0; i < n; i++)
+        if (labels[i] >= 0 && (size_t)labels[i] < nn) labels[i] = m->local_to_global[labels[i]];
+    return MC_OK;
+}
+
+mc_status mc_import_files(const char *const *inputs, size_t n_inputs, const mc_reader_params *rp,
+                          const char *out_path, const mc_writer_params *wp, uint64_t *out_rows)
+{
+    mc_clear_error();
+    if (!inputs || n_inputs == 0 || !out_path)
+        return mc_fail(MC_ERR_INVALID_ARG, "mc_import_files needs at least one input and an output");
+    mc_reader_params par = rp ? *rp : mc_reader_params_default();
+    if (n_inputs > 1 && par.labels_path)
+        return mc_fail(MC_ERR_INVALID_ARG,
+                       "a separate labels file goes with a single input, not %zu", n_inputs);
+    mc_status st = MC_OK;
+    mc_reader_t *r = NULL;
+    mc_writer_t *w = NULL;
+    float *rows = NULL;
+    int64_t *labels = NULL;
+    const char **paths = NULL;
+    name_merge merge = {mc_label_map_new(), NULL, 0, 0};
+    int named = -1; /* unknown / 0 integer labels / 1 names */
+    size_t dim = 0, bs = 0;
+    int with_labels = 0, with_paths = 0;
+    uint64_t total = 0;
+    if (!merge.global) return mc_fail(MC_ERR_NOMEM, "out of memory");
+
+    for (size_t f = 0; f < n_inputs; f++) {
+        if ((st = mc_reader_open(inputs[f], &par, &r)) != MC_OK) goto fail;
+        if (f == 0) {
+            dim = mc_reader_dim(r);
+            with_labels = mc_reader_has_labels(r);
+            with_paths = mc_reader_has_paths(r);
+            bs = block_rows(dim);
+            rows = mc_malloc_array(bs * dim, sizeof *rows);
+            labels = mc_malloc_array(bs, sizeof *labels);
+            paths = mc_malloc_array(bs, sizeof *paths);
+            if (!rows || !labels || !paths) {
+                st = mc_fail(MC_ERR_NOMEM, "out of memory for a block of %zu rows", bs);
+                goto fail;
+            }
+            if ((st = mc_writer_open(out_path, dim, with_labels, with_paths, wp, &w)) != MC_OK)
+                goto fail;
+        } else if (mc_reader_dim(r) != dim || mc_reader_has_labels(r) != with_labels ||
+                   mc_reader_has_paths(r) != with_paths) {
+            st = mc_fail(MC_ERR_DIM_MISMATCH,
+                         "%s: %zu-d%s%s, but %s is %zu-d%s%s: inputs must agree", inputs[f],
+                         mc_reader_dim(r), mc_reader_has_labels(r) ? " with labels" : "",
+                         mc_reader_has_paths(r) ? " with paths" : "", inputs[0], dim,
+                         with_labels ? " with labels" : "", with_paths ? " with paths" : "");
+            goto fail;
+        }
+        merge.n_local = 0;
+        for (;;) {
+            size_t n = 0;
+            if ((st = mc_reader_next(r, bs, rows, labels, paths, &n)) != MC_OK) goto fail;
+            if (n == 0) break;
+            if (with_labels) {
+                const char *const *names;
+                int is_named = mc_reader_label_names(r, &names) > 0;
+                if (named >= 0 && is_named != named) {
+                    st = mc_fail(MC_ERR_BAD_DATA,
+                                 "%s: labels are %s, but earlier inputs had %s: cannot merge them",
+                                 inputs[f], is_named ? "names" : "integers",
+                                 named ? "names" : "integers");
+                    goto fail;
+                }
+                named = is_named;
+                if (named && (st = merge_labels(&merge, r, labels, n)) != MC_OK) goto fail;
+            }
+            if ((st = mc_writer_append(w, n, rows, labels, paths)) != MC_OK) goto fail;
+            total += n;
+        }
+        mc_reader_free(r);
+        r = NULL;
+    }
+    if (total == 0) {
+        st = mc_fail(MC_ERR_BAD_DATA, "%s: no faces to import", inputs[0]);
+        goto fail;
+    }
+    if (named == 1 &&
+        (st = mc_writer_set_label_names(w, mc_label_map_count(merge.global),
+                                        mc_label_map_names(merge.global))) != MC_OK)
+        goto fail;
+    st = mc_writer_commit(w);
+    w = NULL;
+    if (st == MC_OK && out_rows) *out_rows = total;
+    goto cleanup;
+fail:
+    mc_writer_abort(w);
+    w = NULL;
+cleanup:
+    mc_reader_free(r);
+    free(rows);
+    free(labels);
+    free(paths);
+    free(merge.local_to_global);
+    mc_label_map_free(merge.global);
+    return st;
+}
+
+mc_status mc_convert(mc_reader_t *r, const char *out_path, const mc_writer_params *p,
+                     uint64_t *out_rows)
+{
+    mc_clear_error();
+    if (!r || !out_path) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_convert");
+    size_t dim = mc_reader_dim(r), bs = block_rows(dim);
+    float *rows = mc_malloc_array(bs * dim, sizeof *rows);
+    int64_t *labels = mc_malloc_array(bs, sizeof *labels);
+    const char **paths = mc_malloc_array(bs, sizeof *paths);
+    mc_writer_t *w = NULL;
+    mc_status st;
+    uint64_t total = 0;
+    if (!rows || !labels || !paths) {
+        st = mc_fail(MC_ERR_NOMEM, "out of memory for a block of %zu rows", bs);
+        goto done;
+    }
+    st = mc_writer_open(out_path, dim, mc_reader_has_labels(r), mc_reader_has_paths(r), p, &w);
+    if (st != MC_OK) goto done;
+    for (;;) {
+        size_t n = 0;
+        if ((st = mc_reader_next(r, bs, rows, labels, paths, &n)) != MC_OK) break;
+        if (n == 0) break;
+        if ((st = mc_writer_append(w, n, rows, labels, paths)) != MC_OK) break;
+        total += n;
+    }
+    if (st == MC_OK) {
+        const char *const *names = NULL;
+        size_t nn = mc_reader_label_names(r, &names);
+        if (nn) st = mc_writer_set_label_names(w, nn, names);
+    }
+    if (st == MC_OK) {
+        st = mc_writer_commit(w);
+        w = NULL;
+        if (st == MC_OK && out_rows) *out_rows = total;
+    }
+done:
+    mc_writer_abort(w);
+    free(rows);
+    free(labels);
+    free(paths);
+    return st;
+}

@@ -1,0 +1,137 @@
+/* Private interface between io.c (dispatch) and the per-format modules
+ * io_h5.c, io_magface.c, io_csv.c, io_npy.c, io_l2c.c, plus shared helpers
+ * for text (io_text.c) and labels (io_labels.c). Never installed. */
+#ifndef MAGCLUST_IO_IMPL_H
+#define MAGCLUST_IO_IMPL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "magclust/io.h"
+#include "util_impl.h"
+
+/* ---- readers ------------------------------------------------------------ */
+
+struct mc_reader {
+    mc_format format;
+    const char *path;   /* the file name given to mc_reader_open (owned by io.c) */
+    size_t dim;         /* set by the opener */
+    uint64_t count;     /* N if known up front, else 0 */
+    int has_labels, has_paths;
+    void *state;        /* the format's own */
+    /* Deliver up to max rows; *out_n = 0 at the end. labels/paths may be NULL
+     * (the caller does not want them) even when the reader has them. */
+    mc_status (*next)(mc_reader_t *r, size_t max, float *rows, int64_t *labels,
+                      const char **paths, size_t *out_n);
+    /* Label names, if labels came from names; 0 otherwise. May be NULL. */
+    size_t (*label_names)(const mc_reader_t *r, const char *const **out);
+    /* Free state (NULL-safe on state). */
+    void (*close)(mc_reader_t *r);
+};
+
+/* Per-format openers. On success they set dim, count, has_labels, has_paths,
+ * state, next, close (and label_names). On failure they free what they
+ * allocated, leave r->state NULL and return a status with a detail naming
+ * r->path. p is never NULL. */
+mc_status mc_io_open_h5(mc_reader_t *r, const mc_reader_params *p);
+mc_status mc_io_open_magface(mc_reader_t *r, const mc_reader_params *p);
+mc_status mc_io_open_csv(mc_reader_t *r, const mc_reader_params *p);
+mc_status mc_io_open_npy(mc_reader_t *r, const mc_reader_params *p);
+mc_status mc_io_open_l2c(mc_reader_t *r, const mc_reader_params *p);
+
+/* ---- writers ------------------------------------------------------------ */
+
+struct mc_writer {
+    mc_format format;
+    const char *path;  /* destination (owned by io.c) */
+    size_t dim;
+    int with_labels, with_paths;
+    uint64_t rows;     /* rows appended so far (io.c counts) */
+    void *state;
+    mc_status (*append)(mc_writer_t *w, size_t n, const float *rows, const int64_t *labels,
+                        const char *const *paths);
+    mc_status (*set_label_names)(mc_writer_t *w, size_t n, const char *const *names); /* may be NULL */
+    /* Flush, close, rename into place; free state. On failure remove temporaries. */
+    mc_status (*commit)(mc_writer_t *w);
+    /* Remove temporaries, free state. */
+    void (*abort)(mc_writer_t *w);
+};
+
+/* Per-format writer openers: set state and the function pointers; write to
+ * temporaries (mc_temp_path_for) only. p is never NULL. */
+mc_status mc_io_writer_h5(mc_writer_t *w, const mc_writer_params *p);
+mc_status mc_io_writer_csv(mc_writer_t *w, const mc_writer_params *p);
+mc_status mc_io_writer_npy(mc_writer_t *w, const mc_writer_params *p);
+mc_status mc_io_writer_l2c(mc_writer_t *w, const mc_writer_params *p);
+
+/* ---- text helpers (io_text.c) ------------------------------------------- */
+
+/* Line reader: any line length, LF or CRLF ends, a UTF-8 BOM at the start
+ * skipped, a NUL byte refused (binary file given as text). */
+typedef struct {
+    FILE *fp;
+    const char *path;
+    char *buf;
+    size_t cap;
+    uint64_t line;   /* number of the line last returned (1-based) */
+    uint64_t offset; /* byte offset of the start of that line */
+    uint64_t next_offset;
+} mc_line_reader;
+
+mc_status mc_lines_open(mc_line_reader *lr, const char *path);
+/* Returns 1 and the line (NUL-terminated, without its end) in *out and *out_len,
+ * 0 at end of file, or -1 with *err set (detail names file and line). */
+int mc_lines_next(mc_line_reader *lr, char **out, size_t *out_len, mc_status *err);
+void mc_lines_close(mc_line_reader *lr);
+
+/* Strict parse of the token s[0..len) as a float32 (locale-independent '.'
+ * decimal point): 0 ok, MC_PARSE_NOT_NUMBER, MC_PARSE_NOT_FINITE (NaN, Inf,
+ * or beyond the float32 range). */
+enum { MC_PARSE_OK = 0, MC_PARSE_NOT_NUMBER = -1, MC_PARSE_NOT_FINITE = -2 };
+int mc_parse_float(const char *s, size_t len, float *out);
+/* Strict parse of an integer token: 0 ok, MC_PARSE_NOT_NUMBER. */
+int mc_parse_int64(const char *s, size_t len, int64_t *out);
+
+/* ---- labels (io_labels.c) ----------------------------------------------- */
+
+/* Names -> dense ids 0, 1, 2, ... in order of first appearance (hash map). */
+typedef struct mc_label_map mc_label_map;
+mc_label_map *mc_label_map_new(void);
+/* The id of name[0..len), adding it if new; -1 when out of memory. */
+int64_t mc_label_map_id(mc_label_map *m, const char *name, size_t len);
+size_t mc_label_map_count(const mc_label_map *m);
+const char *const *mc_label_map_names(const mc_label_map *m);
+void mc_label_map_free(mc_label_map *m);
+
+/* The parent folder name of a path ("a/b/c.jpg" -> "b", "c.jpg" -> ""),
+ * as a pointer into path and a length. Both '/' and '\\' separate. */
+void mc_path_parent(const char *path, const char **out, size_t *out_len);
+
+/* Labels from a separate file, consumed in step with the rows: a text file
+ * with one label per line (all integers, used as they are; or all names,
+ * mapped to ids by first appearance), or an integer .npy (loaded whole:
+ * 8 bytes a row). */
+typedef struct mc_label_stream mc_label_stream;
+mc_status mc_label_stream_open(const char *path, mc_label_stream **out);
+/* N when known up front (.npy), else 0. */
+uint64_t mc_label_stream_count(const mc_label_stream *s);
+/* The next n labels; MC_ERR_DIM_MISMATCH if the file has fewer left
+ * ("PATH has K labels, fewer than the rows of DATA"). */
+mc_status mc_label_stream_next(mc_label_stream *s, size_t n, int64_t *out, const char *data_path);
+/* After the last row: MC_ERR_DIM_MISMATCH if labels remain. */
+mc_status mc_label_stream_finish(mc_label_stream *s, uint64_t rows, const char *data_path);
+/* For readers that know N: the labels of the next n rows (out may be NULL to
+ * skip them) and, once row `rows_total` is reached, the check that no label
+ * is left over, so that a caller that stops after N rows still hears of
+ * surplus labels. rows_done counts the rows before these n. */
+mc_status mc_label_stream_step(mc_label_stream *s, size_t n, int64_t *out, uint64_t rows_done,
+                               uint64_t rows_total, const char *data_path);
+size_t mc_label_stream_names(const mc_label_stream *s, const char *const **out);
+void mc_label_stream_free(mc_label_stream *s);
+
+/* ---- npy (io_npy.c), used by io_labels.c for .npy label files ---------- */
+
+/* Load a rank-1 (or N x 1) integer .npy whole into a malloc'd int64 array. */
+mc_status mc_npy_read_int64(const char *path, int64_t **out, size_t *out_n);
+
+#endif

@@ -1,0 +1,201 @@
+/* Text helpers shared by the text readers (magface, csv, label files): a line
+ * reader and strict, locale-independent number parsing. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "io_impl.h"
+
+/* ---- lines ---------------------------------------------------------------- */
+
+mc_status mc_lines_open(mc_line_reader *lr, const char *path)
+{
+    memset(lr, 0, sizeof *lr);
+    lr->path = path;
+    lr->fp = fopen(path, "rb");
+    if (!lr->fp) return mc_fail(MC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    return MC_OK;
+}
+
+int mc_lines_next(mc_line_reader *lr, char **out, size_t *out_len, mc_status *err)
+{
+    /* getline() grows the buffer to any line length and returns the true
+     * length, so an embedded NUL byte is seen instead of silently cutting the
+     * line short. */
+    errno = 0;
+    ssize_t got = getline(&lr->buf, &lr->cap, lr->fp);
+    if (got < 0) {
+        if (ferror(lr->fp)) {
+            *err = mc_fail(MC_ERR_IO, "%s: line %" PRIu64 ": read error: %s", lr->path,
+                           lr->line + 1, strerror(errno));
+            return -1;
+        }
+        if (errno == ENOMEM) {
+            *err = mc_fail(MC_ERR_NOMEM, "%s: line %" PRIu64 ": out of memory", lr->path,
+                           lr->line + 1);
+            return -1;
+        }
+        return 0;
+    }
+    size_t len = (size_t)got;
+    char *s = lr->buf;
+    lr->line++;
+    lr->offset = lr->next_offset;
+    lr->next_offset += (uint64_t)len;
+    if (lr->line == 1 && len >= 2 &&
+        ((s[0] == '\xFF' && s[1] == '\xFE') || (s[0] == '\xFE' && s[1] == '\xFF'))) {
+        *err = mc_fail(MC_ERR_BAD_DATA, "%s: line 1: UTF-16 text is not supported (convert it to UTF-8)",
+                       lr->path);
+        return -1;
+    }
+    if (memchr(s, '\0', len)) {
+        *err = mc_fail(MC_ERR_BAD_DATA, "%s: line %" PRIu64 ": NUL byte (binary file?)", lr->path,
+                       lr->line);
+        return -1;
+    }
+    if (len > 0 && s[len - 1] == '\n') len--;
+    if (len > 0 && s[len - 1] == '\r') len--;
+    s[len] = '\0';
+    if (lr->line == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+        s += 3;
+        len -= 3;
+        lr->offset += 3;
+    }
+    *out = s;
+    *out_len = len;
+    return 1;
+}
+
+void mc_lines_close(mc_line_reader *lr)
+{
+    if (lr->fp) fclose(lr->fp);
+    free(lr->buf);
+    lr->fp = NULL;
+    lr->buf = NULL;
+    lr->cap = 0;
+}
+
+/* ---- numbers -------------------------------------------------------------- */
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static int lower_equals(const char *s, size_t len, const char *word)
+{
+    size_t n = strlen(word);
+    if (len != n) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != word[i]) return 0;
+    }
+    return 1;
+}
+
+/* The grammar is checked here, by hand, and the value is then computed by
+ * strtof (correctly rounded straight to float32, so there is no double
+ * rounding through double). strtof honours LC_NUMERIC's decimal point, so
+ * the token is rewritten without one first: "12.345e-3" becomes
+ * "12345e-6". Digits, signs and 'e' mean the same in every locale, so the
+ * result does not depend on setlocale() in the host program. */
+int mc_parse_float(const char *s, size_t len, float *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    if (i < len && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+    if (i < len && !is_digit(s[i]) && s[i] != '.') {
+        const char *w = s + i;
+        size_t wl = len - i;
+        if (lower_equals(w, wl, "nan") || lower_equals(w, wl, "inf") ||
+            lower_equals(w, wl, "infinity"))
+            return MC_PARSE_NOT_FINITE;
+        return MC_PARSE_NOT_NUMBER;
+    }
+    size_t int0 = i;
+    while (i < len && is_digit(s[i])) i++;
+    size_t int_len = i - int0, frac0 = i, frac_len = 0;
+    if (i < len && s[i] == '.') {
+        frac0 = ++i;
+        while (i < len && is_digit(s[i])) i++;
+        frac_len = i - frac0;
+    }
+    if (int_len + frac_len == 0) return MC_PARSE_NOT_NUMBER;
+    /* The exponent saturates at 10^15: far beyond float32 either way, and
+     * no token in memory has that many digits to shift it back. */
+    const long long exp_cap = 1000000000000000LL;
+    long long ex = 0;
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        int eneg = 0;
+        if (i < len && (s[i] == '+' || s[i] == '-')) eneg = s[i++] == '-';
+        size_t e0 = i;
+        while (i < len && is_digit(s[i])) {
+            if (ex < exp_cap) ex = ex * 10 + (s[i] - '0');
+            i++;
+        }
+        if (i == e0) return MC_PARSE_NOT_NUMBER;
+        if (eneg) ex = -ex;
+    }
+    if (i != len) return MC_PARSE_NOT_NUMBER;
+    if ((unsigned long long)frac_len > (unsigned long long)exp_cap) return MC_PARSE_NOT_NUMBER;
+    ex -= (long long)frac_len;
+
+    char stack[128];
+    size_t need = 1 + int_len + frac_len + 24;
+    char *buf = need <= sizeof stack ? stack : malloc(need);
+    if (!buf) return MC_PARSE_NOT_NUMBER;
+    size_t k = 0;
+    if (neg) buf[k++] = '-';
+    memcpy(buf + k, s + int0, int_len);
+    k += int_len;
+    memcpy(buf + k, s + frac0, frac_len);
+    k += frac_len;
+    /* the exponent, by hand: snprintf here costs a fifth of the parse */
+    buf[k++] = 'e';
+    if (ex < 0) {
+        buf[k++] = '-';
+        ex = -ex;
+    }
+    char digits[24];
+    size_t nd = 0;
+    do {
+        digits[nd++] = (char)('0' + ex % 10);
+        ex /= 10;
+    } while (ex > 0);
+    while (nd > 0) buf[k++] = digits[--nd];
+    buf[k] = '\0';
+    char *end = NULL;
+    float v = strtof(buf, &end);
+    int ok = end != buf && *end == '\0';
+    if (buf != stack) free(buf);
+    if (!ok) return MC_PARSE_NOT_NUMBER;
+    /* Overflow gives +-HUGE_VALF (inf); underflow to a subnormal or to zero
+     * is a fine value, as with Python's float(). */
+    if (!isfinite(v)) return MC_PARSE_NOT_FINITE;
+    *out = v;
+    return MC_PARSE_OK;
+}
+
+int mc_parse_int64(const char *s, size_t len, int64_t *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    if (i < len && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+    if (i == len) return MC_PARSE_NOT_NUMBER;
+    const uint64_t limit = neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX;
+    uint64_t v = 0;
+    for (; i < len; i++) {
+        if (!is_digit(s[i])) return MC_PARSE_NOT_NUMBER;
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (v > (limit - d) / 10) return MC_PARSE_NOT_NUMBER;
+        v = v * 10 + d;
+    }
+    if (neg)
+        *out = v == (uint64_t)INT64_MAX + 1u ? INT64_MIN : -(int64_t)v;
+    else
+        *out = (int64_t)v;
+    return MC_PARSE_OK;
+}
