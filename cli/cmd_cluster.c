@@ -26,8 +26,13 @@ static void help(FILE *f)
 "Prints a summary (and BCubed / pairwise F / NMI when the file has labels).\n"
 "\n"
 "options:\n"
-"  -o, --output PATH        write index,path,cluster,role,quality as CSV\n"
-"                           (atomically; nothing is written on failure)\n"
+"  -o, --output PATH        write the result: CSV (index,path,cluster,role,\n"
+"                           quality) or HDF5 (/cluster /role /quality /paths\n"
+"                           and the parameters as attributes), by extension\n"
+"                           (.csv, .h5/.hdf5) or --format; atomically:\n"
+"                           nothing is written on failure\n"
+"      --format F           csv or h5 (default: from the extension; csv)\n"
+"      --json               print the summary as one JSON object on stdout\n"
 "      --eps D              cosine-distance radius, 0..2 (default %g)\n"
 "      --min-samples N      faces within eps, self included, for a core face\n"
 "                           (default %zu; at most k+1)\n"
@@ -52,7 +57,8 @@ static void help(FILE *f)
 
 int cmd_cluster(int argc, char **argv)
 {
-    enum { O_EPS = 256, O_MINS, O_CORE, O_NOISE, O_QKEY, O_EKEY, O_LKEY, O_PKEY, O_THREADS };
+    enum { O_EPS = 256, O_MINS, O_CORE, O_NOISE, O_QKEY, O_EKEY, O_LKEY, O_PKEY, O_THREADS,
+           O_FORMAT, O_JSON };
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'},
         {"eps", required_argument, NULL, O_EPS},
@@ -65,6 +71,8 @@ int cmd_cluster(int argc, char **argv)
         {"labels-key", required_argument, NULL, O_LKEY},
         {"paths-key", required_argument, NULL, O_PKEY},
         {"threads", required_argument, NULL, O_THREADS},
+        {"format", required_argument, NULL, O_FORMAT},
+        {"json", no_argument, NULL, O_JSON},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -73,7 +81,8 @@ int cmd_cluster(int argc, char **argv)
     mc_knn_params kp = mc_knn_params_default();
     mc_dbscan_params dp = mc_dbscan_params_default();
     const char *out_path = NULL;
-    int quiet = 0, c;
+    int quiet = 0, json = 0, c;
+    const char *format = NULL;
     long threads = 0;
 
     optind = 0;
@@ -105,6 +114,8 @@ int cmd_cluster(int argc, char **argv)
         case O_THREADS:
             if (cli_parse_int("--threads", optarg, 0, 4096, &threads)) return CLI_USAGE;
             break;
+        case O_FORMAT: format = optarg; break;
+        case O_JSON: json = 1; break;
         case 'q': quiet = 1; break;
         case 'h': help(stdout); return CLI_OK;
         case ':': return cli_usage_error("cluster", "%s needs a value", argv[optind - 1]);
@@ -116,6 +127,14 @@ int cmd_cluster(int argc, char **argv)
     const char *in_path = argv[optind];
     const char *inputs[] = {in_path, NULL};
     if (out_path && cli_check_output(out_path, inputs) != 0) return CLI_FAIL;
+    mc_format out_fmt = MC_FMT_CSV;
+    if (format) {
+        out_fmt = mc_format_from_name(format);
+        if (out_fmt != MC_FMT_CSV && out_fmt != MC_FMT_H5)
+            return cli_usage_error("cluster", "--format: '%s' is not csv or h5", format);
+    } else if (out_path && mc_format_from_path(out_path) == MC_FMT_H5) {
+        out_fmt = MC_FMT_H5;
+    }
     if (dp.min_samples > kp.k + 1)
         return cli_usage_error("cluster", "--min-samples %zu exceeds k + 1 = %zu: raise --k or lower --min-samples",
                                dp.min_samples, kp.k + 1);
@@ -138,14 +157,40 @@ int cmd_cluster(int argc, char **argv)
     if ((st = mc_dbscan_run(g, mc_embeddings_quality(e), &dp, &cl, &core_q, &noise_q)) != MC_OK)
         goto fail;
     double t3 = cli_now();
-    if (out_path && (st = mc_clustering_write_csv(cl, e, out_path)) != MC_OK) goto fail;
+    if (out_path) {
+        if (out_fmt == MC_FMT_H5) {
+            char cq[32], nq[32];
+            mc_threshold_format(&dp.core_quality, cq, sizeof cq);
+            mc_threshold_format(&dp.noise_quality, nq, sizeof nq);
+            const mc_attr attrs[] = {
+                {"magclust_version", mc_version(), 0},
+                {"input", in_path, 0},
+                {"algo", "dbscan", 0},
+                {"quality_key", mc_embeddings_quality_name(e), 0},
+                {"eps", NULL, dp.eps},
+                {"min_samples", NULL, (double)dp.min_samples},
+                {"k", NULL, (double)kp.k},
+                {"core_quality", cq, 0},
+                {"core_quality_value", NULL, core_q},
+                {"noise_quality", nq, 0},
+                {"noise_quality_value", NULL, noise_q},
+            };
+            st = mc_clustering_write_h5(cl, e, out_path, attrs, sizeof attrs / sizeof attrs[0]);
+        } else {
+            st = mc_clustering_write_csv(cl, e, out_path);
+        }
+        if (st != MC_OK) goto fail;
+    }
     double t4 = cli_now();
     t.load = t1 - t0;
     t.knn = t2 - t1;
     t.cluster = t3 - t2;
     t.write = t4 - t3;
-    if (!quiet) {
-        cli_summary_params sp = {in_path, out_path, &dp, &kp, core_q, noise_q};
+    cli_summary_params sp = {in_path, out_path, &dp, &kp, core_q, noise_q,
+                             mc_format_name(out_fmt)};
+    if (json) {
+        if (cli_print_summary_json(stdout, e, cl, &sp, &t) != 0) goto cleanup;
+    } else if (!quiet) {
         if (cli_print_summary(stdout, e, cl, &sp, &t) != 0) goto cleanup;
     }
     rc = CLI_OK;

@@ -14,6 +14,8 @@ typedef struct {
 static const command commands[] = {
     {"cluster", cmd_cluster, "cluster faces with quality-aware DBSCAN; write a CSV"},
     {"eval", cmd_eval, "score a CSV prediction against the file's labels"},
+    {"export", cmd_export, "write embeddings out as .npy, .csv or learn-to-cluster .bin"},
+    {"import", cmd_import, "convert MagFace lists, .bin/.meta, .npy or CSV to HDF5"},
     {"info", cmd_info, "describe an HDF5 embeddings file"},
     {"synth", cmd_synth, "generate a MagFace-like labelled collection"},
 };

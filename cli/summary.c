@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli_util.h"
+#include "json.h"
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -94,5 +95,87 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
         fprintf(f, "  wrote        %s\n", p->out_path);
     else
         fprintf(f, "  wrote        nothing (no -o)\n");
+    return 0;
+}
+
+static void json_gate(json_out *j, const char *key, const mc_threshold *t, double resolved)
+{
+    char spec[32];
+    mc_threshold_format(t, spec, sizeof spec);
+    json_key_object(j, key);
+    json_str(j, "spec", spec);
+    if (t->kind == MC_THRESH_OFF)
+        json_null(j, "value");
+    else
+        json_num(j, "value", resolved);
+    json_close_object(j);
+}
+
+int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *c,
+                           const cli_summary_params *p, const cli_timings *t)
+{
+    size_t n = mc_embeddings_n(e);
+    const float *q = mc_embeddings_quality(e);
+    const int64_t *labels = mc_embeddings_labels(e);
+    mc_metrics m;
+    if (labels) {
+        mc_status st = mc_metrics_compute(labels, mc_clustering_labels(c), n, &m);
+        if (st != MC_OK) {
+            cli_fail_status(st);
+            return -1;
+        }
+    }
+    json_out j;
+    json_begin(&j, f);
+    json_str(&j, "magclust_version", mc_version());
+    json_str(&j, "input", p->in_path);
+    json_str(&j, "output", p->out_path);
+    json_str(&j, "output_format", p->out_path ? p->out_format : NULL);
+    json_uint(&j, "faces", n);
+    json_uint(&j, "dim", mc_embeddings_dim(e));
+    json_key_object(&j, "quality");
+    json_str(&j, "name", mc_embeddings_quality_name(e));
+    json_num(&j, "p5", mc_percentile(q, n, 5));
+    json_num(&j, "p50", mc_percentile(q, n, 50));
+    json_num(&j, "p95", mc_percentile(q, n, 95));
+    json_close_object(&j);
+    json_key_object(&j, "params");
+    json_str(&j, "algo", "dbscan");
+    json_num(&j, "eps", p->dbscan->eps);
+    json_uint(&j, "min_samples", p->dbscan->min_samples);
+    json_uint(&j, "k", p->knn->k);
+    json_gate(&j, "core_quality", &p->dbscan->core_quality, p->core_q);
+    json_gate(&j, "noise_quality", &p->dbscan->noise_quality, p->noise_q);
+    json_num(&j, "threads", p->knn->n_threads);
+    json_close_object(&j);
+    json_uint(&j, "clusters", mc_clustering_n_clusters(c));
+    json_uint(&j, "core", mc_clustering_n_role(c, MC_ROLE_CORE));
+    json_uint(&j, "border", mc_clustering_n_role(c, MC_ROLE_BORDER));
+    json_uint(&j, "noise", mc_clustering_n_noise(c));
+    json_key_object(&j, "seconds");
+    json_num(&j, "load", t->load);
+    json_num(&j, "knn", t->knn);
+    json_num(&j, "cluster", t->cluster);
+    json_num(&j, "write", t->write);
+    json_num(&j, "total", t->load + t->knn + t->cluster + t->write);
+    json_close_object(&j);
+    if (labels) {
+        size_t ids, unl;
+        cli_count_identities(labels, n, &ids, &unl);
+        json_key_object(&j, "metrics");
+        json_uint(&j, "identities", ids);
+        json_uint(&j, "unlabelled", unl);
+        json_num(&j, "bcubed_precision", m.bcubed_precision);
+        json_num(&j, "bcubed_recall", m.bcubed_recall);
+        json_num(&j, "bcubed_f", m.bcubed_f);
+        json_num(&j, "pairwise_precision", m.pairwise_precision);
+        json_num(&j, "pairwise_recall", m.pairwise_recall);
+        json_num(&j, "pairwise_f", m.pairwise_f);
+        json_num(&j, "nmi", m.nmi);
+        json_close_object(&j);
+    } else {
+        json_null(&j, "metrics");
+    }
+    json_end(&j);
     return 0;
 }

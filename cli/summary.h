@@ -17,11 +17,16 @@ typedef struct {
     const mc_dbscan_params *dbscan;
     const mc_knn_params *knn;
     double core_q, noise_q; /* resolved gates */
+    const char *out_format; /* "csv" or "h5" */
 } cli_summary_params;
 
 /* Returns 0, or prints an error and returns -1 (metrics failed). */
 int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *c,
                       const cli_summary_params *p, const cli_timings *t);
+
+/* The same content as one JSON object on one line (for scripts). */
+int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *c,
+                           const cli_summary_params *p, const cli_timings *t);
 
 /* Number of distinct non-negative labels and of negative ones. */
 void cli_count_identities(const int64_t *labels, size_t n, size_t *out_ids, size_t *out_unlabelled);

@@ -48,7 +48,7 @@ check top_help_lists_commands grep -q "cluster" "$WORK/top_help.out"
 run top_version 0 "$MC" --version
 run top_noargs 2 "$MC"
 bad top_unknown 2 "not a magclust command" "$MC" frobnicate
-for sub in cluster eval info synth; do
+for sub in cluster eval export import info synth; do
     run "help_$sub" 0 "$MC" "$sub" --help
     check "help_$sub usage" grep -q "^usage: magclust $sub" "$WORK/help_$sub.out"
     check "help_$sub exit codes" grep -q "exit codes" "$WORK/help_$sub.out"
@@ -138,6 +138,58 @@ bad no_input 2 "no input file" "$MC" cluster -o "$O"
 bad two_inputs 2 "more than one input" "$MC" cluster "$FX/tiny.h5" "$FX/tiny.h5" -o "$O"
 bad unknown_opt 2 "unknown option" "$MC" cluster "$FX/tiny.h5" --frob -o "$O"
 bad missing_value 2 "needs a value" "$MC" cluster "$FX/tiny.h5" --eps
+
+# ---- result formats: HDF5 output and --json ------------------------------------
+run out_h5 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/tiny_result.h5"
+check "h5 result has the HDF5 signature" [ "$(head -c 4 "$WORK/tiny_result.h5" | od -An -c | tr -d ' ')" = "211HDF" ]
+run out_format 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/result.dat" --format h5
+check "--format h5 writes HDF5" cmp -s <(head -c 8 "$WORK/result.dat") <(head -c 8 "$WORK/tiny_result.h5")
+bad bad_format 2 "--format" "$MC" cluster "$FX/tiny.h5" -o "$O" --format xml
+run json 0 "$MC" cluster "$FX/tiny.h5" --json -o "$WORK/j.csv"
+check "json is one line" [ "$(wc -l <"$WORK/json.out")" -eq 1 ]
+check "json is an object with metrics" grep -q '^{"magclust_version":.*"metrics":{.*"bcubed_f":[0-9.]*.*}}$' "$WORK/json.out"
+check "json has timings" grep -q '"seconds":{"load":[0-9.e-]*,"knn":' "$WORK/json.out"
+check "json has params" grep -q '"params":{"algo":"dbscan","eps":0.5,"min_samples":3,"k":30,"core_quality":{"spec":"p30","value":' "$WORK/json.out"
+run json_nolabels 0 "$MC" cluster "$FX/tiny_nolabels.h5" --json
+check "json without labels has null metrics" grep -q '"metrics":null' "$WORK/json_nolabels.out"
+
+# ---- import / export round trips ----------------------------------------------
+cluster_cols() { "$MC" cluster "$1" -q -o "$2" --noise-quality off --core-quality off --k 20 --eps 0.3 --min-samples 3 && cut -d, -f1,3- "$2"; }
+cluster_cols "$FX/tiny.h5" "$WORK/ref.csv" >"$WORK/ref.cols"
+for fmt in npy csv bin; do
+    run "export_$fmt" 0 "$MC" export "$FX/tiny.h5" -o "$WORK/tiny_x.$fmt"
+done
+check "npy labels written beside" [ -f "$WORK/tiny_x.labels.npy" ]
+check "l2c meta written beside" [ "$(wc -l <"$WORK/tiny_x.meta")" -eq 40 ]
+check "export csv header" [ "$(head -n 1 "$WORK/tiny_x.csv" | cut -d, -f1-3 | tr -d '\r')" = "path,label,e0" ]
+run import_npy 0 "$MC" import npy "$WORK/tiny_x.npy" --labels "$WORK/tiny_x.labels.npy" -o "$WORK/rt_npy.h5"
+run import_csv 0 "$MC" import csv "$WORK/tiny_x.csv" -o "$WORK/rt_csv.h5" --compress
+run import_l2c 0 "$MC" import l2c "$WORK/tiny_x.bin" --dim 8 --labels "$WORK/tiny_x.meta" -o "$WORK/rt_l2c.h5"
+for fmt in npy csv l2c; do
+    check "round trip via $fmt clusters identically" cmp -s "$WORK/ref.cols" <(cluster_cols "$WORK/rt_$fmt.h5" "$WORK/rt_$fmt.csv")
+done
+check "import reports throughput" grep -q "MB/s" "$WORK/import_npy.out"
+
+# MagFace gen_feat.py list: labels from the parent folder, two inputs merged by name
+printf 'alice/1.jpg 1 0 0 0\nbob/1.jpg 0 1 0 0\nalice/2.jpg 0.9 0.1 0 0\n' >"$WORK/a.list"
+printf 'bob/2.jpg 0 2 0.1 0\r\ncarol/1.jpg 0 0 3 0\r\n' >"$WORK/b.list"
+run import_magface 0 "$MC" import magface "$WORK/a.list" "$WORK/b.list" --label-from dir -o "$WORK/mf.h5"
+run mf_info 0 "$MC" info "$WORK/mf.h5"
+check "magface import: 5 faces, 3 identities" grep -q "identities   3 " "$WORK/mf_info.out"
+"$MC" export "$WORK/mf.h5" -o "$WORK/mf.csv" -q
+check "names merged across files (bob is one label)" [ "$(cut -d, -f2 "$WORK/mf.csv" | tr -d '\r' | tail -n +2 | tr '\n' ' ')" = "0 1 0 1 2 " ]
+printf 'x/1.jpg 1 2 3\nx/2.jpg 1 2\n' >"$WORK/short.list"
+bad import_bad_count 1 "line 2" "$MC" import magface "$WORK/short.list" -o "$O"
+printf 'x/1.jpg 1 2 abc\n' >"$WORK/word.list"
+bad import_bad_token 1 "abc" "$MC" import magface "$WORK/word.list" -o "$O"
+head -c 100 "$WORK/tiny_x.bin" >"$WORK/trunc.bin"
+bad import_truncated_bin 1 "multiple" "$MC" import l2c "$WORK/trunc.bin" --dim 8 -o "$O"
+bad import_no_dim 2 "--dim" "$MC" import l2c "$WORK/tiny_x.bin" -o "$O"
+bad import_bad_format 2 "not an import format" "$MC" import parquet "$WORK/a.list" -o "$O"
+bad import_no_output 2 "output" "$MC" import magface "$WORK/a.list"
+bad import_over_input 1 "overwrite an input" "$MC" import magface "$WORK/a.list" -o "$WORK/a.list"
+bad export_bad_ext 2 ".npy, .csv or .bin" "$MC" export "$FX/tiny.h5" -o "$WORK/x.txt"
+bad export_missing 1 "no such file" "$MC" export "$FX/nope.h5" -o "$WORK/x.npy"
 
 # ---- the bundled sample -------------------------------------------------------
 SAMPLE="$SRC/datasets/sample.h5"

@@ -87,6 +87,25 @@ MC_API mc_status mc_clustering_write_csv(const mc_clustering_t *c, const mc_embe
  */
 MC_API mc_status mc_clustering_read_csv(const char *path, size_t n, int64_t *out_labels);
 
+/** One attribute recorded with a result: a number or a string. */
+typedef struct {
+    const char *name;
+    const char *text; /**< a string attribute when non-NULL ... */
+    double number;    /**< ... else this number */
+} mc_attr;
+
+/**
+ * @brief Write the result to a new HDF5 file: `/cluster` (int64),
+ * `/role` (an HDF5 enum of int8: core 0, border 1, noise 2), `/quality`
+ * (float32) and, when the embeddings have them, `/paths`; @p attrs become
+ * attributes of the root group (the parameters used). The embeddings
+ * themselves are not copied. Atomic, like mc_clustering_write_csv().
+ * @param attrs    n_attrs attributes, or NULL.
+ * @return MC_OK, MC_ERR_DIM_MISMATCH, MC_ERR_IO, MC_ERR_HDF5.
+ */
+MC_API mc_status mc_clustering_write_h5(const mc_clustering_t *c, const mc_embeddings_t *e,
+                                        const char *path, const mc_attr *attrs, size_t n_attrs);
+
 #ifdef __cplusplus
 }
 #endif

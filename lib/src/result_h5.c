@@ -1,0 +1,111 @@
+/* A clustering result as HDF5: /cluster, /role, /quality, /paths and the
+ * parameters as root attributes. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+
+#include "magclust/clustering.h"
+#include "util_impl.h"
+
+static int write_1d(hid_t file, const char *name, hid_t ftype, hid_t mtype, size_t n,
+                    const void *data)
+{
+    hsize_t dims[1] = {n};
+    hid_t sp = H5Screate_simple(1, dims, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t ds = H5I_INVALID_HID;
+    if (sp >= 0 && dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0)
+        ds = H5Dcreate2(file, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    int ok = ds >= 0 && H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0;
+    if (ds >= 0) H5Dclose(ds);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (sp >= 0) H5Sclose(sp);
+    return ok ? 0 : -1;
+}
+
+static int write_attr(hid_t loc, const mc_attr *a)
+{
+    hid_t sp = H5Screate(H5S_SCALAR), t, at;
+    int ok;
+    if (a->text) {
+        t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(t, strlen(a->text) + 1);
+        H5Tset_cset(t, H5T_CSET_UTF8);
+        at = H5Acreate2(loc, a->name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+        ok = at >= 0 && H5Awrite(at, t, a->text) >= 0;
+        H5Tclose(t);
+    } else {
+        at = H5Acreate2(loc, a->name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+        ok = at >= 0 && H5Awrite(at, H5T_NATIVE_DOUBLE, &a->number) >= 0;
+    }
+    if (at >= 0) H5Aclose(at);
+    H5Sclose(sp);
+    return ok ? 0 : -1;
+}
+
+mc_status mc_clustering_write_h5(const mc_clustering_t *c, const mc_embeddings_t *e,
+                                 const char *path, const mc_attr *attrs, size_t n_attrs)
+{
+    mc_clear_error();
+    if (!c || !e || !path || (n_attrs && !attrs))
+        return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_clustering_write_h5");
+    size_t n = mc_clustering_n(c);
+    if (mc_embeddings_n(e) != n)
+        return mc_fail(MC_ERR_DIM_MISMATCH, "%s: clustering has %zu faces, embeddings %zu", path, n,
+                       mc_embeddings_n(e));
+    char *tmp = mc_temp_path_for(path);
+    if (!tmp) return mc_fail(MC_ERR_NOMEM, "out of memory");
+    H5E_auto2_t old_fn;
+    void *old_data;
+    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+
+    mc_status st = MC_OK;
+    const char **paths = NULL;
+    hid_t role_t = H5I_INVALID_HID, str_t = H5I_INVALID_HID;
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    if (fcpl >= 0) H5Pset_obj_track_times(fcpl, 0);
+    hid_t f = H5Fcreate(tmp, H5F_ACC_EXCL, fcpl >= 0 ? fcpl : H5P_DEFAULT, H5P_DEFAULT);
+    if (fcpl >= 0) H5Pclose(fcpl);
+    if (f < 0) {
+        st = mc_fail(MC_ERR_IO, "%s: cannot create", path);
+        goto done;
+    }
+    /* Roles as an enum, so h5py and h5dump show their names. */
+    role_t = H5Tenum_create(H5T_NATIVE_INT8);
+    for (int8_t r = MC_ROLE_CORE; r <= MC_ROLE_NOISE; r++) H5Tenum_insert(role_t, mc_role_name((mc_role)r), &r);
+    int bad = write_1d(f, "cluster", H5T_STD_I64LE, H5T_NATIVE_INT64, n, mc_clustering_labels(c)) ||
+              write_1d(f, "role", role_t, role_t, n, mc_clustering_roles(c)) ||
+              write_1d(f, "quality", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, n, mc_embeddings_quality(e));
+    if (!bad && mc_embeddings_path(e, 0)) {
+        paths = mc_malloc_array(n, sizeof *paths);
+        if (!paths) {
+            st = mc_fail(MC_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < n; i++) paths[i] = mc_embeddings_path(e, i);
+        str_t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(str_t, H5T_VARIABLE);
+        H5Tset_cset(str_t, H5T_CSET_UTF8);
+        bad = write_1d(f, "paths", str_t, str_t, n, paths);
+    }
+    for (size_t i = 0; !bad && i < n_attrs; i++) bad = write_attr(f, &attrs[i]);
+    if (!bad) bad = H5Fflush(f, H5F_SCOPE_GLOBAL) < 0;
+    if (bad) st = mc_fail(MC_ERR_HDF5, "%s: cannot write the result (disk full?)", path);
+done:
+    if (str_t >= 0) H5Tclose(str_t);
+    if (role_t >= 0) H5Tclose(role_t);
+    if (f >= 0 && H5Fclose(f) < 0 && st == MC_OK)
+        st = mc_fail(MC_ERR_HDF5, "%s: cannot close", path);
+    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    free(paths);
+    if (st == MC_OK)
+        st = mc_rename_into_place(tmp, path);
+    else
+        unlink(tmp);
+    free(tmp);
+    return st;
+}
