@@ -406,12 +406,13 @@ static void h5w_abort(mc_writer_t *w)
 
 static int write_str_attr(hid_t loc, const char *name, const char *value)
 {
+    /* Variable-length UTF-8: h5py returns str, not bytes. */
     hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, strlen(value) + 1);
+    H5Tset_size(t, H5T_VARIABLE);
     H5Tset_cset(t, H5T_CSET_UTF8);
     hid_t sp = H5Screate(H5S_SCALAR);
     hid_t a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = a >= 0 && H5Awrite(a, t, value) >= 0;
+    int ok = a >= 0 && H5Awrite(a, t, &value) >= 0;
     if (a >= 0) H5Aclose(a);
     H5Sclose(sp);
     H5Tclose(t);

@@ -31,11 +31,12 @@ static int write_attr(hid_t loc, const mc_attr *a)
     hid_t sp = H5Screate(H5S_SCALAR), t, at;
     int ok;
     if (a->text) {
+        /* Variable-length UTF-8: h5py returns str, not bytes. */
         t = H5Tcopy(H5T_C_S1);
-        H5Tset_size(t, strlen(a->text) + 1);
+        H5Tset_size(t, H5T_VARIABLE);
         H5Tset_cset(t, H5T_CSET_UTF8);
         at = H5Acreate2(loc, a->name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-        ok = at >= 0 && H5Awrite(at, t, a->text) >= 0;
+        ok = at >= 0 && H5Awrite(at, t, &a->text) >= 0;
         H5Tclose(t);
     } else {
         at = H5Acreate2(loc, a->name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
