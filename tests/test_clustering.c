@@ -182,7 +182,7 @@ static void test_read_csv_errors(void)
     expect_bad("range.csv", "index,cluster\n0,1\n5,2\n", 2, MC_ERR_BAD_DATA, "line 3");
     expect_bad("short.csv", "index,cluster\n0,1\n", 2, MC_ERR_DIM_MISMATCH, "1 rows");
     expect_bad("long.csv", "cluster\n1\n2\n3\n", 2, MC_ERR_DIM_MISMATCH, NULL);
-    expect_bad("quote.csv", "path,cluster\n\"open,1\n", 1, MC_ERR_BAD_DATA, "unterminated");
+    expect_bad("quote.csv", "path,cluster\n\"open,1\n", 1, MC_ERR_BAD_DATA, "not closed");
 }
 
 /* Last: remove the scratch directory (MC_TEST_KEEP_TMP=1 keeps it). */

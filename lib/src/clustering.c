@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "magclust/clustering.h"
-#include "util_impl.h"
+#include "io_impl.h"
 
 struct mc_clustering {
     size_t n, n_clusters, n_noise;
@@ -137,21 +137,6 @@ const uint8_t *mc_clustering_roles(const mc_clustering_t *c) { return c ? c->rol
 
 /* ---- CSV output ------------------------------------------------------- */
 
-/* RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled. */
-static void csv_put_field(FILE *fp, const char *s)
-{
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        fputs(s, fp);
-        return;
-    }
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', fp);
-        fputc(*s, fp);
-    }
-    fputc('"', fp);
-}
-
 mc_status mc_clustering_write_csv(const mc_clustering_t *c, const mc_embeddings_t *e,
                                   const char *path)
 {
@@ -168,7 +153,7 @@ mc_status mc_clustering_write_csv(const mc_clustering_t *c, const mc_embeddings_
     for (size_t i = 0; i < c->n; i++) {
         const char *p = mc_embeddings_path(e, i);
         fprintf(af.fp, "%zu,", i);
-        csv_put_field(af.fp, p ? p : "");
+        mc_csv_put_field(af.fp, p ? p : "");
         fprintf(af.fp, ",%" PRId64 ",%s,%.7g\r\n", c->labels[i], mc_role_name((mc_role)c->roles[i]),
                 (double)q[i]);
     }
@@ -176,116 +161,6 @@ mc_status mc_clustering_write_csv(const mc_clustering_t *c, const mc_embeddings_
 }
 
 /* ---- CSV input -------------------------------------------------------- */
-
-typedef struct {
-    FILE *fp;
-    const char *path;
-    size_t line;      /* line where the current record starts (1-based) */
-    size_t cur_line;  /* line of the next character */
-    char *buf;        /* field text, fields separated by NUL */
-    size_t buf_len, buf_cap;
-    size_t *offs;     /* start of each field in buf */
-    size_t n_fields, offs_cap;
-} csv_reader;
-
-static int csv_push(csv_reader *r, int ch)
-{
-    if (r->buf_len + 1 >= r->buf_cap) {
-        size_t cap = r->buf_cap ? 2 * r->buf_cap : 256;
-        char *nb = realloc(r->buf, cap);
-        if (!nb) return -1;
-        r->buf = nb;
-        r->buf_cap = cap;
-    }
-    r->buf[r->buf_len++] = (char)ch;
-    return 0;
-}
-
-static int csv_new_field(csv_reader *r)
-{
-    if (r->n_fields == r->offs_cap) {
-        size_t cap = r->offs_cap ? 2 * r->offs_cap : 16;
-        size_t *no = realloc(r->offs, cap * sizeof *no);
-        if (!no) return -1;
-        r->offs = no;
-        r->offs_cap = cap;
-    }
-    r->offs[r->n_fields++] = r->buf_len;
-    return 0;
-}
-
-/* Reads one record. Returns 1 (record), 0 (end of file), or a status on
- * error (negative). Blank lines are skipped. */
-static int csv_next(csv_reader *r, mc_status *err)
-{
-    int ch;
-    for (;;) {
-        r->buf_len = 0;
-        r->n_fields = 0;
-        r->line = r->cur_line;
-        ch = getc(r->fp);
-        if (ch == EOF) return 0;
-        if (ch == '\n') {
-            r->cur_line++;
-            continue;
-        }
-        if (ch == '\r') {
-            int nx = getc(r->fp);
-            if (nx != '\n' && nx != EOF) ungetc(nx, r->fp);
-            r->cur_line++;
-            continue;
-        }
-        break;
-    }
-    if (csv_new_field(r) != 0) goto nomem;
-    int quoted = 0, was_quoted = 0;
-    for (;; ch = getc(r->fp)) {
-        if (quoted) {
-            if (ch == EOF) {
-                *err = mc_fail(MC_ERR_BAD_DATA, "%s: line %zu: unterminated quoted field", r->path,
-                               r->line);
-                return -1;
-            }
-            if (ch == '"') {
-                int nx = getc(r->fp);
-                if (nx == '"') {
-                    if (csv_push(r, '"') != 0) goto nomem;
-                    continue;
-                }
-                quoted = 0;
-                if (nx != EOF) ungetc(nx, r->fp);
-                continue;
-            }
-            if (ch == '\n') r->cur_line++;
-            if (csv_push(r, ch) != 0) goto nomem;
-            continue;
-        }
-        if (ch == EOF || ch == '\n' || ch == '\r') {
-            if (ch == '\r') {
-                int nx = getc(r->fp);
-                if (nx != '\n' && nx != EOF) ungetc(nx, r->fp);
-            }
-            if (ch != EOF) r->cur_line++;
-            if (csv_push(r, '\0') != 0) goto nomem;
-            return 1;
-        }
-        if (ch == ',') {
-            if (csv_push(r, '\0') != 0 || csv_new_field(r) != 0) goto nomem;
-            was_quoted = 0;
-            continue;
-        }
-        if (ch == '"' && r->buf_len == r->offs[r->n_fields - 1] && !was_quoted) {
-            quoted = was_quoted = 1;
-            continue;
-        }
-        if (csv_push(r, ch) != 0) goto nomem;
-    }
-nomem:
-    *err = mc_fail(MC_ERR_NOMEM, "%s: out of memory reading line %zu", r->path, r->line);
-    return -1;
-}
-
-static const char *csv_field(const csv_reader *r, size_t i) { return r->buf + r->offs[i]; }
 
 static int parse_i64(const char *s, int64_t *out)
 {
@@ -297,64 +172,54 @@ static int parse_i64(const char *s, int64_t *out)
     return 0;
 }
 
+/* Records come from the RFC 4180 reader shared with the CSV importer
+ * (io_text.c): quoting, CRLF, a UTF-8 BOM, blank lines only at the end. */
 mc_status mc_clustering_read_csv(const char *path, size_t n, int64_t *out_labels)
 {
     mc_clear_error();
     if (!path || !out_labels) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_clustering_read_csv");
-    csv_reader r;
-    memset(&r, 0, sizeof r);
-    r.path = path;
-    r.cur_line = 1;
-    r.fp = fopen(path, "rb");
-    if (!r.fp) return mc_fail(MC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    mc_status st = MC_OK;
+    mc_csv_records r;
+    mc_status st = mc_csv_open(&r, path, ',');
+    if (st != MC_OK) return st;
     uint8_t *seen = mc_calloc_array(n, 1);
     if (!seen) {
         st = mc_fail(MC_ERR_NOMEM, "out of memory");
         goto cleanup;
     }
-    /* UTF-8 byte order mark */
-    int b0 = getc(r.fp);
-    if (b0 == 0xEF) {
-        if (getc(r.fp) != 0xBB || getc(r.fp) != 0xBF) {
-            st = mc_fail(MC_ERR_BAD_DATA, "%s: line 1: not UTF-8 text", path);
-            goto cleanup;
-        }
-    } else if (b0 != EOF) {
-        ungetc(b0, r.fp);
-    }
-    int rc = csv_next(&r, &st);
+    int rc = mc_csv_next(&r, &st);
     if (rc < 0) goto cleanup;
     if (rc == 0) {
         st = mc_fail(MC_ERR_BAD_DATA, "%s: empty file (expected a header with a 'cluster' column)", path);
         goto cleanup;
     }
-    size_t n_cols = r.n_fields, col_cluster = SIZE_MAX, col_index = SIZE_MAX;
-    for (size_t f = 0; f < r.n_fields; f++) {
-        if (strcmp(csv_field(&r, f), "cluster") == 0) col_cluster = f;
-        if (strcmp(csv_field(&r, f), "index") == 0) col_index = f;
+    size_t n_cols = r.nf, col_cluster = SIZE_MAX, col_index = SIZE_MAX;
+    for (size_t f = 0; f < r.nf; f++) {
+        if (strcmp(mc_csv_field(&r, f), "cluster") == 0) col_cluster = f;
+        if (strcmp(mc_csv_field(&r, f), "index") == 0) col_index = f;
     }
     if (col_cluster == SIZE_MAX) {
-        st = mc_fail(MC_ERR_BAD_DATA, "%s: line 1: header has no 'cluster' column", path);
+        st = mc_fail(MC_ERR_BAD_DATA, "%s: line %llu: header has no 'cluster' column", path,
+                     (unsigned long long)r.line);
         goto cleanup;
     }
     size_t rows = 0;
-    while ((rc = csv_next(&r, &st)) == 1) {
-        if (r.n_fields != n_cols) {
-            st = mc_fail(MC_ERR_BAD_DATA, "%s: line %zu: %zu fields, the header has %zu", path,
-                         r.line, r.n_fields, n_cols);
+    while ((rc = mc_csv_next(&r, &st)) == 1) {
+        unsigned long long line = (unsigned long long)r.line;
+        if (r.nf != n_cols) {
+            st = mc_fail(MC_ERR_BAD_DATA, "%s: line %llu: %zu fields, the header has %zu", path, line,
+                         r.nf, n_cols);
             goto cleanup;
         }
         int64_t idx = (int64_t)rows, lab;
         if (col_index != SIZE_MAX &&
-            (parse_i64(csv_field(&r, col_index), &idx) != 0 || idx < 0 || (size_t)idx >= n)) {
-            st = mc_fail(MC_ERR_BAD_DATA, "%s: line %zu: index '%s' is not in 0..%zu", path,
-                         r.line, csv_field(&r, col_index), n ? n - 1 : 0);
+            (parse_i64(mc_csv_field(&r, col_index), &idx) != 0 || idx < 0 || (size_t)idx >= n)) {
+            st = mc_fail(MC_ERR_BAD_DATA, "%s: line %llu: index '%s' is not in 0..%zu", path, line,
+                         mc_csv_field(&r, col_index), n ? n - 1 : 0);
             goto cleanup;
         }
-        if (parse_i64(csv_field(&r, col_cluster), &lab) != 0) {
-            st = mc_fail(MC_ERR_BAD_DATA, "%s: line %zu: cluster '%s' is not an integer", path,
-                         r.line, csv_field(&r, col_cluster));
+        if (parse_i64(mc_csv_field(&r, col_cluster), &lab) != 0) {
+            st = mc_fail(MC_ERR_BAD_DATA, "%s: line %llu: cluster '%s' is not an integer", path, line,
+                         mc_csv_field(&r, col_cluster));
             goto cleanup;
         }
         if ((size_t)idx >= n) {
@@ -363,7 +228,7 @@ mc_status mc_clustering_read_csv(const char *path, size_t n, int64_t *out_labels
             goto cleanup;
         }
         if (seen[idx]) {
-            st = mc_fail(MC_ERR_BAD_DATA, "%s: line %zu: index %lld appears twice", path, r.line,
+            st = mc_fail(MC_ERR_BAD_DATA, "%s: line %llu: index %lld appears twice", path, line,
                          (long long)idx);
             goto cleanup;
         }
@@ -372,19 +237,13 @@ mc_status mc_clustering_read_csv(const char *path, size_t n, int64_t *out_labels
         rows++;
     }
     if (rc < 0) goto cleanup;
-    if (ferror(r.fp)) {
-        st = mc_fail(MC_ERR_IO, "%s: read error", path);
-        goto cleanup;
-    }
     if (rows != n) {
         st = mc_fail(MC_ERR_DIM_MISMATCH, "%s: %zu rows, the embeddings have %zu faces", path, rows, n);
         goto cleanup;
     }
     st = MC_OK;
 cleanup:
-    fclose(r.fp);
+    mc_csv_close(&r);
     free(seen);
-    free(r.buf);
-    free(r.offs);
     return st;
 }

@@ -16,18 +16,7 @@
 enum { LABELS_NONE = 0, LABELS_INTEGERS, LABELS_NAMES, LABELS_FROM_DIR };
 
 typedef struct {
-    mc_line_reader lr;
-    char delim;
-    int unread;          /* the first line was peeked at (delimiter detection) */
-    char *peek;
-    size_t peek_len;
-    /* the current record: fields back to back, each NUL-terminated */
-    char *rec;
-    size_t rec_len, rec_cap;
-    size_t *offs;
-    size_t nf, offs_cap;
-    uint64_t rec_line;   /* line where the record starts */
-    uint64_t blank_line; /* first blank line not yet followed by a record; 0 = none */
+    mc_csv_records rs;   /* the record reader (io_text.c) */
     int have_rec;        /* the first data record was read by the opener */
     int eof, failed;
     /* the header */
@@ -53,131 +42,6 @@ static const char *const path_names[] = {"path", "file", "filename", "image", NU
 static const char *const label_names[] = {"label", "labels", "identity", "id", "person", "class", NULL};
 
 /* ---- records -------------------------------------------------------------- */
-
-/* Room for `extra` more characters in the record. */
-static int rec_reserve(csv_state *c, size_t extra)
-{
-    if (c->rec_len + extra <= c->rec_cap) return 0;
-    size_t cap = c->rec_cap ? c->rec_cap : 1024;
-    while (cap < c->rec_len + extra) {
-        if (cap > SIZE_MAX / 2) return -1;
-        cap *= 2;
-    }
-    char *nb = realloc(c->rec, cap);
-    if (!nb) return -1;
-    c->rec = nb;
-    c->rec_cap = cap;
-    return 0;
-}
-
-static int rec_new_field(csv_state *c)
-{
-    if (c->nf == c->offs_cap) {
-        size_t cap = c->offs_cap ? 2 * c->offs_cap : 64;
-        size_t *no = realloc(c->offs, cap * sizeof *no);
-        if (!no) return -1;
-        c->offs = no;
-        c->offs_cap = cap;
-    }
-    c->offs[c->nf++] = c->rec_len;
-    return 0;
-}
-
-static int get_line(csv_state *c, char **line, size_t *len, mc_status *err)
-{
-    if (c->unread) {
-        c->unread = 0;
-        *line = c->peek;
-        *len = c->peek_len;
-        return 1;
-    }
-    return mc_lines_next(&c->lr, line, len, err);
-}
-
-static int is_blank_line(const csv_state *c, const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (!(s[i] == ' ' || (s[i] == '\t' && c->delim != '\t'))) return 0;
-    return 1;
-}
-
-/* Read one record: 1, 0 at the end of the file, -1 with *err. Blank lines
- * are allowed only at the end of the file. */
-static int read_record(csv_state *c, const char *path, mc_status *err)
-{
-    char *line;
-    size_t len;
-    int rc;
-    for (;;) {
-        rc = get_line(c, &line, &len, err);
-        if (rc <= 0) return rc;
-        if (!is_blank_line(c, line, len)) break;
-        if (!c->blank_line) c->blank_line = c->lr.line;
-    }
-    if (c->blank_line) {
-        *err = mc_fail(MC_ERR_BAD_DATA,
-                       "%s: line %" PRIu64 ": blank line (only the end of the file may have blank lines)",
-                       path, c->blank_line);
-        return -1;
-    }
-    c->rec_line = c->lr.line;
-    c->rec_len = 0;
-    c->nf = 0;
-    if (rec_new_field(c) != 0) goto nomem;
-    int inq = 0, was_quoted = 0;
-    for (;;) {
-        /* A line adds at most its length plus one ('\n' or the final NUL)
-         * to the record: reserve once, then copy without checks. */
-        if (rec_reserve(c, len + 2) != 0) goto nomem;
-        char *dst = c->rec;
-        size_t k = c->rec_len;
-        for (size_t i = 0; i < len; i++) {
-            char ch = line[i];
-            if (inq) {
-                if (ch != '"')
-                    dst[k++] = ch;
-                else if (i + 1 < len && line[i + 1] == '"')
-                    dst[k++] = line[i++];
-                else
-                    inq = 0;
-            } else if (ch == c->delim) {
-                dst[k++] = '\0';
-                c->rec_len = k;
-                if (rec_new_field(c) != 0) goto nomem;
-                was_quoted = 0;
-            } else if (ch == '"' && !was_quoted && k == c->offs[c->nf - 1]) {
-                inq = was_quoted = 1;
-            } else {
-                dst[k++] = ch;
-            }
-        }
-        c->rec_len = k;
-        if (!inq) break;
-        /* a line end inside quotes belongs to the field */
-        c->rec[c->rec_len++] = '\n';
-        rc = get_line(c, &line, &len, err);
-        if (rc < 0) return -1;
-        if (rc == 0) {
-            *err = mc_fail(MC_ERR_BAD_DATA,
-                           "%s: line %" PRIu64 ": quoted field not closed before the end of the file",
-                           path, c->rec_line);
-            return -1;
-        }
-    }
-    c->rec[c->rec_len++] = '\0';
-    return 1;
-nomem:
-    *err = mc_fail(MC_ERR_NOMEM, "%s: line %" PRIu64 ": out of memory", path, c->lr.line);
-    return -1;
-}
-
-static const char *field(const csv_state *c, size_t i) { return c->rec + c->offs[i]; }
-
-static size_t field_len(const csv_state *c, size_t i)
-{
-    size_t end = i + 1 < c->nf ? c->offs[i + 1] - 1 : c->rec_len - 1;
-    return end - c->offs[i];
-}
 
 static const char *col_name(const csv_state *c, size_t j) { return c->header + c->hoffs[j]; }
 
@@ -236,14 +100,14 @@ static mc_status value_error(const csv_state *c, const char *path, size_t col, s
     int shown = (int)(tl > 64 ? 64 : tl);
     if (rc == MC_PARSE_NOT_NUMBER)
         return mc_fail(MC_ERR_BAD_DATA, "%s: line %" PRIu64 ": column '%s'%s '%.*s' is not a number",
-                       path, c->rec_line, col_name(c, col), where, shown, t);
+                       path, c->rs.line, col_name(c, col), where, shown, t);
     char ch = tl > 1 && (t[0] == '+' || t[0] == '-') ? t[1] : t[0];
     if ((ch >= '0' && ch <= '9') || ch == '.')
         return mc_fail(MC_ERR_BAD_DATA,
                        "%s: line %" PRIu64 ": column '%s'%s '%.*s' is beyond the float32 range", path,
-                       c->rec_line, col_name(c, col), where, shown, t);
+                       c->rs.line, col_name(c, col), where, shown, t);
     return mc_fail(MC_ERR_BAD_DATA, "%s: line %" PRIu64 ": column '%s'%s is NaN or infinite", path,
-                   c->rec_line, col_name(c, col), where);
+                   c->rs.line, col_name(c, col), where);
 }
 
 static int is_vsep(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; }
@@ -255,14 +119,14 @@ static mc_status parse_vector(const csv_state *c, const char *path, float *row, 
                               size_t *out_count)
 {
     size_t col = c->col_vec;
-    const char *s = field(c, col);
-    size_t len = field_len(c, col), i = 0;
+    const char *s = mc_csv_field(&c->rs, col);
+    size_t len = mc_csv_field_len(&c->rs, col), i = 0;
     while (len > 0 && is_vsep(s[len - 1])) len--;
     while (i < len && is_vsep(s[i])) i++;
     if (i < len && s[i] == '[') {
         if (s[len - 1] != ']')
             return mc_fail(MC_ERR_BAD_DATA, "%s: line %" PRIu64 ": column '%s': '[' without a closing ']'",
-                           path, c->rec_line, col_name(c, col));
+                           path, c->rs.line, col_name(c, col));
         i++;
         len--;
     }
@@ -272,14 +136,14 @@ static mc_status parse_vector(const csv_state *c, const char *path, float *row, 
         if (i == len) {
             if (k > 0)
                 return mc_fail(MC_ERR_BAD_DATA, "%s: line %" PRIu64 ": column '%s': a comma after the last value",
-                               path, c->rec_line, col_name(c, col));
+                               path, c->rs.line, col_name(c, col));
             break;
         }
         size_t t0 = i;
         while (i < len && !is_vsep(s[i]) && s[i] != ',') i++;
         if (i == t0)
             return mc_fail(MC_ERR_BAD_DATA, "%s: line %" PRIu64 ": column '%s' value %zu is empty",
-                           path, c->rec_line, col_name(c, col), k + 1);
+                           path, c->rs.line, col_name(c, col), k + 1);
         if (row && k < cap) {
             int rc = mc_parse_float(s + t0, i - t0, &row[k]);
             if (rc != MC_PARSE_OK) return value_error(c, path, col, k + 1, s + t0, i - t0, rc);
@@ -324,11 +188,11 @@ static int arena_add(csv_state *c, size_t idx, const char *p, size_t len)
 static mc_status decide_label_mode(csv_state *c)
 {
     if (c->label_mode != LABELS_NONE || c->col_label == NONE) return MC_OK;
-    const char *t = field(c, c->col_label);
-    size_t tl = field_len(c, c->col_label);
+    const char *t = mc_csv_field(&c->rs, c->col_label);
+    size_t tl = mc_csv_field_len(&c->rs, c->col_label);
     trim(&t, &tl);
     int64_t v;
-    c->label_mode_line = c->rec_line;
+    c->label_mode_line = c->rs.line;
     if (mc_parse_int64(t, tl, &v) == MC_PARSE_OK) {
         c->label_mode = LABELS_INTEGERS;
         return MC_OK;
@@ -341,9 +205,9 @@ static mc_status decide_label_mode(csv_state *c)
 /* Parse the current record into row k of the block. */
 static mc_status parse_row(csv_state *c, const char *path, size_t k, float *row, int64_t *labels)
 {
-    if (c->nf != c->ncols)
+    if (c->rs.nf != c->ncols)
         return mc_fail(MC_ERR_BAD_DATA, "%s: line %" PRIu64 ": %zu fields, the header has %zu", path,
-                       c->rec_line, c->nf, c->ncols);
+                       c->rs.line, c->rs.nf, c->ncols);
     if (c->col_vec != NONE) {
         size_t count = 0;
         mc_status st = parse_vector(c, path, row, c->dim, &count);
@@ -351,20 +215,20 @@ static mc_status parse_row(csv_state *c, const char *path, size_t k, float *row,
         if (count != c->dim)
             return mc_fail(MC_ERR_BAD_DATA,
                            "%s: line %" PRIu64 ": column '%s' has %zu values, expected %zu (from line %" PRIu64 ")",
-                           path, c->rec_line, col_name(c, c->col_vec), count, c->dim, c->dim_line);
+                           path, c->rs.line, col_name(c, c->col_vec), count, c->dim, c->dim_line);
     } else {
         for (size_t j = 0; j < c->dim; j++) {
             size_t col = c->emb_cols[j];
-            const char *t = field(c, col);
-            size_t tl = field_len(c, col);
+            const char *t = mc_csv_field(&c->rs, col);
+            size_t tl = mc_csv_field_len(&c->rs, col);
             trim(&t, &tl);
             int rc = mc_parse_float(t, tl, &row[j]);
             if (rc != MC_PARSE_OK) return value_error(c, path, col, 0, t, tl, rc);
         }
     }
     if (c->col_path != NONE) {
-        if (arena_add(c, k, field(c, c->col_path), field_len(c, c->col_path)) != 0)
-            return mc_fail(MC_ERR_NOMEM, "%s: line %" PRIu64 ": out of memory", path, c->rec_line);
+        if (arena_add(c, k, mc_csv_field(&c->rs, c->col_path), mc_csv_field_len(&c->rs, c->col_path)) != 0)
+            return mc_fail(MC_ERR_NOMEM, "%s: line %" PRIu64 ": out of memory", path, c->rs.line);
     }
     int64_t label = -1;
     if (c->label_mode == LABELS_FROM_DIR) {
@@ -375,22 +239,22 @@ static mc_status parse_row(csv_state *c, const char *path, size_t k, float *row,
         if (dlen == 0)
             return mc_fail(MC_ERR_BAD_DATA,
                            "%s: line %" PRIu64 ": path '%.200s' has no parent folder to take the label from",
-                           path, c->rec_line, p);
+                           path, c->rs.line, p);
         label = mc_label_map_id(c->map, dir, dlen);
         if (label < 0) return mc_fail(MC_ERR_NOMEM, "%s: out of memory", path);
     } else if (c->label_mode != LABELS_NONE) {
-        const char *t = field(c, c->col_label);
-        size_t tl = field_len(c, c->col_label);
+        const char *t = mc_csv_field(&c->rs, c->col_label);
+        size_t tl = mc_csv_field_len(&c->rs, c->col_label);
         trim(&t, &tl);
         if (tl == 0)
             return mc_fail(MC_ERR_BAD_DATA, "%s: line %" PRIu64 ": column '%s' is empty (no label)", path,
-                           c->rec_line, col_name(c, c->col_label));
+                           c->rs.line, col_name(c, c->col_label));
         if (c->label_mode == LABELS_INTEGERS) {
             if (mc_parse_int64(t, tl, &label) != MC_PARSE_OK)
                 return mc_fail(MC_ERR_BAD_DATA,
                                "%s: line %" PRIu64 ": label '%.*s' is not an integer (line %" PRIu64
                                " has one, so every label must be)",
-                               path, c->rec_line, (int)(tl > 64 ? 64 : tl), t, c->label_mode_line);
+                               path, c->rs.line, (int)(tl > 64 ? 64 : tl), t, c->label_mode_line);
         } else {
             label = mc_label_map_id(c->map, t, tl);
             if (label < 0) return mc_fail(MC_ERR_NOMEM, "%s: out of memory", path);
@@ -414,7 +278,7 @@ static mc_status csv_next(mc_reader_t *r, size_t max, float *rows, int64_t *labe
         if (c->have_rec) {
             c->have_rec = 0;
         } else {
-            int rc = read_record(c, r->path, &st);
+            int rc = mc_csv_next(&c->rs, &st);
             if (rc < 0) goto fail;
             if (rc == 0) {
                 c->eof = 1;
@@ -445,9 +309,7 @@ static size_t csv_label_names(const mc_reader_t *r, const char *const **out)
 static void csv_free_state(csv_state *c)
 {
     if (!c) return;
-    mc_lines_close(&c->lr);
-    free(c->rec);
-    free(c->offs);
+    mc_csv_close(&c->rs);
     free(c->header);
     free(c->hoffs);
     free(c->emb_cols);
@@ -463,29 +325,29 @@ static void csv_close(mc_reader_t *r)
     r->state = NULL;
 }
 
-/* The columns from the header record (in c->rec): copies the names, finds
+/* The columns from the header record (in c->rs.buf): copies the names, finds
  * the path and label columns, and the value columns. */
 static mc_status read_header(csv_state *c, const char *path, const mc_reader_params *p)
 {
-    c->ncols = c->nf;
-    c->header = malloc(c->rec_len);
-    c->hoffs = mc_malloc_array(c->nf, sizeof *c->hoffs);
-    c->emb_cols = mc_malloc_array(c->nf, sizeof *c->emb_cols);
+    c->ncols = c->rs.nf;
+    c->header = malloc(c->rs.len);
+    c->hoffs = mc_malloc_array(c->rs.nf, sizeof *c->hoffs);
+    c->emb_cols = mc_malloc_array(c->rs.nf, sizeof *c->emb_cols);
     if (!c->header || !c->hoffs || !c->emb_cols) return mc_fail(MC_ERR_NOMEM, "out of memory");
-    memcpy(c->header, c->rec, c->rec_len);
-    memcpy(c->hoffs, c->offs, c->nf * sizeof *c->hoffs);
+    memcpy(c->header, c->rs.buf, c->rs.len);
+    memcpy(c->hoffs, c->rs.offs, c->rs.nf * sizeof *c->hoffs);
     c->col_path = c->col_label = c->col_vec = NONE;
     size_t ne = 0, numeric = 0;
     int sequence = 1; /* pandas writes integer column names 0, 1, 2, ... */
     for (size_t j = 0; j < c->ncols; j++) {
-        const char *t = field(c, j);
-        size_t tl = field_len(c, j);
+        const char *t = mc_csv_field(&c->rs, j);
+        size_t tl = mc_csv_field_len(&c->rs, j);
         trim(&t, &tl);
         if (tl == 0)
             return mc_fail(MC_ERR_BAD_DATA,
                            "%s: line %" PRIu64 ": column %zu has no name (an unnamed index column? "
                            "write the CSV without it)",
-                           path, c->rec_line, j + 1);
+                           path, c->rs.line, j + 1);
         float f;
         int64_t iv;
         if (mc_parse_float(t, tl, &f) != MC_PARSE_NOT_NUMBER) {
@@ -495,12 +357,12 @@ static mc_status read_header(csv_state *c, const char *path, const mc_reader_par
         if (name_in(t, tl, path_names)) {
             if (c->col_path != NONE)
                 return mc_fail(MC_ERR_BAD_DATA, "%s: line %" PRIu64 ": two path columns, '%s' and '%s'",
-                               path, c->rec_line, col_name(c, c->col_path), col_name(c, j));
+                               path, c->rs.line, col_name(c, c->col_path), col_name(c, j));
             c->col_path = j;
         } else if (name_in(t, tl, label_names)) {
             if (c->col_label != NONE)
                 return mc_fail(MC_ERR_BAD_DATA, "%s: line %" PRIu64 ": two label columns, '%s' and '%s'",
-                               path, c->rec_line, col_name(c, c->col_label), col_name(c, j));
+                               path, c->rs.line, col_name(c, c->col_label), col_name(c, j));
             c->col_label = j;
         } else {
             c->emb_cols[ne++] = j;
@@ -510,10 +372,10 @@ static mc_status read_header(csv_state *c, const char *path, const mc_reader_par
         return mc_fail(MC_ERR_BAD_DATA,
                        "%s: line %" PRIu64 ": looks like data, not a header: a header row is required "
                        "(e.g. path,label,e0,e1,...)",
-                       path, c->rec_line);
+                       path, c->rs.line);
     if (ne == 0)
         return mc_fail(MC_ERR_BAD_DATA, "%s: line %" PRIu64 ": no embedding columns in the header", path,
-                       c->rec_line);
+                       c->rs.line);
     if (ne == 1)
         c->col_vec = c->emb_cols[0]; /* one number or the whole vector: D from the first row */
     else
@@ -523,7 +385,7 @@ static mc_status read_header(csv_state *c, const char *path, const mc_reader_par
             return mc_fail(MC_ERR_BAD_DATA,
                            "%s: line %" PRIu64 ": labels from the parent folder need a path column "
                            "(path, file, filename or image)",
-                           path, c->rec_line);
+                           path, c->rs.line);
         /* the folder wins over a label column, which is then ignored */
         c->label_mode = LABELS_FROM_DIR;
         c->map = mc_label_map_new();
@@ -543,17 +405,18 @@ mc_status mc_io_open_csv(mc_reader_t *r, const mc_reader_params *p)
         return mc_fail(MC_ERR_INVALID_ARG, "%s: the CSV delimiter cannot be a quote or a line end", r->path);
     csv_state *c = calloc(1, sizeof *c);
     if (!c) return mc_fail(MC_ERR_NOMEM, "out of memory");
-    mc_status st = mc_lines_open(&c->lr, r->path);
+    mc_status st = mc_csv_open(&c->rs, r->path, p->delimiter);
     if (st != MC_OK) goto fail;
-    int rc = mc_lines_next(&c->lr, &c->peek, &c->peek_len, &st);
+    char *first;
+    size_t first_len;
+    int rc = mc_csv_peek(&c->rs, &first, &first_len, &st);
     if (rc < 0) goto fail;
     if (rc == 0) {
         st = mc_fail(MC_ERR_BAD_DATA, "%s: empty file (no faces)", r->path);
         goto fail;
     }
-    c->unread = 1;
-    c->delim = p->delimiter ? p->delimiter : detect_delimiter(c->peek, c->peek_len);
-    rc = read_record(c, r->path, &st);
+    if (!c->rs.delim) c->rs.delim = detect_delimiter(first, first_len);
+    rc = mc_csv_next(&c->rs, &st);
     if (rc < 0) goto fail;
     if (rc == 0) {
         st = mc_fail(MC_ERR_BAD_DATA, "%s: empty file (no faces)", r->path);
@@ -561,15 +424,15 @@ mc_status mc_io_open_csv(mc_reader_t *r, const mc_reader_params *p)
     }
     st = read_header(c, r->path, p);
     if (st != MC_OK) goto fail;
-    rc = read_record(c, r->path, &st);
+    rc = mc_csv_next(&c->rs, &st);
     if (rc < 0) goto fail;
     if (rc == 0) {
         st = mc_fail(MC_ERR_BAD_DATA, "%s: a header and no rows (no faces)", r->path);
         goto fail;
     }
-    if (c->nf != c->ncols) {
+    if (c->rs.nf != c->ncols) {
         st = mc_fail(MC_ERR_BAD_DATA, "%s: line %" PRIu64 ": %zu fields, the header has %zu", r->path,
-                     c->rec_line, c->nf, c->ncols);
+                     c->rs.line, c->rs.nf, c->ncols);
         goto fail;
     }
     if (c->col_vec != NONE) {
@@ -578,11 +441,11 @@ mc_status mc_io_open_csv(mc_reader_t *r, const mc_reader_params *p)
         if (st != MC_OK) goto fail;
         if (count == 0) {
             st = mc_fail(MC_ERR_BAD_DATA, "%s: line %" PRIu64 ": column '%s' holds no values", r->path,
-                         c->rec_line, col_name(c, c->col_vec));
+                         c->rs.line, col_name(c, c->col_vec));
             goto fail;
         }
         c->dim = count;
-        c->dim_line = c->rec_line;
+        c->dim_line = c->rs.line;
     }
     st = decide_label_mode(c);
     if (st != MC_OK) goto fail;
@@ -608,20 +471,6 @@ typedef struct {
 } csv_writer_state;
 
 /* RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled. */
-static void put_field(FILE *fp, const char *s)
-{
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        fputs(s, fp);
-        return;
-    }
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', fp);
-        fputc(*s, fp);
-    }
-    fputc('"', fp);
-}
-
 /* "%.9g" gives every float32 back exactly. printf writes LC_NUMERIC's
  * decimal point, so whatever stands between the digits is turned into '.'. */
 static void put_float(FILE *fp, float v)
@@ -659,7 +508,7 @@ static mc_status csv_append(mc_writer_t *w, size_t n, const float *rows, const i
                                w->path, w->rows + i, j + 1);
         int first = 1;
         if (w->with_paths) {
-            put_field(fp, paths[i] ? paths[i] : "");
+            mc_csv_put_field(fp, paths[i] ? paths[i] : "");
             first = 0;
         }
         if (w->with_labels) {

@@ -84,6 +84,39 @@ mc_status mc_lines_open(mc_line_reader *lr, const char *path);
 int mc_lines_next(mc_line_reader *lr, char **out, size_t *out_len, mc_status *err);
 void mc_lines_close(mc_line_reader *lr);
 
+/* RFC 4180 records on top of the line reader: quoted fields (which may span
+ * lines), doubled quotes, any one-character delimiter; blank lines allowed
+ * only at the end of the file. The current record's fields lie back to back
+ * in buf, each NUL-terminated. */
+typedef struct {
+    mc_line_reader lr;
+    char delim;
+    int unread;           /* the first line was peeked at */
+    char *peek;
+    size_t peek_len;
+    char *buf;
+    size_t len, cap;
+    size_t *offs;         /* start of each field in buf */
+    size_t nf, offs_cap;
+    uint64_t line;        /* line where the current record starts */
+    uint64_t blank_line;  /* first blank line not yet followed by a record; 0 = none */
+} mc_csv_records;
+
+/* Opens the file; the delimiter may be set (c->delim) after peeking. */
+mc_status mc_csv_open(mc_csv_records *c, const char *path, char delim);
+/* The first line, without consuming it (for delimiter detection): 1, 0 (empty
+ * file) or -1 with *err. */
+int mc_csv_peek(mc_csv_records *c, char **line, size_t *len, mc_status *err);
+/* Reads the next record: 1, 0 at the end of the file, -1 with *err (detail
+ * names the file and line). */
+int mc_csv_next(mc_csv_records *c, mc_status *err);
+/* Writes one field as RFC 4180 requires: quoted when it holds a comma, a
+ * quote, CR or LF, with quotes doubled. */
+void mc_csv_put_field(FILE *fp, const char *s);
+const char *mc_csv_field(const mc_csv_records *c, size_t i);
+size_t mc_csv_field_len(const mc_csv_records *c, size_t i);
+void mc_csv_close(mc_csv_records *c);
+
 /* Strict parse of the token s[0..len) as a float32 (locale-independent '.'
  * decimal point): 0 ok, MC_PARSE_NOT_NUMBER, MC_PARSE_NOT_FINITE (NaN, Inf,
  * or beyond the float32 range). */

@@ -199,3 +199,171 @@ int mc_parse_int64(const char *s, size_t len, int64_t *out)
         *out = (int64_t)v;
     return MC_PARSE_OK;
 }
+
+/* ---- RFC 4180 records ------------------------------------------------------ */
+
+mc_status mc_csv_open(mc_csv_records *c, const char *path, char delim)
+{
+    memset(c, 0, sizeof *c);
+    c->delim = delim;
+    return mc_lines_open(&c->lr, path);
+}
+
+int mc_csv_peek(mc_csv_records *c, char **line, size_t *len, mc_status *err)
+{
+    if (!c->unread) {
+        int rc = mc_lines_next(&c->lr, &c->peek, &c->peek_len, err);
+        if (rc <= 0) return rc;
+        c->unread = 1;
+    }
+    *line = c->peek;
+    *len = c->peek_len;
+    return 1;
+}
+
+/* Room for `extra` more characters in the record. */
+static int rec_reserve(mc_csv_records *c, size_t extra)
+{
+    if (c->len + extra <= c->cap) return 0;
+    size_t cap = c->cap ? c->cap : 1024;
+    while (cap < c->len + extra) {
+        if (cap > SIZE_MAX / 2) return -1;
+        cap *= 2;
+    }
+    char *nb = realloc(c->buf, cap);
+    if (!nb) return -1;
+    c->buf = nb;
+    c->cap = cap;
+    return 0;
+}
+
+static int rec_new_field(mc_csv_records *c)
+{
+    if (c->nf == c->offs_cap) {
+        size_t cap = c->offs_cap ? 2 * c->offs_cap : 64;
+        size_t *no = realloc(c->offs, cap * sizeof *no);
+        if (!no) return -1;
+        c->offs = no;
+        c->offs_cap = cap;
+    }
+    c->offs[c->nf++] = c->len;
+    return 0;
+}
+
+static int get_line(mc_csv_records *c, char **line, size_t *len, mc_status *err)
+{
+    if (c->unread) {
+        c->unread = 0;
+        *line = c->peek;
+        *len = c->peek_len;
+        return 1;
+    }
+    return mc_lines_next(&c->lr, line, len, err);
+}
+
+static int is_blank_line(const mc_csv_records *c, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!(s[i] == ' ' || (s[i] == '\t' && c->delim != '\t'))) return 0;
+    return 1;
+}
+
+int mc_csv_next(mc_csv_records *c, mc_status *err)
+{
+    const char *path = c->lr.path;
+    char *line;
+    size_t len;
+    int rc;
+    for (;;) {
+        rc = get_line(c, &line, &len, err);
+        if (rc <= 0) return rc;
+        if (!is_blank_line(c, line, len)) break;
+        if (!c->blank_line) c->blank_line = c->lr.line;
+    }
+    if (c->blank_line) {
+        *err = mc_fail(MC_ERR_BAD_DATA,
+                       "%s: line %" PRIu64 ": blank line (only the end of the file may have blank lines)",
+                       path, c->blank_line);
+        return -1;
+    }
+    c->line = c->lr.line;
+    c->len = 0;
+    c->nf = 0;
+    if (rec_new_field(c) != 0) goto nomem;
+    int inq = 0, was_quoted = 0;
+    for (;;) {
+        /* A line adds at most its length plus one ('\n' or the final NUL)
+         * to the record: reserve once, then copy without checks. */
+        if (rec_reserve(c, len + 2) != 0) goto nomem;
+        char *dst = c->buf;
+        size_t k = c->len;
+        for (size_t i = 0; i < len; i++) {
+            char ch = line[i];
+            if (inq) {
+                if (ch != '"')
+                    dst[k++] = ch;
+                else if (i + 1 < len && line[i + 1] == '"')
+                    dst[k++] = line[i++];
+                else
+                    inq = 0;
+            } else if (ch == c->delim) {
+                dst[k++] = '\0';
+                c->len = k;
+                if (rec_new_field(c) != 0) goto nomem;
+                was_quoted = 0;
+            } else if (ch == '"' && !was_quoted && k == c->offs[c->nf - 1]) {
+                inq = was_quoted = 1;
+            } else {
+                dst[k++] = ch;
+            }
+        }
+        c->len = k;
+        if (!inq) break;
+        /* a line end inside quotes belongs to the field */
+        c->buf[c->len++] = '\n';
+        rc = get_line(c, &line, &len, err);
+        if (rc < 0) return -1;
+        if (rc == 0) {
+            *err = mc_fail(MC_ERR_BAD_DATA,
+                           "%s: line %" PRIu64 ": quoted field not closed before the end of the file",
+                           path, c->line);
+            return -1;
+        }
+    }
+    c->buf[c->len++] = '\0';
+    return 1;
+nomem:
+    *err = mc_fail(MC_ERR_NOMEM, "%s: line %" PRIu64 ": out of memory", path, c->lr.line);
+    return -1;
+}
+
+void mc_csv_put_field(FILE *fp, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, fp);
+        return;
+    }
+    fputc('"', fp);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', fp);
+        fputc(*s, fp);
+    }
+    fputc('"', fp);
+}
+
+const char *mc_csv_field(const mc_csv_records *c, size_t i) { return c->buf + c->offs[i]; }
+
+size_t mc_csv_field_len(const mc_csv_records *c, size_t i)
+{
+    size_t end = i + 1 < c->nf ? c->offs[i + 1] - 1 : c->len - 1;
+    return end - c->offs[i];
+}
+
+void mc_csv_close(mc_csv_records *c)
+{
+    mc_lines_close(&c->lr);
+    free(c->buf);
+    free(c->offs);
+    c->buf = NULL;
+    c->offs = NULL;
+}
