@@ -247,38 +247,10 @@ static mc_status l2c_append(mc_writer_t *w, size_t n, const float *rows, const i
 }
 
 /* Flush, fsync and close a finished temporary (no rename yet). */
-static mc_status close_temp(mc_atomic_file *af)
-{
-    int bad = ferror(af->fp) || fflush(af->fp) != 0 || fsync(fileno(af->fp)) != 0;
-    int err = errno;
-    if (fclose(af->fp) != 0 && !bad) {
-        bad = 1;
-        err = errno;
-    }
-    af->fp = NULL;
-    return bad ? mc_fail(MC_ERR_IO, "%s: write failed: %s", af->final_path, strerror(err)) : MC_OK;
-}
-
-/* Both files are complete and synced before either is renamed; the .meta
- * goes first, and is removed again if the .bin cannot follow. */
 static mc_status l2c_commit(mc_writer_t *w)
 {
     l2c_writer *s = w->state;
-    mc_status st = close_temp(&s->data);
-    if (st == MC_OK && s->with_labels) st = close_temp(&s->meta);
-    int meta_placed = 0;
-    if (st == MC_OK && s->with_labels) {
-        st = mc_rename_into_place(s->meta.tmp_path, s->meta.final_path);
-        free(s->meta.tmp_path);
-        s->meta.tmp_path = NULL;
-        meta_placed = st == MC_OK;
-    }
-    if (st == MC_OK) {
-        st = mc_rename_into_place(s->data.tmp_path, s->data.final_path);
-        free(s->data.tmp_path);
-        s->data.tmp_path = NULL;
-        if (st != MC_OK && meta_placed) unlink(s->meta.final_path);
-    }
+    mc_status st = mc_atomic_commit_pair(&s->data, s->with_labels ? &s->meta : NULL);
     l2c_writer_free(w);
     return st;
 }

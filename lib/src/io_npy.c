@@ -822,41 +822,14 @@ static mc_status npy_append(mc_writer_t *w, size_t n, const float *rows, const i
 }
 
 /* Flush, fsync and close a finished temporary (no rename yet). */
-static mc_status close_temp(mc_atomic_file *af)
-{
-    int bad = ferror(af->fp) || fflush(af->fp) != 0 || fsync(fileno(af->fp)) != 0;
-    int err = errno;
-    if (fclose(af->fp) != 0 && !bad) {
-        bad = 1;
-        err = errno;
-    }
-    af->fp = NULL;
-    return bad ? mc_fail(MC_ERR_IO, "%s: write failed: %s", af->final_path, strerror(err)) : MC_OK;
-}
-
-/* Both files are complete and synced before either is renamed; the labels go
- * first, and are removed again if the data cannot follow. */
+/* The real N goes into both headers, then both files are committed as one. */
 static mc_status npy_commit(mc_writer_t *w)
 {
     npy_writer *s = w->state;
     mc_status st = write_header(s->data.fp, w->path, "<f4", s->n, s->dim);
     if (st == MC_OK && s->with_labels)
         st = write_header(s->labels.fp, s->labels.final_path, "<i8", s->n, 0);
-    if (st == MC_OK) st = close_temp(&s->data);
-    if (st == MC_OK && s->with_labels) st = close_temp(&s->labels);
-    int labels_placed = 0;
-    if (st == MC_OK && s->with_labels) {
-        st = mc_rename_into_place(s->labels.tmp_path, s->labels.final_path);
-        free(s->labels.tmp_path);
-        s->labels.tmp_path = NULL;
-        labels_placed = st == MC_OK;
-    }
-    if (st == MC_OK) {
-        st = mc_rename_into_place(s->data.tmp_path, s->data.final_path);
-        free(s->data.tmp_path);
-        s->data.tmp_path = NULL;
-        if (st != MC_OK && labels_placed) unlink(s->labels.final_path);
-    }
+    if (st == MC_OK) st = mc_atomic_commit_pair(&s->data, s->with_labels ? &s->labels : NULL);
     npy_writer_free(w);
     return st;
 }

@@ -117,27 +117,50 @@ mc_status mc_rename_into_place(const char *tmp, const char *path)
     return MC_OK;
 }
 
-mc_status mc_atomic_commit(mc_atomic_file *af)
+/* Flushes, fsyncs and closes the temporary, without renaming it. */
+static mc_status atomic_close(mc_atomic_file *af)
 {
-    mc_status st = MC_OK;
     if (!af->fp) return mc_fail(MC_ERR_IO, "no open output");
     int bad = ferror(af->fp) || fflush(af->fp) != 0 || fsync(fileno(af->fp)) != 0;
     int err = errno;
-    if (fclose(af->fp) != 0) bad = 1;
-    af->fp = NULL;
-    if (bad) {
-        unlink(af->tmp_path);
-        st = mc_fail(MC_ERR_IO, "%s: write failed: %s", af->final_path, strerror(err));
-    } else if (rename(af->tmp_path, af->final_path) != 0) {
+    if (fclose(af->fp) != 0 && !bad) {
+        bad = 1;
         err = errno;
-        unlink(af->tmp_path);
-        st = mc_fail(MC_ERR_IO, "%s: cannot rename into place: %s", af->final_path, strerror(err));
     }
+    af->fp = NULL;
+    return bad ? mc_fail(MC_ERR_IO, "%s: write failed: %s", af->final_path, strerror(err)) : MC_OK;
+}
+
+/* Renames a closed temporary into place (mc_rename_into_place removes it on
+ * failure); either way the temporary is gone afterwards. */
+static mc_status atomic_place(mc_atomic_file *af)
+{
+    mc_status st = mc_rename_into_place(af->tmp_path, af->final_path);
     free(af->tmp_path);
-    free(af->final_path);
-    af->tmp_path = af->final_path = NULL;
+    af->tmp_path = NULL;
     return st;
 }
+
+mc_status mc_atomic_commit_pair(mc_atomic_file *data, mc_atomic_file *companion)
+{
+    int with = companion && companion->fp;
+    mc_status st = atomic_close(data);
+    if (st == MC_OK && with) st = atomic_close(companion);
+    int placed = 0;
+    if (st == MC_OK && with) {
+        st = atomic_place(companion);
+        placed = st == MC_OK;
+    }
+    if (st == MC_OK) {
+        st = atomic_place(data);
+        if (st != MC_OK && placed) unlink(companion->final_path);
+    }
+    mc_atomic_abort(data);
+    if (companion) mc_atomic_abort(companion);
+    return st;
+}
+
+mc_status mc_atomic_commit(mc_atomic_file *af) { return mc_atomic_commit_pair(af, NULL); }
 
 void mc_atomic_abort(mc_atomic_file *af)
 {

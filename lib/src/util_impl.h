@@ -43,6 +43,11 @@ typedef struct {
 mc_status mc_atomic_open(mc_atomic_file *af, const char *path);
 /* Flushes, fsyncs, closes and renames. On failure the temporary is removed. */
 mc_status mc_atomic_commit(mc_atomic_file *af);
+/* Commits a data file and, when open, a companion beside it (labels) as one:
+ * both are written and synced before either is renamed; the companion goes
+ * first and is removed again if the data file cannot follow. Both are
+ * released whatever the outcome. companion may be NULL. */
+mc_status mc_atomic_commit_pair(mc_atomic_file *data, mc_atomic_file *companion);
 /* Closes and removes the temporary; safe after a failed open or a commit. */
 void mc_atomic_abort(mc_atomic_file *af);
 /* A fresh temporary name in the directory of path (for writers, such as HDF5,
