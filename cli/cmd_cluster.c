@@ -20,9 +20,10 @@ static void help(FILE *f)
     fprintf(f,
 "usage: magclust cluster IN.h5 [-o OUT.csv] [options]\n"
 "\n"
-"Cluster the faces of IN.h5 with quality-aware DBSCAN on an exact k-NN graph\n"
-"(cosine distance = 1 - similarity of the unit directions). Good faces seed and\n"
-"link clusters; weaker ones may only join one; the worst are demoted to noise.\n"
+"Cluster the faces of IN.h5 on an exact k-NN graph (cosine distance = 1 -\n"
+"similarity of the unit directions) with quality-aware DBSCAN or Chinese\n"
+"whispers. Good faces seed and link clusters; weaker ones may only join one;\n"
+"the worst are demoted to noise.\n"
 "Prints a summary (and BCubed / pairwise F / NMI when the file has labels).\n"
 "\n"
 "options:\n"
@@ -33,9 +34,14 @@ static void help(FILE *f)
 "                           nothing is written on failure\n"
 "      --format F           csv or h5 (default: from the extension; csv)\n"
 "      --json               print the summary as one JSON object on stdout\n"
-"      --eps D              cosine-distance radius, 0..2 (default %g)\n"
-"      --min-samples N      faces within eps, self included, for a core face\n"
-"                           (default %zu; at most k+1)\n"
+"      --algo A             dbscan or cw (Chinese whispers, dlib's face\n"
+"                           clustering method) (default dbscan)\n"
+"      --eps D              cosine-distance radius, 0..2: dbscan's\n"
+"                           neighbourhood, cw's edges (default %g)\n"
+"      --min-samples N      dbscan: faces within eps, self included, for a\n"
+"                           core face (default %zu; at most k+1)\n"
+"      --seed S             cw: seed of the visiting order (default 1)\n"
+"      --iterations N       cw: rounds at most (default 100)\n"
 "  -k, --k K                neighbours per face in the graph (default %zu; < N)\n"
 "      --core-quality Q     quality a face needs to be core: a value, a\n"
 "                           percentile such as p30, or off (default %s)\n"
@@ -58,7 +64,7 @@ static void help(FILE *f)
 int cmd_cluster(int argc, char **argv)
 {
     enum { O_EPS = 256, O_MINS, O_CORE, O_NOISE, O_QKEY, O_EKEY, O_LKEY, O_PKEY, O_THREADS,
-           O_FORMAT, O_JSON };
+           O_FORMAT, O_JSON, O_ALGO, O_SEED, O_ITER };
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'},
         {"eps", required_argument, NULL, O_EPS},
@@ -72,6 +78,9 @@ int cmd_cluster(int argc, char **argv)
         {"paths-key", required_argument, NULL, O_PKEY},
         {"threads", required_argument, NULL, O_THREADS},
         {"format", required_argument, NULL, O_FORMAT},
+        {"algo", required_argument, NULL, O_ALGO},
+        {"seed", required_argument, NULL, O_SEED},
+        {"iterations", required_argument, NULL, O_ITER},
         {"json", no_argument, NULL, O_JSON},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -80,6 +89,8 @@ int cmd_cluster(int argc, char **argv)
     mc_h5_read_params rp = mc_h5_read_params_default();
     mc_knn_params kp = mc_knn_params_default();
     mc_dbscan_params dp = mc_dbscan_params_default();
+    mc_cw_params cwp = mc_cw_params_default();
+    const char *algo = "dbscan";
     const char *out_path = NULL;
     int quiet = 0, json = 0, c;
     const char *format = NULL;
@@ -115,6 +126,17 @@ int cmd_cluster(int argc, char **argv)
             if (cli_parse_int("--threads", optarg, 0, 4096, &threads)) return CLI_USAGE;
             break;
         case O_FORMAT: format = optarg; break;
+        case O_ALGO:
+            if (strcmp(optarg, "dbscan") != 0 && strcmp(optarg, "cw") != 0)
+                return cli_usage_error("cluster", "--algo: '%s' is not dbscan or cw", optarg);
+            algo = optarg;
+            break;
+        case O_SEED:
+            if (cli_parse_u64("--seed", optarg, &cwp.seed)) return CLI_USAGE;
+            break;
+        case O_ITER:
+            if (cli_parse_size("--iterations", optarg, 1, 1000000, &cwp.iterations)) return CLI_USAGE;
+            break;
         case O_JSON: json = 1; break;
         case 'q': quiet = 1; break;
         case 'h': help(stdout); return CLI_OK;
@@ -135,11 +157,17 @@ int cmd_cluster(int argc, char **argv)
     } else if (out_path && mc_format_from_path(out_path) == MC_FMT_H5) {
         out_fmt = MC_FMT_H5;
     }
-    if (dp.min_samples > kp.k + 1)
+    int use_cw = strcmp(algo, "cw") == 0;
+    if (!use_cw && dp.min_samples > kp.k + 1)
         return cli_usage_error("cluster", "--min-samples %zu exceeds k + 1 = %zu: raise --k or lower --min-samples",
                                dp.min_samples, kp.k + 1);
     kp.n_threads = (int)threads;
     dp.n_threads = (int)threads;
+    /* One radius for every algorithm: cw's edges join faces within eps. */
+    cwp.threshold = 1.0 - dp.eps;
+    cwp.core_quality = dp.core_quality;
+    cwp.noise_quality = dp.noise_quality;
+    cwp.n_threads = (int)threads;
 
     int rc = CLI_FAIL;
     mc_status st;
@@ -154,28 +182,35 @@ int cmd_cluster(int argc, char **argv)
     double t1 = cli_now();
     if ((st = mc_knn_graph_build(e, &kp, &g)) != MC_OK) goto fail;
     double t2 = cli_now();
-    if ((st = mc_dbscan_run(g, mc_embeddings_quality(e), &dp, &cl, &core_q, &noise_q)) != MC_OK)
-        goto fail;
+    st = use_cw ? mc_cw_run(g, mc_embeddings_quality(e), &cwp, &cl, &core_q, &noise_q)
+                : mc_dbscan_run(g, mc_embeddings_quality(e), &dp, &cl, &core_q, &noise_q);
+    if (st != MC_OK) goto fail;
     double t3 = cli_now();
     if (out_path) {
         if (out_fmt == MC_FMT_H5) {
             char cq[32], nq[32];
             mc_threshold_format(&dp.core_quality, cq, sizeof cq);
             mc_threshold_format(&dp.noise_quality, nq, sizeof nq);
-            const mc_attr attrs[] = {
+            mc_attr attrs[16] = {
                 {"magclust_version", mc_version(), 0},
                 {"input", in_path, 0},
-                {"algo", "dbscan", 0},
+                {"algo", algo, 0},
                 {"quality_key", mc_embeddings_quality_name(e), 0},
                 {"eps", NULL, dp.eps},
-                {"min_samples", NULL, (double)dp.min_samples},
                 {"k", NULL, (double)kp.k},
                 {"core_quality", cq, 0},
                 {"core_quality_value", NULL, core_q},
                 {"noise_quality", nq, 0},
                 {"noise_quality_value", NULL, noise_q},
             };
-            st = mc_clustering_write_h5(cl, e, out_path, attrs, sizeof attrs / sizeof attrs[0]);
+            size_t na = 10;
+            if (use_cw) {
+                attrs[na++] = (mc_attr){"seed", NULL, (double)cwp.seed};
+                attrs[na++] = (mc_attr){"iterations", NULL, (double)cwp.iterations};
+            } else {
+                attrs[na++] = (mc_attr){"min_samples", NULL, (double)dp.min_samples};
+            }
+            st = mc_clustering_write_h5(cl, e, out_path, attrs, na);
         } else {
             st = mc_clustering_write_csv(cl, e, out_path);
         }
@@ -187,7 +222,7 @@ int cmd_cluster(int argc, char **argv)
     t.cluster = t3 - t2;
     t.write = t4 - t3;
     cli_summary_params sp = {in_path, out_path, &dp, &kp, core_q, noise_q,
-                             mc_format_name(out_fmt)};
+                             mc_format_name(out_fmt), algo, &cwp};
     if (json) {
         if (cli_print_summary_json(stdout, e, cl, &sp, &t) != 0) goto cleanup;
     } else if (!quiet) {

@@ -69,8 +69,12 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
     fprintf(f, "  faces        %zu x %zu\n", n, mc_embeddings_dim(e));
     fprintf(f, "  quality      %s: p5 %.4g  p50 %.4g  p95 %.4g\n", mc_embeddings_quality_name(e),
             mc_percentile(q, n, 5), mc_percentile(q, n, 50), mc_percentile(q, n, 95));
-    fprintf(f, "  params       eps %g  min-samples %zu  k %zu  core-quality %s  noise-quality %s\n",
-            p->dbscan->eps, p->dbscan->min_samples, p->knn->k, core, noise);
+    if (strcmp(p->algo, "cw") == 0)
+        fprintf(f, "  params       algo cw  eps %g  seed %llu  iterations %zu  k %zu  core-quality %s  noise-quality %s\n",
+                p->dbscan->eps, (unsigned long long)p->cw->seed, p->cw->iterations, p->knn->k, core, noise);
+    else
+        fprintf(f, "  params       eps %g  min-samples %zu  k %zu  core-quality %s  noise-quality %s\n",
+                p->dbscan->eps, p->dbscan->min_samples, p->knn->k, core, noise);
     fprintf(f, "  clusters     %zu  (faces: %zu core, %zu border, %zu noise", mc_clustering_n_clusters(c),
             n_core, n_border, n_noise);
     if (p->dbscan->noise_quality.kind != MC_THRESH_OFF)
@@ -140,9 +144,14 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
     json_num(&j, "p95", mc_percentile(q, n, 95));
     json_close_object(&j);
     json_key_object(&j, "params");
-    json_str(&j, "algo", "dbscan");
+    json_str(&j, "algo", p->algo);
     json_num(&j, "eps", p->dbscan->eps);
-    json_uint(&j, "min_samples", p->dbscan->min_samples);
+    if (strcmp(p->algo, "cw") == 0) {
+        json_uint(&j, "seed", p->cw->seed);
+        json_uint(&j, "iterations", p->cw->iterations);
+    } else {
+        json_uint(&j, "min_samples", p->dbscan->min_samples);
+    }
     json_uint(&j, "k", p->knn->k);
     json_gate(&j, "core_quality", &p->dbscan->core_quality, p->core_q);
     json_gate(&j, "noise_quality", &p->dbscan->noise_quality, p->noise_q);

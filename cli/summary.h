@@ -18,6 +18,8 @@ typedef struct {
     const mc_knn_params *knn;
     double core_q, noise_q; /* resolved gates */
     const char *out_format; /* "csv" or "h5" */
+    const char *algo;       /* "dbscan" or "cw" */
+    const mc_cw_params *cw; /* cw's own parameters */
 } cli_summary_params;
 
 /* Returns 0, or prints an error and returns -1 (metrics failed). */

@@ -139,6 +139,19 @@ bad two_inputs 2 "more than one input" "$MC" cluster "$FX/tiny.h5" "$FX/tiny.h5"
 bad unknown_opt 2 "unknown option" "$MC" cluster "$FX/tiny.h5" --frob -o "$O"
 bad missing_value 2 "needs a value" "$MC" cluster "$FX/tiny.h5" --eps
 
+# ---- Chinese whispers ------------------------------------------------------------
+run cw_tiny 0 "$MC" cluster "$FX/tiny.h5" --algo cw --eps 0.3 --core-quality off -o "$WORK/cw.csv"
+check "cw finds the 4 identities" [ "$(field "$WORK/cw_tiny.out" BCubed 6)" = 1.0000 ]
+check "cw summary names the algorithm" grep -q "algo cw" "$WORK/cw_tiny.out"
+run cw_sample_1 0 "$MC" cluster "$SRC/datasets/sample.h5" --algo cw --seed 7 --threads 1 -o "$WORK/cw1.csv"
+run cw_sample_2 0 "$MC" cluster "$SRC/datasets/sample.h5" --algo cw --seed 7 --threads 2 -o "$WORK/cw2.csv"
+check "cw: same seed, same labels for 1 and 2 threads" cmp -s "$WORK/cw1.csv" "$WORK/cw2.csv"
+run cw_json 0 "$MC" cluster "$FX/tiny.h5" --algo cw --json
+check "cw json params" grep -q '"algo":"cw","eps":0.5,"seed":1,"iterations":100' "$WORK/cw_json.out"
+bad bad_algo 2 "--algo" "$MC" cluster "$FX/tiny.h5" --algo kmeans -o "$O"
+bad bad_seed 2 "--seed" "$MC" cluster "$FX/tiny.h5" --algo cw --seed -1 -o "$O"
+bad bad_iterations 2 "--iterations" "$MC" cluster "$FX/tiny.h5" --algo cw --iterations 0 -o "$O"
+
 # ---- result formats: HDF5 output and --json ------------------------------------
 run out_h5 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/tiny_result.h5"
 check "h5 result has the HDF5 signature" [ "$(head -c 4 "$WORK/tiny_result.h5" | od -An -c | tr -d ' ')" = "211HDF" ]

@@ -17,6 +17,7 @@
 #define MAGCLUST_MAGCLUST_H
 
 #include "clustering.h"
+#include "cw.h"
 #include "dbscan.h"
 #include "embeddings.h"
 #include "io.h"
