@@ -12,28 +12,6 @@
 
 const char *mc_test_suite_name = "cw";
 
-/* Hand-built graph helper: n faces, full symmetric similarity matrix s. */
-static mc_knn_graph_t *graph_from_matrix(size_t n, const float *s)
-{
-    size_t k = n - 1;
-    int64_t *ids = malloc(n * k * sizeof *ids);
-    float *sims = malloc(n * k * sizeof *sims);
-    for (size_t i = 0; i < n; i++) {
-        size_t c = 0;
-        for (size_t j = 0; j < n; j++)
-            if (j != i) {
-                ids[i * k + c] = (int64_t)j;
-                sims[i * k + c] = s[i * n + j];
-                c++;
-            }
-    }
-    mc_knn_graph_t *g = NULL;
-    mc_knn_graph_new(n, k, ids, sims, &g);
-    free(ids);
-    free(sims);
-    return g;
-}
-
 /* Like tr_blobs(), but also returns the truth: blob index, -1 for an outlier. */
 static float *blobs_with_truth(size_t n, size_t d, size_t n_centers, double spread, uint64_t seed,
                                int64_t *truth)

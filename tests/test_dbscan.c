@@ -150,28 +150,6 @@ static void test_equals_brute_force(void)
     CU_ASSERT(clusters_seen >= 2 * checked);
 }
 
-/* Hand-built graph helper: n faces, full symmetric similarity matrix s. */
-static mc_knn_graph_t *graph_from_matrix(size_t n, const float *s)
-{
-    size_t k = n - 1;
-    int64_t *ids = malloc(n * k * sizeof *ids);
-    float *sims = malloc(n * k * sizeof *sims);
-    for (size_t i = 0; i < n; i++) {
-        size_t c = 0;
-        for (size_t j = 0; j < n; j++)
-            if (j != i) {
-                ids[i * k + c] = (int64_t)j;
-                sims[i * k + c] = s[i * n + j];
-                c++;
-            }
-    }
-    mc_knn_graph_t *g = NULL;
-    mc_knn_graph_new(n, k, ids, sims, &g);
-    free(ids);
-    free(sims);
-    return g;
-}
-
 /* Two groups {0,1,2} and {4,5,6}; face 3 is close to both. As a good face it
  * is core and chains the groups into one cluster; as a poor face it may only
  * join one, as a border face, and the identities stay apart. */

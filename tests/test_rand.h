@@ -1,10 +1,12 @@
-/* Small deterministic generators shared by the suites (no rand()). */
+/* Small deterministic generators and graph builders shared by the suites (no rand()). */
 #ifndef MAGCLUST_TEST_RAND_H
 #define MAGCLUST_TEST_RAND_H
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+
+#include "magclust/knn.h"
 
 static inline uint64_t tr_next(uint64_t *s)
 {
@@ -48,6 +50,28 @@ static inline float *tr_blobs(size_t n, size_t d, size_t n_centers, double sprea
     }
     free(c);
     return x;
+}
+
+/* Hand-built graph helper: n faces, full symmetric similarity matrix s. */
+static inline mc_knn_graph_t *graph_from_matrix(size_t n, const float *s)
+{
+    size_t k = n - 1;
+    int64_t *ids = malloc(n * k * sizeof *ids);
+    float *sims = malloc(n * k * sizeof *sims);
+    for (size_t i = 0; i < n; i++) {
+        size_t c = 0;
+        for (size_t j = 0; j < n; j++)
+            if (j != i) {
+                ids[i * k + c] = (int64_t)j;
+                sims[i * k + c] = s[i * n + j];
+                c++;
+            }
+    }
+    mc_knn_graph_t *g = NULL;
+    mc_knn_graph_new(n, k, ids, sims, &g);
+    free(ids);
+    free(sims);
+    return g;
 }
 
 #endif
