@@ -34,10 +34,14 @@ static void help(FILE *f)
 "                           nothing is written on failure\n"
 "      --format F           csv or h5 (default: from the extension; csv)\n"
 "      --json               print the summary as one JSON object on stdout\n"
-"      --algo A             dbscan or cw (Chinese whispers, dlib's face\n"
-"                           clustering method) (default dbscan)\n"
+"      --algo A             dbscan, linkage (agglomerative) or cw (Chinese\n"
+"                           whispers, dlib's face clustering method)\n"
+"                           (default dbscan)\n"
+"      --linkage L          linkage: single, average or complete (default\n"
+"                           average); merging stops below similarity 1 - eps\n"
 "      --eps D              cosine-distance radius, 0..2: dbscan's\n"
-"                           neighbourhood, cw's edges (default %g)\n"
+"                           neighbourhood, cw's edges, linkage's stop\n"
+"                           (default %g)\n"
 "      --min-samples N      dbscan: faces within eps, self included, for a\n"
 "                           core face (default %zu; at most k+1)\n"
 "      --seed S             cw: seed of the visiting order (default 1)\n"
@@ -64,7 +68,7 @@ static void help(FILE *f)
 int cmd_cluster(int argc, char **argv)
 {
     enum { O_EPS = 256, O_MINS, O_CORE, O_NOISE, O_QKEY, O_EKEY, O_LKEY, O_PKEY, O_THREADS,
-           O_FORMAT, O_JSON, O_ALGO, O_SEED, O_ITER };
+           O_FORMAT, O_JSON, O_ALGO, O_SEED, O_ITER, O_LINKAGE };
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'},
         {"eps", required_argument, NULL, O_EPS},
@@ -79,6 +83,7 @@ int cmd_cluster(int argc, char **argv)
         {"threads", required_argument, NULL, O_THREADS},
         {"format", required_argument, NULL, O_FORMAT},
         {"algo", required_argument, NULL, O_ALGO},
+        {"linkage", required_argument, NULL, O_LINKAGE},
         {"seed", required_argument, NULL, O_SEED},
         {"iterations", required_argument, NULL, O_ITER},
         {"json", no_argument, NULL, O_JSON},
@@ -90,6 +95,7 @@ int cmd_cluster(int argc, char **argv)
     mc_knn_params kp = mc_knn_params_default();
     mc_dbscan_params dp = mc_dbscan_params_default();
     mc_cw_params cwp = mc_cw_params_default();
+    mc_linkage_params lkp = mc_linkage_params_default();
     const char *algo = "dbscan";
     const char *out_path = NULL;
     int quiet = 0, json = 0, c;
@@ -127,9 +133,14 @@ int cmd_cluster(int argc, char **argv)
             break;
         case O_FORMAT: format = optarg; break;
         case O_ALGO:
-            if (strcmp(optarg, "dbscan") != 0 && strcmp(optarg, "cw") != 0)
-                return cli_usage_error("cluster", "--algo: '%s' is not dbscan or cw", optarg);
+            if (strcmp(optarg, "dbscan") != 0 && strcmp(optarg, "cw") != 0 &&
+                strcmp(optarg, "linkage") != 0)
+                return cli_usage_error("cluster", "--algo: '%s' is not dbscan, linkage or cw", optarg);
             algo = optarg;
+            break;
+        case O_LINKAGE:
+            if (mc_linkage_parse(optarg, &lkp.kind) != MC_OK)
+                return cli_usage_error("cluster", "--linkage: %s", mc_last_error_detail());
             break;
         case O_SEED:
             if (cli_parse_u64("--seed", optarg, &cwp.seed)) return CLI_USAGE;
@@ -157,8 +168,8 @@ int cmd_cluster(int argc, char **argv)
     } else if (out_path && mc_format_from_path(out_path) == MC_FMT_H5) {
         out_fmt = MC_FMT_H5;
     }
-    int use_cw = strcmp(algo, "cw") == 0;
-    if (!use_cw && dp.min_samples > kp.k + 1)
+    int use_cw = strcmp(algo, "cw") == 0, use_linkage = strcmp(algo, "linkage") == 0;
+    if (!use_cw && !use_linkage && dp.min_samples > kp.k + 1)
         return cli_usage_error("cluster", "--min-samples %zu exceeds k + 1 = %zu: raise --k or lower --min-samples",
                                dp.min_samples, kp.k + 1);
     kp.n_threads = (int)threads;
@@ -168,6 +179,10 @@ int cmd_cluster(int argc, char **argv)
     cwp.core_quality = dp.core_quality;
     cwp.noise_quality = dp.noise_quality;
     cwp.n_threads = (int)threads;
+    lkp.threshold = 1.0 - dp.eps;
+    lkp.core_quality = dp.core_quality;
+    lkp.noise_quality = dp.noise_quality;
+    lkp.n_threads = (int)threads;
 
     int rc = CLI_FAIL;
     mc_status st;
@@ -182,8 +197,13 @@ int cmd_cluster(int argc, char **argv)
     double t1 = cli_now();
     if ((st = mc_knn_graph_build(e, &kp, &g)) != MC_OK) goto fail;
     double t2 = cli_now();
-    st = use_cw ? mc_cw_run(g, mc_embeddings_quality(e), &cwp, &cl, &core_q, &noise_q)
-                : mc_dbscan_run(g, mc_embeddings_quality(e), &dp, &cl, &core_q, &noise_q);
+    const float *quality = mc_embeddings_quality(e);
+    if (use_cw)
+        st = mc_cw_run(g, quality, &cwp, &cl, &core_q, &noise_q);
+    else if (use_linkage)
+        st = mc_linkage_run(g, quality, &lkp, &cl, &core_q, &noise_q);
+    else
+        st = mc_dbscan_run(g, quality, &dp, &cl, &core_q, &noise_q);
     if (st != MC_OK) goto fail;
     double t3 = cli_now();
     if (out_path) {
@@ -204,7 +224,9 @@ int cmd_cluster(int argc, char **argv)
                 {"noise_quality_value", NULL, noise_q},
             };
             size_t na = 10;
-            if (use_cw) {
+            if (use_linkage) {
+                attrs[na++] = (mc_attr){"linkage", mc_linkage_name(lkp.kind), 0};
+            } else if (use_cw) {
                 attrs[na++] = (mc_attr){"seed", NULL, (double)cwp.seed};
                 attrs[na++] = (mc_attr){"iterations", NULL, (double)cwp.iterations};
             } else {
@@ -222,7 +244,7 @@ int cmd_cluster(int argc, char **argv)
     t.cluster = t3 - t2;
     t.write = t4 - t3;
     cli_summary_params sp = {in_path, out_path, &dp, &kp, core_q, noise_q,
-                             mc_format_name(out_fmt), algo, &cwp};
+                             mc_format_name(out_fmt), algo, &cwp, &lkp};
     if (json) {
         if (cli_print_summary_json(stdout, e, cl, &sp, &t) != 0) goto cleanup;
     } else if (!quiet) {

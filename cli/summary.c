@@ -69,7 +69,10 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
     fprintf(f, "  faces        %zu x %zu\n", n, mc_embeddings_dim(e));
     fprintf(f, "  quality      %s: p5 %.4g  p50 %.4g  p95 %.4g\n", mc_embeddings_quality_name(e),
             mc_percentile(q, n, 5), mc_percentile(q, n, 50), mc_percentile(q, n, 95));
-    if (strcmp(p->algo, "cw") == 0)
+    if (strcmp(p->algo, "linkage") == 0)
+        fprintf(f, "  params       algo linkage (%s)  eps %g  k %zu  core-quality %s  noise-quality %s\n",
+                mc_linkage_name(p->linkage->kind), p->dbscan->eps, p->knn->k, core, noise);
+    else if (strcmp(p->algo, "cw") == 0)
         fprintf(f, "  params       algo cw  eps %g  seed %llu  iterations %zu  k %zu  core-quality %s  noise-quality %s\n",
                 p->dbscan->eps, (unsigned long long)p->cw->seed, p->cw->iterations, p->knn->k, core, noise);
     else
@@ -146,7 +149,9 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
     json_key_object(&j, "params");
     json_str(&j, "algo", p->algo);
     json_num(&j, "eps", p->dbscan->eps);
-    if (strcmp(p->algo, "cw") == 0) {
+    if (strcmp(p->algo, "linkage") == 0) {
+        json_str(&j, "linkage", mc_linkage_name(p->linkage->kind));
+    } else if (strcmp(p->algo, "cw") == 0) {
         json_uint(&j, "seed", p->cw->seed);
         json_uint(&j, "iterations", p->cw->iterations);
     } else {

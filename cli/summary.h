@@ -20,6 +20,7 @@ typedef struct {
     const char *out_format; /* "csv" or "h5" */
     const char *algo;       /* "dbscan" or "cw" */
     const mc_cw_params *cw; /* cw's own parameters */
+    const mc_linkage_params *linkage;
 } cli_summary_params;
 
 /* Returns 0, or prints an error and returns -1 (metrics failed). */

@@ -152,6 +152,17 @@ bad bad_algo 2 "--algo" "$MC" cluster "$FX/tiny.h5" --algo kmeans -o "$O"
 bad bad_seed 2 "--seed" "$MC" cluster "$FX/tiny.h5" --algo cw --seed -1 -o "$O"
 bad bad_iterations 2 "--iterations" "$MC" cluster "$FX/tiny.h5" --algo cw --iterations 0 -o "$O"
 
+# ---- quality-aware linkage ---------------------------------------------------------
+for kind in single average complete; do
+    run "linkage_$kind" 0 "$MC" cluster "$FX/tiny.h5" --algo linkage --linkage "$kind" --eps 0.3 --core-quality off
+    check "linkage $kind finds the 4 identities" [ "$(field "$WORK/linkage_$kind.out" BCubed 6)" = 1.0000 ]
+done
+run linkage_sample 0 "$MC" cluster "$SRC/datasets/sample.h5" --algo linkage -o "$WORK/lk.h5"
+check "linkage summary names the kind" grep -q "algo linkage (average)" "$WORK/linkage_sample.out"
+run linkage_json 0 "$MC" cluster "$FX/tiny.h5" --algo linkage --linkage complete --json
+check "linkage json params" grep -q '"algo":"linkage","eps":0.5,"linkage":"complete"' "$WORK/linkage_json.out"
+bad bad_linkage 2 "--linkage" "$MC" cluster "$FX/tiny.h5" --algo linkage --linkage ward -o "$O"
+
 # ---- result formats: HDF5 output and --json ------------------------------------
 run out_h5 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/tiny_result.h5"
 check "h5 result has the HDF5 signature" [ "$(head -c 4 "$WORK/tiny_result.h5" | od -An -c | tr -d ' ')" = "211HDF" ]

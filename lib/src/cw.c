@@ -158,7 +158,7 @@ mc_status mc_cw_run(const mc_knn_graph_t *g, const float *quality, const mc_cw_p
 
     /* 4. labels, border attachment, roles */
     for (size_t i = 0; i < n; i++) core_label[i] = lab[i];
-    mc_qgraph_attach(&q, core, core_label, labels, roles);
+    mc_qgraph_attach(&q, core, core_label, -INFINITY, labels, roles);
     st = mc_clustering_new(n, labels, roles, out);
 
 cleanup:

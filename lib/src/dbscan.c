@@ -100,7 +100,7 @@ mc_status mc_dbscan_run(const mc_knn_graph_t *g, const float *quality, const mc_
             if (core[row[c].j]) uf_union(parent, (uint32_t)i, row[c].j);
     }
     for (size_t i = 0; i < n; i++) root[i] = core[i] ? (int64_t)uf_find(parent, (uint32_t)i) : -1;
-    mc_qgraph_attach(&q, core, root, labels, roles);
+    mc_qgraph_attach(&q, core, root, -INFINITY, labels, roles);
     st = mc_clustering_new(n, labels, roles, out);
 
 cleanup:

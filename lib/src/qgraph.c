@@ -96,7 +96,7 @@ nomem:
 }
 
 void mc_qgraph_attach(const mc_qgraph *q, const uint8_t *core, const int64_t *core_label,
-                      int64_t *labels, uint8_t *roles)
+                      double min_sim, int64_t *labels, uint8_t *roles)
 {
     for (size_t i = 0; i < q->n; i++) {
         if (core[i]) {
@@ -110,7 +110,8 @@ void mc_qgraph_attach(const mc_qgraph *q, const uint8_t *core, const int64_t *co
         float best = -INFINITY;
         const mc_edge *row = q->adj + q->start[i];
         for (size_t c = 0; c < q->deg[i]; c++) {
-            if (core[row[c].j] && row[c].s > best) { /* rows sorted by index: first max wins */
+            if (core[row[c].j] && row[c].s > best && (double)row[c].s >= min_sim) {
+                /* rows sorted by index: the first maximum wins */
                 best = row[c].s;
                 labels[i] = core_label[row[c].j];
                 roles[i] = MC_ROLE_BORDER;

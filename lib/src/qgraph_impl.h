@@ -38,10 +38,11 @@ mc_status mc_qgraph_build(const mc_knn_graph_t *g, const float *quality, const m
 
 /* Final labels and roles: a face with core[i] set takes core_label[i]; any
  * other face that passes the noise gate joins the cluster of its most
- * similar core neighbour (ties: the lowest index) as a border face, so it
- * never links two clusters; the rest is noise. labels and roles have n. */
+ * similar core neighbour (ties: the lowest index) as a border face, provided
+ * that similarity is at least min_sim, so it never links two clusters; the
+ * rest is noise. labels and roles have n. */
 void mc_qgraph_attach(const mc_qgraph *q, const uint8_t *core, const int64_t *core_label,
-                      int64_t *labels, uint8_t *roles);
+                      double min_sim, int64_t *labels, uint8_t *roles);
 
 void mc_qgraph_free(mc_qgraph *q);
 

@@ -22,6 +22,7 @@
 #include "embeddings.h"
 #include "io.h"
 #include "knn.h"
+#include "linkage.h"
 #include "metrics.h"
 #include "quality.h"
 #include "status.h"
