@@ -157,14 +157,7 @@ static void test_low_quality_never_links(void)
 {
     enum { N = 7 };
     float s[N * N];
-    for (int i = 0; i < N; i++)
-        for (int j = 0; j < N; j++) {
-            int gi = i < 3 ? 0 : i > 3 ? 1 : 2, gj = j < 3 ? 0 : j > 3 ? 1 : 2;
-            s[i * N + j] = i == j ? 1.0f : gi == gj ? 0.9f : 0.0f;
-        }
-    for (int j = 0; j < N; j++)
-        if (j != 3) s[3 * N + j] = s[j * N + 3] = 0.8f;
-    s[3 * N + 2] = s[2 * N + 3] = 0.85f; /* slightly closer to the first group */
+    bridge_matrix(s, 0.9f, 0.8f, 2, 0.85f); /* slightly closer to the first group */
     mc_knn_graph_t *g = graph_from_matrix(N, s);
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
     mc_dbscan_params dp = mc_dbscan_params_default();
@@ -260,11 +253,7 @@ static void test_deterministic_and_ordered(void)
             memcpy(first, lab, n * sizeof *first);
             size_t nc = mc_clustering_n_clusters(c);
             CU_ASSERT(nc >= 5);
-            size_t *size = calloc(nc, sizeof *size);
-            for (size_t i = 0; i < n; i++)
-                if (lab[i] >= 0) size[lab[i]]++;
-            for (size_t a = 1; a < nc; a++) CU_ASSERT(size[a - 1] >= size[a]);
-            free(size);
+            CU_ASSERT(sizes_decreasing(lab, n, nc));
         } else {
             CU_ASSERT_EQUAL(memcmp(first, lab, n * sizeof *first), 0);
         }

@@ -115,14 +115,7 @@ static void test_low_quality_never_links(void)
 {
     enum { N = 7 };
     float s[N * N];
-    for (int i = 0; i < N; i++)
-        for (int j = 0; j < N; j++) {
-            int gi = i < 3 ? 0 : i > 3 ? 1 : 2, gj = j < 3 ? 0 : j > 3 ? 1 : 2;
-            s[i * N + j] = i == j ? 1.0f : gi == gj ? 0.9f : 0.0f;
-        }
-    for (int j = 0; j < N; j++)
-        if (j != 3) s[3 * N + j] = s[j * N + 3] = 0.8f;
-    s[3 * N + 2] = s[2 * N + 3] = 0.85f;
+    bridge_matrix(s, 0.9f, 0.8f, 2, 0.85f);
     mc_knn_graph_t *g = graph_from_matrix(N, s);
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
     mc_linkage_params lp = mc_linkage_params_default();

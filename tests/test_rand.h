@@ -74,4 +74,32 @@ static inline mc_knn_graph_t *graph_from_matrix(size_t n, const float *s)
     return g;
 }
 
+/* The 7-face bridging case: groups {0,1,2} and {4,5,6} with similarity
+ * `within` inside each and 0 across, and face 3 at `bridge` to every other
+ * face, except `favoured`, at `favoured_sim`. s has 7 x 7 entries. */
+static inline void bridge_matrix(float *s, float within, float bridge, int favoured,
+                                 float favoured_sim)
+{
+    for (int i = 0; i < 7; i++)
+        for (int j = 0; j < 7; j++) {
+            int gi = i < 3 ? 0 : i > 3 ? 1 : 2, gj = j < 3 ? 0 : j > 3 ? 1 : 2;
+            s[i * 7 + j] = i == j ? 1.0f : gi == gj ? within : 0.0f;
+        }
+    for (int j = 0; j < 7; j++)
+        if (j != 3) s[3 * 7 + j] = s[j * 7 + 3] = bridge;
+    s[3 * 7 + favoured] = s[favoured * 7 + 3] = favoured_sim;
+}
+
+/* Whether cluster ids 0..nc-1 come in order of non-increasing size. */
+static inline int sizes_decreasing(const int64_t *lab, size_t n, size_t nc)
+{
+    size_t *size = calloc(nc ? nc : 1, sizeof *size);
+    int ok = size != NULL;
+    for (size_t i = 0; ok && i < n; i++)
+        if (lab[i] >= 0) size[lab[i]]++;
+    for (size_t a = 1; ok && a < nc; a++) ok = size[a - 1] >= size[a];
+    free(size);
+    return ok;
+}
+
 #endif
