@@ -167,3 +167,66 @@ double cli_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
+
+/* ---- atomic text outputs ------------------------------------------------ */
+
+FILE *cli_atomic_open(const char *path, char **tmp_out)
+{
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 16);
+    if (!tmp) {
+        cli_error("out of memory");
+        return NULL;
+    }
+    memcpy(tmp, path, len);
+    memcpy(tmp + len, ".tmp.XXXXXX", 12);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        cli_error("%s: cannot create a temporary file beside it: %s", path, strerror(errno));
+        free(tmp);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        cli_error("%s: %s", path, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        return NULL;
+    }
+    *tmp_out = tmp;
+    return f;
+}
+
+void cli_atomic_abort(FILE *f, char *tmp)
+{
+    if (f) fclose(f);
+    if (tmp) {
+        unlink(tmp);
+        free(tmp);
+    }
+}
+
+int cli_atomic_commit(FILE *f, char *tmp, const char *path)
+{
+    int bad = ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0;
+    int err = errno;
+    if (fclose(f) != 0 && !bad) {
+        bad = 1;
+        err = errno;
+    }
+    if (!bad && chmod(tmp, 0644) != 0) {
+        bad = 1;
+        err = errno;
+    }
+    if (!bad && rename(tmp, path) != 0) {
+        bad = 1;
+        err = errno;
+    }
+    if (bad) {
+        cli_error("%s: write failed: %s", path, strerror(err));
+        unlink(tmp);
+    }
+    free(tmp);
+    return bad ? -1 : 0;
+}

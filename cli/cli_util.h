@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "magclust/magclust.h"
 
@@ -38,4 +39,12 @@ int cli_check_output(const char *out_path, const char *const *inputs);
 /* Seconds on a monotonic clock. */
 double cli_now(void);
 
+
+
+/* Text outputs written atomically: a temporary file beside PATH, renamed over
+ * it by cli_atomic_commit (0 / -1, error printed, temporary removed). On
+ * failure to open, prints the error and returns NULL. */
+FILE *cli_atomic_open(const char *path, char **tmp_out);
+int cli_atomic_commit(FILE *f, char *tmp, const char *path);
+void cli_atomic_abort(FILE *f, char *tmp);
 #endif

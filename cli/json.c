@@ -81,3 +81,9 @@ void json_null(json_out *j, const char *k)
     key(j, k);
     fputs("null", j->f);
 }
+
+void json_bool(json_out *j, const char *k, int value)
+{
+    key(j, k);
+    fputs(value ? "true" : "false", j->f);
+}

@@ -18,5 +18,6 @@ void json_str(json_out *j, const char *key, const char *value); /* null when val
 void json_num(json_out *j, const char *key, double value);      /* null when not finite */
 void json_uint(json_out *j, const char *key, uint64_t value);
 void json_null(json_out *j, const char *key);
+void json_bool(json_out *j, const char *key, int value);
 
 #endif

@@ -12,11 +12,12 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-    {"cluster", cmd_cluster, "cluster faces with quality-aware DBSCAN; write a CSV"},
+    {"cluster", cmd_cluster, "cluster faces (quality-aware linkage, DBSCAN or CW); write CSV or HDF5"},
     {"eval", cmd_eval, "score a CSV prediction against the file's labels"},
     {"export", cmd_export, "write embeddings out as .npy, .csv or learn-to-cluster .bin"},
     {"import", cmd_import, "convert MagFace lists, .bin/.meta, .npy or CSV to HDF5"},
     {"info", cmd_info, "describe an HDF5 embeddings file"},
+    {"sweep", cmd_sweep, "score many settings on one k-NN graph; CSV and SVG plot"},
     {"synth", cmd_synth, "generate a MagFace-like labelled collection"},
 };
 

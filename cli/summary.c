@@ -51,14 +51,30 @@ static void gate_text(char *buf, size_t size, const mc_threshold *t, double reso
         snprintf(buf, size, "%s", spec);
 }
 
+static void calib_text(FILE *f, const cli_summary_params *p)
+{
+    const mc_calibration *c = &p->prep->cal;
+    if (!isnan(p->prep->center_shift))
+        fprintf(f, "  centred      removed the better half's mean direction (norm %.3f)\n",
+                p->prep->center_shift);
+    fprintf(f, "  calibration  random pairs of the %zu faces with quality >= %.4g: cosine mean %.3f sd %.3f (%zu pairs)\n",
+            c->n_faces, c->quality_gate, c->mean, c->sd, c->n_pairs);
+    if (p->opts->eps_given)
+        fprintf(f, "  threshold    similarity %.4f = 1 - eps (eps %g given)\n", p->threshold, p->opts->dp.eps);
+    else
+        fprintf(f, "  threshold    similarity %.4f = mean + %g sd (auto; eps %.4f; override with --eps or --z)\n",
+                p->threshold, cli_z(p->opts, p->algo), 1.0 - p->threshold);
+}
+
 int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *c,
                       const cli_summary_params *p, const cli_timings *t)
 {
     size_t n = mc_embeddings_n(e);
     const float *q = mc_embeddings_quality(e);
+    const cli_opts *o = p->opts;
     char core[64], noise[64];
-    gate_text(core, sizeof core, &p->dbscan->core_quality, p->core_q);
-    gate_text(noise, sizeof noise, &p->dbscan->noise_quality, p->noise_q);
+    gate_text(core, sizeof core, &p->core, p->core_q);
+    gate_text(noise, sizeof noise, &o->dp.noise_quality, p->noise_q);
     size_t n_core = mc_clustering_n_role(c, MC_ROLE_CORE);
     size_t n_border = mc_clustering_n_role(c, MC_ROLE_BORDER);
     size_t n_noise = mc_clustering_n_noise(c);
@@ -69,18 +85,20 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
     fprintf(f, "  faces        %zu x %zu\n", n, mc_embeddings_dim(e));
     fprintf(f, "  quality      %s: p5 %.4g  p50 %.4g  p95 %.4g\n", mc_embeddings_quality_name(e),
             mc_percentile(q, n, 5), mc_percentile(q, n, 50), mc_percentile(q, n, 95));
-    if (strcmp(p->algo, "linkage") == 0)
-        fprintf(f, "  params       algo linkage (%s)  eps %g  k %zu  core-quality %s  noise-quality %s\n",
-                mc_linkage_name(p->linkage->kind), p->dbscan->eps, p->knn->k, core, noise);
-    else if (strcmp(p->algo, "cw") == 0)
-        fprintf(f, "  params       algo cw  eps %g  seed %llu  iterations %zu  k %zu  core-quality %s  noise-quality %s\n",
-                p->dbscan->eps, (unsigned long long)p->cw->seed, p->cw->iterations, p->knn->k, core, noise);
+    calib_text(f, p);
+    double eps = 1.0 - p->threshold;
+    if (p->algo == CLI_ALGO_LINKAGE)
+        fprintf(f, "  params       algo linkage (%s)  eps %.4g  k %zu  core-quality %s  noise-quality %s\n",
+                mc_linkage_name(o->lkp.kind), eps, o->kp.k, core, noise);
+    else if (p->algo == CLI_ALGO_CW)
+        fprintf(f, "  params       algo cw  eps %.4g  seed %llu  iterations %zu  k %zu  core-quality %s  noise-quality %s\n",
+                eps, (unsigned long long)o->cwp.seed, o->cwp.iterations, o->kp.k, core, noise);
     else
-        fprintf(f, "  params       eps %g  min-samples %zu  k %zu  core-quality %s  noise-quality %s\n",
-                p->dbscan->eps, p->dbscan->min_samples, p->knn->k, core, noise);
+        fprintf(f, "  params       algo dbscan  eps %.4g  min-samples %zu  k %zu  core-quality %s  noise-quality %s\n",
+                eps, o->dp.min_samples, o->kp.k, core, noise);
     fprintf(f, "  clusters     %zu  (faces: %zu core, %zu border, %zu noise", mc_clustering_n_clusters(c),
             n_core, n_border, n_noise);
-    if (p->dbscan->noise_quality.kind != MC_THRESH_OFF)
+    if (o->dp.noise_quality.kind != MC_THRESH_OFF)
         fprintf(f, ", of which %zu demoted by the noise gate", n_demoted);
     fprintf(f, ")\n");
     fprintf(f, "  time         load %.3f s  knn %.3f s  cluster %.3f s  write %.3f s  total %.3f s\n",
@@ -147,20 +165,34 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
     json_num(&j, "p95", mc_percentile(q, n, 95));
     json_close_object(&j);
     json_key_object(&j, "params");
-    json_str(&j, "algo", p->algo);
-    json_num(&j, "eps", p->dbscan->eps);
-    if (strcmp(p->algo, "linkage") == 0) {
-        json_str(&j, "linkage", mc_linkage_name(p->linkage->kind));
-    } else if (strcmp(p->algo, "cw") == 0) {
-        json_uint(&j, "seed", p->cw->seed);
-        json_uint(&j, "iterations", p->cw->iterations);
+    const cli_opts *o = p->opts;
+    json_str(&j, "algo", cli_algo_name(p->algo));
+    json_num(&j, "eps", 1.0 - p->threshold);
+    json_num(&j, "threshold", p->threshold);
+    json_str(&j, "threshold_source", o->eps_given ? "eps" : "auto");
+    if (p->algo == CLI_ALGO_LINKAGE) {
+        json_str(&j, "linkage", mc_linkage_name(o->lkp.kind));
+    } else if (p->algo == CLI_ALGO_CW) {
+        json_uint(&j, "seed", o->cwp.seed);
+        json_uint(&j, "iterations", o->cwp.iterations);
     } else {
-        json_uint(&j, "min_samples", p->dbscan->min_samples);
+        json_uint(&j, "min_samples", o->dp.min_samples);
     }
-    json_uint(&j, "k", p->knn->k);
-    json_gate(&j, "core_quality", &p->dbscan->core_quality, p->core_q);
-    json_gate(&j, "noise_quality", &p->dbscan->noise_quality, p->noise_q);
-    json_num(&j, "threads", p->knn->n_threads);
+    json_uint(&j, "k", o->kp.k);
+    json_gate(&j, "core_quality", &p->core, p->core_q);
+    json_gate(&j, "noise_quality", &o->dp.noise_quality, p->noise_q);
+    json_num(&j, "threads", (double)o->threads);
+    json_close_object(&j);
+    json_key_object(&j, "calibration");
+    json_bool(&j, "centered", !isnan(p->prep->center_shift));
+    if (isnan(p->prep->center_shift)) json_null(&j, "center_shift");
+    else json_num(&j, "center_shift", p->prep->center_shift);
+    json_num(&j, "pair_mean", p->prep->cal.mean);
+    json_num(&j, "pair_sd", p->prep->cal.sd);
+    json_uint(&j, "faces", p->prep->cal.n_faces);
+    json_uint(&j, "pairs", p->prep->cal.n_pairs);
+    json_num(&j, "quality_gate", p->prep->cal.quality_gate);
+    json_num(&j, "z", cli_z(o, p->algo));
     json_close_object(&j);
     json_uint(&j, "clusters", mc_clustering_n_clusters(c));
     json_uint(&j, "core", mc_clustering_n_role(c, MC_ROLE_CORE));

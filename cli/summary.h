@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "magclust/magclust.h"
+#include "pipeline.h"
 
 typedef struct {
     double load, knn, cluster, write;
@@ -13,14 +14,14 @@ typedef struct {
 
 typedef struct {
     const char *in_path;
-    const char *out_path; /* NULL: nothing written */
-    const mc_dbscan_params *dbscan;
-    const mc_knn_params *knn;
-    double core_q, noise_q; /* resolved gates */
+    const char *out_path;   /* NULL: nothing written */
     const char *out_format; /* "csv" or "h5" */
-    const char *algo;       /* "dbscan" or "cw" */
-    const mc_cw_params *cw; /* cw's own parameters */
-    const mc_linkage_params *linkage;
+    const cli_opts *opts;
+    cli_algo algo;
+    double threshold;       /* similarity threshold in effect (eps = 1 - it) */
+    mc_threshold core;      /* core gate in effect */
+    double core_q, noise_q; /* resolved gates */
+    const cli_prepared *prep;
 } cli_summary_params;
 
 /* Returns 0, or prints an error and returns -1 (metrics failed). */

@@ -15,6 +15,7 @@
 
 #include <hdf5.h>
 
+#include "magclust/calibrate.h"
 #include "magclust/embeddings.h"
 #include "util_impl.h"
 
@@ -790,4 +791,46 @@ mc_status mc_embeddings_read_h5(const char *path, const mc_h5_read_params *p,
     mc_status st = read_file(path, p, out);
     if (saved >= 0) H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
     return st;
+}
+
+/* ---- centring ------------------------------------------------------------ */
+
+mc_status mc_embeddings_center(mc_embeddings_t *e, const float *quality, double min_quality,
+                               double *out_shift)
+{
+    mc_clear_error();
+    if (!e) return mc_fail(MC_ERR_INVALID_ARG, "mc_embeddings_center: e is NULL");
+    size_t n = e->n, d = e->d, m = 0;
+    double *mean = calloc(d ? d : 1, sizeof *mean);
+    if (!mean) return mc_fail(MC_ERR_NOMEM, "out of memory for a %zu-d mean", d);
+    for (size_t i = 0; i < n; i++) {
+        if (quality && !((double)quality[i] >= min_quality)) continue;
+        const float *r = e->dir + i * d;
+        for (size_t j = 0; j < d; j++) mean[j] += (double)r[j];
+        m++;
+    }
+    double shift = 0.0;
+    if (m > 0) {
+        for (size_t j = 0; j < d; j++) {
+            mean[j] /= (double)m;
+            shift += mean[j] * mean[j];
+        }
+        shift = sqrt(shift);
+    }
+    if (shift > 0.0) {
+        for (size_t i = 0; i < n; i++) {
+            float *r = e->dir + i * d;
+            double ss = 0.0;
+            for (size_t j = 0; j < d; j++) {
+                double v = (double)r[j] - mean[j];
+                ss += v * v;
+            }
+            double norm = sqrt(ss);
+            if (!(norm > 1e-6)) continue; /* the row is the mean itself: keep it */
+            for (size_t j = 0; j < d; j++) r[j] = (float)(((double)r[j] - mean[j]) / norm);
+        }
+    }
+    free(mean);
+    if (out_shift) *out_shift = shift;
+    return MC_OK;
 }

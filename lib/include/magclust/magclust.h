@@ -16,6 +16,7 @@
 #ifndef MAGCLUST_MAGCLUST_H
 #define MAGCLUST_MAGCLUST_H
 
+#include "calibrate.h"
 #include "clustering.h"
 #include "cw.h"
 #include "dbscan.h"

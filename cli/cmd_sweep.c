@@ -1,0 +1,462 @@
+/* magclust sweep: one k-NN graph, many settings, one CSV row (and a plot). */
+#define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "pipeline.h"
+#include "svg.h"
+
+enum { P_EPS, P_Z, P_CORE, P_NOISE, P_MINS, P_COUNT };
+static const char *const pnames[P_COUNT] = {"eps", "z", "core", "noise", "min-samples"};
+#define MAX_PARAMS 3
+#define MAX_VALUES 10000
+
+typedef struct {
+    int kind;
+    double *v;
+    size_t n;
+} sweep_param;
+
+static void help(FILE *f)
+{
+    fprintf(f,
+"usage: magclust sweep IN.h5 --param NAME=LO:HI:STEP [--param ...] -o SWEEP.csv\n"
+"                      [--algo A[,B...]] [--plot SWEEP.svg] [options]\n"
+"\n"
+"Evaluate many settings against the labels of IN.h5 on one k-NN graph, built\n"
+"once: one CSV row per algorithm and setting with BCubed P/R/F, pairwise\n"
+"P/R/F, NMI, cluster and noise counts; and a plot of P/R/F against the first\n"
+"parameter, one colour per algorithm, with the label-free (auto) choice\n"
+"marked. The auto setting of each algorithm is scored too (rows with\n"
+"setting=auto). Several --param give every combination; the plot then shows,\n"
+"at each value of the first, the best F over the others.\n"
+"\n"
+"parameters (NAME=LO:HI:STEP, or NAME=VALUE):\n"
+"  eps            cosine-distance radius / 1 - similarity threshold\n"
+"  z              calibration multiplier (threshold = mean + z sd)\n"
+"  core           core-quality percentile, 0..100\n"
+"  noise          noise-quality percentile, 0..100\n"
+"  min-samples    dbscan's density\n"
+"\n"
+"options:\n"
+"  -o, --output PATH        the CSV (required); written atomically\n"
+"      --plot PATH          an SVG plot\n"
+"      --algo LIST          comma-separated: linkage, dbscan, cw (default\n"
+"                           linkage)\n");
+    cli_opts_help(f);
+    fprintf(f,
+"  -q, --quiet              print nothing but errors\n"
+"  -h, --help               this text\n"
+"\n"
+"exit codes: 0 success, 1 runtime failure (bad input file, no labels, I/O),\n"
+"2 usage error\n");
+}
+
+static int parse_param(const char *arg, sweep_param *p)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq) return cli_usage_error("sweep", "--param '%s': expected NAME=LO:HI:STEP", arg);
+    size_t nl = (size_t)(eq - arg);
+    p->kind = -1;
+    for (int k = 0; k < P_COUNT; k++)
+        if (strlen(pnames[k]) == nl && strncmp(arg, pnames[k], nl) == 0) p->kind = k;
+    if (p->kind < 0)
+        return cli_usage_error("sweep", "--param '%.*s' is not eps, z, core, noise or min-samples", (int)nl, arg);
+    char buf[3][64];
+    int parts = 0;
+    const char *s = eq + 1;
+    while (parts < 3) {
+        const char *c = strchr(s, ':');
+        size_t len = c ? (size_t)(c - s) : strlen(s);
+        if (len == 0 || len >= sizeof buf[0]) return cli_usage_error("sweep", "--param '%s': bad range", arg);
+        memcpy(buf[parts], s, len);
+        buf[parts][len] = '\0';
+        parts++;
+        if (!c) break;
+        s = c + 1;
+        if (parts == 3) return cli_usage_error("sweep", "--param '%s': expected NAME=LO:HI:STEP", arg);
+    }
+    if (parts == 2) return cli_usage_error("sweep", "--param '%s': expected NAME=LO:HI:STEP", arg);
+    static const double lo_lim[P_COUNT] = {0, -100, 0, 0, 1}, hi_lim[P_COUNT] = {2, 100, 100, 100, 100000};
+    double lo, hi, step = 1;
+    if (cli_parse_double("--param", buf[0], lo_lim[p->kind], hi_lim[p->kind], &lo)) return CLI_USAGE;
+    hi = lo;
+    if (parts == 3) {
+        if (cli_parse_double("--param", buf[1], lo_lim[p->kind], hi_lim[p->kind], &hi)) return CLI_USAGE;
+        if (cli_parse_double("--param", buf[2], 1e-9, 1e9, &step)) return CLI_USAGE;
+        if (hi < lo) return cli_usage_error("sweep", "--param '%s': HI is below LO", arg);
+    }
+    double cnt = floor((hi - lo) / step + 1e-9) + 1;
+    if (cnt > MAX_VALUES) return cli_usage_error("sweep", "--param '%s': more than %d values", arg, MAX_VALUES);
+    p->n = (size_t)cnt;
+    p->v = malloc(p->n * sizeof *p->v);
+    if (!p->v) return cli_usage_error("sweep", "out of memory");
+    for (size_t i = 0; i < p->n; i++) {
+        /* lo + i*step, rounded to 1e-9 so that 0.3 prints as 0.3 */
+        p->v[i] = round((lo + (double)i * step) * 1e9) / 1e9;
+        if (p->kind == P_MINS && p->v[i] != floor(p->v[i]))
+            return cli_usage_error("sweep", "--param '%s': min-samples must be whole", arg);
+    }
+    return 0;
+}
+
+static int parse_algos(const char *arg, int *use)
+{
+    char *copy = strdup(arg), *save = NULL;
+    if (!copy) return -1;
+    int any = 0;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        cli_algo a;
+        if (cli_algo_parse(t, &a) != 0) {
+            cli_usage_error("sweep", "--algo: '%s' is not linkage, dbscan or cw", t);
+            free(copy);
+            return -1;
+        }
+        use[a] = 1;
+        any = 1;
+    }
+    free(copy);
+    if (!any) {
+        cli_usage_error("sweep", "--algo: empty list");
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    cli_algo algo;
+    double pv[MAX_PARAMS];
+    double eps;
+    mc_metrics m;
+    size_t clusters, noise;
+    int is_auto;
+} sweep_row;
+
+/* The value a parameter takes in the auto setting of algorithm a. */
+static double auto_value(int kind, cli_algo a, const cli_opts *o, const cli_prepared *p)
+{
+    switch (kind) {
+    case P_EPS: return 1.0 - cli_threshold(o, a, p);
+    case P_Z: return o->eps_given ? NAN : cli_z(o, a);
+    case P_CORE: {
+        mc_threshold c = cli_core(o, a);
+        return c.kind == MC_THRESH_PERCENTILE ? c.value : NAN;
+    }
+    case P_NOISE: return o->dp.noise_quality.kind == MC_THRESH_PERCENTILE ? o->dp.noise_quality.value : NAN;
+    default: return a == CLI_ALGO_DBSCAN ? (double)o->dp.min_samples : NAN;
+    }
+}
+
+static mc_status run_one(cli_algo a, const cli_opts *base, const cli_prepared *prep, const sweep_param *ps,
+                         size_t np, const size_t *at, const int64_t *truth, sweep_row *row)
+{
+    cli_opts o = *base;
+    int thr_set = 0;
+    double thr = 0;
+    for (size_t i = 0; i < np; i++) {
+        double v = ps[i].v[at[i]];
+        row->pv[i] = v;
+        switch (ps[i].kind) {
+        case P_EPS: thr = 1.0 - v; thr_set = 1; break;
+        case P_Z: thr = mc_calibration_threshold(&prep->cal, v); thr_set = 1; break;
+        case P_CORE:
+            o.dp.core_quality.kind = MC_THRESH_PERCENTILE;
+            o.dp.core_quality.value = v;
+            o.core_given = 1;
+            break;
+        case P_NOISE:
+            o.dp.noise_quality.kind = MC_THRESH_PERCENTILE;
+            o.dp.noise_quality.value = v;
+            break;
+        default: o.dp.min_samples = (size_t)v; break;
+        }
+    }
+    if (!thr_set) thr = cli_threshold(&o, a, prep);
+    row->algo = a;
+    row->eps = 1.0 - thr;
+    mc_clustering_t *cl = NULL;
+    mc_status st = cli_run(a, &o, thr, cli_core(&o, a), prep, &cl, NULL, NULL);
+    if (st != MC_OK) return st;
+    st = mc_metrics_compute(truth, mc_clustering_labels(cl), mc_clustering_n(cl), &row->m);
+    row->clusters = mc_clustering_n_clusters(cl);
+    row->noise = mc_clustering_n_noise(cl);
+    mc_clustering_free(cl);
+    return st;
+}
+
+static const char *const colors[CLI_ALGO_COUNT] = {"#1f77b4", "#d62728", "#2ca02c"};
+
+static int write_plot(const char *path, const char *in_path, const sweep_param *ps, size_t np,
+                      const sweep_row *rows, size_t nrows, const int *use, const cli_opts *o,
+                      const cli_prepared *prep)
+{
+    size_t nx = ps[0].n;
+    double *buf = malloc((size_t)CLI_ALGO_COUNT * 4 * nx * sizeof *buf);
+    if (!buf) {
+        cli_error("out of memory");
+        return -1;
+    }
+    svg_series s[CLI_ALGO_COUNT * 3];
+    svg_marker m[CLI_ALGO_COUNT];
+    char labels[CLI_ALGO_COUNT * 3][64], mlabels[CLI_ALGO_COUNT][64];
+    size_t ns = 0, nm = 0;
+    for (int a = 0; a < CLI_ALGO_COUNT; a++) {
+        if (!use[a]) continue;
+        double *x = buf + (size_t)a * 4 * nx, *P = x + nx, *R = P + nx, *F = R + nx;
+        for (size_t i = 0; i < nx; i++) {
+            x[i] = ps[0].v[i];
+            P[i] = R[i] = F[i] = NAN;
+        }
+        for (size_t r = 0; r < nrows; r++) {
+            if (rows[r].is_auto || rows[r].algo != (cli_algo)a) continue;
+            size_t i = 0;
+            while (i < nx && ps[0].v[i] != rows[r].pv[0]) i++;
+            if (i == nx) continue;
+            if (isnan(F[i]) || rows[r].m.bcubed_f > F[i]) {
+                F[i] = rows[r].m.bcubed_f;
+                P[i] = rows[r].m.bcubed_precision;
+                R[i] = rows[r].m.bcubed_recall;
+            }
+        }
+        const char *name = cli_algo_name((cli_algo)a);
+        snprintf(labels[ns], sizeof labels[0], "%s F", name);
+        s[ns] = (svg_series){labels[ns], x, F, nx, colors[a], NULL};
+        ns++;
+        snprintf(labels[ns], sizeof labels[0], "%s precision", name);
+        s[ns] = (svg_series){labels[ns], x, P, nx, colors[a], "8 4"};
+        ns++;
+        snprintf(labels[ns], sizeof labels[0], "%s recall", name);
+        s[ns] = (svg_series){labels[ns], x, R, nx, colors[a], "2 3"};
+        ns++;
+        double av = auto_value(ps[0].kind, (cli_algo)a, o, prep);
+        for (size_t r = 0; r < nrows; r++)
+            if (rows[r].is_auto && rows[r].algo == (cli_algo)a)
+                snprintf(mlabels[nm], sizeof mlabels[0], "%s auto %.3g (F %.3f)", name, av, rows[r].m.bcubed_f);
+        m[nm] = (svg_marker){av, mlabels[nm], colors[a]};
+        nm++;
+    }
+    char title[512], xlabel[96];
+    const char *base = strrchr(in_path, '/');
+    snprintf(title, sizeof title, "magclust sweep: %s (%zu faces)", base ? base + 1 : in_path,
+             mc_embeddings_n(prep->e));
+    snprintf(xlabel, sizeof xlabel, "%s%s", pnames[ps[0].kind], np > 1 ? " (best F over the other parameters)" : "");
+    char *tmp = NULL;
+    FILE *f = cli_atomic_open(path, &tmp);
+    if (!f) {
+        free(buf);
+        return -1;
+    }
+    int rc = svg_line_plot(f, title, xlabel, "BCubed precision / recall / F", 0.0, 1.0, s, ns, m, nm);
+    free(buf);
+    if (rc != 0) {
+        cli_error("%s: write failed", path);
+        cli_atomic_abort(f, tmp);
+        return -1;
+    }
+    return cli_atomic_commit(f, tmp, path);
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+    enum { O_PARAM = 256, O_PLOT, O_ALGO };
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        CLI_COMMON_LONGOPTS,
+        {"param", required_argument, NULL, O_PARAM},
+        {"plot", required_argument, NULL, O_PLOT},
+        {"algo", required_argument, NULL, O_ALGO},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_opts o;
+    cli_opts_default(&o);
+    sweep_param ps[MAX_PARAMS];
+    size_t np = 0;
+    int use[CLI_ALGO_COUNT] = {0}, algo_given = 0, quiet = 0, c, rc = CLI_USAGE;
+    const char *out_path = NULL, *plot_path = NULL;
+    sweep_row *rows = NULL;
+    cli_prepared prep = {0};
+
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:k:qh", opts, NULL)) != -1) {
+        int h = cli_opts_handle(&o, "sweep", c, optarg);
+        if (h < 0) goto done;
+        if (h > 0) continue;
+        switch (c) {
+        case 'o': out_path = optarg; break;
+        case O_PLOT: plot_path = optarg; break;
+        case O_ALGO:
+            if (parse_algos(optarg, use) != 0) goto done;
+            algo_given = 1;
+            break;
+        case O_PARAM:
+            if (np == MAX_PARAMS) {
+                cli_usage_error("sweep", "at most %d --param", MAX_PARAMS);
+                goto done;
+            }
+            if (parse_param(optarg, &ps[np]) != 0) goto done;
+            for (size_t i = 0; i < np; i++)
+                if (ps[i].kind == ps[np].kind) {
+                    cli_usage_error("sweep", "--param %s given twice", pnames[ps[np].kind]);
+                    free(ps[np].v);
+                    goto done;
+                }
+            np++;
+            break;
+        case 'q': quiet = 1; break;
+        case 'h': help(stdout); rc = CLI_OK; goto done;
+        case ':': cli_usage_error("sweep", "%s needs a value", argv[optind - 1]); goto done;
+        default: cli_usage_error("sweep", "unknown option '%s'", argv[optind - 1]); goto done;
+        }
+    }
+    if (optind + 1 != argc) {
+        cli_usage_error("sweep", optind == argc ? "no input file" : "more than one input file");
+        goto done;
+    }
+    if (!out_path) {
+        cli_usage_error("sweep", "-o SWEEP.csv is required");
+        goto done;
+    }
+    if (np == 0) {
+        cli_usage_error("sweep", "give at least one --param NAME=LO:HI:STEP");
+        goto done;
+    }
+    if (!algo_given) use[CLI_ALGO_LINKAGE] = 1;
+    int has_thr_param = 0;
+    for (size_t i = 0; i < np; i++) has_thr_param += ps[i].kind == P_EPS || ps[i].kind == P_Z;
+    if (has_thr_param > 1) {
+        cli_usage_error("sweep", "--param eps and --param z both set the threshold: give one");
+        goto done;
+    }
+    if (o.eps_given && o.z_given) {
+        cli_usage_error("sweep", "--eps and --z both set the threshold: give one");
+        goto done;
+    }
+    for (size_t i = 0; i < np; i++)
+        if (ps[i].kind == P_MINS)
+            for (size_t j = 0; j < ps[i].n; j++)
+                if (ps[i].v[j] > (double)(o.kp.k + 1)) {
+                    cli_usage_error("sweep", "--param min-samples=%g exceeds k + 1 = %zu", ps[i].v[j], o.kp.k + 1);
+                    goto done;
+                }
+    if (use[CLI_ALGO_DBSCAN] && o.dp.min_samples > o.kp.k + 1) {
+        cli_usage_error("sweep", "--min-samples %zu exceeds k + 1 = %zu", o.dp.min_samples, o.kp.k + 1);
+        goto done;
+    }
+    const char *in_path = argv[optind];
+    const char *inputs[] = {in_path, NULL};
+    rc = CLI_FAIL;
+    if (cli_check_output(out_path, inputs) != 0) goto done;
+    if (plot_path && cli_check_output(plot_path, inputs) != 0) goto done;
+    if (plot_path && strcmp(plot_path, out_path) == 0) {
+        cli_error("%s: --plot and -o name the same file", plot_path);
+        goto done;
+    }
+
+    size_t per_algo = 1;
+    for (size_t i = 0; i < np; i++) per_algo *= ps[i].n;
+    if (per_algo > 100000) {
+        cli_usage_error("sweep", "%zu settings per algorithm: at most 100000", per_algo);
+        rc = CLI_USAGE;
+        goto done;
+    }
+    mc_status st;
+    if ((st = cli_prepare(in_path, &o, &prep)) != MC_OK) {
+        rc = cli_fail_status(st);
+        goto done;
+    }
+    const int64_t *truth = mc_embeddings_labels(prep.e);
+    if (!truth) {
+        cli_error("%s: no labels dataset /%s: a sweep scores against labels", in_path,
+                  o.rp.labels_key ? o.rp.labels_key : "labels");
+        goto done;
+    }
+    size_t n_algos = 0;
+    for (int a = 0; a < CLI_ALGO_COUNT; a++) n_algos += (size_t)use[a];
+    rows = calloc(n_algos * (per_algo + 1), sizeof *rows);
+    if (!rows) {
+        cli_error("out of memory");
+        goto done;
+    }
+    double t0 = cli_now();
+    size_t nrows = 0;
+    for (int a = 0; a < CLI_ALGO_COUNT; a++) {
+        if (!use[a]) continue;
+        sweep_row *ar = &rows[nrows];
+        ar->is_auto = 1;
+        /* the auto setting: no parameter overridden */
+        if ((st = run_one((cli_algo)a, &o, &prep, ps, 0, NULL, truth, ar)) != MC_OK) {
+            rc = cli_fail_status(st);
+            goto done;
+        }
+        for (size_t i = 0; i < np; i++) ar->pv[i] = auto_value(ps[i].kind, (cli_algo)a, &o, &prep);
+        nrows++;
+        size_t at[MAX_PARAMS] = {0};
+        for (size_t s = 0; s < per_algo; s++) {
+            if ((st = run_one((cli_algo)a, &o, &prep, ps, np, at, truth, &rows[nrows])) != MC_OK) {
+                rc = cli_fail_status(st);
+                goto done;
+            }
+            nrows++;
+            for (size_t i = np; i-- > 0;) { /* odometer, last parameter fastest */
+                if (++at[i] < ps[i].n) break;
+                at[i] = 0;
+            }
+        }
+    }
+    double t1 = cli_now();
+
+    char *tmp = NULL;
+    FILE *f = cli_atomic_open(out_path, &tmp);
+    if (!f) goto done;
+    fprintf(f, "algo,setting");
+    for (size_t i = 0; i < np; i++) fprintf(f, ",%s", pnames[ps[i].kind]);
+    fprintf(f, ",threshold,bcubed_p,bcubed_r,bcubed_f,pairwise_p,pairwise_r,pairwise_f,nmi,clusters,noise\n");
+    for (size_t r = 0; r < nrows; r++) {
+        const sweep_row *w = &rows[r];
+        fprintf(f, "%s,%s", cli_algo_name(w->algo), w->is_auto ? "auto" : "sweep");
+        for (size_t i = 0; i < np; i++) {
+            if (isnan(w->pv[i])) fprintf(f, ",");
+            else fprintf(f, ",%.10g", w->pv[i]);
+        }
+        fprintf(f, ",%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%zu,%zu\n", 1.0 - w->eps,
+                w->m.bcubed_precision, w->m.bcubed_recall, w->m.bcubed_f, w->m.pairwise_precision,
+                w->m.pairwise_recall, w->m.pairwise_f, w->m.nmi, w->clusters, w->noise);
+    }
+    if (cli_atomic_commit(f, tmp, out_path) != 0) goto done;
+    if (plot_path && write_plot(plot_path, in_path, ps, np, rows, nrows, use, &o, &prep) != 0) {
+        remove(out_path); /* all or nothing */
+        goto done;
+    }
+    if (!quiet) {
+        printf("magclust sweep %s: %zu faces, %zu settings in %.2f s (graph built once in %.2f s)\n", in_path,
+               mc_embeddings_n(prep.e), nrows, t1 - t0, prep.t_knn);
+        for (int a = 0; a < CLI_ALGO_COUNT; a++) {
+            if (!use[a]) continue;
+            const sweep_row *au = NULL, *best = NULL;
+            for (size_t r = 0; r < nrows; r++) {
+                if (rows[r].algo != (cli_algo)a) continue;
+                if (rows[r].is_auto) au = &rows[r];
+                else if (!best || rows[r].m.bcubed_f > best->m.bcubed_f) best = &rows[r];
+            }
+            printf("  %-8s auto: F %.4f (eps %.4f)   best of sweep: F %.4f at", cli_algo_name((cli_algo)a),
+                   au->m.bcubed_f, au->eps, best->m.bcubed_f);
+            for (size_t i = 0; i < np; i++) printf(" %s %g", pnames[ps[i].kind], best->pv[i]);
+            printf("   (auto - best: %+.4f)\n", au->m.bcubed_f - best->m.bcubed_f);
+        }
+        printf("  wrote %s%s%s\n", out_path, plot_path ? " and " : "", plot_path ? plot_path : "");
+    }
+    rc = CLI_OK;
+done:
+    for (size_t i = 0; i < np; i++) free(ps[i].v);
+    free(rows);
+    cli_prepared_free(&prep);
+    return rc;
+}

@@ -1,0 +1,215 @@
+#define _POSIX_C_SOURCE 200809L
+#include "pipeline.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_util.h"
+
+static const char *const algo_names[CLI_ALGO_COUNT] = {"dbscan", "linkage", "cw"};
+
+const char *cli_algo_name(cli_algo a) { return a < CLI_ALGO_COUNT ? algo_names[a] : "unknown"; }
+
+int cli_algo_parse(const char *s, cli_algo *out)
+{
+    for (int a = 0; a < CLI_ALGO_COUNT; a++)
+        if (strcmp(s, algo_names[a]) == 0) {
+            *out = (cli_algo)a;
+            return 0;
+        }
+    return -1;
+}
+
+/* Chosen with `magclust sweep --param z=...` on five sets (two real, three
+ * synthetic); docs/experiments.md has the curves. */
+double cli_default_z(cli_algo a)
+{
+    switch (a) {
+    case CLI_ALGO_LINKAGE: return 3.0;
+    case CLI_ALGO_CW: return 3.25;
+    default: return 4.0;
+    }
+}
+
+mc_threshold cli_default_core(cli_algo a)
+{
+    mc_threshold t;
+    t.kind = MC_THRESH_PERCENTILE;
+    t.value = a == CLI_ALGO_LINKAGE ? 50.0 : 30.0;
+    return t;
+}
+
+void cli_opts_default(cli_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->rp = mc_h5_read_params_default();
+    o->kp = mc_knn_params_default();
+    o->dp = mc_dbscan_params_default();
+    o->cwp = mc_cw_params_default();
+    o->lkp = mc_linkage_params_default();
+    o->center = 1;
+}
+
+int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
+{
+    switch (c) {
+    case CLI_O_EPS:
+        if (cli_parse_double("--eps", arg, 0.0, 2.0, &o->dp.eps)) return -1;
+        o->eps_given = 1;
+        return 1;
+    case CLI_O_Z:
+        if (cli_parse_double("--z", arg, -100.0, 100.0, &o->z)) return -1;
+        o->z_given = 1;
+        return 1;
+    case CLI_O_CENTER:
+        if (strcmp(arg, "on") == 0) o->center = 1;
+        else if (strcmp(arg, "off") == 0) o->center = 0;
+        else {
+            cli_usage_error(cmd, "--center: '%s' is not on or off", arg);
+            return -1;
+        }
+        return 1;
+    case CLI_O_MINS:
+        return cli_parse_size("--min-samples", arg, 1, 100000, &o->dp.min_samples) ? -1 : 1;
+    case CLI_O_K:
+        return cli_parse_size("--k", arg, 1, 100000, &o->kp.k) ? -1 : 1;
+    case CLI_O_CORE:
+    case CLI_O_NOISE:
+        if (mc_threshold_parse(arg, c == CLI_O_CORE ? &o->dp.core_quality : &o->dp.noise_quality) != MC_OK) {
+            cli_usage_error(cmd, "%s: %s", c == CLI_O_CORE ? "--core-quality" : "--noise-quality",
+                            mc_last_error_detail());
+            return -1;
+        }
+        if (c == CLI_O_CORE) o->core_given = 1;
+        return 1;
+    case CLI_O_QKEY: o->rp.quality_key = arg; return 1;
+    case CLI_O_EKEY: o->rp.embeddings_key = arg; return 1;
+    case CLI_O_LKEY: o->rp.labels_key = arg; return 1;
+    case CLI_O_PKEY: o->rp.paths_key = arg; return 1;
+    case CLI_O_THREADS:
+        if (cli_parse_int("--threads", arg, 0, 4096, &o->threads)) return -1;
+        o->kp.n_threads = o->dp.n_threads = o->cwp.n_threads = o->lkp.n_threads = (int)o->threads;
+        return 1;
+    case CLI_O_LINKAGE:
+        if (mc_linkage_parse(arg, &o->lkp.kind) != MC_OK) {
+            cli_usage_error(cmd, "--linkage: %s", mc_last_error_detail());
+            return -1;
+        }
+        return 1;
+    case CLI_O_SEED:
+        return cli_parse_u64("--seed", arg, &o->cwp.seed) ? -1 : 1;
+    case CLI_O_ITER:
+        return cli_parse_size("--iterations", arg, 1, 1000000, &o->cwp.iterations) ? -1 : 1;
+    default:
+        return 0;
+    }
+}
+
+void cli_opts_help(FILE *f)
+{
+    mc_dbscan_params d = mc_dbscan_params_default();
+    mc_knn_params k = mc_knn_params_default();
+    fprintf(f,
+"  -k, --k K                neighbours per face in the graph (default %zu; < N)\n"
+"      --eps D              cosine-distance radius, 0..2: dbscan's\n"
+"                           neighbourhood, cw's edges, linkage's stop (merging\n"
+"                           stops below similarity 1 - eps). Default: chosen\n"
+"                           from the data (label-free calibration, below)\n"
+"      --z Z                calibration: similarity threshold = mean + Z sd of\n"
+"                           the cosine of random pairs of good faces (default\n"
+"                           %g for linkage, %g for cw, %g for dbscan)\n"
+"      --center on|off      subtract the mean direction of the better half of\n"
+"                           the faces before anything else (default on)\n"
+"      --core-quality Q     quality a face needs to seed and link clusters: a\n"
+"                           value, a percentile such as p30, or off (default\n"
+"                           p50 for linkage, p30 for dbscan and cw)\n"
+"      --noise-quality Q    faces below this are noise (default off)\n"
+"      --linkage L          linkage: single, average or complete (default\n"
+"                           average)\n"
+"      --min-samples N      dbscan: faces within eps, self included, for a\n"
+"                           core face (default %zu; at most k+1)\n"
+"      --seed S             cw: seed of the visiting order (default 1)\n"
+"      --iterations N       cw: rounds at most (default 100)\n"
+"      --quality-key NAME   dataset holding the quality (default: the\n"
+"                           embedding magnitude, i.e. its L2 norm)\n"
+"      --embeddings-key NAME  (default embeddings)\n"
+"      --labels-key NAME    (default labels; read when present)\n"
+"      --paths-key NAME     (default paths; read when present)\n"
+"      --threads N          threads for the search and clustering\n"
+"                           (default 0 = all cores)\n",
+            k.k, cli_default_z(CLI_ALGO_LINKAGE), cli_default_z(CLI_ALGO_CW),
+            cli_default_z(CLI_ALGO_DBSCAN), d.min_samples);
+}
+
+mc_status cli_prepare(const char *in_path, const cli_opts *o, cli_prepared *out)
+{
+    memset(out, 0, sizeof *out);
+    out->center_shift = NAN;
+    mc_status st;
+    double t0 = cli_now();
+    if ((st = mc_embeddings_read_h5(in_path, &o->rp, &out->e)) != MC_OK) goto fail;
+    double t1 = cli_now();
+    mc_calibrate_params cp = mc_calibrate_params_default();
+    const float *q = mc_embeddings_quality(out->e);
+    if (o->center) {
+        double gate = mc_threshold_resolve(&cp.sample_quality, q, mc_embeddings_n(out->e));
+        if ((st = mc_embeddings_center(out->e, q, gate, &out->center_shift)) != MC_OK) goto fail;
+    }
+    if ((st = mc_calibrate(out->e, q, &cp, &out->cal)) != MC_OK) goto fail;
+    if ((st = mc_knn_graph_build(out->e, &o->kp, &out->g)) != MC_OK) goto fail;
+    double t2 = cli_now();
+    out->t_load = t1 - t0;
+    out->t_knn = t2 - t1;
+    return MC_OK;
+fail:
+    cli_prepared_free(out);
+    return st;
+}
+
+void cli_prepared_free(cli_prepared *p)
+{
+    mc_knn_graph_free(p->g);
+    mc_embeddings_free(p->e);
+    p->g = NULL;
+    p->e = NULL;
+}
+
+double cli_z(const cli_opts *o, cli_algo a) { return o->z_given ? o->z : cli_default_z(a); }
+
+double cli_threshold(const cli_opts *o, cli_algo a, const cli_prepared *p)
+{
+    if (o->eps_given) return 1.0 - o->dp.eps;
+    return mc_calibration_threshold(&p->cal, cli_z(o, a));
+}
+
+mc_threshold cli_core(const cli_opts *o, cli_algo a)
+{
+    return o->core_given ? o->dp.core_quality : cli_default_core(a);
+}
+
+mc_status cli_run(cli_algo a, const cli_opts *o, double t, mc_threshold core,
+                  const cli_prepared *p, mc_clustering_t **out, double *core_q, double *noise_q)
+{
+    const float *q = mc_embeddings_quality(p->e);
+    if (a == CLI_ALGO_CW) {
+        mc_cw_params c = o->cwp;
+        c.threshold = t;
+        c.core_quality = core;
+        c.noise_quality = o->dp.noise_quality;
+        return mc_cw_run(p->g, q, &c, out, core_q, noise_q);
+    }
+    if (a == CLI_ALGO_LINKAGE) {
+        mc_linkage_params l = o->lkp;
+        l.threshold = t;
+        l.core_quality = core;
+        l.noise_quality = o->dp.noise_quality;
+        return mc_linkage_run(p->g, q, &l, out, core_q, noise_q);
+    }
+    mc_dbscan_params d = o->dp;
+    d.eps = 1.0 - t;
+    if (d.eps < 0.0) d.eps = 0.0;
+    d.core_quality = core;
+    return mc_dbscan_run(p->g, q, &d, out, core_q, noise_q);
+}

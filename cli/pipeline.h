@@ -1,0 +1,91 @@
+/* What `cluster` and `sweep` share: the clustering options, the preparation
+ * of a file (read, centre, calibrate, k-NN graph) and running one algorithm. */
+#ifndef MAGCLUST_CLI_PIPELINE_H
+#define MAGCLUST_CLI_PIPELINE_H
+
+#include <stdio.h>
+
+#include "magclust/magclust.h"
+
+typedef enum { CLI_ALGO_DBSCAN = 0, CLI_ALGO_LINKAGE, CLI_ALGO_CW, CLI_ALGO_COUNT } cli_algo;
+
+const char *cli_algo_name(cli_algo a);
+/* 0 / -1 (unknown name). */
+int cli_algo_parse(const char *s, cli_algo *out);
+/* The z of the label-free threshold, per algorithm (see README). */
+double cli_default_z(cli_algo a);
+/* The default core gate, per algorithm. */
+mc_threshold cli_default_core(cli_algo a);
+
+typedef struct {
+    mc_h5_read_params rp;
+    mc_knn_params kp;
+    mc_dbscan_params dp;   /* eps (when eps_given), min_samples, the gates */
+    mc_cw_params cwp;      /* seed, iterations */
+    mc_linkage_params lkp; /* kind */
+    int eps_given;         /* else eps = 1 - calibrated threshold */
+    double z;              /* when z_given */
+    int z_given;
+    int core_given;        /* else the algorithm's default core gate */
+    int center;            /* subtract the good faces' mean direction first */
+    long threads;
+} cli_opts;
+
+void cli_opts_default(cli_opts *o);
+
+/* The long options both commands take; ids from CLI_OPT_BASE. */
+enum {
+    CLI_OPT_BASE = 1000,
+    CLI_O_EPS = CLI_OPT_BASE, CLI_O_Z, CLI_O_CENTER, CLI_O_MINS, CLI_O_CORE, CLI_O_NOISE,
+    CLI_O_QKEY, CLI_O_EKEY, CLI_O_LKEY, CLI_O_PKEY, CLI_O_THREADS, CLI_O_SEED, CLI_O_ITER,
+    CLI_O_LINKAGE, CLI_O_K = 'k'
+};
+#define CLI_COMMON_LONGOPTS                                                   \
+    {"eps", required_argument, NULL, CLI_O_EPS},                              \
+    {"z", required_argument, NULL, CLI_O_Z},                                  \
+    {"center", required_argument, NULL, CLI_O_CENTER},                        \
+    {"min-samples", required_argument, NULL, CLI_O_MINS},                     \
+    {"k", required_argument, NULL, CLI_O_K},                                  \
+    {"core-quality", required_argument, NULL, CLI_O_CORE},                    \
+    {"noise-quality", required_argument, NULL, CLI_O_NOISE},                  \
+    {"quality-key", required_argument, NULL, CLI_O_QKEY},                     \
+    {"embeddings-key", required_argument, NULL, CLI_O_EKEY},                  \
+    {"labels-key", required_argument, NULL, CLI_O_LKEY},                      \
+    {"paths-key", required_argument, NULL, CLI_O_PKEY},                       \
+    {"threads", required_argument, NULL, CLI_O_THREADS},                      \
+    {"linkage", required_argument, NULL, CLI_O_LINKAGE},                      \
+    {"seed", required_argument, NULL, CLI_O_SEED},                            \
+    {"iterations", required_argument, NULL, CLI_O_ITER}
+
+/* Handles one common option. Returns 1 when handled, 0 when c is not a
+ * common option, -1 after printing a usage error. */
+int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg);
+
+/* The option text both helps share. */
+void cli_opts_help(FILE *f);
+
+typedef struct {
+    mc_embeddings_t *e;
+    mc_knn_graph_t *g;
+    mc_calibration cal;
+    double center_shift; /* NAN when not centred */
+    double t_load, t_knn;
+} cli_prepared;
+
+/* Read, centre, calibrate and build the graph. On failure everything is freed
+ * and the status returned (the detail is set). */
+mc_status cli_prepare(const char *in_path, const cli_opts *o, cli_prepared *out);
+void cli_prepared_free(cli_prepared *p);
+
+/* The z in effect for algorithm a, and the similarity threshold (1 - eps)
+ * that follows: the given eps, or the calibrated one. */
+double cli_z(const cli_opts *o, cli_algo a);
+double cli_threshold(const cli_opts *o, cli_algo a, const cli_prepared *p);
+/* The core gate in effect for algorithm a. */
+mc_threshold cli_core(const cli_opts *o, cli_algo a);
+
+/* Run algorithm a at similarity threshold t with the core gate core. */
+mc_status cli_run(cli_algo a, const cli_opts *o, double t, mc_threshold core,
+                  const cli_prepared *p, mc_clustering_t **out, double *core_q, double *noise_q);
+
+#endif

@@ -1,0 +1,104 @@
+/* Label-free threshold: the random-pair (impostor) similarity of good faces. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "magclust/calibrate.h"
+#include "util_impl.h"
+
+mc_calibrate_params mc_calibrate_params_default(void)
+{
+    mc_calibrate_params p;
+    p.sample_quality.kind = MC_THRESH_PERCENTILE;
+    p.sample_quality.value = 50.0;
+    p.max_pairs = 200000;
+    p.seed = 1;
+    return p;
+}
+
+/* splitmix64 (Steele, Lea, Flood 2014): a small full-period stream. */
+static uint64_t next_u64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, m) without modulo bias (Lemire's rejection on the low part). */
+static size_t below(uint64_t *x, size_t m)
+{
+    uint64_t lim = UINT64_MAX - UINT64_MAX % (uint64_t)m;
+    uint64_t r;
+    do r = next_u64(x); while (r >= lim);
+    return (size_t)(r % (uint64_t)m);
+}
+
+static double dot(const float *a, const float *b, size_t d)
+{
+    double s = 0.0;
+    for (size_t j = 0; j < d; j++) s += (double)a[j] * (double)b[j];
+    return s;
+}
+
+mc_status mc_calibrate(const mc_embeddings_t *e, const float *quality,
+                       const mc_calibrate_params *p, mc_calibration *out)
+{
+    mc_clear_error();
+    if (!e || !out) return mc_fail(MC_ERR_INVALID_ARG, "mc_calibrate: e and out are required");
+    mc_calibrate_params par = p ? *p : mc_calibrate_params_default();
+    if (par.max_pairs < 1) return mc_fail(MC_ERR_INVALID_ARG, "mc_calibrate: max_pairs must be >= 1");
+    size_t n = mc_embeddings_n(e), d = mc_embeddings_dim(e);
+    const float *dir = mc_embeddings_directions(e);
+    double gate = quality ? mc_threshold_resolve(&par.sample_quality, quality, n) : -INFINITY;
+    size_t *idx = mc_malloc_array(n ? n : 1, sizeof *idx);
+    if (!idx) return mc_fail(MC_ERR_NOMEM, "out of memory for %zu indices", n);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!quality || (double)quality[i] >= gate) idx[m++] = i;
+    if (m < 2) {
+        free(idx);
+        return mc_fail(MC_ERR_BAD_DATA, "calibration needs at least 2 faces at or above the quality gate, found %zu", m);
+    }
+    /* Welford's running mean and variance: stable for 200k pairs near 0.9. */
+    double mean = 0.0, m2 = 0.0;
+    size_t count = 0;
+    double all_pairs = (double)m * (double)(m - 1) / 2.0;
+    if (all_pairs <= (double)par.max_pairs) {
+        for (size_t a = 0; a < m; a++)
+            for (size_t b = a + 1; b < m; b++) {
+                double s = dot(dir + idx[a] * d, dir + idx[b] * d, d);
+                count++;
+                double delta = s - mean;
+                mean += delta / (double)count;
+                m2 += delta * (s - mean);
+            }
+    } else {
+        uint64_t state = par.seed;
+        while (count < par.max_pairs) {
+            size_t a = below(&state, m), b = below(&state, m - 1);
+            if (b >= a) b++;
+            double s = dot(dir + idx[a] * d, dir + idx[b] * d, d);
+            count++;
+            double delta = s - mean;
+            mean += delta / (double)count;
+            m2 += delta * (s - mean);
+        }
+    }
+    free(idx);
+    out->mean = mean;
+    out->sd = count > 1 ? sqrt(m2 / (double)(count - 1)) : 0.0;
+    out->n_faces = m;
+    out->n_pairs = count;
+    out->quality_gate = gate;
+    return MC_OK;
+}
+
+double mc_calibration_threshold(const mc_calibration *c, double z)
+{
+    if (!c) return NAN;
+    double t = c->mean + z * c->sd;
+    if (t > 1.0) t = 1.0;
+    if (t < -1.0) t = -1.0;
+    return t;
+}
