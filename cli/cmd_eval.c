@@ -7,6 +7,10 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "summary.h"
+#include "svg.h"
+
+#include <math.h>
+#include <string.h>
 
 static void help(FILE *f)
 {
@@ -19,7 +23,21 @@ static void help(FILE *f)
 "cluster -o` writes. A negative label, in the truth (unknown identity,\n"
 "distractor) or in the prediction (noise), counts as a singleton.\n"
 "\n"
+"With --reject-curve, also score the faces that remain as the lowest-quality\n"
+"0, 5, 10 ... 50 %% are set aside (error-versus-reject, as MagFace and AdaFace\n"
+"judge a quality signal): if F rises steeply, the quality is worth trusting\n"
+"and a noise gate belongs where it flattens.\n"
+"\n"
 "options:\n"
+"      --reject-curve PATH    write the curve as CSV (quality,reject_pct,faces,\n"
+"                             quality_below,bcubed_p,bcubed_r,bcubed_f,\n"
+"                             pairwise_f,nmi), atomically\n"
+"      --plot PATH            and as an SVG plot (needs --reject-curve)\n"
+"      --quality-key LIST     comma-separated qualities for the curve:\n"
+"                             'magnitude' (the embedding norm) or dataset\n"
+"                             names (default magnitude)\n"
+"      --reject-max PCT       largest share set aside, 1..95 (default 50)\n"
+"      --reject-step PCT      step, 1..50 (default 5)\n"
 "      --labels-key NAME      (default labels)\n"
 "      --embeddings-key NAME  (default embeddings)\n"
 "  -h, --help                 this text\n"
@@ -27,17 +45,158 @@ static void help(FILE *f)
 "exit codes: 0 success, 1 runtime failure (bad input file, I/O), 2 usage error\n");
 }
 
+typedef struct {
+    size_t i;
+    float q;
+} qi_pair;
+
+static int cmp_qi(const void *a, const void *b)
+{
+    const qi_pair *x = a, *y = b;
+    if (x->q != y->q) return x->q < y->q ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+typedef struct {
+    double pct, quality_below;
+    size_t faces;
+    mc_metrics m;
+} curve_point;
+
+/* Score the faces left after the lowest-quality pct % are set aside (ties
+ * broken by index, so the curve is deterministic). */
+static mc_status reject_curve(const int64_t *truth, const int64_t *pred, const float *q, size_t n,
+                              double step, double max_pct, curve_point *out, size_t *n_out)
+{
+    qi_pair *o = malloc(n * sizeof *o);
+    int64_t *t2 = malloc(n * sizeof *t2), *p2 = malloc(n * sizeof *p2);
+    unsigned char *keep = malloc(n);
+    mc_status st = MC_OK;
+    size_t np = 0;
+    if (!o || !t2 || !p2 || !keep) {
+        st = MC_ERR_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) o[i] = (qi_pair){i, q[i]};
+    qsort(o, n, sizeof *o, cmp_qi);
+    for (double pct = 0.0; pct <= max_pct + 1e-9; pct += step) {
+        size_t drop = (size_t)floor(pct / 100.0 * (double)n + 0.5);
+        if (drop >= n) break;
+        memset(keep, 1, n);
+        for (size_t r = 0; r < drop; r++) keep[o[r].i] = 0;
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (keep[i]) {
+                t2[m] = truth[i];
+                p2[m] = pred[i];
+                m++;
+            }
+        curve_point *c = &out[np++];
+        c->pct = round(pct * 1e6) / 1e6;
+        c->faces = m;
+        c->quality_below = drop ? (double)o[drop].q : NAN;
+        if ((st = mc_metrics_compute(t2, p2, m, &c->m)) != MC_OK) goto done;
+    }
+done:
+    *n_out = np;
+    free(o);
+    free(t2);
+    free(p2);
+    free(keep);
+    return st;
+}
+
+static const char *const curve_colors[] = {"#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"};
+
+static int write_curves(const char *csv_path, const char *plot_path, const char *in_path,
+                        char **names, size_t nk, const curve_point *pts, size_t per)
+{
+    char *tmp = NULL;
+    FILE *f = cli_atomic_open(csv_path, &tmp);
+    if (!f) return -1;
+    fprintf(f, "quality,reject_pct,faces,quality_below,bcubed_p,bcubed_r,bcubed_f,pairwise_f,nmi\n");
+    for (size_t k = 0; k < nk; k++)
+        for (size_t j = 0; j < per; j++) {
+            const curve_point *c = &pts[k * per + j];
+            fprintf(f, "%s,%g,%zu,", names[k], c->pct, c->faces);
+            if (!isnan(c->quality_below)) fprintf(f, "%.9g", c->quality_below);
+            fprintf(f, ",%.6f,%.6f,%.6f,%.6f,%.6f\n", c->m.bcubed_precision, c->m.bcubed_recall,
+                    c->m.bcubed_f, c->m.pairwise_f, c->m.nmi);
+        }
+    if (cli_atomic_commit(f, tmp, csv_path) != 0) return -1;
+    if (!plot_path) return 0;
+    size_t ns = 3 * nk;
+    svg_series *s = calloc(ns, sizeof *s);
+    double *buf = malloc(4 * nk * per * sizeof *buf);
+    char(*labels)[96] = malloc(ns * sizeof *labels);
+    int rc = -1;
+    if (!s || !buf || !labels) {
+        cli_error("out of memory");
+        goto out;
+    }
+    for (size_t k = 0; k < nk; k++) {
+        double *x = buf + 4 * k * per, *P = x + per, *R = P + per, *F = R + per;
+        for (size_t j = 0; j < per; j++) {
+            const curve_point *c = &pts[k * per + j];
+            x[j] = c->pct;
+            P[j] = c->m.bcubed_precision;
+            R[j] = c->m.bcubed_recall;
+            F[j] = c->m.bcubed_f;
+        }
+        const char *col = curve_colors[k % (sizeof curve_colors / sizeof *curve_colors)];
+        snprintf(labels[3 * k], sizeof labels[0], "%s: F", names[k]);
+        snprintf(labels[3 * k + 1], sizeof labels[0], "%s: precision", names[k]);
+        snprintf(labels[3 * k + 2], sizeof labels[0], "%s: recall", names[k]);
+        s[3 * k] = (svg_series){labels[3 * k], x, F, per, col, NULL};
+        s[3 * k + 1] = (svg_series){labels[3 * k + 1], x, P, per, col, "8 4"};
+        s[3 * k + 2] = (svg_series){labels[3 * k + 2], x, R, per, col, "2 3"};
+    }
+    double ymin = 1.0;
+    for (size_t j = 0; j < nk * per; j++) {
+        const mc_metrics *m = &pts[j].m;
+        double lo = fmin(m->bcubed_f, fmin(m->bcubed_precision, m->bcubed_recall));
+        if (lo < ymin) ymin = lo;
+    }
+    ymin = floor(ymin * 10.0 - 0.5) / 10.0;
+    if (ymin < 0.0) ymin = 0.0;
+    char title[512];
+    const char *base = strrchr(in_path, '/');
+    snprintf(title, sizeof title, "magclust eval: error versus reject, %s", base ? base + 1 : in_path);
+    char *tmp2 = NULL;
+    FILE *g = cli_atomic_open(plot_path, &tmp2);
+    if (!g) goto out;
+    if (svg_line_plot(g, title, "lowest-quality faces set aside (%)", "BCubed precision / recall / F over the rest",
+                      ymin, 1.0, s, ns, NULL, 0) != 0) {
+        cli_error("%s: write failed", plot_path);
+        cli_atomic_abort(g, tmp2);
+        goto out;
+    }
+    rc = cli_atomic_commit(g, tmp2, plot_path);
+out:
+    free(s);
+    free(buf);
+    free(labels);
+    return rc;
+}
+
 int cmd_eval(int argc, char **argv)
 {
-    enum { O_LKEY = 256, O_EKEY };
+    enum { O_LKEY = 256, O_EKEY, O_CURVE, O_PLOT, O_QKEY, O_RMAX, O_RSTEP };
     static const struct option opts[] = {
         {"labels-key", required_argument, NULL, O_LKEY},
         {"embeddings-key", required_argument, NULL, O_EKEY},
+        {"reject-curve", required_argument, NULL, O_CURVE},
+        {"plot", required_argument, NULL, O_PLOT},
+        {"quality-key", required_argument, NULL, O_QKEY},
+        {"reject-max", required_argument, NULL, O_RMAX},
+        {"reject-step", required_argument, NULL, O_RSTEP},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     mc_h5_read_params rp = mc_h5_read_params_default();
     rp.paths_key = NULL;
+    const char *curve_path = NULL, *plot_path = NULL, *qkeys = "magnitude";
+    double rmax = 50, rstep = 5;
     int c;
     optind = 0;
     opterr = 0;
@@ -45,18 +204,39 @@ int cmd_eval(int argc, char **argv)
         switch (c) {
         case O_LKEY: rp.labels_key = optarg; break;
         case O_EKEY: rp.embeddings_key = optarg; break;
+        case O_CURVE: curve_path = optarg; break;
+        case O_PLOT: plot_path = optarg; break;
+        case O_QKEY: qkeys = optarg; break;
+        case O_RMAX:
+            if (cli_parse_double("--reject-max", optarg, 1, 95, &rmax)) return CLI_USAGE;
+            break;
+        case O_RSTEP:
+            if (cli_parse_double("--reject-step", optarg, 1, 50, &rstep)) return CLI_USAGE;
+            break;
         case 'h': help(stdout); return CLI_OK;
         case ':': return cli_usage_error("eval", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("eval", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind != 2) return cli_usage_error("eval", "expected IN.h5 and PRED.csv");
+    if (plot_path && !curve_path) return cli_usage_error("eval", "--plot needs --reject-curve");
+    if (!qkeys[0]) return cli_usage_error("eval", "--quality-key: empty list");
     const char *in_path = argv[optind], *pred_path = argv[optind + 1];
+    const char *inputs[] = {in_path, pred_path, NULL};
+    if (curve_path && cli_check_output(curve_path, inputs) != 0) return CLI_FAIL;
+    if (plot_path && cli_check_output(plot_path, inputs) != 0) return CLI_FAIL;
+    if (plot_path && strcmp(plot_path, curve_path) == 0) {
+        cli_error("%s: --plot and --reject-curve name the same file", plot_path);
+        return CLI_FAIL;
+    }
 
     int rc = CLI_FAIL;
     mc_status st;
     mc_embeddings_t *e = NULL;
     int64_t *pred = NULL;
+    char *keys_copy = NULL, *names[16];
+    curve_point *pts = NULL;
+    size_t nk = 0;
     mc_metrics m;
     if ((st = mc_embeddings_read_h5(in_path, &rp, &e)) != MC_OK) goto fail;
     const int64_t *truth = mc_embeddings_labels(e);
@@ -79,11 +259,61 @@ int cmd_eval(int argc, char **argv)
     printf("  faces        %zu; %zu identities, %zu unlabelled; %zu predicted clusters (singletons included)\n",
            n, ids, unl, m.n_clusters);
     cli_print_metrics(stdout, &m);
+    if (curve_path) {
+        keys_copy = strdup(qkeys);
+        if (!keys_copy) {
+            cli_error("out of memory");
+            goto cleanup;
+        }
+        char *save = NULL;
+        for (char *t = strtok_r(keys_copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            if (nk == sizeof names / sizeof *names) {
+                cli_error("--quality-key: at most %zu qualities", sizeof names / sizeof *names);
+                goto cleanup;
+            }
+            names[nk++] = t;
+        }
+        size_t per = (size_t)floor(rmax / rstep + 1e-9) + 1;
+        pts = calloc(nk * per, sizeof *pts);
+        if (!pts) {
+            cli_error("out of memory");
+            goto cleanup;
+        }
+        for (size_t k = 0; k < nk; k++) {
+            mc_embeddings_t *ek = NULL;
+            const float *q = mc_embeddings_magnitudes(e);
+            if (strcmp(names[k], "magnitude") != 0) {
+                mc_h5_read_params rq = rp;
+                rq.quality_key = names[k];
+                rq.labels_key = NULL;
+                if ((st = mc_embeddings_read_h5(in_path, &rq, &ek)) != MC_OK) goto fail;
+                q = mc_embeddings_quality(ek);
+            }
+            size_t got = 0;
+            st = reject_curve(truth, pred, q, n, rstep, rmax, pts + k * per, &got);
+            mc_embeddings_free(ek);
+            if (st != MC_OK) goto fail;
+            if (got != per) {
+                cli_error("%s: too few faces for a %g %% reject curve", in_path, rmax);
+                goto cleanup;
+            }
+            printf("  reject curve (%s): F", names[k]);
+            for (size_t j = 0; j < per; j++) printf(" %g%%:%.3f", pts[k * per + j].pct, pts[k * per + j].m.bcubed_f);
+            printf("\n");
+        }
+        if (write_curves(curve_path, plot_path, in_path, names, nk, pts, per) != 0) {
+            if (plot_path) remove(curve_path); /* all or nothing */
+            goto cleanup;
+        }
+        printf("  wrote        %s%s%s\n", curve_path, plot_path ? " and " : "", plot_path ? plot_path : "");
+    }
     rc = CLI_OK;
     goto cleanup;
 fail:
     rc = cli_fail_status(st);
 cleanup:
+    free(pts);
+    free(keys_copy);
     free(pred);
     mc_embeddings_free(e);
     return rc;

@@ -27,7 +27,7 @@ int svg_line_plot(FILE *f, const char *title, const char *xlabel, const char *yl
                   double ymin, double ymax, const svg_series *s, size_t ns,
                   const svg_marker *m, size_t nm)
 {
-    const double W = 820, H = 500, L = 70, R = 190, T = 50, B = 60;
+    const double W = 900, H = 500, L = 70, R = 270, T = 50, B = 60;
     double xmin = INFINITY, xmax = -INFINITY;
     for (size_t i = 0; i < ns; i++)
         for (size_t j = 0; j < s[i].n; j++) {
@@ -70,8 +70,11 @@ int svg_line_plot(FILE *f, const char *title, const char *xlabel, const char *yl
         if (!isfinite(m[i].x)) continue;
         fprintf(f, "<line x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\" stroke=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"2 3\"/>\n",
                 PX(m[i].x), T, PX(m[i].x), T + ph, m[i].color);
-        fprintf(f, "<text x=\"%.1f\" y=\"%g\" fill=\"%s\" text-anchor=\"middle\" font-size=\"11\">", PX(m[i].x),
-                T - 6 - 12.0 * (double)(i % 2), m[i].color);
+        /* the label goes to the legend, below the series */
+        double ly = T + 10 + 18.0 * (double)(ns + i) + 8;
+        fprintf(f, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"2 3\"/>\n",
+                L + pw + 26, ly - 7, L + pw + 26, ly + 7, m[i].color);
+        fprintf(f, "<text x=\"%g\" y=\"%g\" fill=\"%s\">", L + pw + 46, ly + 4, m[i].color);
         svg_text(f, m[i].label);
         fprintf(f, "</text>\n");
     }

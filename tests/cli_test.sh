@@ -270,6 +270,23 @@ bad sweep_dup_param 2 "twice" "$MC" sweep "$SAMPLE" --param z=2:3:1 --param z=2:
 bad sweep_bad_algo 2 "--algo" "$MC" sweep "$SAMPLE" --algo kmeans --param z=2:3:1 -o "$O"
 bad sweep_plot_is_out 1 "same file" "$MC" sweep "$SAMPLE" --param z=2:3:1 -o "$WORK/s.csv" --plot "$WORK/s.csv"
 bad sweep_over_input 1 "overwrite an input" "$MC" sweep "$WORK/in.h5" --param z=2:3:1 -o "$WORK/in.h5"
+# ---- eval --reject-curve -------------------------------------------------------------
+run reject 0 "$MC" eval "$SAMPLE" "$WORK/sample.csv" --reject-curve "$WORK/reject.csv" --plot "$WORK/reject.svg"
+check "reject: header" [ "$(head -n 1 "$WORK/reject.csv")" = "quality,reject_pct,faces,quality_below,bcubed_p,bcubed_r,bcubed_f,pairwise_f,nmi" ]
+check "reject: 0, 5 ... 50 %" [ "$(tail -n +2 "$WORK/reject.csv" | cut -d, -f2 | tr '\n' ' ')" = "0 5 10 15 20 25 30 35 40 45 50 " ]
+check "reject: 0 % keeps every face" [ "$(sed -n 2p "$WORK/reject.csv" | cut -d, -f3)" = 1926 ]
+check "reject: 50 % keeps half" [ "$(tail -n 1 "$WORK/reject.csv" | cut -d, -f3)" = 963 ]
+check "reject: 0 % equals the plain eval" [ "$(sed -n 2p "$WORK/reject.csv" | cut -d, -f7 | xargs printf %.4f)" = "$fq" ]
+r0=$(sed -n 2p "$WORK/reject.csv" | cut -d, -f7); r50=$(tail -n 1 "$WORK/reject.csv" | cut -d, -f7)
+check "reject: magnitude is a useful quality on the sample (F rises)" awk -v a="$r50" -v b="$r0" 'BEGIN { exit !(a > b) }'
+check "reject: plot is SVG" grep -q "<polyline" "$WORK/reject.svg"
+run reject_keys 0 "$MC" eval "$FX/tiny.h5" "$WORK/j.csv" --reject-curve "$WORK/reject2.csv" --quality-key magnitude,det_score --reject-max 20 --reject-step 10
+check "reject: one curve per quality" [ "$(cut -d, -f1 "$WORK/reject2.csv" | tail -n +2 | sort | uniq -c | awk '{print $1 $2}' | tr '\n' ' ')" = "3det_score 3magnitude " ]
+bad reject_bad_key 1 "nosuchkey" "$MC" eval "$SAMPLE" "$WORK/sample.csv" --reject-curve "$WORK/r3.csv" --quality-key nosuchkey
+check "reject_bad_key wrote nothing" [ ! -e "$WORK/r3.csv" ]
+bad reject_plot_alone 2 "--plot needs" "$MC" eval "$SAMPLE" "$WORK/sample.csv" --plot "$WORK/r.svg"
+bad reject_bad_max 2 "--reject-max" "$MC" eval "$SAMPLE" "$WORK/sample.csv" --reject-curve "$O" --reject-max 99
+bad reject_over_pred 1 "overwrite an input" "$MC" eval "$SAMPLE" "$WORK/sample.csv" --reject-curve "$WORK/sample.csv"
 check "sweep left no temporary files" [ -z "$(ls "$WORK" | grep '\.tmp\.')" ]
 
 # synth reproduces the shipped sample bit for bit (command documented in the README)
