@@ -1,0 +1,201 @@
+/* Label-free calibration: the measured random-pair statistics against a
+ * direct computation, determinism, the quality gate, sampling versus all
+ * pairs, centring, and errors. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "magclust/calibrate.h"
+#include "magclust/magclust.h"
+#include "test_common.h"
+#include "test_rand.h"
+
+const char *mc_test_suite_name = "calibrate";
+
+/* n Gaussian rows of dimension d, plus an offset shared by all rows (the
+ * direction dlib-like descriptors have in common), row i scaled by 1 + i % 3. */
+static mc_embeddings_t *make_set(size_t n, size_t d, double offset, uint64_t seed)
+{
+    uint64_t s = seed;
+    float *x = malloc(n * d * sizeof *x);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            x[i * d + j] = (float)((1.0 + (double)(i % 3)) * (tr_gauss(&s) + (j == 0 ? offset : 0.0)));
+    mc_embeddings_t *e = NULL;
+    CU_ASSERT_FATAL(mc_embeddings_new(x, n, d, &e) == MC_OK);
+    free(x);
+    return e;
+}
+
+/* mean and sd of the cosine over all pairs among faces with q >= gate */
+static void direct_stats(const mc_embeddings_t *e, const float *q, double gate, double *mean, double *sd,
+                         size_t *faces)
+{
+    size_t n = mc_embeddings_n(e), d = mc_embeddings_dim(e), m = 0, cnt = 0;
+    const float *u = mc_embeddings_directions(e);
+    double s1 = 0, s2 = 0;
+    for (size_t a = 0; a < n; a++) {
+        if (q && q[a] < gate) continue;
+        m++;
+        for (size_t b = a + 1; b < n; b++) {
+            if (q && q[b] < gate) continue;
+            double dot = 0;
+            for (size_t j = 0; j < d; j++) dot += (double)u[a * d + j] * u[b * d + j];
+            s1 += dot;
+            s2 += dot * dot;
+            cnt++;
+        }
+    }
+    *mean = s1 / (double)cnt;
+    *sd = sqrt((s2 - s1 * s1 / (double)cnt) / (double)(cnt - 1));
+    *faces = m;
+}
+
+static void test_all_pairs_exact(void)
+{
+    mc_embeddings_t *e = make_set(60, 16, 0.0, 1);
+    mc_calibrate_params p = mc_calibrate_params_default();
+    p.sample_quality = mc_threshold_off();
+    mc_calibration c;
+    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, &p, &c), MC_OK);
+    double mean, sd;
+    size_t faces;
+    direct_stats(e, NULL, 0, &mean, &sd, &faces);
+    CU_ASSERT_EQUAL(c.n_faces, 60);
+    CU_ASSERT_EQUAL(c.n_pairs, 60 * 59 / 2);
+    CU_ASSERT_DOUBLE_EQUAL(c.mean, mean, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(c.sd, sd, 1e-12);
+    /* isotropic Gaussian directions in 16-d: cosine mean 0, sd 1/4 */
+    CU_ASSERT(fabs(c.mean) < 0.03);
+    CU_ASSERT(fabs(c.sd - 0.25) < 0.03);
+    CU_ASSERT_DOUBLE_EQUAL(mc_calibration_threshold(&c, 3.0), c.mean + 3.0 * c.sd, 1e-15);
+    CU_ASSERT(mc_calibration_threshold(&c, 2.0) < mc_calibration_threshold(&c, 3.0));
+    CU_ASSERT_EQUAL(mc_calibration_threshold(&c, 1e6), 1.0);  /* clamped */
+    CU_ASSERT_EQUAL(mc_calibration_threshold(&c, -1e6), -1.0);
+    mc_embeddings_free(e);
+}
+
+static void test_quality_gate(void)
+{
+    mc_embeddings_t *e = make_set(50, 8, 0.0, 2);
+    float q[50];
+    for (int i = 0; i < 50; i++) q[i] = (float)i;
+    mc_calibration c;
+    /* default gate: the median (24.5) -> faces 25..49 */
+    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, q, NULL, &c), MC_OK);
+    double mean, sd;
+    size_t faces;
+    direct_stats(e, q, 24.5, &mean, &sd, &faces);
+    CU_ASSERT_EQUAL(c.n_faces, 25);
+    CU_ASSERT_EQUAL(faces, 25);
+    CU_ASSERT_DOUBLE_EQUAL(c.quality_gate, 24.5, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(c.mean, mean, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(c.sd, sd, 1e-12);
+    mc_embeddings_free(e);
+}
+
+static void test_sampled_deterministic(void)
+{
+    mc_embeddings_t *e = make_set(400, 32, 0.0, 3);
+    mc_calibrate_params p = mc_calibrate_params_default();
+    p.sample_quality = mc_threshold_off();
+    p.max_pairs = 5000; /* < 400*399/2: sampled */
+    mc_calibration a, b, full;
+    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, &p, &a), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, &p, &b), MC_OK);
+    CU_ASSERT_EQUAL(a.n_pairs, 5000);
+    CU_ASSERT(memcmp(&a, &b, sizeof a) == 0); /* same data, same choice */
+    p.seed = 99;
+    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, &p, &b), MC_OK);
+    CU_ASSERT(a.mean != b.mean); /* another sample */
+    p.max_pairs = 1000000;
+    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, &p, &full), MC_OK);
+    CU_ASSERT_EQUAL(full.n_pairs, 400 * 399 / 2);
+    /* the sample estimates the full statistics */
+    CU_ASSERT(fabs(a.mean - full.mean) < 0.01);
+    CU_ASSERT(fabs(a.sd - full.sd) < 0.01);
+    mc_embeddings_free(e);
+}
+
+static void test_centering(void)
+{
+    /* a shared offset compresses the cosines (mean near 0.8 here) */
+    mc_embeddings_t *e = make_set(300, 16, 8.0, 4);
+    mc_calibrate_params p = mc_calibrate_params_default();
+    p.sample_quality = mc_threshold_off();
+    mc_calibration before, after;
+    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, &p, &before), MC_OK);
+    CU_ASSERT(before.mean > 0.7);
+    float mags[300];
+    memcpy(mags, mc_embeddings_magnitudes(e), sizeof mags);
+    double shift = 0;
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_center(e, NULL, -INFINITY, &shift), MC_OK);
+    CU_ASSERT(shift > 0.9);
+    CU_ASSERT(memcmp(mags, mc_embeddings_magnitudes(e), sizeof mags) == 0); /* quality kept */
+    size_t d = 16;
+    const float *u = mc_embeddings_directions(e);
+    double mean[16] = {0};
+    for (size_t i = 0; i < 300; i++) {
+        double nn = 0;
+        for (size_t j = 0; j < d; j++) {
+            nn += (double)u[i * d + j] * u[i * d + j];
+            mean[j] += u[i * d + j] / 300.0;
+        }
+        CU_ASSERT_DOUBLE_EQUAL(nn, 1.0, 1e-5); /* unit rows again */
+    }
+    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, &p, &after), MC_OK);
+    CU_ASSERT(fabs(after.mean) < 0.05); /* spread back around 0 */
+    CU_ASSERT(after.sd > before.sd);
+    /* centring twice removes (almost) nothing more */
+    CU_ASSERT_EQUAL(mc_embeddings_center(e, NULL, -INFINITY, &shift), MC_OK);
+    CU_ASSERT(shift < 0.1);
+    mc_embeddings_free(e);
+}
+
+static void test_center_gate(void)
+{
+    /* only faces with q >= 1 define the mean: two identical good rows */
+    float x[3 * 2] = {1, 0, 1, 0, 0, 1};
+    float q[3] = {1, 1, 0};
+    mc_embeddings_t *e = NULL;
+    CU_ASSERT_FATAL(mc_embeddings_new(x, 3, 2, &e) == MC_OK);
+    double shift = 0;
+    CU_ASSERT_EQUAL(mc_embeddings_center(e, q, 1.0, &shift), MC_OK);
+    CU_ASSERT_DOUBLE_EQUAL(shift, 1.0, 1e-9);
+    const float *u = mc_embeddings_directions(e);
+    /* rows equal to the mean keep their direction; the third becomes (-1, 1)/sqrt 2 */
+    CU_ASSERT_DOUBLE_EQUAL(u[0], 1.0, 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(u[1], 0.0, 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(u[4], -sqrt(0.5), 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(u[5], sqrt(0.5), 1e-6);
+    mc_embeddings_free(e);
+}
+
+static void test_errors(void)
+{
+    mc_embeddings_t *e = make_set(5, 4, 0.0, 5);
+    mc_calibration c;
+    CU_ASSERT_EQUAL(mc_calibrate(NULL, NULL, NULL, &c), MC_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(mc_calibrate(e, NULL, NULL, NULL), MC_ERR_INVALID_ARG);
+    mc_calibrate_params p = mc_calibrate_params_default();
+    p.max_pairs = 0;
+    CU_ASSERT_EQUAL(mc_calibrate(e, NULL, &p, &c), MC_ERR_INVALID_ARG);
+    float q[5] = {0, 0, 0, 0, 9};
+    p = mc_calibrate_params_default();
+    mc_threshold_parse("5", &p.sample_quality); /* only one face passes */
+    CU_ASSERT_EQUAL(mc_calibrate(e, q, &p, &c), MC_ERR_BAD_DATA);
+    CU_ASSERT(strstr(mc_last_error_detail(), "at least 2 faces") != NULL);
+    CU_ASSERT_EQUAL(mc_embeddings_center(NULL, NULL, 0, NULL), MC_ERR_INVALID_ARG);
+    CU_ASSERT(isnan(mc_calibration_threshold(NULL, 3.0)));
+    mc_embeddings_free(e);
+}
+
+void mc_test_register(void)
+{
+    add_test("all_pairs_exact", test_all_pairs_exact);
+    add_test("quality_gate", test_quality_gate);
+    add_test("sampled_deterministic", test_sampled_deterministic);
+    add_test("centering", test_centering);
+    add_test("center_gate", test_center_gate);
+    add_test("errors", test_errors);
+}
