@@ -87,8 +87,8 @@ int cmd_cluster(int argc, char **argv)
     }
     if (optind + 1 != argc)
         return cli_usage_error("cluster", optind == argc ? "no input file" : "more than one input file");
-    if (o.eps_given && o.z_given)
-        return cli_usage_error("cluster", "--eps and --z both set the threshold: give one");
+    if (o.eps_given && (o.z_given || o.frac_given))
+        return cli_usage_error("cluster", "--eps sets the threshold, --calib-* calibrate it: give one");
     const char *in_path = argv[optind];
     const char *inputs[] = {in_path, NULL};
     if (out_path && cli_check_output(out_path, inputs) != 0) return CLI_FAIL;
@@ -122,7 +122,7 @@ int cmd_cluster(int argc, char **argv)
             char cq[32], nq[32];
             mc_threshold_format(&core, cq, sizeof cq);
             mc_threshold_format(&o.dp.noise_quality, nq, sizeof nq);
-            mc_attr attrs[20] = {
+            mc_attr attrs[24] = {
                 {"magclust_version", mc_version(), 0},
                 {"input", in_path, 0},
                 {"algo", cli_algo_name(algo), 0},
@@ -130,16 +130,18 @@ int cmd_cluster(int argc, char **argv)
                 {"eps", NULL, 1.0 - thr},
                 {"threshold_source", o.eps_given ? "eps" : "auto", 0},
                 {"centered", o.center ? "on" : "off", 0},
-                {"calibration_pair_mean", NULL, prep.cal.mean},
-                {"calibration_pair_sd", NULL, prep.cal.sd},
-                {"z", NULL, cli_z(&o, algo)},
+                {"calibration_pair_median", NULL, prep.cal.median},
+                {"calibration_pair_robust_sd", NULL, prep.cal.mad},
+                {"calibration_nn_median", NULL, prep.cal.nn_median},
+                {"calib_frac", NULL, cli_frac(&o, algo)},
+                {"calib_z", NULL, cli_z(&o, algo)},
                 {"k", NULL, (double)o.kp.k},
                 {"core_quality", cq, 0},
                 {"core_quality_value", NULL, core_q},
                 {"noise_quality", nq, 0},
                 {"noise_quality_value", NULL, noise_q},
             };
-            size_t na = 15;
+            size_t na = 17;
             if (algo == CLI_ALGO_LINKAGE) {
                 attrs[na++] = (mc_attr){"linkage", mc_linkage_name(o.lkp.kind), 0};
             } else if (algo == CLI_ALGO_CW) {

@@ -11,8 +11,8 @@
 #include "pipeline.h"
 #include "svg.h"
 
-enum { P_EPS, P_Z, P_CORE, P_NOISE, P_MINS, P_COUNT };
-static const char *const pnames[P_COUNT] = {"eps", "z", "core", "noise", "min-samples"};
+enum { P_EPS, P_FRAC, P_Z, P_CORE, P_NOISE, P_MINS, P_COUNT };
+static const char *const pnames[P_COUNT] = {"eps", "frac", "z", "core", "noise", "min-samples"};
 #define MAX_PARAMS 3
 #define MAX_VALUES 10000
 
@@ -38,7 +38,9 @@ static void help(FILE *f)
 "\n"
 "parameters (NAME=LO:HI:STEP, or NAME=VALUE):\n"
 "  eps            cosine-distance radius / 1 - similarity threshold\n"
-"  z              calibration multiplier (threshold = mean + z sd)\n"
+"  frac           calibration: the fraction of the way from unrelated to\n"
+"                 related pairs (--calib-frac)\n"
+"  z              calibration: the floor in robust deviations (--calib-z)\n"
 "  core           core-quality percentile, 0..100\n"
 "  noise          noise-quality percentile, 0..100\n"
 "  min-samples    dbscan's density\n"
@@ -66,7 +68,7 @@ static int parse_param(const char *arg, sweep_param *p)
     for (int k = 0; k < P_COUNT; k++)
         if (strlen(pnames[k]) == nl && strncmp(arg, pnames[k], nl) == 0) p->kind = k;
     if (p->kind < 0)
-        return cli_usage_error("sweep", "--param '%.*s' is not eps, z, core, noise or min-samples", (int)nl, arg);
+        return cli_usage_error("sweep", "--param '%.*s' is not eps, frac, z, core, noise or min-samples", (int)nl, arg);
     char buf[3][64];
     int parts = 0;
     const char *s = eq + 1;
@@ -82,7 +84,7 @@ static int parse_param(const char *arg, sweep_param *p)
         if (parts == 3) return cli_usage_error("sweep", "--param '%s': expected NAME=LO:HI:STEP", arg);
     }
     if (parts == 2) return cli_usage_error("sweep", "--param '%s': expected NAME=LO:HI:STEP", arg);
-    static const double lo_lim[P_COUNT] = {0, -100, 0, 0, 1}, hi_lim[P_COUNT] = {2, 100, 100, 100, 100000};
+    static const double lo_lim[P_COUNT] = {0, 0, -100, 0, 0, 1}, hi_lim[P_COUNT] = {2, 1, 100, 100, 100, 100000};
     double lo, hi, step = 1;
     if (cli_parse_double("--param", buf[0], lo_lim[p->kind], hi_lim[p->kind], &lo)) return CLI_USAGE;
     hi = lo;
@@ -142,6 +144,7 @@ static double auto_value(int kind, cli_algo a, const cli_opts *o, const cli_prep
 {
     switch (kind) {
     case P_EPS: return 1.0 - cli_threshold(o, a, p);
+    case P_FRAC: return o->eps_given ? NAN : cli_frac(o, a);
     case P_Z: return o->eps_given ? NAN : cli_z(o, a);
     case P_CORE: {
         mc_threshold c = cli_core(o, a);
@@ -158,12 +161,16 @@ static mc_status run_one(cli_algo a, const cli_opts *base, const cli_prepared *p
     cli_opts o = *base;
     int thr_set = 0;
     double thr = 0;
+    o.frac = cli_frac(base, a);
+    o.z = cli_z(base, a);
+    o.frac_given = o.z_given = 1;
     for (size_t i = 0; i < np; i++) {
         double v = ps[i].v[at[i]];
         row->pv[i] = v;
         switch (ps[i].kind) {
         case P_EPS: thr = 1.0 - v; thr_set = 1; break;
-        case P_Z: thr = mc_calibration_threshold(&prep->cal, v); thr_set = 1; break;
+        case P_FRAC: o.frac = v; break;
+        case P_Z: o.z = v; break;
         case P_CORE:
             o.dp.core_quality.kind = MC_THRESH_PERCENTILE;
             o.dp.core_quality.value = v;
@@ -330,13 +337,14 @@ int cmd_sweep(int argc, char **argv)
     }
     if (!algo_given) use[CLI_ALGO_LINKAGE] = 1;
     int has_thr_param = 0;
-    for (size_t i = 0; i < np; i++) has_thr_param += ps[i].kind == P_EPS || ps[i].kind == P_Z;
-    if (has_thr_param > 1) {
-        cli_usage_error("sweep", "--param eps and --param z both set the threshold: give one");
-        goto done;
-    }
-    if (o.eps_given && o.z_given) {
-        cli_usage_error("sweep", "--eps and --z both set the threshold: give one");
+    for (size_t i = 0; i < np; i++) has_thr_param += ps[i].kind == P_EPS;
+    for (size_t i = 0; i < np; i++)
+        if (has_thr_param && (ps[i].kind == P_FRAC || ps[i].kind == P_Z)) {
+            cli_usage_error("sweep", "--param eps sets the threshold, --param frac and z calibrate it: give one");
+            goto done;
+        }
+    if (o.eps_given && (o.z_given || o.frac_given)) {
+        cli_usage_error("sweep", "--eps sets the threshold, --calib-* calibrate it: give one");
         goto done;
     }
     for (size_t i = 0; i < np; i++)

@@ -22,14 +22,23 @@ int cli_algo_parse(const char *s, cli_algo *out)
     return -1;
 }
 
-/* Chosen with `magclust sweep --param z=...` on five sets (two real, three
- * synthetic); docs/experiments.md has the curves. */
+/* Chosen with `magclust sweep --param frac=...` on eight sets (two real, six
+ * synthetic of 0.9k to 22k faces); docs/experiments.md has the figures. */
+double cli_default_frac(cli_algo a)
+{
+    switch (a) {
+    case CLI_ALGO_LINKAGE: return 0.45;
+    case CLI_ALGO_CW: return 0.55;
+    default: return 0.60;
+    }
+}
+
 double cli_default_z(cli_algo a)
 {
     switch (a) {
-    case CLI_ALGO_LINKAGE: return 3.0;
-    case CLI_ALGO_CW: return 3.25;
-    default: return 4.0;
+    case CLI_ALGO_LINKAGE: return 2.5;
+    case CLI_ALGO_CW: return 3.0;
+    default: return 3.5;
     }
 }
 
@@ -60,8 +69,12 @@ int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
         o->eps_given = 1;
         return 1;
     case CLI_O_Z:
-        if (cli_parse_double("--z", arg, -100.0, 100.0, &o->z)) return -1;
+        if (cli_parse_double("--calib-z", arg, -100.0, 100.0, &o->z)) return -1;
         o->z_given = 1;
+        return 1;
+    case CLI_O_FRAC:
+        if (cli_parse_double("--calib-frac", arg, 0.0, 1.0, &o->frac)) return -1;
+        o->frac_given = 1;
         return 1;
     case CLI_O_CENTER:
         if (strcmp(arg, "on") == 0) o->center = 1;
@@ -117,9 +130,14 @@ void cli_opts_help(FILE *f)
 "                           neighbourhood, cw's edges, linkage's stop (merging\n"
 "                           stops below similarity 1 - eps). Default: chosen\n"
 "                           from the data (label-free calibration, below)\n"
-"      --z Z                calibration: similarity threshold = mean + Z sd of\n"
-"                           the cosine of random pairs of good faces (default\n"
-"                           %g for linkage, %g for cw, %g for dbscan)\n"
+"      --calib-frac W       calibration: the threshold lies W of the way from\n"
+"                           the median cosine of random pairs of good faces\n"
+"                           (unrelated) to the median cosine of a good face to\n"
+"                           its nearest good neighbour (related) (default %g\n"
+"                           for linkage, %g for cw, %g for dbscan)\n"
+"      --calib-z Z          ... and at least Z robust deviations above the\n"
+"                           unrelated pairs (default %g for linkage, %g for\n"
+"                           cw, %g for dbscan)\n"
 "      --center on|off      subtract the mean direction of the better half of\n"
 "                           the faces before anything else (default on)\n"
 "      --core-quality Q     quality a face needs to seed and link clusters: a\n"
@@ -139,8 +157,9 @@ void cli_opts_help(FILE *f)
 "      --paths-key NAME     (default paths; read when present)\n"
 "      --threads N          threads for the search and clustering\n"
 "                           (default 0 = all cores)\n",
-            k.k, cli_default_z(CLI_ALGO_LINKAGE), cli_default_z(CLI_ALGO_CW),
-            cli_default_z(CLI_ALGO_DBSCAN), d.min_samples);
+            k.k, cli_default_frac(CLI_ALGO_LINKAGE), cli_default_frac(CLI_ALGO_CW),
+            cli_default_frac(CLI_ALGO_DBSCAN), cli_default_z(CLI_ALGO_LINKAGE),
+            cli_default_z(CLI_ALGO_CW), cli_default_z(CLI_ALGO_DBSCAN), d.min_samples);
 }
 
 mc_status cli_prepare(const char *in_path, const cli_opts *o, cli_prepared *out)
@@ -157,8 +176,8 @@ mc_status cli_prepare(const char *in_path, const cli_opts *o, cli_prepared *out)
         double gate = mc_threshold_resolve(&cp.sample_quality, q, mc_embeddings_n(out->e));
         if ((st = mc_embeddings_center(out->e, q, gate, &out->center_shift)) != MC_OK) goto fail;
     }
-    if ((st = mc_calibrate(out->e, q, &cp, &out->cal)) != MC_OK) goto fail;
     if ((st = mc_knn_graph_build(out->e, &o->kp, &out->g)) != MC_OK) goto fail;
+    if ((st = mc_calibrate(out->e, q, out->g, &cp, &out->cal)) != MC_OK) goto fail;
     double t2 = cli_now();
     out->t_load = t1 - t0;
     out->t_knn = t2 - t1;
@@ -178,10 +197,12 @@ void cli_prepared_free(cli_prepared *p)
 
 double cli_z(const cli_opts *o, cli_algo a) { return o->z_given ? o->z : cli_default_z(a); }
 
+double cli_frac(const cli_opts *o, cli_algo a) { return o->frac_given ? o->frac : cli_default_frac(a); }
+
 double cli_threshold(const cli_opts *o, cli_algo a, const cli_prepared *p)
 {
     if (o->eps_given) return 1.0 - o->dp.eps;
-    return mc_calibration_threshold(&p->cal, cli_z(o, a));
+    return mc_calibration_threshold(&p->cal, cli_frac(o, a), cli_z(o, a));
 }
 
 mc_threshold cli_core(const cli_opts *o, cli_algo a)

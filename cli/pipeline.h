@@ -12,7 +12,9 @@ typedef enum { CLI_ALGO_DBSCAN = 0, CLI_ALGO_LINKAGE, CLI_ALGO_CW, CLI_ALGO_COUN
 const char *cli_algo_name(cli_algo a);
 /* 0 / -1 (unknown name). */
 int cli_algo_parse(const char *s, cli_algo *out);
-/* The z of the label-free threshold, per algorithm (see README). */
+/* The constants of the label-free threshold, per algorithm (see README):
+ * t = max(median + frac (nn_median - median), median + z mad). */
+double cli_default_frac(cli_algo a);
 double cli_default_z(cli_algo a);
 /* The default core gate, per algorithm. */
 mc_threshold cli_default_core(cli_algo a);
@@ -24,8 +26,8 @@ typedef struct {
     mc_cw_params cwp;      /* seed, iterations */
     mc_linkage_params lkp; /* kind */
     int eps_given;         /* else eps = 1 - calibrated threshold */
-    double z;              /* when z_given */
-    int z_given;
+    double frac, z;        /* when frac_given / z_given */
+    int frac_given, z_given;
     int core_given;        /* else the algorithm's default core gate */
     int center;            /* subtract the good faces' mean direction first */
     long threads;
@@ -36,13 +38,14 @@ void cli_opts_default(cli_opts *o);
 /* The long options both commands take; ids from CLI_OPT_BASE. */
 enum {
     CLI_OPT_BASE = 1000,
-    CLI_O_EPS = CLI_OPT_BASE, CLI_O_Z, CLI_O_CENTER, CLI_O_MINS, CLI_O_CORE, CLI_O_NOISE,
+    CLI_O_EPS = CLI_OPT_BASE, CLI_O_Z, CLI_O_FRAC, CLI_O_CENTER, CLI_O_MINS, CLI_O_CORE, CLI_O_NOISE,
     CLI_O_QKEY, CLI_O_EKEY, CLI_O_LKEY, CLI_O_PKEY, CLI_O_THREADS, CLI_O_SEED, CLI_O_ITER,
     CLI_O_LINKAGE, CLI_O_K = 'k'
 };
 #define CLI_COMMON_LONGOPTS                                                   \
     {"eps", required_argument, NULL, CLI_O_EPS},                              \
-    {"z", required_argument, NULL, CLI_O_Z},                                  \
+    {"calib-z", required_argument, NULL, CLI_O_Z},                            \
+    {"calib-frac", required_argument, NULL, CLI_O_FRAC},                      \
     {"center", required_argument, NULL, CLI_O_CENTER},                        \
     {"min-samples", required_argument, NULL, CLI_O_MINS},                     \
     {"k", required_argument, NULL, CLI_O_K},                                  \
@@ -77,8 +80,9 @@ typedef struct {
 mc_status cli_prepare(const char *in_path, const cli_opts *o, cli_prepared *out);
 void cli_prepared_free(cli_prepared *p);
 
-/* The z in effect for algorithm a, and the similarity threshold (1 - eps)
- * that follows: the given eps, or the calibrated one. */
+/* The constants in effect for algorithm a, and the similarity threshold
+ * (1 - eps) that follows: the given eps, or the calibrated one. */
+double cli_frac(const cli_opts *o, cli_algo a);
 double cli_z(const cli_opts *o, cli_algo a);
 double cli_threshold(const cli_opts *o, cli_algo a, const cli_prepared *p);
 /* The core gate in effect for algorithm a. */

@@ -57,13 +57,15 @@ static void calib_text(FILE *f, const cli_summary_params *p)
     if (!isnan(p->prep->center_shift))
         fprintf(f, "  centred      removed the better half's mean direction (norm %.3f)\n",
                 p->prep->center_shift);
-    fprintf(f, "  calibration  random pairs of the %zu faces with quality >= %.4g: cosine mean %.3f sd %.3f (%zu pairs)\n",
-            c->n_faces, c->quality_gate, c->mean, c->sd, c->n_pairs);
+    fprintf(f, "  calibration  %zu faces with quality >= %.4g: random pairs (%zu) cosine median %.3f, robust sd %.3f;"
+               " nearest good neighbour median %.3f\n",
+            c->n_faces, c->quality_gate, c->n_pairs, c->median, c->mad, c->nn_median);
     if (p->opts->eps_given)
         fprintf(f, "  threshold    similarity %.4f = 1 - eps (eps %g given)\n", p->threshold, p->opts->dp.eps);
     else
-        fprintf(f, "  threshold    similarity %.4f = mean + %g sd (auto; eps %.4f; override with --eps or --z)\n",
-                p->threshold, cli_z(p->opts, p->algo), 1.0 - p->threshold);
+        fprintf(f, "  threshold    similarity %.4f = max(median + %g (nn - median), median + %g sd) (auto; eps %.4f;"
+                   " override with --eps)\n",
+                p->threshold, cli_frac(p->opts, p->algo), cli_z(p->opts, p->algo), 1.0 - p->threshold);
 }
 
 int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *c,
@@ -187,11 +189,13 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
     json_bool(&j, "centered", !isnan(p->prep->center_shift));
     if (isnan(p->prep->center_shift)) json_null(&j, "center_shift");
     else json_num(&j, "center_shift", p->prep->center_shift);
-    json_num(&j, "pair_mean", p->prep->cal.mean);
-    json_num(&j, "pair_sd", p->prep->cal.sd);
+    json_num(&j, "pair_median", p->prep->cal.median);
+    json_num(&j, "pair_robust_sd", p->prep->cal.mad);
+    json_num(&j, "nn_median", p->prep->cal.nn_median);
     json_uint(&j, "faces", p->prep->cal.n_faces);
     json_uint(&j, "pairs", p->prep->cal.n_pairs);
     json_num(&j, "quality_gate", p->prep->cal.quality_gate);
+    json_num(&j, "frac", cli_frac(o, p->algo));
     json_num(&j, "z", cli_z(o, p->algo));
     json_close_object(&j);
     json_uint(&j, "clusters", mc_clustering_n_clusters(c));

@@ -132,8 +132,9 @@ bad eps_range 2 "--eps" "$MC" cluster "$FX/tiny.h5" --eps 3 -o "$O"
 bad k_zero 2 "--k" "$MC" cluster "$FX/tiny.h5" --k 0 -o "$O"
 bad k_negative 2 "--k" "$MC" cluster "$FX/tiny.h5" --k -5 -o "$O"
 bad min_samples_gt_k 2 "exceeds k + 1" "$MC" cluster "$FX/tiny.h5" --algo dbscan --k 5 --min-samples 7 -o "$O"
-bad eps_and_z 2 "give one" "$MC" cluster "$FX/tiny.h5" --eps 0.4 --z 3 -o "$O"
-bad z_nan 2 "--z" "$MC" cluster "$FX/tiny.h5" --z x -o "$O"
+bad eps_and_z 2 "give one" "$MC" cluster "$FX/tiny.h5" --eps 0.4 --calib-z 3 -o "$O"
+bad z_nan 2 "--calib-z" "$MC" cluster "$FX/tiny.h5" --calib-z x -o "$O"
+bad frac_range 2 "--calib-frac" "$MC" cluster "$FX/tiny.h5" --calib-frac 1.5 -o "$O"
 bad center_bad 2 "--center" "$MC" cluster "$FX/tiny.h5" --center maybe -o "$O"
 bad core_pct 2 "--core-quality" "$MC" cluster "$FX/tiny.h5" --core-quality p200 -o "$O"
 bad threads_bad 2 "--threads" "$MC" cluster "$FX/tiny.h5" --threads x -o "$O"
@@ -177,7 +178,7 @@ check "json is one line" [ "$(wc -l <"$WORK/json.out")" -eq 1 ]
 check "json is an object with metrics" grep -q '^{"magclust_version":.*"metrics":{.*"bcubed_f":[0-9.]*.*}}$' "$WORK/json.out"
 check "json has timings" grep -q '"seconds":{"load":[0-9.e-]*,"knn":' "$WORK/json.out"
 check "json has params" grep -q '"params":{"algo":"linkage","eps":[0-9.]*,"threshold":[0-9.]*,"threshold_source":"auto","linkage":"average","k":30,"core_quality":{"spec":"p50","value":' "$WORK/json.out"
-check "json has the calibration" grep -q '"calibration":{"centered":true,"center_shift":[0-9.e-]*,"pair_mean":[0-9.e-]*,"pair_sd":[0-9.e-]*,"faces":[0-9]*,"pairs":[0-9]*,"quality_gate":[0-9.e-]*,"z":3}' "$WORK/json.out"
+check "json has the calibration" grep -q '"calibration":{"centered":true,"center_shift":[0-9.e-]*,"pair_median":[0-9.e-]*,"pair_robust_sd":[0-9.e-]*,"nn_median":[0-9.e-]*,"faces":[0-9]*,"pairs":[0-9]*,"quality_gate":[0-9.e-]*,"frac":0.45,"z":2.5}' "$WORK/json.out"
 run json_nolabels 0 "$MC" cluster "$FX/tiny_nolabels.h5" --json
 check "json without labels has null metrics" grep -q '"metrics":null' "$WORK/json_nolabels.out"
 
@@ -232,29 +233,29 @@ check "quality-aware beats plain on the sample" awk -v a="$fq" -v b="$fp" 'BEGIN
 check "sample BCubed F above 0.9 with no parameters" awk -v a="$fq" 'BEGIN { exit !(a > 0.9) }'
 
 # ---- label-free calibration ---------------------------------------------------
-check "summary prints the calibration" grep -q "^  calibration  random pairs of the 963 faces" "$WORK/sample.out"
-check "summary prints the chosen threshold" grep -q "^  threshold    similarity 0\.[0-9]* = mean + 3 sd (auto" "$WORK/sample.out"
+check "summary prints the calibration" grep -q "^  calibration  963 faces with quality >= .*: random pairs (200000) cosine median .*nearest good neighbour median 0\.[0-9]*$" "$WORK/sample.out"
+check "summary prints the chosen threshold" grep -q "^  threshold    similarity 0\.[0-9]* = max(median + 0.45 (nn - median), median + 2.5 sd) (auto" "$WORK/sample.out"
 run sample_again 0 "$MC" cluster "$SAMPLE" --threads 2
 check "calibration: same data, same choice" cmp -s <(grep threshold "$WORK/sample.out") <(grep threshold "$WORK/sample_again.out")
 thr=$(field "$WORK/sample.out" threshold 2)
 run sample_eps 0 "$MC" cluster "$SAMPLE" --eps "$(awk -v t="$thr" 'BEGIN { printf "%.10g", 1 - t }')" -o "$WORK/sample_eps.csv" --threads 1
 check "the auto threshold given as --eps gives the same clusters" cmp -s "$WORK/sample.csv" "$WORK/sample_eps.csv"
-run sample_z 0 "$MC" cluster "$SAMPLE" --z 4
-check "--z moves the threshold" not cmp -s <(grep threshold "$WORK/sample.out") <(grep threshold "$WORK/sample_z.out")
-check "--z is reported" grep -q "= mean + 4 sd" "$WORK/sample_z.out"
+run sample_z 0 "$MC" cluster "$SAMPLE" --calib-frac 0.6
+check "--calib-frac moves the threshold" not cmp -s <(grep threshold "$WORK/sample.out") <(grep threshold "$WORK/sample_z.out")
+check "--calib-frac is reported" grep -q "= max(median + 0.6 (nn - median)" "$WORK/sample_z.out"
 run sample_nocenter 0 "$MC" cluster "$SAMPLE" --center off
 check "--center off is not centred" not grep -q "centred" "$WORK/sample_nocenter.out"
 
 # ---- sweep ----------------------------------------------------------------------
-run sweep 0 "$MC" sweep "$SAMPLE" --algo linkage,dbscan,cw --param z=2:4:0.5 -o "$WORK/sweep.csv" --plot "$WORK/sweep.svg"
-check "sweep: header" [ "$(head -n 1 "$WORK/sweep.csv")" = "algo,setting,z,threshold,bcubed_p,bcubed_r,bcubed_f,pairwise_p,pairwise_r,pairwise_f,nmi,clusters,noise" ]
+run sweep 0 "$MC" sweep "$SAMPLE" --algo linkage,dbscan,cw --param frac=0.35:0.55:0.05 -o "$WORK/sweep.csv" --plot "$WORK/sweep.svg"
+check "sweep: header" [ "$(head -n 1 "$WORK/sweep.csv")" = "algo,setting,frac,threshold,bcubed_p,bcubed_r,bcubed_f,pairwise_p,pairwise_r,pairwise_f,nmi,clusters,noise" ]
 check "sweep: 3 algorithms x (5 settings + auto) rows" [ "$(tail -n +2 "$WORK/sweep.csv" | wc -l)" -eq 18 ]
 check "sweep: one auto row per algorithm" [ "$(grep -c '^[a-z]*,auto,' "$WORK/sweep.csv")" -eq 3 ]
-check "sweep: linkage at z 3 equals the auto row" [ "$(grep '^linkage,sweep,3,' "$WORK/sweep.csv" | cut -d, -f4-)" = "$(grep '^linkage,auto,' "$WORK/sweep.csv" | cut -d, -f4-)" ]
+check "sweep: linkage at frac 0.45 equals the auto row" [ "$(grep '^linkage,sweep,0.45,' "$WORK/sweep.csv" | cut -d, -f4-)" = "$(grep '^linkage,auto,' "$WORK/sweep.csv" | cut -d, -f4-)" ]
 lf=$(grep '^linkage,auto,' "$WORK/sweep.csv" | cut -d, -f7)
 check "sweep: auto row matches cluster's own figure" awk -v a="$lf" -v b="$fq" 'BEGIN { exit !(sprintf("%.4f", a) == b) }'
 check "sweep: the plot is SVG with lines" grep -q "<polyline" "$WORK/sweep.svg"
-check "sweep: the plot marks the auto choice" grep -q "linkage auto 3 (F " "$WORK/sweep.svg"
+check "sweep: the plot marks the auto choice" grep -q "linkage auto 0.45 (F " "$WORK/sweep.svg"
 check "sweep: the summary compares auto and best" grep -q "linkage  auto: F .* best of sweep: F" "$WORK/sweep.out"
 run sweep2 0 "$MC" sweep "$SAMPLE" --param eps=0.5:0.7:0.1 --param core=40:60:10 -o "$WORK/sweep2.csv"
 check "sweep: two parameters give every combination" [ "$(grep -c ',sweep,' "$WORK/sweep2.csv")" -eq 9 ]
@@ -262,10 +263,10 @@ bad sweep_no_labels 1 "no labels" "$MC" sweep "$FX/tiny_nolabels.h5" --param z=2
 check "sweep_no_labels wrote nothing" [ ! -e "$O" ]
 bad sweep_no_param 2 "--param" "$MC" sweep "$SAMPLE" -o "$O"
 bad sweep_no_output 2 "-o" "$MC" sweep "$SAMPLE" --param z=2:3:1
-bad sweep_bad_name 2 "not eps, z" "$MC" sweep "$SAMPLE" --param foo=1:2:1 -o "$O"
+bad sweep_bad_name 2 "not eps, frac" "$MC" sweep "$SAMPLE" --param foo=1:2:1 -o "$O"
 bad sweep_bad_range 2 "HI is below LO" "$MC" sweep "$SAMPLE" --param eps=0.7:0.5:0.1 -o "$O"
 bad sweep_bad_step 2 "--param" "$MC" sweep "$SAMPLE" --param eps=0.5:0.7:0 -o "$O"
-bad sweep_two_thresholds 2 "give one" "$MC" sweep "$SAMPLE" --param eps=0.5:0.7:0.1 --param z=2:3:1 -o "$O"
+bad sweep_two_thresholds 2 "give one" "$MC" sweep "$SAMPLE" --param eps=0.5:0.7:0.1 --param frac=0.4:0.5:0.1 -o "$O"
 bad sweep_dup_param 2 "twice" "$MC" sweep "$SAMPLE" --param z=2:3:1 --param z=2:3:1 -o "$O"
 bad sweep_bad_algo 2 "--algo" "$MC" sweep "$SAMPLE" --algo kmeans --param z=2:3:1 -o "$O"
 bad sweep_plot_is_out 1 "same file" "$MC" sweep "$SAMPLE" --param z=2:3:1 -o "$WORK/s.csv" --plot "$WORK/s.csv"

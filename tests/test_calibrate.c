@@ -57,7 +57,7 @@ static void test_all_pairs_exact(void)
     mc_calibrate_params p = mc_calibrate_params_default();
     p.sample_quality = mc_threshold_off();
     mc_calibration c;
-    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, &p, &c), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, NULL, &p, &c), MC_OK);
     double mean, sd;
     size_t faces;
     direct_stats(e, NULL, 0, &mean, &sd, &faces);
@@ -68,10 +68,75 @@ static void test_all_pairs_exact(void)
     /* isotropic Gaussian directions in 16-d: cosine mean 0, sd 1/4 */
     CU_ASSERT(fabs(c.mean) < 0.03);
     CU_ASSERT(fabs(c.sd - 0.25) < 0.03);
-    CU_ASSERT_DOUBLE_EQUAL(mc_calibration_threshold(&c, 3.0), c.mean + 3.0 * c.sd, 1e-15);
-    CU_ASSERT(mc_calibration_threshold(&c, 2.0) < mc_calibration_threshold(&c, 3.0));
-    CU_ASSERT_EQUAL(mc_calibration_threshold(&c, 1e6), 1.0);  /* clamped */
-    CU_ASSERT_EQUAL(mc_calibration_threshold(&c, -1e6), -1.0);
+    /* robust statistics: the median and 1.4826 MAD of the same pairs */
+    CU_ASSERT(fabs(c.median - c.mean) < 0.03);
+    CU_ASSERT(fabs(c.mad - c.sd) < 0.03);
+    CU_ASSERT(isnan(c.nn_median)); /* no graph */
+    CU_ASSERT_DOUBLE_EQUAL(mc_calibration_threshold(&c, 0.5, 3.0), c.median + 3.0 * c.mad, 1e-15);
+    CU_ASSERT(mc_calibration_threshold(&c, 0.5, 2.0) < mc_calibration_threshold(&c, 0.5, 3.0));
+    CU_ASSERT_EQUAL(mc_calibration_threshold(&c, 0.5, 1e6), 1.0);  /* clamped */
+    CU_ASSERT_EQUAL(mc_calibration_threshold(&c, 0.5, -1e6), -1.0);
+    mc_embeddings_free(e);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* median and MAD against a direct sort, and the nearest-good-neighbour term */
+static void test_robust_and_nn(void)
+{
+    size_t n = 40, d = 8;
+    mc_embeddings_t *e = make_set(n, d, 0.0, 7);
+    float q[40];
+    for (size_t i = 0; i < n; i++) q[i] = (float)(i % 2); /* odd faces are good */
+    mc_knn_params kp = mc_knn_params_default();
+    kp.k = 5;
+    mc_knn_graph_t *g = NULL;
+    CU_ASSERT_FATAL(mc_knn_graph_build(e, &kp, &g) == MC_OK);
+    mc_calibrate_params p = mc_calibrate_params_default();
+    mc_threshold_parse("1", &p.sample_quality);
+    mc_calibration c;
+    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, q, g, &p, &c), MC_OK);
+    const float *u = mc_embeddings_directions(e);
+    double v[20 * 19 / 2], nn[20];
+    size_t m = 0, nn_n = 0;
+    for (size_t a = 1; a < n; a += 2)
+        for (size_t b = a + 2; b < n; b += 2) {
+            double s = 0;
+            for (size_t j = 0; j < d; j++) s += (double)u[a * d + j] * u[b * d + j];
+            v[m++] = s;
+        }
+    qsort(v, m, sizeof *v, cmp_d);
+    double med = m % 2 ? v[m / 2] : 0.5 * (v[m / 2 - 1] + v[m / 2]);
+    for (size_t i = 0; i < m; i++) v[i] = fabs(v[i] - med);
+    qsort(v, m, sizeof *v, cmp_d);
+    double mad = 1.4826 * (m % 2 ? v[m / 2] : 0.5 * (v[m / 2 - 1] + v[m / 2]));
+    CU_ASSERT_DOUBLE_EQUAL(c.median, med, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(c.mad, mad, 1e-12);
+    /* nearest good neighbour within each good face's 5 nearest */
+    const int64_t *ids = mc_knn_graph_ids(g);
+    const float *sims = mc_knn_graph_sims(g);
+    for (size_t i = 1; i < n; i += 2)
+        for (size_t t = 0; t < 5; t++)
+            if (ids[i * 5 + t] % 2 == 1) {
+                nn[nn_n++] = sims[i * 5 + t];
+                break;
+            }
+    qsort(nn, nn_n, sizeof *nn, cmp_d);
+    CU_ASSERT_EQUAL(c.n_nn, nn_n);
+    CU_ASSERT_DOUBLE_EQUAL(c.nn_median, nn_n % 2 ? nn[nn_n / 2] : 0.5 * (nn[nn_n / 2 - 1] + nn[nn_n / 2]), 1e-12);
+    /* the threshold: the larger of the two terms */
+    double tw = c.median + 0.45 * (c.nn_median - c.median), tz = c.median + 2.5 * c.mad;
+    CU_ASSERT_DOUBLE_EQUAL(mc_calibration_threshold(&c, 0.45, 2.5), tw > tz ? tw : tz, 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(mc_calibration_threshold(&c, 1.0, -10.0), c.nn_median, 1e-15);
+    /* a graph of another size is refused */
+    mc_embeddings_t *e2 = make_set(n + 1, d, 0.0, 8);
+    CU_ASSERT_EQUAL(mc_calibrate(e2, NULL, g, NULL, &c), MC_ERR_INVALID_ARG);
+    mc_embeddings_free(e2);
+    mc_knn_graph_free(g);
     mc_embeddings_free(e);
 }
 
@@ -82,7 +147,7 @@ static void test_quality_gate(void)
     for (int i = 0; i < 50; i++) q[i] = (float)i;
     mc_calibration c;
     /* default gate: the median (24.5) -> faces 25..49 */
-    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, q, NULL, &c), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, q, NULL, NULL, &c), MC_OK);
     double mean, sd;
     size_t faces;
     direct_stats(e, q, 24.5, &mean, &sd, &faces);
@@ -101,15 +166,15 @@ static void test_sampled_deterministic(void)
     p.sample_quality = mc_threshold_off();
     p.max_pairs = 5000; /* < 400*399/2: sampled */
     mc_calibration a, b, full;
-    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, &p, &a), MC_OK);
-    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, &p, &b), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, NULL, &p, &a), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, NULL, &p, &b), MC_OK);
     CU_ASSERT_EQUAL(a.n_pairs, 5000);
     CU_ASSERT(memcmp(&a, &b, sizeof a) == 0); /* same data, same choice */
     p.seed = 99;
-    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, &p, &b), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, NULL, &p, &b), MC_OK);
     CU_ASSERT(a.mean != b.mean); /* another sample */
     p.max_pairs = 1000000;
-    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, &p, &full), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, NULL, &p, &full), MC_OK);
     CU_ASSERT_EQUAL(full.n_pairs, 400 * 399 / 2);
     /* the sample estimates the full statistics */
     CU_ASSERT(fabs(a.mean - full.mean) < 0.01);
@@ -124,7 +189,7 @@ static void test_centering(void)
     mc_calibrate_params p = mc_calibrate_params_default();
     p.sample_quality = mc_threshold_off();
     mc_calibration before, after;
-    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, &p, &before), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, NULL, &p, &before), MC_OK);
     CU_ASSERT(before.mean > 0.7);
     float mags[300];
     memcpy(mags, mc_embeddings_magnitudes(e), sizeof mags);
@@ -143,7 +208,7 @@ static void test_centering(void)
         }
         CU_ASSERT_DOUBLE_EQUAL(nn, 1.0, 1e-5); /* unit rows again */
     }
-    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, &p, &after), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_calibrate(e, NULL, NULL, &p, &after), MC_OK);
     CU_ASSERT(fabs(after.mean) < 0.05); /* spread back around 0 */
     CU_ASSERT(after.sd > before.sd);
     /* centring twice removes (almost) nothing more */
@@ -175,24 +240,25 @@ static void test_errors(void)
 {
     mc_embeddings_t *e = make_set(5, 4, 0.0, 5);
     mc_calibration c;
-    CU_ASSERT_EQUAL(mc_calibrate(NULL, NULL, NULL, &c), MC_ERR_INVALID_ARG);
-    CU_ASSERT_EQUAL(mc_calibrate(e, NULL, NULL, NULL), MC_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(mc_calibrate(NULL, NULL, NULL, NULL, &c), MC_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(mc_calibrate(e, NULL, NULL, NULL, NULL), MC_ERR_INVALID_ARG);
     mc_calibrate_params p = mc_calibrate_params_default();
     p.max_pairs = 0;
-    CU_ASSERT_EQUAL(mc_calibrate(e, NULL, &p, &c), MC_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(mc_calibrate(e, NULL, NULL, &p, &c), MC_ERR_INVALID_ARG);
     float q[5] = {0, 0, 0, 0, 9};
     p = mc_calibrate_params_default();
     mc_threshold_parse("5", &p.sample_quality); /* only one face passes */
-    CU_ASSERT_EQUAL(mc_calibrate(e, q, &p, &c), MC_ERR_BAD_DATA);
+    CU_ASSERT_EQUAL(mc_calibrate(e, q, NULL, &p, &c), MC_ERR_BAD_DATA);
     CU_ASSERT(strstr(mc_last_error_detail(), "at least 2 faces") != NULL);
     CU_ASSERT_EQUAL(mc_embeddings_center(NULL, NULL, 0, NULL), MC_ERR_INVALID_ARG);
-    CU_ASSERT(isnan(mc_calibration_threshold(NULL, 3.0)));
+    CU_ASSERT(isnan(mc_calibration_threshold(NULL, 0.5, 3.0)));
     mc_embeddings_free(e);
 }
 
 void mc_test_register(void)
 {
     add_test("all_pairs_exact", test_all_pairs_exact);
+    add_test("robust_and_nn", test_robust_and_nn);
     add_test("quality_gate", test_quality_gate);
     add_test("sampled_deterministic", test_sampled_deterministic);
     add_test("centering", test_centering);

@@ -41,11 +41,27 @@ static double dot(const float *a, const float *b, size_t d)
     return s;
 }
 
-mc_status mc_calibrate(const mc_embeddings_t *e, const float *quality,
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of v[0..n) (sorts v). */
+static double median_of(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+mc_status mc_calibrate(const mc_embeddings_t *e, const float *quality, const mc_knn_graph_t *g,
                        const mc_calibrate_params *p, mc_calibration *out)
 {
     mc_clear_error();
     if (!e || !out) return mc_fail(MC_ERR_INVALID_ARG, "mc_calibrate: e and out are required");
+    if (g && mc_knn_graph_n(g) != mc_embeddings_n(e))
+        return mc_fail(MC_ERR_INVALID_ARG, "mc_calibrate: the graph has %zu faces, the embeddings %zu",
+                       mc_knn_graph_n(g), mc_embeddings_n(e));
     mc_calibrate_params par = p ? *p : mc_calibrate_params_default();
     if (par.max_pairs < 1) return mc_fail(MC_ERR_INVALID_ARG, "mc_calibrate: max_pairs must be >= 1");
     size_t n = mc_embeddings_n(e), d = mc_embeddings_dim(e);
@@ -64,10 +80,17 @@ mc_status mc_calibrate(const mc_embeddings_t *e, const float *quality,
     double mean = 0.0, m2 = 0.0;
     size_t count = 0;
     double all_pairs = (double)m * (double)(m - 1) / 2.0;
+    size_t cap = all_pairs <= (double)par.max_pairs ? (size_t)all_pairs : par.max_pairs;
+    double *vals = mc_malloc_array(cap, sizeof *vals);
+    if (!vals) {
+        free(idx);
+        return mc_fail(MC_ERR_NOMEM, "out of memory for %zu pair similarities", cap);
+    }
     if (all_pairs <= (double)par.max_pairs) {
         for (size_t a = 0; a < m; a++)
             for (size_t b = a + 1; b < m; b++) {
                 double s = dot(dir + idx[a] * d, dir + idx[b] * d, d);
+                vals[count] = s;
                 count++;
                 double delta = s - mean;
                 mean += delta / (double)count;
@@ -79,6 +102,7 @@ mc_status mc_calibrate(const mc_embeddings_t *e, const float *quality,
             size_t a = below(&state, m), b = below(&state, m - 1);
             if (b >= a) b++;
             double s = dot(dir + idx[a] * d, dir + idx[b] * d, d);
+            vals[count] = s;
             count++;
             double delta = s - mean;
             mean += delta / (double)count;
@@ -86,6 +110,36 @@ mc_status mc_calibrate(const mc_embeddings_t *e, const float *quality,
         }
     }
     free(idx);
+    double med = median_of(vals, count);
+    for (size_t i = 0; i < count; i++) vals[i] = fabs(vals[i] - med);
+    double mad = 1.4826 * median_of(vals, count);
+    free(vals);
+    /* nearest good neighbour of each good face: rows are sorted by similarity */
+    double nn_med = NAN;
+    size_t n_nn = 0;
+    if (g) {
+        size_t k = mc_knn_graph_k(g);
+        const int64_t *ids = mc_knn_graph_ids(g);
+        const float *sims = mc_knn_graph_sims(g);
+        double *nn = mc_malloc_array(n ? n : 1, sizeof *nn);
+        if (!nn) return mc_fail(MC_ERR_NOMEM, "out of memory for %zu similarities", n);
+        for (size_t i = 0; i < n; i++) {
+            if (quality && !((double)quality[i] >= gate)) continue;
+            for (size_t t = 0; t < k; t++) {
+                int64_t j = ids[i * k + t];
+                if (j < 0 || (size_t)j == i) continue;
+                if (quality && !((double)quality[j] >= gate)) continue;
+                nn[n_nn++] = (double)sims[i * k + t];
+                break;
+            }
+        }
+        if (n_nn) nn_med = median_of(nn, n_nn);
+        free(nn);
+    }
+    out->median = med;
+    out->mad = mad;
+    out->nn_median = nn_med;
+    out->n_nn = n_nn;
     out->mean = mean;
     out->sd = count > 1 ? sqrt(m2 / (double)(count - 1)) : 0.0;
     out->n_faces = m;
@@ -94,10 +148,14 @@ mc_status mc_calibrate(const mc_embeddings_t *e, const float *quality,
     return MC_OK;
 }
 
-double mc_calibration_threshold(const mc_calibration *c, double z)
+double mc_calibration_threshold(const mc_calibration *c, double w, double z)
 {
     if (!c) return NAN;
-    double t = c->mean + z * c->sd;
+    double t = c->median + z * c->mad;
+    if (!isnan(c->nn_median)) {
+        double tw = c->median + w * (c->nn_median - c->median);
+        if (tw > t) t = tw;
+    }
     if (t > 1.0) t = 1.0;
     if (t < -1.0) t = -1.0;
     return t;

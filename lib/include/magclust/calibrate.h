@@ -4,20 +4,26 @@
  *
  * @code
  * mc_embeddings_center(e, median_quality, NULL);        // optional, see below
- * mc_calibration cal;
- * if (mc_calibrate(e, mc_embeddings_quality(e), NULL, &cal) != MC_OK) return 1;
- * double t = mc_calibration_threshold(&cal, 3.0);    // linkage: stop below t
+ * mc_calibration cal;                                 // g: the k-NN graph of e
+ * if (mc_calibrate(e, mc_embeddings_quality(e), g, NULL, &cal) != MC_OK) return 1;
+ * double t = mc_calibration_threshold(&cal, 0.45, 2.5); // linkage: stop below t
  * @endcode
  *
  * Face models put unrelated faces at very different cosines: near 0 for
  * ArcFace or MagFace features, around 0.8 for dlib's 128-d descriptors. A
- * fixed threshold cannot suit both. magclust therefore measures the
- * similarity of *random* pairs of good faces, which in a collection of many
- * people are almost all pairs of different people (the impostor
- * distribution), and puts the threshold @c z standard deviations above their
- * mean: t = mean + z * sd. Only the faces at or above a quality gate (by
- * default the median) are sampled, so that blurred faces, which crowd
- * together, do not inflate the spread.
+ * fixed threshold cannot suit both. magclust therefore measures two things
+ * on the good faces (quality at or above a gate, by default the median, so
+ * that blurred faces, which crowd together, do not blur the picture):
+ *  - unrelated pairs: the cosine of *random* pairs, which in a collection of
+ *    many people are almost all pairs of different people. Their median and
+ *    their robust spread (1.4826 x the median absolute deviation) are not
+ *    moved by the few same-person pairs among them;
+ *  - related pairs: the median cosine of each good face to its nearest good
+ *    neighbour in the k-NN graph, which is nearly always the same person.
+ * The threshold is a fraction @c w of the way from the first to the second,
+ * and at least @c z robust deviations above the unrelated pairs:
+ *   t = max(median + w (nn_median - median), median + z mad).
+ * Both terms are free of the model's scale and dimension.
  *
  * Centering first (mc_embeddings_center) removes the direction that all
  * faces share, which dlib-like descriptors have and ArcFace-like ones barely
@@ -34,6 +40,7 @@
 #include <stdint.h>
 
 #include "embeddings.h"
+#include "knn.h"
 #include "quality.h"
 #include "status.h"
 
@@ -55,23 +62,30 @@ MC_API mc_calibrate_params mc_calibrate_params_default(void);
 typedef struct {
     double mean;       /**< mean cosine of the sampled pairs */
     double sd;         /**< their standard deviation */
+    double median;     /**< their median */
+    double mad;        /**< 1.4826 x their median absolute deviation */
+    double nn_median;  /**< median cosine of a good face to its nearest good neighbour (NAN without a graph) */
+    size_t n_nn;       /**< good faces with a good neighbour in the graph */
     size_t n_faces;    /**< faces the pairs were drawn from */
     size_t n_pairs;    /**< pairs measured */
     double quality_gate; /**< the resolved sample_quality (-INFINITY when off) */
 } mc_calibration;
 
 /**
- * @brief Measure the random-pair similarity of the good faces.
+ * @brief Measure the random-pair and nearest-neighbour similarity of the good faces.
  * @param quality  N values, or NULL (then every face is sampled).
+ * @param g        the k-NN graph of @p e, or NULL (nn_median is then NAN).
  * @param p        NULL for the defaults.
  * @return MC_OK; MC_ERR_INVALID_ARG; MC_ERR_BAD_DATA when fewer than 2 faces
  *         pass the gate.
  */
 MC_API mc_status mc_calibrate(const mc_embeddings_t *e, const float *quality,
-                              const mc_calibrate_params *p, mc_calibration *out);
+                              const mc_knn_graph_t *g, const mc_calibrate_params *p,
+                              mc_calibration *out);
 
-/** @brief mean + z * sd, clamped to [-1, 1]. */
-MC_API double mc_calibration_threshold(const mc_calibration *c, double z);
+/** @brief max(median + w (nn_median - median), median + z mad), clamped to
+ *  [-1, 1]; the first term is left out when nn_median is NAN. */
+MC_API double mc_calibration_threshold(const mc_calibration *c, double w, double z);
 
 /**
  * @brief Subtract the mean direction of the faces whose quality is at or
