@@ -37,22 +37,12 @@ mc_cw_params mc_cw_params_default(void)
     return p;
 }
 
-/* splitmix64 (Steele, Lea, Flood 2014): tiny, full-period, and local to the
- * call, so runs never share or disturb a generator. */
-static uint64_t sm64_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 static void shuffle(uint32_t *a, size_t m, uint64_t *rng)
 {
     /* The modulo bias is below m / 2^64: irrelevant for a visiting order, and
      * plain arithmetic keeps the stream identical on every platform. */
     for (size_t i = m; i > 1; i--) {
-        size_t r = (size_t)(sm64_next(rng) % (uint64_t)i);
+        size_t r = (size_t)(mc_splitmix64(rng) % (uint64_t)i);
         uint32_t t = a[i - 1];
         a[i - 1] = a[r];
         a[r] = t;

@@ -2,8 +2,9 @@
 #ifndef MAGCLUST_UTIL_IMPL_H
 #define MAGCLUST_UTIL_IMPL_H
 
-#include <stdio.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "magclust/status.h"
 
@@ -26,6 +27,16 @@
 mc_status mc_fail(mc_status st, const char *fmt, ...) MC_PRINTF(2, 3);
 /* Clear the calling thread's detail (start of every public entry point). */
 void mc_clear_error(void);
+
+/* splitmix64 (Steele, Lea, Flood 2014): tiny, full-period; each caller keeps
+ * its own state, so runs never share or disturb a generator. */
+static inline uint64_t mc_splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
 
 /* Overflow-checked n*size allocations; NULL on overflow or failure. */
 void *mc_malloc_array(size_t n, size_t size);
