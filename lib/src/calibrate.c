@@ -16,21 +16,12 @@ mc_calibrate_params mc_calibrate_params_default(void)
     return p;
 }
 
-/* splitmix64 (Steele, Lea, Flood 2014): a small full-period stream. */
-static uint64_t next_u64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* Uniform in [0, m) without modulo bias (Lemire's rejection on the low part). */
 static size_t below(uint64_t *x, size_t m)
 {
     uint64_t lim = UINT64_MAX - UINT64_MAX % (uint64_t)m;
     uint64_t r;
-    do r = next_u64(x); while (r >= lim);
+    do r = mc_splitmix64(x); while (r >= lim);
     return (size_t)(r % (uint64_t)m);
 }
 
@@ -76,39 +67,31 @@ mc_status mc_calibrate(const mc_embeddings_t *e, const float *quality, const mc_
         free(idx);
         return mc_fail(MC_ERR_BAD_DATA, "calibration needs at least 2 faces at or above the quality gate, found %zu", m);
     }
-    /* Welford's running mean and variance: stable for 200k pairs near 0.9. */
-    double mean = 0.0, m2 = 0.0;
     size_t count = 0;
     double all_pairs = (double)m * (double)(m - 1) / 2.0;
-    size_t cap = all_pairs <= (double)par.max_pairs ? (size_t)all_pairs : par.max_pairs;
+    int exhaustive = all_pairs <= (double)par.max_pairs;
+    size_t cap = exhaustive ? (size_t)all_pairs : par.max_pairs;
     double *vals = mc_malloc_array(cap, sizeof *vals);
     if (!vals) {
         free(idx);
         return mc_fail(MC_ERR_NOMEM, "out of memory for %zu pair similarities", cap);
     }
-    if (all_pairs <= (double)par.max_pairs) {
+    if (exhaustive) {
         for (size_t a = 0; a < m; a++)
-            for (size_t b = a + 1; b < m; b++) {
-                double s = dot(dir + idx[a] * d, dir + idx[b] * d, d);
-                vals[count] = s;
-                count++;
-                double delta = s - mean;
-                mean += delta / (double)count;
-                m2 += delta * (s - mean);
-            }
+            for (size_t b = a + 1; b < m; b++) vals[count++] = dot(dir + idx[a] * d, dir + idx[b] * d, d);
     } else {
         uint64_t state = par.seed;
-        while (count < par.max_pairs) {
+        while (count < cap) {
             size_t a = below(&state, m), b = below(&state, m - 1);
             if (b >= a) b++;
-            double s = dot(dir + idx[a] * d, dir + idx[b] * d, d);
-            vals[count] = s;
-            count++;
-            double delta = s - mean;
-            mean += delta / (double)count;
-            m2 += delta * (s - mean);
+            vals[count++] = dot(dir + idx[a] * d, dir + idx[b] * d, d);
         }
     }
+    /* two passes over the stored values: stable for 200k pairs near 0.9 */
+    double mean = 0.0, ss = 0.0;
+    for (size_t i = 0; i < count; i++) mean += vals[i];
+    mean /= (double)count;
+    for (size_t i = 0; i < count; i++) ss += (vals[i] - mean) * (vals[i] - mean);
     free(idx);
     double med = median_of(vals, count);
     for (size_t i = 0; i < count; i++) vals[i] = fabs(vals[i] - med);
@@ -141,7 +124,7 @@ mc_status mc_calibrate(const mc_embeddings_t *e, const float *quality, const mc_
     out->nn_median = nn_med;
     out->n_nn = n_nn;
     out->mean = mean;
-    out->sd = count > 1 ? sqrt(m2 / (double)(count - 1)) : 0.0;
+    out->sd = count > 1 ? sqrt(ss / (double)(count - 1)) : 0.0;
     out->n_faces = m;
     out->n_pairs = count;
     out->quality_gate = gate;
