@@ -128,7 +128,7 @@ static int write_curves(const char *csv_path, const char *plot_path, const char 
     size_t ns = 3 * nk;
     svg_series *s = calloc(ns, sizeof *s);
     double *buf = malloc(4 * nk * per * sizeof *buf);
-    char(*labels)[96] = malloc(ns * sizeof *labels);
+    char(*labels)[SVG_LABEL_MAX] = malloc(ns * sizeof *labels);
     int rc = -1;
     if (!s || !buf || !labels) {
         cli_error("out of memory");
@@ -144,12 +144,9 @@ static int write_curves(const char *csv_path, const char *plot_path, const char 
             F[j] = c->m.bcubed_f;
         }
         const char *col = curve_colors[k % (sizeof curve_colors / sizeof *curve_colors)];
-        snprintf(labels[3 * k], sizeof labels[0], "%s: F", names[k]);
-        snprintf(labels[3 * k + 1], sizeof labels[0], "%s: precision", names[k]);
-        snprintf(labels[3 * k + 2], sizeof labels[0], "%s: recall", names[k]);
-        s[3 * k] = (svg_series){labels[3 * k], x, F, per, col, NULL};
-        s[3 * k + 1] = (svg_series){labels[3 * k + 1], x, P, per, col, "8 4"};
-        s[3 * k + 2] = (svg_series){labels[3 * k + 2], x, R, per, col, "2 3"};
+        char prefix[SVG_LABEL_MAX - 16];
+        snprintf(prefix, sizeof prefix, "%s: ", names[k]);
+        svg_prf_series(s + 3 * k, labels + 3 * k, prefix, col, x, P, R, F, per);
     }
     double ymin = 1.0;
     for (size_t j = 0; j < nk * per; j++) {
@@ -162,16 +159,8 @@ static int write_curves(const char *csv_path, const char *plot_path, const char 
     char title[512];
     const char *base = strrchr(in_path, '/');
     snprintf(title, sizeof title, "magclust eval: error versus reject, %s", base ? base + 1 : in_path);
-    char *tmp2 = NULL;
-    FILE *g = cli_atomic_open(plot_path, &tmp2);
-    if (!g) goto out;
-    if (svg_line_plot(g, title, "lowest-quality faces set aside (%)", "BCubed precision / recall / F over the rest",
-                      ymin, 1.0, s, ns, NULL, 0) != 0) {
-        cli_error("%s: write failed", plot_path);
-        cli_atomic_abort(g, tmp2);
-        goto out;
-    }
-    rc = cli_atomic_commit(g, tmp2, plot_path);
+    rc = svg_write_plot(plot_path, title, "lowest-quality faces set aside (%)",
+                        "BCubed precision / recall / F over the rest", ymin, 1.0, s, ns, NULL, 0);
 out:
     free(s);
     free(buf);

@@ -210,7 +210,7 @@ static int write_plot(const char *path, const char *in_path, const sweep_param *
     }
     svg_series s[CLI_ALGO_COUNT * 3];
     svg_marker m[CLI_ALGO_COUNT];
-    char labels[CLI_ALGO_COUNT * 3][64], mlabels[CLI_ALGO_COUNT][64];
+    char labels[CLI_ALGO_COUNT * 3][SVG_LABEL_MAX], mlabels[CLI_ALGO_COUNT][64];
     size_t ns = 0, nm = 0;
     for (int a = 0; a < CLI_ALGO_COUNT; a++) {
         if (!use[a]) continue;
@@ -231,15 +231,10 @@ static int write_plot(const char *path, const char *in_path, const sweep_param *
             }
         }
         const char *name = cli_algo_name((cli_algo)a);
-        snprintf(labels[ns], sizeof labels[0], "%s F", name);
-        s[ns] = (svg_series){labels[ns], x, F, nx, colors[a], NULL};
-        ns++;
-        snprintf(labels[ns], sizeof labels[0], "%s precision", name);
-        s[ns] = (svg_series){labels[ns], x, P, nx, colors[a], "8 4"};
-        ns++;
-        snprintf(labels[ns], sizeof labels[0], "%s recall", name);
-        s[ns] = (svg_series){labels[ns], x, R, nx, colors[a], "2 3"};
-        ns++;
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "%s ", name);
+        svg_prf_series(s + ns, labels + ns, prefix, colors[a], x, P, R, F, nx);
+        ns += 3;
         double av = auto_value(ps[0].kind, (cli_algo)a, o, prep);
         for (size_t r = 0; r < nrows; r++)
             if (rows[r].is_auto && rows[r].algo == (cli_algo)a)
@@ -252,20 +247,9 @@ static int write_plot(const char *path, const char *in_path, const sweep_param *
     snprintf(title, sizeof title, "magclust sweep: %s (%zu faces)", base ? base + 1 : in_path,
              mc_embeddings_n(prep->e));
     snprintf(xlabel, sizeof xlabel, "%s%s", pnames[ps[0].kind], np > 1 ? " (best F over the other parameters)" : "");
-    char *tmp = NULL;
-    FILE *f = cli_atomic_open(path, &tmp);
-    if (!f) {
-        free(buf);
-        return -1;
-    }
-    int rc = svg_line_plot(f, title, xlabel, "BCubed precision / recall / F", 0.0, 1.0, s, ns, m, nm);
+    int rc = svg_write_plot(path, title, xlabel, "BCubed precision / recall / F", 0.0, 1.0, s, ns, m, nm);
     free(buf);
-    if (rc != 0) {
-        cli_error("%s: write failed", path);
-        cli_atomic_abort(f, tmp);
-        return -1;
-    }
-    return cli_atomic_commit(f, tmp, path);
+    return rc;
 }
 
 int cmd_sweep(int argc, char **argv)

@@ -2,6 +2,8 @@
 
 #include <math.h>
 
+#include "cli_util.h"
+
 void svg_text(FILE *f, const char *s)
 {
     for (; s && *s; s++) {
@@ -111,4 +113,31 @@ int svg_line_plot(FILE *f, const char *title, const char *xlabel, const char *yl
 #undef PY
     fprintf(f, "</svg>\n");
     return ferror(f) ? -1 : 0;
+}
+
+int svg_write_plot(const char *path, const char *title, const char *xlabel, const char *ylabel,
+                   double ymin, double ymax, const svg_series *s, size_t ns,
+                   const svg_marker *m, size_t nm)
+{
+    char *tmp = NULL;
+    FILE *f = cli_atomic_open(path, &tmp);
+    if (!f) return -1;
+    if (svg_line_plot(f, title, xlabel, ylabel, ymin, ymax, s, ns, m, nm) != 0) {
+        cli_error("%s: write failed", path);
+        cli_atomic_abort(f, tmp);
+        return -1;
+    }
+    return cli_atomic_commit(f, tmp, path);
+}
+
+void svg_prf_series(svg_series s[3], char labels[3][SVG_LABEL_MAX], const char *prefix,
+                    const char *color, const double *x, const double *P, const double *R,
+                    const double *F, size_t n)
+{
+    snprintf(labels[0], SVG_LABEL_MAX, "%sF", prefix);
+    snprintf(labels[1], SVG_LABEL_MAX, "%sprecision", prefix);
+    snprintf(labels[2], SVG_LABEL_MAX, "%srecall", prefix);
+    s[0] = (svg_series){labels[0], x, F, n, color, NULL};
+    s[1] = (svg_series){labels[1], x, P, n, color, "8 4"};
+    s[2] = (svg_series){labels[2], x, R, n, color, "2 3"};
 }

@@ -25,6 +25,20 @@ int svg_line_plot(FILE *f, const char *title, const char *xlabel, const char *yl
                   double ymin, double ymax, const svg_series *s, size_t ns,
                   const svg_marker *m, size_t nm);
 
+/* The same plot written to PATH atomically (cli_atomic_*): 0, or -1 with the
+ * error printed and nothing left behind. */
+int svg_write_plot(const char *path, const char *title, const char *xlabel, const char *ylabel,
+                   double ymin, double ymax, const svg_series *s, size_t ns,
+                   const svg_marker *m, size_t nm);
+
+/* One group's three BCubed lines in one colour: F solid, precision dashed,
+ * recall dotted, labelled "<prefix>F", "<prefix>precision", "<prefix>recall"
+ * (the text is kept in labels). */
+#define SVG_LABEL_MAX 96
+void svg_prf_series(svg_series s[3], char labels[3][SVG_LABEL_MAX], const char *prefix,
+                    const char *color, const double *x, const double *P, const double *R,
+                    const double *F, size_t n);
+
 /* Escape text for SVG/HTML. */
 void svg_text(FILE *f, const char *s);
 
