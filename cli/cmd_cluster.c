@@ -87,8 +87,7 @@ int cmd_cluster(int argc, char **argv)
     }
     if (optind + 1 != argc)
         return cli_usage_error("cluster", optind == argc ? "no input file" : "more than one input file");
-    if (o.eps_given && (o.z_given || o.frac_given))
-        return cli_usage_error("cluster", "--eps sets the threshold, --calib-* calibrate it: give one");
+    if (cli_opts_check(&o, "cluster", algo == CLI_ALGO_DBSCAN) != 0) return CLI_USAGE;
     const char *in_path = argv[optind];
     const char *inputs[] = {in_path, NULL};
     if (out_path && cli_check_output(out_path, inputs) != 0) return CLI_FAIL;
@@ -100,9 +99,6 @@ int cmd_cluster(int argc, char **argv)
     } else if (out_path && mc_format_from_path(out_path) == MC_FMT_H5) {
         out_fmt = MC_FMT_H5;
     }
-    if (algo == CLI_ALGO_DBSCAN && o.dp.min_samples > o.kp.k + 1)
-        return cli_usage_error("cluster", "--min-samples %zu exceeds k + 1 = %zu: raise --k or lower --min-samples",
-                               o.dp.min_samples, o.kp.k + 1);
 
     int rc = CLI_FAIL;
     mc_status st;

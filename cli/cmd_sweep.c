@@ -327,10 +327,7 @@ int cmd_sweep(int argc, char **argv)
             cli_usage_error("sweep", "--param eps sets the threshold, --param frac and z calibrate it: give one");
             goto done;
         }
-    if (o.eps_given && (o.z_given || o.frac_given)) {
-        cli_usage_error("sweep", "--eps sets the threshold, --calib-* calibrate it: give one");
-        goto done;
-    }
+    if (cli_opts_check(&o, "sweep", use[CLI_ALGO_DBSCAN]) != 0) goto done;
     for (size_t i = 0; i < np; i++)
         if (ps[i].kind == P_MINS)
             for (size_t j = 0; j < ps[i].n; j++)
@@ -338,10 +335,6 @@ int cmd_sweep(int argc, char **argv)
                     cli_usage_error("sweep", "--param min-samples=%g exceeds k + 1 = %zu", ps[i].v[j], o.kp.k + 1);
                     goto done;
                 }
-    if (use[CLI_ALGO_DBSCAN] && o.dp.min_samples > o.kp.k + 1) {
-        cli_usage_error("sweep", "--min-samples %zu exceeds k + 1 = %zu", o.dp.min_samples, o.kp.k + 1);
-        goto done;
-    }
     const char *in_path = argv[optind];
     const char *inputs[] = {in_path, NULL};
     rc = CLI_FAIL;

@@ -120,6 +120,20 @@ int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
     }
 }
 
+int cli_opts_check(const cli_opts *o, const char *cmd, int runs_dbscan)
+{
+    if (o->eps_given && (o->z_given || o->frac_given)) {
+        cli_usage_error(cmd, "--eps sets the threshold, --calib-* calibrate it: give one");
+        return -1;
+    }
+    if (runs_dbscan && o->dp.min_samples > o->kp.k + 1) {
+        cli_usage_error(cmd, "--min-samples %zu exceeds k + 1 = %zu: raise --k or lower --min-samples",
+                        o->dp.min_samples, o->kp.k + 1);
+        return -1;
+    }
+    return 0;
+}
+
 void cli_opts_help(FILE *f)
 {
     mc_dbscan_params d = mc_dbscan_params_default();

@@ -64,6 +64,10 @@ enum {
  * common option, -1 after printing a usage error. */
 int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg);
 
+/* The checks across options both commands share: --eps with --calib-*, and
+ * --min-samples against k when dbscan runs. Prints the usage error; 0 / -1. */
+int cli_opts_check(const cli_opts *o, const char *cmd, int runs_dbscan);
+
 /* The option text both helps share. */
 void cli_opts_help(FILE *f);
 
