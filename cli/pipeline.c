@@ -184,12 +184,14 @@ mc_status cli_prepare(const char *in_path, const cli_opts *o, cli_prepared *out)
     double t0 = cli_now();
     if ((st = mc_embeddings_read_h5(in_path, &o->rp, &out->e)) != MC_OK) goto fail;
     double t1 = cli_now();
+    /* centring and calibration use the same good faces: resolve the gate once */
     mc_calibrate_params cp = mc_calibrate_params_default();
     const float *q = mc_embeddings_quality(out->e);
-    if (o->center) {
-        double gate = mc_threshold_resolve(&cp.sample_quality, q, mc_embeddings_n(out->e));
-        if ((st = mc_embeddings_center(out->e, q, gate, &out->center_shift)) != MC_OK) goto fail;
-    }
+    cp.sample_quality.value = mc_threshold_resolve(&cp.sample_quality, q, mc_embeddings_n(out->e));
+    cp.sample_quality.kind = MC_THRESH_ABSOLUTE;
+    if (o->center &&
+        (st = mc_embeddings_center(out->e, q, cp.sample_quality.value, &out->center_shift)) != MC_OK)
+        goto fail;
     if ((st = mc_knn_graph_build(out->e, &o->kp, &out->g)) != MC_OK) goto fail;
     if ((st = mc_calibrate(out->e, q, out->g, &cp, &out->cal)) != MC_OK) goto fail;
     double t2 = cli_now();
