@@ -10,6 +10,7 @@
 #include <faiss/c_api/error_c.h>
 
 #include "magclust/knn.h"
+#include "knn_impl.h"
 #include "util_impl.h"
 
 struct mc_knn_graph {
@@ -177,26 +178,47 @@ cleanup:
     return st;
 }
 
+mc_status mc_knn_graph_alloc(size_t n, size_t k, mc_knn_graph_t **out)
+{
+    if (!out) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument");
+    *out = NULL;
+    if (n == 0 || k == 0) return mc_fail(MC_ERR_INVALID_ARG, "empty graph (n = %zu, k = %zu)", n, k);
+    return graph_alloc(n, k, out);
+}
+
+int64_t *mc_knn_graph_ids_mut(mc_knn_graph_t *g) { return g ? g->ids : NULL; }
+float *mc_knn_graph_sims_mut(mc_knn_graph_t *g) { return g ? g->sims : NULL; }
+
+mc_status mc_knn_graph_finish(mc_knn_graph_t *g)
+{
+    if (!g) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument");
+    size_t n = g->n, k = g->k;
+    for (size_t i = 0; i < n * k; i++) {
+        int64_t id = g->ids[i];
+        if (id < -1 || id >= (int64_t)n || (id >= 0 && !isfinite(g->sims[i])))
+            return mc_fail(MC_ERR_BAD_DATA, "graph row %zu: neighbour %lld or its similarity is invalid",
+                           i / k, (long long)id);
+        if (id < 0) g->sims[i] = -INFINITY;
+    }
+    for (size_t i = 0; i < n; i++) sort_row(g->ids + i * k, g->sims + i * k, k);
+    return MC_OK;
+}
+
 mc_status mc_knn_graph_new(size_t n, size_t k, const int64_t *ids, const float *sims,
                            mc_knn_graph_t **out)
 {
     mc_clear_error();
     if (!ids || !sims || !out) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument");
     *out = NULL;
-    if (n == 0 || k == 0) return mc_fail(MC_ERR_INVALID_ARG, "empty graph (n = %zu, k = %zu)", n, k);
     mc_knn_graph_t *g = NULL;
-    mc_status st = graph_alloc(n, k, &g);
+    mc_status st = mc_knn_graph_alloc(n, k, &g);
     if (st != MC_OK) return st;
-    for (size_t i = 0; i < n * k; i++) {
-        if (ids[i] < -1 || ids[i] >= (int64_t)n || (ids[i] >= 0 && !isfinite(sims[i]))) {
-            mc_knn_graph_free(g);
-            return mc_fail(MC_ERR_BAD_DATA, "graph row %zu: neighbour %lld or its similarity is invalid",
-                           i / k, (long long)ids[i]);
-        }
-        g->ids[i] = ids[i];
-        g->sims[i] = ids[i] < 0 ? -INFINITY : sims[i];
+    memcpy(g->ids, ids, n * k * sizeof *ids);
+    memcpy(g->sims, sims, n * k * sizeof *sims);
+    if ((st = mc_knn_graph_finish(g)) != MC_OK) {
+        mc_knn_graph_free(g);
+        return st;
     }
-    for (size_t i = 0; i < n; i++) sort_row(g->ids + i * k, g->sims + i * k, k);
     *out = g;
     return MC_OK;
 }
