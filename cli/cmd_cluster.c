@@ -106,7 +106,8 @@ int cmd_cluster(int argc, char **argv)
     mc_clustering_t *cl = NULL;
     cli_timings t = {0};
     double core_q = -INFINITY, noise_q = -INFINITY;
-    if ((st = cli_prepare(in_path, &o, &prep)) != MC_OK) return cli_fail_status(st);
+    o.quiet = quiet;
+    if (cli_prepare(in_path, &o, &prep) != CLI_OK) return CLI_FAIL;
     mc_embeddings_t *e = prep.e;
     double thr = cli_threshold(&o, algo, &prep);
     mc_threshold core = cli_core(&o, algo);

@@ -353,10 +353,9 @@ int cmd_sweep(int argc, char **argv)
         goto done;
     }
     mc_status st;
-    if ((st = cli_prepare(in_path, &o, &prep)) != MC_OK) {
-        rc = cli_fail_status(st);
-        goto done;
-    }
+    o.quiet = quiet;
+    if ((rc = cli_prepare(in_path, &o, &prep)) != CLI_OK) goto done;
+    rc = CLI_FAIL;
     const int64_t *truth = mc_embeddings_labels(prep.e);
     if (!truth) {
         cli_error("%s: no labels dataset /%s: a sweep scores against labels", in_path,

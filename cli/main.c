@@ -17,6 +17,7 @@ static const command commands[] = {
     {"export", cmd_export, "write embeddings out as .npy, .csv or learn-to-cluster .bin"},
     {"import", cmd_import, "convert MagFace lists, .bin/.meta, .npy or CSV to HDF5"},
     {"info", cmd_info, "describe an HDF5 embeddings file"},
+    {"knn", cmd_knn, "build and save the k-NN graph, for cluster/sweep --graph"},
     {"sweep", cmd_sweep, "score many settings on one k-NN graph; CSV and SVG plot"},
     {"synth", cmd_synth, "generate a MagFace-like labelled collection"},
 };

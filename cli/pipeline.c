@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pipeline.h"
+#include "progress.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -87,7 +88,23 @@ int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
     case CLI_O_MINS:
         return cli_parse_size("--min-samples", arg, 1, 100000, &o->dp.min_samples) ? -1 : 1;
     case CLI_O_K:
+        o->k_given = 1;
         return cli_parse_size("--k", arg, 1, 100000, &o->kp.k) ? -1 : 1;
+    case CLI_O_INDEX:
+        if (!arg[0] || strlen(arg) >= sizeof ((mc_knn_info *)0)->index) {
+            cli_usage_error(cmd, "--index: '%s' is empty or longer than %zu characters", arg,
+                            sizeof ((mc_knn_info *)0)->index - 1);
+            return -1;
+        }
+        o->kp.index = arg;
+        return 1;
+    case CLI_O_NPROBE:
+        return cli_parse_size("--nprobe", arg, 1, 1000000, &o->kp.nprobe) ? -1 : 1;
+    case CLI_O_EF:
+        return cli_parse_size("--ef-search", arg, 1, 1000000, &o->kp.ef_search) ? -1 : 1;
+    case CLI_O_GRAPH:
+        o->graph_path = arg;
+        return 1;
     case CLI_O_CORE:
     case CLI_O_NOISE:
         if (mc_threshold_parse(arg, c == CLI_O_CORE ? &o->dp.core_quality : &o->dp.noise_quality) != MC_OK) {
@@ -169,20 +186,91 @@ void cli_opts_help(FILE *f)
 "      --embeddings-key NAME  (default embeddings)\n"
 "      --labels-key NAME    (default labels; read when present)\n"
 "      --paths-key NAME     (default paths; read when present)\n"
+"      --index SPEC         k-NN index: Flat (exact), or a FAISS index_factory\n"
+"                           string such as IVF4096,Flat, HNSW32 or\n"
+"                           IVF4096,PQ64 (approximate). Default auto: Flat\n"
+"                           up to %d faces, else IVF<nlist>,Flat with nlist\n"
+"                           the power of two nearest 4 sqrt(N)\n"
+"      --nprobe N           IVF: lists visited per face (default\n"
+"                           max(16, nlist/32))\n"
+"      --ef-search N        HNSW: search depth (default max(64, 2(k+1)))\n"
+"      --graph GRAPH.h5     use the k-NN graph that 'magclust knn' saved for\n"
+"                           this file instead of searching again\n"
 "      --threads N          threads for the search and clustering\n"
-"                           (default 0 = all cores)\n",
+"                           (default 0 = all cores); results do not depend\n"
+"                           on it\n",
             k.k, cli_default_frac(CLI_ALGO_LINKAGE), cli_default_frac(CLI_ALGO_CW),
             cli_default_frac(CLI_ALGO_DBSCAN), cli_default_z(CLI_ALGO_LINKAGE),
-            cli_default_z(CLI_ALGO_CW), cli_default_z(CLI_ALGO_DBSCAN), d.min_samples);
+            cli_default_z(CLI_ALGO_CW), cli_default_z(CLI_ALGO_DBSCAN), d.min_samples,
+            MC_KNN_AUTO_EXACT_MAX);
 }
 
-mc_status cli_prepare(const char *in_path, const cli_opts *o, cli_prepared *out)
+/* ---- progress of the library's long phases -------------------------------- */
+
+void cli_progress_cb(void *user_data, const char *phase, uint64_t done, uint64_t total)
+{
+    cli_progress_state *ps = user_data;
+    if (ps->mode == CLI_PROGRESS_OFF) return;
+    if (!ps->p || !ps->phase || strcmp(ps->phase, phase) != 0) {
+        cli_progress_end(ps->p);
+        ps->p = cli_progress_start(stderr, ps->mode, phase, total, "faces");
+        ps->phase = phase;
+    }
+    cli_progress_update(ps->p, done);
+}
+
+void cli_progress_state_end(cli_progress_state *ps)
+{
+    cli_progress_end(ps->p);
+    ps->p = NULL;
+    ps->phase = NULL;
+}
+
+/* Adopt a saved graph: it must come from the same embeddings, centred the
+ * same way, with the k asked for. Prints its own error; CLI code. */
+static int load_graph(const char *in_path, const cli_opts *o, cli_prepared *out)
+{
+    mc_knn_graph_meta m;
+    mc_status st = mc_knn_graph_read_h5(o->graph_path, &out->g, &m);
+    if (st != MC_OK) return cli_fail_status(st);
+    size_t n = mc_embeddings_n(out->e);
+    if (m.n != n) {
+        cli_error("%s: the graph has %zu faces, %s has %zu: build it from this file with "
+                  "'magclust knn %s -o GRAPH.h5'", o->graph_path, m.n, in_path, n, in_path);
+        return CLI_FAIL;
+    }
+    if (m.fingerprint != 0 && m.fingerprint != out->fingerprint) {
+        cli_error("%s: the graph was built from other embeddings than those of %s (fingerprint "
+                  "differs): rebuild it with 'magclust knn %s -o GRAPH.h5'", o->graph_path, in_path,
+                  in_path);
+        return CLI_FAIL;
+    }
+    if (m.centered != o->center) {
+        cli_error("%s: the graph was built with --center %s; give the same --center", o->graph_path,
+                  m.centered ? "on" : "off");
+        return CLI_FAIL;
+    }
+    if (o->k_given && o->kp.k != m.k) {
+        cli_error("%s: the graph has k = %zu, --k asks for %zu: drop --k or rebuild the graph",
+                  o->graph_path, m.k, o->kp.k);
+        return CLI_FAIL;
+    }
+    snprintf(out->knn.index, sizeof out->knn.index, "%s", m.index);
+    out->knn.exact = strcmp(m.index, "Flat") == 0;
+    out->graph_file = 1;
+    return CLI_OK;
+}
+
+int cli_prepare(const char *in_path, const cli_opts *o, cli_prepared *out)
 {
     memset(out, 0, sizeof *out);
     out->center_shift = NAN;
     mc_status st;
+    int rc = CLI_FAIL;
+    cli_progress_state ps = {o->quiet ? CLI_PROGRESS_OFF : CLI_PROGRESS_AUTO, NULL, NULL};
     double t0 = cli_now();
-    if ((st = mc_embeddings_read_h5(in_path, &o->rp, &out->e)) != MC_OK) goto fail;
+    if ((st = mc_embeddings_read_h5(in_path, &o->rp, &out->e)) != MC_OK) goto fail_st;
+    out->fingerprint = mc_embeddings_fingerprint(out->e);
     double t1 = cli_now();
     /* centring and calibration use the same good faces: resolve the gate once */
     mc_calibrate_params cp = mc_calibrate_params_default();
@@ -191,16 +279,27 @@ mc_status cli_prepare(const char *in_path, const cli_opts *o, cli_prepared *out)
     cp.sample_quality.kind = MC_THRESH_ABSOLUTE;
     if (o->center &&
         (st = mc_embeddings_center(out->e, q, cp.sample_quality.value, &out->center_shift)) != MC_OK)
-        goto fail;
-    if ((st = mc_knn_graph_build(out->e, &o->kp, &out->g)) != MC_OK) goto fail;
-    if ((st = mc_calibrate(out->e, q, out->g, &cp, &out->cal)) != MC_OK) goto fail;
+        goto fail_st;
+    if (o->graph_path) {
+        if ((rc = load_graph(in_path, o, out)) != CLI_OK) goto fail;
+    } else {
+        mc_knn_params kp = o->kp;
+        kp.progress = cli_progress_cb;
+        kp.progress_data = &ps;
+        st = mc_knn_graph_build_ex(out->e, &kp, &out->g, &out->knn);
+        cli_progress_state_end(&ps);
+        if (st != MC_OK) goto fail_st;
+    }
+    if ((st = mc_calibrate(out->e, q, out->g, &cp, &out->cal)) != MC_OK) goto fail_st;
     double t2 = cli_now();
     out->t_load = t1 - t0;
     out->t_knn = t2 - t1;
-    return MC_OK;
+    return CLI_OK;
+fail_st:
+    rc = cli_fail_status(st);
 fail:
     cli_prepared_free(out);
-    return st;
+    return rc;
 }
 
 void cli_prepared_free(cli_prepared *p)

@@ -31,6 +31,9 @@ typedef struct {
     int core_given;        /* else the algorithm's default core gate */
     int center;            /* subtract the good faces' mean direction first */
     long threads;
+    const char *graph_path; /* --graph: a saved k-NN graph instead of a search */
+    int k_given;
+    int quiet;              /* no progress lines */
 } cli_opts;
 
 void cli_opts_default(cli_opts *o);
@@ -40,7 +43,7 @@ enum {
     CLI_OPT_BASE = 1000,
     CLI_O_EPS = CLI_OPT_BASE, CLI_O_Z, CLI_O_FRAC, CLI_O_CENTER, CLI_O_MINS, CLI_O_CORE, CLI_O_NOISE,
     CLI_O_QKEY, CLI_O_EKEY, CLI_O_LKEY, CLI_O_PKEY, CLI_O_THREADS, CLI_O_SEED, CLI_O_ITER,
-    CLI_O_LINKAGE, CLI_O_K = 'k'
+    CLI_O_LINKAGE, CLI_O_INDEX, CLI_O_NPROBE, CLI_O_EF, CLI_O_GRAPH, CLI_O_K = 'k'
 };
 #define CLI_COMMON_LONGOPTS                                                   \
     {"eps", required_argument, NULL, CLI_O_EPS},                              \
@@ -58,7 +61,11 @@ enum {
     {"threads", required_argument, NULL, CLI_O_THREADS},                      \
     {"linkage", required_argument, NULL, CLI_O_LINKAGE},                      \
     {"seed", required_argument, NULL, CLI_O_SEED},                            \
-    {"iterations", required_argument, NULL, CLI_O_ITER}
+    {"iterations", required_argument, NULL, CLI_O_ITER},                      \
+    {"index", required_argument, NULL, CLI_O_INDEX},                          \
+    {"nprobe", required_argument, NULL, CLI_O_NPROBE},                        \
+    {"ef-search", required_argument, NULL, CLI_O_EF},                         \
+    {"graph", required_argument, NULL, CLI_O_GRAPH}
 
 /* Handles one common option. Returns 1 when handled, 0 when c is not a
  * common option, -1 after printing a usage error. */
@@ -76,12 +83,26 @@ typedef struct {
     mc_knn_graph_t *g;
     mc_calibration cal;
     double center_shift; /* NAN when not centred */
+    mc_knn_info knn;     /* the index used (or the graph file's) */
+    int graph_file;      /* the graph came from --graph */
+    uint64_t fingerprint; /* of the embeddings as read, before centring */
     double t_load, t_knn;
 } cli_prepared;
 
-/* Read, centre, calibrate and build the graph. On failure everything is freed
- * and the status returned (the detail is set). */
-mc_status cli_prepare(const char *in_path, const cli_opts *o, cli_prepared *out);
+/* Read, centre, build the graph (or load --graph) and calibrate. Returns
+ * CLI_OK, or prints the error, frees everything and returns CLI_FAIL. */
+int cli_prepare(const char *in_path, const cli_opts *o, cli_prepared *out);
+
+/* Progress lines on stderr for the library's mc_progress_fn: a new line set
+ * each time the phase changes. */
+#include "progress.h"
+typedef struct {
+    cli_progress_mode mode;
+    cli_progress *p;
+    const char *phase;
+} cli_progress_state;
+void cli_progress_cb(void *user_data, const char *phase, uint64_t done, uint64_t total);
+void cli_progress_state_end(cli_progress_state *ps);
 void cli_prepared_free(cli_prepared *p);
 
 /* The constants in effect for algorithm a, and the similarity threshold

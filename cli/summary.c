@@ -68,6 +68,26 @@ static void calib_text(FILE *f, const cli_summary_params *p)
                 p->threshold, cli_frac(p->opts, p->algo), cli_z(p->opts, p->algo), 1.0 - p->threshold);
 }
 
+void cli_print_knn_line(FILE *f, const cli_prepared *p, const char *graph_path)
+{
+    const mc_knn_info *k = &p->knn;
+    size_t n = mc_knn_graph_n(p->g);
+    fprintf(f, "  knn          k %zu  index %s", mc_knn_graph_k(p->g), k->index);
+    if (graph_path) {
+        fprintf(f, " (graph loaded from %s)\n", graph_path);
+        return;
+    }
+    char autospec[64];
+    mc_knn_auto_index(n, autospec, sizeof autospec);
+    fprintf(f, " (%s", k->exact ? "exact" : "approximate");
+    if (k->nprobe) fprintf(f, ", nprobe %zu", k->nprobe);
+    if (k->ef_search) fprintf(f, ", efSearch %zu", k->ef_search);
+    if (k->train_size) fprintf(f, ", trained on %zu faces", k->train_size);
+    fprintf(f, ")");
+    if (k->exact) fprintf(f, "  search %.3f s\n", k->t_search);
+    else fprintf(f, "  train %.3f s  add %.3f s  search %.3f s\n", k->t_train, k->t_add, k->t_search);
+}
+
 int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *c,
                       const cli_summary_params *p, const cli_timings *t)
 {
@@ -91,13 +111,14 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
     double eps = 1.0 - p->threshold;
     if (p->algo == CLI_ALGO_LINKAGE)
         fprintf(f, "  params       algo linkage (%s)  eps %.4g  k %zu  core-quality %s  noise-quality %s\n",
-                mc_linkage_name(o->lkp.kind), eps, o->kp.k, core, noise);
+                mc_linkage_name(o->lkp.kind), eps, mc_knn_graph_k(p->prep->g), core, noise);
     else if (p->algo == CLI_ALGO_CW)
         fprintf(f, "  params       algo cw  eps %.4g  seed %llu  iterations %zu  k %zu  core-quality %s  noise-quality %s\n",
-                eps, (unsigned long long)o->cwp.seed, o->cwp.iterations, o->kp.k, core, noise);
+                eps, (unsigned long long)o->cwp.seed, o->cwp.iterations, mc_knn_graph_k(p->prep->g), core, noise);
     else
         fprintf(f, "  params       algo dbscan  eps %.4g  min-samples %zu  k %zu  core-quality %s  noise-quality %s\n",
-                eps, o->dp.min_samples, o->kp.k, core, noise);
+                eps, o->dp.min_samples, mc_knn_graph_k(p->prep->g), core, noise);
+    cli_print_knn_line(f, p->prep, o->graph_path);
     fprintf(f, "  clusters     %zu  (faces: %zu core, %zu border, %zu noise", mc_clustering_n_clusters(c),
             n_core, n_border, n_noise);
     if (o->dp.noise_quality.kind != MC_THRESH_OFF)
@@ -180,10 +201,21 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
     } else {
         json_uint(&j, "min_samples", o->dp.min_samples);
     }
-    json_uint(&j, "k", o->kp.k);
+    json_uint(&j, "k", mc_knn_graph_k(p->prep->g));
     json_gate(&j, "core_quality", &p->core, p->core_q);
     json_gate(&j, "noise_quality", &o->dp.noise_quality, p->noise_q);
     json_num(&j, "threads", (double)o->threads);
+    json_close_object(&j);
+    json_key_object(&j, "knn");
+    json_str(&j, "index", p->prep->knn.index);
+    json_bool(&j, "exact", p->prep->knn.exact);
+    json_str(&j, "graph", o->graph_path);
+    json_uint(&j, "nprobe", p->prep->knn.nprobe);
+    json_uint(&j, "ef_search", p->prep->knn.ef_search);
+    json_uint(&j, "train_size", p->prep->knn.train_size);
+    json_num(&j, "train_seconds", p->prep->knn.t_train);
+    json_num(&j, "add_seconds", p->prep->knn.t_add);
+    json_num(&j, "search_seconds", p->prep->knn.t_search);
     json_close_object(&j);
     json_key_object(&j, "calibration");
     json_bool(&j, "centered", !isnan(p->prep->center_shift));

@@ -24,6 +24,10 @@ typedef struct {
     const cli_prepared *prep;
 } cli_summary_params;
 
+/* The "knn" line: k, the index and its settings, the time per phase (or the
+ * graph file it came from, when graph_path is not NULL). */
+void cli_print_knn_line(FILE *f, const cli_prepared *p, const char *graph_path);
+
 /* Returns 0, or prints an error and returns -1 (metrics failed). */
 int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *c,
                       const cli_summary_params *p, const cli_timings *t);

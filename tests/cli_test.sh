@@ -290,6 +290,32 @@ bad reject_bad_max 2 "--reject-max" "$MC" eval "$SAMPLE" "$WORK/sample.csv" --re
 bad reject_over_pred 1 "overwrite an input" "$MC" eval "$SAMPLE" "$WORK/sample.csv" --reject-curve "$WORK/sample.csv"
 check "sweep left no temporary files" [ -z "$(ls "$WORK" | grep '\.tmp\.')" ]
 
+# ---- knn graph files, --graph, --index ------------------------------------------
+run knn_save 0 "$MC" knn "$SAMPLE" -o "$WORK/graph.h5"
+check "knn: prints the index" grep -q "index Flat (exact)" "$WORK/knn_save.out"
+run knn_direct 0 "$MC" cluster "$SAMPLE" -q -o "$WORK/direct.csv"
+run knn_reuse 0 "$MC" cluster "$SAMPLE" --graph "$WORK/graph.h5" -o "$WORK/reuse.csv"
+check "--graph gives the same clusters as a new search" cmp -s "$WORK/direct.csv" "$WORK/reuse.csv"
+check "--graph is named in the summary" grep -q "graph loaded from" "$WORK/knn_reuse.out"
+run knn_sweep 0 "$MC" sweep "$SAMPLE" --graph "$WORK/graph.h5" --param frac=0.4:0.5:0.05 -o "$WORK/gsweep.csv"
+check "sweep --graph: 3 rows + auto" [ "$(tail -n +2 "$WORK/gsweep.csv" | wc -l)" -eq 4 ]
+bad knn_other_file 1 "faces" "$MC" cluster "$FX/tiny.h5" --graph "$WORK/graph.h5" -o "$WORK/out.csv"
+bad knn_other_center 1 "--center on" "$MC" cluster "$SAMPLE" --graph "$WORK/graph.h5" --center off -o "$WORK/out.csv"
+bad knn_other_k 1 "k = 30" "$MC" cluster "$SAMPLE" --graph "$WORK/graph.h5" -k 10 -o "$WORK/out.csv"
+bad knn_not_graph 1 "$SAMPLE" "$MC" cluster "$SAMPLE" --graph "$SAMPLE" -o "$WORK/out.csv"
+bad knn_missing_graph 1 "nosuch.h5" "$MC" cluster "$SAMPLE" --graph "$WORK/nosuch.h5" -o "$WORK/out.csv"
+# as many faces, other values: the fingerprint tells them apart
+run knn_seed2 0 "$MC" synth -o "$WORK/seed2g.h5" --ids 150 --dim 512 --seed 2
+bad knn_other_data 1 "fingerprint" "$MC" cluster "$WORK/seed2g.h5" --graph "$WORK/graph.h5" -o "$WORK/out.csv"
+bad knn_no_output 2 "-o GRAPH.h5" "$MC" knn "$SAMPLE"
+bad knn_over_input 1 "overwrite an input" "$MC" knn "$SAMPLE" -o "$SAMPLE"
+bad knn_bad_index 1 "Bogus" "$MC" cluster "$SAMPLE" --index Bogus -o "$WORK/out.csv"
+bad knn_bad_nprobe 2 "--nprobe" "$MC" cluster "$SAMPLE" --nprobe 0 -o "$WORK/out.csv"
+run knn_ivf 0 "$MC" cluster "$SAMPLE" --index IVF16,Flat --nprobe 16 --json -o "$WORK/ivf.csv"
+check "--index IVF: JSON names the index and nprobe" grep -q '"index":"IVF16,Flat","exact":false' "$WORK/knn_ivf.out"
+run knn_threads 0 "$MC" cluster "$SAMPLE" -q --threads 1 -o "$WORK/t1.csv"
+check "--threads 1 gives the same clusters" cmp -s "$WORK/direct.csv" "$WORK/t1.csv"
+
 # synth reproduces the shipped sample bit for bit (command documented in the README)
 run synth_sample 0 "$MC" synth -o "$WORK/sample.h5" --ids 150 --dim 512 --seed 1
 check "synth reproduces datasets/sample.h5" cmp -s "$WORK/sample.h5" "$SAMPLE"

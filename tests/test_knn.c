@@ -1,5 +1,7 @@
-/* Exact k-NN graph: against brute force, canonical order, blocks, threads. */
+/* k-NN graph: exact against brute force, canonical order, blocks, threads;
+ * FAISS factory indexes; the automatic choice. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,8 +150,155 @@ static void test_from_arrays(void)
     CU_ASSERT_EQUAL(mc_knn_graph_new(0, 2, ids, sims, &g), MC_ERR_INVALID_ARG);
 }
 
+/* More faces than one sgemm block of the data (4096): still exact, and the
+ * same graph for any thread count. */
+static void test_multi_block(void)
+{
+    size_t n = 5000, d = 8, k = 5;
+    mc_embeddings_t *e = random_embeddings(n, d, 21);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    mc_knn_params p = mc_knn_params_default();
+    p.k = k;
+    p.n_threads = 1;
+    mc_knn_graph_t *g1 = NULL, *g2 = NULL;
+    mc_knn_info info;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build_ex(e, &p, &g1, &info), MC_OK);
+    CU_ASSERT_STRING_EQUAL(info.index, "Flat");
+    CU_ASSERT_EQUAL(info.exact, 1);
+    /* the thread count changes nothing, bit for bit */
+    p.n_threads = 2;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &g2), MC_OK);
+    CU_ASSERT_EQUAL(memcmp(mc_knn_graph_ids(g1), mc_knn_graph_ids(g2), n * k * sizeof(int64_t)), 0);
+    CU_ASSERT_EQUAL(memcmp(mc_knn_graph_sims(g1), mc_knn_graph_sims(g2), n * k * sizeof(float)), 0);
+    mc_knn_graph_free(g2);
+    /* another query block size may round the last bit differently */
+    p.block_size = 333;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &g2), MC_OK);
+    CU_ASSERT_EQUAL(memcmp(mc_knn_graph_ids(g1), mc_knn_graph_ids(g2), n * k * sizeof(int64_t)), 0);
+    size_t diff = 0;
+    for (size_t i = 0; i < n * k; i++)
+        diff += fabsf(mc_knn_graph_sims(g1)[i] - mc_knn_graph_sims(g2)[i]) > 1e-6f;
+    CU_ASSERT_EQUAL(diff, 0);
+    const float *x = mc_embeddings_directions(e);
+    const int64_t *ids = mc_knn_graph_ids(g1);
+    const float *sims = mc_knn_graph_sims(g1);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i += 97) {
+        double kth = sims[i * k + k - 1];
+        for (size_t j = 0; j < n; j++) {
+            if (j == i) continue;
+            int kept = 0;
+            for (size_t c = 0; c < k; c++) kept |= ids[i * k + c] == (int64_t)j;
+            if (!kept && dot(x + i * d, x + j * d, d) > kth + 1e-5) bad++;
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    mc_knn_graph_free(g1);
+    mc_knn_graph_free(g2);
+    mc_embeddings_free(e);
+}
+
+typedef struct {
+    char phase[16];
+    uint64_t done, total;
+    size_t calls;
+} progress_log;
+
+static void record_progress(void *ud, const char *phase, uint64_t done, uint64_t total)
+{
+    progress_log *l = ud;
+    snprintf(l->phase, sizeof l->phase, "%s", phase);
+    l->done = done;
+    l->total = total;
+    l->calls++;
+}
+
+/* A FAISS index from the factory: IVF visiting every list is exact, so it
+ * must give the exact graph; HNSW finds most neighbours; info says what ran. */
+static void test_factory(void)
+{
+    size_t n = 800, d = 16, k = 8;
+    mc_embeddings_t *e = random_embeddings(n, d, 22);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    mc_knn_params p = mc_knn_params_default();
+    p.k = k;
+    mc_knn_graph_t *ge = NULL, *gi = NULL, *gh = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &ge), MC_OK);
+    p.index = "IVF16,Flat";
+    p.nprobe = 16;
+    progress_log log = {{0}, 0, 0, 0};
+    p.progress = record_progress;
+    p.progress_data = &log;
+    mc_knn_info info;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build_ex(e, &p, &gi, &info), MC_OK);
+    CU_ASSERT_STRING_EQUAL(info.index, "IVF16,Flat");
+    CU_ASSERT_EQUAL(info.exact, 0);
+    CU_ASSERT_EQUAL(info.nprobe, 16);
+    CU_ASSERT_EQUAL(info.train_size, n);
+    CU_ASSERT_STRING_EQUAL(log.phase, "search");
+    CU_ASSERT_EQUAL(log.done, n);
+    CU_ASSERT_EQUAL(log.total, n);
+    size_t same = 0;
+    for (size_t i = 0; i < n * k; i++) same += mc_knn_graph_ids(ge)[i] == mc_knn_graph_ids(gi)[i];
+    CU_ASSERT(same >= n * k - n / 50); /* rounding may swap a near tie */
+    p.index = "HNSW16";
+    p.nprobe = 0;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build_ex(e, &p, &gh, &info), MC_OK);
+    CU_ASSERT(info.ef_search >= 64);
+    size_t hit = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t a = 0; a < k; a++)
+            for (size_t b = 0; b < k; b++)
+                hit += mc_knn_graph_ids(ge)[i * k + a] == mc_knn_graph_ids(gh)[i * k + b];
+    CU_ASSERT((double)hit >= 0.9 * (double)(n * k));
+    mc_knn_graph_free(ge);
+    mc_knn_graph_free(gi);
+    mc_knn_graph_free(gh);
+    mc_embeddings_free(e);
+}
+
+static void test_index_errors(void)
+{
+    mc_embeddings_t *e = random_embeddings(200, 8, 23);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    mc_knn_params p = mc_knn_params_default();
+    p.k = 5;
+    mc_knn_graph_t *g = NULL;
+    p.index = "Bogus";
+    CU_ASSERT_EQUAL(mc_knn_graph_build(e, &p, &g), MC_ERR_INVALID_ARG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "Bogus"));
+    CU_ASSERT_PTR_NULL(g);
+    p.index = "IVF4096,Flat";
+    CU_ASSERT_EQUAL(mc_knn_graph_build(e, &p, &g), MC_ERR_INVALID_ARG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "4096 lists"));
+    p.index = "auto";
+    CU_ASSERT_EQUAL(mc_knn_graph_build(e, &p, &g), MC_OK);
+    mc_knn_graph_free(g);
+    mc_embeddings_free(e);
+}
+
+static void test_auto_choice(void)
+{
+    char buf[64];
+    mc_knn_auto_index(1000, buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, "Flat");
+    mc_knn_auto_index(MC_KNN_AUTO_EXACT_MAX, buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, "Flat");
+    mc_knn_auto_index(1000000, buf, sizeof buf); /* 4 sqrt(1e6) = 4000 */
+    CU_ASSERT_STRING_EQUAL(buf, "IVF4096,Flat");
+    mc_knn_auto_index(250000, buf, sizeof buf); /* 2000 */
+    CU_ASSERT_STRING_EQUAL(buf, "IVF2048,Flat");
+    CU_ASSERT_EQUAL(mc_knn_auto_nprobe(4096), 128);
+    CU_ASSERT_EQUAL(mc_knn_auto_nprobe(64), 16);
+    CU_ASSERT_EQUAL(mc_knn_auto_nprobe(8), 8);
+}
+
 void mc_test_register(void)
 {
+    add_test("multi_block", test_multi_block);
+    add_test("factory", test_factory);
+    add_test("index_errors", test_index_errors);
+    add_test("auto_choice", test_auto_choice);
     add_test("against_brute_force", test_against_brute_force);
     add_test("blocks_and_threads", test_blocks_and_threads);
     add_test("duplicates", test_duplicates);

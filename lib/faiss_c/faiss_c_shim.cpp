@@ -7,7 +7,9 @@
 // becomes a negative return code and faiss_get_last_error() describes it).
 // The declarations come from Debian's own headers, so a signature mismatch is
 // a compile error here, not a silent ABI break.
+#include <faiss/AutoTune.h>
 #include <faiss/IndexFlat.h>
+#include <faiss/index_factory.h>
 #include <faiss/impl/FaissException.h>
 
 #include <exception>
@@ -15,9 +17,11 @@
 #include <string>
 
 extern "C" {
+#include <faiss/c_api/AutoTune_c.h>
 #include <faiss/c_api/IndexFlat_c.h>
 #include <faiss/c_api/Index_c.h>
 #include <faiss/c_api/error_c.h>
+#include <faiss/c_api/index_factory_c.h>
 }
 
 namespace {
@@ -66,6 +70,44 @@ int faiss_Index_search(const FaissIndex* index, idx_t n, const float* x, idx_t k
                        float* distances, idx_t* labels) {
     return guarded([&] {
         reinterpret_cast<const faiss::Index*>(index)->search(n, x, k, distances, labels);
+    });
+}
+
+int faiss_index_factory(FaissIndex** p_index, int d, const char* description,
+                        FaissMetricType metric) {
+    return guarded([&] {
+        *p_index = reinterpret_cast<FaissIndex*>(
+                faiss::index_factory(d, description, static_cast<faiss::MetricType>(metric)));
+    });
+}
+
+int faiss_Index_is_trained(const FaissIndex* index) {
+    return reinterpret_cast<const faiss::Index*>(index)->is_trained;
+}
+
+idx_t faiss_Index_ntotal(const FaissIndex* index) {
+    return reinterpret_cast<const faiss::Index*>(index)->ntotal;
+}
+
+int faiss_Index_train(FaissIndex* index, idx_t n, const float* x) {
+    return guarded([&] { reinterpret_cast<faiss::Index*>(index)->train(n, x); });
+}
+
+int faiss_ParameterSpace_new(FaissParameterSpace** space) {
+    return guarded([&] {
+        *space = reinterpret_cast<FaissParameterSpace*>(new faiss::ParameterSpace());
+    });
+}
+
+void faiss_ParameterSpace_free(FaissParameterSpace* obj) {
+    delete reinterpret_cast<faiss::ParameterSpace*>(obj);
+}
+
+int faiss_ParameterSpace_set_index_parameter(const FaissParameterSpace* space, FaissIndex* index,
+                                             const char* name, double value) {
+    return guarded([&] {
+        reinterpret_cast<const faiss::ParameterSpace*>(space)->set_index_parameter(
+                reinterpret_cast<faiss::Index*>(index), name, value);
     });
 }
 

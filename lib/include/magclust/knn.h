@@ -1,6 +1,7 @@
 /**
  * @file knn.h
- * @brief Exact k-nearest-neighbour graph over unit directions (FAISS IndexFlatIP).
+ * @brief k-nearest-neighbour graph over unit directions: exact (blocked
+ * OpenBLAS sgemm) or approximate (any FAISS index_factory index).
  *
  * @code
  * mc_knn_params kp = mc_knn_params_default();
@@ -16,6 +17,18 @@
  * decreasing similarity and, among equal similarities, by increasing id, so a
  * graph does not depend on the thread count. Thread safety: a built graph is
  * immutable; its getters may run concurrently.
+ *
+ * Index choice (mc_knn_params.index):
+ * - "Flat": exact. Blocks of queries times blocks of the data through
+ *   cblas_sgemm, each block's rows reduced to their k best at once; it reads
+ *   the directions in place (no copy) and needs block_size x 4096 floats of
+ *   scratch besides the graph.
+ * - any other string is handed to FAISS's index_factory with the inner
+ *   product metric ("IVF4096,Flat", "HNSW32", "IVF4096,PQ64", ...): trained
+ *   on a seeded sample when it needs training, filled in blocks, searched in
+ *   blocks for k + 1 neighbours (the face itself is dropped).
+ * - NULL or "auto": "Flat" up to MC_KNN_AUTO_EXACT_MAX faces, else
+ *   "IVF<nlist>,Flat" with nlist the power of two nearest 4 sqrt(N).
  */
 #ifndef MAGCLUST_KNN_H
 #define MAGCLUST_KNN_H
@@ -33,27 +46,60 @@ extern "C" {
 /** Opaque k-NN graph: N rows of k (id, similarity) pairs. */
 typedef struct mc_knn_graph mc_knn_graph_t;
 
+/** Largest N for which the automatic index is exact ("Flat"). */
+#define MC_KNN_AUTO_EXACT_MAX 100000
+
 /** Parameters of the k-NN search. */
 typedef struct {
     size_t k;           /**< neighbours per face, self excluded; 1 <= k < N. Default 30. */
-    size_t block_size;  /**< queries per FAISS call; bounds scratch memory to block*(k+1)*12 bytes. Default 4096. */
-    int n_threads;      /**< OpenMP threads for the search; <= 0 means all cores. Default 0. */
-    mc_log_fn log;      /**< optional progress messages */
+    size_t block_size;  /**< queries per block (exact: per sgemm; FAISS: per search call). Default 1024. */
+    int n_threads;      /**< threads (OpenMP and OpenBLAS) for the search; <= 0 means all cores. Default 0. */
+    const char *index;  /**< "Flat", a FAISS index_factory string, or NULL / "auto" (default); see above */
+    size_t nprobe;      /**< IVF: inverted lists visited per query; 0 = auto (see mc_knn_auto_nprobe) */
+    size_t ef_search;   /**< HNSW: search depth; 0 = auto (max(64, 2k)) */
+    size_t train_size;  /**< faces sampled to train an index that needs it; 0 = auto (min(N, 64 nlist), at least 10000) */
+    uint64_t seed;      /**< seed of the training sample. Default 1. */
+    mc_log_fn log;      /**< optional messages (what was chosen) */
     void *user_data;    /**< passed to log */
+    mc_progress_fn progress; /**< optional progress of the train, add and search phases */
+    void *progress_data;     /**< passed to progress */
 } mc_knn_params;
 
-/** @brief Defaults: k = 30, block_size = 4096, all cores, no log. */
+/** What a build did: the index actually used and where the time went. */
+typedef struct {
+    char index[64];      /**< the index spec used ("Flat", "IVF1024,Flat", ...) */
+    int exact;           /**< 1 for the exact search */
+    size_t nprobe;       /**< IVF lists visited (0 when not IVF) */
+    size_t ef_search;    /**< HNSW efSearch (0 when not HNSW) */
+    size_t train_size;   /**< faces the index was trained on (0 when untrained) */
+    double t_train, t_add, t_search; /**< seconds per phase */
+} mc_knn_info;
+
+/** @brief Defaults: k = 30, block_size = 1024, all cores, automatic index, seed 1, no log. */
 MC_API mc_knn_params mc_knn_params_default(void);
 
 /**
- * @brief Exact inner-product search of every face against all faces.
+ * @brief The index spec "auto" resolves to for n faces, into buf (at least 32 bytes).
+ */
+MC_API void mc_knn_auto_index(size_t n, char *buf, size_t size);
+
+/** @brief The automatic nprobe for an IVF index of nlist lists: max(16, nlist / 32), at most nlist. */
+MC_API size_t mc_knn_auto_nprobe(size_t nlist);
+
+/**
+ * @brief Inner-product search of every face against all faces.
  * @param e    embeddings (directions are used; not retained).
  * @param p    parameters; NULL for the defaults.
  * @param out  receives a new graph owned by the caller.
- * @return MC_OK, MC_ERR_INVALID_ARG (k == 0 or k >= N), MC_ERR_FAISS, MC_ERR_NOMEM.
+ * @return MC_OK, MC_ERR_INVALID_ARG (k == 0 or k >= N, a bad index spec),
+ *         MC_ERR_FAISS, MC_ERR_NOMEM.
  */
 MC_API mc_status mc_knn_graph_build(const mc_embeddings_t *e, const mc_knn_params *p,
                                     mc_knn_graph_t **out);
+
+/** @brief mc_knn_graph_build, also filling info (may be NULL) with what was done. */
+MC_API mc_status mc_knn_graph_build_ex(const mc_embeddings_t *e, const mc_knn_params *p,
+                                       mc_knn_graph_t **out, mc_knn_info *info);
 
 /**
  * @brief Build a graph from arrays (copied), e.g. one computed elsewhere.

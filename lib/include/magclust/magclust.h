@@ -23,6 +23,7 @@
 #include "embeddings.h"
 #include "io.h"
 #include "knn.h"
+#include "knn_io.h"
 #include "linkage.h"
 #include "metrics.h"
 #include "quality.h"

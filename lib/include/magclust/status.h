@@ -18,6 +18,8 @@
 #ifndef MAGCLUST_STATUS_H
 #define MAGCLUST_STATUS_H
 
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -79,6 +81,13 @@ MC_API const char *mc_version(void);
  * @param msg one line without a trailing newline.
  */
 typedef void (*mc_log_fn)(void *user_data, const char *msg);
+
+/**
+ * @brief Progress of a long phase: `done` of `total` units (faces, rows).
+ * Called from the thread that started the work, often; it must be cheap.
+ * @param phase a short name ("train", "add", "search", ...), static storage.
+ */
+typedef void (*mc_progress_fn)(void *user_data, const char *phase, uint64_t done, uint64_t total);
 
 #ifdef __cplusplus
 }
