@@ -17,8 +17,8 @@ static void help(FILE *f)
     fprintf(f,
 "usage: magclust cluster IN.h5 [-o OUT.csv] [options]\n"
 "\n"
-"Cluster the faces of IN.h5 on an exact k-NN graph (cosine similarity of the\n"
-"unit directions) with quality-aware average linkage, DBSCAN or Chinese\n"
+"Cluster the faces of IN.h5 on a k-NN graph (cosine similarity of the unit\n"
+"directions) with quality-aware average linkage, DBSCAN or Chinese\n"
 "whispers. Good faces seed and link clusters; weaker ones may only join one;\n"
 "the worst are demoted to noise. With no parameters the similarity threshold\n"
 "is chosen from the data (label-free), and printed.\n"
