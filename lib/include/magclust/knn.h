@@ -47,7 +47,7 @@ extern "C" {
 typedef struct mc_knn_graph mc_knn_graph_t;
 
 /** Largest N for which the automatic index is exact ("Flat"). */
-#define MC_KNN_AUTO_EXACT_MAX 100000
+#define MC_KNN_AUTO_EXACT_MAX 200000
 
 /** Parameters of the k-NN search. */
 typedef struct {
