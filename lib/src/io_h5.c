@@ -10,21 +10,8 @@
 #include <hdf5.h>
 
 #include "io_impl.h"
+#include "h5_impl.h"
 
-/* HDF5 prints its error stack by default; the library reports through
- * mc_status instead. Every entry point silences it and restores it. */
-typedef struct {
-    H5E_auto2_t fn;
-    void *data;
-} h5_quiet;
-
-static void quiet_on(h5_quiet *q)
-{
-    H5Eget_auto2(H5E_DEFAULT, &q->fn, &q->data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-static void quiet_off(const h5_quiet *q) { H5Eset_auto2(H5E_DEFAULT, q->fn, q->data); }
 
 static const char *key_path(const char *key, char *buf, size_t size)
 {

@@ -13,6 +13,7 @@
 #include "knn_impl.h"
 #include "magclust/knn_io.h"
 #include "util_impl.h"
+#include "h5_impl.h"
 
 #define KNN_FORMAT "magclust-knn"
 #define KNN_VERSION 1
@@ -118,20 +119,6 @@ uint64_t mc_embeddings_fingerprint(const mc_embeddings_t *e)
 
 /* ---- shared -------------------------------------------------------------- */
 
-/* HDF5 prints its error stack by default; the library reports through
- * mc_status instead. Both entry points silence it and restore it. */
-typedef struct {
-    H5E_auto2_t fn;
-    void *data;
-} h5_quiet;
-
-static void quiet_on(h5_quiet *q)
-{
-    H5Eget_auto2(H5E_DEFAULT, &q->fn, &q->data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-static void quiet_off(const h5_quiet *q) { H5Eset_auto2(H5E_DEFAULT, q->fn, q->data); }
 
 /* ---- writer -------------------------------------------------------------- */
 
