@@ -75,13 +75,14 @@ class Bench:
 
     def record(self, tool, title, setting, n, timed, summary, extra=None):
         rec = {"tool": tool, "title": title, "setting": setting, "n": n,
-               "wall_s": timed["wall_s"], "rss_mib": timed["rss_mib"],
+               "wall_s": timed["wall_s"], "rss_mib": timed["rss_mib"], "cpu_pct": timed["cpu_pct"],
                "seconds": summary.get("seconds", {}), "bcubed_f": summary["bcubed_f"],
                "command": timed["command"]}
         rec.update(extra or {})
         self.runs.append(rec)
-        say("  %s N=%s: wall %s s, peak RSS %.0f MiB, BCubed F %.4f" % (
-            title, report.fmt_n(n), report.fmt_s(rec["wall_s"]), rec["rss_mib"], rec["bcubed_f"]))
+        say("  %s N=%s: wall %s s (CPU %s), peak RSS %.0f MiB, BCubed F %.4f" % (
+            title, report.fmt_n(n), report.fmt_s(rec["wall_s"]), report.fmt_pct(rec["cpu_pct"]),
+            rec["rss_mib"], rec["bcubed_f"]))
         say("    phases: %s" % report.fmt_phases(rec["seconds"]))
         say("    command: %s" % rec["command"])
         return rec
@@ -222,15 +223,19 @@ class Bench:
     # ------------------------------------------------------------ GEMM
 
     def run_gemm(self):
-        out = self.plain([self.args.sgemm, str(self.args.gemm_repeats)])
-        cmd = common.quote([self.args.sgemm, str(self.args.gemm_repeats)])
-        for line in out.splitlines():
+        res = self.timed([self.args.sgemm, str(self.args.gemm_repeats)])
+        cmd = res["command"]
+        for line in res["stdout"].splitlines():
             g = json.loads(line)
             text = "sgemm %d x %d times %d x %d, %d thread%s: %.1f GFLOP/s (best of %d: %.4f s)" % (
                 g["m"], g["k"], g["k"], g["n"], g["threads"], "" if g["threads"] == 1 else "s",
                 g["gflops"], self.args.gemm_repeats, g["best_s"])
             self.gemm.append(text)
             say("  " + text)
+        text = "the probe (both thread counts) ran %s s at CPU %s" % (
+            report.fmt_s(res["wall_s"]), report.fmt_pct(res["cpu_pct"]))
+        self.gemm.append(text + "  (`%s`)" % cmd)
+        say("  " + text)
         say("    command: %s" % cmd)
         for r in self.runs:
             found = self.search_seconds(r)
@@ -278,8 +283,10 @@ class Bench:
             return skipped("no set of about %s faces in --sizes" % report.fmt_n(size))
         n, path = target[0]
         graphs = {}
-        for name, extra in (("exact (Flat)", ["--index", "Flat"]), ("automatic index", [])):
-            g = os.path.join(self.args.work, "graph-%s-%d.h5" % ("flat" if extra else "auto", n))
+        approx = ["--index", self.args.approx_index] if self.args.approx_index else []
+        approx_name = "index %s" % self.args.approx_index if approx else "automatic index"
+        for name, tag, extra in (("exact (Flat)", "flat", ["--index", "Flat"]), (approx_name, "approx", approx)):
+            g = os.path.join(self.args.work, "graph-%s-%d.h5" % (tag, n))
             res = self.timed([self.magclust, "knn", path, "-o", g] + extra)
             graphs[name] = g
             text = "magclust knn, %s, N=%s: wall %s s, peak RSS %.0f MiB" % (
@@ -292,14 +299,22 @@ class Bench:
             say("    command: %s" % res["command"])
         import h5py
         with h5py.File(graphs["exact (Flat)"], "r") as f:
-            exact = f["knn/ids"][:]
-        with h5py.File(graphs["automatic index"], "r") as f:
-            approx = f["knn/ids"][:]
-        k = min(exact.shape[1], approx.shape[1])
+            exact_ids = f["knn/ids"][:]
+        with h5py.File(graphs[approx_name], "r") as f:
+            approx_ids = f["knn/ids"][:]
+            used = f["knn"].attrs.get("index")
+        if isinstance(used, bytes):
+            used = used.decode()
+        if used is not None and str(used).lower() == "flat":
+            text = "note: the %s is Flat at N=%s, so this comparison is exact against exact" % (
+                approx_name, report.fmt_n(n))
+            self.recall.append(text)
+            say("  " + text)
+        k = min(exact_ids.shape[1], approx_ids.shape[1])
         for at in sorted({10, 30, k}):
             if at <= k:
-                text = "recall@%d of the automatic index against Flat, N=%s: %.4f" % (
-                    at, report.fmt_n(n), common.recall_at(approx, exact, at))
+                text = "recall@%d of the %s (%s) against Flat, N=%s: %.4f" % (
+                    at, approx_name, used, report.fmt_n(n), common.recall_at(approx_ids, exact_ids, at))
                 self.recall.append(text)
                 say("  " + text)
         if "--graph" not in self.help["cluster"]:
@@ -418,6 +433,8 @@ def parse_args(argv=None):
     ap.add_argument("--peer-mem-limit-gib", type=float, default=16,
                     help="skip a peer at a size whose expected peak RSS exceeds this, GiB (default %(default)s)")
     ap.add_argument("--gemm-repeats", type=int, default=5)
+    ap.add_argument("--approx-index", default="",
+                    help="index for the approximate graph, e.g. IVF1024,Flat (default: magclust's automatic choice)")
     ap.add_argument("--recall-size", type=int, default=100000,
                     help="size of the set for approximate against exact k-NN (default %(default)s)")
     ap.add_argument("--magclust", default=os.path.join(ROOT, "build", "magclust"))

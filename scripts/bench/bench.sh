@@ -16,6 +16,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3   # Debian's python, where python3-faiss & co. live
+export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ in the source tree
 
 for arg in "$@"; do
     if [ "$arg" = "-h" ] || [ "$arg" = "--help" ]; then

@@ -109,18 +109,21 @@ def recall_at(approx_ids, exact_ids, k):
 # ---------------------------------------------------------------- timed runs
 
 def parse_time_v(text):
-    """(wall seconds, peak RSS KiB) from /usr/bin/time -v's report."""
-    wall = rss = None
+    """(wall seconds, peak RSS KiB, CPU percent) from /usr/bin/time -v's report."""
+    wall = rss = cpu = None
     for line in text.splitlines():
         line = line.strip()
-        if line.startswith("Elapsed (wall clock) time"):
+        if line.startswith("Percent of CPU this job got"):
+            value = line.rsplit(":", 1)[1].strip().rstrip("%")
+            cpu = float(value) if value.replace(".", "", 1).isdigit() else None
+        elif line.startswith("Elapsed (wall clock) time"):
             parts = [float(p) for p in line.rsplit(" ", 1)[1].split(":")]
             wall = 0.0
             for p in parts:
                 wall = wall * 60 + p
         elif line.startswith("Maximum resident set size"):
             rss = int(line.rsplit(":", 1)[1])
-    return wall, rss
+    return wall, rss, cpu
 
 
 def quote(cmd):
@@ -150,14 +153,14 @@ def run(cmd, cwd=None, log=None, timeout=None):
 
 
 def run_timed(cmd, cwd=None, log=None, timeout=None):
-    """Run cmd under /usr/bin/time -v. Return dict(wall_s, rss_mib, stdout,
-    json (the last JSON object printed on stdout, or None), command); raise
+    """Run cmd under /usr/bin/time -v. Return dict(wall_s, rss_mib, cpu_pct,
+    stdout, json (the last JSON object printed on stdout, or None), command); raise
     RunFailed when it fails or runs past timeout seconds."""
     full = [TIME, "-v"] + list(cmd)
     t0 = time.perf_counter()
     code, out, err = run(full, cwd=cwd, log=log, timeout=timeout)
     elapsed = time.perf_counter() - t0
-    wall, rss = parse_time_v(err)
+    wall, rss, cpu = parse_time_v(err)
     if code != 0:
         tail = err.split("\tCommand being timed")[0].strip()
         raise RunFailed("exit %d after %.0f s: %s" % (code, elapsed, tail[-600:] or "(no message)"))
@@ -165,6 +168,7 @@ def run_timed(cmd, cwd=None, log=None, timeout=None):
         "command": quote(full),
         "wall_s": wall if wall is not None else elapsed,
         "rss_mib": rss / 1024.0 if rss is not None else float("nan"),
+        "cpu_pct": cpu,
         "stdout": out,
         "json": last_json(out),
     }

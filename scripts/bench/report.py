@@ -19,6 +19,10 @@ def fmt_s(v):
     return "%.2f" % v if v >= 0.1 else "%.3f" % v
 
 
+def fmt_pct(p):
+    return "?" if p is None else "%.0f %%" % p
+
+
 def fmt_n(n):
     return "{:,}".format(n)
 
@@ -31,15 +35,15 @@ def write_markdown(path, ctx):
     out = ["# magclust benchmark results", ""]
     out += ["- " + line for line in ctx["env"]] + [""]
     out += ["Wall s is the whole process (`/usr/bin/time -v`: interpreter start, imports and",
-            "loading included); the phases are the tool's own timers. Peers were tuned with",
-            "the labels on the 10k set (oracle tuning, which favours them) and keep that",
-            "setting at every size.", ""]
-    out += ["| tool | setting | N | wall s | phases (s) | peak RSS MiB | BCubed F |",
-            "|---|---|---:|---:|---|---:|---:|"]
+            "loading included), CPU its CPU time over wall time (at most 100 % a core); the",
+            "phases are the tool's own timers. Peers were tuned with the labels on the 10k",
+            "set (oracle tuning, which favours them) and keep that setting at every size.", ""]
+    out += ["| tool | setting | N | wall s | CPU | phases (s) | peak RSS MiB | BCubed F |",
+            "|---|---|---:|---:|---:|---|---:|---:|"]
     for r in ctx["runs"]:
-        out.append("| %s | %s | %s | %s | %s | %.0f | %.4f |" % (
-            r["title"], r["setting"], fmt_n(r["n"]), fmt_s(r["wall_s"]), fmt_phases(r["seconds"]),
-            r["rss_mib"], r["bcubed_f"]))
+        out.append("| %s | %s | %s | %s | %s | %s | %.0f | %.4f |" % (
+            r["title"], r["setting"], fmt_n(r["n"]), fmt_s(r["wall_s"]), fmt_pct(r.get("cpu_pct")),
+            fmt_phases(r["seconds"]), r["rss_mib"], r["bcubed_f"]))
     if ctx["skips"]:
         out += ["", "Skipped:", ""]
         out += ["- %s at N = %s: skipped: %s" % (s["title"], fmt_n(s["n"]), s["reason"]) for s in ctx["skips"]]
