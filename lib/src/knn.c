@@ -122,12 +122,25 @@ static mc_status graph_alloc(size_t n, size_t k, mc_knn_graph_t **out)
  * block_size * EXACT_DB_BLOCK floats (16 MiB at the default 1024). */
 #define EXACT_DB_BLOCK 4096
 
+/* Unit vectors: rounding can push an inner product just past +-1. */
+static float clamp_cos(float s) { return s > 1.0f ? 1.0f : s < -1.0f ? -1.0f : s; }
+
 /* Row heaps: the root is the worst kept neighbour, "worse" meaning a lower
  * similarity or, at equal similarity, a larger id, so that ties keep the
  * smaller ids as the canonical order requires. */
 static int worse(float sa, int64_t ia, float sb, int64_t ib)
 {
     return sa < sb || (sa == sb && ia > ib);
+}
+
+static void heap_swap(float *hs, int64_t *hi, size_t a, size_t b)
+{
+    float ts = hs[a];
+    int64_t ti = hi[a];
+    hs[a] = hs[b];
+    hi[a] = hi[b];
+    hs[b] = ts;
+    hi[b] = ti;
 }
 
 static void heap_sift_down(float *hs, int64_t *hi, size_t n, size_t r)
@@ -137,12 +150,7 @@ static void heap_sift_down(float *hs, int64_t *hi, size_t n, size_t r)
         if (c >= n) break;
         if (c + 1 < n && worse(hs[c + 1], hi[c + 1], hs[c], hi[c])) c++;
         if (!worse(hs[c], hi[c], hs[r], hi[r])) break;
-        float ts = hs[r];
-        int64_t ti = hi[r];
-        hs[r] = hs[c];
-        hi[r] = hi[c];
-        hs[c] = ts;
-        hi[c] = ti;
+        heap_swap(hs, hi, r, c);
         r = c;
     }
 }
@@ -157,12 +165,7 @@ static void heap_push(float *hs, int64_t *hi, size_t *cnt, size_t k, float s, in
         while (c > 0) {
             size_t par = (c - 1) / 2;
             if (!worse(hs[c], hi[c], hs[par], hi[par])) break;
-            float ts = hs[par];
-            int64_t ti = hi[par];
-            hs[par] = hs[c];
-            hi[par] = hi[c];
-            hs[c] = ts;
-            hi[c] = ti;
+            heap_swap(hs, hi, c, par);
             c = par;
         }
         *cnt = n + 1;
@@ -214,9 +217,7 @@ static void exact_block(const float *x, size_t n, size_t d, size_t k, size_t q0,
                 gs[c] = -INFINITY;
                 continue;
             }
-            /* Unit vectors: rounding can push the product just past 1. */
-            if (gs[c] > 1.0f) gs[c] = 1.0f;
-            if (gs[c] < -1.0f) gs[c] = -1.0f;
+            gs[c] = clamp_cos(gs[c]);
         }
         sort_row(gi, gs, k);
     }
@@ -416,11 +417,8 @@ static mc_status knn_faiss(const float *x, size_t n, size_t d, const mc_knn_para
             size_t o = 0;
             for (size_t c = 0; c < kk; c++) {
                 if (c == self) continue;
-                float s = rd[c];
-                if (s > 1.0f) s = 1.0f;
-                if (s < -1.0f) s = -1.0f;
                 gi[o] = ri[c];
-                gs[o] = ri[c] < 0 ? -INFINITY : s;
+                gs[o] = ri[c] < 0 ? -INFINITY : clamp_cos(rd[c]);
                 o++;
             }
             sort_row(gi, gs, k);
