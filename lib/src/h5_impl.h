@@ -19,4 +19,15 @@ static inline void quiet_on(h5_quiet *q)
 
 static inline void quiet_off(const h5_quiet *q) { H5Eset_auto2(H5E_DEFAULT, q->fn, q->data); }
 
+/* Create a new file (failing if it exists) without object timestamps, so
+ * the same content gives the same bytes. Negative on failure. */
+static inline hid_t h5_create_untimed(const char *path)
+{
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    if (fcpl >= 0) H5Pset_obj_track_times(fcpl, 0);
+    hid_t f = H5Fcreate(path, H5F_ACC_EXCL, fcpl >= 0 ? fcpl : H5P_DEFAULT, H5P_DEFAULT);
+    if (fcpl >= 0) H5Pclose(fcpl);
+    return f;
+}
+
 #endif

@@ -424,10 +424,7 @@ mc_status mc_io_writer_h5(mc_writer_t *w, const mc_writer_params *p)
     h5_quiet q;
     quiet_on(&q);
     mc_status st = MC_OK;
-    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-    if (fcpl >= 0) H5Pset_obj_track_times(fcpl, 0);
-    s->file = H5Fcreate(s->tmp, H5F_ACC_EXCL, fcpl >= 0 ? fcpl : H5P_DEFAULT, H5P_DEFAULT);
-    if (fcpl >= 0) H5Pclose(fcpl);
+    s->file = h5_create_untimed(s->tmp);
     if (s->file < 0) {
         st = mc_fail(MC_ERR_IO, "%s: cannot create", w->path);
         goto done;

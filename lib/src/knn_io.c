@@ -210,10 +210,7 @@ mc_status mc_knn_graph_write_h5(const mc_knn_graph_t *g, const mc_knn_graph_meta
     quiet_on(&q);
     mc_status st = MC_OK;
     hid_t grp = H5I_INVALID_HID, gcpl = H5I_INVALID_HID;
-    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-    if (fcpl >= 0) H5Pset_obj_track_times(fcpl, 0);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_EXCL, fcpl >= 0 ? fcpl : H5P_DEFAULT, H5P_DEFAULT);
-    if (fcpl >= 0) H5Pclose(fcpl);
+    hid_t f = h5_create_untimed(tmp);
     if (f < 0) {
         st = mc_fail(MC_ERR_IO, "%s: cannot create (missing directory or no permission?)", path);
         goto done;

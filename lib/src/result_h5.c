@@ -9,6 +9,7 @@
 
 #include "magclust/clustering.h"
 #include "util_impl.h"
+#include "h5_impl.h"
 
 static int write_1d(hid_t file, const char *name, hid_t ftype, hid_t mtype, size_t n,
                     const void *data)
@@ -59,18 +60,13 @@ mc_status mc_clustering_write_h5(const mc_clustering_t *c, const mc_embeddings_t
                        mc_embeddings_n(e));
     char *tmp = mc_temp_path_for(path);
     if (!tmp) return mc_fail(MC_ERR_NOMEM, "out of memory");
-    H5E_auto2_t old_fn;
-    void *old_data;
-    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    h5_quiet q;
+    quiet_on(&q);
 
     mc_status st = MC_OK;
     const char **paths = NULL;
     hid_t role_t = H5I_INVALID_HID, str_t = H5I_INVALID_HID;
-    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-    if (fcpl >= 0) H5Pset_obj_track_times(fcpl, 0);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_EXCL, fcpl >= 0 ? fcpl : H5P_DEFAULT, H5P_DEFAULT);
-    if (fcpl >= 0) H5Pclose(fcpl);
+    hid_t f = h5_create_untimed(tmp);
     if (f < 0) {
         st = mc_fail(MC_ERR_IO, "%s: cannot create", path);
         goto done;
@@ -101,7 +97,7 @@ done:
     if (role_t >= 0) H5Tclose(role_t);
     if (f >= 0 && H5Fclose(f) < 0 && st == MC_OK)
         st = mc_fail(MC_ERR_HDF5, "%s: cannot close", path);
-    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    quiet_off(&q);
     free(paths);
     if (st == MC_OK)
         st = mc_rename_into_place(tmp, path);
