@@ -65,6 +65,7 @@ int cmd_knn(int argc, char **argv)
     cli_opts_default(&o);
     o.rp.labels_key = "";
     o.rp.paths_key = "";
+    o.want_fingerprint = 1;
     const char *out_path = NULL;
     int c;
 

@@ -270,7 +270,8 @@ int cli_prepare(const char *in_path, const cli_opts *o, cli_prepared *out)
     cli_progress_state ps = {o->quiet ? CLI_PROGRESS_OFF : CLI_PROGRESS_AUTO, NULL, NULL};
     double t0 = cli_now();
     if ((st = mc_embeddings_read_h5(in_path, &o->rp, &out->e)) != MC_OK) goto fail_st;
-    out->fingerprint = mc_embeddings_fingerprint(out->e);
+    /* Only a graph file records or checks it (a read of all the data). */
+    if (o->graph_path || o->want_fingerprint) out->fingerprint = mc_embeddings_fingerprint(out->e);
     double t1 = cli_now();
     /* centring and calibration use the same good faces: resolve the gate once */
     mc_calibrate_params cp = mc_calibrate_params_default();

@@ -34,6 +34,8 @@ typedef struct {
     const char *graph_path; /* --graph: a saved k-NN graph instead of a search */
     int k_given;
     int quiet;              /* no progress lines */
+    int want_fingerprint;   /* cli_prepare computes the embeddings' fingerprint
+                               (always with graph_path) */
 } cli_opts;
 
 void cli_opts_default(cli_opts *o);
@@ -85,7 +87,8 @@ typedef struct {
     double center_shift; /* NAN when not centred */
     mc_knn_info knn;     /* the index used (or the graph file's) */
     int graph_file;      /* the graph came from --graph */
-    uint64_t fingerprint; /* of the embeddings as read, before centring */
+    uint64_t fingerprint; /* of the embeddings as read, before centring; 0
+                             unless graph_path or want_fingerprint */
     double t_load, t_knn;
 } cli_prepared;
 
