@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli_util.h"
@@ -186,13 +187,15 @@ void cli_opts_help(FILE *f)
 "      --embeddings-key NAME  (default embeddings)\n"
 "      --labels-key NAME    (default labels; read when present)\n"
 "      --paths-key NAME     (default paths; read when present)\n"
-"      --index SPEC         k-NN index: Flat (exact), or a FAISS index_factory\n"
-"                           string such as IVF4096,Flat, HNSW32 or\n"
-"                           IVF4096,PQ64 (approximate). Default auto: Flat\n"
-"                           up to %d faces, else IVF<nlist>,Flat with nlist\n"
-"                           the power of two nearest 4 sqrt(N)\n"
-"      --nprobe N           IVF: lists visited per face (default\n"
-"                           max(16, nlist/32))\n"
+"      --index SPEC         k-NN index: Flat (exact); Cells<nlist>, our\n"
+"                           sgemm inverted file (approximate); or a FAISS\n"
+"                           index_factory string such as IVF4096,Flat or\n"
+"                           HNSW32 (approximate). Default auto: Flat up to\n"
+"                           %d faces, else Cells<nlist>, nlist the power\n"
+"                           of two nearest sqrt(N/2)\n"
+"      --nprobe N           Cells and IVF: cells or lists visited per face\n"
+"                           (default: Cells max(8, nlist/8), IVF max(16,\n"
+"                           nlist/32))\n"
 "      --ef-search N        HNSW: search depth (default max(64, 2(k+1)))\n"
 "      --graph GRAPH.h5     use the k-NN graph that 'magclust knn' saved for\n"
 "                           this file instead of searching again\n"

@@ -83,6 +83,8 @@ void cli_print_knn_line(FILE *f, const cli_prepared *p, const char *graph_path)
     if (k->nprobe) fprintf(f, ", nprobe %zu", k->nprobe);
     if (k->ef_search) fprintf(f, ", efSearch %zu", k->ef_search);
     if (k->train_size) fprintf(f, ", trained on %zu faces", k->train_size);
+    if (k->scan_frac > 0.0 && !k->exact)
+        fprintf(f, ", %.1f%% of the pairs compared", 100.0 * k->scan_frac);
     fprintf(f, ")");
     if (k->exact) fprintf(f, "  search %.3f s\n", k->t_search);
     else fprintf(f, "  train %.3f s  add %.3f s  search %.3f s\n", k->t_train, k->t_add, k->t_search);
@@ -213,6 +215,8 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
     json_uint(&j, "nprobe", p->prep->knn.nprobe);
     json_uint(&j, "ef_search", p->prep->knn.ef_search);
     json_uint(&j, "train_size", p->prep->knn.train_size);
+    if (p->prep->knn.scan_frac > 0.0) json_num(&j, "pairs_compared", p->prep->knn.scan_frac);
+    else json_null(&j, "pairs_compared");
     json_num(&j, "train_seconds", p->prep->knn.t_train);
     json_num(&j, "add_seconds", p->prep->knn.t_add);
     json_num(&j, "search_seconds", p->prep->knn.t_search);

@@ -313,6 +313,17 @@ bad knn_bad_index 1 "Bogus" "$MC" cluster "$SAMPLE" --index Bogus -o "$WORK/out.
 bad knn_bad_nprobe 2 "--nprobe" "$MC" cluster "$SAMPLE" --nprobe 0 -o "$WORK/out.csv"
 run knn_ivf 0 "$MC" cluster "$SAMPLE" --index IVF16,Flat --nprobe 16 --json -o "$WORK/ivf.csv"
 check "--index IVF: JSON names the index and nprobe" grep -q '"index":"IVF16,Flat","exact":false' "$WORK/knn_ivf.out"
+# Cells visiting every cell is an exact search: the same clusters as Flat
+run knn_cells_all 0 "$MC" cluster "$SAMPLE" --index Cells8 --nprobe 8 --json -o "$WORK/cells_all.csv"
+check "--index Cells: JSON names the index, nprobe and the pairs compared" \
+    grep -q '"index":"Cells8","exact":false,"graph":null,"nprobe":8' "$WORK/knn_cells_all.out"
+check "--index Cells8 --nprobe 8 clusters as the exact search" cmp -s "$WORK/direct.csv" "$WORK/cells_all.csv"
+run knn_cells 0 "$MC" cluster "$SAMPLE" --index Cells16 --nprobe 4 -o "$WORK/cells.csv"
+check "--index Cells: the summary says approximate and the share of pairs compared" \
+    grep -q 'index Cells16 (approximate, nprobe 4, trained on .* faces, .*% of the pairs compared)' "$WORK/knn_cells.out"
+run knn_cells_t1 0 "$MC" cluster "$SAMPLE" --index Cells16 --nprobe 4 --threads 1 -q -o "$WORK/cells_t1.csv"
+check "--index Cells: --threads 1 gives the same clusters" cmp -s "$WORK/cells.csv" "$WORK/cells_t1.csv"
+bad knn_bad_cells 1 "Cells0" "$MC" cluster "$SAMPLE" --index Cells0 -o "$WORK/out.csv"
 run knn_threads 0 "$MC" cluster "$SAMPLE" -q --threads 1 -o "$WORK/t1.csv"
 check "--threads 1 gives the same clusters" cmp -s "$WORK/direct.csv" "$WORK/t1.csv"
 

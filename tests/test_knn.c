@@ -257,6 +257,144 @@ static void test_factory(void)
     mc_embeddings_free(e);
 }
 
+/* Row i lists only candidates, never i, with true similarities, sorted, and
+ * no candidate left out is more similar than the k-th. Returns the faults. */
+static size_t check_candidate_rows(const mc_embeddings_t *e, const mc_knn_graph_t *g,
+                                   const uint8_t *cand, size_t step)
+{
+    size_t n = mc_knn_graph_n(g), k = mc_knn_graph_k(g), d = mc_embeddings_dim(e), bad = 0;
+    const float *x = mc_embeddings_directions(e);
+    const int64_t *ids = mc_knn_graph_ids(g);
+    const float *sims = mc_knn_graph_sims(g);
+    for (size_t i = 0; i < n; i += step) {
+        const int64_t *ri = ids + i * k;
+        const float *rs = sims + i * k;
+        for (size_t c = 0; c < k; c++) {
+            if (ri[c] < 0 || (size_t)ri[c] == i || !cand[ri[c]]) bad++;
+            else if (fabs(dot(x + i * d, x + (size_t)ri[c] * d, d) - rs[c]) > 1e-5) bad++;
+            if (c > 0 && rs[c] > rs[c - 1]) bad++;
+        }
+        for (size_t j = 0; j < n; j++) {
+            if (j == i || !cand[j]) continue;
+            int kept = 0;
+            for (size_t c = 0; c < k; c++) kept |= ri[c] == (int64_t)j;
+            if (!kept && dot(x + i * d, x + j * d, d) > rs[k - 1] + 1e-5) bad++;
+        }
+    }
+    return bad;
+}
+
+static size_t same_ids(const mc_knn_graph_t *a, const mc_knn_graph_t *b)
+{
+    size_t n = mc_knn_graph_n(a) * mc_knn_graph_k(a), same = 0;
+    for (size_t i = 0; i < n; i++) same += mc_knn_graph_ids(a)[i] == mc_knn_graph_ids(b)[i];
+    return same;
+}
+
+/* Candidates: the exact search against brute force over the candidates;
+ * FAISS IVF and Cells visiting every list/cell agree with it. */
+static void test_candidates(void)
+{
+    size_t n = 1500, d = 16, k = 7;
+    mc_embeddings_t *e = random_embeddings(n, d, 31);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    uint8_t *cand = calloc(n, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cand);
+    uint64_t s = 5;
+    size_t nc = 0;
+    for (size_t i = 0; i < n; i++) nc += cand[i] = (tr_next(&s) % 3) != 0;
+    mc_knn_params p = mc_knn_params_default();
+    p.k = k;
+    p.candidates = cand;
+    p.block_size = 200; /* several query blocks */
+    mc_knn_graph_t *ge = NULL, *gi = NULL, *gc = NULL;
+    mc_knn_info info;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build_ex(e, &p, &ge, &info), MC_OK);
+    CU_ASSERT_EQUAL(info.n_candidates, nc);
+    CU_ASSERT_EQUAL(check_candidate_rows(e, ge, cand, 1), 0);
+    p.index = "IVF8,Flat";
+    p.nprobe = 8;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build_ex(e, &p, &gi, &info), MC_OK);
+    CU_ASSERT_EQUAL(info.train_size, nc);
+    CU_ASSERT(same_ids(ge, gi) >= n * k - n / 50); /* rounding may swap a near tie */
+    p.index = "Cells8";
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build_ex(e, &p, &gc, &info), MC_OK);
+    CU_ASSERT(same_ids(ge, gc) >= n * k - n / 50);
+    CU_ASSERT(fabs(info.scan_frac - 1.0) < 1e-9);
+    CU_ASSERT_EQUAL(check_candidate_rows(e, gc, cand, 7), 0);
+    /* no candidate at all */
+    memset(cand, 0, n);
+    mc_knn_graph_t *g0 = NULL;
+    p.index = "Flat";
+    CU_ASSERT_EQUAL(mc_knn_graph_build(e, &p, &g0), MC_ERR_INVALID_ARG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "candidate"));
+    CU_ASSERT_PTR_NULL(g0);
+    mc_knn_graph_free(ge);
+    mc_knn_graph_free(gi);
+    mc_knn_graph_free(gc);
+    free(cand);
+    mc_embeddings_free(e);
+}
+
+/* Cells: every cell visited is the exact graph; fewer cells visited still
+ * find most neighbours of clustered data for a fraction of the products; the
+ * graph does not depend on the thread count, bit for bit; info says what
+ * ran; progress reaches the end. */
+static void test_cells(void)
+{
+    size_t n = 4000, d = 16, k = 8;
+    mc_embeddings_t *e = random_embeddings(n, d, 32);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    mc_knn_params p = mc_knn_params_default();
+    p.k = k;
+    mc_knn_graph_t *ge = NULL, *ga = NULL, *g1 = NULL, *g2 = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &ge), MC_OK);
+    p.index = "Cells32";
+    p.nprobe = 32;
+    mc_knn_info info;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build_ex(e, &p, &ga, &info), MC_OK);
+    CU_ASSERT_STRING_EQUAL(info.index, "Cells32");
+    CU_ASSERT_EQUAL(info.exact, 0);
+    CU_ASSERT_EQUAL(info.nprobe, 32);
+    CU_ASSERT_EQUAL(info.train_size, n); /* 64 x 32 < 10000 > n */
+    CU_ASSERT(same_ids(ge, ga) >= n * k - n / 50);
+    progress_log log = {{0}, 0, 0, 0};
+    p.progress = record_progress;
+    p.progress_data = &log;
+    p.nprobe = 4;
+    p.n_threads = 1;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build_ex(e, &p, &g1, &info), MC_OK);
+    CU_ASSERT(info.scan_frac > 0.0 && info.scan_frac < 0.4);
+    CU_ASSERT_STRING_EQUAL(log.phase, "search");
+    CU_ASSERT_EQUAL(log.done, n);
+    size_t hit = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t a = 0; a < k; a++)
+            for (size_t b = 0; b < k; b++)
+                hit += mc_knn_graph_ids(ge)[i * k + a] == mc_knn_graph_ids(g1)[i * k + b];
+    CU_ASSERT((double)hit >= 0.8 * (double)(n * k));
+    p.n_threads = 2;
+    p.progress = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &g2), MC_OK);
+    CU_ASSERT_EQUAL(memcmp(mc_knn_graph_ids(g1), mc_knn_graph_ids(g2), n * k * sizeof(int64_t)), 0);
+    CU_ASSERT_EQUAL(memcmp(mc_knn_graph_sims(g1), mc_knn_graph_sims(g2), n * k * sizeof(float)), 0);
+    mc_knn_graph_free(g2);
+    g2 = NULL;
+    /* "Cells" alone picks the cell count */
+    p.index = "Cells";
+    p.nprobe = 0;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build_ex(e, &p, &g2, &info), MC_OK);
+    char want[32];
+    snprintf(want, sizeof want, "Cells%zu", mc_knn_auto_cells(n));
+    CU_ASSERT_STRING_EQUAL(info.index, want);
+    CU_ASSERT_EQUAL(info.nprobe, mc_knn_auto_cells_nprobe(mc_knn_auto_cells(n)));
+    mc_knn_graph_free(ge);
+    mc_knn_graph_free(ga);
+    mc_knn_graph_free(g1);
+    mc_knn_graph_free(g2);
+    mc_embeddings_free(e);
+}
+
 static void test_index_errors(void)
 {
     mc_embeddings_t *e = random_embeddings(200, 8, 23);
@@ -271,6 +409,13 @@ static void test_index_errors(void)
     p.index = "IVF4096,Flat";
     CU_ASSERT_EQUAL(mc_knn_graph_build(e, &p, &g), MC_ERR_INVALID_ARG);
     CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "4096 lists"));
+    const char *bad_cells[] = {"Cells0", "Cells12x", "Cells-3", "Cells300"};
+    for (size_t b = 0; b < sizeof bad_cells / sizeof *bad_cells; b++) {
+        p.index = bad_cells[b];
+        CU_ASSERT_EQUAL(mc_knn_graph_build(e, &p, &g), MC_ERR_INVALID_ARG);
+        CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), bad_cells[b] + 5));
+        CU_ASSERT_PTR_NULL(g);
+    }
     p.index = "auto";
     CU_ASSERT_EQUAL(mc_knn_graph_build(e, &p, &g), MC_OK);
     mc_knn_graph_free(g);
@@ -284,10 +429,16 @@ static void test_auto_choice(void)
     CU_ASSERT_STRING_EQUAL(buf, "Flat");
     mc_knn_auto_index(MC_KNN_AUTO_EXACT_MAX, buf, sizeof buf);
     CU_ASSERT_STRING_EQUAL(buf, "Flat");
-    mc_knn_auto_index(1000000, buf, sizeof buf); /* 4 sqrt(1e6) = 4000 */
-    CU_ASSERT_STRING_EQUAL(buf, "IVF4096,Flat");
-    mc_knn_auto_index(250000, buf, sizeof buf); /* 2000 */
-    CU_ASSERT_STRING_EQUAL(buf, "IVF2048,Flat");
+    mc_knn_auto_index(1000000, buf, sizeof buf); /* 2 L^2 >= 1e6 */
+    CU_ASSERT_STRING_EQUAL(buf, "Cells1024");
+    mc_knn_auto_index(250000, buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, "Cells512");
+    CU_ASSERT_EQUAL(mc_knn_auto_cells(2048), 32);
+    CU_ASSERT_EQUAL(mc_knn_auto_cells(2049), 64);
+    CU_ASSERT_EQUAL(mc_knn_auto_cells(1), 1);
+    CU_ASSERT_EQUAL(mc_knn_auto_cells_nprobe(1024), 128);
+    CU_ASSERT_EQUAL(mc_knn_auto_cells_nprobe(32), 8);
+    CU_ASSERT_EQUAL(mc_knn_auto_cells_nprobe(4), 4);
     CU_ASSERT_EQUAL(mc_knn_auto_nprobe(4096), 128);
     CU_ASSERT_EQUAL(mc_knn_auto_nprobe(64), 16);
     CU_ASSERT_EQUAL(mc_knn_auto_nprobe(8), 8);
@@ -298,6 +449,8 @@ void mc_test_register(void)
     add_test("multi_block", test_multi_block);
     add_test("factory", test_factory);
     add_test("index_errors", test_index_errors);
+    add_test("candidates", test_candidates);
+    add_test("cells", test_cells);
     add_test("auto_choice", test_auto_choice);
     add_test("against_brute_force", test_against_brute_force);
     add_test("blocks_and_threads", test_blocks_and_threads);

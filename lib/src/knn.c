@@ -38,14 +38,8 @@ mc_knn_params mc_knn_params_default(void)
 void mc_knn_auto_index(size_t n, char *buf, size_t size)
 {
     if (!buf || size == 0) return;
-    if (n <= MC_KNN_AUTO_EXACT_MAX) {
-        snprintf(buf, size, "Flat");
-        return;
-    }
-    double target = 4.0 * sqrt((double)n);
-    size_t nlist = 64;
-    while (nlist < 65536 && (double)nlist * 1.4142135623730951 < target) nlist *= 2;
-    snprintf(buf, size, "IVF%zu,Flat", nlist);
+    if (n <= MC_KNN_AUTO_EXACT_MAX) snprintf(buf, size, "Flat");
+    else snprintf(buf, size, "Cells%zu", mc_knn_auto_cells(n));
 }
 
 size_t mc_knn_auto_nprobe(size_t nlist)
@@ -56,7 +50,7 @@ size_t mc_knn_auto_nprobe(size_t nlist)
     return np;
 }
 
-static double mc_now(void)
+double mc_knn_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -73,7 +67,7 @@ static mc_status faiss_fail(const char *what)
  * FAISS already sorts by similarity; this fixes the order of exact ties so the
  * graph does not depend on how the search was split across threads. k is
  * small, so insertion sort. */
-static void sort_row(int64_t *ids, float *sims, size_t k)
+void mc_knn_sort_row(int64_t *ids, float *sims, size_t k)
 {
     for (size_t a = 1; a < k; a++) {
         int64_t id = ids[a];
@@ -177,62 +171,87 @@ static void heap_push(float *hs, int64_t *hi, size_t *cnt, size_t k, float s, in
     heap_sift_down(hs, hi, k, 0);
 }
 
-/* Rows q0..q0+nq of the graph from data blocks of db columns: one
- * single-threaded sgemm per block into scratch, then each row's heap. */
-static void exact_block(const float *x, size_t n, size_t d, size_t k, size_t q0, size_t nq,
-                        size_t db, float *scratch, size_t *cnt, mc_knn_graph_t *g)
+/* Pushes one sgemm row (similarities of face i to the columns ids[0..nd),
+ * or to d0 + j when ids is NULL) into row i's heap of c entries. */
+size_t mc_knn_push_row(const float *row, size_t nd, const size_t *ids, size_t d0, size_t i, size_t k,
+                       float *hs, int64_t *hi, size_t c)
+{
+    size_t j = 0;
+    for (; j < nd && c < k; j++) {
+        size_t id = ids ? ids[j] : d0 + j;
+        if (id != i) heap_push(hs, hi, &c, k, row[j], (int64_t)id);
+    }
+    float floor_s = c == k ? hs[0] : -INFINITY;
+    for (; j < nd; j++) {
+        if (row[j] < floor_s) continue;
+        size_t id = ids ? ids[j] : d0 + j;
+        if (id == i) continue;
+        heap_push(hs, hi, &c, k, row[j], (int64_t)id);
+        floor_s = hs[0];
+    }
+    return c;
+}
+
+/* Row i's heap of cnt entries into the canonical row: clamped, -1 padded, sorted. */
+void mc_knn_finish_row(mc_knn_graph_t *g, size_t i, size_t cnt)
+{
+    size_t k = g->k;
+    float *gs = g->sims + i * k;
+    int64_t *gi = g->ids + i * k;
+    for (size_t c = 0; c < k; c++) {
+        if (c >= cnt) {
+            gi[c] = -1;
+            gs[c] = -INFINITY;
+            continue;
+        }
+        gs[c] = clamp_cos(gs[c]);
+    }
+    mc_knn_sort_row(gi, gs, k);
+}
+
+/* Copy rows rows[0..m) of x into buf. */
+void mc_knn_gather_rows(const float *x, size_t d, const size_t *rows, size_t m, float *buf)
+{
+    for (size_t a = 0; a < m; a++) memcpy(buf + a * d, x + rows[a] * d, d * sizeof *buf);
+}
+
+/* Rows q0..q0+nq of the graph from blocks of db data columns: one
+ * single-threaded sgemm per block into scratch, then each row's heap. The
+ * columns are all faces, read in place, or the m faces cand lists, gathered
+ * block by block into dbuf. */
+static void exact_block(const float *x, size_t d, const size_t *cand, size_t m, size_t k, size_t q0,
+                        size_t nq, size_t db, float *scratch, float *dbuf, size_t *cnt,
+                        mc_knn_graph_t *g)
 {
     memset(cnt, 0, nq * sizeof *cnt);
-    for (size_t d0 = 0; d0 < n; d0 += db) {
-        size_t nd = n - d0 < db ? n - d0 : db;
+    for (size_t d0 = 0; d0 < m; d0 += db) {
+        size_t nd = m - d0 < db ? m - d0 : db;
+        const float *xd = x + d0 * d;
+        if (cand) {
+            mc_knn_gather_rows(x, d, cand + d0, nd, dbuf);
+            xd = dbuf;
+        }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nq, (blasint)nd, (blasint)d,
-                    1.0f, x + q0 * d, (blasint)d, x + d0 * d, (blasint)d, 0.0f, scratch,
-                    (blasint)nd);
+                    1.0f, x + q0 * d, (blasint)d, xd, (blasint)d, 0.0f, scratch, (blasint)nd);
         for (size_t r = 0; r < nq; r++) {
             size_t i = q0 + r;
-            const float *row = scratch + r * nd;
-            float *hs = g->sims + i * k;
-            int64_t *hi = g->ids + i * k;
-            size_t c = cnt[r];
-            /* Fill, then only candidates at or above the current worst. */
-            size_t j = 0;
-            for (; j < nd && c < k; j++)
-                if (d0 + j != i) heap_push(hs, hi, &c, k, row[j], (int64_t)(d0 + j));
-            float floor_s = c == k ? hs[0] : -INFINITY;
-            for (; j < nd; j++) {
-                if (row[j] < floor_s || d0 + j == i) continue;
-                heap_push(hs, hi, &c, k, row[j], (int64_t)(d0 + j));
-                floor_s = hs[0];
-            }
-            cnt[r] = c;
+            cnt[r] = mc_knn_push_row(scratch + r * nd, nd, cand ? cand + d0 : NULL, d0, i, k,
+                              g->sims + i * k, g->ids + i * k, cnt[r]);
         }
     }
-    for (size_t r = 0; r < nq; r++) {
-        size_t i = q0 + r;
-        float *gs = g->sims + i * k;
-        int64_t *gi = g->ids + i * k;
-        for (size_t c = 0; c < k; c++) {
-            if (c >= cnt[r]) {
-                gi[c] = -1;
-                gs[c] = -INFINITY;
-                continue;
-            }
-            gs[c] = clamp_cos(gs[c]);
-        }
-        sort_row(gi, gs, k);
-    }
+    for (size_t r = 0; r < nq; r++) mc_knn_finish_row(g, q0 + r, cnt[r]);
 }
 
 /* Each thread takes whole query blocks and runs its own single-threaded
  * sgemm: OpenBLAS's and OpenMP's thread pools never spin against each other
  * on the same cores, and a row's similarities come from the same kernel
  * whatever the thread count, so the graph does not depend on it. */
-static mc_status knn_exact(const float *x, size_t n, size_t d, const mc_knn_params *par,
-                           mc_knn_graph_t *g)
+static mc_status knn_exact(const float *x, size_t n, size_t d, const size_t *cand, size_t m,
+                           const mc_knn_params *par, mc_knn_graph_t *g)
 {
     size_t k = par->k;
     size_t qb = par->block_size < n ? par->block_size : n;
-    size_t db = EXACT_DB_BLOCK < n ? EXACT_DB_BLOCK : n;
+    size_t db = EXACT_DB_BLOCK < m ? EXACT_DB_BLOCK : m;
     size_t nblocks = (n + qb - 1) / qb;
     int failed = 0;
     size_t done = 0;
@@ -241,8 +260,9 @@ static mc_status knn_exact(const float *x, size_t n, size_t d, const mc_knn_para
 #pragma omp parallel
     {
         float *scratch = mc_malloc_array(qb * db, sizeof *scratch);
+        float *dbuf = cand ? mc_malloc_array(db * d, sizeof *dbuf) : NULL;
         size_t *cnt = mc_malloc_array(qb, sizeof *cnt);
-        if (!scratch || !cnt) {
+        if (!scratch || !cnt || (cand && !dbuf)) {
 #pragma omp atomic write
             failed = 1;
         }
@@ -255,7 +275,7 @@ static mc_status knn_exact(const float *x, size_t n, size_t d, const mc_knn_para
             for (ptrdiff_t b = 0; b < (ptrdiff_t)nblocks; b++) {
                 size_t q0 = (size_t)b * qb;
                 size_t nq = n - q0 < qb ? n - q0 : qb;
-                exact_block(x, n, d, k, q0, nq, db, scratch, cnt, g);
+                exact_block(x, d, cand, m, k, q0, nq, db, scratch, dbuf, cnt, g);
                 size_t now_done;
 #pragma omp atomic capture
                 now_done = done += nq;
@@ -264,6 +284,7 @@ static mc_status knn_exact(const float *x, size_t n, size_t d, const mc_knn_para
             }
         }
         free(scratch);
+        free(dbuf);
         free(cnt);
     }
     openblas_set_num_threads(saved_blas);
@@ -276,12 +297,6 @@ static mc_status knn_exact(const float *x, size_t n, size_t d, const mc_knn_para
 
 /* ---- FAISS index_factory search ------------------------------------------ */
 
-/* Copy rows r0.. of the sample (an index list) into buf. */
-static void gather_rows(const float *x, size_t d, const size_t *rows, size_t m, float *buf)
-{
-    for (size_t a = 0; a < m; a++) memcpy(buf + a * d, x + rows[a] * d, d * sizeof *buf);
-}
-
 /* nlist of an "IVF<nlist>..." spec, 0 when the spec has no IVF stage. */
 static size_t spec_nlist(const char *spec)
 {
@@ -293,8 +308,29 @@ static size_t spec_nlist(const char *spec)
     return v;
 }
 
-static mc_status knn_faiss(const float *x, size_t n, size_t d, const mc_knn_params *par,
-                           const char *spec, mc_knn_graph_t *g, mc_knn_info *info)
+/* A seeded sample of t of the m candidates (all faces when cand is NULL),
+ * without replacement (partial Fisher-Yates), into out[0..t). NULL when out
+ * of memory. */
+size_t *mc_knn_sample_rows(const size_t *cand, size_t m, size_t t, uint64_t seed)
+{
+    size_t *rows = mc_malloc_array(m, sizeof *rows);
+    if (!rows) return NULL;
+    for (size_t i = 0; i < m; i++) rows[i] = i;
+    uint64_t s = seed;
+    for (size_t i = 0; i < t; i++) {
+        size_t j = i + (size_t)(mc_splitmix64(&s) % (uint64_t)(m - i));
+        size_t tmp = rows[i];
+        rows[i] = rows[j];
+        rows[j] = tmp;
+    }
+    if (cand)
+        for (size_t i = 0; i < t; i++) rows[i] = cand[rows[i]];
+    return rows;
+}
+
+static mc_status knn_faiss(const float *x, size_t n, size_t d, const size_t *cand, size_t nc,
+                           const mc_knn_params *par, const char *spec, mc_knn_graph_t *g,
+                           mc_knn_info *info)
 {
     size_t k = par->k, kk = k + 1;
     size_t bs = par->block_size < n ? par->block_size : n;
@@ -305,7 +341,7 @@ static mc_status knn_faiss(const float *x, size_t n, size_t d, const mc_knn_para
     size_t *rows = NULL;
     float *tbuf = NULL;
     mc_status st = MC_OK;
-    double t0 = mc_now();
+    double t0 = mc_knn_now();
 
     if (!bd || !bi) {
         st = mc_fail(MC_ERR_NOMEM, "out of memory for search buffers");
@@ -324,29 +360,20 @@ static mc_status knn_faiss(const float *x, size_t n, size_t d, const mc_knn_para
             m = nlist ? 64 * nlist : 65536;
             if (m < 10000) m = 10000;
         }
-        if (m > n) m = n;
+        if (m > nc) m = nc;
         if (nlist && m < nlist) {
             st = mc_fail(MC_ERR_INVALID_ARG,
                          "index \"%s\" has %zu lists but only %zu faces to train them on", spec,
                          nlist, m);
             goto done;
         }
-        /* A seeded sample without replacement: partial Fisher-Yates. */
-        rows = mc_malloc_array(n, sizeof *rows);
+        rows = mc_knn_sample_rows(cand, nc, m, par->seed);
         tbuf = mc_malloc_array(m * d, sizeof *tbuf);
         if (!rows || !tbuf) {
             st = mc_fail(MC_ERR_NOMEM, "out of memory for a training sample of %zu faces", m);
             goto done;
         }
-        for (size_t i = 0; i < n; i++) rows[i] = i;
-        uint64_t s = par->seed;
-        for (size_t i = 0; i < m; i++) {
-            size_t j = i + (size_t)(mc_splitmix64(&s) % (uint64_t)(n - i));
-            size_t t = rows[i];
-            rows[i] = rows[j];
-            rows[j] = t;
-        }
-        gather_rows(x, d, rows, m, tbuf);
+        mc_knn_gather_rows(x, d, rows, m, tbuf);
         free(rows);
         rows = NULL;
         if (par->progress) par->progress(par->progress_data, "train", 0, m);
@@ -359,17 +386,28 @@ static mc_status knn_faiss(const float *x, size_t n, size_t d, const mc_knn_para
         tbuf = NULL;
         if (info) info->train_size = m;
     }
-    double t1 = mc_now();
+    double t1 = mc_knn_now();
     const size_t add_block = 65536;
-    for (size_t a0 = 0; a0 < n; a0 += add_block) {
-        size_t na = n - a0 < add_block ? n - a0 : add_block;
-        if (faiss_Index_add(index, (idx_t)na, x + a0 * d) != 0) {
+    if (cand && !(tbuf = mc_malloc_array(add_block < nc ? add_block : nc, d * sizeof *tbuf))) {
+        st = mc_fail(MC_ERR_NOMEM, "out of memory for an add buffer");
+        goto done;
+    }
+    for (size_t a0 = 0; a0 < nc; a0 += add_block) {
+        size_t na = nc - a0 < add_block ? nc - a0 : add_block;
+        const float *xa = x + a0 * d;
+        if (cand) {
+            mc_knn_gather_rows(x, d, cand + a0, na, tbuf);
+            xa = tbuf;
+        }
+        if (faiss_Index_add(index, (idx_t)na, xa) != 0) {
             st = faiss_fail("adding vectors");
             goto done;
         }
-        if (par->progress) par->progress(par->progress_data, "add", a0 + na, n);
+        if (par->progress) par->progress(par->progress_data, "add", a0 + na, nc);
     }
-    double t2 = mc_now();
+    free(tbuf);
+    tbuf = NULL;
+    double t2 = mc_knn_now();
     if (nlist || strstr(spec, "HNSW")) {
         if (faiss_ParameterSpace_new(&ps) != 0) {
             st = faiss_fail("creating a parameter space");
@@ -401,7 +439,11 @@ static mc_status knn_faiss(const float *x, size_t n, size_t d, const mc_knn_para
         }
         for (size_t r = 0; r < nb; r++) {
             size_t i = b0 + r;
-            const int64_t *ri = bi + r * kk;
+            int64_t *ri = bi + r * kk;
+            /* index positions to face ids */
+            if (cand)
+                for (size_t c = 0; c < kk; c++)
+                    if (ri[c] >= 0) ri[c] = (int64_t)cand[ri[c]];
             const float *rd = bd + r * kk;
             int64_t *gi = g->ids + i * k;
             float *gs = g->sims + i * k;
@@ -421,14 +463,14 @@ static mc_status knn_faiss(const float *x, size_t n, size_t d, const mc_knn_para
                 gs[o] = ri[c] < 0 ? -INFINITY : clamp_cos(rd[c]);
                 o++;
             }
-            sort_row(gi, gs, k);
+            mc_knn_sort_row(gi, gs, k);
         }
         if (par->progress) par->progress(par->progress_data, "search", b0 + nb, n);
     }
     if (info) {
         info->t_train = t1 - t0;
         info->t_add = t2 - t1;
-        info->t_search = mc_now() - t2;
+        info->t_search = mc_knn_now() - t2;
     }
 
 done:
@@ -439,6 +481,40 @@ done:
     free(rows);
     free(tbuf);
     return st;
+}
+
+/* "Cells" (1, *nlist 0 = automatic) or "Cells<nlist>" (1); 0 for any other
+ * spec; -1 for a malformed Cells spec. */
+static int parse_cells(const char *spec, size_t *nlist)
+{
+    if (strncmp(spec, "Cells", 5) != 0) return 0;
+    const char *p = spec + 5;
+    size_t v = 0;
+    if (!*p) {
+        *nlist = 0;
+        return 1;
+    }
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9' || v > 100000000) return -1;
+        v = v * 10 + (size_t)(*p - '0');
+    }
+    if (v == 0) return -1;
+    *nlist = v;
+    return 1;
+}
+
+size_t mc_knn_auto_cells(size_t m)
+{
+    size_t L = 1;
+    while (L < 65536 && 2.0 * (double)L * (double)L < (double)m) L *= 2;
+    return L;
+}
+
+size_t mc_knn_auto_cells_nprobe(size_t nlist)
+{
+    size_t np = nlist / 8;
+    if (np < 8) np = 8;
+    return np < nlist ? np : nlist;
 }
 
 mc_status mc_knn_graph_build(const mc_embeddings_t *e, const mc_knn_params *p,
@@ -470,20 +546,48 @@ mc_status mc_knn_graph_build_ex(const mc_embeddings_t *e, const mc_knn_params *p
     else
         snprintf(spec, sizeof spec, "%s", par.index);
     int exact = strcmp(spec, "Flat") == 0;
+    size_t cells = 0;
+    int is_cells = parse_cells(spec, &cells);
+    if (is_cells < 0)
+        return mc_fail(MC_ERR_INVALID_ARG,
+                       "index \"%s\": expected Cells or Cells<nlist>, nlist a positive number",
+                       spec);
+
+    /* the faces that may be neighbours */
+    size_t *cand = NULL, nc = n;
+    if (par.candidates) {
+        nc = 0;
+        for (size_t i = 0; i < n; i++) nc += par.candidates[i] != 0;
+        if (nc == 0) return mc_fail(MC_ERR_INVALID_ARG, "no face may be a neighbour (empty candidate set)");
+        if (nc < n) {
+            if (!(cand = mc_malloc_array(nc, sizeof *cand)))
+                return mc_fail(MC_ERR_NOMEM, "out of memory for the candidate list");
+            size_t a = 0;
+            for (size_t i = 0; i < n; i++)
+                if (par.candidates[i]) cand[a++] = i;
+        }
+    }
+    if (is_cells && cells == 0) cells = mc_knn_auto_cells(nc);
+    if (is_cells) snprintf(spec, sizeof spec, "Cells%zu", cells);
     if (info) {
         snprintf(info->index, sizeof info->index, "%s", spec);
         info->exact = exact;
+        info->n_candidates = nc;
+        info->scan_frac = exact ? 1.0 : 0.0;
     }
     if (par.log) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "knn: index %s%s for %zu faces", spec,
-                 exact ? " (exact)" : "", n);
+        char msg[200];
+        snprintf(msg, sizeof msg, "knn: index %s%s for %zu faces, %zu of them candidates", spec,
+                 exact ? " (exact)" : "", n, nc);
         par.log(par.user_data, msg);
     }
 
     mc_knn_graph_t *g = NULL;
     mc_status st = graph_alloc(n, par.k, &g);
-    if (st != MC_OK) return st;
+    if (st != MC_OK) {
+        free(cand);
+        return st;
+    }
 
     /* omp_set_num_threads sets the calling thread's nthreads-var only, which
      * the parallel regions started from this thread inherit; OpenBLAS has a
@@ -494,12 +598,16 @@ mc_status mc_knn_graph_build_ex(const mc_embeddings_t *e, const mc_knn_params *p
         omp_set_num_threads(par.n_threads);
         openblas_set_num_threads(par.n_threads);
     }
-    double t0 = mc_now();
+    double t0 = mc_knn_now();
+    const float *x = mc_embeddings_directions(e);
     if (exact)
-        st = knn_exact(mc_embeddings_directions(e), n, d, &par, g);
+        st = knn_exact(x, n, d, cand, nc, &par, g);
+    else if (is_cells)
+        st = mc_knn_cells(x, n, d, cand, nc, &par, cells, g, info);
     else
-        st = knn_faiss(mc_embeddings_directions(e), n, d, &par, spec, g, info);
-    if (info && exact) info->t_search = mc_now() - t0;
+        st = knn_faiss(x, n, d, cand, nc, &par, spec, g, info);
+    free(cand);
+    if (info && exact) info->t_search = mc_knn_now() - t0;
     if (par.n_threads > 0) {
         omp_set_num_threads(saved_omp);
         openblas_set_num_threads(saved_blas);
@@ -534,7 +642,7 @@ mc_status mc_knn_graph_finish(mc_knn_graph_t *g)
                            i / k, (long long)id);
         if (id < 0) g->sims[i] = -INFINITY;
     }
-    for (size_t i = 0; i < n; i++) sort_row(g->ids + i * k, g->sims + i * k, k);
+    for (size_t i = 0; i < n; i++) mc_knn_sort_row(g->ids + i * k, g->sims + i * k, k);
     return MC_OK;
 }
 

@@ -3,6 +3,9 @@
 #ifndef MAGCLUST_KNN_IMPL_H
 #define MAGCLUST_KNN_IMPL_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "magclust/knn.h"
 
 /* A graph of n rows of k entries, contents uninitialised. */
@@ -13,5 +16,34 @@ float *mc_knn_graph_sims_mut(mc_knn_graph_t *g);
  * (MC_ERR_BAD_DATA naming the first bad row otherwise), set the similarity
  * of absent (-1) entries to -inf, and put each row in the canonical order. */
 mc_status mc_knn_graph_finish(mc_knn_graph_t *g);
+
+/* ---- shared by the search paths (knn.c, knn_cells.c) ---- */
+
+/* Monotonic seconds. */
+double mc_knn_now(void);
+/* Canonical row order: similarity descending, then id ascending, -1 last. */
+void mc_knn_sort_row(int64_t *ids, float *sims, size_t k);
+/* Push one sgemm row -- the similarities of face i to the columns ids[0..nd),
+ * or to d0 + j when ids is NULL; i itself is skipped (SIZE_MAX: none) -- into
+ * a top-k heap (hs, hi) holding c entries; returns the new count. The heap's
+ * root is its worst entry (lower similarity, or at equal similarity the larger
+ * id), so the kept set is the same in whatever order candidates arrive. */
+size_t mc_knn_push_row(const float *row, size_t nd, const size_t *ids, size_t d0, size_t i,
+                       size_t k, float *hs, int64_t *hi, size_t c);
+/* Row i of g, a heap of cnt entries, into the canonical row: similarities
+ * clamped to [-1, 1], -1 padded, sorted. */
+void mc_knn_finish_row(mc_knn_graph_t *g, size_t i, size_t cnt);
+/* Copy rows rows[0..m) of the n x d matrix x into buf. */
+void mc_knn_gather_rows(const float *x, size_t d, const size_t *rows, size_t m, float *buf);
+/* A seeded sample of t of the m candidates cand[] (of 0..m-1 when cand is
+ * NULL) without replacement, in rows[0..t) of a new array of m; NULL when out
+ * of memory. */
+size_t *mc_knn_sample_rows(const size_t *cand, size_t m, size_t t, uint64_t seed);
+
+/* The "Cells<nlist>" search (knn_cells.c): spherical k-means cells of the m
+ * candidates, every face searched in its nprobe nearest cells by sgemm. */
+mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, size_t m,
+                       const mc_knn_params *par, size_t nlist, mc_knn_graph_t *g,
+                       mc_knn_info *info);
 
 #endif

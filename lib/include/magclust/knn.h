@@ -23,12 +23,27 @@
  *   cblas_sgemm, each block's rows reduced to their k best at once; it reads
  *   the directions in place (no copy) and needs block_size x 4096 floats of
  *   scratch besides the graph.
+ * - "Cells<nlist>" (or "Cells": nlist from mc_knn_auto_cells()): approximate,
+ *   our own inverted file. Spherical k-means (10 rounds, on a seeded sample
+ *   of train_size faces) cuts the candidates into nlist cells; every face
+ *   visits its nprobe nearest cells (default mc_knn_auto_cells_nprobe()).
+ *   The search runs cell by cell: each cell's faces times all the faces of a
+ *   chunk of queries that visit it, in one sgemm, so it computes about
+ *   nprobe/nlist of the exact search's products at a similar speed per
+ *   product (FAISS's IndexIVFFlat scans lists one query at a time, at memory
+ *   speed: 20x slower at 100k faces). Besides the graph it holds N x nprobe
+ *   cell numbers (4 bytes each), the centroids and a per-thread scratch. The
+ *   graph does not depend on the thread count.
  * - any other string is handed to FAISS's index_factory with the inner
  *   product metric ("IVF4096,Flat", "HNSW32", "IVF4096,PQ64", ...): trained
  *   on a seeded sample when it needs training, filled in blocks, searched in
  *   blocks for k + 1 neighbours (the face itself is dropped).
  * - NULL or "auto": "Flat" up to MC_KNN_AUTO_EXACT_MAX faces, else
- *   "IVF<nlist>,Flat" with nlist the power of two nearest 4 sqrt(N).
+ *   "Cells<nlist>" with nlist = mc_knn_auto_cells(N).
+ *
+ * Candidates (mc_knn_params.candidates): a face's row may list only
+ * candidate faces; every face, candidate or not, gets a row. With an index,
+ * only the candidates are trained on and indexed.
  */
 #ifndef MAGCLUST_KNN_H
 #define MAGCLUST_KNN_H
@@ -63,6 +78,9 @@ typedef struct {
     void *user_data;    /**< passed to log */
     mc_progress_fn progress; /**< optional progress of the train, add and search phases */
     void *progress_data;     /**< passed to progress */
+    const uint8_t *candidates; /**< optional N flags: only faces with a non-zero flag may be
+                                    anyone's neighbour (e.g. the faces good enough to seed
+                                    clusters); NULL = every face. Every face still gets a row. */
 } mc_knn_params;
 
 /** What a build did: the index actually used and where the time went. */
@@ -72,6 +90,8 @@ typedef struct {
     size_t nprobe;       /**< IVF lists visited (0 when not IVF) */
     size_t ef_search;    /**< HNSW efSearch (0 when not HNSW) */
     size_t train_size;   /**< faces the index was trained on (0 when untrained) */
+    size_t n_candidates; /**< faces that could be neighbours (N without a candidate set) */
+    double scan_frac;    /**< fraction of the N x n_candidates similarities computed (1 exact; Cells only, else 0) */
     double t_train, t_add, t_search; /**< seconds per phase */
 } mc_knn_info;
 
@@ -82,6 +102,14 @@ MC_API mc_knn_params mc_knn_params_default(void);
  * @brief The index spec "auto" resolves to for n faces, into buf (at least 32 bytes).
  */
 MC_API void mc_knn_auto_index(size_t n, char *buf, size_t size);
+
+/** @brief The automatic cell count of "Cells" for m candidate faces: the
+ * smallest power of two L with 2 L^2 >= m (about sqrt(m / 2); 1024 for a
+ * million), so a cell holds about 2 L faces. */
+MC_API size_t mc_knn_auto_cells(size_t m);
+
+/** @brief The automatic nprobe of "Cells<nlist>": max(8, nlist / 8), at most nlist. */
+MC_API size_t mc_knn_auto_cells_nprobe(size_t nlist);
 
 /** @brief The automatic nprobe for an IVF index of nlist lists: max(16, nlist / 32), at most nlist. */
 MC_API size_t mc_knn_auto_nprobe(size_t nlist);
