@@ -150,6 +150,10 @@ int cli_check_output(const char *out_path, const char *const *inputs)
     } else if (stat(out_path, &st) == 0 && S_ISDIR(st.st_mode)) {
         cli_error("%s: output path is a directory", out_path);
         rc = -1;
+    } else if (stat(out_path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* outputs are renamed into place, which would replace a device or pipe */
+        cli_error("%s: output path is not a regular file (a device, pipe or socket)", out_path);
+        rc = -1;
     }
     for (size_t i = 0; rc == 0 && inputs && inputs[i]; i++) {
         if (strcmp(inputs[i], out_path) == 0 || same_file(inputs[i], out_path)) {
@@ -218,6 +222,11 @@ int cli_atomic_commit(FILE *f, char *tmp, const char *path)
     if (!bad && chmod(tmp, 0644) != 0) {
         bad = 1;
         err = errno;
+    }
+    struct stat st;
+    if (!bad && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        bad = 1;
+        err = EEXIST; /* a rename would replace the device or pipe itself */
     }
     if (!bad && rename(tmp, path) != 0) {
         bad = 1;

@@ -309,6 +309,11 @@ run knn_seed2 0 "$MC" synth -o "$WORK/seed2g.h5" --ids 150 --dim 512 --seed 2
 bad knn_other_data 1 "fingerprint" "$MC" cluster "$WORK/seed2g.h5" --graph "$WORK/graph.h5" -o "$WORK/out.csv"
 bad knn_no_output 2 "-o GRAPH.h5" "$MC" knn "$SAMPLE"
 bad knn_over_input 1 "overwrite an input" "$MC" knn "$SAMPLE" -o "$SAMPLE"
+# a pipe (like /dev/null) must not be replaced by the rename of the output
+mkfifo "$WORK/fifo"
+bad out_fifo 1 "not a regular file" "$MC" knn "$SAMPLE" -o "$WORK/fifo"
+check "the pipe is still a pipe" [ -p "$WORK/fifo" ]
+bad out_fifo_cluster 1 "not a regular file" "$MC" cluster "$SAMPLE" -o "$WORK/fifo"
 bad knn_bad_index 1 "Bogus" "$MC" cluster "$SAMPLE" --index Bogus -o "$WORK/out.csv"
 bad knn_bad_nprobe 2 "--nprobe" "$MC" cluster "$SAMPLE" --nprobe 0 -o "$WORK/out.csv"
 run knn_ivf 0 "$MC" cluster "$SAMPLE" --index IVF16,Flat --nprobe 16 --json -o "$WORK/ivf.csv"

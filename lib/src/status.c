@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -108,6 +109,13 @@ mc_status mc_rename_into_place(const char *tmp, const char *path)
     if (fd >= 0) {
         fsync(fd);
         close(fd);
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* a rename would replace the device, pipe or directory itself */
+        unlink(tmp);
+        return mc_fail(MC_ERR_IO, "%s: not a regular file (a device, pipe or directory); not replaced",
+                       path);
     }
     if (rename(tmp, path) != 0) {
         int err = errno;
