@@ -30,48 +30,100 @@
 #define CELLS_QB 1024      /* queries per sgemm */
 #define CELLS_DB 4096      /* cell members (or centroids) per sgemm */
 
-/* The p nearest of L centroids to each of nr contiguous rows xb, sorted by
- * decreasing similarity into (hs, hi) rows of p; scratch holds
- * nr x min(L, CELLS_DB) floats, cnt nr. */
-static void nearest_cells(const float *xb, size_t nr, size_t d, const float *cent, size_t L,
-                          size_t p, float *scratch, float *hs, int64_t *hi, size_t *cnt)
-{
-    memset(cnt, 0, nr * sizeof *cnt);
-    for (size_t c0 = 0; c0 < L; c0 += CELLS_DB) {
-        size_t nc = L - c0 < CELLS_DB ? L - c0 : CELLS_DB;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nr, (blasint)nc, (blasint)d,
-                    1.0f, xb, (blasint)d, cent + c0 * d, (blasint)d, 0.0f, scratch, (blasint)nc);
-        for (size_t r = 0; r < nr; r++)
-            cnt[r] = mc_knn_push_row(scratch + r * nc, nc, NULL, c0, SIZE_MAX, p, hs + r * p,
-                                     hi + r * p, cnt[r]);
-    }
-    for (size_t r = 0; r < nr; r++) mc_knn_sort_row(hi + r * p, hs + r * p, p);
-}
-
-/* Per-thread buffers for nearest_cells over blocks of CELLS_QB rows. */
+/* (similarity, cell) pairs ordered best first: higher similarity, then the
+ * lower cell number, a total order, so the selection is deterministic. */
 typedef struct {
-    float *scratch, *hs;
-    int64_t *hi;
-    size_t *cnt;
-} cells_buf;
+    float s;
+    uint32_t c;
+} cell_sim;
 
-static int cells_buf_alloc(cells_buf *b, size_t L, size_t p)
+static int better(cell_sim a, cell_sim b) { return a.s > b.s || (a.s == b.s && a.c < b.c); }
+
+/* Moves the p best of v[0..n) to v[0..p) (in no order): quickselect with a
+ * median-of-three pivot. */
+static void select_best(cell_sim *v, size_t n, size_t p)
 {
-    size_t nc = L < CELLS_DB ? L : CELLS_DB;
-    b->scratch = mc_malloc_array(CELLS_QB * nc, sizeof *b->scratch);
-    b->hs = mc_malloc_array(CELLS_QB * p, sizeof *b->hs);
-    b->hi = mc_malloc_array(CELLS_QB * p, sizeof *b->hi);
-    b->cnt = mc_malloc_array(CELLS_QB, sizeof *b->cnt);
-    return b->scratch && b->hs && b->hi && b->cnt;
+    size_t lo = 0, hi = n; /* the boundary p lies in [lo, hi) */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        cell_sim a = v[lo], b = v[mid], c = v[hi - 1], piv;
+        if (better(a, b)) piv = better(b, c) ? b : (better(a, c) ? c : a);
+        else piv = better(a, c) ? a : (better(b, c) ? c : b);
+        /* three-way partition: better than piv | equal to piv | worse */
+        size_t i = lo, lt = lo, gt = hi;
+        while (i < gt) {
+            if (better(v[i], piv)) {
+                cell_sim t = v[i];
+                v[i++] = v[lt];
+                v[lt++] = t;
+            } else if (better(piv, v[i])) {
+                cell_sim t = v[i];
+                v[i] = v[--gt];
+                v[gt] = t;
+            } else {
+                i++;
+            }
+        }
+        if (p <= lt) hi = lt;
+        else if (p >= gt) lo = gt;
+        else return;
+    }
 }
 
-static void cells_buf_free(cells_buf *b)
+static int cmp_cell_sim(const void *a, const void *b)
 {
-    free(b->scratch);
-    free(b->hs);
-    free(b->hi);
-    free(b->cnt);
+    cell_sim x = *(const cell_sim *)a, y = *(const cell_sim *)b;
+    return better(x, y) ? -1 : better(y, x) ? 1 : 0;
 }
+
+/* The p nearest of L centroids to each of nr contiguous rows xb, best first,
+ * into cells (nr x p) and, when best is not NULL, the similarity to the
+ * nearest into best. scratch holds nr x L floats, v L pairs. */
+static void nearest_cells(const float *xb, size_t nr, size_t d, const float *cent, size_t L,
+                          size_t p, float *scratch, cell_sim *v, uint32_t *cells, float *best)
+{
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nr, (blasint)L, (blasint)d, 1.0f,
+                xb, (blasint)d, cent, (blasint)d, 0.0f, scratch, (blasint)L);
+    for (size_t r = 0; r < nr; r++) {
+        const float *row = scratch + r * L;
+        if (p == 1) { /* k-means rounds: the nearest, the lower number on a tie */
+            size_t bc = 0;
+            for (size_t c = 1; c < L; c++)
+                if (row[c] > row[bc]) bc = c;
+            cells[r] = (uint32_t)bc;
+            if (best) best[r] = row[bc];
+            continue;
+        }
+        /* Select among the values at or above a floor: the (2 p ns / L)-th
+         * best of a strided sample of ns values, which about 2p of the row
+         * reach; when fewer than p do, among all of them. */
+        size_t m = 0;
+        float floor_s = -INFINITY;
+        if (L >= 8 * p && L >= 256) {
+            size_t ns = 4 * p, stride = L / ns;
+            for (size_t a = 0; a < ns; a++) v[a] = (cell_sim){row[a * stride], (uint32_t)(a * stride)};
+            size_t rank = 2 * p * ns / L;
+            if (rank < 1) rank = 1;
+            select_best(v, ns, rank);
+            floor_s = v[0].s;
+            for (size_t a = 1; a < rank; a++)
+                if (v[a].s < floor_s) floor_s = v[a].s;
+        }
+        for (size_t c = 0; c < L; c++)
+            if (row[c] >= floor_s) v[m++] = (cell_sim){row[c], (uint32_t)c};
+        if (m < p) { /* the floor was too high: take every value */
+            m = 0;
+            for (size_t c = 0; c < L; c++) v[m++] = (cell_sim){row[c], (uint32_t)c};
+        }
+        select_best(v, m, p);
+        qsort(v, p, sizeof *v, cmp_cell_sim);
+        for (size_t a = 0; a < p; a++) cells[r * p + a] = v[a].c;
+        if (best) best[r] = v[0].s;
+    }
+}
+
+/* Rows per sgemm when assigning to cells: the scratch is CELLS_AB x L floats. */
+#define CELLS_AB 256
 
 /* The p nearest cells of each of the nr contiguous rows xb, into cells
  * (nr x p, nearest first) and, when best is not NULL, the similarity to the
@@ -81,11 +133,12 @@ static int assign_rows(const float *xb, size_t nr, size_t d, const float *cent, 
                        uint32_t *cells, float *best, const mc_knn_params *par, const char *phase)
 {
     int failed = 0;
-    size_t nblocks = (nr + CELLS_QB - 1) / CELLS_QB, done = 0;
+    size_t nblocks = (nr + CELLS_AB - 1) / CELLS_AB, done = 0;
 #pragma omp parallel
     {
-        cells_buf b;
-        if (!cells_buf_alloc(&b, L, p)) {
+        float *scratch = mc_malloc_array((size_t)CELLS_AB * L, sizeof *scratch);
+        cell_sim *v = mc_malloc_array(L, sizeof *v);
+        if (!scratch || !v) {
 #pragma omp atomic write
             failed = 1;
         }
@@ -96,13 +149,10 @@ static int assign_rows(const float *xb, size_t nr, size_t d, const float *cent, 
         if (!f) {
 #pragma omp for schedule(dynamic, 1)
             for (ptrdiff_t bi = 0; bi < (ptrdiff_t)nblocks; bi++) {
-                size_t r0 = (size_t)bi * CELLS_QB;
-                size_t m = nr - r0 < CELLS_QB ? nr - r0 : CELLS_QB;
-                nearest_cells(xb + r0 * d, m, d, cent, L, p, b.scratch, b.hs, b.hi, b.cnt);
-                for (size_t r = 0; r < m; r++) {
-                    for (size_t a = 0; a < p; a++) cells[(r0 + r) * p + a] = (uint32_t)b.hi[r * p + a];
-                    if (best) best[r0 + r] = b.hs[r * p];
-                }
+                size_t r0 = (size_t)bi * CELLS_AB;
+                size_t m = nr - r0 < CELLS_AB ? nr - r0 : CELLS_AB;
+                nearest_cells(xb + r0 * d, m, d, cent, L, p, scratch, v, cells + r0 * p,
+                              best ? best + r0 : NULL);
                 if (phase && par->progress) {
                     size_t now_done;
 #pragma omp atomic capture
@@ -112,7 +162,8 @@ static int assign_rows(const float *xb, size_t nr, size_t d, const float *cent, 
                 }
             }
         }
-        cells_buf_free(&b);
+        free(scratch);
+        free(v);
     }
     return !failed;
 }
@@ -194,7 +245,9 @@ static int train_cells(const float *sx, size_t t, size_t d, size_t L, float *cen
             for (size_t c = 0; c < L; c++)
                 if (count[c] == 0) memcpy(cent + c * d, sx + order[e++] * d, d * sizeof *cent);
         }
-        if (par->progress) par->progress(par->progress_data, "train", (uint64_t)it + 1, CELLS_ITERS);
+        /* in face assignments, t a round */
+        if (par->progress)
+            par->progress(par->progress_data, "train", ((uint64_t)it + 1) * t, (uint64_t)CELLS_ITERS * t);
     }
     free(asg);
     free(best);

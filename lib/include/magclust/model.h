@@ -1,0 +1,168 @@
+/**
+ * @file model.h
+ * @brief A saved clustering that places new faces later: `cluster
+ * --save-model`, then `assign` (optionally `--update`).
+ *
+ * @code
+ * // after clustering the (centred) embeddings e into c at threshold t:
+ * mc_model_params mp = mc_model_params_default();
+ * mp.threshold = t; mp.core_q = core_q; mp.noise_q = noise_q;
+ * mp.center = mean;                               // what centring removed, or NULL
+ * mc_model_t *m = NULL;
+ * if (mc_model_build(e, c, &mp, &m) != MC_OK) return 1;
+ * if (mc_model_write_h5(m, "faces.model.h5") != MC_OK) return 1;
+ * // later, new faces e2 (centred with mc_model_center(m)):
+ * mc_clustering_t *c2 = NULL;
+ * mc_assign_params ap = mc_assign_params_default();
+ * if (mc_model_assign(m, e2, &ap, &c2, NULL) != MC_OK) return 1;
+ * @endcode
+ *
+ * What the model holds (all in the centred space the clustering ran in):
+ * - per cluster (its id in the clustering, 0..C-1): the mean of its core
+ *   faces' unit directions (not normalised: a face's inner product with it
+ *   is its average cosine similarity to those faces, which is what average
+ *   linkage compares with the threshold), the number of core faces and of
+ *   all members, and the spread (mean cosine of the core faces to their
+ *   normalised mean);
+ * - every core face (the exemplars): direction, cluster, quality, path;
+ * - the similarity threshold, the resolved core and noise quality gates
+ *   (absolute values), the centring vector, the algorithm and the quality's
+ *   name, so new faces are judged exactly as the collection was.
+ *
+ * Assignment rules (the batch rules of linkage.h, seen from one new face):
+ * - a face below the noise gate is noise;
+ * - a face at or above the core gate joins the cluster whose core faces it
+ *   is most similar to on average, as a core face, when that average is at
+ *   least the threshold;
+ * - any other face (or a core-quality face that joined nothing) joins the
+ *   cluster of its most similar exemplar, as a border face, when that
+ *   similarity is at least the threshold;
+ * - the rest is unassigned (cluster -1, role MC_ROLE_UNASSIGNED): no
+ *   existing cluster wants it.
+ * With update set, the faces that joined as core become exemplars and move
+ * their cluster's mean, and the unassigned faces are clustered among
+ * themselves by average linkage with the model's threshold and gates (an
+ * exact graph over those faces only): each cluster they form gets a new id
+ * after the model's last, and its core faces become exemplars. Faces in no
+ * cluster after that are noise, as in a batch run. The cost grows with the
+ * new faces (times the exemplars), not with a re-clustering of the whole
+ * collection.
+ *
+ * File (format "magclust-model", version 1): HDF5 group /model with
+ * attributes format, version, dim, threshold, core_q, noise_q (float64,
+ * -inf when off), algorithm, quality_name, source; datasets /model/center
+ * (D, absent when not centred), /model/clusters/mean (C x D float32),
+ * /model/clusters/n_core, /model/clusters/n_members (C int64),
+ * /model/clusters/spread (C float32), /model/exemplars/direction (E x D
+ * float32), /model/exemplars/cluster (E int64), /model/exemplars/quality
+ * (E float32), /model/exemplars/path (E strings, absent without paths).
+ *
+ * Thread safety: a model is read-only except in mc_model_assign() with
+ * update set; any number of threads may assign without update at once.
+ */
+#ifndef MAGCLUST_MODEL_H
+#define MAGCLUST_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clustering.h"
+#include "embeddings.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Opaque model. */
+typedef struct mc_model mc_model_t;
+
+/** What mc_model_build() records besides the clusters. */
+typedef struct {
+    double threshold;         /**< cosine similarity to join (1 - eps); default 0.5 */
+    double core_q, noise_q;   /**< resolved gates, absolute; -INFINITY when off (default) */
+    const float *center;      /**< D floats removed by centring, or NULL (not centred) */
+    const char *algorithm;    /**< recorded only; default "linkage" */
+    const char *quality_name; /**< "magnitude" or the quality dataset's name; default "magnitude" */
+    const char *source;       /**< the embeddings file, recorded only; may be NULL */
+} mc_model_params;
+
+/** @brief threshold 0.5, gates off, no centring, "linkage", "magnitude". */
+MC_API mc_model_params mc_model_params_default(void);
+
+/**
+ * @brief Build a model from a clustering @p c of the embeddings @p e (the
+ * centred directions the clustering ran on, with their quality).
+ * Core faces are those with role MC_ROLE_CORE.
+ * @return MC_OK, MC_ERR_INVALID_ARG, MC_ERR_DIM_MISMATCH, MC_ERR_NOMEM.
+ */
+MC_API mc_status mc_model_build(const mc_embeddings_t *e, const mc_clustering_t *c,
+                                const mc_model_params *p, mc_model_t **out);
+
+/** @brief Write to a new HDF5 file, atomically (temporary name, then rename). */
+MC_API mc_status mc_model_write_h5(const mc_model_t *m, const char *path);
+
+/**
+ * @brief Read a model file, checking its format, version and every shape.
+ * @return MC_OK, MC_ERR_IO, MC_ERR_HDF5, MC_ERR_BAD_DATA (detail says what), MC_ERR_NOMEM.
+ */
+MC_API mc_status mc_model_read_h5(const char *path, mc_model_t **out);
+
+/** @brief Free; NULL-safe. */
+MC_API void mc_model_free(mc_model_t *m);
+
+/** @brief Embedding dimension D. */
+MC_API size_t mc_model_dim(const mc_model_t *m);
+/** @brief Number of clusters C (ids 0..C-1). */
+MC_API size_t mc_model_n_clusters(const mc_model_t *m);
+/** @brief Number of exemplars (core faces) E. */
+MC_API size_t mc_model_n_exemplars(const mc_model_t *m);
+/** @brief The similarity threshold. */
+MC_API double mc_model_threshold(const mc_model_t *m);
+/** @brief The core gate (absolute; -INFINITY when off). */
+MC_API double mc_model_core_q(const mc_model_t *m);
+/** @brief The noise gate (absolute; -INFINITY when off). */
+MC_API double mc_model_noise_q(const mc_model_t *m);
+/** @brief The centring vector (D floats), or NULL when the model is not centred. */
+MC_API const float *mc_model_center(const mc_model_t *m);
+/** @brief The recorded algorithm name. */
+MC_API const char *mc_model_algorithm(const mc_model_t *m);
+/** @brief The recorded quality name ("magnitude" or a dataset name). */
+MC_API const char *mc_model_quality_name(const mc_model_t *m);
+/** @brief Members of cluster @p id when the model was built or last updated (0 when out of range). */
+MC_API size_t mc_model_cluster_size(const mc_model_t *m, size_t id);
+
+/** Parameters of mc_model_assign(). */
+typedef struct {
+    int update;     /**< fold the new faces in and open new clusters among the unassigned; default 0 */
+    int n_threads;  /**< <= 0: all cores (default) */
+} mc_assign_params;
+
+/** @brief update 0, all cores. */
+MC_API mc_assign_params mc_assign_params_default(void);
+
+/** What an assignment did. */
+typedef struct {
+    size_t n_core, n_border;  /**< faces that joined existing clusters, by role */
+    size_t n_unassigned;      /**< faces no existing cluster took (before any update) */
+    size_t n_noise;           /**< faces below the noise gate, or left alone after an update */
+    size_t n_new_clusters;    /**< clusters opened by the update */
+    size_t n_new_clustered;   /**< faces in those clusters */
+} mc_assign_stats;
+
+/**
+ * @brief Place every face of @p e (same D; its directions already centred
+ * with mc_model_center(), its quality the model's quality) by the rules
+ * above. The result keeps the model's cluster ids (no renumbering); new
+ * clusters of an update get ids from C on.
+ * @param stats  optional counts.
+ * @return MC_OK, MC_ERR_INVALID_ARG, MC_ERR_DIM_MISMATCH, MC_ERR_NOMEM.
+ */
+MC_API mc_status mc_model_assign(mc_model_t *m, const mc_embeddings_t *e,
+                                 const mc_assign_params *p, mc_clustering_t **out,
+                                 mc_assign_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
