@@ -2,7 +2,12 @@
 #ifndef MAGCLUST_H5_IMPL_H
 #define MAGCLUST_H5_IMPL_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <hdf5.h>
+
+#include "magclust/status.h"
 
 /* HDF5 prints its error stack by default; the library reports through
  * mc_status instead. Every entry point silences it and restores it. */
@@ -29,5 +34,41 @@ static inline hid_t h5_create_untimed(const char *path)
     if (fcpl >= 0) H5Pclose(fcpl);
     return f;
 }
+
+/* ---- h5_util.c ---- */
+
+/* Rows per chunk and per read block: 4096 x 30 ids are just under HDF5's
+ * default 1 MiB chunk cache. */
+#define MC_H5_BLOCK_ROWS 4096
+/* Keep a chunk well below HDF5's 4 GiB limit whatever the row length. */
+#define MC_H5_MAX_CHUNK_BYTES ((size_t)16 << 20)
+
+/* Scalar attributes; 0 or -1. Strings are variable-length UTF-8. */
+int mc_h5_put_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *value);
+int mc_h5_put_str_attr(hid_t loc, const char *name, const char *value);
+int mc_h5_put_u64_attr(hid_t loc, const char *name, uint64_t v);
+int mc_h5_put_i32_attr(hid_t loc, const char *name, int32_t v);
+int mc_h5_put_f64_attr(hid_t loc, const char *name, double v);
+/* An n x k dataset chunked by whole rows, written in one call; 0 or -1. */
+int mc_h5_put_matrix(hid_t loc, const char *name, hid_t ftype, hid_t mtype, size_t n, size_t k,
+                     size_t elem, const void *data);
+
+/* Readers of scalar attributes of the object <where> (named in messages):
+ * an absent attribute leaves *found 0 (or the value untouched) and is not an
+ * error; one of the wrong class or not a single value is MC_ERR_BAD_DATA. */
+mc_status mc_h5_get_int_attr(hid_t loc, const char *path, const char *where, const char *name,
+                             hid_t mtype, void *value, int *found);
+mc_status mc_h5_get_f64_attr(hid_t loc, const char *path, const char *where, const char *name,
+                             double *value);
+/* Variable or fixed length (NUL- or space-padded) into buf[cap]; longer
+ * strings are cut at a UTF-8 boundary when truncate is set, else refused. */
+mc_status mc_h5_get_str_attr(hid_t loc, const char *path, const char *where, const char *name,
+                             char *buf, size_t cap, int truncate, int *found);
+/* Opens <where>/<name>, a 2-D dataset of class cls ("what" names it). */
+mc_status mc_h5_open_matrix(hid_t grp, const char *path, const char *where, const char *name,
+                            H5T_class_t cls, const char *what, hid_t *out, hsize_t dims[2]);
+/* Reads an n x k dataset by row blocks straight into dst (n*k of mtype). */
+mc_status mc_h5_read_matrix(hid_t ds, const char *path, const char *where, const char *name,
+                            hid_t mtype, size_t elem, size_t n, size_t k, void *dst);
 
 #endif

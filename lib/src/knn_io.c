@@ -17,11 +17,7 @@
 
 #define KNN_FORMAT "magclust-knn"
 #define KNN_VERSION 1
-/* Rows per chunk and per read block: 4096 x 30 ids are just under HDF5's
- * default 1 MiB chunk cache. */
-#define KNN_BLOCK_ROWS 4096
-/* Keep a chunk well below HDF5's 4 GiB limit whatever k is. */
-#define KNN_MAX_CHUNK_BYTES ((size_t)16 << 20)
+#define KNN_G "/knn" /* the group, as messages name it */
 
 void mc_knn_graph_meta_init(mc_knn_graph_meta *m)
 {
@@ -122,64 +118,6 @@ uint64_t mc_embeddings_fingerprint(const mc_embeddings_t *e)
 
 /* ---- writer -------------------------------------------------------------- */
 
-static int put_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *value)
-{
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = sp >= 0 ? H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT) : H5I_INVALID_HID;
-    int ok = a >= 0 && H5Awrite(a, mtype, value) >= 0;
-    if (a >= 0) H5Aclose(a);
-    if (sp >= 0) H5Sclose(sp);
-    return ok ? 0 : -1;
-}
-
-static int put_str_attr(hid_t loc, const char *name, const char *value)
-{
-    /* Variable-length UTF-8, as the other writers: h5py returns str. */
-    hid_t t = H5Tcopy(H5T_C_S1);
-    int ok = t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
-             put_attr(loc, name, t, t, &value) == 0;
-    if (t >= 0) H5Tclose(t);
-    return ok ? 0 : -1;
-}
-
-static int put_u64_attr(hid_t loc, const char *name, uint64_t v)
-{
-    return put_attr(loc, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v);
-}
-
-static int put_i32_attr(hid_t loc, const char *name, int32_t v)
-{
-    return put_attr(loc, name, H5T_STD_I32LE, H5T_NATIVE_INT32, &v);
-}
-
-static int put_f64_attr(hid_t loc, const char *name, double v)
-{
-    return put_attr(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
-}
-
-/* An N x k dataset chunked by whole rows, written in one call from the
- * graph's own array (no conversion copy when file and memory types agree). */
-static int put_matrix(hid_t loc, const char *name, hid_t ftype, hid_t mtype, size_t n, size_t k,
-                      size_t elem, const void *data)
-{
-    size_t rows = KNN_MAX_CHUNK_BYTES / (k * elem);
-    if (rows > KNN_BLOCK_ROWS) rows = KNN_BLOCK_ROWS;
-    if (rows > n) rows = n;
-    if (rows == 0) rows = 1;
-    hsize_t dims[2] = {n, k}, chunk[2] = {rows, k};
-    hid_t sp = H5Screate_simple(2, dims, NULL);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    hid_t ds = H5I_INVALID_HID;
-    if (sp >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 2, chunk) >= 0 &&
-        H5Pset_obj_track_times(dcpl, 0) >= 0)
-        ds = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    int ok = ds >= 0 && H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0;
-    if (ds >= 0) H5Dclose(ds);
-    if (dcpl >= 0) H5Pclose(dcpl);
-    if (sp >= 0) H5Sclose(sp);
-    return ok ? 0 : -1;
-}
-
 static int terminated(const char *s, size_t cap) { return memchr(s, '\0', cap) != NULL; }
 
 mc_status mc_knn_graph_write_h5(const mc_knn_graph_t *g, const mc_knn_graph_meta *meta,
@@ -219,18 +157,20 @@ mc_status mc_knn_graph_write_h5(const mc_knn_graph_t *g, const mc_knn_graph_meta
     if (gcpl >= 0 && H5Pset_obj_track_times(gcpl, 0) >= 0)
         grp = H5Gcreate2(f, "knn", H5P_DEFAULT, gcpl, H5P_DEFAULT);
     int bad = grp < 0;
-    bad = bad || put_matrix(grp, "ids", H5T_STD_I64LE, H5T_NATIVE_INT64, n, k, sizeof(int64_t),
-                            mc_knn_graph_ids(g)) != 0;
-    bad = bad || put_matrix(grp, "sims", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, n, k, sizeof(float),
-                            mc_knn_graph_sims(g)) != 0;
-    bad = bad || put_str_attr(grp, "format", KNN_FORMAT) != 0 ||
-          put_i32_attr(grp, "version", KNN_VERSION) != 0 || put_u64_attr(grp, "n", n) != 0 ||
-          put_u64_attr(grp, "k", k) != 0 || put_u64_attr(grp, "dim", m.dim) != 0 ||
-          put_u64_attr(grp, "fingerprint", m.fingerprint) != 0 ||
-          put_i32_attr(grp, "centered", m.centered ? 1 : 0) != 0 ||
-          put_f64_attr(grp, "center_shift", m.center_shift) != 0 ||
-          put_str_attr(grp, "index", m.index) != 0 || put_str_attr(grp, "source", m.source) != 0 ||
-          put_str_attr(grp, "embeddings_key", m.embeddings_key) != 0;
+    bad = bad || mc_h5_put_matrix(grp, "ids", H5T_STD_I64LE, H5T_NATIVE_INT64, n, k,
+                                  sizeof(int64_t), mc_knn_graph_ids(g)) != 0;
+    bad = bad || mc_h5_put_matrix(grp, "sims", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, n, k,
+                                  sizeof(float), mc_knn_graph_sims(g)) != 0;
+    bad = bad || mc_h5_put_str_attr(grp, "format", KNN_FORMAT) != 0 ||
+          mc_h5_put_i32_attr(grp, "version", KNN_VERSION) != 0 ||
+          mc_h5_put_u64_attr(grp, "n", n) != 0 || mc_h5_put_u64_attr(grp, "k", k) != 0 ||
+          mc_h5_put_u64_attr(grp, "dim", m.dim) != 0 ||
+          mc_h5_put_u64_attr(grp, "fingerprint", m.fingerprint) != 0 ||
+          mc_h5_put_i32_attr(grp, "centered", m.centered ? 1 : 0) != 0 ||
+          mc_h5_put_f64_attr(grp, "center_shift", m.center_shift) != 0 ||
+          mc_h5_put_str_attr(grp, "index", m.index) != 0 ||
+          mc_h5_put_str_attr(grp, "source", m.source) != 0 ||
+          mc_h5_put_str_attr(grp, "embeddings_key", m.embeddings_key) != 0;
     bad = bad || H5Fflush(f, H5F_SCOPE_GLOBAL) < 0;
     if (bad) st = mc_fail(MC_ERR_HDF5, "%s: cannot write the k-NN graph (disk full?)", path);
 done:
@@ -252,112 +192,13 @@ done:
 /* Opens attribute `name` of loc if it exists and holds one value of class
  * cls: MC_OK with *out >= 0, MC_OK with *out < 0 when absent, or
  * MC_ERR_BAD_DATA / MC_ERR_HDF5 naming the file. */
-static mc_status open_attr(hid_t loc, const char *path, const char *name, H5T_class_t cls,
-                           const char *what, hid_t *out)
-{
-    *out = H5I_INVALID_HID;
-    htri_t exists = H5Aexists(loc, name);
-    if (exists < 0) return mc_fail(MC_ERR_HDF5, "%s: cannot read the attributes of /knn", path);
-    if (exists == 0) return MC_OK;
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    if (a < 0) return mc_fail(MC_ERR_HDF5, "%s: cannot open attribute /knn %s", path, name);
-    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
-    H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
-    hssize_t npts = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
-    if (t >= 0) H5Tclose(t);
-    if (sp >= 0) H5Sclose(sp);
-    if (c != cls || npts != 1) {
-        H5Aclose(a);
-        return mc_fail(MC_ERR_BAD_DATA, "%s: attribute /knn %s must be a single %s", path, name, what);
-    }
-    *out = a;
-    return MC_OK;
-}
-
-/* Reads an integer attribute (any integer type) as int64 or uint64 (mtype). */
-static mc_status get_int_attr(hid_t loc, const char *path, const char *name, hid_t mtype,
-                              void *value, int *found)
-{
-    hid_t a;
-    mc_status st = open_attr(loc, path, name, H5T_INTEGER, "integer", &a);
-    *found = a >= 0;
-    if (st != MC_OK || a < 0) return st;
-    herr_t rc = H5Aread(a, mtype, value);
-    H5Aclose(a);
-    return rc < 0 ? mc_fail(MC_ERR_HDF5, "%s: cannot read attribute /knn %s", path, name) : MC_OK;
-}
-
-static mc_status get_f64_attr(hid_t loc, const char *path, const char *name, double *value)
-{
-    hid_t a;
-    mc_status st = open_attr(loc, path, name, H5T_FLOAT, "floating-point number", &a);
-    if (st != MC_OK || a < 0) return st;
-    herr_t rc = H5Aread(a, H5T_NATIVE_DOUBLE, value);
-    H5Aclose(a);
-    return rc < 0 ? mc_fail(MC_ERR_HDF5, "%s: cannot read attribute /knn %s", path, name) : MC_OK;
-}
-
-/* Copies s into buf[cap]: whole, or when truncate is set, cut at a UTF-8
- * character boundary; otherwise a string that does not fit is refused. */
-static mc_status store_str(const char *path, const char *name, const char *s, size_t len,
-                           char *buf, size_t cap, int truncate)
-{
-    if (len >= cap) {
-        if (!truncate)
-            return mc_fail(MC_ERR_BAD_DATA, "%s: attribute /knn %s is %zu bytes, longer than %zu",
-                           path, name, len, cap - 1);
-        len = cap - 1;
-        /* s[len] is the first byte dropped: back off over a split character. */
-        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80) len--;
-    }
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    return MC_OK;
-}
-
-/* Reads a string attribute, variable-length or fixed (NUL- or space-padded). */
-static mc_status get_str_attr(hid_t loc, const char *path, const char *name, char *buf, size_t cap,
-                              int truncate, int *found)
-{
-    hid_t a;
-    mc_status st = open_attr(loc, path, name, H5T_STRING, "string", &a);
-    *found = a >= 0;
-    if (st != MC_OK || a < 0) return st;
-    hid_t ft = H5Aget_type(a), mt = H5I_INVALID_HID;
-    int ok = ft >= 0 && (mt = H5Tcopy(H5T_C_S1)) >= 0 && H5Tset_cset(mt, H5Tget_cset(ft)) >= 0;
-    if (ok && H5Tis_variable_str(ft) > 0) {
-        char *s = NULL;
-        ok = H5Tset_size(mt, H5T_VARIABLE) >= 0 && H5Aread(a, mt, &s) >= 0;
-        if (ok) st = store_str(path, name, s ? s : "", s ? strlen(s) : 0, buf, cap, truncate);
-        if (s) H5free_memory(s);
-    } else if (ok) {
-        size_t size = H5Tget_size(ft);
-        char *raw = size ? malloc(size + 1) : NULL;
-        /* The memory type keeps the file's size and padding: a raw copy. */
-        ok = raw && H5Tset_size(mt, size) >= 0 && H5Tset_strpad(mt, H5Tget_strpad(ft)) >= 0 &&
-             H5Aread(a, mt, raw) >= 0;
-        if (ok) {
-            raw[size] = '\0';
-            size_t len = strlen(raw);
-            if (H5Tget_strpad(ft) == H5T_STR_SPACEPAD)
-                while (len && raw[len - 1] == ' ') len--;
-            st = store_str(path, name, raw, len, buf, cap, truncate);
-        }
-        free(raw);
-    }
-    if (mt >= 0) H5Tclose(mt);
-    if (ft >= 0) H5Tclose(ft);
-    H5Aclose(a);
-    if (!ok) return mc_fail(MC_ERR_HDF5, "%s: cannot read attribute /knn %s", path, name);
-    return st;
-}
-
 /* Reads the provenance attributes into m (which holds the defaults). */
-static mc_status read_meta(hid_t grp, const char *path, mc_knn_graph_meta *m, int *has_n, int *has_k)
+static mc_status read_meta(hid_t grp, const char *path, mc_knn_graph_meta *m, int *has_n,
+                           int *has_k)
 {
     char format[64];
     int found;
-    mc_status st = get_str_attr(grp, path, "format", format, sizeof format, 1, &found);
+    mc_status st = mc_h5_get_str_attr(grp, path, KNN_G, "format", format, sizeof format, 1, &found);
     if (st != MC_OK) return st;
     if (!found)
         return mc_fail(MC_ERR_BAD_DATA,
@@ -366,109 +207,50 @@ static mc_status read_meta(hid_t grp, const char *path, mc_knn_graph_meta *m, in
         return mc_fail(MC_ERR_BAD_DATA, "%s: /knn format is \"%s\", expected \"%s\"", path, format,
                        KNN_FORMAT);
     int64_t version = 0;
-    if ((st = get_int_attr(grp, path, "version", H5T_NATIVE_INT64, &version, &found)) != MC_OK)
+    if ((st = mc_h5_get_int_attr(grp, path, KNN_G, "version", H5T_NATIVE_INT64, &version,
+                                 &found)) != MC_OK)
         return st;
     if (!found) return mc_fail(MC_ERR_BAD_DATA, "%s: /knn has no version attribute", path);
     if (version != KNN_VERSION)
-        return mc_fail(MC_ERR_BAD_DATA,
-                       "%s: k-NN graph file version %lld is not supported (this build reads version %d)",
-                       path, (long long)version, KNN_VERSION);
+        return mc_fail(
+            MC_ERR_BAD_DATA,
+            "%s: k-NN graph file version %lld is not supported (this build reads version %d)", path,
+            (long long)version, KNN_VERSION);
 
     uint64_t v = 0;
-    if ((st = get_int_attr(grp, path, "n", H5T_NATIVE_UINT64, &v, has_n)) != MC_OK) return st;
+    if ((st = mc_h5_get_int_attr(grp, path, KNN_G, "n", H5T_NATIVE_UINT64, &v, has_n)) != MC_OK)
+        return st;
     if (*has_n) m->n = (size_t)v;
     if (*has_n && v != (uint64_t)m->n)
         return mc_fail(MC_ERR_BAD_DATA, "%s: attribute /knn n = %llu is too large", path,
                        (unsigned long long)v);
-    if ((st = get_int_attr(grp, path, "k", H5T_NATIVE_UINT64, &v, has_k)) != MC_OK) return st;
+    if ((st = mc_h5_get_int_attr(grp, path, KNN_G, "k", H5T_NATIVE_UINT64, &v, has_k)) != MC_OK)
+        return st;
     if (*has_k) m->k = (size_t)v;
     if (*has_k && v != (uint64_t)m->k)
         return mc_fail(MC_ERR_BAD_DATA, "%s: attribute /knn k = %llu is too large", path,
                        (unsigned long long)v);
-    if ((st = get_int_attr(grp, path, "dim", H5T_NATIVE_UINT64, &v, &found)) != MC_OK) return st;
+    if ((st = mc_h5_get_int_attr(grp, path, KNN_G, "dim", H5T_NATIVE_UINT64, &v, &found)) != MC_OK)
+        return st;
     if (found) m->dim = (size_t)v;
-    if ((st = get_int_attr(grp, path, "fingerprint", H5T_NATIVE_UINT64, &m->fingerprint, &found)) !=
-        MC_OK)
+    if ((st = mc_h5_get_int_attr(grp, path, KNN_G, "fingerprint", H5T_NATIVE_UINT64,
+                                 &m->fingerprint, &found)) != MC_OK)
         return st;
     int64_t centered = 0;
-    if ((st = get_int_attr(grp, path, "centered", H5T_NATIVE_INT64, &centered, &found)) != MC_OK)
+    if ((st = mc_h5_get_int_attr(grp, path, KNN_G, "centered", H5T_NATIVE_INT64, &centered,
+                                 &found)) != MC_OK)
         return st;
     m->centered = centered != 0;
-    if ((st = get_f64_attr(grp, path, "center_shift", &m->center_shift)) != MC_OK) return st;
-    if ((st = get_str_attr(grp, path, "index", m->index, sizeof m->index, 0, &found)) != MC_OK)
+    if ((st = mc_h5_get_f64_attr(grp, path, KNN_G, "center_shift", &m->center_shift)) != MC_OK)
         return st;
-    if ((st = get_str_attr(grp, path, "source", m->source, sizeof m->source, 1, &found)) != MC_OK)
+    if ((st = mc_h5_get_str_attr(grp, path, KNN_G, "index", m->index, sizeof m->index, 0,
+                                 &found)) != MC_OK)
         return st;
-    return get_str_attr(grp, path, "embeddings_key", m->embeddings_key, sizeof m->embeddings_key, 0,
-                        &found);
-}
-
-/* Opens /knn/<name> and checks it is a 2-D dataset of class cls. */
-static mc_status open_matrix(hid_t grp, const char *path, const char *name, H5T_class_t cls,
-                             const char *what, hid_t *out, hsize_t dims[2])
-{
-    *out = H5I_INVALID_HID;
-    if (H5Lexists(grp, name, H5P_DEFAULT) <= 0)
-        return mc_fail(MC_ERR_HDF5, "%s: no dataset /knn/%s", path, name);
-    hid_t ds = H5Dopen2(grp, name, H5P_DEFAULT);
-    if (ds < 0) return mc_fail(MC_ERR_HDF5, "%s: /knn/%s is not a dataset", path, name);
-    hid_t t = H5Dget_type(ds), sp = H5Dget_space(ds);
-    H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
-    hsize_t d[H5S_MAX_RANK];
-    int rank = sp >= 0 ? H5Sget_simple_extent_dims(sp, d, NULL) : -1;
-    if (t >= 0) H5Tclose(t);
-    if (sp >= 0) H5Sclose(sp);
-    if (rank != 2) {
-        H5Dclose(ds);
-        return mc_fail(MC_ERR_BAD_DATA, "%s: /knn/%s has rank %d, expected 2 (N x k)", path, name,
-                       rank);
-    }
-    if (c != cls) {
-        H5Dclose(ds);
-        return mc_fail(MC_ERR_BAD_DATA, "%s: /knn/%s must hold %s", path, name, what);
-    }
-    dims[0] = d[0];
-    dims[1] = d[1];
-    *out = ds;
-    return MC_OK;
-}
-
-/* Rows per read: a whole number of the dataset's chunks, about
- * KNN_BLOCK_ROWS, so that no chunk is read twice. */
-static size_t block_rows(hid_t ds)
-{
-    size_t rows = KNN_BLOCK_ROWS;
-    hid_t dcpl = H5Dget_create_plist(ds);
-    hsize_t chunk[2];
-    if (dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, 2, chunk) == 2 &&
-        chunk[0] > 0) {
-        size_t c = chunk[0] < (hsize_t)SIZE_MAX ? (size_t)chunk[0] : SIZE_MAX;
-        rows = c >= KNN_BLOCK_ROWS ? c : c * (KNN_BLOCK_ROWS / c);
-    }
-    if (dcpl >= 0) H5Pclose(dcpl);
-    return rows;
-}
-
-/* Reads an N x k dataset by row blocks straight into dst (N*k of mtype). */
-static mc_status read_matrix(hid_t ds, const char *path, const char *name, hid_t mtype, size_t elem,
-                             size_t n, size_t k, void *dst)
-{
-    size_t bs = block_rows(ds);
-    mc_status st = MC_OK;
-    hid_t fs = H5Dget_space(ds);
-    if (fs < 0) return mc_fail(MC_ERR_HDF5, "%s: cannot read /knn/%s", path, name);
-    for (size_t r0 = 0; r0 < n && st == MC_OK; r0 += bs) {
-        size_t nr = n - r0 < bs ? n - r0 : bs;
-        hsize_t start[2] = {r0, 0}, count[2] = {nr, k};
-        hid_t ms = H5Screate_simple(2, count, NULL);
-        if (ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-            H5Dread(ds, mtype, ms, fs, H5P_DEFAULT, (char *)dst + r0 * k * elem) < 0)
-            st = mc_fail(MC_ERR_HDF5, "%s: cannot read rows %zu..%zu of /knn/%s", path, r0,
-                         r0 + nr - 1, name);
-        if (ms >= 0) H5Sclose(ms);
-    }
-    H5Sclose(fs);
-    return st;
+    if ((st = mc_h5_get_str_attr(grp, path, KNN_G, "source", m->source, sizeof m->source, 1,
+                                 &found)) != MC_OK)
+        return st;
+    return mc_h5_get_str_attr(grp, path, KNN_G, "embeddings_key", m->embeddings_key,
+                              sizeof m->embeddings_key, 0, &found);
 }
 
 mc_status mc_knn_graph_read_h5(const char *path, mc_knn_graph_t **out, mc_knn_graph_meta *meta)
@@ -505,9 +287,10 @@ mc_status mc_knn_graph_read_h5(const char *path, mc_knn_graph_t **out, mc_knn_gr
     if ((st = read_meta(grp, path, &m, &has_n, &has_k)) != MC_OK) goto done;
 
     hsize_t di[2], dsims[2];
-    if ((st = open_matrix(grp, path, "ids", H5T_INTEGER, "integers", &ids, di)) != MC_OK ||
-        (st = open_matrix(grp, path, "sims", H5T_FLOAT, "floating-point numbers", &sims, dsims)) !=
-            MC_OK)
+    if ((st = mc_h5_open_matrix(grp, path, KNN_G, "ids", H5T_INTEGER, "integers", &ids, di)) !=
+            MC_OK ||
+        (st = mc_h5_open_matrix(grp, path, KNN_G, "sims", H5T_FLOAT, "floating-point numbers",
+                                &sims, dsims)) != MC_OK)
         goto done;
     if (di[0] != dsims[0] || di[1] != dsims[1]) {
         st = mc_fail(MC_ERR_BAD_DATA, "%s: /knn/ids is %llu x %llu but /knn/sims is %llu x %llu",
@@ -537,9 +320,9 @@ mc_status mc_knn_graph_read_h5(const char *path, mc_knn_graph_t **out, mc_knn_gr
     m.n = n;
     m.k = k;
     if ((st = mc_knn_graph_alloc(n, k, &g)) != MC_OK) goto done;
-    if ((st = read_matrix(ids, path, "ids", H5T_NATIVE_INT64, sizeof(int64_t), n, k,
+    if ((st = mc_h5_read_matrix(ids, path, KNN_G, "ids", H5T_NATIVE_INT64, sizeof(int64_t), n, k,
                           mc_knn_graph_ids_mut(g))) != MC_OK ||
-        (st = read_matrix(sims, path, "sims", H5T_NATIVE_FLOAT, sizeof(float), n, k,
+        (st = mc_h5_read_matrix(sims, path, KNN_G, "sims", H5T_NATIVE_FLOAT, sizeof(float), n, k,
                           mc_knn_graph_sims_mut(g))) != MC_OK)
         goto done;
     if ((st = mc_knn_graph_finish(g)) != MC_OK) {

@@ -1,0 +1,243 @@
+/* Small HDF5 helpers shared by the graph and model files: scalar attributes
+ * (write, and read with type checks), row-chunked 2-D datasets (write, and
+ * read by row blocks). Messages name the file and "<where> <name>". */
+#include <stdlib.h>
+#include <string.h>
+
+#include "h5_impl.h"
+#include "util_impl.h"
+
+int mc_h5_put_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *value)
+{
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a =
+        sp >= 0 ? H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT) : H5I_INVALID_HID;
+    int ok = a >= 0 && H5Awrite(a, mtype, value) >= 0;
+    if (a >= 0) H5Aclose(a);
+    if (sp >= 0) H5Sclose(sp);
+    return ok ? 0 : -1;
+}
+
+int mc_h5_put_str_attr(hid_t loc, const char *name, const char *value)
+{
+    /* Variable-length UTF-8, as the other writers: h5py returns str. */
+    hid_t t = H5Tcopy(H5T_C_S1);
+    int ok = t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
+             mc_h5_put_attr(loc, name, t, t, &value) == 0;
+    if (t >= 0) H5Tclose(t);
+    return ok ? 0 : -1;
+}
+
+int mc_h5_put_u64_attr(hid_t loc, const char *name, uint64_t v)
+{
+    return mc_h5_put_attr(loc, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v);
+}
+
+int mc_h5_put_i32_attr(hid_t loc, const char *name, int32_t v)
+{
+    return mc_h5_put_attr(loc, name, H5T_STD_I32LE, H5T_NATIVE_INT32, &v);
+}
+
+int mc_h5_put_f64_attr(hid_t loc, const char *name, double v)
+{
+    return mc_h5_put_attr(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
+}
+
+/* An N x k dataset chunked by whole rows, written in one call from the
+ * graph's own array (no conversion copy when file and memory types agree). */
+int mc_h5_put_matrix(hid_t loc, const char *name, hid_t ftype, hid_t mtype, size_t n, size_t k,
+                     size_t elem, const void *data)
+{
+    size_t rows = MC_H5_MAX_CHUNK_BYTES / (k * elem);
+    if (rows > MC_H5_BLOCK_ROWS) rows = MC_H5_BLOCK_ROWS;
+    if (rows > n) rows = n;
+    if (rows == 0) rows = 1;
+    hsize_t dims[2] = {n, k}, chunk[2] = {rows, k};
+    hid_t sp = H5Screate_simple(2, dims, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t ds = H5I_INVALID_HID;
+    if (sp >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 2, chunk) >= 0 &&
+        H5Pset_obj_track_times(dcpl, 0) >= 0)
+        ds = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    int ok = ds >= 0 && H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0;
+    if (ds >= 0) H5Dclose(ds);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (sp >= 0) H5Sclose(sp);
+    return ok ? 0 : -1;
+}
+
+static mc_status open_attr(hid_t loc, const char *path, const char *where, const char *name,
+                           H5T_class_t cls, const char *what, hid_t *out)
+{
+    *out = H5I_INVALID_HID;
+    htri_t exists = H5Aexists(loc, name);
+    if (exists < 0)
+        return mc_fail(MC_ERR_HDF5, "%s: cannot read the attributes of %s", path, where);
+    if (exists == 0) return MC_OK;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0) return mc_fail(MC_ERR_HDF5, "%s: cannot open attribute %s %s", path, where, name);
+    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
+    H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    hssize_t npts = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    if (t >= 0) H5Tclose(t);
+    if (sp >= 0) H5Sclose(sp);
+    if (c != cls || npts != 1) {
+        H5Aclose(a);
+        return mc_fail(MC_ERR_BAD_DATA, "%s: attribute %s %s must be a single %s", path, where,
+                       name, what);
+    }
+    *out = a;
+    return MC_OK;
+}
+
+/* Reads an integer attribute (any integer type) as int64 or uint64 (mtype). */
+mc_status mc_h5_get_int_attr(hid_t loc, const char *path, const char *where, const char *name,
+                             hid_t mtype, void *value, int *found)
+{
+    hid_t a;
+    mc_status st = open_attr(loc, path, where, name, H5T_INTEGER, "integer", &a);
+    *found = a >= 0;
+    if (st != MC_OK || a < 0) return st;
+    herr_t rc = H5Aread(a, mtype, value);
+    H5Aclose(a);
+    return rc < 0 ? mc_fail(MC_ERR_HDF5, "%s: cannot read attribute %s %s", path, where, name)
+                  : MC_OK;
+}
+
+mc_status mc_h5_get_f64_attr(hid_t loc, const char *path, const char *where, const char *name,
+                             double *value)
+{
+    hid_t a;
+    mc_status st = open_attr(loc, path, where, name, H5T_FLOAT, "floating-point number", &a);
+    if (st != MC_OK || a < 0) return st;
+    herr_t rc = H5Aread(a, H5T_NATIVE_DOUBLE, value);
+    H5Aclose(a);
+    return rc < 0 ? mc_fail(MC_ERR_HDF5, "%s: cannot read attribute %s %s", path, where, name)
+                  : MC_OK;
+}
+
+/* Copies s into buf[cap]: whole, or when truncate is set, cut at a UTF-8
+ * character boundary; otherwise a string that does not fit is refused. */
+static mc_status store_str(const char *path, const char *where, const char *name, const char *s,
+                           size_t len, char *buf, size_t cap, int truncate)
+{
+    if (len >= cap) {
+        if (!truncate)
+            return mc_fail(MC_ERR_BAD_DATA, "%s: attribute %s %s is %zu bytes, longer than %zu",
+                           path, where, name, len, cap - 1);
+        len = cap - 1;
+        /* s[len] is the first byte dropped: back off over a split character. */
+        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+            len--;
+    }
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return MC_OK;
+}
+
+/* Reads a string attribute, variable-length or fixed (NUL- or space-padded). */
+mc_status mc_h5_get_str_attr(hid_t loc, const char *path, const char *where, const char *name,
+                             char *buf, size_t cap, int truncate, int *found)
+{
+    hid_t a;
+    mc_status st = open_attr(loc, path, where, name, H5T_STRING, "string", &a);
+    *found = a >= 0;
+    if (st != MC_OK || a < 0) return st;
+    hid_t ft = H5Aget_type(a), mt = H5I_INVALID_HID;
+    int ok = ft >= 0 && (mt = H5Tcopy(H5T_C_S1)) >= 0 && H5Tset_cset(mt, H5Tget_cset(ft)) >= 0;
+    if (ok && H5Tis_variable_str(ft) > 0) {
+        char *s = NULL;
+        ok = H5Tset_size(mt, H5T_VARIABLE) >= 0 && H5Aread(a, mt, &s) >= 0;
+        if (ok)
+            st = store_str(path, where, name, s ? s : "", s ? strlen(s) : 0, buf, cap, truncate);
+        if (s) H5free_memory(s);
+    } else if (ok) {
+        size_t size = H5Tget_size(ft);
+        char *raw = size ? malloc(size + 1) : NULL;
+        /* The memory type keeps the file's size and padding: a raw copy. */
+        ok = raw && H5Tset_size(mt, size) >= 0 && H5Tset_strpad(mt, H5Tget_strpad(ft)) >= 0 &&
+             H5Aread(a, mt, raw) >= 0;
+        if (ok) {
+            raw[size] = '\0';
+            size_t len = strlen(raw);
+            if (H5Tget_strpad(ft) == H5T_STR_SPACEPAD)
+                while (len && raw[len - 1] == ' ')
+                    len--;
+            st = store_str(path, where, name, raw, len, buf, cap, truncate);
+        }
+        free(raw);
+    }
+    if (mt >= 0) H5Tclose(mt);
+    if (ft >= 0) H5Tclose(ft);
+    H5Aclose(a);
+    if (!ok) return mc_fail(MC_ERR_HDF5, "%s: cannot read attribute %s %s", path, where, name);
+    return st;
+}
+
+/* Opens <where>/<name> and checks it is a 2-D dataset of class cls. */
+mc_status mc_h5_open_matrix(hid_t grp, const char *path, const char *where, const char *name,
+                            H5T_class_t cls, const char *what, hid_t *out, hsize_t dims[2])
+{
+    *out = H5I_INVALID_HID;
+    if (H5Lexists(grp, name, H5P_DEFAULT) <= 0)
+        return mc_fail(MC_ERR_HDF5, "%s: no dataset %s/%s", path, where, name);
+    hid_t ds = H5Dopen2(grp, name, H5P_DEFAULT);
+    if (ds < 0) return mc_fail(MC_ERR_HDF5, "%s: %s/%s is not a dataset", path, where, name);
+    hid_t t = H5Dget_type(ds), sp = H5Dget_space(ds);
+    H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    hsize_t d[H5S_MAX_RANK];
+    int rank = sp >= 0 ? H5Sget_simple_extent_dims(sp, d, NULL) : -1;
+    if (t >= 0) H5Tclose(t);
+    if (sp >= 0) H5Sclose(sp);
+    if (rank != 2) {
+        H5Dclose(ds);
+        return mc_fail(MC_ERR_BAD_DATA, "%s: %s/%s has rank %d, expected 2", path, where, name,
+                       rank);
+    }
+    if (c != cls) {
+        H5Dclose(ds);
+        return mc_fail(MC_ERR_BAD_DATA, "%s: %s/%s must hold %s", path, where, name, what);
+    }
+    dims[0] = d[0];
+    dims[1] = d[1];
+    *out = ds;
+    return MC_OK;
+}
+
+/* Rows per read: a whole number of the dataset's chunks, about
+ * MC_H5_BLOCK_ROWS, so that no chunk is read twice. */
+static size_t block_rows(hid_t ds)
+{
+    size_t rows = MC_H5_BLOCK_ROWS;
+    hid_t dcpl = H5Dget_create_plist(ds);
+    hsize_t chunk[2];
+    if (dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, 2, chunk) == 2 &&
+        chunk[0] > 0) {
+        size_t c = chunk[0] < (hsize_t)SIZE_MAX ? (size_t)chunk[0] : SIZE_MAX;
+        rows = c >= MC_H5_BLOCK_ROWS ? c : c * (MC_H5_BLOCK_ROWS / c);
+    }
+    if (dcpl >= 0) H5Pclose(dcpl);
+    return rows;
+}
+
+/* Reads an N x k dataset by row blocks straight into dst (N*k of mtype). */
+mc_status mc_h5_read_matrix(hid_t ds, const char *path, const char *where, const char *name,
+                            hid_t mtype, size_t elem, size_t n, size_t k, void *dst)
+{
+    size_t bs = block_rows(ds);
+    mc_status st = MC_OK;
+    hid_t fs = H5Dget_space(ds);
+    if (fs < 0) return mc_fail(MC_ERR_HDF5, "%s: cannot read %s/%s", path, where, name);
+    for (size_t r0 = 0; r0 < n && st == MC_OK; r0 += bs) {
+        size_t nr = n - r0 < bs ? n - r0 : bs;
+        hsize_t start[2] = {r0, 0}, count[2] = {nr, k};
+        hid_t ms = H5Screate_simple(2, count, NULL);
+        if (ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+            H5Dread(ds, mtype, ms, fs, H5P_DEFAULT, (char *)dst + r0 * k * elem) < 0)
+            st = mc_fail(MC_ERR_HDF5, "%s: cannot read rows %zu..%zu of %s/%s", path, r0,
+                         r0 + nr - 1, where, name);
+        if (ms >= 0) H5Sclose(ms);
+    }
+    H5Sclose(fs);
+    return st;
+}
