@@ -31,6 +31,10 @@ static void help(FILE *f)
 "                           (.csv, .h5/.hdf5) or --format; atomically:\n"
 "                           nothing is written on failure\n"
 "      --format F           csv or h5 (default: from the extension; csv)\n"
+"      --save-model PATH    also save a model of the result (HDF5): every\n"
+"                           face with its cluster and role, cluster means,\n"
+"                           threshold, gates, centring; 'magclust assign'\n"
+"                           places new faces with it\n"
 "      --json               print the summary as one JSON object on stdout\n"
 "      --algo A             linkage (agglomerative), dbscan or cw (Chinese\n"
 "                           whispers, dlib's face clustering method)\n"
@@ -47,13 +51,14 @@ static void help(FILE *f)
 
 int cmd_cluster(int argc, char **argv)
 {
-    enum { O_FORMAT = 256, O_JSON, O_ALGO };
+    enum { O_FORMAT = 256, O_JSON, O_ALGO, O_MODEL };
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'},
         CLI_COMMON_LONGOPTS,
         {"format", required_argument, NULL, O_FORMAT},
         {"algo", required_argument, NULL, O_ALGO},
         {"json", no_argument, NULL, O_JSON},
+        {"save-model", required_argument, NULL, O_MODEL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -61,7 +66,7 @@ int cmd_cluster(int argc, char **argv)
     cli_opts o;
     cli_opts_default(&o);
     cli_algo algo = CLI_ALGO_LINKAGE;
-    const char *out_path = NULL;
+    const char *out_path = NULL, *model_path = NULL;
     int quiet = 0, json = 0, c;
     const char *format = NULL;
 
@@ -79,6 +84,7 @@ int cmd_cluster(int argc, char **argv)
                 return cli_usage_error("cluster", "--algo: '%s' is not linkage, dbscan or cw", optarg);
             break;
         case O_JSON: json = 1; break;
+        case O_MODEL: model_path = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': help(stdout); return CLI_OK;
         case ':': return cli_usage_error("cluster", "%s needs a value", argv[optind - 1]);
@@ -91,6 +97,9 @@ int cmd_cluster(int argc, char **argv)
     const char *in_path = argv[optind];
     const char *inputs[] = {in_path, NULL};
     if (out_path && cli_check_output(out_path, inputs) != 0) return CLI_FAIL;
+    if (model_path && cli_check_output(model_path, inputs) != 0) return CLI_FAIL;
+    if (model_path && out_path && strcmp(model_path, out_path) == 0)
+        return cli_usage_error("cluster", "--save-model and -o name the same file");
     mc_format out_fmt = MC_FMT_CSV;
     if (format) {
         out_fmt = mc_format_from_name(format);
@@ -153,6 +162,23 @@ int cmd_cluster(int argc, char **argv)
         }
         if (st != MC_OK) goto fail;
     }
+    mc_model_t *model = NULL;
+    if (model_path) {
+        mc_model_params mp = mc_model_params_default();
+        mp.threshold = thr;
+        mp.k = mc_knn_graph_k(prep.g);
+        mp.core_q = core_q;
+        mp.noise_q = noise_q;
+        mp.center = prep.center;
+        mp.algorithm = cli_algo_name(algo);
+        mp.quality_name = mc_embeddings_quality_name(e);
+        mp.source = in_path;
+        if ((st = mc_model_build(e, cl, &mp, &model)) != MC_OK ||
+            (st = mc_model_write_h5(model, model_path)) != MC_OK) {
+            mc_model_free(model);
+            goto fail;
+        }
+    }
     double t4 = cli_now();
     t.load = prep.t_load;
     t.knn = prep.t_knn;
@@ -161,11 +187,16 @@ int cmd_cluster(int argc, char **argv)
     cli_summary_params sp = {in_path, out_path, mc_format_name(out_fmt), &o, algo, thr, core,
                              core_q, noise_q, &prep};
     if (json) {
-        if (cli_print_summary_json(stdout, e, cl, &sp, &t) != 0) goto cleanup;
+        if (cli_print_summary_json(stdout, e, cl, &sp, &t) != 0) goto cleanup_model;
     } else if (!quiet) {
-        if (cli_print_summary(stdout, e, cl, &sp, &t) != 0) goto cleanup;
+        if (cli_print_summary(stdout, e, cl, &sp, &t) != 0) goto cleanup_model;
+        if (model)
+            printf("  model        %s (%zu clusters, %zu faces)\n", model_path,
+                   mc_model_n_clusters(model), mc_model_n_exemplars(model));
     }
     rc = CLI_OK;
+cleanup_model:
+    mc_model_free(model);
     goto cleanup;
 fail:
     rc = cli_fail_status(st);

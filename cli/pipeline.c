@@ -281,9 +281,15 @@ int cli_prepare(const char *in_path, const cli_opts *o, cli_prepared *out)
     const float *q = mc_embeddings_quality(out->e);
     cp.sample_quality.value = mc_threshold_resolve(&cp.sample_quality, q, mc_embeddings_n(out->e));
     cp.sample_quality.kind = MC_THRESH_ABSOLUTE;
-    if (o->center &&
-        (st = mc_embeddings_center(out->e, q, cp.sample_quality.value, &out->center_shift)) != MC_OK)
-        goto fail_st;
+    if (o->center) {
+        if (!(out->center = malloc(mc_embeddings_dim(out->e) * sizeof *out->center))) {
+            st = MC_ERR_NOMEM;
+            goto fail_st;
+        }
+        if ((st = mc_embeddings_center_ex(out->e, q, cp.sample_quality.value, &out->center_shift,
+                                          out->center)) != MC_OK)
+            goto fail_st;
+    }
     if (o->graph_path) {
         if ((rc = load_graph(in_path, o, out)) != CLI_OK) goto fail;
     } else {
@@ -310,8 +316,10 @@ void cli_prepared_free(cli_prepared *p)
 {
     mc_knn_graph_free(p->g);
     mc_embeddings_free(p->e);
+    free(p->center);
     p->g = NULL;
     p->e = NULL;
+    p->center = NULL;
 }
 
 double cli_z(const cli_opts *o, cli_algo a) { return o->z_given ? o->z : cli_default_z(a); }

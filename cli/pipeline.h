@@ -85,6 +85,7 @@ typedef struct {
     mc_knn_graph_t *g;
     mc_calibration cal;
     double center_shift; /* NAN when not centred */
+    float *center;       /* the removed mean direction (D floats), NULL when not centred */
     mc_knn_info knn;     /* the index used (or the graph file's) */
     int graph_file;      /* the graph came from --graph */
     uint64_t fingerprint; /* of the embeddings as read, before centring; 0

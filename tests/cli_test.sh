@@ -332,6 +332,35 @@ bad knn_bad_cells 1 "Cells0" "$MC" cluster "$SAMPLE" --index Cells0 -o "$WORK/ou
 run knn_threads 0 "$MC" cluster "$SAMPLE" -q --threads 1 -o "$WORK/t1.csv"
 check "--threads 1 gives the same clusters" cmp -s "$WORK/direct.csv" "$WORK/t1.csv"
 
+# assign: a model saved by cluster places faces later
+run model_save 0 "$MC" cluster "$SAMPLE" -o "$WORK/m_direct.csv" --save-model "$WORK/model.h5"
+check "--save-model: the summary names the model" grep -q "model .*model.h5 (.* clusters" "$WORK/model_save.out"
+check "--save-model does not change the clusters" cmp -s "$WORK/direct.csv" "$WORK/m_direct.csv"
+cp "$WORK/model.h5" "$WORK/model_copy.h5"
+run assign_self 0 "$MC" assign "$WORK/model.h5" "$SAMPLE" -o "$WORK/again.csv"
+check "assign: the summary counts core, border, unassigned" grep -q "assigned .* core, .* border; .* unassigned" "$WORK/assign_self.out"
+# every core face of the collection lands back in its own cluster
+moved=$(awk -F, 'FNR == 1 { next } NR == FNR { if ($4 == "core") c[$1] = $3; next } ($1 in c) && c[$1] != $3 { m++ } END { print m + 0 }' \
+    "$WORK/direct.csv" "$WORK/again.csv")
+check "assign of the collection itself keeps every core face's cluster" [ "$moved" -eq 0 ]
+check "assign without --update leaves the model alone" cmp -s "$WORK/model.h5" "$WORK/model_copy.h5"
+run assign_update_same 0 "$MC" assign "$WORK/model.h5" "$SAMPLE" -o "$WORK/upd.csv" --update --model-out "$WORK/model2.h5"
+check "assign --update: the summary reports the update" grep -q "update .* new clusters" "$WORK/assign_update_same.out"
+check "assign --update --model-out writes the new model, not over the old" cmp -s "$WORK/model.h5" "$WORK/model_copy.h5"
+check "the updated model is a model" "$MC" assign "$WORK/model2.h5" "$SAMPLE" -q -o "$WORK/upd2.csv"
+run assign_h5 0 "$MC" assign "$WORK/model.h5" "$SAMPLE" -q -o "$WORK/again.h5"
+bad assign_no_out 2 "-o NEW.csv" "$MC" assign "$WORK/model.h5" "$SAMPLE"
+bad assign_one_file 2 "MODEL.h5 and NEW.h5" "$MC" assign "$WORK/model.h5" -o "$WORK/x.csv"
+bad assign_model_out_alone 2 "--model-out needs --update" "$MC" assign "$WORK/model.h5" "$SAMPLE" -o "$WORK/x.csv" --model-out "$WORK/y.h5"
+bad assign_not_model 1 "not a magclust model" "$MC" assign "$SAMPLE" "$SAMPLE" -o "$WORK/x.csv"
+bad assign_graph_not_model 1 "not a magclust model" "$MC" assign "$WORK/graph.h5" "$SAMPLE" -o "$WORK/x.csv"
+bad assign_missing_model 1 "nosuch.h5" "$MC" assign "$WORK/nosuch.h5" "$SAMPLE" -o "$WORK/x.csv"
+bad assign_dim 1 "the model" "$MC" assign "$WORK/model.h5" "$FX/tiny.h5" -o "$WORK/x.csv"
+bad assign_qkey 2 "magnitude" "$MC" assign "$WORK/model.h5" "$SAMPLE" -o "$WORK/x.csv" --quality-key det_score
+bad assign_over_model 1 "overwrite an input" "$MC" assign "$WORK/model.h5" "$SAMPLE" -o "$WORK/model.h5"
+check "a refused run leaves the model intact" cmp -s "$WORK/model.h5" "$WORK/model_copy.h5"
+bad model_same_as_out 2 "same file" "$MC" cluster "$SAMPLE" -o "$WORK/same.h5" --save-model "$WORK/same.h5"
+
 # synth reproduces the shipped sample bit for bit (command documented in the README)
 run synth_sample 0 "$MC" synth -o "$WORK/sample.h5" --ids 150 --dim 512 --seed 1
 check "synth reproduces datasets/sample.h5" cmp -s "$WORK/sample.h5" "$SAMPLE"

@@ -10,7 +10,7 @@
 
 struct mc_clustering {
     size_t n, n_clusters, n_noise;
-    size_t role_count[3];
+    size_t role_count[4];
     int64_t *labels;
     uint8_t *roles;
 };
@@ -21,6 +21,7 @@ const char *mc_role_name(mc_role r)
     case MC_ROLE_CORE: return "core";
     case MC_ROLE_BORDER: return "border";
     case MC_ROLE_NOISE: return "noise";
+    case MC_ROLE_UNASSIGNED: return "unassigned";
     }
     return "unknown";
 }
@@ -117,6 +118,38 @@ cleanup:
     return st;
 }
 
+mc_status mc_clustering_new_keep_ids(size_t n, const int64_t *labels, const uint8_t *roles,
+                                     mc_clustering_t **out)
+{
+    mc_clear_error();
+    if (!labels || !out) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_clustering_new_keep_ids");
+    *out = NULL;
+    if (n == 0) return mc_fail(MC_ERR_INVALID_ARG, "a clustering needs at least one face");
+    mc_clustering_t *c = calloc(1, sizeof *c);
+    if (c) {
+        c->labels = mc_malloc_array(n, sizeof *c->labels);
+        c->roles = mc_malloc_array(n, 1);
+    }
+    if (!c || !c->labels || !c->roles) {
+        mc_clustering_free(c);
+        return mc_fail(MC_ERR_NOMEM, "out of memory for a clustering of %zu faces", n);
+    }
+    c->n = n;
+    for (size_t i = 0; i < n; i++) {
+        int64_t l = labels[i] < 0 ? -1 : labels[i];
+        uint8_t r;
+        if (l < 0) r = roles && roles[i] == MC_ROLE_UNASSIGNED ? MC_ROLE_UNASSIGNED : MC_ROLE_NOISE;
+        else r = roles && roles[i] <= MC_ROLE_BORDER ? roles[i] : MC_ROLE_CORE;
+        c->labels[i] = l;
+        c->roles[i] = r;
+        c->role_count[r]++;
+        if (l < 0) c->n_noise++;
+        else if ((size_t)l + 1 > c->n_clusters) c->n_clusters = (size_t)l + 1;
+    }
+    *out = c;
+    return MC_OK;
+}
+
 void mc_clustering_free(mc_clustering_t *c)
 {
     if (!c) return;
@@ -130,7 +163,7 @@ size_t mc_clustering_n_clusters(const mc_clustering_t *c) { return c ? c->n_clus
 size_t mc_clustering_n_noise(const mc_clustering_t *c) { return c ? c->n_noise : 0; }
 size_t mc_clustering_n_role(const mc_clustering_t *c, mc_role r)
 {
-    return c && (unsigned)r < 3 ? c->role_count[r] : 0;
+    return c && (unsigned)r < 4 ? c->role_count[r] : 0;
 }
 const int64_t *mc_clustering_labels(const mc_clustering_t *c) { return c ? c->labels : NULL; }
 const uint8_t *mc_clustering_roles(const mc_clustering_t *c) { return c ? c->roles : NULL; }

@@ -795,8 +795,26 @@ mc_status mc_embeddings_read_h5(const char *path, const mc_h5_read_params *p,
 
 /* ---- centring ------------------------------------------------------------ */
 
-mc_status mc_embeddings_center(mc_embeddings_t *e, const float *quality, double min_quality,
-                               double *out_shift)
+/* Subtract mean (d doubles) from every direction and renormalise; a row
+ * that is the mean itself keeps its value. */
+static void subtract_mean(mc_embeddings_t *e, const double *mean)
+{
+    size_t n = e->n, d = e->d;
+    for (size_t i = 0; i < n; i++) {
+        float *r = e->dir + i * d;
+        double ss = 0.0;
+        for (size_t j = 0; j < d; j++) {
+            double v = (double)r[j] - mean[j];
+            ss += v * v;
+        }
+        double norm = sqrt(ss);
+        if (!(norm > 1e-6)) continue; /* the row is the mean itself: keep it */
+        for (size_t j = 0; j < d; j++) r[j] = (float)(((double)r[j] - mean[j]) / norm);
+    }
+}
+
+mc_status mc_embeddings_center_ex(mc_embeddings_t *e, const float *quality, double min_quality,
+                                  double *out_shift, float *out_mean)
 {
     mc_clear_error();
     if (!e) return mc_fail(MC_ERR_INVALID_ARG, "mc_embeddings_center: e is NULL");
@@ -817,20 +835,32 @@ mc_status mc_embeddings_center(mc_embeddings_t *e, const float *quality, double 
         }
         shift = sqrt(shift);
     }
-    if (shift > 0.0) {
-        for (size_t i = 0; i < n; i++) {
-            float *r = e->dir + i * d;
-            double ss = 0.0;
-            for (size_t j = 0; j < d; j++) {
-                double v = (double)r[j] - mean[j];
-                ss += v * v;
-            }
-            double norm = sqrt(ss);
-            if (!(norm > 1e-6)) continue; /* the row is the mean itself: keep it */
-            for (size_t j = 0; j < d; j++) r[j] = (float)(((double)r[j] - mean[j]) / norm);
-        }
-    }
+    if (shift > 0.0) subtract_mean(e, mean);
+    if (out_mean)
+        for (size_t j = 0; j < d; j++) out_mean[j] = shift > 0.0 ? (float)mean[j] : 0.0f;
     free(mean);
     if (out_shift) *out_shift = shift;
+    return MC_OK;
+}
+
+mc_status mc_embeddings_center(mc_embeddings_t *e, const float *quality, double min_quality,
+                               double *out_shift)
+{
+    return mc_embeddings_center_ex(e, quality, min_quality, out_shift, NULL);
+}
+
+mc_status mc_embeddings_center_by(mc_embeddings_t *e, const float *mean)
+{
+    mc_clear_error();
+    if (!e || !mean) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_embeddings_center_by");
+    double *m = malloc((e->d ? e->d : 1) * sizeof *m);
+    if (!m) return mc_fail(MC_ERR_NOMEM, "out of memory for a %zu-d mean", e->d);
+    double nn = 0.0;
+    for (size_t j = 0; j < e->d; j++) {
+        m[j] = (double)mean[j];
+        nn += m[j] * m[j];
+    }
+    if (nn > 0.0) subtract_mean(e, m);
+    free(m);
     return MC_OK;
 }

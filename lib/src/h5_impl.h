@@ -53,6 +53,10 @@ int mc_h5_put_f64_attr(hid_t loc, const char *name, double v);
 int mc_h5_put_matrix(hid_t loc, const char *name, hid_t ftype, hid_t mtype, size_t n, size_t k,
                      size_t elem, const void *data);
 
+/* A 1-D dataset of n values, contiguous, written in one call; 0 or -1. */
+int mc_h5_put_vector(hid_t loc, const char *name, hid_t ftype, hid_t mtype, size_t n,
+                     const void *data);
+
 /* Readers of scalar attributes of the object <where> (named in messages):
  * an absent attribute leaves *found 0 (or the value untouched) and is not an
  * error; one of the wrong class or not a single value is MC_ERR_BAD_DATA. */

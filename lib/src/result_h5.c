@@ -11,41 +11,10 @@
 #include "util_impl.h"
 #include "h5_impl.h"
 
-static int write_1d(hid_t file, const char *name, hid_t ftype, hid_t mtype, size_t n,
-                    const void *data)
-{
-    hsize_t dims[1] = {n};
-    hid_t sp = H5Screate_simple(1, dims, NULL);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    hid_t ds = H5I_INVALID_HID;
-    if (sp >= 0 && dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0)
-        ds = H5Dcreate2(file, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    int ok = ds >= 0 && H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0;
-    if (ds >= 0) H5Dclose(ds);
-    if (dcpl >= 0) H5Pclose(dcpl);
-    if (sp >= 0) H5Sclose(sp);
-    return ok ? 0 : -1;
-}
-
 static int write_attr(hid_t loc, const mc_attr *a)
 {
-    hid_t sp = H5Screate(H5S_SCALAR), t, at;
-    int ok;
-    if (a->text) {
-        /* Variable-length UTF-8: h5py returns str, not bytes. */
-        t = H5Tcopy(H5T_C_S1);
-        H5Tset_size(t, H5T_VARIABLE);
-        H5Tset_cset(t, H5T_CSET_UTF8);
-        at = H5Acreate2(loc, a->name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-        ok = at >= 0 && H5Awrite(at, t, &a->text) >= 0;
-        H5Tclose(t);
-    } else {
-        at = H5Acreate2(loc, a->name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-        ok = at >= 0 && H5Awrite(at, H5T_NATIVE_DOUBLE, &a->number) >= 0;
-    }
-    if (at >= 0) H5Aclose(at);
-    H5Sclose(sp);
-    return ok ? 0 : -1;
+    return a->text ? mc_h5_put_str_attr(loc, a->name, a->text)
+                   : mc_h5_put_f64_attr(loc, a->name, a->number);
 }
 
 mc_status mc_clustering_write_h5(const mc_clustering_t *c, const mc_embeddings_t *e,
@@ -73,10 +42,11 @@ mc_status mc_clustering_write_h5(const mc_clustering_t *c, const mc_embeddings_t
     }
     /* Roles as an enum, so h5py and h5dump show their names. */
     role_t = H5Tenum_create(H5T_NATIVE_INT8);
-    for (int8_t r = MC_ROLE_CORE; r <= MC_ROLE_NOISE; r++) H5Tenum_insert(role_t, mc_role_name((mc_role)r), &r);
-    int bad = write_1d(f, "cluster", H5T_STD_I64LE, H5T_NATIVE_INT64, n, mc_clustering_labels(c)) ||
-              write_1d(f, "role", role_t, role_t, n, mc_clustering_roles(c)) ||
-              write_1d(f, "quality", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, n, mc_embeddings_quality(e));
+    for (int8_t r = MC_ROLE_CORE; r <= MC_ROLE_UNASSIGNED; r++)
+        H5Tenum_insert(role_t, mc_role_name((mc_role)r), &r);
+    int bad = mc_h5_put_vector(f, "cluster", H5T_STD_I64LE, H5T_NATIVE_INT64, n, mc_clustering_labels(c)) ||
+              mc_h5_put_vector(f, "role", role_t, role_t, n, mc_clustering_roles(c)) ||
+              mc_h5_put_vector(f, "quality", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, n, mc_embeddings_quality(e));
     if (!bad && mc_embeddings_path(e, 0)) {
         paths = mc_malloc_array(n, sizeof *paths);
         if (!paths) {
@@ -87,7 +57,7 @@ mc_status mc_clustering_write_h5(const mc_clustering_t *c, const mc_embeddings_t
         str_t = H5Tcopy(H5T_C_S1);
         H5Tset_size(str_t, H5T_VARIABLE);
         H5Tset_cset(str_t, H5T_CSET_UTF8);
-        bad = write_1d(f, "paths", str_t, str_t, n, paths);
+        bad = mc_h5_put_vector(f, "paths", str_t, str_t, n, paths);
     }
     for (size_t i = 0; !bad && i < n_attrs; i++) bad = write_attr(f, &attrs[i]);
     if (!bad) bad = H5Fflush(f, H5F_SCOPE_GLOBAL) < 0;

@@ -100,6 +100,15 @@ MC_API double mc_calibration_threshold(const mc_calibration *c, double w, double
 MC_API mc_status mc_embeddings_center(mc_embeddings_t *e, const float *quality, double min_quality,
                                       double *out_shift);
 
+/** @brief mc_embeddings_center(), also storing the removed mean (D floats)
+ *  in @p out_mean (may be NULL), e.g. to centre new faces the same way later. */
+MC_API mc_status mc_embeddings_center_ex(mc_embeddings_t *e, const float *quality,
+                                         double min_quality, double *out_shift, float *out_mean);
+
+/** @brief Subtract a given mean direction (D floats, e.g. a model's) from
+ *  every direction and renormalise, as mc_embeddings_center() does with its own. */
+MC_API mc_status mc_embeddings_center_by(mc_embeddings_t *e, const float *mean);
+
 #ifdef __cplusplus
 }
 #endif

@@ -32,13 +32,14 @@ extern "C" {
 typedef enum {
     MC_ROLE_CORE = 0,   /**< dense, good enough to seed and link a cluster */
     MC_ROLE_BORDER = 1, /**< attached to a cluster by a core neighbour; links nothing */
-    MC_ROLE_NOISE = 2   /**< in no cluster (cluster -1) */
+    MC_ROLE_NOISE = 2,  /**< in no cluster (cluster -1) */
+    MC_ROLE_UNASSIGNED = 3 /**< (assign) a new face no existing cluster took (cluster -1) */
 } mc_role;
 
 /** Opaque clustering result. */
 typedef struct mc_clustering mc_clustering_t;
 
-/** @brief "core", "border", "noise" (or "unknown"). */
+/** @brief "core", "border", "noise", "unassigned" (or "unknown"). */
 MC_API const char *mc_role_name(mc_role r);
 
 /**
@@ -48,6 +49,13 @@ MC_API const char *mc_role_name(mc_role r);
  */
 MC_API mc_status mc_clustering_new(size_t n, const int64_t *labels, const uint8_t *roles,
                                    mc_clustering_t **out);
+/**
+ * @brief Build a result keeping the cluster ids as given (no renumbering),
+ * e.g. the ids of a saved model; the number of clusters is the largest id + 1.
+ * @param roles  n roles (any mc_role), or NULL (core for clustered faces, noise otherwise).
+ */
+MC_API mc_status mc_clustering_new_keep_ids(size_t n, const int64_t *labels, const uint8_t *roles,
+                                            mc_clustering_t **out);
 /** @brief Free; NULL-safe. */
 MC_API void mc_clustering_free(mc_clustering_t *c);
 /** @brief Number of faces. */
@@ -96,7 +104,7 @@ typedef struct {
 
 /**
  * @brief Write the result to a new HDF5 file: `/cluster` (int64),
- * `/role` (an HDF5 enum of int8: core 0, border 1, noise 2), `/quality`
+ * `/role` (an HDF5 enum of int8: core 0, border 1, noise 2, unassigned 3), `/quality`
  * (float32) and, when the embeddings have them, `/paths`; @p attrs become
  * attributes of the root group (the parameters used). The embeddings
  * themselves are not copied. Atomic, like mc_clustering_write_csv().

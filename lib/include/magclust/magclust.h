@@ -25,6 +25,7 @@
 #include "knn.h"
 #include "knn_io.h"
 #include "linkage.h"
+#include "model.h"
 #include "metrics.h"
 #include "quality.h"
 #include "status.h"

@@ -24,38 +24,43 @@
  *   linkage compares with the threshold), the number of core faces and of
  *   all members, and the spread (mean cosine of the core faces to their
  *   normalised mean);
- * - every core face (the exemplars): direction, cluster, quality, path;
+ * - every face of the collection (the reference faces; "exemplars" in the
+ *   file): direction, cluster (-1 none), role, quality, path;
  * - the similarity threshold, the resolved core and noise quality gates
  *   (absolute values), the centring vector, the algorithm and the quality's
  *   name, so new faces are judged exactly as the collection was.
  *
- * Assignment rules (the batch rules of linkage.h, seen from one new face):
+ * Assignment rules, for each new face and its k most similar reference faces
+ * (the model keeps every face of the collection, with its cluster and role;
+ * k as in the clustering's graph):
  * - a face below the noise gate is noise;
- * - a face at or above the core gate joins the cluster whose core faces it
- *   is most similar to on average, as a core face, when that average is at
- *   least the threshold;
- * - any other face (or a core-quality face that joined nothing) joins the
- *   cluster of its most similar exemplar, as a border face, when that
- *   similarity is at least the threshold;
+ * - otherwise it joins the cluster of the most similar core face among those
+ *   k when that similarity is at least the threshold: as a core face when its
+ *   quality passes the core gate, else as a border face. This is the batch
+ *   run's attachment rule; for core-quality faces it also matches what
+ *   average linkage does with a face and a cluster (a face merges first with
+ *   its nearest face, then rides along), closer than the face's average
+ *   similarity to the whole cluster, which is stricter than any merge order
+ *   (measured: scripts/bench/assign_split.py);
  * - the rest is unassigned (cluster -1, role MC_ROLE_UNASSIGNED): no
  *   existing cluster wants it.
- * With update set, the faces that joined as core become exemplars and move
- * their cluster's mean, and the unassigned faces are clustered among
- * themselves by average linkage with the model's threshold and gates (an
- * exact graph over those faces only): each cluster they form gets a new id
- * after the model's last, and its core faces become exemplars. Faces in no
- * cluster after that are noise, as in a batch run. The cost grows with the
- * new faces (times the exemplars), not with a re-clustering of the whole
- * collection.
+ * With update set, the unassigned faces are clustered among themselves by
+ * average linkage with the model's threshold and gates (an exact graph over
+ * those faces only): each cluster they form gets a new id after the model's
+ * last; faces in no cluster after that are noise, as in a batch run. Then
+ * every new face becomes a reference face, and the core ones move their
+ * cluster's mean. The cost grows with the new faces times the reference
+ * faces (one matrix product), not with a re-clustering of the collection.
  *
  * File (format "magclust-model", version 1): HDF5 group /model with
- * attributes format, version, dim, threshold, core_q, noise_q (float64,
+ * attributes format, version, dim, threshold, k, core_q, noise_q (float64,
  * -inf when off), algorithm, quality_name, source; datasets /model/center
  * (D, absent when not centred), /model/clusters/mean (C x D float32),
  * /model/clusters/n_core, /model/clusters/n_members (C int64),
  * /model/clusters/spread (C float32), /model/exemplars/direction (E x D
  * float32), /model/exemplars/cluster (E int64), /model/exemplars/quality
- * (E float32), /model/exemplars/path (E strings, absent without paths).
+ * (E float32), /model/exemplars/role (E uint8: core 0, border 1, noise 2),
+ * /model/exemplars/path (E strings, absent without paths).
  *
  * Thread safety: a model is read-only except in mc_model_assign() with
  * update set; any number of threads may assign without update at once.
@@ -80,6 +85,7 @@ typedef struct mc_model mc_model_t;
 /** What mc_model_build() records besides the clusters. */
 typedef struct {
     double threshold;         /**< cosine similarity to join (1 - eps); default 0.5 */
+    size_t k;                 /**< neighbours per face of the clustering's graph; default 30 */
     double core_q, noise_q;   /**< resolved gates, absolute; -INFINITY when off (default) */
     const float *center;      /**< D floats removed by centring, or NULL (not centred) */
     const char *algorithm;    /**< recorded only; default "linkage" */
@@ -115,7 +121,7 @@ MC_API void mc_model_free(mc_model_t *m);
 MC_API size_t mc_model_dim(const mc_model_t *m);
 /** @brief Number of clusters C (ids 0..C-1). */
 MC_API size_t mc_model_n_clusters(const mc_model_t *m);
-/** @brief Number of exemplars (core faces) E. */
+/** @brief Number of reference faces E (every face the model has seen). */
 MC_API size_t mc_model_n_exemplars(const mc_model_t *m);
 /** @brief The similarity threshold. */
 MC_API double mc_model_threshold(const mc_model_t *m);
@@ -143,7 +149,7 @@ MC_API mc_assign_params mc_assign_params_default(void);
 
 /** What an assignment did. */
 typedef struct {
-    size_t n_core, n_border;  /**< faces that joined existing clusters, by role */
+    size_t n_core, n_border;  /**< faces that joined existing clusters, by role (core: passes the core gate) */
     size_t n_unassigned;      /**< faces no existing cluster took (before any update) */
     size_t n_noise;           /**< faces below the noise gate, or left alone after an update */
     size_t n_new_clusters;    /**< clusters opened by the update */

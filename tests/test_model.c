@@ -1,0 +1,360 @@
+/* Saved models: build, file round trip and its checks, assignment rules,
+ * update. */
+#define _POSIX_C_SOURCE 200809L
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "magclust/magclust.h"
+#include "test_common.h"
+#include "test_rand.h"
+
+const char *mc_test_suite_name = "model";
+
+static char tmpdir[256];
+
+static const char *tmp(const char *name)
+{
+    static char buf[4][512];
+    static int slot;
+    if (!tmpdir[0]) {
+        snprintf(tmpdir, sizeof tmpdir, "/tmp/mc_test_model.XXXXXX");
+        if (!mkdtemp(tmpdir)) return NULL;
+    }
+    slot = (slot + 1) % 4;
+    snprintf(buf[slot], sizeof buf[slot], "%s/%s", tmpdir, name);
+    return buf[slot];
+}
+
+/* Unit vector e_j (+ small noise) rows: a face of "person" j points along
+ * axis j, so every similarity is known to be about 1 (same) or 0 (other). */
+static float *people(size_t n, size_t d, const size_t *who, double noise, uint64_t seed)
+{
+    float *x = calloc(n * d, sizeof *x);
+    uint64_t s = seed;
+    for (size_t i = 0; x && i < n; i++) {
+        for (size_t j = 0; j < d; j++) x[i * d + j] = (float)(noise * tr_gauss(&s));
+        x[i * d + who[i]] += 1.0f;
+    }
+    return x;
+}
+
+/* 12 faces of 3 people (4 each) in 8-d; the last face of each is weak. */
+typedef struct {
+    mc_embeddings_t *e;
+    mc_clustering_t *c;
+    mc_model_t *m;
+} fixture;
+
+static void fixture_free(fixture *f)
+{
+    mc_model_free(f->m);
+    mc_clustering_free(f->c);
+    mc_embeddings_free(f->e);
+}
+
+static int make_fixture(fixture *f)
+{
+    memset(f, 0, sizeof *f);
+    size_t n = 12, d = 8, who[12];
+    int64_t lab[12];
+    uint8_t role[12];
+    float q[12];
+    for (size_t i = 0; i < n; i++) {
+        who[i] = i / 4;
+        int weak = i % 4 == 3;
+        lab[i] = (int64_t)(i / 4);
+        role[i] = weak ? MC_ROLE_BORDER : MC_ROLE_CORE;
+        q[i] = weak ? 10.0f : 30.0f;
+    }
+    float *x = people(n, d, who, 0.05, 3);
+    char paths[12][16];
+    const char *pp[12];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(paths[i], sizeof paths[i], "face%zu.jpg", i);
+        pp[i] = paths[i];
+    }
+    if (!x || mc_embeddings_new(x, n, d, &f->e) != MC_OK ||
+        mc_embeddings_set_quality(f->e, q, "score") != MC_OK ||
+        mc_embeddings_set_paths(f->e, pp) != MC_OK ||
+        mc_clustering_new_keep_ids(n, lab, role, &f->c) != MC_OK) {
+        free(x);
+        return -1;
+    }
+    free(x);
+    mc_model_params mp = mc_model_params_default();
+    mp.threshold = 0.5;
+    mp.k = 5;
+    mp.core_q = 20.0;
+    mp.noise_q = 5.0;
+    mp.quality_name = "score";
+    return mc_model_build(f->e, f->c, &mp, &f->m) == MC_OK ? 0 : -1;
+}
+
+static void test_build(void)
+{
+    fixture f;
+    CU_ASSERT_EQUAL_FATAL(make_fixture(&f), 0);
+    CU_ASSERT_EQUAL(mc_model_dim(f.m), 8);
+    CU_ASSERT_EQUAL(mc_model_n_clusters(f.m), 3);
+    CU_ASSERT_EQUAL(mc_model_n_exemplars(f.m), 12);
+    CU_ASSERT_EQUAL(mc_model_cluster_size(f.m, 0), 4);
+    CU_ASSERT_EQUAL(mc_model_cluster_size(f.m, 3), 0);
+    CU_ASSERT_DOUBLE_EQUAL(mc_model_threshold(f.m), 0.5, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(mc_model_core_q(f.m), 20.0, 1e-12);
+    CU_ASSERT_STRING_EQUAL(mc_model_quality_name(f.m), "score");
+    CU_ASSERT_PTR_NULL(mc_model_center(f.m));
+    /* a mismatch of sizes is refused */
+    mc_embeddings_t *e2 = NULL;
+    float one[8] = {1, 0, 0, 0, 0, 0, 0, 0};
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_new(one, 1, 8, &e2), MC_OK);
+    mc_model_t *m2 = NULL;
+    CU_ASSERT_EQUAL(mc_model_build(e2, f.c, NULL, &m2), MC_ERR_DIM_MISMATCH);
+    CU_ASSERT_PTR_NULL(m2);
+    CU_ASSERT_EQUAL(mc_model_build(NULL, f.c, NULL, &m2), MC_ERR_INVALID_ARG);
+    mc_embeddings_free(e2);
+    fixture_free(&f);
+}
+
+/* New faces: a strong and a weak face of person 1 join cluster 1 (core,
+ * border); a face below the noise gate is noise; a face of a fourth person
+ * is unassigned; ids are the model's. */
+static mc_embeddings_t *newcomers(void)
+{
+    size_t who[5] = {1, 1, 2, 4, 5};
+    float *x = people(5, 8, who, 0.05, 9);
+    float q[5] = {30.0f, 10.0f, 2.0f, 30.0f, 30.0f};
+    mc_embeddings_t *e = NULL;
+    if (x && mc_embeddings_new(x, 5, 8, &e) == MC_OK) mc_embeddings_set_quality(e, q, "score");
+    free(x);
+    return e;
+}
+
+static void test_assign_rules(void)
+{
+    fixture f;
+    CU_ASSERT_EQUAL_FATAL(make_fixture(&f), 0);
+    mc_embeddings_t *e = newcomers();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    mc_clustering_t *c = NULL;
+    mc_assign_stats st;
+    CU_ASSERT_EQUAL_FATAL(mc_model_assign(f.m, e, NULL, &c, &st), MC_OK);
+    const int64_t *l = mc_clustering_labels(c);
+    const uint8_t *r = mc_clustering_roles(c);
+    CU_ASSERT_EQUAL(l[0], 1);
+    CU_ASSERT_EQUAL(r[0], MC_ROLE_CORE);
+    CU_ASSERT_EQUAL(l[1], 1);
+    CU_ASSERT_EQUAL(r[1], MC_ROLE_BORDER);
+    CU_ASSERT_EQUAL(l[2], -1);
+    CU_ASSERT_EQUAL(r[2], MC_ROLE_NOISE);
+    CU_ASSERT_EQUAL(l[3], -1);
+    CU_ASSERT_EQUAL(r[3], MC_ROLE_UNASSIGNED);
+    CU_ASSERT_EQUAL(st.n_core, 1);
+    CU_ASSERT_EQUAL(st.n_border, 1);
+    CU_ASSERT_EQUAL(st.n_unassigned, 2);
+    CU_ASSERT_EQUAL(st.n_noise, 1);
+    CU_ASSERT_EQUAL(mc_clustering_n_role(c, MC_ROLE_UNASSIGNED), 2);
+    CU_ASSERT_STRING_EQUAL(mc_role_name(MC_ROLE_UNASSIGNED), "unassigned");
+    /* without update the model is unchanged */
+    CU_ASSERT_EQUAL(mc_model_n_clusters(f.m), 3);
+    CU_ASSERT_EQUAL(mc_model_n_exemplars(f.m), 12);
+    mc_clustering_free(c);
+    /* the collection itself: every face back in its own cluster */
+    CU_ASSERT_EQUAL_FATAL(mc_model_assign(f.m, f.e, NULL, &c, NULL), MC_OK);
+    CU_ASSERT_EQUAL(memcmp(mc_clustering_labels(c), mc_clustering_labels(f.c), 12 * sizeof(int64_t)), 0);
+    mc_clustering_free(c);
+    /* another dimension is refused */
+    mc_embeddings_t *e3 = NULL;
+    float three[3] = {1, 0, 0};
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_new(three, 1, 3, &e3), MC_OK);
+    CU_ASSERT_EQUAL(mc_model_assign(f.m, e3, NULL, &c, NULL), MC_ERR_DIM_MISMATCH);
+    CU_ASSERT_PTR_NULL(c);
+    mc_embeddings_free(e3);
+    mc_embeddings_free(e);
+    fixture_free(&f);
+}
+
+/* Update: the two unassigned strong faces of persons 4 and 5 open two new
+ * clusters (ids 3 and 4); every new face becomes a reference; a second
+ * assignment of the same faces then finds them. */
+static void test_update(void)
+{
+    fixture f;
+    CU_ASSERT_EQUAL_FATAL(make_fixture(&f), 0);
+    mc_embeddings_t *e = newcomers();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    mc_assign_params ap = mc_assign_params_default();
+    ap.update = 1;
+    mc_clustering_t *c = NULL;
+    mc_assign_stats st;
+    CU_ASSERT_EQUAL_FATAL(mc_model_assign(f.m, e, &ap, &c, &st), MC_OK);
+    const int64_t *l = mc_clustering_labels(c);
+    CU_ASSERT_EQUAL(st.n_new_clusters, 2);
+    CU_ASSERT_EQUAL(st.n_new_clustered, 2);
+    CU_ASSERT(l[3] >= 3 && l[4] >= 3 && l[3] != l[4]);
+    CU_ASSERT_EQUAL(mc_clustering_roles(c)[3], MC_ROLE_CORE);
+    CU_ASSERT_EQUAL(mc_model_n_clusters(f.m), 5);
+    CU_ASSERT_EQUAL(mc_model_n_exemplars(f.m), 17);
+    CU_ASSERT_EQUAL(mc_model_cluster_size(f.m, 1), 6);
+    CU_ASSERT_EQUAL(mc_model_cluster_size(f.m, (size_t)l[3]), 1);
+    int64_t l3 = l[3];
+    mc_clustering_free(c);
+    CU_ASSERT_EQUAL_FATAL(mc_model_assign(f.m, e, NULL, &c, &st), MC_OK);
+    CU_ASSERT_EQUAL(mc_clustering_labels(c)[3], l3);
+    CU_ASSERT_EQUAL(st.n_unassigned, 0);
+    mc_clustering_free(c);
+    mc_embeddings_free(e);
+    fixture_free(&f);
+}
+
+static void test_file_round_trip(void)
+{
+    fixture f;
+    CU_ASSERT_EQUAL_FATAL(make_fixture(&f), 0);
+    const char *path = tmp("m.h5");
+    CU_ASSERT_EQUAL_FATAL(mc_model_write_h5(f.m, path), MC_OK);
+    mc_model_t *m = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_model_read_h5(path, &m), MC_OK);
+    CU_ASSERT_EQUAL(mc_model_n_clusters(m), 3);
+    CU_ASSERT_EQUAL(mc_model_n_exemplars(m), 12);
+    CU_ASSERT_DOUBLE_EQUAL(mc_model_core_q(m), 20.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(mc_model_noise_q(m), 5.0, 1e-12);
+    CU_ASSERT_STRING_EQUAL(mc_model_quality_name(m), "score");
+    /* the read model places faces as the original does */
+    mc_embeddings_t *e = newcomers();
+    mc_clustering_t *c1 = NULL, *c2 = NULL;
+    CU_ASSERT_EQUAL(mc_model_assign(f.m, e, NULL, &c1, NULL), MC_OK);
+    CU_ASSERT_EQUAL(mc_model_assign(m, e, NULL, &c2, NULL), MC_OK);
+    CU_ASSERT_EQUAL(memcmp(mc_clustering_labels(c1), mc_clustering_labels(c2), 5 * sizeof(int64_t)), 0);
+    CU_ASSERT_EQUAL(memcmp(mc_clustering_roles(c1), mc_clustering_roles(c2), 5), 0);
+    /* an updated model round-trips too (new clusters, gates off) */
+    mc_assign_params ap = mc_assign_params_default();
+    ap.update = 1;
+    mc_clustering_free(c2);
+    CU_ASSERT_EQUAL(mc_model_assign(m, e, &ap, &c2, NULL), MC_OK);
+    CU_ASSERT_EQUAL(mc_model_write_h5(m, path), MC_OK);
+    mc_model_free(m);
+    CU_ASSERT_EQUAL_FATAL(mc_model_read_h5(path, &m), MC_OK);
+    CU_ASSERT_EQUAL(mc_model_n_clusters(m), 5);
+    CU_ASSERT_EQUAL(mc_model_n_exemplars(m), 17);
+    mc_model_free(m);
+    mc_clustering_free(c1);
+    mc_clustering_free(c2);
+    mc_embeddings_free(e);
+    fixture_free(&f);
+}
+
+/* Writes a copy of a good model file, then lets edit() break it. */
+static const char *broken(const char *name, void (*edit)(hid_t f))
+{
+    fixture fx;
+    if (make_fixture(&fx) != 0) return NULL;
+    const char *path = tmp(name);
+    unlink(path);
+    mc_status st = mc_model_write_h5(fx.m, path);
+    fixture_free(&fx);
+    if (st != MC_OK) return NULL;
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (f < 0) return NULL;
+    edit(f);
+    H5Fclose(f);
+    return path;
+}
+
+static void set_str_attr(hid_t f, const char *name, const char *v)
+{
+    hid_t g = H5Gopen2(f, "model", H5P_DEFAULT);
+    H5Adelete(g, name);
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(g, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, t, &v);
+    H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5Gclose(g);
+}
+
+static void edit_format(hid_t f) { set_str_attr(f, "format", "magclust-knn"); }
+
+static void edit_version(hid_t f)
+{
+    hid_t g = H5Gopen2(f, "model", H5P_DEFAULT);
+    H5Adelete(g, "version");
+    int32_t v = 9;
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(g, "version", H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_INT32, &v);
+    H5Aclose(a);
+    H5Sclose(sp);
+    H5Gclose(g);
+}
+
+static void edit_drop_role(hid_t f) { H5Ldelete(f, "model/exemplars/role", H5P_DEFAULT); }
+
+static void edit_bad_cluster(hid_t f)
+{
+    hid_t ds = H5Dopen2(f, "model/exemplars/cluster", H5P_DEFAULT);
+    int64_t v[12];
+    H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+    v[5] = 99;
+    H5Dwrite(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+    H5Dclose(ds);
+}
+
+static void edit_nan_mean(hid_t f)
+{
+    hid_t ds = H5Dopen2(f, "model/clusters/mean", H5P_DEFAULT);
+    float v[24];
+    H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+    v[9] = NAN;
+    H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+    H5Dclose(ds);
+}
+
+static void test_file_errors(void)
+{
+    struct {
+        const char *name;
+        void (*edit)(hid_t);
+        mc_status want;
+        const char *detail;
+    } cases[] = {
+        {"format.h5", edit_format, MC_ERR_BAD_DATA, "not a magclust model"},
+        {"version.h5", edit_version, MC_ERR_BAD_DATA, "version 9"},
+        {"role.h5", edit_drop_role, MC_ERR_BAD_DATA, "exemplars/role"},
+        {"cluster.h5", edit_bad_cluster, MC_ERR_BAD_DATA, "cluster 99"},
+        {"nan.h5", edit_nan_mean, MC_ERR_BAD_DATA, "non-finite mean"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *path = broken(cases[i].name, cases[i].edit);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+        mc_model_t *m = NULL;
+        CU_ASSERT_EQUAL(mc_model_read_h5(path, &m), cases[i].want);
+        CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), cases[i].detail));
+        CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), path));
+        CU_ASSERT_PTR_NULL(m);
+    }
+    mc_model_t *m = NULL;
+    CU_ASSERT_EQUAL(mc_model_read_h5(tmp("missing.h5"), &m), MC_ERR_IO);
+    /* a k-NN graph file is not a model */
+    FILE *fp = fopen(tmp("text.h5"), "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    fputs("not hdf5\n", fp);
+    fclose(fp);
+    CU_ASSERT_EQUAL(mc_model_read_h5(tmp("text.h5"), &m), MC_ERR_HDF5);
+    CU_ASSERT_PTR_NULL(m);
+}
+
+void mc_test_register(void)
+{
+    add_test("build", test_build);
+    add_test("assign_rules", test_assign_rules);
+    add_test("update", test_update);
+    add_test("file_round_trip", test_file_round_trip);
+    add_test("file_errors", test_file_errors);
+}
