@@ -268,10 +268,47 @@ class Bench:
 
     # ------------------------------------------------------------ approximate vs exact
 
+    DEFAULT_APPROX = ("Cells256", "IVF256,Flat")
+
+    @staticmethod
+    def file_tag(spec):
+        """spec as a file-name part: 'IVF256,Flat' -> 'IVF256_Flat'."""
+        return "".join(c if c.isalnum() or c in "._-" else "_" for c in spec) or "_"
+
+    def knn_line(self, name, n, res):
+        text = "magclust knn, %s, N=%s: wall %s s, peak RSS %.0f MiB" % (
+            name, report.fmt_n(n), report.fmt_s(res["wall_s"]), res["rss_mib"])
+        summary = [line.strip() for line in res["stdout"].splitlines() if line.strip().startswith("knn ")]
+        if summary:   # the tool's own line: index, nprobe, share of pairs compared, train/add/search seconds
+            text += "; it says: %s" % " ".join(summary[0].split())
+        self.recall.append(text + "  (`%s`)" % res["command"])
+        say("  " + text)
+        say("    command: %s" % res["command"])
+
+    def cluster_line(self, name, n, path, g):
+        res = self.timed([self.magclust, "cluster", path, "--graph", g, "--json"])
+        text = "magclust cluster --graph (%s), N=%s: BCubed F %.4f, wall %s s" % (
+            name, report.fmt_n(n), res["json"]["metrics"]["bcubed_f"], report.fmt_s(res["wall_s"]))
+        self.recall.append(text + "  (`%s`)" % res["command"])
+        say("  " + text)
+        say("    command: %s" % res["command"])
+
+    @staticmethod
+    def one_line(error):
+        """A RunFailed's text on one line, without time's own exit report."""
+        text = " ".join(str(error).split())
+        return text.split(" Command exited with non-zero status")[0]
+
     def run_recall(self, sets):
+        """The exact (Flat) graph once, then for each --approx-index, at the
+        same --approx-nprobe: its knn run, recall@10/@30 against Flat and the
+        BCubed F of 'cluster --graph' on it."""
+        def say_line(text):
+            self.recall.append(text)
+            say("  " + text)
+
         def skipped(why):
-            self.recall.append("skipped: " + why)
-            say("  skipped: " + why)
+            say_line("skipped: " + why)
 
         if not self.has_command("knn"):
             return skipped("magclust knn not available in this build")
@@ -282,50 +319,66 @@ class Bench:
         if not target:
             return skipped("no set of about %s faces in --sizes" % report.fmt_n(size))
         n, path = target[0]
-        graphs = {}
-        approx = ["--index", self.args.approx_index] if self.args.approx_index else []
-        approx_name = "index %s" % self.args.approx_index if approx else "automatic index"
-        for name, tag, extra in (("exact (Flat)", "flat", ["--index", "Flat"]), (approx_name, "approx", approx)):
-            g = os.path.join(self.args.work, "graph-%s-%d.h5" % (tag, n))
-            res = self.timed([self.magclust, "knn", path, "-o", g] + extra)
-            graphs[name] = g
-            text = "magclust knn, %s, N=%s: wall %s s, peak RSS %.0f MiB" % (
-                name, report.fmt_n(n), report.fmt_s(res["wall_s"]), res["rss_mib"])
-            summary = [line.strip() for line in res["stdout"].splitlines() if line.strip().startswith("knn ")]
-            if summary:   # the tool's own line: index, nprobe, train/add/search seconds
-                text += "; it says: %s" % " ".join(summary[0].split())
-            self.recall.append(text + "  (`%s`)" % res["command"])
-            say("  " + text)
-            say("    command: %s" % res["command"])
+        with_graph = "--graph" in self.help["cluster"]
+        if not with_graph:
+            skipped("magclust cluster has no --graph option in this build, so no BCubed F per graph")
+        nprobe = []
+        if self.args.approx_nprobe > 0:
+            if "--nprobe" in self.help["knn"]:
+                nprobe = ["--nprobe", str(self.args.approx_nprobe)]
+            else:
+                say_line("note: magclust knn has no --nprobe option in this build; each index's own default")
+
         import h5py
-        with h5py.File(graphs["exact (Flat)"], "r") as f:
+        exact_name = "exact (Flat)"
+        flat = os.path.join(self.args.work, "graph-flat-%d.h5" % n)
+        try:
+            self.knn_line(exact_name, n, self.timed([self.magclust, "knn", path, "-o", flat, "--index", "Flat"]))
+            if with_graph:
+                self.cluster_line(exact_name, n, path, flat)
+        except common.RunFailed as e:
+            return skipped("the exact graph failed: %s" % self.one_line(e))
+        with h5py.File(flat, "r") as f:
             exact_ids = f["knn/ids"][:]
-        with h5py.File(graphs[approx_name], "r") as f:
-            approx_ids = f["knn/ids"][:]
-            used = f["knn"].attrs.get("index")
-        if isinstance(used, bytes):
-            used = used.decode()
-        if used is not None and str(used).lower() == "flat":
-            text = "note: the %s is Flat at N=%s, so this comparison is exact against exact" % (
-                approx_name, report.fmt_n(n))
-            self.recall.append(text)
-            say("  " + text)
-        k = min(exact_ids.shape[1], approx_ids.shape[1])
-        for at in sorted({10, 30, k}):
-            if at <= k:
-                text = "recall@%d of the %s (%s) against Flat, N=%s: %.4f" % (
-                    at, approx_name, used, report.fmt_n(n), common.recall_at(approx_ids, exact_ids, at))
-                self.recall.append(text)
-                say("  " + text)
-        if "--graph" not in self.help["cluster"]:
-            return skipped("magclust cluster has no --graph option in this build")
-        for name, g in graphs.items():
-            res = self.timed([self.magclust, "cluster", path, "--graph", g, "--json"])
-            text = "magclust cluster --graph (%s), N=%s: BCubed F %.4f, wall %s s" % (
-                name, report.fmt_n(n), res["json"]["metrics"]["bcubed_f"], report.fmt_s(res["wall_s"]))
-            self.recall.append(text + "  (`%s`)" % res["command"])
-            say("  " + text)
-            say("    command: %s" % res["command"])
+
+        tags = set()
+        for spec in self.args.approx_index:
+            auto = spec.lower() == "auto"
+            name = "automatic index" if auto else "index %s" % spec
+            if nprobe:
+                name += ", nprobe %d" % self.args.approx_nprobe
+            tag = self.file_tag(spec)
+            while tag in tags:   # two specs that sanitise alike keep distinct files
+                tag += "_"
+            tags.add(tag)
+            g = os.path.join(self.args.work, "graph-approx-%s-%d.h5" % (tag, n))
+            cmd = [self.magclust, "knn", path, "-o", g] + ([] if auto else ["--index", spec]) + nprobe
+            try:
+                self.knn_line(name, n, self.timed(cmd))
+            except common.RunFailed as e:
+                say_line("magclust knn, %s, N=%s: failed: %s  (`%s`)" % (
+                    name, report.fmt_n(n), self.one_line(e), common.quote([common.TIME, "-v"] + cmd)))
+                continue
+            with h5py.File(g, "r") as f:
+                approx_ids = f["knn/ids"][:]
+                used = f["knn"].attrs.get("index")
+            if isinstance(used, bytes):
+                used = used.decode()
+            if used is not None and str(used).lower() == "flat":
+                say_line("note: the %s is Flat at N=%s, so this comparison is exact against exact" % (
+                    name, report.fmt_n(n)))
+            k = min(exact_ids.shape[1], approx_ids.shape[1])
+            for at in sorted({10, 30, k}):
+                if at <= k:
+                    say_line("recall@%d of the %s%s against Flat, N=%s: %.4f" % (
+                        at, name, "" if used == spec else " (%s)" % used, report.fmt_n(n),
+                        common.recall_at(approx_ids, exact_ids, at)))
+            if with_graph:
+                try:
+                    self.cluster_line(name, n, path, g)
+                except common.RunFailed as e:
+                    say_line("magclust cluster --graph (%s), N=%s: failed: %s" % (
+                        name, report.fmt_n(n), self.one_line(e)))
 
     # ------------------------------------------------------------ all
 
@@ -433,8 +486,14 @@ def parse_args(argv=None):
     ap.add_argument("--peer-mem-limit-gib", type=float, default=16,
                     help="skip a peer at a size whose expected peak RSS exceeds this, GiB (default %(default)s)")
     ap.add_argument("--gemm-repeats", type=int, default=5)
-    ap.add_argument("--approx-index", default="",
-                    help="index for the approximate graph, e.g. IVF1024,Flat (default: magclust's automatic choice)")
+    ap.add_argument("--approx-index", action="append", default=None, metavar="SPEC",
+                    help="an approximate index to compare with the exact (Flat) graph, as magclust's --index "
+                    "takes it (Cells<nlist>, a FAISS index_factory string such as IVF256,Flat, or auto for "
+                    "magclust's automatic choice); repeat it for several (default: %s)"
+                    % " and ".join(Bench.DEFAULT_APPROX))
+    ap.add_argument("--approx-nprobe", type=int, default=32, metavar="N",
+                    help="--nprobe for every approximate graph, so that they visit as many cells "
+                    "(default %(default)s; 0: each index's own default)")
     ap.add_argument("--recall-size", type=int, default=100000,
                     help="size of the set for approximate against exact k-NN (default %(default)s)")
     ap.add_argument("--magclust", default=os.path.join(ROOT, "build", "magclust"))
@@ -445,6 +504,12 @@ def parse_args(argv=None):
     args = ap.parse_args(argv)
     args.sizes = [10000, 20000] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
     args.peers = [p for p in args.peers.split(",") if p]
+    specs = args.approx_index or list(Bench.DEFAULT_APPROX)
+    args.approx_index = [s for i, s in enumerate(specs) if s and s not in specs[:i]]   # in order, once each
+    if not args.approx_index:
+        ap.error("--approx-index needs an index specification")
+    if args.approx_nprobe < 0:
+        ap.error("--approx-nprobe needs 0 or more")
     unknown = set(args.peers) - set(peers.PEERS)
     if unknown:
         ap.error("unknown peer(s): %s" % ", ".join(sorted(unknown)))
