@@ -147,10 +147,12 @@ int cli_check_output(const char *out_path, const char *const *inputs)
     } else if (access(dir, W_OK) != 0) {
         cli_error("%s: output directory '%s' is not writable", out_path, dir);
         rc = -1;
-    } else if (stat(out_path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    } else if (stat(out_path, &st) != 0) {
+        /* a new file */
+    } else if (S_ISDIR(st.st_mode)) {
         cli_error("%s: output path is a directory", out_path);
         rc = -1;
-    } else if (stat(out_path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    } else if (!S_ISREG(st.st_mode)) {
         /* outputs are renamed into place, which would replace a device or pipe */
         cli_error("%s: output path is not a regular file (a device, pipe or socket)", out_path);
         rc = -1;

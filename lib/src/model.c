@@ -142,7 +142,8 @@ static void set_str(char *dst, size_t cap, const char *s)
     snprintf(dst, cap, "%s", s ? s : "");
 }
 
-/* Recomputes cluster c's spread from its mean. */
+/* Cluster c's spread from its mean; recomputed once after a build or an
+ * update, not per face. */
 static void update_spread(mc_model_t *m, size_t c)
 {
     const float *mu = m->mean + c * m->d;
@@ -171,7 +172,6 @@ static int add_face(mc_model_t *m, const float *x, float q, const char *path, in
     double w = (double)m->n_core[c];
     for (size_t j = 0; j < d; j++) mu[j] = (float)(((double)mu[j] * w + x[j]) / (w + 1.0));
     m->n_core[c]++;
-    update_spread(m, (size_t)c);
     return 0;
 }
 
@@ -355,10 +355,7 @@ static mc_status open_new_clusters(mc_model_t *m, const mc_embeddings_t *e, cons
             s = mc_fail(MC_ERR_NOMEM, "out of memory for the new clusters");
         } else {
             memset(m->mean + C0 * d, 0, n_new * d * sizeof *m->mean);
-            for (size_t k = C0; k < C0 + n_new; k++) {
-                m->n_core[k] = m->n_members[k] = 0;
-                m->spread[k] = 0.0f;
-            }
+            for (size_t k = C0; k < C0 + n_new; k++) m->n_core[k] = m->n_members[k] = 0;
             m->C = C0 + n_new;
             for (size_t a = 0; a < nu; a++) {
                 size_t i = rows[a];
@@ -453,6 +450,7 @@ mc_status mc_model_assign(mc_model_t *m, const mc_embeddings_t *e, const mc_assi
                 goto done;
             }
         }
+        for (size_t c = 0; c < m->C; c++) update_spread(m, c);
     }
     s = mc_clustering_new_keep_ids(n, labels, roles, out);
     if (s == MC_OK && stats) *stats = st;
@@ -576,40 +574,25 @@ static mc_status read_vector(hid_t loc, const char *path, const char *where, con
     return st;
 }
 
-/* Reads an n x d float matrix <where>/<name> into dst (n*d). */
-static mc_status read_rows(hid_t loc, const char *path, const char *where, const char *name,
-                           size_t n, size_t d, float *dst)
+/* Opens <where>/<name>, an n x d float matrix, and gives its n; d must match. */
+static mc_status open_rows(hid_t loc, const char *path, const char *where, const char *name,
+                           size_t d, hid_t *ds, size_t *n)
 {
-    hid_t ds;
-    hsize_t dims[2];
-    mc_status st = mc_h5_open_matrix(loc, path, where, name, H5T_FLOAT, "floating-point numbers",
-                                     &ds, dims);
-    if (st != MC_OK) return st;
-    if (dims[0] != (hsize_t)n || dims[1] != (hsize_t)d)
-        st = mc_fail(MC_ERR_BAD_DATA, "%s: %s/%s is %llu x %llu, expected %zu x %zu", path, where,
-                     name, (unsigned long long)dims[0], (unsigned long long)dims[1], n, d);
-    else if (n > 0)
-        st = mc_h5_read_matrix(ds, path, where, name, H5T_NATIVE_FLOAT, sizeof(float), n, d, dst);
-    H5Dclose(ds);
-    return st;
-}
-
-/* The number of rows of <where>/<name> (any rank >= 1). */
-static mc_status count_rows(hid_t loc, const char *path, const char *where, const char *name,
-                            size_t *out)
-{
+    *ds = H5I_INVALID_HID;
     if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
         return mc_fail(MC_ERR_BAD_DATA, "%s: no dataset %s/%s", path, where, name);
-    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
-    if (ds < 0) return mc_fail(MC_ERR_BAD_DATA, "%s: %s/%s is not a dataset", path, where, name);
-    hid_t sp = H5Dget_space(ds);
-    hsize_t dims[H5S_MAX_RANK];
-    int rank = sp >= 0 ? H5Sget_simple_extent_dims(sp, dims, NULL) : -1;
-    if (sp >= 0) H5Sclose(sp);
-    H5Dclose(ds);
-    if (rank < 1 || dims[0] > (hsize_t)(SIZE_MAX / 4096))
-        return mc_fail(MC_ERR_BAD_DATA, "%s: %s/%s has an unusable shape", path, where, name);
-    *out = (size_t)dims[0];
+    hsize_t dims[2];
+    mc_status st = mc_h5_open_matrix(loc, path, where, name, H5T_FLOAT, "floating-point numbers",
+                                     ds, dims);
+    if (st != MC_OK) return st;
+    if (dims[1] != (hsize_t)d || dims[0] > (hsize_t)(SIZE_MAX / 4096)) {
+        st = mc_fail(MC_ERR_BAD_DATA, "%s: %s/%s is %llu x %llu, expected N x %zu", path, where,
+                     name, (unsigned long long)dims[0], (unsigned long long)dims[1], d);
+        H5Dclose(*ds);
+        *ds = H5I_INVALID_HID;
+        return st;
+    }
+    *n = (size_t)dims[0];
     return MC_OK;
 }
 
@@ -648,6 +631,7 @@ mc_status mc_model_read_h5(const char *path, mc_model_t **out)
     mc_status st = MC_OK;
     mc_model_t *m = NULL;
     hid_t g = H5I_INVALID_HID, gc = H5I_INVALID_HID, ge = H5I_INVALID_HID;
+    hid_t dmean = H5I_INVALID_HID, ddir = H5I_INVALID_HID;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) {
         st = mc_fail(MC_ERR_HDF5, "%s: not an HDF5 file", path);
@@ -729,8 +713,8 @@ mc_status mc_model_read_h5(const char *path, mc_model_t **out)
         st = mc_fail(MC_ERR_BAD_DATA, "%s: no /model/clusters or /model/exemplars group", path);
         goto done;
     }
-    if ((st = count_rows(gc, path, MODEL_G "/clusters", "mean", &C)) != MC_OK ||
-        (st = count_rows(ge, path, MODEL_G "/exemplars", "direction", &E)) != MC_OK)
+    if ((st = open_rows(gc, path, MODEL_G "/clusters", "mean", d, &dmean, &C)) != MC_OK ||
+        (st = open_rows(ge, path, MODEL_G "/exemplars", "direction", d, &ddir, &E)) != MC_OK)
         goto done;
     int paths = H5Lexists(ge, "path", H5P_DEFAULT) > 0;
     if (model_reserve(m, C ? C : 1, E ? E : 1, paths) != 0) {
@@ -738,14 +722,16 @@ mc_status mc_model_read_h5(const char *path, mc_model_t **out)
                      path, C, E);
         goto done;
     }
-    if ((st = read_rows(gc, path, MODEL_G "/clusters", "mean", C, d, m->mean)) != MC_OK ||
+    if ((C > 0 && (st = mc_h5_read_matrix(dmean, path, MODEL_G "/clusters", "mean",
+                                          H5T_NATIVE_FLOAT, sizeof(float), C, d, m->mean)) != MC_OK) ||
         (st = read_vector(gc, path, MODEL_G "/clusters", "n_core", H5T_INTEGER, "integers",
                           H5T_NATIVE_INT64, C, m->n_core)) != MC_OK ||
         (st = read_vector(gc, path, MODEL_G "/clusters", "n_members", H5T_INTEGER, "integers",
                           H5T_NATIVE_INT64, C, m->n_members)) != MC_OK ||
         (st = read_vector(gc, path, MODEL_G "/clusters", "spread", H5T_FLOAT,
                           "floating-point numbers", H5T_NATIVE_FLOAT, C, m->spread)) != MC_OK ||
-        (st = read_rows(ge, path, MODEL_G "/exemplars", "direction", E, d, m->ex_dir)) != MC_OK ||
+        (E > 0 && (st = mc_h5_read_matrix(ddir, path, MODEL_G "/exemplars", "direction",
+                                          H5T_NATIVE_FLOAT, sizeof(float), E, d, m->ex_dir)) != MC_OK) ||
         (st = read_vector(ge, path, MODEL_G "/exemplars", "cluster", H5T_INTEGER, "integers",
                           H5T_NATIVE_INT64, E, m->ex_cluster)) != MC_OK ||
         (st = read_vector(ge, path, MODEL_G "/exemplars", "quality", H5T_FLOAT,
@@ -782,6 +768,8 @@ mc_status mc_model_read_h5(const char *path, mc_model_t **out)
             goto done;
         }
 done:
+    if (ddir >= 0) H5Dclose(ddir);
+    if (dmean >= 0) H5Dclose(dmean);
     if (ge >= 0) H5Gclose(ge);
     if (gc >= 0) H5Gclose(gc);
     if (g >= 0) H5Gclose(g);
