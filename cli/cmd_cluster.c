@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli_util.h"
+#include "constrain.h"
 #include "commands.h"
 #include "pipeline.h"
 #include "summary.h"
@@ -35,6 +36,21 @@ static void help(FILE *f)
 "                           face with its cluster and role, cluster means,\n"
 "                           threshold, gates, centring; 'magclust assign'\n"
 "                           places new faces with it\n"
+"      --photo-key NAME     faces with the same value of dataset NAME (the\n"
+"                           photo each face comes from: strings or integers)\n"
+"                           never share a cluster; when two would, the one\n"
+"                           that matches the cluster better stays and the\n"
+"                           other moves to its next-best cluster or to noise\n"
+"      --corrections FILE   a user's corrections, CSV: 'path,NAME' (this face\n"
+"                           is NAME), 'path,!NAME' (is not), 'path,ID' /\n"
+"                           'path,!ID' (is / is not the person of cluster ID\n"
+"                           of --previous), 'pathA,pathB,same|different';\n"
+"                           enforced on every run; the clusters keep the names\n"
+"                           (a 'person' column in the output)\n"
+"      --previous OLD.csv   a previous result: clusters take the ids (and\n"
+"                           person names) of the previous clusters they share\n"
+"                           most faces with; prints how many were kept,\n"
+"                           merged, split, new and gone\n"
 "      --json               print the summary as one JSON object on stdout\n"
 "      --algo A             linkage (agglomerative), dbscan or cw (Chinese\n"
 "                           whispers, dlib's face clustering method)\n"
@@ -51,7 +67,7 @@ static void help(FILE *f)
 
 int cmd_cluster(int argc, char **argv)
 {
-    enum { O_FORMAT = 256, O_JSON, O_ALGO, O_MODEL };
+    enum { O_FORMAT = 256, O_JSON, O_ALGO, O_MODEL, O_PHOTO, O_CORR, O_PREV };
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'},
         CLI_COMMON_LONGOPTS,
@@ -59,6 +75,9 @@ int cmd_cluster(int argc, char **argv)
         {"algo", required_argument, NULL, O_ALGO},
         {"json", no_argument, NULL, O_JSON},
         {"save-model", required_argument, NULL, O_MODEL},
+        {"photo-key", required_argument, NULL, O_PHOTO},
+        {"corrections", required_argument, NULL, O_CORR},
+        {"previous", required_argument, NULL, O_PREV},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -69,6 +88,8 @@ int cmd_cluster(int argc, char **argv)
     const char *out_path = NULL, *model_path = NULL;
     int quiet = 0, json = 0, c;
     const char *format = NULL;
+    cli_constrain kc;
+    memset(&kc, 0, sizeof kc);
 
     optind = 0;
     opterr = 0;
@@ -85,6 +106,9 @@ int cmd_cluster(int argc, char **argv)
             break;
         case O_JSON: json = 1; break;
         case O_MODEL: model_path = optarg; break;
+        case O_PHOTO: o.rp.group_key = optarg; break;
+        case O_CORR: kc.corrections = optarg; break;
+        case O_PREV: kc.previous = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': help(stdout); return CLI_OK;
         case ':': return cli_usage_error("cluster", "%s needs a value", argv[optind - 1]);
@@ -95,7 +119,10 @@ int cmd_cluster(int argc, char **argv)
         return cli_usage_error("cluster", optind == argc ? "no input file" : "more than one input file");
     if (cli_opts_check(&o, "cluster", algo == CLI_ALGO_DBSCAN) != 0) return CLI_USAGE;
     const char *in_path = argv[optind];
-    const char *inputs[] = {in_path, NULL};
+    const char *inputs[4] = {in_path, NULL, NULL, NULL};
+    size_t n_in = 1;
+    if (kc.corrections) inputs[n_in++] = kc.corrections;
+    if (kc.previous) inputs[n_in++] = kc.previous;
     if (out_path && cli_check_output(out_path, inputs) != 0) return CLI_FAIL;
     if (model_path && cli_check_output(model_path, inputs) != 0) return CLI_FAIL;
     if (model_path && out_path && strcmp(model_path, out_path) == 0)
@@ -122,6 +149,10 @@ int cmd_cluster(int argc, char **argv)
     mc_threshold core = cli_core(&o, algo);
     double t2 = cli_now();
     if ((st = cli_run(algo, &o, thr, core, &prep, &cl, &core_q, &noise_q)) != MC_OK) goto fail;
+    if (cli_constrain_wanted(&kc, e) && cli_constrain_cluster(&kc, e, prep.g, thr, &cl) != 0) {
+        rc = CLI_FAIL;
+        goto cleanup;
+    }
     double t3 = cli_now();
     if (out_path) {
         if (out_fmt == MC_FMT_H5) {
@@ -185,7 +216,7 @@ int cmd_cluster(int argc, char **argv)
     t.cluster = t3 - t2;
     t.write = t4 - t3;
     cli_summary_params sp = {in_path, out_path, mc_format_name(out_fmt), &o, algo, thr, core,
-                             core_q, noise_q, &prep};
+                             core_q, noise_q, &prep, cli_constrain_wanted(&kc, e) ? &kc : NULL};
     if (json) {
         if (cli_print_summary_json(stdout, e, cl, &sp, &t) != 0) goto cleanup_model;
     } else if (!quiet) {

@@ -90,6 +90,21 @@ void cli_print_knn_line(FILE *f, const cli_prepared *p, const char *graph_path)
     else fprintf(f, "  train %.3f s  add %.3f s  search %.3f s\n", k->t_train, k->t_add, k->t_search);
 }
 
+size_t cli_count_clusters(const mc_clustering_t *c)
+{
+    size_t nc = mc_clustering_n_clusters(c), n = mc_clustering_n(c), count = 0;
+    const int64_t *lab = mc_clustering_labels(c);
+    uint8_t *seen = calloc(nc + 1, 1);
+    if (!seen) return nc;
+    for (size_t i = 0; i < n; i++)
+        if (lab[i] >= 0 && !seen[lab[i]]) {
+            seen[lab[i]] = 1;
+            count++;
+        }
+    free(seen);
+    return count;
+}
+
 int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *c,
                       const cli_summary_params *p, const cli_timings *t)
 {
@@ -121,11 +136,12 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
         fprintf(f, "  params       algo dbscan  eps %.4g  min-samples %zu  k %zu  core-quality %s  noise-quality %s\n",
                 eps, o->dp.min_samples, mc_knn_graph_k(p->prep->g), core, noise);
     cli_print_knn_line(f, p->prep, o->graph_path);
-    fprintf(f, "  clusters     %zu  (faces: %zu core, %zu border, %zu noise", mc_clustering_n_clusters(c),
+    fprintf(f, "  clusters     %zu  (faces: %zu core, %zu border, %zu noise", cli_count_clusters(c),
             n_core, n_border, n_noise);
     if (o->dp.noise_quality.kind != MC_THRESH_OFF)
         fprintf(f, ", of which %zu demoted by the noise gate", n_demoted);
     fprintf(f, ")\n");
+    if (p->constrain) cli_constrain_print(f, p->constrain, e);
     fprintf(f, "  time         load %.3f s  knn %.3f s  cluster %.3f s  write %.3f s  total %.3f s\n",
             t->load, t->knn, t->cluster, t->write, t->load + t->knn + t->cluster + t->write);
     const int64_t *labels = mc_embeddings_labels(e);
@@ -234,7 +250,7 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
     json_num(&j, "frac", cli_frac(o, p->algo));
     json_num(&j, "z", cli_z(o, p->algo));
     json_close_object(&j);
-    json_uint(&j, "clusters", mc_clustering_n_clusters(c));
+    json_uint(&j, "clusters", cli_count_clusters(c));
     json_uint(&j, "core", mc_clustering_n_role(c, MC_ROLE_CORE));
     json_uint(&j, "border", mc_clustering_n_role(c, MC_ROLE_BORDER));
     json_uint(&j, "noise", mc_clustering_n_noise(c));
@@ -245,6 +261,7 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
     json_num(&j, "write", t->write);
     json_num(&j, "total", t->load + t->knn + t->cluster + t->write);
     json_close_object(&j);
+    if (p->constrain) cli_constrain_json(&j, p->constrain, e);
     if (labels) {
         size_t ids, unl;
         cli_count_identities(labels, n, &ids, &unl);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "magclust/magclust.h"
+#include "constrain.h"
 #include "pipeline.h"
 
 typedef struct {
@@ -22,6 +23,7 @@ typedef struct {
     mc_threshold core;      /* core gate in effect */
     double core_q, noise_q; /* resolved gates */
     const cli_prepared *prep;
+    const cli_constrain *constrain; /* or NULL */
 } cli_summary_params;
 
 /* The "knn" line: k, the index and its settings, the time per phase (or the
@@ -35,6 +37,9 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
 /* The same content as one JSON object on one line (for scripts). */
 int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *c,
                            const cli_summary_params *p, const cli_timings *t);
+
+/* Clusters that have faces (ids may have gaps after --previous). */
+size_t cli_count_clusters(const mc_clustering_t *c);
 
 /* Number of distinct non-negative labels and of negative ones. */
 void cli_count_identities(const int64_t *labels, size_t n, size_t *out_ids, size_t *out_unlabelled);

@@ -313,7 +313,7 @@ static void test_read_altkeys(void)
     const char *keys[2][4] = {{"feats", "ids", "files", "meta/quality"},
                               {"/feats", "/ids", "/files", "/meta/quality"}};
     for (size_t k = 0; k < 2; k++) {
-        mc_h5_read_params p = {keys[k][0], keys[k][1], keys[k][2], keys[k][3]};
+        mc_h5_read_params p = {keys[k][0], keys[k][1], keys[k][2], keys[k][3], NULL};
         mc_embeddings_t *e = read_ok("tiny_altkeys.h5", &p);
         CU_ASSERT_PTR_NOT_NULL_FATAL(e);
         check_same_directions(e, ref, 0.0);

@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 /* Clustering results: renumbering, counts, CSV output and input. */
 #include <errno.h>
 #include <inttypes.h>
@@ -13,6 +14,7 @@ struct mc_clustering {
     size_t role_count[4];
     int64_t *labels;
     uint8_t *roles;
+    char **names; /* n_clusters, or NULL */
 };
 
 const char *mc_role_name(mc_role r)
@@ -155,6 +157,8 @@ void mc_clustering_free(mc_clustering_t *c)
     if (!c) return;
     free(c->labels);
     free(c->roles);
+    for (size_t k = 0; c->names && k < c->n_clusters; k++) free(c->names[k]);
+    free(c->names);
     free(c);
 }
 
@@ -167,6 +171,33 @@ size_t mc_clustering_n_role(const mc_clustering_t *c, mc_role r)
 }
 const int64_t *mc_clustering_labels(const mc_clustering_t *c) { return c ? c->labels : NULL; }
 const uint8_t *mc_clustering_roles(const mc_clustering_t *c) { return c ? c->roles : NULL; }
+
+mc_status mc_clustering_set_names(mc_clustering_t *c, const char *const *names)
+{
+    mc_clear_error();
+    if (!c || !names) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_clustering_set_names");
+    char **copy = calloc(c->n_clusters + 1, sizeof *copy);
+    if (!copy) return mc_fail(MC_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < c->n_clusters; k++) {
+        if (names[k] && !(copy[k] = strdup(names[k]))) {
+            for (size_t j = 0; j < k; j++) free(copy[j]);
+            free(copy);
+            return mc_fail(MC_ERR_NOMEM, "out of memory");
+        }
+    }
+    for (size_t k = 0; c->names && k < c->n_clusters; k++) free(c->names[k]);
+    free(c->names);
+    c->names = copy;
+    return MC_OK;
+}
+
+const char *mc_clustering_name(const mc_clustering_t *c, int64_t id)
+{
+    if (!c || !c->names || id < 0 || (size_t)id >= c->n_clusters) return NULL;
+    return c->names[id];
+}
+
+int mc_clustering_has_names(const mc_clustering_t *c) { return c && c->names; }
 
 /* ---- CSV output ------------------------------------------------------- */
 
@@ -182,13 +213,20 @@ mc_status mc_clustering_write_csv(const mc_clustering_t *c, const mc_embeddings_
     mc_status st = mc_atomic_open(&af, path);
     if (st != MC_OK) return st;
     const float *q = mc_embeddings_quality(e);
-    fputs("index,path,cluster,role,quality\r\n", af.fp);
+    fputs(c->names ? "index,path,cluster,role,quality,person\r\n" : "index,path,cluster,role,quality\r\n",
+          af.fp);
     for (size_t i = 0; i < c->n; i++) {
         const char *p = mc_embeddings_path(e, i);
         fprintf(af.fp, "%zu,", i);
         mc_csv_put_field(af.fp, p ? p : "");
-        fprintf(af.fp, ",%" PRId64 ",%s,%.7g\r\n", c->labels[i], mc_role_name((mc_role)c->roles[i]),
+        fprintf(af.fp, ",%" PRId64 ",%s,%.7g", c->labels[i], mc_role_name((mc_role)c->roles[i]),
                 (double)q[i]);
+        if (c->names) {
+            const char *nm = mc_clustering_name(c, c->labels[i]);
+            fputc(',', af.fp);
+            mc_csv_put_field(af.fp, nm ? nm : "");
+        }
+        fputs("\r\n", af.fp);
     }
     return mc_atomic_commit(&af);
 }

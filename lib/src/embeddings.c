@@ -17,6 +17,7 @@
 
 #include "magclust/calibrate.h"
 #include "magclust/embeddings.h"
+#include "io_impl.h"
 #include "util_impl.h"
 
 /* Elements per hyperslab read of /embeddings. Bounds the scratch buffer that
@@ -36,6 +37,9 @@ struct mc_embeddings {
     int64_t *labels;    /* n, or NULL */
     char **paths;       /* n pointers into path_buf, or NULL */
     char *path_buf;     /* one block holding every path, NUL-terminated */
+    int64_t *groups;    /* n group ids (0.., -1 none), or NULL */
+    size_t n_groups;
+    char *group_name;
 };
 
 /* ---- rows --------------------------------------------------------------- */
@@ -118,6 +122,8 @@ void mc_embeddings_free(mc_embeddings_t *e)
     free(e->labels);
     free(e->paths);
     free(e->path_buf);
+    free(e->groups);
+    free(e->group_name);
     free(e);
 }
 
@@ -168,6 +174,7 @@ mc_h5_read_params mc_h5_read_params_default(void)
     p.labels_key = "labels";
     p.paths_key = "paths";
     p.quality_key = NULL;
+    p.group_key = NULL;
     return p;
 }
 
@@ -281,6 +288,10 @@ const char *mc_embeddings_quality_name(const mc_embeddings_t *e)
 }
 
 const int64_t *mc_embeddings_labels(const mc_embeddings_t *e) { return e ? e->labels : NULL; }
+
+const int64_t *mc_embeddings_groups(const mc_embeddings_t *e) { return e ? e->groups : NULL; }
+size_t mc_embeddings_n_groups(const mc_embeddings_t *e) { return e ? e->n_groups : 0; }
+const char *mc_embeddings_group_name(const mc_embeddings_t *e) { return e ? e->group_name : NULL; }
 
 const char *mc_embeddings_path(const mc_embeddings_t *e, size_t i)
 {
@@ -702,7 +713,69 @@ static mc_status read_quality(const h5_ctx *c, hid_t ds, const char *path, const
     return MC_OK;
 }
 
-typedef enum { FIELD_LABELS, FIELD_PATHS, FIELD_QUALITY } field_kind;
+static int is_group_class(H5T_class_t cls) { return cls == H5T_INTEGER || cls == H5T_STRING; }
+
+/* Group keys (photos): integers or strings, renumbered 0.. in order of first
+ * appearance; negative integers and empty strings are no group. */
+static mc_status read_groups(const h5_ctx *c, hid_t ds, const char *path, const char *emb_path,
+                             mc_embeddings_t *e)
+{
+    hid_t ftype = H5I_INVALID_HID;
+    mc_status st = open_per_face(c, ds, path, emb_path, e->n, is_group_class,
+                                 "a group (photo) key must be integers or strings", &ftype);
+    if (st != MC_OK) return st;
+    H5T_class_t cls = H5Tget_class(ftype);
+    H5Tclose(ftype);
+    int64_t *g = mc_malloc_array(e->n, sizeof *g);
+    char *name = strdup(path + 1);
+    if (!g || !name) {
+        st = mc_fail(MC_ERR_NOMEM, "%s: out of memory for %s", c->file, path);
+        goto fail;
+    }
+    mc_label_map *map = mc_label_map_new();
+    if (!map) {
+        st = mc_fail(MC_ERR_NOMEM, "%s: out of memory for %s", c->file, path);
+        goto fail;
+    }
+    if (cls == H5T_STRING) {
+        mc_embeddings_t tmp = {0};
+        tmp.n = e->n;
+        st = read_paths(c, ds, path, emb_path, &tmp);
+        for (size_t i = 0; st == MC_OK && i < e->n; i++) {
+            size_t len = strlen(tmp.paths[i]);
+            g[i] = len ? mc_label_map_id(map, tmp.paths[i], len) : -1;
+            if (len && g[i] < 0) st = mc_fail(MC_ERR_NOMEM, "%s: out of memory for %s", c->file, path);
+        }
+        free(tmp.paths);
+        free(tmp.path_buf);
+    } else if (H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, g) < 0) {
+        st = h5_fail(MC_ERR_HDF5, "%s: cannot read %s", c->file, path);
+    } else {
+        char buf[32];
+        for (size_t i = 0; st == MC_OK && i < e->n; i++) {
+            if (g[i] < 0) {
+                g[i] = -1;
+                continue;
+            }
+            int len = snprintf(buf, sizeof buf, "%lld", (long long)g[i]);
+            g[i] = mc_label_map_id(map, buf, (size_t)len);
+            if (g[i] < 0) st = mc_fail(MC_ERR_NOMEM, "%s: out of memory for %s", c->file, path);
+        }
+    }
+    size_t ng = mc_label_map_count(map);
+    mc_label_map_free(map);
+    if (st != MC_OK) goto fail;
+    e->groups = g;
+    e->n_groups = ng;
+    e->group_name = name;
+    return MC_OK;
+fail:
+    free(g);
+    free(name);
+    return st;
+}
+
+typedef enum { FIELD_LABELS, FIELD_PATHS, FIELD_QUALITY, FIELD_GROUPS } field_kind;
 
 /* One optional per-face dataset. key NULL/"" disables it; an absent dataset
  * is fine only under its default name (required = 0). */
@@ -720,6 +793,7 @@ static mc_status read_field(const h5_ctx *c, const char *key, const char *defaul
         case FIELD_LABELS: st = read_labels(c, ds, path, emb_path, e); break;
         case FIELD_PATHS: st = read_paths(c, ds, path, emb_path, e); break;
         case FIELD_QUALITY: st = read_quality(c, ds, path, emb_path, path + 1, e); break;
+        case FIELD_GROUPS: st = read_groups(c, ds, path, emb_path, e); break;
         }
         H5Dclose(ds);
     }
@@ -758,6 +832,7 @@ static mc_status read_file(const char *file, const mc_h5_read_params *p, mc_embe
     if (st == MC_OK) st = read_field(&c, p->labels_key, "/labels", 0, FIELD_LABELS, emb_path, e);
     if (st == MC_OK) st = read_field(&c, p->paths_key, "/paths", 0, FIELD_PATHS, emb_path, e);
     if (st == MC_OK) st = read_field(&c, p->quality_key, NULL, 1, FIELD_QUALITY, emb_path, e);
+    if (st == MC_OK) st = read_field(&c, p->group_key, NULL, 1, FIELD_GROUPS, emb_path, e);
     if (st == MC_OK) {
         *out = e;
         e = NULL;

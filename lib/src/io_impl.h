@@ -100,6 +100,8 @@ typedef struct {
     size_t nf, offs_cap;
     uint64_t line;        /* line where the current record starts */
     uint64_t blank_line;  /* first blank line not yet followed by a record; 0 = none */
+    int loose;            /* hand-written files (corrections): blank lines and
+                             lines starting with '#' are skipped anywhere */
 } mc_csv_records;
 
 /* Opens the file; the delimiter may be set (c->delim) after peeking. */
@@ -132,6 +134,8 @@ typedef struct mc_label_map mc_label_map;
 mc_label_map *mc_label_map_new(void);
 /* The id of name[0..len), adding it if new; -1 when out of memory. */
 int64_t mc_label_map_id(mc_label_map *m, const char *name, size_t len);
+/* The id of name, or -1 when the map does not hold it (adds nothing). */
+int64_t mc_label_map_find(const mc_label_map *m, const char *name, size_t len);
 size_t mc_label_map_count(const mc_label_map *m);
 const char *const *mc_label_map_names(const mc_label_map *m);
 void mc_label_map_free(mc_label_map *m);

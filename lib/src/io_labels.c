@@ -79,6 +79,18 @@ static int map_grow_ids(mc_label_map *m)
     return 0;
 }
 
+int64_t mc_label_map_find(const mc_label_map *m, const char *name, size_t len)
+{
+    uint64_t h = fnv1a(name, len);
+    size_t mask = m->n_slots - 1;
+    for (size_t j = (size_t)h & mask; m->slots[j]; j = (j + 1) & mask) {
+        size_t id = m->slots[j] - 1;
+        if (m->hashes[id] == h && m->lens[id] == len && memcmp(m->names[id], name, len) == 0)
+            return (int64_t)id;
+    }
+    return -1;
+}
+
 int64_t mc_label_map_id(mc_label_map *m, const char *name, size_t len)
 {
     uint64_t h = fnv1a(name, len);

@@ -277,6 +277,7 @@ int mc_csv_next(mc_csv_records *c, mc_status *err)
     for (;;) {
         rc = get_line(c, &line, &len, err);
         if (rc <= 0) return rc;
+        if (c->loose && (is_blank_line(c, line, len) || (len > 0 && line[0] == '#'))) continue;
         if (!is_blank_line(c, line, len)) break;
         if (!c->blank_line) c->blank_line = c->lr.line;
     }

@@ -59,6 +59,25 @@ mc_status mc_clustering_write_h5(const mc_clustering_t *c, const mc_embeddings_t
         H5Tset_cset(str_t, H5T_CSET_UTF8);
         bad = mc_h5_put_vector(f, "paths", str_t, str_t, n, paths);
     }
+    if (!bad && mc_clustering_has_names(c)) {
+        const char **persons = mc_malloc_array(n, sizeof *persons);
+        if (!persons) {
+            st = mc_fail(MC_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        const int64_t *lab = mc_clustering_labels(c);
+        for (size_t i = 0; i < n; i++) {
+            const char *nm = mc_clustering_name(c, lab[i]);
+            persons[i] = nm ? nm : "";
+        }
+        if (str_t < 0) {
+            str_t = H5Tcopy(H5T_C_S1);
+            H5Tset_size(str_t, H5T_VARIABLE);
+            H5Tset_cset(str_t, H5T_CSET_UTF8);
+        }
+        bad = mc_h5_put_vector(f, "person", str_t, str_t, n, persons);
+        free(persons);
+    }
     for (size_t i = 0; !bad && i < n_attrs; i++) bad = write_attr(f, &attrs[i]);
     if (!bad) bad = H5Fflush(f, H5F_SCOPE_GLOBAL) < 0;
     if (bad) st = mc_fail(MC_ERR_HDF5, "%s: cannot write the result (disk full?)", path);

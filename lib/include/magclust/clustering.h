@@ -72,7 +72,21 @@ MC_API const int64_t *mc_clustering_labels(const mc_clustering_t *c);
 MC_API const uint8_t *mc_clustering_roles(const mc_clustering_t *c);
 
 /**
- * @brief Write `index,path,cluster,role,quality`, one row per face in input order.
+ * @brief Give clusters person names (copied), e.g. from corrections or a
+ * previous run; the outputs then carry a `person` column (dataset).
+ * Not safe while other threads read @p c.
+ * @param names n_clusters entries indexed by cluster id, NULL = no name.
+ * @return MC_OK, MC_ERR_INVALID_ARG, MC_ERR_NOMEM.
+ */
+MC_API mc_status mc_clustering_set_names(mc_clustering_t *c, const char *const *names);
+/** @brief The person name of cluster @p id, or NULL; owned by @p c. */
+MC_API const char *mc_clustering_name(const mc_clustering_t *c, int64_t id);
+/** @brief Whether names were set (the outputs have a person column). */
+MC_API int mc_clustering_has_names(const mc_clustering_t *c);
+
+/**
+ * @brief Write `index,path,cluster,role,quality`, one row per face in input
+ * order, plus `person` when names were set.
  *
  * Fields are quoted as RFC 4180 requires. The file is written to a temporary
  * name in the same directory and renamed into place, so on failure no partial

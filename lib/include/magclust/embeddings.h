@@ -50,6 +50,9 @@ typedef struct {
     const char *labels_key;     /**< N integers, optional (read if present); default "labels" */
     const char *paths_key;      /**< N strings (fixed or variable length), optional; default "paths" */
     const char *quality_key;    /**< N numbers, required when set; default NULL (quality = magnitude) */
+    const char *group_key;      /**< N integers (negative = none) or strings (empty = none),
+                                     required when set: faces sharing a value come from one
+                                     photo, so are different people; default NULL */
 } mc_h5_read_params;
 
 /** @brief Default dataset names: "embeddings", "labels", "paths", quality = magnitude. */
@@ -141,6 +144,12 @@ MC_API const float *mc_embeddings_quality(const mc_embeddings_t *e);
 MC_API const char *mc_embeddings_quality_name(const mc_embeddings_t *e);
 /** @brief Labels, N, or NULL when the collection has none. */
 MC_API const int64_t *mc_embeddings_labels(const mc_embeddings_t *e);
+/** @brief Group (photo) id per face, 0.. or -1 for none, n values (group_key), or NULL; owned by @p e. */
+MC_API const int64_t *mc_embeddings_groups(const mc_embeddings_t *e);
+/** @brief Number of distinct groups (0 without a group key). */
+MC_API size_t mc_embeddings_n_groups(const mc_embeddings_t *e);
+/** @brief Name of the group dataset ("photo"), or NULL. */
+MC_API const char *mc_embeddings_group_name(const mc_embeddings_t *e);
 /** @brief Path of face @p i, or NULL when the collection has no paths or i >= N. */
 MC_API const char *mc_embeddings_path(const mc_embeddings_t *e, size_t i);
 

@@ -18,6 +18,7 @@
 
 #include "calibrate.h"
 #include "clustering.h"
+#include "constraints.h"
 #include "cw.h"
 #include "dbscan.h"
 #include "embeddings.h"
@@ -26,6 +27,7 @@
 #include "knn_io.h"
 #include "linkage.h"
 #include "model.h"
+#include "previous.h"
 #include "metrics.h"
 #include "quality.h"
 #include "status.h"

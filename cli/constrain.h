@@ -1,0 +1,39 @@
+/* What `cluster` and `assign` share for --photo-key, --corrections and
+ * --previous: read them, enforce the constraints on a result, carry the
+ * previous ids and names over, and say what happened. */
+#ifndef MAGCLUST_CLI_CONSTRAIN_H
+#define MAGCLUST_CLI_CONSTRAIN_H
+
+#include <stdio.h>
+
+#include "json.h"
+#include "magclust/magclust.h"
+
+typedef struct {
+    const char *corrections; /* --corrections FILE or NULL */
+    const char *previous;    /* --previous OLD.csv or NULL */
+    /* filled in by cli_constrain() */
+    int applied;             /* constraints were enforced */
+    size_t n_group_pairs;    /* same-photo cannot-links */
+    mc_corrections_info ci;
+    mc_constraint_stats cs;
+    mc_carry_stats carry;
+    size_t prev_found, prev_rows;
+    size_t named_clusters;
+} cli_constrain;
+
+/* Anything to do? */
+int cli_constrain_wanted(const cli_constrain *k, const mc_embeddings_t *e);
+
+/* Enforce the constraints on *cl (the result for the n faces of e, found
+ * with graph g at threshold t) and carry --previous ids over; *cl is
+ * replaced. Returns 0, or prints the error and returns -1. */
+int cli_constrain_cluster(cli_constrain *k, const mc_embeddings_t *e, const mc_knn_graph_t *g,
+                          double threshold, mc_clustering_t **cl);
+
+/* The "constraints" and "previous" summary lines. */
+void cli_constrain_print(FILE *f, const cli_constrain *k, const mc_embeddings_t *e);
+/* The same as JSON objects "constraints" and "previous". */
+void cli_constrain_json(json_out *j, const cli_constrain *k, const mc_embeddings_t *e);
+
+#endif
