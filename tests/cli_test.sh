@@ -361,6 +361,57 @@ bad assign_over_model 1 "overwrite an input" "$MC" assign "$WORK/model.h5" "$SAM
 check "a refused run leaves the model intact" cmp -s "$WORK/model.h5" "$WORK/model_copy.h5"
 bad model_same_as_out 2 "same file" "$MC" cluster "$SAMPLE" -o "$WORK/same.h5" --save-model "$WORK/same.h5"
 
+
+# ---- constraints: same photo, corrections, stable ids ------------------------
+# photo j holds face j of identity 0 and face j of identity 1; at eps 1.9
+# everything merges, so the photo key has pairs to pull apart
+run photo_off 0 "$MC" cluster "$FX/tiny_photo.h5" -o "$WORK/photo_off.csv" --eps 1.9 --core-quality off --noise-quality off
+run photo_on 0 "$MC" cluster "$FX/tiny_photo.h5" -o "$WORK/photo_on.csv" --eps 1.9 --core-quality off --noise-quality off --photo-key photo
+same_photo_pairs() { awk -F, 'NR > 1 && $1 < 20 && $3 >= 0 { k = ($1 % 10) "/" $3; if (k in s) bad++; s[k] = 1 } END { print bad + 0 }' "$1"; }
+check "without the photo key, faces of one photo share a cluster" [ "$(same_photo_pairs "$WORK/photo_off.csv")" -gt 0 ]
+check "with --photo-key no two faces of one photo share a cluster" [ "$(same_photo_pairs "$WORK/photo_on.csv")" -eq 0 ]
+check "photo: the summary counts photos and violations" grep -q "photo key 'photo': 10 photos, 10 pairs.*" "$WORK/photo_on.out"
+check "photo: violations resolved" grep -q "violations resolved" "$WORK/photo_on.out"
+bad photo_missing 1 "no dataset /nophoto" "$MC" cluster "$FX/tiny_photo.h5" -o "$WORK/out.csv" --photo-key nophoto
+bad photo_float 1 "integers or strings" "$MC" cluster "$FX/tiny.h5" -o "$WORK/out.csv" --photo-key det_score
+
+# corrections on the tiny set (4 clean identities at the default settings)
+run corr_base 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/corr_base.csv" --noise-quality off --core-quality off --k 20 --eps 0.3 --min-samples 3
+printf 'path,person\n# two faces of id2 are named, one is "not Ann"\nid2/img_03.jpg,Ann\nid2/img_04.jpg,Ann\nid2/img_05.jpg,!Ann\n\n"id3/img_01.jpg",Bo\nid1/img_01.jpg,id1/img_02.jpg,different\nnot/here.jpg,Cy\n' >"$WORK/fix.csv"
+run corr 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/corr.csv" --noise-quality off --core-quality off --k 20 --eps 0.3 --min-samples 3 --corrections "$WORK/fix.csv"
+cl_of() { awk -F, -v p="$2" '$2 == p { print $3 }' "$1"; }
+person_of() { awk -F, -v p="$2" '$2 == p { print $6 }' "$1" | tr -d '\r'; }
+check "corrections: the output has a person column" [ "$(head -n 1 "$WORK/corr.csv" | tr -d '\r')" = "index,path,cluster,role,quality,person" ]
+check "corrections: the named cluster carries the name" [ "$(person_of "$WORK/corr.csv" id2/img_07.jpg)" = "Ann" ]
+check "corrections: a second person is named" [ "$(person_of "$WORK/corr.csv" id3/img_05.jpg)" = "Bo" ]
+check "corrections: 'not Ann' left Ann's cluster" [ "$(cl_of "$WORK/corr.csv" id2/img_05.jpg)" != "$(cl_of "$WORK/corr.csv" id2/img_03.jpg)" ]
+check "corrections: 'different' faces are apart" [ "$(cl_of "$WORK/corr.csv" id1/img_01.jpg)" != "$(cl_of "$WORK/corr.csv" id1/img_02.jpg)" ]
+check "corrections: an unknown path is counted, not fatal" grep -q "1 name faces not in this input" "$WORK/corr.out"
+run corr_again 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/corr2.csv" --noise-quality off --core-quality off --k 20 --eps 0.3 --min-samples 3 --corrections "$WORK/fix.csv" --previous "$WORK/corr.csv"
+check "a re-run with the same corrections and --previous gives the same result" cmp -s "$WORK/corr.csv" "$WORK/corr2.csv"
+check "previous: every cluster kept" grep -q "4 clusters kept, 0 merged, 0 split, 0 new, 0 gone" "$WORK/corr_again.out"
+printf 'id2/img_03.jpg,Ann\nid2/img_04.jpg,Bo\nid2/img_03.jpg,id2/img_04.jpg,same\n' >"$WORK/conflict.csv"
+bad corr_conflict 1 "line 1 names a face 'Ann' and" "$MC" cluster "$FX/tiny.h5" -o "$WORK/out.csv" --corrections "$WORK/conflict.csv"
+check "corr_conflict names the joining line" grep -q "line 3" "$WORK/corr_conflict.err"
+printf 'id2/img_03.jpg,id2/img_04.jpg,same\nid2/img_04.jpg,id2/img_05.jpg,same\nid2/img_05.jpg,id2/img_03.jpg,different\n' >"$WORK/conflict2.csv"
+bad corr_conflict_chain 1 "conflict2.csv: line 3 says two faces are different people, but" "$MC" cluster "$FX/tiny.h5" -o "$WORK/out.csv" --corrections "$WORK/conflict2.csv"
+printf 'id2/img_03.jpg,7\n' >"$WORK/ids.csv"
+bad corr_id_without_previous 1 "give --previous" "$MC" cluster "$FX/tiny.h5" -o "$WORK/out.csv" --corrections "$WORK/ids.csv"
+printf 'id2/img_03.jpg,id2/img_04.jpg,perhaps\n' >"$WORK/rel.csv"
+bad corr_relation 1 "rel.csv: line 1: relation 'perhaps'" "$MC" cluster "$FX/tiny.h5" -o "$WORK/out.csv" --corrections "$WORK/rel.csv"
+bad corr_missing 1 "nosuch.csv" "$MC" cluster "$FX/tiny.h5" -o "$WORK/out.csv" --corrections "$WORK/nosuch.csv"
+bad corr_no_paths 1 "no paths" "$MC" cluster "$FX/tiny_nolabels.h5" -o "$WORK/out.csv" --corrections "$WORK/fix.csv"
+
+# --previous: a new parameter setting keeps the ids of the clusters it keeps
+awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } { $3 = ($3 >= 0 ? $3 + 40 : $3); print }' "$WORK/corr_base.csv" >"$WORK/shifted.csv"
+run prev 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/prev.csv" --noise-quality off --core-quality off --k 20 --eps 0.3 --min-samples 3 --previous "$WORK/shifted.csv"
+check "previous: ids carried over" [ "$(cut -d, -f3 "$WORK/prev.csv" | tail -n +2 | sort -u | tr '\n' ' ')" = "$(cut -d, -f3 "$WORK/shifted.csv" | tail -n +2 | sort -u | tr '\n' ' ')" ]
+run prev_json 0 "$MC" cluster "$FX/tiny.h5" --json --noise-quality off --core-quality off --k 20 --eps 0.3 --min-samples 3 --previous "$WORK/shifted.csv"
+check "previous: JSON has the kept count" grep -q '"previous":{"file":"[^"]*","faces_found":40,"kept":4' "$WORK/prev_json.out"
+bad prev_over_itself 1 "overwrite an input" "$MC" cluster "$FX/tiny.h5" -o "$WORK/shifted.csv" --previous "$WORK/shifted.csv"
+printf 'index,cluster\n0,1\n' >"$WORK/badprev.csv"
+bad prev_bad 1 "badprev.csv: line 1: the header needs 'path' and 'cluster'" "$MC" cluster "$FX/tiny.h5" -o "$WORK/out.csv" --previous "$WORK/badprev.csv"
+
 # synth reproduces the shipped sample bit for bit (command documented in the README)
 run synth_sample 0 "$MC" synth -o "$WORK/sample.h5" --ids 150 --dim 512 --seed 1
 check "synth reproduces datasets/sample.h5" cmp -s "$WORK/sample.h5" "$SAMPLE"

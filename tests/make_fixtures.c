@@ -22,6 +22,7 @@
  *                      /paths fixed 24-byte NUL-padded UTF-8, /det_score float64
  * tiny_f16.h5          /embeddings IEEE half (16-bit, little endian), /labels
  *                      uint16, /paths vlen, /det_score uint8 = round(100 det_score)
+ * tiny_photo.h5        tiny.h5 with /photo int64: faces j and 10 + j share photo j
  * tiny_nolabels.h5     /embeddings float32 only
  * tiny_altkeys.h5      /feats float32 40x8, /ids int64 40x1 (N x 1), /files
  *                      fixed 24-byte SPACE-padded strings, /meta/quality float32
@@ -296,6 +297,22 @@ static int write_tiny_like(const char *dir, const char *name, const tiny_data *t
     return rc;
 }
 
+/* tiny.h5 plus /photo: face j of identity 0 and face j of identity 1 were
+ * in photo j (two people, one photo); the other faces have none (-1). */
+static int write_photo(const char *dir, const tiny_data *t)
+{
+    hid_t f = create_file(dir, "tiny_photo.h5");
+    if (f < 0) return -1;
+    int64_t photo[TINY_N];
+    for (int i = 0; i < TINY_N; i++) photo[i] = i < 20 ? i % 10 : -1;
+    int rc = write_f32_matrix(f, "embeddings", &t->raw32[0][0], TINY_N, TINY_D);
+    if (!rc) rc = write_i64_vector(f, "labels", t->labels, TINY_N);
+    if (!rc) rc = write_vlen_paths(f, "paths", t, TINY_N);
+    if (!rc) rc = write_i64_vector(f, "photo", photo, TINY_N);
+    if (close_file(f, "tiny_photo.h5")) rc = -1;
+    return rc;
+}
+
 static int write_f64(const char *dir, const tiny_data *t)
 {
     hid_t f = create_file(dir, "tiny_f64.h5");
@@ -529,6 +546,7 @@ int main(int argc, char **argv)
     int rc = check_tiny(t);
     if (!rc) rc = write_tiny_like(dir, "tiny.h5", t);
     if (!rc) rc = write_f64(dir, t);
+    if (!rc) rc = write_photo(dir, t);
     if (!rc) rc = write_f16(dir, t);
     if (!rc) rc = write_nolabels(dir, t);
     if (!rc) rc = write_altkeys(dir, t);
