@@ -4,6 +4,7 @@
 #define MAGCLUST_COMMANDS_H
 
 int cmd_assign(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_export(int argc, char **argv);

@@ -38,7 +38,7 @@ int cli_constrain_cluster(cli_constrain *k, const mc_embeddings_t *e, const mc_k
     memcpy(roles, mc_clustering_roles(*cl), n);
 
     if (k->previous) {
-        if ((st = mc_previous_read_csv(k->previous, &prev)) != MC_OK) goto fail;
+        if ((st = mc_previous_read(k->previous, &prev)) != MC_OK) goto fail;
         prev_cluster = malloc(n * sizeof *prev_cluster);
         prev_person = malloc(n * sizeof *prev_person);
         if (!prev_cluster || !prev_person) goto nomem;

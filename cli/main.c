@@ -13,6 +13,7 @@ typedef struct {
 
 static const command commands[] = {
     {"assign", cmd_assign, "place new faces with a saved model (cluster --save-model)"},
+    {"report", cmd_report, "write a self-contained HTML report of a result (thumbnails, charts, scores)"},
     {"cluster", cmd_cluster, "cluster faces (quality-aware linkage, DBSCAN or CW); write CSV or HDF5"},
     {"eval", cmd_eval, "score a CSV prediction against the file's labels"},
     {"export", cmd_export, "write embeddings out as .npy, .csv or learn-to-cluster .bin"},

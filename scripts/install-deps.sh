@@ -7,7 +7,7 @@
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config libfaiss-dev libopenblas-dev liblapack-dev
-      libhdf5-dev libcunit1-dev)
+      libhdf5-dev libcunit1-dev libjpeg-dev libpng-dev chromium fonts-dejavu-core)
 what="build dependencies"
 case "${1:-}" in
     "") ;;

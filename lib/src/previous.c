@@ -2,10 +2,13 @@
 /* A previous result, and carrying its cluster ids and names over to a new
  * clustering by overlap. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "magclust/clustering.h"
 #include "magclust/previous.h"
+#include "h5_impl.h"
 #include "io_impl.h"
 #include "util_impl.h"
 
@@ -13,8 +16,13 @@ struct mc_previous {
     size_t n;
     mc_label_map *paths;  /* path -> row id (first appearance) */
     size_t *row_of;       /* path id -> row, SIZE_MAX - 1 when the path repeats */
+    size_t *path_id;      /* per row */
     int64_t *cluster;     /* per row */
     char **person;        /* per row, NULL or a string */
+    char **path;          /* per row (pointers to the map's copies) */
+    int8_t *role;         /* per row, -1 unknown */
+    float *quality;       /* per row, NAN unknown */
+    char *quality_name;   /* NULL: unknown */
     size_t n_clusters;
     int64_t max_id;
     int64_t *name_ids;    /* sorted cluster ids with a name */
@@ -27,7 +35,12 @@ void mc_previous_free(mc_previous_t *p)
     if (!p) return;
     mc_label_map_free(p->paths);
     free(p->row_of);
+    free(p->path_id);
     free(p->cluster);
+    free(p->path);
+    free(p->role);
+    free(p->quality);
+    free(p->quality_name);
     for (size_t i = 0; p->person && i < p->n; i++) free(p->person[i]);
     free(p->person);
     free(p->name_ids);
@@ -36,6 +49,12 @@ void mc_previous_free(mc_previous_t *p)
 }
 
 size_t mc_previous_n(const mc_previous_t *p) { return p ? p->n : 0; }
+const char *mc_previous_path(const mc_previous_t *p, size_t i) { return p && i < p->n ? p->path[i] : NULL; }
+int64_t mc_previous_cluster(const mc_previous_t *p, size_t i) { return p && i < p->n ? p->cluster[i] : -1; }
+int mc_previous_role(const mc_previous_t *p, size_t i) { return p && i < p->n ? p->role[i] : -1; }
+float mc_previous_quality(const mc_previous_t *p, size_t i) { return p && i < p->n ? p->quality[i] : NAN; }
+const char *mc_previous_person(const mc_previous_t *p, size_t i) { return p && i < p->n ? p->person[i] : NULL; }
+const char *mc_previous_quality_name(const mc_previous_t *p) { return p ? p->quality_name : NULL; }
 size_t mc_previous_n_clusters(const mc_previous_t *p) { return p ? p->n_clusters : 0; }
 
 static int cmp_i64(const void *a, const void *b)
@@ -63,6 +82,8 @@ static int grow(void **ptr, size_t *cap, size_t need, size_t size)
     return 0;
 }
 
+static mc_status finish(mc_previous_t *p);
+
 mc_status mc_previous_read_csv(const char *path, mc_previous_t **out)
 {
     mc_clear_error();
@@ -77,19 +98,22 @@ mc_status mc_previous_read_csv(const char *path, mc_previous_t **out)
         return st;
     }
     size_t cap_c = 0, cap_p = 0, cap_r = 0;
-    int64_t *ids = NULL;
     int rc = mc_csv_next(&r, &st);
     if (rc < 0) goto done;
     if (rc == 0) {
         st = mc_fail(MC_ERR_BAD_DATA, "%s: empty file (expected a result CSV with path and cluster columns)", path);
         goto done;
     }
-    size_t nf = r.nf, col_path = SIZE_MAX, col_cluster = SIZE_MAX, col_person = SIZE_MAX;
+    size_t nf = r.nf, col_path = SIZE_MAX, col_cluster = SIZE_MAX, col_person = SIZE_MAX,
+           col_role = SIZE_MAX, col_quality = SIZE_MAX;
+    size_t cap_x = 0, cap_y = 0, cap_z = 0, cap_w = 0;
     for (size_t f = 0; f < r.nf; f++) {
         const char *h = mc_csv_field(&r, f);
         if (strcmp(h, "path") == 0) col_path = f;
         if (strcmp(h, "cluster") == 0) col_cluster = f;
         if (strcmp(h, "person") == 0) col_person = f;
+        if (strcmp(h, "role") == 0) col_role = f;
+        if (strcmp(h, "quality") == 0) col_quality = f;
     }
     if (col_path == SIZE_MAX || col_cluster == SIZE_MAX) {
         st = mc_fail(MC_ERR_BAD_DATA, "%s: line 1: the header needs 'path' and 'cluster' columns", path);
@@ -112,8 +136,25 @@ mc_status mc_previous_read_csv(const char *path, mc_previous_t **out)
         if (grow((void **)&p->cluster, &cap_c, p->n + 1, sizeof *p->cluster) ||
             grow((void **)&p->person, &cap_p, p->n + 1, sizeof *p->person))
             goto nomem;
+        if (grow((void **)&p->role, &cap_x, p->n + 1, sizeof *p->role) ||
+            grow((void **)&p->quality, &cap_y, p->n + 1, sizeof *p->quality) ||
+            grow((void **)&p->path, &cap_z, p->n + 1, sizeof *p->path) ||
+            grow((void **)&p->path_id, &cap_w, p->n + 1, sizeof *p->path_id))
+            goto nomem;
         p->cluster[p->n] = cl;
         p->person[p->n] = NULL;
+        p->role[p->n] = -1;
+        p->quality[p->n] = NAN;
+        if (col_role != SIZE_MAX) {
+            const char *rs = mc_csv_field(&r, col_role);
+            for (int k = MC_ROLE_CORE; k <= MC_ROLE_UNASSIGNED; k++)
+                if (strcmp(rs, mc_role_name((mc_role)k)) == 0) p->role[p->n] = (int8_t)k;
+        }
+        if (col_quality != SIZE_MAX) {
+            const char *qs = mc_csv_field(&r, col_quality);
+            float qv;
+            if (*qs && mc_parse_float(qs, strlen(qs), &qv) == MC_PARSE_OK) p->quality[p->n] = qv;
+        }
         if (col_person != SIZE_MAX && *mc_csv_field(&r, col_person) && cl >= 0 &&
             !(p->person[p->n] = strdup(mc_csv_field(&r, col_person))))
             goto nomem;
@@ -122,9 +163,33 @@ mc_status mc_previous_read_csv(const char *path, mc_previous_t **out)
         int64_t id = mc_label_map_id(p->paths, fp, strlen(fp));
         if (id < 0 || grow((void **)&p->row_of, &cap_r, (size_t)id + 1, sizeof *p->row_of)) goto nomem;
         p->row_of[id] = (size_t)id == before ? p->n : SIZE_MAX - 1;
+        p->path_id[p->n] = (size_t)id; /* the path pointer is taken once the map is complete */
         p->n++;
     }
     if (rc < 0) goto done;
+    st = finish(p);
+    if (st != MC_OK) goto done;
+    st = MC_OK;
+    goto done;
+nomem:
+    st = mc_fail(MC_ERR_NOMEM, "out of memory");
+done:
+    mc_csv_close(&r);
+    if (st == MC_OK)
+        *out = p;
+    else
+        mc_previous_free(p);
+    return st;
+}
+
+/* After the rows: the path of each row, the distinct clusters, the largest
+ * id and the names. */
+static mc_status finish(mc_previous_t *p)
+{
+    mc_status st = MC_OK;
+    int64_t *ids = NULL;
+    const char *const *names = mc_label_map_names(p->paths);
+    for (size_t i = 0; i < p->n; i++) p->path[i] = (char *)names[p->path_id[i]];
     /* Distinct clusters, the largest id and the names. */
     ids = mc_malloc_array(p->n + 1, sizeof *ids);
     if (!ids) goto nomem;
@@ -162,17 +227,11 @@ mc_status mc_previous_read_csv(const char *path, mc_previous_t **out)
         }
         free(pairs);
     }
-    st = MC_OK;
     goto done;
 nomem:
     st = mc_fail(MC_ERR_NOMEM, "out of memory");
 done:
-    mc_csv_close(&r);
     free(ids);
-    if (st == MC_OK)
-        *out = p;
-    else
-        mc_previous_free(p);
     return st;
 }
 
@@ -334,4 +393,157 @@ done:
     free(best_old);
     free(old_used);
     return st;
+}
+
+/* ---- HDF5 results ---------------------------------------------------------- */
+
+/* A 1-D dataset of n values (n = 0: learn it), or -1 when absent. */
+static hid_t open_1d(hid_t f, const char *file, const char *name, int required, size_t *n, mc_status *st)
+{
+    *st = MC_OK;
+    if (H5Lexists(f, name, H5P_DEFAULT) <= 0) {
+        if (required) *st = mc_fail(MC_ERR_HDF5, "%s: no dataset /%s (not a magclust result?)", file, name);
+        return -1;
+    }
+    hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
+    hid_t sp = ds >= 0 ? H5Dget_space(ds) : -1;
+    hsize_t dims[2] = {0, 0};
+    int rank = sp >= 0 ? H5Sget_simple_extent_dims(sp, dims, NULL) : -1;
+    if (sp >= 0) H5Sclose(sp);
+    if (rank != 1 || (*n && dims[0] != *n)) {
+        if (ds >= 0) H5Dclose(ds);
+        *st = mc_fail(MC_ERR_HDF5, "%s: /%s is not a vector of %zu values", file, name, *n);
+        return -1;
+    }
+    *n = (size_t)dims[0];
+    return ds;
+}
+
+static int read_strings(hid_t ds, size_t n, char **dst)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    hid_t ft = H5Dget_type(ds);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5Tget_cset(ft));
+    H5Tclose(ft);
+    int rc = H5Dread(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0 ? -1 : 0;
+    H5Tclose(t);
+    (void)n;
+    return rc;
+}
+
+mc_status mc_previous_read_h5(const char *path, mc_previous_t **out)
+{
+    mc_clear_error();
+    if (!path || !out) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_previous_read_h5");
+    *out = NULL;
+    FILE *probe = fopen(path, "rb");
+    if (!probe) return mc_fail(MC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    fclose(probe);
+    h5_quiet q;
+    quiet_on(&q);
+    mc_status st = MC_OK;
+    mc_previous_t *p = calloc(1, sizeof *p);
+    char **paths = NULL, **persons = NULL;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), ds = -1;
+    size_t n = 0;
+    if (!p) goto nomem;
+    if (f < 0) {
+        st = mc_fail(MC_ERR_HDF5, "%s: not an HDF5 file", path);
+        goto done;
+    }
+    if ((ds = open_1d(f, path, "cluster", 1, &n, &st)) < 0) goto done;
+    p->n = n;
+    p->cluster = mc_malloc_array(n + 1, sizeof *p->cluster);
+    p->role = mc_malloc_array(n + 1, sizeof *p->role);
+    p->quality = mc_malloc_array(n + 1, sizeof *p->quality);
+    p->person = calloc(n + 1, sizeof *p->person);
+    p->path = mc_malloc_array(n + 1, sizeof *p->path);
+    p->path_id = mc_malloc_array(n + 1, sizeof *p->path_id);
+    paths = calloc(n + 1, sizeof *paths);
+    if (!p->cluster || !p->role || !p->quality || !p->person || !p->path || !p->path_id || !paths) goto nomem;
+    if (H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, p->cluster) < 0) goto bad;
+    H5Dclose(ds);
+    for (size_t i = 0; i < n; i++) {
+        if (p->cluster[i] < 0) p->cluster[i] = -1;
+        p->role[i] = -1;
+        p->quality[i] = NAN;
+    }
+    if ((ds = open_1d(f, path, "role", 0, &n, &st)) >= 0) {
+        hid_t ft = H5Dget_type(ds); /* an enum over int8: read it as stored */
+        int ok = H5Tget_size(ft) == 1 && H5Dread(ds, ft, H5S_ALL, H5S_ALL, H5P_DEFAULT, p->role) >= 0;
+        H5Tclose(ft);
+        if (!ok) goto bad;
+        H5Dclose(ds);
+    } else if (st != MC_OK) {
+        goto done;
+    }
+    if ((ds = open_1d(f, path, "quality", 0, &n, &st)) >= 0) {
+        if (H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, p->quality) < 0) goto bad;
+        H5Dclose(ds);
+    } else if (st != MC_OK) {
+        goto done;
+    }
+    if ((ds = open_1d(f, path, "paths", 1, &n, &st)) < 0) goto done;
+    if (read_strings(ds, n, paths) != 0) goto bad;
+    H5Dclose(ds);
+    if ((ds = open_1d(f, path, "person", 0, &n, &st)) >= 0) {
+        persons = calloc(n + 1, sizeof *persons);
+        if (!persons) goto nomem;
+        if (read_strings(ds, n, persons) != 0) goto bad;
+        H5Dclose(ds);
+    } else if (st != MC_OK) {
+        goto done;
+    }
+    ds = -1;
+    if (H5Aexists(f, "quality_key") > 0) {
+        hid_t a = H5Aopen(f, "quality_key", H5P_DEFAULT);
+        hid_t at = a >= 0 ? H5Aget_type(a) : -1;
+        char *v = NULL;
+        if (at >= 0 && H5Tis_variable_str(at) > 0 && H5Aread(a, at, &v) >= 0 && v) {
+            p->quality_name = strdup(v);
+            H5free_memory(v);
+        }
+        if (at >= 0) H5Tclose(at);
+        if (a >= 0) H5Aclose(a);
+    }
+    if (!(p->paths = mc_label_map_new())) goto nomem;
+    size_t cap_r = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = paths[i] ? paths[i] : "";
+        size_t before = mc_label_map_count(p->paths);
+        int64_t id = mc_label_map_id(p->paths, s, strlen(s));
+        if (id < 0 || grow((void **)&p->row_of, &cap_r, (size_t)id + 1, sizeof *p->row_of)) goto nomem;
+        p->row_of[id] = (size_t)id == before ? i : SIZE_MAX - 1;
+        p->path_id[i] = (size_t)id;
+        if (persons && persons[i] && persons[i][0] && p->cluster[i] >= 0 && !(p->person[i] = strdup(persons[i])))
+            goto nomem;
+    }
+    st = finish(p);
+    goto done;
+bad:
+    st = mc_fail(MC_ERR_HDF5, "%s: cannot read the result datasets", path);
+    goto done;
+nomem:
+    st = mc_fail(MC_ERR_NOMEM, "out of memory");
+done:
+    if (ds >= 0) H5Dclose(ds);
+    for (size_t i = 0; paths && i < n; i++) H5free_memory(paths[i]);
+    for (size_t i = 0; persons && i < n; i++) H5free_memory(persons[i]);
+    free(paths);
+    free(persons);
+    if (f >= 0) H5Fclose(f);
+    quiet_off(&q);
+    if (st == MC_OK)
+        *out = p;
+    else
+        mc_previous_free(p);
+    return st;
+}
+
+mc_status mc_previous_read(const char *path, mc_previous_t **out)
+{
+    const char *dot = path ? strrchr(path, '.') : NULL;
+    if (dot && (strcmp(dot, ".h5") == 0 || strcmp(dot, ".hdf5") == 0)) return mc_previous_read_h5(path, out);
+    return mc_previous_read_csv(path, out);
 }

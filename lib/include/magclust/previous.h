@@ -35,13 +35,32 @@ typedef struct mc_previous mc_previous_t;
  * @brief Read a result CSV (as `magclust cluster -o` writes): a header with
  * `path` and `cluster` columns (cluster -1 = none), an optional `person`
  * column. RFC 4180 quoting.
+ * `role` and `quality` columns are read when present.
  * @return MC_OK, MC_ERR_IO, MC_ERR_BAD_DATA (detail names file and line), MC_ERR_NOMEM.
  */
 MC_API mc_status mc_previous_read_csv(const char *path, mc_previous_t **out);
+/**
+ * @brief Read a result HDF5 file (as `magclust cluster -o x.h5` writes):
+ * /cluster, /paths, and /role, /quality, /person when present.
+ * @return MC_OK, MC_ERR_IO, MC_ERR_HDF5 (missing or malformed datasets), MC_ERR_NOMEM.
+ */
+MC_API mc_status mc_previous_read_h5(const char *path, mc_previous_t **out);
+/** @brief By extension: .h5 / .hdf5 read as HDF5, anything else as CSV. */
+MC_API mc_status mc_previous_read(const char *path, mc_previous_t **out);
 /** @brief Free; NULL-safe. */
 MC_API void mc_previous_free(mc_previous_t *p);
 /** @brief Rows read. */
 MC_API size_t mc_previous_n(const mc_previous_t *p);
+/** @brief Row @p i: its path, cluster (-1 none), role (an mc_role, -1 when
+ * the file has no role column), quality (NAN without a quality column) and
+ * person (NULL none); strings owned by @p p. */
+MC_API const char *mc_previous_path(const mc_previous_t *p, size_t i);
+MC_API int64_t mc_previous_cluster(const mc_previous_t *p, size_t i);
+MC_API int mc_previous_role(const mc_previous_t *p, size_t i);
+MC_API float mc_previous_quality(const mc_previous_t *p, size_t i);
+MC_API const char *mc_previous_person(const mc_previous_t *p, size_t i);
+/** @brief The quality's name (HDF5 results record it), or NULL. */
+MC_API const char *mc_previous_quality_name(const mc_previous_t *p);
 /** @brief Distinct clusters (ids >= 0) in the file. */
 MC_API size_t mc_previous_n_clusters(const mc_previous_t *p);
 /** @brief The person name the previous result gave cluster @p id, or NULL; owned by @p p. */
