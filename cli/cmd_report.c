@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_util.h"
 #include "commands.h"
@@ -484,12 +485,13 @@ int cmd_report(int argc, char **argv)
         goto nomem;
     }
     size_t tried = 0;
+    int tty = isatty(STDERR_FILENO); /* progress only on a terminal */
     for (size_t pass = 0; pass < 2; pass++) {
         size_t groups = pass == 0 ? nc : 1;
         for (size_t k = 0; k < groups; k++) {
             const size_t *list = pass == 0 ? order + cl[k].start : noise;
             size_t len = pass == 0 ? cl[k].size : nn, lim = pass == 0 ? tper : tper * 10;
-            for (size_t j = 0; j < len && j < lim && n_thumbs < tmax; j++) {
+            for (size_t j = 0; j < len && j < lim && tried < want; j++) {
                 size_t i = list[j];
                 const char *p = mc_previous_path(r, i);
                 if (!p || !*p) continue;
@@ -504,12 +506,12 @@ int cmd_report(int argc, char **argv)
                     thumb_of[i] = (int)n_thumbs++;
                 else
                     n_missing++;
-                if (!quiet && tried % 2000 == 0)
-                    fprintf(stderr, "\rreport: %zu of about %zu thumbnails", tried, want);
+                if (!quiet && tty && tried % 2000 == 0)
+                    fprintf(stderr, "\rreport: %zu of %zu thumbnails", tried, want);
             }
         }
     }
-    if (!quiet && tried >= 2000) fprintf(stderr, "\n");
+    if (!quiet && tty && tried >= 2000) fprintf(stderr, "\n");
     free(pathbuf);
     free(dir);
 
