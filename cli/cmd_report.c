@@ -532,7 +532,10 @@ int cmd_report(int argc, char **argv)
         }
         /* merges: the faces not of a cluster's main identity */
         for (size_t k = 0; k < nc; k++) {
-            for (size_t j = 0; j < cl[k].size; j++) tl[j] = labels[order[cl[k].start + j]];
+            for (size_t j = 0; j < cl[k].size; j++) {
+                size_t i = order[cl[k].start + j];
+                tl[j] = labels[i] >= 0 ? labels[i] : -1 - (int64_t)i; /* unlabelled: a person of its own */
+            }
             qsort(tl, cl[k].size, sizeof *tl, cmp_i64);
             size_t best = 0, distinct = 0;
             int64_t who = -1;
@@ -571,7 +574,7 @@ int cmd_report(int argc, char **argv)
                 parts++;
                 x = y;
             }
-            if (parts > 1) splits[n_splits++] = (row3){pairs[2 * a], len - best, len, parts};
+            if (parts > 1 && pairs[2 * a] >= 0) splits[n_splits++] = (row3){pairs[2 * a], len - best, len, parts};
             a = b;
         }
         free(pairs);
@@ -612,9 +615,9 @@ int cmd_report(int argc, char **argv)
         size_t ids = 0;
         for (size_t i = 0; i < n; i++) tl[i] = labels[i];
         qsort(tl, n, sizeof *tl, cmp_i64);
-        for (size_t i = 0; i < n; i++) ids += i == 0 || tl[i] != tl[i - 1];
+        for (size_t i = 0; i < n; i++) ids += tl[i] >= 0 && (i == 0 || tl[i] != tl[i - 1]);
         fprintf(f, "<h2>Scores against the labels</h2>\n<table class=\"kv\" id=\"metrics\">"
-                   "<tr><td>identities</td><td>%zu</td></tr>"
+                   "<tr><td>identities</td><td>%zu (unlabelled faces count as their own)</td></tr>"
                    "<tr><td>BCubed</td><td>P %.4f &nbsp; R %.4f &nbsp; F <b id=\"bcubed-f\">%.4f</b></td></tr>"
                    "<tr><td>pairwise</td><td>P %.4f &nbsp; R %.4f &nbsp; F %.4f</td></tr>"
                    "<tr><td>NMI</td><td>%.4f</td></tr></table>\n",
