@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # Install what magclust needs to build and test, from Debian 12 packages,
 # skipping the ones already present. Run as root (or with sudo available).
-#   scripts/install-deps.sh           build and test dependencies
+#   scripts/install-deps.sh           build dependencies
+#   scripts/install-deps.sh --test    and what the tests need (Chromium renders
+#                                     the HTML report)
 #   scripts/install-deps.sh --bench   and what scripts/bench/ needs (peers,
 #                                     GEMM probe): see scripts/bench/README.md
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config libfaiss-dev libopenblas-dev liblapack-dev
-      libhdf5-dev libcunit1-dev libjpeg-dev libpng-dev chromium fonts-dejavu-core)
+      libhdf5-dev libcunit1-dev libjpeg-dev libpng-dev)
 what="build dependencies"
 case "${1:-}" in
     "") ;;
+    --test)
+        PKGS+=(chromium fonts-dejavu-core)
+        what="build and test dependencies" ;;
     --bench)
         PKGS+=(python3-numpy python3-h5py python3-sklearn python3-scipy python3-faiss
                libdlib-dev time g++)
         what="build and benchmark dependencies" ;;
-    *) echo "install-deps: error: unknown argument '$1' (only --bench)" >&2; exit 2 ;;
+    *) echo "install-deps: error: unknown argument '$1' (only --test or --bench)" >&2; exit 2 ;;
 esac
 
 missing=()
