@@ -103,25 +103,13 @@ void mc_constraints_free(mc_constraints_t *c)
     free(c);
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap) return 0;
-    size_t nc = *cap ? *cap * 2 : 16;
-    while (nc < need) nc *= 2;
-    void *q = realloc(*p, nc * size);
-    if (!q) return -1;
-    *p = q;
-    *cap = nc;
-    return 0;
-}
-
 static int add_source(mc_constraints_t *c, const char *source, uint32_t *out)
 {
     if (c->n_src && strcmp(c->src[c->n_src - 1], source ? source : "") == 0) {
         *out = (uint32_t)(c->n_src - 1);
         return 0;
     }
-    if (c->n_src >= UINT32_MAX - 1 || grow((void **)&c->src, &c->src_cap, c->n_src + 1, sizeof *c->src))
+    if (c->n_src >= UINT32_MAX - 1 || mc_grow_array((void **)&c->src, &c->src_cap, c->n_src + 1, sizeof *c->src))
         return -1;
     char *s = strdup(source ? source : "");
     if (!s) return -1;
@@ -145,7 +133,7 @@ static mc_status add_edge(mc_constraints_t *c, int must, size_t i, size_t j, con
     if (add_source(c, source, &s) != 0) return mc_fail(MC_ERR_NOMEM, "out of memory");
     edge **arr = must ? &c->ml : &c->cl;
     size_t *len = must ? &c->n_ml : &c->n_cl, *cap = must ? &c->ml_cap : &c->cl_cap;
-    if (grow((void **)arr, cap, *len + 1, sizeof **arr) != 0) return mc_fail(MC_ERR_NOMEM, "out of memory");
+    if (mc_grow_array((void **)arr, cap, *len + 1, sizeof **arr) != 0) return mc_fail(MC_ERR_NOMEM, "out of memory");
     (*arr)[(*len)++] = (edge){i, j, s};
     if (!must) c->n_cl_user++;
     free_units(c);
@@ -198,7 +186,7 @@ mc_status mc_constraints_add_not_name(mc_constraints_t *c, size_t i, const char 
     int64_t id = mc_label_map_id(c->names, person, strlen(person));
     uint32_t s;
     if (id < 0 || add_source(c, source, &s) != 0 ||
-        grow((void **)&c->nn, &c->nn_cap, c->n_nn + 1, sizeof *c->nn) != 0)
+        mc_grow_array((void **)&c->nn, &c->nn_cap, c->n_nn + 1, sizeof *c->nn) != 0)
         return mc_fail(MC_ERR_NOMEM, "out of memory");
     c->nn[c->n_nn++] = (name_ref){i, id, s};
     free_units(c);
@@ -321,6 +309,12 @@ done:
     free(queue);
 }
 
+/* "make" after a list of several sources, "makes" after one. */
+static const char *verb_s(const char *sources)
+{
+    return strchr(sources, ',') || strstr(sources, " and ") ? "" : "s";
+}
+
 mc_status mc_constraints_check(mc_constraints_t *c)
 {
     mc_clear_error();
@@ -367,11 +361,10 @@ mc_status mc_constraints_check(mc_constraints_t *c)
 
     /* Cannot-links: the user's, not-name lines (to the first face of the
      * name), and every pair within a group. */
-    size_t n_group_pairs = 0;
+    size_t n_group_pairs = 0, m = 0; /* m: faces with a group, in order[] */
     if (c->group) {
         order = mc_malloc_array(n, 2 * sizeof *order);
         if (!order) goto nomem;
-        size_t m = 0;
         for (size_t i = 0; i < n; i++)
             if (c->group[i] >= 0) {
                 order[2 * m] = (size_t)c->group[i];
@@ -402,8 +395,6 @@ mc_status mc_constraints_check(mc_constraints_t *c)
         cl[n_cl++] = (edge){c->nn[k].i, (size_t)f, c->nn[k].src};
     }
     if (c->group) {
-        size_t m = 0;
-        for (size_t i = 0; i < n; i++) m += c->group[i] >= 0;
         for (size_t a = 0; a < m;) {
             size_t b = a;
             while (b < m && order[2 * b] == order[2 * a]) b++;
@@ -425,10 +416,10 @@ mc_status mc_constraints_check(mc_constraints_t *c)
         if (cl[e].src == NO_SRC)
             st = mc_fail(MC_ERR_BAD_DATA,
                          "faces %zu and %zu are in one photo (%s), but %s make%s them the same person",
-                         cl[e].i, cl[e].j, src_text(c, NO_SRC), why, strchr(why, ',') || strstr(why, " and ") ? "" : "s");
+                         cl[e].i, cl[e].j, src_text(c, NO_SRC), why, verb_s(why));
         else
             st = mc_fail(MC_ERR_BAD_DATA, "%s says two faces are different people, but %s make%s them the same person",
-                         src_text(c, cl[e].src), why, strchr(why, ',') || strstr(why, " and ") ? "" : "s");
+                         src_text(c, cl[e].src), why, verb_s(why));
         goto done;
     }
 
@@ -471,7 +462,7 @@ mc_status mc_constraints_check(mc_constraints_t *c)
                 const char *const *nm = mc_label_map_names(c->names);
                 st = mc_fail(MC_ERR_BAD_DATA, "%s names a face '%s' and %s names another '%s', but %s make%s them the same person",
                              c->src[c->name_src[f]], nm[c->u_name[u]], c->src[c->name_src[i]], nm[id], why,
-                             strchr(why, ',') || strstr(why, " and ") ? "" : "s");
+                             verb_s(why));
                 free(name_face);
                 goto done;
             }
@@ -548,7 +539,7 @@ static int is_forbidden(const apply_ctx *a, size_t u, int64_t cl)
 
 static int forbid(apply_ctx *a, size_t u, int64_t cl)
 {
-    if (grow((void **)&a->forb, &a->forb_cap, a->n_forb + 1, sizeof *a->forb) != 0) return -1;
+    if (mc_grow_array((void **)&a->forb, &a->forb_cap, a->n_forb + 1, sizeof *a->forb) != 0) return -1;
     a->forb[a->n_forb] = (forbid_node){cl, a->forb_head[u]};
     a->forb_head[u] = a->n_forb++;
     return 0;
@@ -818,13 +809,6 @@ static int strieq(const char *a, const char *b)
     return *a == *b;
 }
 
-static int cmp_i64_size(const void *x, const void *y)
-{
-    const int64_t *a = x, *b = y;
-    if (a[0] != b[0]) return a[0] < b[0] ? -1 : 1;
-    return (a[1] > b[1]) - (a[1] < b[1]);
-}
-
 mc_status mc_corrections_read(mc_constraints_t *c, const char *file, const char *const *paths,
                               const float *quality, const int64_t *prev_cluster,
                               const char *const *prev_person, mc_corrections_info *out_info)
@@ -938,7 +922,7 @@ mc_status mc_corrections_read(mc_constraints_t *c, const char *file, const char 
             free(x.name);
             continue;
         }
-        if (grow((void **)&cs, &cs_cap, n_cs + 1, sizeof *cs) != 0) {
+        if (mc_grow_array((void **)&cs, &cs_cap, n_cs + 1, sizeof *cs) != 0) {
             free(x.name);
             goto nomem;
         }
@@ -957,7 +941,7 @@ mc_status mc_corrections_read(mc_constraints_t *c, const char *file, const char 
                 by_prev[2 * n_by_prev + 1] = (int64_t)i;
                 n_by_prev++;
             }
-        qsort(by_prev, n_by_prev, 2 * sizeof *by_prev, cmp_i64_size);
+        qsort(by_prev, n_by_prev, 2 * sizeof *by_prev, mc_cmp_i64_pair);
         if (prev_person) {
             prev_names = mc_label_map_new();
             if (!prev_names) goto nomem;
@@ -985,7 +969,7 @@ mc_status mc_corrections_read(mc_constraints_t *c, const char *file, const char 
                 negs[2 * n_negs + 1] = (int64_t)cs[k].face;
                 n_negs++;
             }
-        qsort(negs, n_negs, 2 * sizeof *negs, cmp_i64_size);
+        qsort(negs, n_negs, 2 * sizeof *negs, mc_cmp_i64_pair);
     }
 
     for (size_t k = 0; k < n_cs; k++) {
@@ -1021,13 +1005,13 @@ mc_status mc_corrections_read(mc_constraints_t *c, const char *file, const char 
         size_t lo = 0, hi = n_by_prev;
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
-            if (cmp_i64_size(&by_prev[2 * mid], key) < 0) lo = mid + 1; else hi = mid;
+            if (mc_cmp_i64_pair(&by_prev[2 * mid], key) < 0) lo = mid + 1; else hi = mid;
         }
         size_t best = SIZE_MAX;
         for (size_t p = lo; p < n_by_prev && by_prev[2 * p] == x->prev; p++) {
             size_t m = (size_t)by_prev[2 * p + 1];
             int64_t mk[2] = {x->prev, (int64_t)m};
-            if (n_negs && bsearch(mk, negs, n_negs, 2 * sizeof *negs, cmp_i64_size)) continue;
+            if (n_negs && bsearch(mk, negs, n_negs, 2 * sizeof *negs, mc_cmp_i64_pair)) continue;
             if (m == x->face) continue;
             if (x->neg) {
                 if ((st = mc_constraints_add_different(c, x->face, m, src)) != MC_OK) goto done;

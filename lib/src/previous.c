@@ -57,29 +57,11 @@ const char *mc_previous_person(const mc_previous_t *p, size_t i) { return p && i
 const char *mc_previous_quality_name(const mc_previous_t *p) { return p ? p->quality_name : NULL; }
 size_t mc_previous_n_clusters(const mc_previous_t *p) { return p ? p->n_clusters : 0; }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 const char *mc_previous_cluster_name(const mc_previous_t *p, int64_t id)
 {
     if (!p || !p->n_names) return NULL;
-    const int64_t *hit = bsearch(&id, p->name_ids, p->n_names, sizeof *hit, cmp_i64);
+    const int64_t *hit = bsearch(&id, p->name_ids, p->n_names, sizeof *hit, mc_cmp_i64);
     return hit ? p->names[hit - p->name_ids] : NULL;
-}
-
-static int grow(void **ptr, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap) return 0;
-    size_t nc = *cap ? *cap * 2 : 1024;
-    while (nc < need) nc *= 2;
-    void *q = realloc(*ptr, nc * size);
-    if (!q) return -1;
-    *ptr = q;
-    *cap = nc;
-    return 0;
 }
 
 static mc_status finish(mc_previous_t *p);
@@ -133,13 +115,13 @@ mc_status mc_previous_read_csv(const char *path, mc_previous_t **out)
             goto done;
         }
         if (cl < 0) cl = -1;
-        if (grow((void **)&p->cluster, &cap_c, p->n + 1, sizeof *p->cluster) ||
-            grow((void **)&p->person, &cap_p, p->n + 1, sizeof *p->person))
+        if (mc_grow_array((void **)&p->cluster, &cap_c, p->n + 1, sizeof *p->cluster) ||
+            mc_grow_array((void **)&p->person, &cap_p, p->n + 1, sizeof *p->person))
             goto nomem;
-        if (grow((void **)&p->role, &cap_x, p->n + 1, sizeof *p->role) ||
-            grow((void **)&p->quality, &cap_y, p->n + 1, sizeof *p->quality) ||
-            grow((void **)&p->path, &cap_z, p->n + 1, sizeof *p->path) ||
-            grow((void **)&p->path_id, &cap_w, p->n + 1, sizeof *p->path_id))
+        if (mc_grow_array((void **)&p->role, &cap_x, p->n + 1, sizeof *p->role) ||
+            mc_grow_array((void **)&p->quality, &cap_y, p->n + 1, sizeof *p->quality) ||
+            mc_grow_array((void **)&p->path, &cap_z, p->n + 1, sizeof *p->path) ||
+            mc_grow_array((void **)&p->path_id, &cap_w, p->n + 1, sizeof *p->path_id))
             goto nomem;
         p->cluster[p->n] = cl;
         p->person[p->n] = NULL;
@@ -161,7 +143,7 @@ mc_status mc_previous_read_csv(const char *path, mc_previous_t **out)
         const char *fp = mc_csv_field(&r, col_path);
         size_t before = mc_label_map_count(p->paths);
         int64_t id = mc_label_map_id(p->paths, fp, strlen(fp));
-        if (id < 0 || grow((void **)&p->row_of, &cap_r, (size_t)id + 1, sizeof *p->row_of)) goto nomem;
+        if (id < 0 || mc_grow_array((void **)&p->row_of, &cap_r, (size_t)id + 1, sizeof *p->row_of)) goto nomem;
         p->row_of[id] = (size_t)id == before ? p->n : SIZE_MAX - 1;
         p->path_id[p->n] = (size_t)id; /* the path pointer is taken once the map is complete */
         p->n++;
@@ -196,7 +178,7 @@ static mc_status finish(mc_previous_t *p)
     size_t m = 0;
     for (size_t i = 0; i < p->n; i++)
         if (p->cluster[i] >= 0) ids[m++] = p->cluster[i];
-    qsort(ids, m, sizeof *ids, cmp_i64);
+    qsort(ids, m, sizeof *ids, mc_cmp_i64);
     p->max_id = -1;
     for (size_t i = 0; i < m; i++)
         if (i == 0 || ids[i] != ids[i - 1]) p->n_clusters++;
@@ -213,7 +195,7 @@ static mc_status finish(mc_previous_t *p)
                 pairs[2 * k + 1] = (int64_t)i;
                 k++;
             }
-        qsort(pairs, named, 2 * sizeof *pairs, cmp_i64); /* by cluster; any row of it will do */
+        qsort(pairs, named, 2 * sizeof *pairs, mc_cmp_i64); /* by cluster; any row of it will do */
         p->name_ids = mc_malloc_array(named, sizeof *p->name_ids);
         p->names = mc_malloc_array(named, sizeof *p->names);
         if (!p->name_ids || !p->names) {
@@ -256,13 +238,6 @@ mc_status mc_previous_lookup(const mc_previous_t *p, size_t n, const char *const
     return MC_OK;
 }
 
-static int cmp_pair(const void *a, const void *b)
-{
-    const int64_t *x = a, *y = b;
-    if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
-    return (x[1] > y[1]) - (x[1] < y[1]);
-}
-
 typedef struct {
     int64_t nw, old;
     size_t count;
@@ -279,13 +254,13 @@ static int cmp_overlap(const void *a, const void *b)
 /* Index of v in the sorted ids, or SIZE_MAX. */
 static size_t find_id(const int64_t *ids, size_t n, int64_t v)
 {
-    const int64_t *hit = bsearch(&v, ids, n, sizeof *ids, cmp_i64);
+    const int64_t *hit = bsearch(&v, ids, n, sizeof *ids, mc_cmp_i64);
     return hit ? (size_t)(hit - ids) : SIZE_MAX;
 }
 
 static size_t unique_sorted(int64_t *v, size_t n)
 {
-    qsort(v, n, sizeof *v, cmp_i64);
+    qsort(v, n, sizeof *v, mc_cmp_i64);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if (m == 0 || v[i] != v[m - 1]) v[m++] = v[i];
@@ -324,7 +299,7 @@ mc_status mc_previous_carry(const mc_previous_t *p, size_t n, const int64_t *pre
         if (p->cluster[i] >= 0) old_ids[no++] = p->cluster[i];
     nn = unique_sorted(new_ids, nn);
     no = unique_sorted(old_ids, no);
-    qsort(pairs, np, 2 * sizeof *pairs, cmp_pair);
+    qsort(pairs, np, 2 * sizeof *pairs, mc_cmp_i64_pair);
     size_t nov = 0;
     for (size_t i = 0; i < np;) {
         size_t j = i;
@@ -496,24 +471,20 @@ mc_status mc_previous_read_h5(const char *path, mc_previous_t **out)
         goto done;
     }
     ds = -1;
-    if (H5Aexists(f, "quality_key") > 0) {
-        hid_t a = H5Aopen(f, "quality_key", H5P_DEFAULT);
-        hid_t at = a >= 0 ? H5Aget_type(a) : -1;
-        char *v = NULL;
-        if (at >= 0 && H5Tis_variable_str(at) > 0 && H5Aread(a, at, &v) >= 0 && v) {
-            p->quality_name = strdup(v);
-            H5free_memory(v);
-        }
-        if (at >= 0) H5Tclose(at);
-        if (a >= 0) H5Aclose(a);
-    }
+    /* the quality's name is optional: an unreadable one is left out */
+    char qname[256];
+    int found = 0;
+    if (mc_h5_get_str_attr(f, path, "/", "quality_key", qname, sizeof qname, 1, &found) != MC_OK)
+        mc_clear_error();
+    else if (found && !(p->quality_name = strdup(qname)))
+        goto nomem;
     if (!(p->paths = mc_label_map_new())) goto nomem;
     size_t cap_r = 0;
     for (size_t i = 0; i < n; i++) {
         const char *s = paths[i] ? paths[i] : "";
         size_t before = mc_label_map_count(p->paths);
         int64_t id = mc_label_map_id(p->paths, s, strlen(s));
-        if (id < 0 || grow((void **)&p->row_of, &cap_r, (size_t)id + 1, sizeof *p->row_of)) goto nomem;
+        if (id < 0 || mc_grow_array((void **)&p->row_of, &cap_r, (size_t)id + 1, sizeof *p->row_of)) goto nomem;
         p->row_of[id] = (size_t)id == before ? i : SIZE_MAX - 1;
         p->path_id[i] = (size_t)id;
         if (persons && persons[i] && persons[i][0] && p->cluster[i] >= 0 && !(p->person[i] = strdup(persons[i])))

@@ -56,6 +56,35 @@ void *mc_calloc_array(size_t n, size_t size)
     return calloc(n ? n : 1, size ? size : 1);
 }
 
+int mc_grow_array(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : 16;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2) return -1;
+        nc *= 2;
+    }
+    if (size && nc > SIZE_MAX / size) return -1;
+    void *q = realloc(*p, nc * size);
+    if (!q) return -1;
+    *p = q;
+    *cap = nc;
+    return 0;
+}
+
+int mc_cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int mc_cmp_i64_pair(const void *a, const void *b)
+{
+    const int64_t *x = a, *y = b;
+    if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
+    return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
 char *mc_temp_path_for(const char *path)
 {
     /* Same directory as the destination so that rename() is atomic; the

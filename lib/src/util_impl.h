@@ -41,6 +41,12 @@ static inline uint64_t mc_splitmix64(uint64_t *s)
 /* Overflow-checked n*size allocations; NULL on overflow or failure. */
 void *mc_malloc_array(size_t n, size_t size);
 void *mc_calloc_array(size_t n, size_t size);
+/* Grow the array *p (of *cap elements of size bytes) to hold at least need,
+ * doubling; 0, or -1 (overflow, out of memory) with *p untouched. */
+int mc_grow_array(void **p, size_t *cap, size_t need, size_t size);
+/* qsort/bsearch orders: int64 values; int64 pairs (first, then second). */
+int mc_cmp_i64(const void *a, const void *b);
+int mc_cmp_i64_pair(const void *a, const void *b);
 
 /* Atomic output: write into a temporary file in the destination's directory,
  * then rename it over the destination. */
