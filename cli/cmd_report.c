@@ -14,6 +14,7 @@
 
 #include "cli_util.h"
 #include "commands.h"
+#include "svg.h"
 #include "thumb.h"
 #include "magclust/magclust.h"
 
@@ -58,19 +59,6 @@ static void help(FILE *f)
 
 /* ---- output helpers ---------------------------------------------------- */
 
-static void html_text(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
-
 /* A JSON string that is also safe inside <script>: '<' is escaped. */
 static void js_string(FILE *f, const char *s)
 {
@@ -114,25 +102,37 @@ typedef struct {
     const char *name;
 } cluster;
 
+/* A face's sort key: its cluster, core before border, quality (best first), index. */
 typedef struct {
-    const mc_previous_t *r;
-    size_t n;
-} sort_ctx;
+    int64_t cluster;
+    int not_core;
+    float q;
+    size_t i;
+} member_key;
 
-static const sort_ctx *g_sort; /* qsort has no user pointer in C11 */
-
-/* members of one cluster: core before border, then quality (best first), then index */
 static int cmp_member(const void *a, const void *b)
 {
-    size_t i = *(const size_t *)a, j = *(const size_t *)b;
-    const mc_previous_t *r = g_sort->r;
-    int64_t ci = mc_previous_cluster(r, i), cj = mc_previous_cluster(r, j);
-    if (ci != cj) return ci < cj ? -1 : 1;
-    int ri = mc_previous_role(r, i) == MC_ROLE_CORE ? 0 : 1, rj = mc_previous_role(r, j) == MC_ROLE_CORE ? 0 : 1;
-    if (ri != rj) return ri - rj;
-    float qi = mc_previous_quality(r, i), qj = mc_previous_quality(r, j);
-    if (!isnan(qi) && !isnan(qj) && qi != qj) return qi > qj ? -1 : 1;
-    return (i > j) - (i < j);
+    const member_key *x = a, *y = b;
+    if (x->cluster != y->cluster) return x->cluster < y->cluster ? -1 : 1;
+    if (x->not_core != y->not_core) return x->not_core - y->not_core;
+    if (!isnan(x->q) && !isnan(y->q) && x->q != y->q) return x->q > y->q ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* Sort the faces list[0..len) by cmp_member. 0, or -1 out of memory. */
+static int sort_members(const mc_previous_t *r, size_t *list, size_t len)
+{
+    member_key *k = malloc((len + 1) * sizeof *k);
+    if (!k) return -1;
+    for (size_t j = 0; j < len; j++) {
+        size_t i = list[j];
+        k[j] = (member_key){mc_previous_cluster(r, i), mc_previous_role(r, i) != MC_ROLE_CORE,
+                            mc_previous_quality(r, i), i};
+    }
+    qsort(k, len, sizeof *k, cmp_member);
+    for (size_t j = 0; j < len; j++) list[j] = k[j].i;
+    free(k);
+    return 0;
 }
 
 static int cmp_cluster(const void *a, const void *b)
@@ -142,9 +142,12 @@ static int cmp_cluster(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
+/* A row of a worst-case table, ordered by a (the faces out of place). */
 typedef struct {
-    int64_t key;
-    size_t a, b, c; /* meaning depends on the table */
+    int64_t key;   /* cluster (merges) or label (splits) */
+    size_t a, b;   /* faces out of place, faces in all */
+    size_t parts;  /* splits: parts the label is in */
+    int64_t label; /* merges: the cluster's main label */
 } row3;
 
 static int cmp_row3(const void *x, const void *y)
@@ -214,13 +217,13 @@ static void quality_histogram(FILE *f, const mc_previous_t *r, size_t n, const c
                 H + 26, lo + (hi - lo) * t / 4);
     fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"tick\">%zu</text>", 4, 18, top);
     fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">", L + W / 2, H + B + 18);
-    html_text(f, qname);
+    svg_text(f, qname);
     fprintf(f, "</text>");
     for (int role = 0; role < 4; role++)
         fprintf(f, "<rect x=\"%d\" y=\"4\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"13\" class=\"tick\">%s</text>",
                 L + 20 + role * 110, ROLE_COLOUR[role], L + 34 + role * 110, mc_role_name((mc_role)role));
     fprintf(f, "</svg><figcaption>Faces by ");
-    html_text(f, qname);
+    svg_text(f, qname);
     fprintf(f, " and role: good faces seed clusters, the weakest are demoted to noise.</figcaption></figure>\n");
 }
 
@@ -438,10 +441,7 @@ int cmd_report(int argc, char **argv)
         else
             noise[nn++] = i;
     }
-    sort_ctx sc = {r, n};
-    g_sort = &sc;
-    qsort(order, m, sizeof *order, cmp_member);
-    qsort(noise, nn, sizeof *noise, cmp_member);
+    if (sort_members(r, order, m) != 0 || sort_members(r, noise, nn) != 0) goto nomem;
     size_t nc = 0;
     cl = malloc((m + 1) * sizeof *cl);
     if (!cl) goto nomem;
@@ -537,16 +537,15 @@ int cmd_report(int argc, char **argv)
                 tl[j] = labels[i] >= 0 ? labels[i] : -1 - (int64_t)i; /* unlabelled: a person of its own */
             }
             qsort(tl, cl[k].size, sizeof *tl, cmp_i64);
-            size_t best = 0, distinct = 0;
+            size_t best = 0;
             int64_t who = -1;
             for (size_t a = 0; a < cl[k].size;) {
                 size_t b = a;
                 while (b < cl[k].size && tl[b] == tl[a]) b++;
                 if (b - a > best) best = b - a, who = tl[a];
-                distinct++;
                 a = b;
             }
-            if (best < cl[k].size) merges[n_merges++] = (row3){cl[k].id, cl[k].size - best, cl[k].size, (size_t)who + 0 * distinct};
+            if (best < cl[k].size) merges[n_merges++] = (row3){cl[k].id, cl[k].size - best, cl[k].size, 0, who};
         }
         qsort(merges, n_merges, sizeof *merges, cmp_row3);
         /* splits: an identity's faces outside its largest part (noise faces count alone) */
@@ -574,7 +573,7 @@ int cmd_report(int argc, char **argv)
                 parts++;
                 x = y;
             }
-            if (parts > 1 && pairs[2 * a] >= 0) splits[n_splits++] = (row3){pairs[2 * a], len - best, len, parts};
+            if (parts > 1 && pairs[2 * a] >= 0) splits[n_splits++] = (row3){pairs[2 * a], len - best, len, parts, -1};
             a = b;
         }
         free(pairs);
@@ -591,11 +590,11 @@ int cmd_report(int argc, char **argv)
     const char *qname = mc_previous_quality_name(r) ? mc_previous_quality_name(r) : "quality";
     fprintf(f, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                "<meta name=\"viewport\" content=\"width=device-width\"><title>magclust report: ");
-    html_text(f, title ? title : in_path);
+    svg_text(f, title ? title : in_path);
     fprintf(f, "</title><style>:root{--t:%zupx}%s</style></head>\n<body data-ready=\"0\">\n<h1>", tsize, CSS);
-    html_text(f, title ? title : in_path);
+    svg_text(f, title ? title : in_path);
     fprintf(f, "</h1>\n<p class=\"sub\">magclust %s report of <code>", mc_version());
-    html_text(f, in_path);
+    svg_text(f, in_path);
     fprintf(f, "</code></p>\n<table class=\"kv\" id=\"overview\">"
                "<tr><td>faces</td><td id=\"n-faces\">%zu</td></tr>"
                "<tr><td>clusters</td><td id=\"n-clusters\">%zu</td></tr>"
@@ -628,14 +627,14 @@ int cmd_report(int argc, char **argv)
         for (size_t k = 0; k < n_merges && k < 10; k++)
             fprintf(f, "<tr><td><a href=\"#c%lld\" data-cluster=\"%lld\">%lld</a></td><td>%zu</td><td>%zu</td><td>%lld</td></tr>",
                     (long long)merges[k].key, (long long)merges[k].key, (long long)merges[k].key, merges[k].b,
-                    merges[k].a, (long long)merges[k].c);
+                    merges[k].a, (long long)merges[k].label);
         if (!n_merges) fprintf(f, "<tr><td colspan=\"4\">none: every cluster holds one person</td></tr>");
         fprintf(f, "</table>\n<h3>Worst splits</h3><p class=\"sub\">People whose faces are spread the most "
                    "(noise faces count as parts of their own).</p>"
                    "<table class=\"worst\" id=\"worst-splits\"><tr><th>label</th><th>faces</th><th>outside the largest part</th><th>parts</th></tr>");
         for (size_t k = 0; k < n_splits && k < 10; k++)
             fprintf(f, "<tr><td>%lld</td><td>%zu</td><td>%zu</td><td>%zu</td></tr>", (long long)splits[k].key,
-                    splits[k].b, splits[k].a, splits[k].c);
+                    splits[k].b, splits[k].a, splits[k].parts);
         if (!n_splits) fprintf(f, "<tr><td colspan=\"4\">none: every person is in one cluster</td></tr>");
         fprintf(f, "</table>\n");
     }
