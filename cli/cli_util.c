@@ -22,6 +22,12 @@ void cli_error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+int cli_cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 int cli_fail_status(mc_status st)
 {
     const char *detail = mc_last_error_detail();

@@ -39,6 +39,9 @@ int cli_check_output(const char *out_path, const char *const *inputs);
 /* Seconds on a monotonic clock. */
 double cli_now(void);
 
+/* qsort order of int64 values. */
+int cli_cmp_i64(const void *a, const void *b);
+
 
 
 /* Text outputs written atomically: a temporary file beside PATH, renamed over

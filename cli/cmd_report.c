@@ -14,6 +14,7 @@
 
 #include "cli_util.h"
 #include "commands.h"
+#include "summary.h"
 #include "svg.h"
 #include "thumb.h"
 #include "magclust/magclust.h"
@@ -155,12 +156,6 @@ static int cmp_row3(const void *x, const void *y)
     const row3 *p = x, *q = y;
     if (p->a != q->a) return p->a > q->a ? -1 : 1;
     return (p->key > q->key) - (p->key < q->key);
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
 }
 
 /* ---- charts --------------------------------------------------------------- */
@@ -536,7 +531,7 @@ int cmd_report(int argc, char **argv)
                 size_t i = order[cl[k].start + j];
                 tl[j] = labels[i] >= 0 ? labels[i] : -1 - (int64_t)i; /* unlabelled: a person of its own */
             }
-            qsort(tl, cl[k].size, sizeof *tl, cmp_i64);
+            qsort(tl, cl[k].size, sizeof *tl, cli_cmp_i64);
             size_t best = 0;
             int64_t who = -1;
             for (size_t a = 0; a < cl[k].size;) {
@@ -558,13 +553,13 @@ int cmd_report(int argc, char **argv)
             goto nomem;
         }
         for (size_t i = 0; i < n; i++) pairs[2 * i] = labels[i], pairs[2 * i + 1] = pred[i] >= 0 ? pred[i] : -1 - (int64_t)i;
-        qsort(pairs, n, 2 * sizeof *pairs, cmp_i64); /* by label only; the clusters follow */
+        qsort(pairs, n, 2 * sizeof *pairs, cli_cmp_i64); /* by label only; the clusters follow */
         for (size_t a = 0; a < n;) {
             size_t b = a;
             while (b < n && pairs[2 * b] == pairs[2 * a]) b++;
             size_t len = b - a;
             for (size_t j = 0; j < len; j++) tl[j] = pairs[2 * (a + j) + 1];
-            qsort(tl, len, sizeof *tl, cmp_i64);
+            qsort(tl, len, sizeof *tl, cli_cmp_i64);
             size_t best = 0, parts = 0;
             for (size_t x = 0; x < len;) {
                 size_t y = x;
@@ -611,10 +606,8 @@ int cmd_report(int argc, char **argv)
     size_chart(f, cl, nc);
     fprintf(f, "</div>\n");
     if (labels) {
-        size_t ids = 0;
-        for (size_t i = 0; i < n; i++) tl[i] = labels[i];
-        qsort(tl, n, sizeof *tl, cmp_i64);
-        for (size_t i = 0; i < n; i++) ids += tl[i] >= 0 && (i == 0 || tl[i] != tl[i - 1]);
+        size_t ids, unlabelled;
+        cli_count_identities(labels, n, &ids, &unlabelled);
         fprintf(f, "<h2>Scores against the labels</h2>\n<table class=\"kv\" id=\"metrics\">"
                    "<tr><td>identities</td><td>%zu (unlabelled faces count as their own)</td></tr>"
                    "<tr><td>BCubed</td><td>P %.4f &nbsp; R %.4f &nbsp; F <b id=\"bcubed-f\">%.4f</b></td></tr>"

@@ -7,12 +7,6 @@
 #include "cli_util.h"
 #include "json.h"
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 void cli_count_identities(const int64_t *labels, size_t n, size_t *out_ids, size_t *out_unlabelled)
 {
     size_t ids = 0, unl = 0, m = 0;
@@ -20,7 +14,7 @@ void cli_count_identities(const int64_t *labels, size_t n, size_t *out_ids, size
     if (s) {
         for (size_t i = 0; i < n; i++)
             if (labels[i] >= 0) s[m++] = labels[i];
-        qsort(s, m, sizeof *s, cmp_i64);
+        qsort(s, m, sizeof *s, cli_cmp_i64);
         for (size_t i = 0; i < m; i++)
             if (i == 0 || s[i] != s[i - 1]) ids++;
         free(s);
