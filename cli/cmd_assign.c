@@ -9,6 +9,7 @@
 
 #include "cli_util.h"
 #include "commands.h"
+#include "constrain.h"
 #include "summary.h"
 #include "magclust/magclust.h"
 
@@ -16,6 +17,7 @@ static void help(FILE *f)
 {
     fprintf(f,
 "usage: magclust assign MODEL.h5 NEW.h5 -o NEW.csv [--update [--model-out PATH]]\n"
+"                       [--photo-key NAME] [--corrections FILE]\n"
 "\n"
 "Place the faces of NEW.h5 into the clusters of a model that 'magclust cluster\n"
 "--save-model' wrote, without clustering the collection again. The model keeps\n"
@@ -32,7 +34,14 @@ static void help(FILE *f)
 "linkage, the model's threshold and gates), opening new clusters with ids\n"
 "after the model's last; then every new face joins the model, which is\n"
 "rewritten atomically.\n"
-"Cluster ids in the output are the model's (and the original CSV's).\n"
+"Cluster ids in the output are the model's (and the original CSV's), and so\n"
+"are the clusters' person names (a 'person' column when there are any).\n"
+"With --photo-key or --corrections the model's faces stay where they are and\n"
+"the new faces obey the constraints: a new face that may not share its\n"
+"cluster with a face there and matches it worse moves to its next-best\n"
+"cluster or is left unassigned; a new face named as a cluster of the model\n"
+"joins it; with --update the constraints are enforced again after the new\n"
+"clusters are formed.\n"
 "\n"
 "options:\n"
 "  -o, --output PATH        the new faces' result, CSV (index,path,cluster,\n"
@@ -41,6 +50,12 @@ static void help(FILE *f)
 "      --update             fold the new faces into the model (see above)\n"
 "      --model-out PATH     with --update: write the updated model here\n"
 "                           instead of over MODEL.h5\n"
+"      --photo-key NAME     new faces with the same value of dataset NAME (one\n"
+"                           photo) never share a cluster\n"
+"      --corrections FILE   corrections, CSV, as for 'cluster': 'path,NAME',\n"
+"                           'path,!NAME', 'path,ID' / 'path,!ID' (ID: a\n"
+"                           cluster of the model), 'pathA,pathB,same|different';\n"
+"                           paths may be the model's faces or the new ones\n"
 "      --quality-key NAME   the quality dataset of NEW.h5 (default: the\n"
 "                           model's; a different one is refused)\n"
 "      --embeddings-key NAME  (default embeddings)\n"
@@ -55,7 +70,8 @@ static void help(FILE *f)
 
 int cmd_assign(int argc, char **argv)
 {
-    enum { O_FORMAT = 256, O_UPDATE, O_MODEL_OUT, O_QKEY, O_EKEY, O_LKEY, O_PKEY, O_THREADS };
+    enum { O_FORMAT = 256, O_UPDATE, O_MODEL_OUT, O_QKEY, O_EKEY, O_LKEY, O_PKEY, O_THREADS,
+           O_PHOTO, O_CORR };
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'},
         {"format", required_argument, NULL, O_FORMAT},
@@ -66,6 +82,8 @@ int cmd_assign(int argc, char **argv)
         {"labels-key", required_argument, NULL, O_LKEY},
         {"paths-key", required_argument, NULL, O_PKEY},
         {"threads", required_argument, NULL, O_THREADS},
+        {"photo-key", required_argument, NULL, O_PHOTO},
+        {"corrections", required_argument, NULL, O_CORR},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -75,6 +93,8 @@ int cmd_assign(int argc, char **argv)
     mc_assign_params ap = mc_assign_params_default();
     int quiet = 0, c;
     long threads = 0;
+    cli_constrain kc;
+    memset(&kc, 0, sizeof kc);
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
@@ -87,6 +107,8 @@ int cmd_assign(int argc, char **argv)
         case O_EKEY: rp.embeddings_key = optarg; break;
         case O_LKEY: rp.labels_key = optarg; break;
         case O_PKEY: rp.paths_key = optarg; break;
+        case O_PHOTO: rp.group_key = optarg; break;
+        case O_CORR: kc.corrections = optarg; break;
         case O_THREADS:
             if (cli_parse_int("--threads", optarg, 0, 4096, &threads)) return CLI_USAGE;
             break;
@@ -102,14 +124,15 @@ int cmd_assign(int argc, char **argv)
     if (!out_path) return cli_usage_error("assign", "no output: give -o NEW.csv");
     if (model_out && !ap.update) return cli_usage_error("assign", "--model-out needs --update");
     const char *model_path = argv[optind], *in_path = argv[optind + 1];
-    const char *inputs[] = {model_path, in_path, NULL};
+    const char *inputs[] = {model_path, in_path, kc.corrections, NULL};
     if (cli_check_output(out_path, inputs) != 0) return CLI_FAIL;
     const char *model_dest = ap.update ? (model_out ? model_out : model_path) : NULL;
     if (model_out) {
         if (cli_check_output(model_out, inputs) != 0) return CLI_FAIL;
         if (strcmp(model_out, out_path) == 0)
             return cli_usage_error("assign", "--model-out and -o name the same file");
-    } else if (ap.update && cli_check_output(model_path, (const char *const[]){in_path, NULL}) != 0) {
+    } else if (ap.update &&
+               cli_check_output(model_path, (const char *const[]){in_path, kc.corrections, NULL}) != 0) {
         return CLI_FAIL;
     }
     mc_format out_fmt = MC_FMT_CSV;
@@ -127,6 +150,7 @@ int cmd_assign(int argc, char **argv)
     mc_model_t *m = NULL;
     mc_embeddings_t *e = NULL;
     mc_clustering_t *cl = NULL;
+    mc_constraints_t *cs = NULL;
     double t0 = cli_now();
     if ((st = mc_model_read_h5(model_path, &m)) != MC_OK) goto fail;
     const char *mq = mc_model_quality_name(m);
@@ -149,9 +173,16 @@ int cmd_assign(int argc, char **argv)
     if (mc_model_center(m) && (st = mc_embeddings_center_by(e, mc_model_center(m))) != MC_OK)
         goto fail;
     size_t c0 = mc_model_n_clusters(m), e0 = mc_model_n_exemplars(m);
+    if (kc.corrections || mc_embeddings_groups(e)) {
+        if ((st = mc_model_constraints_new(m, e, kc.corrections, &cs, &kc.ci)) != MC_OK) goto fail;
+        kc.applied = 1;
+        kc.n_group_pairs = cli_count_group_pairs(e);
+        ap.constraints = cs;
+    }
     double t1 = cli_now();
     mc_assign_stats as;
     if ((st = mc_model_assign(m, e, &ap, &cl, &as)) != MC_OK) goto fail;
+    kc.cs = as.constraints;
     double t2 = cli_now();
     if (out_fmt == MC_FMT_H5) {
         mc_attr attrs[] = {
@@ -176,13 +207,18 @@ int cmd_assign(int argc, char **argv)
         if (isfinite(mc_model_core_q(m))) printf("; core >= %.4g", mc_model_core_q(m));
         if (isfinite(mc_model_noise_q(m))) printf("; noise < %.4g", mc_model_noise_q(m));
         printf("%s\n", mc_model_center(m) ? "; centred" : "");
-        printf("  assigned     %zu core, %zu border; %zu unassigned; %zu noise\n", as.n_core,
-               as.n_border, as.n_unassigned, ap.update ? 0 : as.n_noise);
         if (ap.update)
-            printf("  update       %zu new clusters (%zu faces), %zu faces left as noise; model "
+            printf("  assigned     %zu core, %zu border to existing clusters; %zu unassigned went "
+                   "to the update\n", as.n_core, as.n_border, as.n_unassigned);
+        else
+            printf("  assigned     %zu core, %zu border; %zu unassigned; %zu noise\n", as.n_core,
+                   as.n_border, as.n_unassigned, as.n_noise);
+        if (ap.update)
+            printf("  update       %zu new clusters (%zu faces), %zu faces noise; model "
                    "now %zu clusters, %zu faces\n",
                    as.n_new_clusters, as.n_new_clustered, as.n_noise, mc_model_n_clusters(m),
                    mc_model_n_exemplars(m));
+        cli_constrain_print(stdout, &kc, e);
         printf("  time         load %.3f s  assign %.3f s  write %.3f s  total %.3f s\n", t1 - t0,
                t2 - t1, t3 - t2, t3 - t0);
         const int64_t *labels = mc_embeddings_labels(e);
@@ -203,6 +239,7 @@ fail:
     rc = cli_fail_status(st);
 cleanup:
     mc_clustering_free(cl);
+    mc_constraints_free(cs);
     mc_embeddings_free(e);
     mc_model_free(m);
     return rc;

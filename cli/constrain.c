@@ -12,6 +12,18 @@ int cli_constrain_wanted(const cli_constrain *k, const mc_embeddings_t *e)
     return k->corrections || k->previous || mc_embeddings_groups(e);
 }
 
+size_t cli_count_group_pairs(const mc_embeddings_t *e)
+{
+    const int64_t *g = mc_embeddings_groups(e);
+    size_t ng = mc_embeddings_n_groups(e), n = mc_embeddings_n(e), pairs = 0;
+    size_t *cnt = g ? calloc(ng + 1, sizeof *cnt) : NULL;
+    if (!cnt) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (g[i] >= 0 && (size_t)g[i] < ng) pairs += cnt[g[i]]++;
+    free(cnt);
+    return pairs;
+}
+
 int cli_constrain_cluster(cli_constrain *k, const mc_embeddings_t *e, const mc_knn_graph_t *g,
                           double threshold, mc_clustering_t **cl)
 {
@@ -58,6 +70,7 @@ int cli_constrain_cluster(cli_constrain *k, const mc_embeddings_t *e, const mc_k
             snprintf(what, sizeof what, "photo key '%s'", mc_embeddings_group_name(e));
             if ((st = mc_constraints_set_groups(cs, mc_embeddings_groups(e), what)) != MC_OK) goto fail;
         }
+        mc_constraints_set_face_text(cs, paths);
         if ((st = mc_constraints_check(cs)) != MC_OK) goto fail;
         k->n_group_pairs = mc_constraints_n_different(cs) - before;
         mc_constraint_input in = {mc_knn_graph_k(g), 0, mc_knn_graph_ids(g), mc_knn_graph_sims(g),
@@ -133,9 +146,13 @@ void cli_constrain_print(FILE *f, const cli_constrain *k, const mc_embeddings_t 
             if (k->ci.unknown) fprintf(f, "; %zu name faces not in this input, ignored", k->ci.unknown);
             fprintf(f, ")");
         }
-        fprintf(f, "\n               %zu violations resolved: %zu faces moved, %zu to noise, %zu gathered "
+        fprintf(f, "\n               %zu violations resolved: %zu faces moved, %zu left in no cluster, %zu gathered "
                    "into their person's cluster, %zu clusters opened\n",
                 k->cs.violations, k->cs.moved, k->cs.to_noise, k->cs.gathered, k->cs.new_clusters);
+        if (k->cs.unresolved)
+            fprintf(f, "               %zu violations between faces that may not move left as they are "
+                       "(re-run 'cluster' with the corrections to resolve them)\n",
+                    k->cs.unresolved);
     }
     if (k->previous)
         fprintf(f, "  previous     %s: %zu of %zu faces found; %zu clusters kept, %zu merged, %zu split, "
@@ -162,6 +179,7 @@ void cli_constrain_json(json_out *j, const cli_constrain *k, const mc_embeddings
         json_uint(j, "to_noise", k->cs.to_noise);
         json_uint(j, "gathered", k->cs.gathered);
         json_uint(j, "new_clusters", k->cs.new_clusters);
+        json_uint(j, "unresolved", k->cs.unresolved);
         json_close_object(j);
     }
     if (k->previous) {

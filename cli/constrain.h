@@ -22,6 +22,9 @@ typedef struct {
     size_t named_clusters;
 } cli_constrain;
 
+/* Pairs of faces that share a photo (group). */
+size_t cli_count_group_pairs(const mc_embeddings_t *e);
+
 /* Anything to do? */
 int cli_constrain_wanted(const cli_constrain *k, const mc_embeddings_t *e);
 

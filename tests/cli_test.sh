@@ -412,6 +412,38 @@ bad prev_over_itself 1 "overwrite an input" "$MC" cluster "$FX/tiny.h5" -o "$WOR
 printf 'index,cluster\n0,1\n' >"$WORK/badprev.csv"
 bad prev_bad 1 "badprev.csv: line 1: the header needs 'path' and 'cluster'" "$MC" cluster "$FX/tiny.h5" -o "$WORK/out.csv" --previous "$WORK/badprev.csv"
 
+# assign with constraints: a model of tiny.h5 whose cluster of id2 is named
+# Ann; tiny_new.h5 holds 8 new faces (make_fixtures.c lists them)
+printf 'path,person\nid2/img_03.jpg,Ann\n' >"$WORK/name_ann.csv"
+run model_named 0 "$MC" cluster "$FX/tiny.h5" -q -o "$WORK/named.csv" --noise-quality off --core-quality off --k 20 --eps 0.3 --min-samples 3 --corrections "$WORK/name_ann.csv" --save-model "$WORK/named_model.h5"
+run assign_names 0 "$MC" assign "$WORK/named_model.h5" "$FX/tiny_new.h5" -o "$WORK/an0.csv"
+check "assign: the model's person names reach the new faces" [ "$(person_of "$WORK/an0.csv" new/a.jpg)" = "Ann" ]
+check "assign: without a photo key the two faces of one photo share a cluster" [ "$(cl_of "$WORK/an0.csv" new/d.jpg)" = "$(cl_of "$WORK/an0.csv" new/e.jpg)" ]
+printf 'path,person\nnew/b.jpg,!Ann\nnew/c.jpg,Ann\nnew/f.jpg,Dee\nnew/g.jpg,Eve\n' >"$WORK/fix_new.csv"
+run assign_corr 0 "$MC" assign "$WORK/named_model.h5" "$FX/tiny_new.h5" -o "$WORK/an1.csv" --photo-key photo --corrections "$WORK/fix_new.csv"
+check "assign: 'not Ann' keeps a new face out of Ann's cluster" [ "$(cl_of "$WORK/an1.csv" new/b.jpg)" != "$(cl_of "$WORK/an0.csv" new/a.jpg)" ]
+check "assign: a new face named Ann joins Ann's cluster" [ "$(cl_of "$WORK/an1.csv" new/c.jpg)" = "$(cl_of "$WORK/an0.csv" new/a.jpg)" ]
+check "assign: faces of one new photo are apart" [ "$(cl_of "$WORK/an1.csv" new/d.jpg)" != "$(cl_of "$WORK/an1.csv" new/e.jpg)" ]
+check "assign: the one moved out is unassigned" [ "$(awk -F, '$2 == "new/e.jpg" || $2 == "new/d.jpg" { print $4 }' "$WORK/an1.csv" | sort | tr '\n' ' ')" = "core unassigned " ]
+check "assign: a name given to a new face names its unnamed cluster" [ "$(person_of "$WORK/an1.csv" new/f.jpg)" = "Dee" ]
+check "assign: a named face no cluster takes stays unassigned without --update" [ "$(cl_of "$WORK/an1.csv" new/g.jpg)" = "-1" ]
+check "assign: the summary has the constraints line" grep -q "photo key 'photo': 7 photos, 1 pairs.*fix_new.csv: 4 corrections" "$WORK/assign_corr.out"
+run assign_corr_update 0 "$MC" assign "$WORK/named_model.h5" "$FX/tiny_new.h5" -o "$WORK/an2.csv" --photo-key photo --corrections "$WORK/fix_new.csv" --update --model-out "$WORK/named_model2.h5"
+check "assign --update: the new person gets a new cluster and the name" [ "$(person_of "$WORK/an2.csv" new/g.jpg)" = "Eve" ] && [ "$(cl_of "$WORK/an2.csv" new/g.jpg)" -ge 4 ]
+check "assign --update: 'not Ann' still holds" [ "$(person_of "$WORK/an2.csv" new/b.jpg)" != "Ann" ]
+run assign_after_update 0 "$MC" assign "$WORK/named_model2.h5" "$FX/tiny_new.h5" -o "$WORK/an3.csv"
+check "the updated model keeps the names the corrections gave" [ "$(person_of "$WORK/an3.csv" new/h.jpg)" = "Eve" ] && [ "$(person_of "$WORK/an3.csv" new/f.jpg)" = "Dee" ]
+printf 'new/a.jpg,!2\n' >"$WORK/fix_id.csv"
+run assign_not_id 0 "$MC" assign "$WORK/named_model.h5" "$FX/tiny_new.h5" -q -o "$WORK/an4.csv" --corrections "$WORK/fix_id.csv"
+check "assign: 'path,!ID' names a cluster of the model" [ "$(cl_of "$WORK/an4.csv" new/a.jpg)" != "2" ]
+printf 'new/d.jpg,new/e.jpg,same\n' >"$WORK/fix_same_photo.csv"
+bad assign_conflict_photo 1 "faces 'new/d.jpg' and 'new/e.jpg' are in one photo (photo key 'photo'), but $WORK/fix_same_photo.csv: line 1" "$MC" assign "$WORK/named_model.h5" "$FX/tiny_new.h5" -o "$WORK/out.csv" --photo-key photo --corrections "$WORK/fix_same_photo.csv"
+check "a refused assign writes nothing" [ ! -e "$WORK/out.csv" ]
+printf 'id2/img_09.jpg,Bob\n' >"$WORK/fix_rename.csv"
+bad assign_conflict_name 1 "fix_rename.csv: line 1 names a face 'Bob', but the model's name for cluster 2 named it 'Ann'" "$MC" assign "$WORK/named_model.h5" "$FX/tiny_new.h5" -o "$WORK/out.csv" --corrections "$WORK/fix_rename.csv"
+bad assign_corr_no_paths 1 "no paths" "$MC" assign "$WORK/named_model.h5" "$FX/tiny_nolabels.h5" -o "$WORK/out.csv" --corrections "$WORK/fix_new.csv"
+bad assign_corr_over_itself 1 "overwrite an input" "$MC" assign "$WORK/named_model.h5" "$FX/tiny_new.h5" -o "$WORK/fix_new.csv" --corrections "$WORK/fix_new.csv"
+
 # synth reproduces the shipped sample bit for bit (command documented in the README)
 run synth_sample 0 "$MC" synth -o "$WORK/sample.h5" --ids 150 --dim 512 --seed 1
 check "synth reproduces datasets/sample.h5" cmp -s "$WORK/sample.h5" "$SAMPLE"

@@ -23,6 +23,10 @@
  * tiny_f16.h5          /embeddings IEEE half (16-bit, little endian), /labels
  *                      uint16, /paths vlen, /det_score uint8 = round(100 det_score)
  * tiny_photo.h5        tiny.h5 with /photo int64: faces j and 10 + j share photo j
+ * tiny_new.h5          8 new faces for a model of tiny.h5 (assign with
+ *                      constraints): paths new/a.jpg .. new/h.jpg; a, b near
+ *                      identity 2; c near 0; d, e near 1 and in one photo;
+ *                      f near 3; g, h a new person; /photo int64, /labels
  * tiny_nolabels.h5     /embeddings float32 only
  * tiny_altkeys.h5      /feats float32 40x8, /ids int64 40x1 (N x 1), /files
  *                      fixed 24-byte SPACE-padded strings, /meta/quality float32
@@ -313,6 +317,39 @@ static int write_photo(const char *dir, const tiny_data *t)
     return rc;
 }
 
+/* New faces for assign tests: see the list at the top. */
+static int write_new(const char *dir)
+{
+    enum { N = 8 };
+    static const int axis[N] = {4, 4, 0, 2, 2, 6, 1, 1};
+    static const int64_t labels[N] = {102, 102, 100, 101, 101, 103, 104, 104};
+    static const int64_t photo[N] = {0, 1, 2, 3, 3, 4, 5, 6};
+    float x[N][TINY_D];
+    const char *ptrs[N] = {"new/a.jpg", "new/b.jpg", "new/c.jpg", "new/d.jpg",
+                           "new/e.jpg", "new/f.jpg", "new/g.jpg", "new/h.jpg"};
+    for (int i = 0; i < N; i++) {
+        double u[TINY_D], ss = 0.0;
+        for (int c = 0; c < TINY_D; c++) {
+            u[c] = (c == axis[i] ? 1.0 : 0.0) + 0.04 * cos(0.3 + 1.1 * i + 0.9 * c);
+            ss += u[c] * u[c];
+        }
+        for (int c = 0; c < TINY_D; c++) x[i][c] = (float)(12.0 * u[c] / sqrt(ss));
+    }
+    hid_t f = create_file(dir, "tiny_new.h5");
+    if (f < 0) return -1;
+    int rc = write_f32_matrix(f, "embeddings", &x[0][0], N, TINY_D);
+    if (!rc) rc = write_i64_vector(f, "labels", labels, N);
+    if (!rc) rc = write_i64_vector(f, "photo", photo, N);
+    if (!rc) {
+        hid_t st = vlen_string_type();
+        hsize_t n = N;
+        rc = st < 0 ? -1 : write_ds(f, "paths", st, st, 1, &n, ptrs);
+        if (st >= 0) H5Tclose(st);
+    }
+    if (close_file(f, "tiny_new.h5")) rc = -1;
+    return rc;
+}
+
 static int write_f64(const char *dir, const tiny_data *t)
 {
     hid_t f = create_file(dir, "tiny_f64.h5");
@@ -547,6 +584,7 @@ int main(int argc, char **argv)
     if (!rc) rc = write_tiny_like(dir, "tiny.h5", t);
     if (!rc) rc = write_f64(dir, t);
     if (!rc) rc = write_photo(dir, t);
+    if (!rc) rc = write_new(dir);
     if (!rc) rc = write_f16(dir, t);
     if (!rc) rc = write_nolabels(dir, t);
     if (!rc) rc = write_altkeys(dir, t);

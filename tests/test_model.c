@@ -210,6 +210,136 @@ static void test_update(void)
     fixture_free(&f);
 }
 
+/* Constraints: the model's 12 faces are fixed, the 5 new faces are
+ * constraint faces 12..16. */
+static void test_assign_constraints(void)
+{
+    fixture f;
+    CU_ASSERT_EQUAL_FATAL(make_fixture(&f), 0);
+    mc_embeddings_t *e = newcomers();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    mc_constraints_t *cs = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_constraints_new(12 + 5, &cs), MC_OK);
+    /* the two faces of person 1 are said to differ: one keeps cluster 1,
+     * the other has nowhere else to go */
+    CU_ASSERT_EQUAL(mc_constraints_add_different(cs, 12, 13, "t: 1"), MC_OK);
+    /* the face of person 4 is said to be model face 0's person */
+    CU_ASSERT_EQUAL(mc_constraints_add_same(cs, 15, 0, "t: 2"), MC_OK);
+    /* the face of person 5 is named */
+    CU_ASSERT_EQUAL(mc_constraints_add_name(cs, 16, "Zed", "t: 3"), MC_OK);
+    /* two faces of the model, in one cluster, said to differ: they may not move */
+    CU_ASSERT_EQUAL(mc_constraints_add_different(cs, 0, 1, "t: 4"), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_constraints_check(cs), MC_OK);
+    mc_assign_params ap = mc_assign_params_default();
+    ap.constraints = cs;
+    mc_clustering_t *c = NULL;
+    mc_assign_stats st;
+    CU_ASSERT_EQUAL_FATAL(mc_model_assign(f.m, e, &ap, &c, &st), MC_OK);
+    const int64_t *l = mc_clustering_labels(c);
+    const uint8_t *r = mc_clustering_roles(c);
+    CU_ASSERT((l[0] == 1) + (l[1] == 1) == 1);
+    CU_ASSERT(l[0] == -1 ? r[0] == MC_ROLE_UNASSIGNED : r[1] == MC_ROLE_UNASSIGNED);
+    CU_ASSERT_EQUAL(l[3], 0);
+    CU_ASSERT_EQUAL(r[3], MC_ROLE_BORDER);
+    CU_ASSERT_EQUAL(l[4], -1); /* named, but no cluster is opened without update */
+    CU_ASSERT_EQUAL(st.constraints.violations, 1); /* resolved ones */
+    CU_ASSERT_EQUAL(st.constraints.unresolved, 1);
+    CU_ASSERT_EQUAL(st.constraints.gathered, 1);
+    CU_ASSERT_EQUAL(st.n_unassigned, 2);
+    CU_ASSERT_EQUAL(mc_model_n_exemplars(f.m), 12);
+    mc_clustering_free(c);
+    /* with update: the named face's cluster carries the name, in the result
+     * and in the model */
+    ap.update = 1;
+    CU_ASSERT_EQUAL_FATAL(mc_model_assign(f.m, e, &ap, &c, &st), MC_OK);
+    l = mc_clustering_labels(c);
+    CU_ASSERT_FATAL(l[4] >= 3);
+    CU_ASSERT_EQUAL(l[3], 0);
+    CU_ASSERT_NOT_EQUAL(l[0], l[1]);
+    CU_ASSERT_STRING_EQUAL(mc_clustering_name(c, l[4]), "Zed");
+    CU_ASSERT_STRING_EQUAL(mc_model_cluster_name(f.m, (size_t)l[4]), "Zed");
+    CU_ASSERT_PTR_NULL(mc_model_cluster_name(f.m, 0));
+    CU_ASSERT_EQUAL(mc_model_n_exemplars(f.m), 17);
+    /* the names survive the file */
+    CU_ASSERT_EQUAL_FATAL(mc_model_write_h5(f.m, tmp("named.h5")), MC_OK);
+    mc_model_t *m2 = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_model_read_h5(tmp("named.h5"), &m2), MC_OK);
+    CU_ASSERT_STRING_EQUAL(mc_model_cluster_name(m2, (size_t)l[4]), "Zed");
+    CU_ASSERT_PTR_NULL(mc_model_cluster_name(m2, 1));
+    mc_model_free(m2);
+    mc_clustering_free(c);
+    /* constraints over the wrong number of faces are refused */
+    mc_constraints_t *small = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_constraints_new(5, &small), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_constraints_check(small), MC_OK);
+    ap.constraints = small;
+    CU_ASSERT_EQUAL(mc_model_assign(f.m, e, &ap, &c, NULL), MC_ERR_INVALID_ARG);
+    CU_ASSERT_PTR_NULL(c);
+    mc_constraints_free(small);
+    mc_constraints_free(cs);
+    mc_embeddings_free(e);
+    fixture_free(&f);
+}
+
+/* mc_model_constraints_new: the model's names and ids, a corrections file
+ * over the model's paths and the new ones. */
+static void test_model_constraints(void)
+{
+    fixture f;
+    CU_ASSERT_EQUAL_FATAL(make_fixture(&f), 0);
+    const char *names[3] = {"Ann", NULL, "Cy"};
+    CU_ASSERT_EQUAL_FATAL(mc_clustering_set_names(f.c, names), MC_OK);
+    mc_model_t *m = NULL;
+    mc_model_params mp = mc_model_params_default();
+    mp.threshold = 0.5;
+    mp.k = 5;
+    mp.core_q = 20.0;
+    mp.noise_q = 5.0;
+    mp.quality_name = "score";
+    CU_ASSERT_EQUAL_FATAL(mc_model_build(f.e, f.c, &mp, &m), MC_OK);
+    CU_ASSERT_STRING_EQUAL(mc_model_cluster_name(m, 0), "Ann");
+    CU_ASSERT_PTR_NULL(mc_model_cluster_name(m, 1));
+    CU_ASSERT_STRING_EQUAL(mc_model_exemplar_path(m, 3), "face3.jpg");
+    CU_ASSERT_EQUAL(mc_model_exemplar_clusters(m)[5], 1);
+    mc_embeddings_t *e = newcomers();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    const char *np[5] = {"new0.jpg", "new1.jpg", "new2.jpg", "new3.jpg", "new4.jpg"};
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_set_paths(e, np), MC_OK);
+    FILE *fp = fopen(tmp("fix.csv"), "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    /* new3 (person 4) is Ann; new0 (person 1) is not cluster 1's person;
+     * new4 is a new person, Bo */
+    fputs("path,person\nnew3.jpg,Ann\nnew0.jpg,!1\nnew4.jpg,Bo\n", fp);
+    fclose(fp);
+    mc_constraints_t *cs = NULL;
+    mc_corrections_info info;
+    CU_ASSERT_EQUAL_FATAL(mc_model_constraints_new(m, e, tmp("fix.csv"), &cs, &info), MC_OK);
+    CU_ASSERT_EQUAL(info.lines, 3);
+    CU_ASSERT_EQUAL(mc_constraints_n(cs), 17);
+    mc_assign_params ap = mc_assign_params_default();
+    ap.constraints = cs;
+    mc_clustering_t *c = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_model_assign(m, e, &ap, &c, NULL), MC_OK);
+    const int64_t *l = mc_clustering_labels(c);
+    CU_ASSERT_EQUAL(l[3], 0);
+    CU_ASSERT_STRING_EQUAL(mc_clustering_name(c, 0), "Ann");
+    CU_ASSERT_NOT_EQUAL(l[0], 1);
+    CU_ASSERT_EQUAL(l[1], 1); /* the weak face of person 1 is not corrected */
+    mc_clustering_free(c);
+    mc_constraints_free(cs);
+    /* renaming a named cluster's best face is a contradiction */
+    fp = fopen(tmp("rename.csv"), "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    fputs("face0.jpg,Zoe\n", fp);
+    fclose(fp);
+    CU_ASSERT_EQUAL(mc_model_constraints_new(m, e, tmp("rename.csv"), &cs, NULL), MC_ERR_BAD_DATA);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "the model's name for cluster 0"));
+    CU_ASSERT_PTR_NULL(cs);
+    mc_model_free(m);
+    mc_embeddings_free(e);
+    fixture_free(&f);
+}
+
 static void test_file_round_trip(void)
 {
     fixture f;
@@ -355,6 +485,8 @@ void mc_test_register(void)
     add_test("build", test_build);
     add_test("assign_rules", test_assign_rules);
     add_test("update", test_update);
+    add_test("assign_constraints", test_assign_constraints);
+    add_test("model_constraints", test_model_constraints);
     add_test("file_round_trip", test_file_round_trip);
     add_test("file_errors", test_file_errors);
 }

@@ -42,6 +42,7 @@ struct mc_constraints {
     size_t n_nn, nn_cap;
     int64_t *group;     /* n or NULL */
     char *group_what;
+    const char *const *face_text; /* n, borrowed until check(), or NULL */
     /* after check() */
     int checked;
     size_t n_units;
@@ -315,6 +316,11 @@ static const char *verb_s(const char *sources)
     return strchr(sources, ',') || strstr(sources, " and ") ? "" : "s";
 }
 
+void mc_constraints_set_face_text(mc_constraints_t *c, const char *const *text)
+{
+    if (c) c->face_text = text;
+}
+
 mc_status mc_constraints_check(mc_constraints_t *c)
 {
     mc_clear_error();
@@ -413,7 +419,12 @@ mc_status mc_constraints_check(mc_constraints_t *c)
         }
         if (uf_find(parent, cl[e].i) != uf_find(parent, cl[e].j)) continue;
         explain_path(c, ml, n_ml, cl[e].i, cl[e].j, why, sizeof why);
-        if (cl[e].src == NO_SRC)
+        if (cl[e].src == NO_SRC && c->face_text)
+            st = mc_fail(MC_ERR_BAD_DATA,
+                         "faces '%s' and '%s' are in one photo (%s), but %s make%s them the same person",
+                         c->face_text[cl[e].i], c->face_text[cl[e].j], src_text(c, NO_SRC), why,
+                         verb_s(why));
+        else if (cl[e].src == NO_SRC)
             st = mc_fail(MC_ERR_BAD_DATA,
                          "faces %zu and %zu are in one photo (%s), but %s make%s them the same person",
                          cl[e].i, cl[e].j, src_text(c, NO_SRC), why, verb_s(why));
@@ -498,6 +509,7 @@ nomem:
     st = mc_fail(MC_ERR_NOMEM, "out of memory");
 done:
     if (st != MC_OK) free_units(c);
+    c->face_text = NULL; /* borrowed until here */
     free(parent);
     free(ml);
     free(cl);

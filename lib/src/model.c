@@ -29,6 +29,7 @@ struct mc_model {
     int64_t *n_core;  /* capC */
     int64_t *n_members;
     float *spread;    /* capC: |mean|, the core faces' mean cosine to their normalised mean */
+    char **cname;     /* capC: the person a cluster is, or NULL */
     float *ex_dir;    /* capE x d */
     int64_t *ex_cluster; /* -1 for a face in no cluster */
     uint8_t *ex_role;    /* mc_role: core, border or noise */
@@ -64,6 +65,9 @@ void mc_model_free(mc_model_t *m)
     free(m->n_core);
     free(m->n_members);
     free(m->spread);
+    if (m->cname)
+        for (size_t c = 0; c < m->C; c++) free(m->cname[c]);
+    free(m->cname);
     free(m->ex_dir);
     free(m->ex_cluster);
     free(m->ex_role);
@@ -87,6 +91,16 @@ size_t mc_model_cluster_size(const mc_model_t *m, size_t id)
 {
     return m && id < m->C ? (size_t)m->n_members[id] : 0;
 }
+const char *mc_model_cluster_name(const mc_model_t *m, size_t id)
+{
+    return m && id < m->C ? m->cname[id] : NULL;
+}
+const char *mc_model_exemplar_path(const mc_model_t *m, size_t i)
+{
+    return m && m->ex_path && i < m->E ? m->ex_path[i] : NULL;
+}
+const int64_t *mc_model_exemplar_clusters(const mc_model_t *m) { return m ? m->ex_cluster : NULL; }
+const float *mc_model_exemplar_quality(const mc_model_t *m) { return m ? m->ex_quality : NULL; }
 
 /* Room for at least C clusters and E exemplars (contents kept). 0 / -1. */
 static int model_reserve(mc_model_t *m, size_t C, size_t E, int paths)
@@ -103,7 +117,12 @@ static int model_reserve(mc_model_t *m, size_t C, size_t E, int paths)
         if (nm) m->n_members = nm;
         float *sp = realloc(m->spread, cap * sizeof *sp);
         if (sp) m->spread = sp;
-        if (!mean || !nc || !nm || !sp) return -1;
+        char **cn = realloc(m->cname, cap * sizeof *cn);
+        if (cn) {
+            for (size_t c = m->capC; c < cap; c++) cn[c] = NULL;
+            m->cname = cn;
+        }
+        if (!mean || !nc || !nm || !sp || !cn) return -1;
         m->capC = cap;
     }
     if (E > m->capE || (paths && !m->ex_path)) {
@@ -223,7 +242,14 @@ mc_status mc_model_build(const mc_embeddings_t *e, const mc_clustering_t *c,
             return mc_fail(MC_ERR_NOMEM, "out of memory");
         }
     }
-    for (size_t k = 0; k < C; k++) update_spread(m, k);
+    for (size_t k = 0; k < C; k++) {
+        update_spread(m, k);
+        const char *nm = mc_clustering_name(c, (int64_t)k);
+        if (nm && !(m->cname[k] = strdup(nm))) {
+            mc_model_free(m);
+            return mc_fail(MC_ERR_NOMEM, "out of memory");
+        }
+    }
     *out = m;
     return MC_OK;
 }
@@ -377,6 +403,133 @@ static mc_status open_new_clusters(mc_model_t *m, const mc_embeddings_t *e, cons
     return s;
 }
 
+/* Merges, for each of the n new faces, its k best reference faces (ids
+ * 0..E-1) with its k best other new faces (ids E + j, self left out) into the
+ * k best of both, best first: the neighbours of the faces in the combined
+ * index space of a constraint set, once new faces can sit in new clusters. */
+static int merge_new_neighbours(const float *dir, size_t n, size_t d, size_t E, size_t k,
+                                int64_t *ids, float *sims)
+{
+    size_t k2 = k + 1 < n ? k + 1 : n;
+    int64_t *ni = mc_malloc_array(n * k2, sizeof *ni);
+    float *ns = mc_malloc_array(n * k2, sizeof *ns);
+    if (!ni || !ns || top_matches(dir, n, dir, n, d, k2, ni, ns) != 0) {
+        free(ni);
+        free(ns);
+        return -1;
+    }
+    int64_t row_i[2 * 64];
+    float row_s[2 * 64];
+    int64_t *mi = k <= 64 ? row_i : mc_malloc_array(2 * k, sizeof *mi);
+    float *ms = k <= 64 ? row_s : mc_malloc_array(2 * k, sizeof *ms);
+    if (!mi || !ms) {
+        if (mi != row_i) free(mi);
+        if (ms != row_s) free(ms);
+        free(ni);
+        free(ns);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t a = 0, b = 0, o = 0;
+        const int64_t *ri = ids + i * k, *qi = ni + i * k2;
+        const float *rs = sims + i * k, *qs = ns + i * k2;
+        while (o < k) {
+            while (b < k2 && (qi[b] < 0 || (size_t)qi[b] == i)) b++;
+            int take_ref = a < k && ri[a] >= 0 && (b >= k2 || rs[a] >= qs[b]);
+            if (take_ref) {
+                mi[o] = ri[a];
+                ms[o++] = rs[a++];
+            } else if (b < k2) {
+                mi[o] = (int64_t)E + qi[b];
+                ms[o++] = qs[b++];
+            } else {
+                break;
+            }
+        }
+        for (; o < k; o++) {
+            mi[o] = -1;
+            ms[o] = -INFINITY;
+        }
+        memcpy(ids + i * k, mi, k * sizeof *mi);
+        memcpy(sims + i * k, ms, k * sizeof *ms);
+    }
+    if (mi != row_i) free(mi);
+    if (ms != row_s) free(ms);
+    free(ni);
+    free(ns);
+    return 0;
+}
+
+static void add_constraint_stats(mc_constraint_stats *to, const mc_constraint_stats *s)
+{
+    to->violations += s->violations;
+    to->moved += s->moved;
+    to->to_noise += s->to_noise;
+    to->gathered += s->gathered;
+    to->new_clusters += s->new_clusters;
+    to->unresolved += s->unresolved;
+}
+
+/* Applies cs to the new faces' labels and roles (the model's reference faces
+ * fixed in their clusters); nbr rows are the new faces'. */
+static mc_status apply_constraints(const mc_model_t *m, const mc_constraints_t *cs, size_t n,
+                                   size_t k, const int64_t *ids, const float *sims,
+                                   int may_open, uint8_t out_role, int64_t *labels,
+                                   uint8_t *roles, mc_constraint_stats *acc)
+{
+    size_t E = m->E, N = E + n;
+    int64_t *cl = mc_malloc_array(N, sizeof *cl);
+    uint8_t *cr = mc_malloc_array(N, 1), *fixed = mc_malloc_array(N, 1);
+    mc_status s = MC_OK;
+    if (!cl || !cr || !fixed) {
+        s = mc_fail(MC_ERR_NOMEM, "out of memory for the constraints");
+        goto done;
+    }
+    memcpy(cl, m->ex_cluster, E * sizeof *cl);
+    memcpy(cr, m->ex_role, E);
+    memset(fixed, 1, E);
+    memcpy(cl + E, labels, n * sizeof *cl);
+    memcpy(cr + E, roles, n);
+    memset(fixed + E, 0, n);
+    mc_constraint_input in = {k, E, ids, sims, m->threshold, fixed, out_role, !may_open};
+    mc_constraint_stats cst;
+    if ((s = mc_constraints_apply(cs, &in, cl, cr, &cst)) != MC_OK) goto done;
+    add_constraint_stats(acc, &cst);
+    memcpy(labels, cl + E, n * sizeof *labels);
+    memcpy(roles, cr + E, n);
+done:
+    free(cl);
+    free(cr);
+    free(fixed);
+    return s;
+}
+
+/* Names for the clusters of a result with labels[0..n) (ids < nc): the
+ * model's, else a person the constraints gave a new face in it (new face i
+ * is constraint face E0 + i, E0 the reference faces before any update). With
+ * keep set, names found for unnamed clusters of the model are kept there. */
+static mc_status name_clusters(mc_model_t *m, const mc_constraints_t *cs, size_t E0, size_t n,
+                               const int64_t *labels, size_t nc, int keep, mc_clustering_t *out)
+{
+    int any = 0;
+    for (size_t c = 0; c < m->C && !any; c++) any = m->cname[c] != NULL;
+    for (size_t i = 0; cs && i < n && !any; i++) any = mc_constraints_name(cs, E0 + i) != NULL;
+    if (!any) return MC_OK;
+    const char **names = calloc(nc + 1, sizeof *names);
+    if (!names) return mc_fail(MC_ERR_NOMEM, "out of memory");
+    for (size_t c = 0; c < nc && c < m->C; c++) names[c] = m->cname[c];
+    for (size_t i = 0; cs && i < n; i++) {
+        const char *nm = mc_constraints_name(cs, E0 + i);
+        if (nm && labels[i] >= 0 && !names[labels[i]]) names[labels[i]] = nm;
+    }
+    mc_status s = mc_clustering_set_names(out, names);
+    for (size_t c = 0; s == MC_OK && keep && c < nc && c < m->C; c++)
+        if (names[c] && !m->cname[c] && !(m->cname[c] = strdup(names[c])))
+            s = mc_fail(MC_ERR_NOMEM, "out of memory");
+    free(names);
+    return s;
+}
+
 mc_status mc_model_assign(mc_model_t *m, const mc_embeddings_t *e, const mc_assign_params *p,
                           mc_clustering_t **out, mc_assign_stats *stats)
 {
@@ -388,6 +541,12 @@ mc_status mc_model_assign(mc_model_t *m, const mc_embeddings_t *e, const mc_assi
     if (mc_embeddings_dim(e) != d)
         return mc_fail(MC_ERR_DIM_MISMATCH, "the faces are %zu-d, the model %zu-d",
                        mc_embeddings_dim(e), d);
+    const mc_constraints_t *cs = par.constraints;
+    if (cs && mc_constraints_n(cs) != m->E + n)
+        return mc_fail(MC_ERR_INVALID_ARG,
+                       "the constraints are over %zu faces; the model has %zu and the input %zu "
+                       "(mc_model_constraints_new makes them)",
+                       mc_constraints_n(cs), m->E, n);
     mc_assign_stats st;
     memset(&st, 0, sizeof st);
     const float *dir = mc_embeddings_directions(e), *q = mc_embeddings_quality(e);
@@ -399,6 +558,7 @@ mc_status mc_model_assign(mc_model_t *m, const mc_embeddings_t *e, const mc_assi
     uint8_t *roles = mc_malloc_array(n, 1);
     size_t *un = mc_malloc_array(n, sizeof *un);
     mc_status s = MC_OK;
+    size_t C0 = m->C, E0 = m->E;
     int saved_blas = openblas_get_num_threads();
     if (par.n_threads > 0) openblas_set_num_threads(par.n_threads);
     if (!sims || !ids || !labels || !roles || !un ||
@@ -406,44 +566,67 @@ mc_status mc_model_assign(mc_model_t *m, const mc_embeddings_t *e, const mc_assi
         s = mc_fail(MC_ERR_NOMEM, "out of memory for assigning %zu faces", n);
         goto done;
     }
-    size_t nu = 0;
     for (size_t i = 0; i < n; i++) {
         labels[i] = -1;
         roles[i] = MC_ROLE_NOISE;
         double qi = (double)q[i];
         const int64_t *ri = ids + i * k;
         const float *rs = sims + i * k;
-        if (qi < m->noise_q) {
-            st.n_noise++;
-            continue;
-        }
+        if (qi < m->noise_q) continue;
         /* the cluster of the most similar core face among the k nearest,
          * when it is similar enough */
         int64_t a = nearest_core(m, ri, k);
-        int core = qi >= m->core_q;
         if (a >= 0 && (double)rs[a] >= m->threshold) {
             labels[i] = m->ex_cluster[ri[a]];
-            roles[i] = core ? MC_ROLE_CORE : MC_ROLE_BORDER;
-            if (core) st.n_core++;
-            else st.n_border++;
+            roles[i] = qi >= m->core_q ? MC_ROLE_CORE : MC_ROLE_BORDER;
         } else {
             roles[i] = MC_ROLE_UNASSIGNED;
-            un[nu++] = i;
         }
     }
+    /* constraints among the existing clusters: the model's faces stay put;
+     * a face moved out is unassigned, and no cluster is opened here (new
+     * ids belong to an update) */
+    if (cs && (s = apply_constraints(m, cs, n, k, ids, sims, 0, MC_ROLE_UNASSIGNED, labels, roles,
+                                     &st.constraints)) != MC_OK)
+        goto done;
+    size_t nu = 0;
+    for (size_t i = 0; i < n; i++)
+        if (labels[i] < 0 && roles[i] == MC_ROLE_UNASSIGNED) un[nu++] = i;
     st.n_unassigned = nu;
     if (par.update) {
-        /* the unassigned among themselves, then every new face becomes a
-         * reference face (in face order: deterministic) */
+        /* the unassigned among themselves, then the constraints again (now
+         * among new clusters too, which may open one for a named person),
+         * then every new face becomes a reference face (in face order:
+         * deterministic) */
         if (nu > 0 &&
             (s = open_new_clusters(m, e, un, nu, par.n_threads, labels, roles, &st)) != MC_OK)
             goto done;
+        if (cs) {
+            if (merge_new_neighbours(dir, n, d, m->E, k, ids, sims) != 0) {
+                s = mc_fail(MC_ERR_NOMEM, "out of memory for the constraints");
+                goto done;
+            }
+            if ((s = apply_constraints(m, cs, n, k, ids, sims, 1, MC_ROLE_NOISE, labels, roles,
+                                       &st.constraints)) != MC_OK)
+                goto done;
+            size_t top = m->C;
+            for (size_t i = 0; i < n; i++)
+                if (labels[i] >= 0 && (size_t)labels[i] + 1 > top) top = (size_t)labels[i] + 1;
+            if (model_reserve(m, top, m->E, 0) != 0) {
+                s = mc_fail(MC_ERR_NOMEM, "out of memory for the new clusters");
+                goto done;
+            }
+            memset(m->mean + m->C * d, 0, (top - m->C) * d * sizeof *m->mean);
+            for (size_t c = m->C; c < top; c++) m->n_core[c] = m->n_members[c] = 0;
+            m->C = top;
+        }
         int paths = m->ex_path != NULL || (m->E == 0 && mc_embeddings_path(e, 0) != NULL);
         if (model_reserve(m, m->C, m->E + n, paths) != 0) {
             s = mc_fail(MC_ERR_NOMEM, "out of memory for updating the model");
             goto done;
         }
         for (size_t i = 0; i < n; i++) {
+            if (labels[i] < 0) roles[i] = MC_ROLE_NOISE;
             if (labels[i] >= 0) m->n_members[labels[i]]++;
             if (add_face(m, dir + i * d, q[i], mc_embeddings_path(e, i), labels[i], roles[i]) != 0) {
                 s = mc_fail(MC_ERR_NOMEM, "out of memory for updating the model");
@@ -452,7 +635,23 @@ mc_status mc_model_assign(mc_model_t *m, const mc_embeddings_t *e, const mc_assi
         }
         for (size_t c = 0; c < m->C; c++) update_spread(m, c);
     }
-    s = mc_clustering_new_keep_ids(n, labels, roles, out);
+    /* what happened, counted on the final labels */
+    st.n_new_clusters = m->C - C0;
+    st.n_new_clustered = st.n_core = st.n_border = st.n_noise = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (labels[i] >= (int64_t)C0) st.n_new_clustered++;
+        else if (labels[i] >= 0 && roles[i] == MC_ROLE_CORE) st.n_core++;
+        else if (labels[i] >= 0) st.n_border++;
+        else if (roles[i] == MC_ROLE_NOISE) st.n_noise++;
+    }
+    if ((s = mc_clustering_new_keep_ids(n, labels, roles, out)) == MC_OK) {
+        size_t nc = mc_clustering_n_clusters(*out);
+        s = name_clusters(m, cs, E0, n, labels, nc, par.update, *out);
+        if (s != MC_OK) {
+            mc_clustering_free(*out);
+            *out = NULL;
+        }
+    }
     if (s == MC_OK && stats) *stats = st;
 done:
     if (par.n_threads > 0) openblas_set_num_threads(saved_blas);
@@ -461,6 +660,108 @@ done:
     free(labels);
     free(roles);
     free(un);
+    return s;
+}
+
+mc_status mc_model_constraints_new(const mc_model_t *m, const mc_embeddings_t *e,
+                                   const char *corrections, mc_constraints_t **out,
+                                   mc_corrections_info *info)
+{
+    mc_clear_error();
+    if (!m || !e || !out) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_model_constraints_new");
+    *out = NULL;
+    if (info) memset(info, 0, sizeof *info);
+    size_t E = m->E, n = mc_embeddings_n(e), N = E + n;
+    if (corrections && (!mc_embeddings_path(e, 0) || (E > 0 && !m->ex_path)))
+        return mc_fail(MC_ERR_INVALID_ARG, "%s: corrections match faces by path, and the %s no paths",
+                       corrections, mc_embeddings_path(e, 0) ? "model has" : "input has");
+    mc_constraints_t *cs = NULL;
+    mc_status s = mc_constraints_new(N, &cs);
+    const char **paths = NULL, **person = NULL, **text = NULL;
+    char *rows = NULL;
+    float *quality = NULL;
+    int64_t *groups = NULL, *prev = NULL;
+    size_t *best = NULL;
+    if (s != MC_OK) return s;
+    if (mc_embeddings_groups(e)) {
+        if (!(groups = mc_malloc_array(N, sizeof *groups))) goto nomem;
+        for (size_t i = 0; i < E; i++) groups[i] = -1;
+        memcpy(groups + E, mc_embeddings_groups(e), n * sizeof *groups);
+        char what[300];
+        snprintf(what, sizeof what, "photo key '%s'", mc_embeddings_group_name(e));
+        if ((s = mc_constraints_set_groups(cs, groups, what)) != MC_OK) goto done;
+    }
+    /* each named cluster's best face carries its name */
+    if (!(best = mc_malloc_array(m->C + 1, sizeof *best))) goto nomem;
+    for (size_t c = 0; c < m->C; c++) best[c] = SIZE_MAX;
+    for (size_t i = 0; i < E; i++) {
+        int64_t c = m->ex_cluster[i];
+        if (c >= 0 && m->cname[c] && (best[c] == SIZE_MAX || m->ex_quality[i] > m->ex_quality[best[c]]))
+            best[c] = i;
+    }
+    for (size_t c = 0; c < m->C; c++) {
+        if (best[c] == SIZE_MAX) continue;
+        char src[1200];
+        snprintf(src, sizeof src, "the model's name for cluster %zu", c);
+        if ((s = mc_constraints_add_name(cs, best[c], m->cname[c], src)) != MC_OK) goto done;
+    }
+    if (corrections) {
+        paths = mc_malloc_array(N, sizeof *paths);
+        person = mc_malloc_array(N, sizeof *person);
+        quality = mc_malloc_array(N, sizeof *quality);
+        prev = mc_malloc_array(N, sizeof *prev);
+        if (!paths || !person || !quality || !prev) goto nomem;
+        const float *q = mc_embeddings_quality(e);
+        for (size_t i = 0; i < E; i++) {
+            paths[i] = m->ex_path[i];
+            quality[i] = m->ex_quality[i];
+            prev[i] = m->ex_cluster[i];
+            person[i] = prev[i] >= 0 ? m->cname[prev[i]] : NULL;
+        }
+        for (size_t i = 0; i < n; i++) {
+            paths[E + i] = mc_embeddings_path(e, i);
+            quality[E + i] = q[i];
+            prev[E + i] = -1;
+            person[E + i] = NULL;
+        }
+        if ((s = mc_corrections_read(cs, corrections, paths, quality, prev, person, info)) != MC_OK)
+            goto done;
+    }
+    /* errors name the faces by path, else the new faces by row (the
+     * model's faces have no photo, so only new ones can be named) */
+    if (!(text = mc_malloc_array(N, sizeof *text))) goto nomem;
+    if (mc_embeddings_path(e, 0)) {
+        for (size_t i = 0; i < N; i++) {
+            const char *p = i < E ? mc_model_exemplar_path(m, i) : mc_embeddings_path(e, i - E);
+            text[i] = p ? p : "a face of the model";
+        }
+    } else {
+        if (!(rows = mc_malloc_array(n ? n : 1, 32))) goto nomem;
+        for (size_t i = 0; i < N; i++) {
+            if (i < E) {
+                text[i] = "a face of the model";
+                continue;
+            }
+            snprintf(rows + (i - E) * 32, 32, "row %zu", i - E);
+            text[i] = rows + (i - E) * 32;
+        }
+    }
+    mc_constraints_set_face_text(cs, text);
+    s = mc_constraints_check(cs);
+    goto done;
+nomem:
+    s = mc_fail(MC_ERR_NOMEM, "out of memory for the constraints");
+done:
+    free(text);
+    free(rows);
+    free(paths);
+    free(person);
+    free(quality);
+    free(groups);
+    free(prev);
+    free(best);
+    if (s != MC_OK) mc_constraints_free(cs);
+    else *out = cs;
     return s;
 }
 
@@ -496,6 +797,8 @@ mc_status mc_model_write_h5(const mc_model_t *m, const char *path)
         goto done;
     }
     size_t d = m->d;
+    int any_name = 0;
+    for (size_t c = 0; c < m->C; c++) any_name |= m->cname[c] != NULL;
     int bad = (g = H5Gcreate2(f, "model", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
               mc_h5_put_str_attr(g, "format", MODEL_FORMAT) ||
               mc_h5_put_i32_attr(g, "version", MODEL_VERSION) ||
@@ -516,6 +819,7 @@ mc_status mc_model_write_h5(const mc_model_t *m, const char *path)
               mc_h5_put_vector(gc, "n_members", H5T_STD_I64LE, H5T_NATIVE_INT64, m->C,
                                m->n_members) ||
               mc_h5_put_vector(gc, "spread", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, m->C, m->spread) ||
+              (any_name && put_strings(gc, "name", m->cname, m->C)) ||
               (ge = H5Gcreate2(g, "exemplars", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
               mc_h5_put_matrix(ge, "direction", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, m->E, d,
                                sizeof(float), m->ex_dir) ||
@@ -596,10 +900,13 @@ static mc_status open_rows(hid_t loc, const char *path, const char *where, const
     return MC_OK;
 }
 
-static mc_status read_paths(hid_t loc, const char *path, const char *where, size_t n, char **dst)
+/* <where>/<name>, n strings, into dst (each allocated; "" as NULL when
+ * empty_null). */
+static mc_status read_strings(hid_t loc, const char *path, const char *where, const char *name,
+                              size_t n, int empty_null, char **dst)
 {
     hid_t ds;
-    mc_status st = open_vector(loc, path, where, "path", H5T_STRING, "strings", n, &ds);
+    mc_status st = open_vector(loc, path, where, name, H5T_STRING, "strings", n, &ds);
     if (st != MC_OK) return st;
     hid_t t = H5Tcopy(H5T_C_S1);
     char **v = mc_malloc_array(n ? n : 1, sizeof *v);
@@ -608,15 +915,16 @@ static mc_status read_paths(hid_t loc, const char *path, const char *where, size
              (n == 0 || H5Dread(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
     if (ok) {
         for (size_t i = 0; i < n; i++) {
-            dst[i] = strdup(v[i] ? v[i] : "");
+            int none = !v[i] || (empty_null && !v[i][0]);
+            dst[i] = none && empty_null ? NULL : strdup(v[i] ? v[i] : "");
             if (v[i]) H5free_memory(v[i]);
-            if (!dst[i]) ok = 0;
+            if (!dst[i] && !none) ok = 0;
         }
     }
     if (t >= 0) H5Tclose(t);
     H5Dclose(ds);
     free(v);
-    if (!ok) return mc_fail(MC_ERR_HDF5, "%s: cannot read %s/path", path, where);
+    if (!ok) return mc_fail(MC_ERR_HDF5, "%s: cannot read %s/%s", path, where, name);
     return MC_OK;
 }
 
@@ -742,9 +1050,13 @@ mc_status mc_model_read_h5(const char *path, mc_model_t **out)
     if (paths) {
         for (size_t i = 0; i < E; i++) m->ex_path[i] = NULL;
         m->E = E; /* so that free releases the strings read so far */
-        if ((st = read_paths(ge, path, MODEL_G "/exemplars", E, m->ex_path)) != MC_OK) goto done;
+        if ((st = read_strings(ge, path, MODEL_G "/exemplars", "path", E, 0, m->ex_path)) != MC_OK)
+            goto done;
     }
-    m->C = C;
+    m->C = C; /* so that free releases the names */
+    if (H5Lexists(gc, "name", H5P_DEFAULT) > 0 &&
+        (st = read_strings(gc, path, MODEL_G "/clusters", "name", C, 1, m->cname)) != MC_OK)
+        goto done;
     m->E = E;
     for (size_t i = 0; i < E; i++) {
         int64_t c = m->ex_cluster[i];

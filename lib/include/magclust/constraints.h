@@ -82,6 +82,13 @@ MC_API mc_status mc_constraints_add_not_name(mc_constraints_t *c, size_t i, cons
 MC_API mc_status mc_constraints_set_groups(mc_constraints_t *c, const int64_t *group, const char *what);
 
 /**
+ * @brief How errors name face i: "'text[i]'" (e.g. its path) instead of its
+ * index. @p text (n strings, none NULL) is borrowed: it must stay valid until
+ * mc_constraints_check() returns. NULL: indices.
+ */
+MC_API void mc_constraints_set_face_text(mc_constraints_t *c, const char *const *text);
+
+/**
  * @brief Resolve the units and look for contradictions: a cannot-link (or
  * two names) inside one unit. Must be called after the last add and before
  * apply().

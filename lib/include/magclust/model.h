@@ -72,6 +72,7 @@
 #include <stdint.h>
 
 #include "clustering.h"
+#include "constraints.h"
 #include "embeddings.h"
 #include "status.h"
 
@@ -137,11 +138,24 @@ MC_API const char *mc_model_algorithm(const mc_model_t *m);
 MC_API const char *mc_model_quality_name(const mc_model_t *m);
 /** @brief Members of cluster @p id when the model was built or last updated (0 when out of range). */
 MC_API size_t mc_model_cluster_size(const mc_model_t *m, size_t id);
+/** @brief The person cluster @p id is (from the clustering's names, or an
+ * update's corrections), or NULL; owned by @p m. */
+MC_API const char *mc_model_cluster_name(const mc_model_t *m, size_t id);
+/** @brief Path of reference face @p i, or NULL (none recorded); owned by @p m. */
+MC_API const char *mc_model_exemplar_path(const mc_model_t *m, size_t i);
+/** @brief Cluster of every reference face (E values, -1 none); owned by @p m. */
+MC_API const int64_t *mc_model_exemplar_clusters(const mc_model_t *m);
+/** @brief Quality of every reference face (E values); owned by @p m. */
+MC_API const float *mc_model_exemplar_quality(const mc_model_t *m);
 
 /** Parameters of mc_model_assign(). */
 typedef struct {
     int update;     /**< fold the new faces in and open new clusters among the unassigned; default 0 */
     int n_threads;  /**< <= 0: all cores (default) */
+    /** Checked constraints over E + n faces (the model's reference faces in
+     * their order, then the new faces), e.g. from mc_model_constraints_new();
+     * NULL (default): none. */
+    const mc_constraints_t *constraints;
 } mc_assign_params;
 
 /** @brief update 0, all cores. */
@@ -154,6 +168,7 @@ typedef struct {
     size_t n_noise;           /**< faces below the noise gate, or left alone after an update */
     size_t n_new_clusters;    /**< clusters opened by the update */
     size_t n_new_clustered;   /**< faces in those clusters */
+    mc_constraint_stats constraints; /**< what enforcing the constraints did (both passes) */
 } mc_assign_stats;
 
 /**
@@ -161,12 +176,49 @@ typedef struct {
  * with mc_model_center(), its quality the model's quality) by the rules
  * above. The result keeps the model's cluster ids (no renumbering); new
  * clusters of an update get ids from C on.
- * @param stats  optional counts.
+ *
+ * With constraints, the model's faces are fixed: after the rules above, a new
+ * face that may not share its cluster with a face there (a different person,
+ * a "not this person", another face of its photo) and matches the cluster
+ * worse is moved to its next-best existing cluster or left unassigned, and a
+ * new face named as a cluster of the model, or linked to one of its faces,
+ * joins that cluster (mc_constraints_apply() says how). With update, the
+ * constraints are enforced once more after the unassigned faces have been
+ * clustered (neighbours now the k best of the model's faces and the other
+ * new faces), and a named person who is in no cluster gets a new one.
+ * Violations between two faces of the model are left as they are
+ * (stats->constraints.unresolved): re-cluster with the corrections.
+ * The result carries names (a person column) when the model's clusters have
+ * names or the constraints name a new face; with update, names found for
+ * unnamed clusters are kept in the model.
+ * @param stats  optional counts, taken on the final result.
  * @return MC_OK, MC_ERR_INVALID_ARG, MC_ERR_DIM_MISMATCH, MC_ERR_NOMEM.
  */
 MC_API mc_status mc_model_assign(mc_model_t *m, const mc_embeddings_t *e,
                                  const mc_assign_params *p, mc_clustering_t **out,
                                  mc_assign_stats *stats);
+
+/**
+ * @brief The constraints for assigning the faces of @p e with @p m: over the
+ * model's E reference faces then e's n faces.
+ *
+ * - @p e's groups (a photo key): faces of one photo never share a cluster.
+ *   The model keeps no photo ids, so this binds the new faces among
+ *   themselves (a new photo's faces are all new).
+ * - Each named cluster of the model: its best reference face carries the
+ *   name, so a new face given another name never joins it.
+ * - @p corrections (or NULL): mc_corrections_read() over the paths of the
+ *   model's faces and the new ones, with the model's clusters as the
+ *   previous result (`path,ID` and `path,!ID` name the model's cluster ids,
+ *   `path,NAME` joins the cluster the model calls NAME).
+ * The set is checked. Needs paths (the model's and e's) when @p corrections
+ * is given.
+ * @return MC_OK, MC_ERR_INVALID_ARG, MC_ERR_IO, MC_ERR_BAD_DATA (detail names
+ *         the file and line), MC_ERR_NOMEM.
+ */
+MC_API mc_status mc_model_constraints_new(const mc_model_t *m, const mc_embeddings_t *e,
+                                          const char *corrections, mc_constraints_t **out,
+                                          mc_corrections_info *info);
 
 #ifdef __cplusplus
 }
