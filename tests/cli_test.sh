@@ -412,6 +412,15 @@ bad prev_over_itself 1 "overwrite an input" "$MC" cluster "$FX/tiny.h5" -o "$WOR
 printf 'index,cluster\n0,1\n' >"$WORK/badprev.csv"
 bad prev_bad 1 "badprev.csv: line 1: the header needs 'path' and 'cluster'" "$MC" cluster "$FX/tiny.h5" -o "$WORK/out.csv" --previous "$WORK/badprev.csv"
 
+# a photo column in CSV embeddings reaches --photo-key through import
+printf 'path,photo,e0,e1,e2\na.jpg,p1,1,0,0\nb.jpg,p1,0.9,0.1,0\nc.jpg,p2,0.95,0.05,0\nd.jpg,,0,1,0\ne.jpg,p3,0.05,1,0\n' >"$WORK/photo_col.csv"
+run import_photo 0 "$MC" import csv "$WORK/photo_col.csv" -o "$WORK/photo_col.h5"
+run photo_col_off 0 "$MC" cluster "$WORK/photo_col.h5" -o "$WORK/photo_col_off.csv" -k 3 --eps 0.3 --noise-quality off --core-quality off
+run photo_col_on 0 "$MC" cluster "$WORK/photo_col.h5" -o "$WORK/photo_col_on.csv" -k 3 --eps 0.3 --noise-quality off --core-quality off --photo-key photo
+check "photo column: without the key a.jpg and b.jpg share a cluster" [ "$(cl_of "$WORK/photo_col_off.csv" a.jpg)" = "$(cl_of "$WORK/photo_col_off.csv" b.jpg)" ]
+check "photo column: imported as /photo, the key keeps them apart" [ "$(cl_of "$WORK/photo_col_on.csv" a.jpg)" != "$(cl_of "$WORK/photo_col_on.csv" b.jpg)" ]
+check "photo column: 3 photos counted" grep -q "photo key 'photo': 3 photos, 1 pairs" "$WORK/photo_col_on.out"
+
 # assign with constraints: a model of tiny.h5 whose cluster of id2 is named
 # Ann; tiny_new.h5 holds 8 new faces (make_fixtures.c lists them)
 printf 'path,person\nid2/img_03.jpg,Ann\n' >"$WORK/name_ann.csv"

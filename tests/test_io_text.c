@@ -1115,6 +1115,89 @@ static void test_csv_roundtrip(void)
     free(v);
 }
 
+/* A photo column: read block by block, written back to CSV and HDF5 (/photo),
+ * refused where the format has no room. */
+static void test_csv_photos(void)
+{
+    const char *path = tmp("photos.csv");
+    spit(path, "path,photo,label,e0,e1\n"
+               "a.jpg,IMG_1.jpg,1,1,0\n"
+               "b.jpg,IMG_1.jpg,2,0,1\n"
+               "c.jpg, IMG_2.jpg ,1,1,1\n"
+               "d.jpg,,2,1,2\n");
+    mc_reader_params rp = mc_reader_params_default();
+    rp.format = MC_FMT_CSV;
+    mc_reader_t *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_reader_open(path, &rp, &r), MC_OK);
+    CU_ASSERT_EQUAL(mc_reader_has_photos(r), 1);
+    CU_ASSERT_EQUAL(mc_reader_dim(r), 2);
+    float rows[4];
+    int64_t labels[2];
+    const char *paths[2];
+    size_t n = 0;
+    const char *want[4] = {"IMG_1.jpg", "IMG_1.jpg", "IMG_2.jpg", ""};
+    int seen = 0, ok = 1;
+    while (mc_reader_next(r, 2, rows, labels, paths, &n) == MC_OK && n > 0) {
+        const char *const *ph = mc_reader_photos(r);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(ph);
+        for (size_t i = 0; i < n; i++) ok &= strcmp(ph[i], want[seen + (int)i]) == 0;
+        seen += (int)n;
+    }
+    CU_ASSERT_EQUAL(seen, 4);
+    CU_ASSERT(ok);
+    mc_reader_free(r);
+
+    /* CSV to CSV keeps the column; CSV to HDF5 writes /photo */
+    CU_ASSERT_EQUAL_FATAL(mc_reader_open(path, &rp, &r), MC_OK);
+    CU_ASSERT_EQUAL(mc_convert(r, tmp("photos_out.csv"), NULL, NULL), MC_OK);
+    mc_reader_free(r);
+    readout o = read_all(tmp("photos_out.csv"), MC_FMT_CSV, NULL, 3);
+    CU_ASSERT_EQUAL_FATAL(o.st, MC_OK);
+    CU_ASSERT_EQUAL(o.n, 4);
+    CU_ASSERT_EQUAL(o.d, 2); /* the photo column is not a value column */
+    readout_free(&o);
+    FILE *f = fopen(tmp("photos_out.csv"), "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char head[64] = {0};
+    CU_ASSERT_PTR_NOT_NULL(fgets(head, sizeof head, f));
+    fclose(f);
+    CU_ASSERT_EQUAL(strncmp(head, "path,photo,label,e0,e1", 22), 0);
+    const char *in[1] = {path};
+    CU_ASSERT_EQUAL_FATAL(mc_import_files(in, 1, &rp, tmp("photos.h5"), NULL, NULL), MC_OK);
+    mc_h5_read_params hp = mc_h5_read_params_default();
+    hp.group_key = "photo";
+    mc_embeddings_t *e = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_read_h5(tmp("photos.h5"), &hp, &e), MC_OK);
+    const int64_t *g = mc_embeddings_groups(e);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    CU_ASSERT_EQUAL(g[0], g[1]);
+    CU_ASSERT_NOT_EQUAL(g[0], g[2]);
+    CU_ASSERT(g[2] >= 0);
+    CU_ASSERT_EQUAL(g[3], -1); /* empty: no photo */
+    CU_ASSERT_EQUAL(mc_embeddings_n_groups(e), 2);
+    mc_embeddings_free(e);
+    /* to .npy the column is dropped (mc_convert); a writer asked for it refuses */
+    CU_ASSERT_EQUAL_FATAL(mc_reader_open(path, &rp, &r), MC_OK);
+    CU_ASSERT_EQUAL(mc_convert(r, tmp("photos.npy"), NULL, NULL), MC_OK);
+    mc_reader_free(r);
+    mc_writer_params wp = mc_writer_params_default();
+    wp.with_photos = 1;
+    mc_writer_t *w = NULL;
+    CU_ASSERT_EQUAL(mc_writer_open(tmp("x.npy"), 2, 0, 0, &wp, &w), MC_ERR_INVALID_ARG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "photo"));
+    CU_ASSERT_PTR_NULL(w);
+    /* a writer with photos needs them on every append */
+    CU_ASSERT_EQUAL_FATAL(mc_writer_open(tmp("x.csv"), 2, 0, 0, &wp, &w), MC_OK);
+    CU_ASSERT_EQUAL(mc_writer_append(w, 1, rows, NULL, NULL), MC_ERR_INVALID_ARG);
+    mc_writer_abort(w);
+    /* two photo columns */
+    spit(path, "photo,photo_id,e0\np,q,1\n");
+    o = read_all(path, MC_FMT_CSV, NULL, 3);
+    EXPECT_FAIL(o, MC_ERR_BAD_DATA, "two photo columns, 'photo' and 'photo_id'", NULL);
+    readout_free(&o);
+    CU_ASSERT_EQUAL(temporaries_left(), 0);
+}
+
 static void test_csv_writer_abort(void)
 {
     const char *out = tmp("aborted.csv");
@@ -1196,6 +1279,7 @@ void mc_test_register(void)
     add_test("csv_empty", test_csv_empty);
     add_test("csv_header", test_csv_header);
     add_test("csv_labels", test_csv_labels);
+    add_test("csv_photos", test_csv_photos);
     add_test("csv_roundtrip", test_csv_roundtrip);
     add_test("csv_writer_abort", test_csv_writer_abort);
     add_test("cleanup", test_cleanup);

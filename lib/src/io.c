@@ -101,6 +101,11 @@ size_t mc_reader_dim(const mc_reader_t *r) { return r ? r->dim : 0; }
 uint64_t mc_reader_count(const mc_reader_t *r) { return r ? r->count : 0; }
 int mc_reader_has_labels(const mc_reader_t *r) { return r ? r->has_labels : 0; }
 int mc_reader_has_paths(const mc_reader_t *r) { return r ? r->has_paths : 0; }
+int mc_reader_has_photos(const mc_reader_t *r) { return r ? r->has_photos : 0; }
+const char *const *mc_reader_photos(const mc_reader_t *r)
+{
+    return r && r->has_photos ? r->block_photos : NULL;
+}
 mc_format mc_reader_format(const mc_reader_t *r) { return r ? r->format : MC_FMT_AUTO; }
 
 mc_status mc_reader_next(mc_reader_t *r, size_t max, float *rows, int64_t *labels,
@@ -161,6 +166,12 @@ mc_status mc_writer_open(const char *path, size_t dim, int with_labels, int with
     w->dim = dim;
     w->with_labels = with_labels != 0;
     w->with_paths = with_paths != 0;
+    w->with_photos = par.with_photos != 0;
+    if (w->with_photos && f != MC_FMT_H5 && f != MC_FMT_CSV) {
+        free(own);
+        free(w);
+        return mc_fail(MC_ERR_INVALID_ARG, "%s: only HDF5 and CSV files hold a photo column", path);
+    }
     mc_status st;
     switch (f) {
     case MC_FMT_H5: st = mc_io_writer_h5(w, &par); break;
@@ -187,14 +198,23 @@ mc_status mc_writer_open(const char *path, size_t dim, int with_labels, int with
 mc_status mc_writer_append(mc_writer_t *w, size_t n, const float *rows, const int64_t *labels,
                            const char *const *paths)
 {
+    return mc_writer_append_photos(w, n, rows, labels, paths, NULL);
+}
+
+mc_status mc_writer_append_photos(mc_writer_t *w, size_t n, const float *rows, const int64_t *labels,
+                                  const char *const *paths, const char *const *photos)
+{
     mc_clear_error();
     if (!w || (n && !rows)) return mc_fail(MC_ERR_INVALID_ARG, "bad arguments to mc_writer_append");
-    if ((w->with_labels && n && !labels) || (w->with_paths && n && !paths))
-        return mc_fail(MC_ERR_INVALID_ARG, "%s: rows need %s%s", w->path,
+    if ((w->with_labels && n && !labels) || (w->with_paths && n && !paths) ||
+        (w->with_photos && n && !photos))
+        return mc_fail(MC_ERR_INVALID_ARG, "%s: rows need %s%s%s", w->path,
                        w->with_labels && !labels ? "labels" : "",
-                       w->with_paths && !paths ? " paths" : "");
+                       w->with_paths && !paths ? " paths" : "",
+                       w->with_photos && !photos ? " photos" : "");
     if (n == 0) return MC_OK;
-    mc_status st = w->append(w, n, rows, w->with_labels ? labels : NULL, w->with_paths ? paths : NULL);
+    mc_status st = w->append(w, n, rows, w->with_labels ? labels : NULL, w->with_paths ? paths : NULL,
+                             w->with_photos ? photos : NULL);
     if (st == MC_OK) w->rows += n;
     return st;
 }
@@ -267,6 +287,13 @@ static mc_status merge_labels(name_merge *m, const mc_reader_t *r, int64_t *labe
     return MC_OK;
 }
 
+/* Whether the output keeps a photo column (HDF5 and CSV do). */
+static int keeps_photos(const char *out_path, const mc_writer_params *p)
+{
+    mc_format f = p->format != MC_FMT_AUTO ? p->format : mc_format_from_path(out_path);
+    return f == MC_FMT_H5 || f == MC_FMT_CSV;
+}
+
 mc_status mc_import_files(const char *const *inputs, size_t n_inputs, const mc_reader_params *rp,
                           const char *out_path, const mc_writer_params *wp, uint64_t *out_rows)
 {
@@ -286,8 +313,9 @@ mc_status mc_import_files(const char *const *inputs, size_t n_inputs, const mc_r
     name_merge merge = {mc_label_map_new(), NULL, 0, 0};
     int named = -1; /* unknown / 0 integer labels / 1 names */
     size_t dim = 0, bs = 0;
-    int with_labels = 0, with_paths = 0;
+    int with_labels = 0, with_paths = 0, with_photos = 0;
     uint64_t total = 0;
+    mc_writer_params wpar = wp ? *wp : mc_writer_params_default();
     if (!merge.global) return mc_fail(MC_ERR_NOMEM, "out of memory");
 
     for (size_t f = 0; f < n_inputs; f++) {
@@ -296,6 +324,8 @@ mc_status mc_import_files(const char *const *inputs, size_t n_inputs, const mc_r
             dim = mc_reader_dim(r);
             with_labels = mc_reader_has_labels(r);
             with_paths = mc_reader_has_paths(r);
+            with_photos = mc_reader_has_photos(r) && keeps_photos(out_path, &wpar);
+            wpar.with_photos = with_photos;
             bs = block_rows(dim);
             rows = mc_malloc_array(bs * dim, sizeof *rows);
             labels = mc_malloc_array(bs, sizeof *labels);
@@ -304,15 +334,19 @@ mc_status mc_import_files(const char *const *inputs, size_t n_inputs, const mc_r
                 st = mc_fail(MC_ERR_NOMEM, "out of memory for a block of %zu rows", bs);
                 goto fail;
             }
-            if ((st = mc_writer_open(out_path, dim, with_labels, with_paths, wp, &w)) != MC_OK)
+            if ((st = mc_writer_open(out_path, dim, with_labels, with_paths, &wpar, &w)) != MC_OK)
                 goto fail;
         } else if (mc_reader_dim(r) != dim || mc_reader_has_labels(r) != with_labels ||
-                   mc_reader_has_paths(r) != with_paths) {
+                   mc_reader_has_paths(r) != with_paths ||
+                   (with_photos && !mc_reader_has_photos(r))) {
             st = mc_fail(MC_ERR_DIM_MISMATCH,
                          "%s: %zu-d%s%s, but %s is %zu-d%s%s: inputs must agree", inputs[f],
                          mc_reader_dim(r), mc_reader_has_labels(r) ? " with labels" : "",
                          mc_reader_has_paths(r) ? " with paths" : "", inputs[0], dim,
                          with_labels ? " with labels" : "", with_paths ? " with paths" : "");
+            if (with_photos && !mc_reader_has_photos(r))
+                st = mc_fail(MC_ERR_DIM_MISMATCH, "%s: no photo column, but %s has one: inputs must agree",
+                             inputs[f], inputs[0]);
             goto fail;
         }
         merge.n_local = 0;
@@ -333,7 +367,8 @@ mc_status mc_import_files(const char *const *inputs, size_t n_inputs, const mc_r
                 named = is_named;
                 if (named && (st = merge_labels(&merge, r, labels, n)) != MC_OK) goto fail;
             }
-            if ((st = mc_writer_append(w, n, rows, labels, paths)) != MC_OK) goto fail;
+            if ((st = mc_writer_append_photos(w, n, rows, labels, paths, mc_reader_photos(r))) != MC_OK)
+                goto fail;
             total += n;
         }
         mc_reader_free(r);
@@ -380,13 +415,15 @@ mc_status mc_convert(mc_reader_t *r, const char *out_path, const mc_writer_param
         st = mc_fail(MC_ERR_NOMEM, "out of memory for a block of %zu rows", bs);
         goto done;
     }
-    st = mc_writer_open(out_path, dim, mc_reader_has_labels(r), mc_reader_has_paths(r), p, &w);
+    mc_writer_params wpar = p ? *p : mc_writer_params_default();
+    wpar.with_photos = mc_reader_has_photos(r) && keeps_photos(out_path, &wpar);
+    st = mc_writer_open(out_path, dim, mc_reader_has_labels(r), mc_reader_has_paths(r), &wpar, &w);
     if (st != MC_OK) goto done;
     for (;;) {
         size_t n = 0;
         if ((st = mc_reader_next(r, bs, rows, labels, paths, &n)) != MC_OK) break;
         if (n == 0) break;
-        if ((st = mc_writer_append(w, n, rows, labels, paths)) != MC_OK) break;
+        if ((st = mc_writer_append_photos(w, n, rows, labels, paths, mc_reader_photos(r))) != MC_OK) break;
         total += n;
     }
     if (st == MC_OK) {

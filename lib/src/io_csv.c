@@ -1,5 +1,5 @@
 /* CSV embeddings (RFC 4180): a header row, an optional path column, an
- * optional label column, then one column per value or one column holding the
+ * optional photo column, an optional label column, then one column per value or one column holding the
  * whole vector. Read record by record on top of the line reader, so a quoted
  * field may span lines and memory is one record plus the caller's block. */
 #define _POSIX_C_SOURCE 200809L
@@ -23,7 +23,7 @@ typedef struct {
     char *header;
     size_t *hoffs;
     size_t ncols;
-    size_t col_path, col_label, col_vec;
+    size_t col_path, col_label, col_vec, col_photo;
     size_t *emb_cols; /* column of each value (column mode) */
     size_t dim;
     uint64_t dim_line;  /* vector mode: the row that fixed D */
@@ -31,15 +31,18 @@ typedef struct {
     uint64_t label_mode_line;
     mc_label_map *map;
     uint64_t rows;
-    /* this block's paths */
+    /* this block's paths and photos */
     char *arena;
     size_t arena_len, arena_cap;
-    size_t *path_offs;
-    size_t path_offs_cap;
+    size_t *path_offs, *photo_offs;
+    size_t path_offs_cap, photo_offs_cap;
+    const char **photo_ptrs;
+    size_t photo_ptrs_cap;
 } csv_state;
 
 static const char *const path_names[] = {"path", "file", "filename", "image", NULL};
 static const char *const label_names[] = {"label", "labels", "identity", "id", "person", "class", NULL};
+static const char *const photo_names[] = {"photo", "photo_id", NULL};
 
 /* ---- records -------------------------------------------------------------- */
 
@@ -159,7 +162,9 @@ static mc_status parse_vector(const csv_state *c, const char *path, float *row, 
 
 /* ---- rows ----------------------------------------------------------------- */
 
-static int arena_add(csv_state *c, size_t idx, const char *p, size_t len)
+/* Copies field text p (len bytes) into the block's arena; offs[idx] is its
+ * offset (offs grown as needed). */
+static int arena_add(csv_state *c, size_t **offs, size_t *offs_cap, size_t idx, const char *p, size_t len)
 {
     if (c->arena_len + len + 1 > c->arena_cap) {
         size_t cap = c->arena_cap ? c->arena_cap : 4096;
@@ -169,15 +174,9 @@ static int arena_add(csv_state *c, size_t idx, const char *p, size_t len)
         c->arena = a;
         c->arena_cap = cap;
     }
-    if (idx >= c->path_offs_cap) {
-        size_t cap = c->path_offs_cap ? 2 * c->path_offs_cap : 64;
-        while (cap <= idx) cap *= 2;
-        size_t *o = realloc(c->path_offs, cap * sizeof *o);
-        if (!o) return -1;
-        c->path_offs = o;
-        c->path_offs_cap = cap;
-    }
-    c->path_offs[idx] = c->arena_len;
+    if (idx >= *offs_cap && mc_grow_array((void **)offs, offs_cap, idx + 1, sizeof **offs) != 0)
+        return -1;
+    (*offs)[idx] = c->arena_len;
     memcpy(c->arena + c->arena_len, p, len);
     c->arena[c->arena_len + len] = '\0';
     c->arena_len += len + 1;
@@ -227,7 +226,15 @@ static mc_status parse_row(csv_state *c, const char *path, size_t k, float *row,
         }
     }
     if (c->col_path != NONE) {
-        if (arena_add(c, k, mc_csv_field(&c->rs, c->col_path), mc_csv_field_len(&c->rs, c->col_path)) != 0)
+        if (arena_add(c, &c->path_offs, &c->path_offs_cap, k, mc_csv_field(&c->rs, c->col_path),
+                      mc_csv_field_len(&c->rs, c->col_path)) != 0)
+            return mc_fail(MC_ERR_NOMEM, "%s: line %" PRIu64 ": out of memory", path, c->rs.line);
+    }
+    if (c->col_photo != NONE) {
+        const char *t = mc_csv_field(&c->rs, c->col_photo);
+        size_t tl = mc_csv_field_len(&c->rs, c->col_photo);
+        trim(&t, &tl);
+        if (arena_add(c, &c->photo_offs, &c->photo_offs_cap, k, t, tl) != 0)
             return mc_fail(MC_ERR_NOMEM, "%s: line %" PRIu64 ": out of memory", path, c->rs.line);
     }
     int64_t label = -1;
@@ -292,6 +299,15 @@ static mc_status csv_next(mc_reader_t *r, size_t max, float *rows, int64_t *labe
     c->rows += k;
     if (paths && c->col_path != NONE)
         for (size_t i = 0; i < k; i++) paths[i] = c->arena + c->path_offs[i];
+    if (c->col_photo != NONE) {
+        if (k > c->photo_ptrs_cap &&
+            mc_grow_array((void **)&c->photo_ptrs, &c->photo_ptrs_cap, k, sizeof *c->photo_ptrs) != 0) {
+            st = mc_fail(MC_ERR_NOMEM, "%s: out of memory", r->path);
+            goto fail;
+        }
+        for (size_t i = 0; i < k; i++) c->photo_ptrs[i] = c->arena + c->photo_offs[i];
+        r->block_photos = c->photo_ptrs;
+    }
     *out_n = k;
     return MC_OK;
 fail:
@@ -316,6 +332,8 @@ static void csv_free_state(csv_state *c)
     mc_label_map_free(c->map);
     free(c->arena);
     free(c->path_offs);
+    free(c->photo_offs);
+    free(c->photo_ptrs);
     free(c);
 }
 
@@ -336,7 +354,7 @@ static mc_status read_header(csv_state *c, const char *path, const mc_reader_par
     if (!c->header || !c->hoffs || !c->emb_cols) return mc_fail(MC_ERR_NOMEM, "out of memory");
     memcpy(c->header, c->rs.buf, c->rs.len);
     memcpy(c->hoffs, c->rs.offs, c->rs.nf * sizeof *c->hoffs);
-    c->col_path = c->col_label = c->col_vec = NONE;
+    c->col_path = c->col_label = c->col_vec = c->col_photo = NONE;
     size_t ne = 0, numeric = 0;
     int sequence = 1; /* pandas writes integer column names 0, 1, 2, ... */
     for (size_t j = 0; j < c->ncols; j++) {
@@ -359,6 +377,11 @@ static mc_status read_header(csv_state *c, const char *path, const mc_reader_par
                 return mc_fail(MC_ERR_BAD_DATA, "%s: line %" PRIu64 ": two path columns, '%s' and '%s'",
                                path, c->rs.line, col_name(c, c->col_path), col_name(c, j));
             c->col_path = j;
+        } else if (name_in(t, tl, photo_names)) {
+            if (c->col_photo != NONE)
+                return mc_fail(MC_ERR_BAD_DATA, "%s: line %" PRIu64 ": two photo columns, '%s' and '%s'",
+                               path, c->rs.line, col_name(c, c->col_photo), col_name(c, j));
+            c->col_photo = j;
         } else if (name_in(t, tl, label_names)) {
             if (c->col_label != NONE)
                 return mc_fail(MC_ERR_BAD_DATA, "%s: line %" PRIu64 ": two label columns, '%s' and '%s'",
@@ -454,6 +477,7 @@ mc_status mc_io_open_csv(mc_reader_t *r, const mc_reader_params *p)
     r->count = 0;
     r->has_labels = c->label_mode != LABELS_NONE;
     r->has_paths = c->col_path != NONE;
+    r->has_photos = c->col_photo != NONE;
     r->state = c;
     r->next = csv_next;
     r->label_names = csv_label_names;
@@ -494,7 +518,7 @@ static void put_float(FILE *fp, float v)
 }
 
 static mc_status csv_append(mc_writer_t *w, size_t n, const float *rows, const int64_t *labels,
-                            const char *const *paths)
+                            const char *const *paths, const char *const *photos)
 {
     csv_writer_state *s = w->state;
     if ((w->with_labels && !labels) || (w->with_paths && !paths) || (n > 0 && !rows))
@@ -509,6 +533,11 @@ static mc_status csv_append(mc_writer_t *w, size_t n, const float *rows, const i
         int first = 1;
         if (w->with_paths) {
             mc_csv_put_field(fp, paths[i] ? paths[i] : "");
+            first = 0;
+        }
+        if (w->with_photos) {
+            if (!first) fputc(',', fp);
+            mc_csv_put_field(fp, photos[i] ? photos[i] : "");
             first = 0;
         }
         if (w->with_labels) {
@@ -559,6 +588,10 @@ mc_status mc_io_writer_csv(mc_writer_t *w, const mc_writer_params *p)
     int first = 1;
     if (w->with_paths) {
         fputs("path", fp);
+        first = 0;
+    }
+    if (w->with_photos) {
+        fputs(first ? "photo" : ",photo", fp);
         first = 0;
     }
     if (w->with_labels) {

@@ -276,7 +276,7 @@ done:
 
 typedef struct {
     char *tmp;
-    hid_t file, emb, labels, paths, str_type;
+    hid_t file, emb, labels, paths, photos, str_type;
     size_t chunk_rows;
 } h5_writer;
 
@@ -315,21 +315,23 @@ static void h5w_release(h5_writer *s)
 {
     if (s->str_type >= 0) H5Tclose(s->str_type);
     if (s->paths >= 0) H5Dclose(s->paths);
+    if (s->photos >= 0) H5Dclose(s->photos);
     if (s->labels >= 0) H5Dclose(s->labels);
     if (s->emb >= 0) H5Dclose(s->emb);
     if (s->file >= 0) H5Fclose(s->file);
-    s->file = s->emb = s->labels = s->paths = s->str_type = H5I_INVALID_HID;
+    s->file = s->emb = s->labels = s->paths = s->photos = s->str_type = H5I_INVALID_HID;
 }
 
 static mc_status h5w_append(mc_writer_t *w, size_t n, const float *rows, const int64_t *labels,
-                            const char *const *paths)
+                            const char *const *paths, const char *const *photos)
 {
     h5_writer *s = w->state;
     h5_quiet q;
     quiet_on(&q);
     int bad = append_rows(s->emb, H5T_NATIVE_FLOAT, 2, w->dim, w->rows, n, rows) != 0 ||
               (labels && append_rows(s->labels, H5T_NATIVE_INT64, 1, 1, w->rows, n, labels) != 0) ||
-              (paths && append_rows(s->paths, s->str_type, 1, 1, w->rows, n, paths) != 0);
+              (paths && append_rows(s->paths, s->str_type, 1, 1, w->rows, n, paths) != 0) ||
+              (photos && append_rows(s->photos, s->str_type, 1, 1, w->rows, n, photos) != 0);
     quiet_off(&q);
     if (bad)
         return mc_fail(MC_ERR_HDF5, "%s: cannot write rows %llu..%llu (disk full?)", w->path,
@@ -410,7 +412,7 @@ mc_status mc_io_writer_h5(mc_writer_t *w, const mc_writer_params *p)
 {
     h5_writer *s = calloc(1, sizeof *s);
     if (!s) return mc_fail(MC_ERR_NOMEM, "out of memory");
-    s->file = s->emb = s->labels = s->paths = s->str_type = H5I_INVALID_HID;
+    s->file = s->emb = s->labels = s->paths = s->photos = s->str_type = H5I_INVALID_HID;
     w->state = s;
     s->tmp = mc_temp_path_for(w->path);
     if (!s->tmp) {
@@ -437,7 +439,9 @@ mc_status mc_io_writer_h5(mc_writer_t *w, const mc_writer_params *p)
         (w->with_labels &&
          (s->labels = make_extendible(s->file, "labels", H5T_STD_I64LE, 1, 1, s->chunk_rows * 4, p->compress)) < 0) ||
         (w->with_paths &&
-         (s->paths = make_extendible(s->file, "paths", s->str_type, 1, 1, s->chunk_rows * 4, p->compress)) < 0)) {
+         (s->paths = make_extendible(s->file, "paths", s->str_type, 1, 1, s->chunk_rows * 4, p->compress)) < 0) ||
+        (w->with_photos &&
+         (s->photos = make_extendible(s->file, "photo", s->str_type, 1, 1, s->chunk_rows * 4, p->compress)) < 0)) {
         st = mc_fail(MC_ERR_HDF5, "%s: cannot create the datasets", w->path);
         goto done;
     }

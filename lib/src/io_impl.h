@@ -18,6 +18,8 @@ struct mc_reader {
     size_t dim;         /* set by the opener */
     uint64_t count;     /* N if known up front, else 0 */
     int has_labels, has_paths;
+    int has_photos;     /* CSV with a photo column */
+    const char *const *block_photos; /* the last block's photos (has_photos), valid until the next call */
     void *state;        /* the format's own */
     /* Deliver up to max rows; *out_n = 0 at the end. labels/paths may be NULL
      * (the caller does not want them) even when the reader has them. */
@@ -46,10 +48,12 @@ struct mc_writer {
     const char *path;  /* destination (owned by io.c) */
     size_t dim;
     int with_labels, with_paths;
+    int with_photos;   /* H5 and CSV only */
     uint64_t rows;     /* rows appended so far (io.c counts) */
     void *state;
+    /* photos: NULL unless with_photos */
     mc_status (*append)(mc_writer_t *w, size_t n, const float *rows, const int64_t *labels,
-                        const char *const *paths);
+                        const char *const *paths, const char *const *photos);
     mc_status (*set_label_names)(mc_writer_t *w, size_t n, const char *const *names); /* may be NULL */
     /* Flush, close, rename into place; free state. On failure remove temporaries. */
     mc_status (*commit)(mc_writer_t *w);

@@ -220,8 +220,10 @@ static void l2c_writer_free(mc_writer_t *w)
 }
 
 static mc_status l2c_append(mc_writer_t *w, size_t n, const float *rows, const int64_t *labels,
-                            const char *const *paths)
+                            const char *const *paths,
+                          const char *const *photos)
 {
+    (void)photos; /* refused at open */
     l2c_writer *s = w->state;
     (void)paths; /* the format has no place for paths: they are dropped */
     if (s->with_labels && !labels) return mc_fail(MC_ERR_INVALID_ARG, "%s: rows need labels", w->path);

@@ -784,8 +784,10 @@ static void npy_writer_free(mc_writer_t *w)
 }
 
 static mc_status npy_append(mc_writer_t *w, size_t n, const float *rows, const int64_t *labels,
-                            const char *const *paths)
+                            const char *const *paths,
+                          const char *const *photos)
 {
+    (void)photos; /* refused at open */
     npy_writer *s = w->state;
     (void)paths; /* .npy has no place for paths: they are dropped */
     size_t count = n * s->dim;

@@ -101,6 +101,13 @@ MC_API uint64_t mc_reader_count(const mc_reader_t *r);
 /** @brief Whether rows carry labels / paths. */
 MC_API int mc_reader_has_labels(const mc_reader_t *r);
 MC_API int mc_reader_has_paths(const mc_reader_t *r);
+/** @brief Whether rows carry the photo they come from (CSV: a `photo` or
+ * `photo_id` column). */
+MC_API int mc_reader_has_photos(const mc_reader_t *r);
+/** @brief The photos of the rows the last mc_reader_next() delivered (one
+ * string each, "" = unknown), or NULL without photos; valid until the next
+ * call. */
+MC_API const char *const *mc_reader_photos(const mc_reader_t *r);
 /** @brief The format actually read. */
 MC_API mc_format mc_reader_format(const mc_reader_t *r);
 
@@ -136,6 +143,8 @@ typedef struct {
     int compress;        /**< H5: deflate level 0-9 (0 = none) */
     size_t chunk_rows;   /**< H5: rows per chunk; 0 = chosen from D (about 1 MiB) */
     const char *source;  /**< H5: provenance, stored as the root attribute "source" */
+    int with_photos;     /**< rows carry photos (mc_writer_append_photos): H5 /photo strings, CSV a
+                              photo column; refused for npy and l2c */
 } mc_writer_params;
 
 /** @brief Defaults: format from the extension, no compression, automatic chunks. */
@@ -165,6 +174,13 @@ MC_API mc_status mc_writer_open(const char *path, size_t dim, int with_labels, i
  */
 MC_API mc_status mc_writer_append(mc_writer_t *w, size_t n, const float *rows,
                                   const int64_t *labels, const char *const *paths);
+
+/** @brief mc_writer_append() with the photo of each row (@p photos: n
+ * strings, "" = unknown; required when the writer was opened with_photos,
+ * ignored otherwise). */
+MC_API mc_status mc_writer_append_photos(mc_writer_t *w, size_t n, const float *rows,
+                                         const int64_t *labels, const char *const *paths,
+                                         const char *const *photos);
 
 /** @brief H5 only: store label names as /label_names (names[i] for label i). */
 MC_API mc_status mc_writer_set_label_names(mc_writer_t *w, size_t n, const char *const *names);
