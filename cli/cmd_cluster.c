@@ -143,7 +143,12 @@ int cmd_cluster(int argc, char **argv)
     cli_timings t = {0};
     double core_q = -INFINITY, noise_q = -INFINITY;
     o.quiet = quiet;
-    if (cli_prepare(in_path, &o, &prep) != CLI_OK) return CLI_FAIL;
+    o.after_load = cli_constrain_load_cb;
+    o.after_load_ctx = &kc;
+    if (cli_prepare(in_path, &o, &prep) != CLI_OK) {
+        cli_constrain_free(&kc);
+        return CLI_FAIL;
+    }
     mc_embeddings_t *e = prep.e;
     double thr = cli_threshold(&o, algo, &prep);
     mc_threshold core = cli_core(&o, algo);
@@ -234,5 +239,6 @@ fail:
 cleanup:
     mc_clustering_free(cl);
     cli_prepared_free(&prep);
+    cli_constrain_free(&kc);
     return rc;
 }

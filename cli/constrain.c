@@ -24,58 +24,92 @@ size_t cli_count_group_pairs(const mc_embeddings_t *e)
     return pairs;
 }
 
+int cli_constrain_load(cli_constrain *k, const mc_embeddings_t *e)
+{
+    size_t n = mc_embeddings_n(e);
+    mc_status st = MC_OK;
+    if (!cli_constrain_wanted(k, e)) return 0;
+    if ((k->corrections || k->previous) && !mc_embeddings_path(e, 0)) {
+        cli_error("%s: the input has no paths: --corrections and --previous match faces by path",
+                  k->corrections ? k->corrections : k->previous);
+        return -1;
+    }
+    if (mc_embeddings_path(e, 0)) {
+        if (!(k->paths = malloc(n * sizeof *k->paths))) goto nomem;
+        for (size_t i = 0; i < n; i++) k->paths[i] = mc_embeddings_path(e, i);
+    }
+    if (k->previous) {
+        if ((st = mc_previous_read(k->previous, &k->prev)) != MC_OK) goto fail;
+        k->prev_cluster = malloc(n * sizeof *k->prev_cluster);
+        k->prev_person = malloc(n * sizeof *k->prev_person);
+        if (!k->prev_cluster || !k->prev_person) goto nomem;
+        if ((st = mc_previous_lookup(k->prev, n, k->paths, k->prev_cluster, k->prev_person,
+                                     &k->prev_found)) != MC_OK)
+            goto fail;
+        k->prev_rows = mc_previous_n(k->prev);
+    }
+    if (k->corrections || mc_embeddings_groups(e)) {
+        if ((st = mc_constraints_new(n, &k->set)) != MC_OK) goto fail;
+        if (k->corrections &&
+            (st = mc_corrections_read(k->set, k->corrections, k->paths, mc_embeddings_quality(e),
+                                      k->prev_cluster, k->prev_person, &k->ci)) != MC_OK)
+            goto fail;
+        size_t before = mc_constraints_n_different(k->set);
+        if (mc_embeddings_groups(e)) {
+            char what[300];
+            snprintf(what, sizeof what, "photo key '%s'", mc_embeddings_group_name(e));
+            if ((st = mc_constraints_set_groups(k->set, mc_embeddings_groups(e), what)) != MC_OK) goto fail;
+        }
+        mc_constraints_set_face_text(k->set, k->paths);
+        if ((st = mc_constraints_check(k->set)) != MC_OK) goto fail;
+        k->n_group_pairs = mc_constraints_n_different(k->set) - before;
+    }
+    return 0;
+nomem:
+    st = MC_ERR_NOMEM;
+fail:
+    cli_fail_status(st);
+    return -1;
+}
+
+int cli_constrain_load_cb(void *k, const mc_embeddings_t *e)
+{
+    return cli_constrain_load(k, e);
+}
+
+void cli_constrain_free(cli_constrain *k)
+{
+    mc_previous_free(k->prev);
+    mc_constraints_free(k->set);
+    free(k->prev_cluster);
+    free(k->prev_person);
+    free(k->paths);
+    k->prev = NULL;
+    k->set = NULL;
+    k->prev_cluster = NULL;
+    k->prev_person = NULL;
+    k->paths = NULL;
+}
+
 int cli_constrain_cluster(cli_constrain *k, const mc_embeddings_t *e, const mc_knn_graph_t *g,
                           double threshold, mc_clustering_t **cl)
 {
     size_t n = mc_embeddings_n(e);
     int rc = -1;
     mc_status st = MC_OK;
-    mc_previous_t *prev = NULL;
-    mc_constraints_t *cs = NULL;
     mc_clustering_t *c2 = NULL;
-    int64_t *prev_cluster = NULL, *labels = NULL;
-    const char **prev_person = NULL, **names = NULL;
-    const char **paths = NULL;
+    int64_t *labels = NULL;
+    const char **names = NULL;
     uint8_t *roles = NULL;
-    if ((k->corrections || k->previous) && !mc_embeddings_path(e, 0)) {
-        cli_error("the input has no paths: --corrections and --previous match faces by path");
-        return -1;
-    }
-    paths = mc_embeddings_path(e, 0) ? malloc(n * sizeof *paths) : NULL;
     labels = malloc(n * sizeof *labels);
     roles = malloc(n);
-    if ((mc_embeddings_path(e, 0) && !paths) || !labels || !roles) goto nomem;
-    for (size_t i = 0; paths && i < n; i++) paths[i] = mc_embeddings_path(e, i);
+    if (!labels || !roles) goto nomem;
     memcpy(labels, mc_clustering_labels(*cl), n * sizeof *labels);
     memcpy(roles, mc_clustering_roles(*cl), n);
-
-    if (k->previous) {
-        if ((st = mc_previous_read(k->previous, &prev)) != MC_OK) goto fail;
-        prev_cluster = malloc(n * sizeof *prev_cluster);
-        prev_person = malloc(n * sizeof *prev_person);
-        if (!prev_cluster || !prev_person) goto nomem;
-        if ((st = mc_previous_lookup(prev, n, paths, prev_cluster, prev_person, &k->prev_found)) != MC_OK)
-            goto fail;
-        k->prev_rows = mc_previous_n(prev);
-    }
-    if (k->corrections || mc_embeddings_groups(e)) {
-        if ((st = mc_constraints_new(n, &cs)) != MC_OK) goto fail;
-        if (k->corrections &&
-            (st = mc_corrections_read(cs, k->corrections, paths, mc_embeddings_quality(e), prev_cluster,
-                                      prev_person, &k->ci)) != MC_OK)
-            goto fail;
-        size_t before = mc_constraints_n_different(cs);
-        if (mc_embeddings_groups(e)) {
-            char what[300];
-            snprintf(what, sizeof what, "photo key '%s'", mc_embeddings_group_name(e));
-            if ((st = mc_constraints_set_groups(cs, mc_embeddings_groups(e), what)) != MC_OK) goto fail;
-        }
-        mc_constraints_set_face_text(cs, paths);
-        if ((st = mc_constraints_check(cs)) != MC_OK) goto fail;
-        k->n_group_pairs = mc_constraints_n_different(cs) - before;
+    if (k->set) {
         mc_constraint_input in = {mc_knn_graph_k(g), 0, mc_knn_graph_ids(g), mc_knn_graph_sims(g),
                                   threshold, NULL, MC_ROLE_NOISE, 0};
-        if ((st = mc_constraints_apply(cs, &in, labels, roles, &k->cs)) != MC_OK) goto fail;
+        if ((st = mc_constraints_apply(k->set, &in, labels, roles, &k->cs)) != MC_OK) goto fail;
         k->applied = 1;
         /* renumber by size, as every result is */
         if ((st = mc_clustering_new(n, labels, roles, &c2)) != MC_OK) goto fail;
@@ -83,30 +117,30 @@ int cli_constrain_cluster(cli_constrain *k, const mc_embeddings_t *e, const mc_k
         mc_clustering_free(c2);
         c2 = NULL;
     }
-    if (prev && (st = mc_previous_carry(prev, n, prev_cluster, labels, labels, &k->carry)) != MC_OK) goto fail;
+    if (k->prev &&
+        (st = mc_previous_carry(k->prev, n, k->prev_cluster, labels, labels, &k->carry)) != MC_OK)
+        goto fail;
     if ((st = mc_clustering_new_keep_ids(n, labels, roles, &c2)) != MC_OK) goto fail;
-    if (k->corrections || prev) {
+    if (k->corrections || k->prev) {
         /* names: a correction's, else the previous cluster's under the same id */
         size_t nc = mc_clustering_n_clusters(c2);
         names = calloc(nc + 1, sizeof *names);
         if (!names) goto nomem;
-        for (size_t i = 0; cs && i < n; i++) {
-            const char *nm = mc_constraints_name(cs, i);
+        for (size_t i = 0; k->set && i < n; i++) {
+            const char *nm = mc_constraints_name(k->set, i);
             if (nm && labels[i] >= 0) names[labels[i]] = nm;
         }
-        for (size_t c = 0; prev && c < nc; c++)
-            if (!names[c]) names[c] = mc_previous_cluster_name(prev, (int64_t)c);
+        for (size_t c = 0; k->prev && c < nc; c++)
+            if (!names[c]) names[c] = mc_previous_cluster_name(k->prev, (int64_t)c);
         if ((st = mc_clustering_set_names(c2, names)) != MC_OK) goto fail;
-        {
-            uint8_t *seen = calloc(nc + 1, 1);
-            if (!seen) goto nomem;
-            for (size_t i = 0; i < n; i++)
-                if (labels[i] >= 0 && names[labels[i]] && !seen[labels[i]]) {
-                    seen[labels[i]] = 1;
-                    k->named_clusters++;
-                }
-            free(seen);
-        }
+        uint8_t *seen = calloc(nc + 1, 1);
+        if (!seen) goto nomem;
+        for (size_t i = 0; i < n; i++)
+            if (labels[i] >= 0 && names[labels[i]] && !seen[labels[i]]) {
+                seen[labels[i]] = 1;
+                k->named_clusters++;
+            }
+        free(seen);
     }
     mc_clustering_free(*cl);
     *cl = c2;
@@ -119,12 +153,7 @@ fail:
     cli_fail_status(st);
 done:
     mc_clustering_free(c2);
-    mc_previous_free(prev);
-    mc_constraints_free(cs);
-    free(prev_cluster);
-    free(prev_person);
     free(names);
-    free(paths);
     free(labels);
     free(roles);
     return rc;

@@ -20,6 +20,12 @@ typedef struct {
     mc_carry_stats carry;
     size_t prev_found, prev_rows;
     size_t named_clusters;
+    /* read by cli_constrain_load(), freed by cli_constrain_free() */
+    mc_previous_t *prev;
+    mc_constraints_t *set;
+    int64_t *prev_cluster;
+    const char **prev_person;
+    const char **paths;
 } cli_constrain;
 
 /* Pairs of faces that share a photo (group). */
@@ -28,8 +34,17 @@ size_t cli_count_group_pairs(const mc_embeddings_t *e);
 /* Anything to do? */
 int cli_constrain_wanted(const cli_constrain *k, const mc_embeddings_t *e);
 
-/* Enforce the constraints on *cl (the result for the n faces of e, found
- * with graph g at threshold t) and carry --previous ids over; *cl is
+/* Read --previous and --corrections and check the constraints for the faces
+ * of e (before any search, so that a bad file fails fast). Returns 0, or
+ * prints the error and returns -1. Nothing to do: 0. */
+int cli_constrain_load(cli_constrain *k, const mc_embeddings_t *e);
+/* The same as a cli_opts.after_load callback (k is a cli_constrain). */
+int cli_constrain_load_cb(void *k, const mc_embeddings_t *e);
+/* Free what cli_constrain_load() read; the counts stay. */
+void cli_constrain_free(cli_constrain *k);
+
+/* Enforce the loaded constraints on *cl (the result for the n faces of e,
+ * found with graph g at threshold t) and carry --previous ids over; *cl is
  * replaced. Returns 0, or prints the error and returns -1. */
 int cli_constrain_cluster(cli_constrain *k, const mc_embeddings_t *e, const mc_knn_graph_t *g,
                           double threshold, mc_clustering_t **cl);

@@ -274,6 +274,7 @@ int cli_prepare(const char *in_path, const cli_opts *o, cli_prepared *out)
     double t0 = cli_now();
     if ((st = mc_embeddings_read_h5(in_path, &o->rp, &out->e)) != MC_OK) goto fail_st;
     /* Only a graph file records or checks it (a read of all the data). */
+    if (o->after_load && o->after_load(o->after_load_ctx, out->e) != 0) goto fail;
     if (o->graph_path || o->want_fingerprint) out->fingerprint = mc_embeddings_fingerprint(out->e);
     double t1 = cli_now();
     /* centring and calibration use the same good faces: resolve the gate once */

@@ -36,6 +36,10 @@ typedef struct {
     int quiet;              /* no progress lines */
     int want_fingerprint;   /* cli_prepare computes the embeddings' fingerprint
                                (always with graph_path) */
+    /* called by cli_prepare once the embeddings are read, before the search
+     * (so that bad side files fail fast); nonzero: it printed an error */
+    int (*after_load)(void *ctx, const mc_embeddings_t *e);
+    void *after_load_ctx;
 } cli_opts;
 
 void cli_opts_default(cli_opts *o);
