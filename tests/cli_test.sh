@@ -453,6 +453,43 @@ bad assign_conflict_name 1 "fix_rename.csv: line 1 names a face 'Bob', but the m
 bad assign_corr_no_paths 1 "no paths" "$MC" assign "$WORK/named_model.h5" "$FX/tiny_nolabels.h5" -o "$WORK/out.csv" --corrections "$WORK/fix_new.csv"
 bad assign_corr_over_itself 1 "overwrite an input" "$MC" assign "$WORK/named_model.h5" "$FX/tiny_new.h5" -o "$WORK/fix_new.csv" --corrections "$WORK/fix_new.csv"
 
+# CSV is safe in a spreadsheet: hostile paths are guarded with a leading '
+# (OWASP CSV injection) and quoted, and read back exactly by every reader
+{
+    printf 'path,e0,e1,e2\n'
+    printf '"=HYPERLINK(""http://x"",""y"")",1,0,0\n'
+    printf '+1.jpg,0.99,0.01,0\n'
+    printf -- '-2.jpg,0.98,0.02,0\n'
+    printf '@SUM(A1).jpg,0,1,0\n'
+    printf '"\tTAB.jpg",0,0.99,0.01\n'
+    printf '"a,b.jpg",0,0.98,0.02\n'
+    printf '"q""uote.jpg",0,0,1\n'
+    printf '"new\nline.jpg",0.01,0,0.99\n'
+    printf "\"''=already.jpg\",0.02,0,0.98\n"
+    printf 'plain.jpg,0.03,0,0.97\n'
+} >"$WORK/hostile_in.csv"
+run hostile_import 0 "$MC" import csv "$WORK/hostile_in.csv" -o "$WORK/hostile.h5"
+run hostile_cluster 0 "$MC" cluster "$WORK/hostile.h5" -o "$WORK/hostile.csv" -k 3 --eps 0.3 --noise-quality off --core-quality off
+check "CSV injection: '=' is guarded and quoted" grep -q "^0,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",[0-9]," "$WORK/hostile.csv"
+check "CSV injection: '+', '-', '@' are guarded" [ "$(grep -c "^[1-3],'[-+@]" "$WORK/hostile.csv")" -eq 3 ]
+check "CSV injection: a leading tab is guarded" grep -q "^4,'	TAB.jpg," "$WORK/hostile.csv"
+check "CSV injection: a comma is quoted" grep -q '^5,"a,b.jpg",' "$WORK/hostile.csv"
+check "CSV injection: quotes are doubled" grep -q '^6,"q""uote.jpg",' "$WORK/hostile.csv"
+# the input's "''=already.jpg" is the guarded form of the path '=already.jpg,
+# written guarded again
+check "CSV injection: quotes before '=' get one more" grep -q "^8,''=already.jpg," "$WORK/hostile.csv"
+check "CSV injection: a plain path is untouched" grep -q "^9,plain.jpg," "$WORK/hostile.csv"
+run hostile_prev 0 "$MC" cluster "$WORK/hostile.h5" -o "$WORK/hostile2.csv" -k 3 --eps 0.3 --noise-quality off --core-quality off --previous "$WORK/hostile.csv"
+check "CSV injection: --previous reads every guarded path back" grep -q "10 of 10 faces found" "$WORK/hostile_prev.out"
+run hostile_export 0 "$MC" export "$WORK/hostile.h5" -o "$WORK/hostile_exp.csv"
+run hostile_reimport 0 "$MC" import csv "$WORK/hostile_exp.csv" -o "$WORK/hostile_re.h5"
+run hostile_reexport 0 "$MC" export "$WORK/hostile_re.h5" -o "$WORK/hostile_exp2.csv"
+check "CSV injection: export, import, export gives the same file" cmp -s "$WORK/hostile_exp.csv" "$WORK/hostile_exp2.csv"
+check "CSV injection: the exported embeddings CSV is guarded too" grep -q "^\"'=HYPERLINK" "$WORK/hostile_exp.csv"
+printf "path,person\n'-2.jpg,Mallory\n" >"$WORK/hostile_fix.csv"
+run hostile_corr 0 "$MC" cluster "$WORK/hostile.h5" -o "$WORK/hostile3.csv" -k 3 --eps 0.3 --noise-quality off --core-quality off --corrections "$WORK/hostile_fix.csv"
+check "CSV injection: a guarded path copied into corrections finds its face" grep -q "1 named" "$WORK/hostile_corr.out"
+
 # synth reproduces the shipped sample bit for bit (command documented in the README)
 run synth_sample 0 "$MC" synth -o "$WORK/sample.h5" --ids 150 --dim 512 --seed 1
 check "synth reproduces datasets/sample.h5" cmp -s "$WORK/sample.h5" "$SAMPLE"

@@ -1198,6 +1198,44 @@ static void test_csv_photos(void)
     CU_ASSERT_EQUAL(temporaries_left(), 0);
 }
 
+/* Paths that a spreadsheet would take for formulas are written with a
+ * leading ' and read back exactly. */
+static void test_csv_guard(void)
+{
+    enum { N = 9 };
+    const char *paths[N] = {"=1+1", "-x.jpg", "+y", "@z", "\tt.jpg", "'=y", "''@z", "'plain", "ok.jpg"};
+    const char *want[N] = {"'=1+1", "'-x.jpg", "'+y", "'@z", "'\tt.jpg", "''=y", "'''@z", "'plain", "ok.jpg"};
+    float v[N];
+    for (int i = 0; i < N; i++) v[i] = (float)i;
+    const char *out = tmp("guard.csv");
+    mc_writer_t *w = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_writer_open(out, 1, 0, 1, NULL, &w), MC_OK);
+    CU_ASSERT_EQUAL(mc_writer_append(w, N, v, NULL, paths), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_writer_commit(w), MC_OK);
+    FILE *f = fopen(out, "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char line[128];
+    CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, f)); /* header */
+    int written_ok = 1;
+    for (int i = 0; i < N && fgets(line, sizeof line, f); i++) {
+        size_t len = strlen(want[i]);
+        if (strncmp(line, want[i], len) != 0 || line[len] != ',') written_ok = 0;
+    }
+    fclose(f);
+    CU_ASSERT(written_ok);
+    readout o = read_all(out, MC_FMT_CSV, NULL, 4);
+    CU_ASSERT_EQUAL_FATAL(o.st, MC_OK);
+    CU_ASSERT_EQUAL_FATAL(o.n, N);
+    int read_ok = 1;
+    for (int i = 0; i < N; i++) read_ok &= strcmp(o.paths[i], paths[i]) == 0;
+    CU_ASSERT(read_ok);
+    readout_free(&o);
+    CU_ASSERT(mc_csv_needs_guard("=a"));
+    CU_ASSERT(mc_csv_needs_guard("''\r"));
+    CU_ASSERT(!mc_csv_needs_guard("'a"));
+    CU_ASSERT(!mc_csv_needs_guard("a=b"));
+}
+
 static void test_csv_writer_abort(void)
 {
     const char *out = tmp("aborted.csv");
@@ -1280,6 +1318,7 @@ void mc_test_register(void)
     add_test("csv_header", test_csv_header);
     add_test("csv_labels", test_csv_labels);
     add_test("csv_photos", test_csv_photos);
+    add_test("csv_guard", test_csv_guard);
     add_test("csv_roundtrip", test_csv_roundtrip);
     add_test("csv_writer_abort", test_csv_writer_abort);
     add_test("cleanup", test_cleanup);

@@ -873,7 +873,7 @@ mc_status mc_corrections_read(mc_constraints_t *c, const char *file, const char 
         size_t want = r.nf == 3 ? 2 : 1;
         int unknown = 0;
         for (size_t f = 0; f < want; f++) {
-            const char *p = mc_csv_field(&r, f);
+            const char *p = mc_csv_text(&r, f);
             if (!*p) {
                 st = mc_fail(MC_ERR_BAD_DATA, "%s: line %llu: empty path", file, line);
                 goto done;
@@ -906,7 +906,7 @@ mc_status mc_corrections_read(mc_constraints_t *c, const char *file, const char 
                 goto done;
             }
         } else {
-            const char *v = mc_csv_field(&r, 1);
+            const char *v = mc_csv_text(&r, 1);
             x.neg = v[0] == '!';
             if (x.neg) v++;
             while (*v == ' ') v++;

@@ -162,6 +162,15 @@ static mc_status parse_vector(const csv_state *c, const char *path, float *row, 
 
 /* ---- rows ----------------------------------------------------------------- */
 
+/* Text field j (a path, a photo, a name) without the ' that a spreadsheet
+ * guard added (mc_csv_put_field), and its length. */
+static const char *text_field(const csv_state *c, size_t j, size_t *len)
+{
+    const char *raw = mc_csv_field(&c->rs, j), *t = mc_csv_text(&c->rs, j);
+    *len = mc_csv_field_len(&c->rs, j) - (size_t)(t - raw);
+    return t;
+}
+
 /* Copies field text p (len bytes) into the block's arena; offs[idx] is its
  * offset (offs grown as needed). */
 static int arena_add(csv_state *c, size_t **offs, size_t *offs_cap, size_t idx, const char *p, size_t len)
@@ -226,13 +235,14 @@ static mc_status parse_row(csv_state *c, const char *path, size_t k, float *row,
         }
     }
     if (c->col_path != NONE) {
-        if (arena_add(c, &c->path_offs, &c->path_offs_cap, k, mc_csv_field(&c->rs, c->col_path),
-                      mc_csv_field_len(&c->rs, c->col_path)) != 0)
+        size_t tl;
+        const char *t = text_field(c, c->col_path, &tl);
+        if (arena_add(c, &c->path_offs, &c->path_offs_cap, k, t, tl) != 0)
             return mc_fail(MC_ERR_NOMEM, "%s: line %" PRIu64 ": out of memory", path, c->rs.line);
     }
     if (c->col_photo != NONE) {
-        const char *t = mc_csv_field(&c->rs, c->col_photo);
-        size_t tl = mc_csv_field_len(&c->rs, c->col_photo);
+        size_t tl;
+        const char *t = text_field(c, c->col_photo, &tl);
         trim(&t, &tl);
         if (arena_add(c, &c->photo_offs, &c->photo_offs_cap, k, t, tl) != 0)
             return mc_fail(MC_ERR_NOMEM, "%s: line %" PRIu64 ": out of memory", path, c->rs.line);
@@ -263,6 +273,8 @@ static mc_status parse_row(csv_state *c, const char *path, size_t k, float *row,
                                " has one, so every label must be)",
                                path, c->rs.line, (int)(tl > 64 ? 64 : tl), t, c->label_mode_line);
         } else {
+            t = text_field(c, c->col_label, &tl);
+            trim(&t, &tl);
             label = mc_label_map_id(c->map, t, tl);
             if (label < 0) return mc_fail(MC_ERR_NOMEM, "%s: out of memory", path);
         }

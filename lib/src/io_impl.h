@@ -116,11 +116,19 @@ int mc_csv_peek(mc_csv_records *c, char **line, size_t *len, mc_status *err);
 /* Reads the next record: 1, 0 at the end of the file, -1 with *err (detail
  * names the file and line). */
 int mc_csv_next(mc_csv_records *c, mc_status *err);
-/* Writes one field as RFC 4180 requires: quoted when it holds a comma, a
- * quote, CR or LF, with quotes doubled. */
+/* Writes one text field (a path, a name) as RFC 4180 requires, quoted when
+ * it holds a comma, a quote, CR or LF, with quotes doubled, and safe to open
+ * in a spreadsheet (OWASP CSV injection): a field that starts with = + - @,
+ * a tab or a CR, or with quotes followed by one of those, gets one more
+ * leading ' so that no spreadsheet takes it for a formula. mc_csv_text()
+ * undoes exactly that, so every string reads back as written. */
 void mc_csv_put_field(FILE *fp, const char *s);
 const char *mc_csv_field(const mc_csv_records *c, size_t i);
 size_t mc_csv_field_len(const mc_csv_records *c, size_t i);
+/* Field i as text: without the ' that mc_csv_put_field() added. */
+const char *mc_csv_text(const mc_csv_records *c, size_t i);
+/* Whether s would get a leading ' (mc_csv_put_field) / has one to drop. */
+int mc_csv_needs_guard(const char *s);
 void mc_csv_close(mc_csv_records *c);
 
 /* Strict parse of the token s[0..len) as a float32 (locale-independent '.'

@@ -338,13 +338,33 @@ nomem:
     return -1;
 }
 
+static int formula_start(char ch)
+{
+    return ch == '=' || ch == '+' || ch == '-' || ch == '@' || ch == '\t' || ch == '\r';
+}
+
+int mc_csv_needs_guard(const char *s)
+{
+    while (*s == '\'') s++;
+    return formula_start(*s);
+}
+
+const char *mc_csv_text(const mc_csv_records *c, size_t i)
+{
+    const char *s = mc_csv_field(c, i);
+    return s[0] == '\'' && mc_csv_needs_guard(s) ? s + 1 : s;
+}
+
 void mc_csv_put_field(FILE *fp, const char *s)
 {
+    int guard = mc_csv_needs_guard(s);
     if (strpbrk(s, ",\"\r\n") == NULL) {
+        if (guard) fputc('\'', fp);
         fputs(s, fp);
         return;
     }
     fputc('"', fp);
+    if (guard) fputc('\'', fp);
     for (; *s; s++) {
         if (*s == '"') fputc('"', fp);
         fputc(*s, fp);

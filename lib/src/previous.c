@@ -137,10 +137,10 @@ mc_status mc_previous_read_csv(const char *path, mc_previous_t **out)
             float qv;
             if (*qs && mc_parse_float(qs, strlen(qs), &qv) == MC_PARSE_OK) p->quality[p->n] = qv;
         }
-        if (col_person != SIZE_MAX && *mc_csv_field(&r, col_person) && cl >= 0 &&
-            !(p->person[p->n] = strdup(mc_csv_field(&r, col_person))))
+        if (col_person != SIZE_MAX && *mc_csv_text(&r, col_person) && cl >= 0 &&
+            !(p->person[p->n] = strdup(mc_csv_text(&r, col_person))))
             goto nomem;
-        const char *fp = mc_csv_field(&r, col_path);
+        const char *fp = mc_csv_text(&r, col_path);
         size_t before = mc_label_map_count(p->paths);
         int64_t id = mc_label_map_id(p->paths, fp, strlen(fp));
         if (id < 0 || mc_grow_array((void **)&p->row_of, &cap_r, (size_t)id + 1, sizeof *p->row_of)) goto nomem;
