@@ -119,8 +119,16 @@ static int same_file(const char *a, const char *b)
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+int cli_force;
+
 int cli_check_output(const char *out_path, const char *const *inputs)
 {
+    return cli_check_output_ex(out_path, inputs, 0);
+}
+
+int cli_check_output_ex(const char *out_path, const char *const *inputs, int may_replace)
+{
+    int exists = 0;
     if (!out_path || !out_path[0]) {
         cli_error("empty output path");
         return -1;
@@ -155,7 +163,7 @@ int cli_check_output(const char *out_path, const char *const *inputs)
         rc = -1;
     } else if (stat(out_path, &st) != 0) {
         /* a new file */
-    } else if (S_ISDIR(st.st_mode)) {
+    } else if ((exists = 1) && S_ISDIR(st.st_mode)) {
         cli_error("%s: output path is a directory", out_path);
         rc = -1;
     } else if (!S_ISREG(st.st_mode)) {
@@ -168,6 +176,10 @@ int cli_check_output(const char *out_path, const char *const *inputs)
             cli_error("%s: output would overwrite an input file", out_path);
             rc = -1;
         }
+    }
+    if (rc == 0 && exists && !may_replace && !cli_force) {
+        cli_error("%s: exists; give --force to replace it", out_path);
+        rc = -1;
     }
     free(dir);
     return rc;
@@ -193,6 +205,7 @@ FILE *cli_atomic_open(const char *path, char **tmp_out)
     memcpy(tmp, path, len);
     memcpy(tmp + len, ".tmp.XXXXXX", 12);
     int fd = mkstemp(tmp);
+    if (fd >= 0) mc_register_temporary(tmp);
     if (fd < 0) {
         cli_error("%s: cannot create a temporary file beside it: %s", path, strerror(errno));
         free(tmp);

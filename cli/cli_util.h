@@ -31,10 +31,18 @@ int cli_parse_int(const char *opt, const char *s, long lo, long hi, long *out);
 int cli_parse_u64(const char *opt, const char *s, uint64_t *out);
 int cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out);
 
+/* --force (any command, anywhere on the line; main.c takes it out): replace
+ * existing outputs. */
+extern int cli_force;
+
 /* Checks that an output path can be created: its directory exists and is a
- * directory, and it does not name one of the inputs. Prints the error;
- * returns 0 / -1. inputs is NULL-terminated. */
+ * directory, it does not name one of the inputs, and it does not exist yet
+ * (unless --force). Prints the error; returns 0 / -1. inputs is
+ * NULL-terminated. */
 int cli_check_output(const char *out_path, const char *const *inputs);
+/* The same; may_replace: an existing file is the point (assign --update
+ * rewriting its model). */
+int cli_check_output_ex(const char *out_path, const char *const *inputs, int may_replace);
 
 /* Seconds on a monotonic clock. */
 double cli_now(void);

@@ -132,7 +132,7 @@ int cmd_assign(int argc, char **argv)
         if (strcmp(model_out, out_path) == 0)
             return cli_usage_error("assign", "--model-out and -o name the same file");
     } else if (ap.update &&
-               cli_check_output(model_path, (const char *const[]){in_path, kc.corrections, NULL}) != 0) {
+               cli_check_output_ex(model_path, (const char *const[]){in_path, kc.corrections, NULL}, 1) != 0) {
         return CLI_FAIL;
     }
     mc_format out_fmt = MC_FMT_CSV;

@@ -1,4 +1,6 @@
 /* magclust: git-style dispatcher to the subcommands. */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,11 +34,63 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'magclust <command> --help' describes a command.\n"
-               "exit codes: 0 success, 1 runtime failure (bad input file, I/O), 2 usage error\n");
+               "Outputs are written to a temporary file beside them and renamed into place:\n"
+               "a failure or a signal leaves the previous file as it was and no temporary.\n"
+               "An existing output is replaced only with --force (any command).\n"
+               "exit codes: 0 success, 1 runtime failure (bad input file, I/O, an output\n"
+               "that exists without --force), 2 usage error; killed by a signal: 128 + the\n"
+               "signal (130 for Ctrl-C)\n");
+}
+
+/* Ctrl-C, kill, a closed terminal: remove the temporaries of the outputs
+ * being written (the previous outputs were never touched), then die of the
+ * signal as if unhandled (exit status 128 + signal in a shell: 130 for
+ * Ctrl-C). */
+static void on_signal(int sig)
+{
+    mc_remove_temporaries();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void catch_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+        struct sigaction old;
+        /* a signal ignored by the parent (nohup) stays ignored */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+/* Takes every "--force" out of argv (up to a "--"), setting cli_force. */
+static int take_force(int argc, char **argv)
+{
+    int out = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            while (i < argc) argv[out++] = argv[i++];
+            break;
+        }
+        if (i > 0 && strcmp(argv[i], "--force") == 0) {
+            cli_force = 1;
+            continue;
+        }
+        argv[out++] = argv[i];
+    }
+    argv[out] = NULL;
+    return out;
 }
 
 int main(int argc, char **argv)
 {
+    catch_signals();
+    argc = take_force(argc, argv);
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;

@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-build/magclust cluster datasets/sample.h5 -o sample-clusters.csv
+build/magclust cluster datasets/sample.h5 -o sample-clusters.csv --force
 echo "first rows of sample-clusters.csv:"
 head -n 6 sample-clusters.csv

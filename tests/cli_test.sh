@@ -490,6 +490,47 @@ printf "path,person\n'-2.jpg,Mallory\n" >"$WORK/hostile_fix.csv"
 run hostile_corr 0 "$MC" cluster "$WORK/hostile.h5" -o "$WORK/hostile3.csv" -k 3 --eps 0.3 --noise-quality off --core-quality off --corrections "$WORK/hostile_fix.csv"
 check "CSV injection: a guarded path copied into corrections finds its face" grep -q "1 named" "$WORK/hostile_corr.out"
 
+# outputs never clobber: an existing output needs --force; a refused or
+# failed run leaves it as it was
+run exist_first 0 "$MC" cluster "$SAMPLE" -q -o "$WORK/exist.csv"
+cp "$WORK/exist.csv" "$WORK/exist_copy.csv"
+bad exist_refused 1 "exist.csv: exists; give --force to replace it" "$MC" cluster "$SAMPLE" -q -o "$WORK/exist.csv" --eps 0.2
+check "a refused run leaves the existing output as it was" cmp -s "$WORK/exist.csv" "$WORK/exist_copy.csv"
+run exist_force 0 "$MC" cluster "$SAMPLE" -q -o "$WORK/exist.csv" --eps 0.2 --force
+check "--force replaces it" not cmp -s "$WORK/exist.csv" "$WORK/exist_copy.csv"
+run exist_force_first 0 "$MC" --force cluster "$SAMPLE" -q -o "$WORK/exist.csv"
+check "--force may come anywhere on the line" cmp -s "$WORK/exist.csv" "$WORK/exist_copy.csv"
+bad exist_model 1 "exists; give --force" "$MC" cluster "$SAMPLE" -q -o "$WORK/exist_new.csv" --save-model "$WORK/model.h5"
+check "a refused --save-model writes no result either" [ ! -e "$WORK/exist_new.csv" ]
+bad exist_export 1 "exists; give --force" "$MC" export "$SAMPLE" -o "$WORK/exist.csv"
+bad exist_synth 1 "exists; give --force" "$MC" synth -o "$WORK/exist.csv" --ids 3
+
+# a signal mid-write: the previous output stays, no temporary is left.
+# Job control (set -m) so that the background run does not ignore SIGINT.
+"$MC" synth -o "$WORK/sig.h5" --ids 3000 --dim 64 --seed 3 >/dev/null
+"$MC" export "$WORK/sig.h5" -o "$WORK/sig.csv" >/dev/null
+"$MC" export "$FX/tiny.h5" -o "$WORK/sig_small.csv" >/dev/null
+"$MC" import csv "$WORK/sig_small.csv" -o "$WORK/sig_out.h5" >/dev/null
+cp "$WORK/sig_out.h5" "$WORK/sig_out_copy.h5"
+for sig in INT TERM; do
+    set -m
+    "$MC" import csv "$WORK/sig.csv" -o "$WORK/sig_out.h5" --force >/dev/null 2>&1 &
+    pid=$!
+    set +m
+    seen=0
+    for _ in $(seq 1 500); do
+        if ls "$WORK"/.sig_out.h5.tmp* >/dev/null 2>&1; then seen=1; break; fi
+        sleep 0.01
+    done
+    kill -"$sig" "$pid" 2>/dev/null
+    wait "$pid"
+    rc=$?
+    check "SIG$sig: the temporary existed while the import ran" [ "$seen" -eq 1 ]
+    check "SIG$sig: the run died of the signal (exit $rc)" [ "$rc" -eq $((128 + $(kill -l "$sig"))) ]
+    check "SIG$sig: no temporary left behind" [ -z "$(ls -A "$WORK" | grep '^\.sig_out\.h5\.tmp')" ]
+    check "SIG$sig: the previous output is intact" cmp -s "$WORK/sig_out.h5" "$WORK/sig_out_copy.h5"
+done
+
 # synth reproduces the shipped sample bit for bit (command documented in the README)
 run synth_sample 0 "$MC" synth -o "$WORK/sample.h5" --ids 150 --dim 512 --seed 1
 check "synth reproduces datasets/sample.h5" cmp -s "$WORK/sample.h5" "$SAMPLE"

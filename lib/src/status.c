@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -85,6 +87,34 @@ int mc_cmp_i64_pair(const void *a, const void *b)
     return (x[1] > y[1]) - (x[1] < y[1]);
 }
 
+/* Every temporary name handed out, for mc_remove_temporaries(). Append-only:
+ * a name whose file was renamed into place or removed no longer exists, and
+ * unlink() of it fails harmlessly. The count is published after the pointer,
+ * so a signal handler never reads a half-written slot. */
+#define MAX_TEMPORARIES 1024
+static char *temporaries[MAX_TEMPORARIES];
+static volatile sig_atomic_t n_temporaries;
+static pthread_mutex_t temporaries_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void mc_register_temporary(const char *path)
+{
+    if (!path) return;
+    pthread_mutex_lock(&temporaries_lock);
+    sig_atomic_t k = n_temporaries;
+    if (k < MAX_TEMPORARIES && (temporaries[k] = strdup(path)) != NULL) {
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        n_temporaries = k + 1;
+    }
+    pthread_mutex_unlock(&temporaries_lock);
+}
+
+void mc_remove_temporaries(void)
+{
+    sig_atomic_t k = n_temporaries;
+    for (sig_atomic_t i = 0; i < k; i++)
+        if (temporaries[i]) unlink(temporaries[i]);
+}
+
 char *mc_temp_path_for(const char *path)
 {
     /* Same directory as the destination so that rename() is atomic; the
@@ -97,7 +127,10 @@ char *mc_temp_path_for(const char *path)
     for (unsigned attempt = 0; attempt < 1000; attempt++) {
         snprintf(tmp, len, "%.*s.%s.tmp%ld.%u", (int)dirlen, path, path + dirlen, (long)getpid(),
                  attempt);
-        if (access(tmp, F_OK) != 0) return tmp;
+        if (access(tmp, F_OK) != 0) {
+            mc_register_temporary(tmp);
+            return tmp;
+        }
     }
     free(tmp);
     return NULL;

@@ -72,6 +72,22 @@ MC_API const char *mc_strerror(mc_status st);
  */
 MC_API const char *mc_last_error_detail(void);
 
+/**
+ * @brief Remove every temporary file the library (or mc_register_temporary())
+ * has named in this process and that still exists: the outputs being written,
+ * not yet renamed into place. Async-signal-safe (unlink only): meant for a
+ * SIGINT / SIGTERM handler, so that an interrupted run leaves the previous
+ * output intact and no temporary behind.
+ */
+MC_API void mc_remove_temporaries(void);
+
+/**
+ * @brief Add @p path (copied) to what mc_remove_temporaries() removes; for a
+ * caller's own temporary files. At most 1,024 names per process are kept
+ * (each writer names one or two); past that, names are not recorded.
+ */
+MC_API void mc_register_temporary(const char *path);
+
 /** @brief Library version string, e.g. "0.1.0". */
 MC_API const char *mc_version(void);
 
