@@ -36,6 +36,20 @@ bad() {
     fi
     check "$name no output" [ ! -e "$WORK/out.csv" ]
     check "$name no temporary" [ -z "$(ls -A "$WORK" | grep '\.tmp')" ]
+    catalogue "$name" "$want" "$first" "$@"
+}
+
+# One row of the bad-input catalogue (tests/README.md): the case, the command
+# with the test's directories shortened, the exit code, the message.
+shorten() { sed -e "s|$MC|magclust|g" -e "s|$WORK/|WORK/|g" -e "s|$FX/|FX/|g" -e "s|$SRC/|SRC/|g" -e 's/|/\\|/g'; }
+catalogue() {
+    local name=$1 want=$2 first=$3; shift 3
+    local cmd="" a
+    for a in "$@"; do
+        case "$a" in *" "*|"") cmd="$cmd '$a'" ;; *) cmd="$cmd $a" ;; esac
+    done
+    printf '| %s | `%s` | %s | %s |\n' "$name" "$(printf '%s' "${cmd# }" | shorten)" "$want" \
+        "$(printf '%s' "${first#magclust: error: }" | shorten)" >>"$WORK/bad_inputs.md"
 }
 
 field() { # field FILE LABEL N: the Nth word after LABEL on its line
@@ -537,6 +551,13 @@ check "synth reproduces datasets/sample.h5" cmp -s "$WORK/sample.h5" "$SAMPLE"
 run synth_other_seed 0 "$MC" synth -o "$WORK/seed2.h5" --ids 150 --dim 512 --seed 2
 check "another seed differs" not cmp -s "$WORK/seed2.h5" "$SAMPLE"
 bad synth_bad_dim 2 "--dim" "$MC" synth -o "$O" --dim zero
+
+# the catalogue in tests/README.md lists every case above (regenerate it with
+# scripts/bad_input_catalogue.sh)
+missing=$(cut -d'|' -f2 "$WORK/bad_inputs.md" | tr -d ' ' | while read -r n; do
+    grep -q "^| $n |" "$SRC/tests/README.md" 2>/dev/null || echo "$n"; done | tr '\n' ' ')
+check "tests/README.md catalogues every bad input tested (missing: ${missing:-none})" [ -z "$missing" ]
+check "the catalogue has at least 40 cases" [ "$(wc -l <"$WORK/bad_inputs.md")" -ge 40 ]
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
