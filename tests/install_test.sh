@@ -26,7 +26,10 @@ target_link_libraries(use_shared PRIVATE magclust::shared)
 add_executable(use_static cluster_h5.c)
 target_link_libraries(use_static PRIVATE magclust::static)
 CM
-cmake -S "$WORK/consumer" -B "$WORK/consumer/build" -DCMAKE_PREFIX_PATH="$PREFIX" >"$WORK/consumer.log"
+# a sanitized build's library needs the sanitizer runtimes in its consumers
+FLAGS=${MC_CONSUMER_FLAGS:-}
+cmake -S "$WORK/consumer" -B "$WORK/consumer/build" -DCMAKE_PREFIX_PATH="$PREFIX" \
+    -DCMAKE_C_FLAGS="$FLAGS" -DCMAKE_EXE_LINKER_FLAGS="$FLAGS" >"$WORK/consumer.log"
 cmake --build "$WORK/consumer/build" >>"$WORK/consumer.log"
 LD_LIBRARY_PATH="$PREFIX/lib" "$WORK/consumer/build/use_shared" "$SRC/datasets/sample.h5" | tee "$WORK/shared.out"
 "$WORK/consumer/build/use_static" "$SRC/datasets/sample.h5" >"$WORK/static.out"
@@ -35,7 +38,7 @@ grep -q "BCubed F" "$WORK/shared.out"
 
 # 2. pkg-config consumer (shared)
 export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig"
-cc -std=c11 -o "$WORK/use_pc" "$SRC/examples/cluster_h5.c" $(pkg-config --cflags --libs magclust)
+cc -std=c11 $FLAGS -o "$WORK/use_pc" "$SRC/examples/cluster_h5.c" $(pkg-config --cflags --libs magclust)
 LD_LIBRARY_PATH="$PREFIX/lib" "$WORK/use_pc" "$SRC/datasets/sample.h5" >"$WORK/pc.out"
 cmp "$WORK/shared.out" "$WORK/pc.out"
 

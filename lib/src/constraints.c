@@ -344,7 +344,7 @@ mc_status mc_constraints_check(mc_constraints_t *c)
     for (size_t k = 0; k < n_names; k++) first_named[k] = -1;
     ml = mc_malloc_array(c->n_ml + c->n_named + 1, sizeof *ml);
     if (!ml) goto nomem;
-    memcpy(ml, c->ml, c->n_ml * sizeof *ml);
+    if (c->n_ml) memcpy(ml, c->ml, c->n_ml * sizeof *ml); /* c->ml is NULL when none */
     for (size_t i = 0; c->name_of && i < n; i++) {
         int64_t id = c->name_of[i];
         if (id < 0) continue;
@@ -394,7 +394,7 @@ mc_status mc_constraints_check(mc_constraints_t *c)
     }
     cl = mc_malloc_array(c->n_cl_user + c->n_nn + n_group_pairs + 1, sizeof *cl);
     if (!cl) goto nomem;
-    memcpy(cl, c->cl, c->n_cl_user * sizeof *cl);
+    if (c->n_cl_user) memcpy(cl, c->cl, c->n_cl_user * sizeof *cl); /* c->cl is NULL when none */
     for (size_t k = 0; k < c->n_nn; k++) {
         int64_t f = c->nn[k].name < (int64_t)n_names ? first_named[c->nn[k].name] : -1;
         if (f < 0) continue; /* nobody here has that name */
