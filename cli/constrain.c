@@ -54,7 +54,6 @@ int cli_constrain_load(cli_constrain *k, const mc_embeddings_t *e)
             (st = mc_corrections_read(k->set, k->corrections, k->paths, mc_embeddings_quality(e),
                                       k->prev_cluster, k->prev_person, &k->ci)) != MC_OK)
             goto fail;
-        size_t before = mc_constraints_n_different(k->set);
         if (mc_embeddings_groups(e)) {
             char what[300];
             snprintf(what, sizeof what, "photo key '%s'", mc_embeddings_group_name(e));
@@ -62,7 +61,7 @@ int cli_constrain_load(cli_constrain *k, const mc_embeddings_t *e)
         }
         mc_constraints_set_face_text(k->set, k->paths);
         if ((st = mc_constraints_check(k->set)) != MC_OK) goto fail;
-        k->n_group_pairs = mc_constraints_n_different(k->set) - before;
+        k->n_group_pairs = cli_count_group_pairs(e);
     }
     return 0;
 nomem:

@@ -149,6 +149,17 @@ static int model_reserve(mc_model_t *m, size_t C, size_t E, int paths)
     return 0;
 }
 
+/* Clusters m->C..C-1 added, empty (zero mean, no members, no name). 0 / -1. */
+static int model_grow_clusters(mc_model_t *m, size_t C)
+{
+    if (C <= m->C) return 0;
+    if (model_reserve(m, C, m->E, 0) != 0) return -1;
+    memset(m->mean + m->C * m->d, 0, (C - m->C) * m->d * sizeof *m->mean);
+    for (size_t c = m->C; c < C; c++) m->n_core[c] = m->n_members[c] = 0;
+    m->C = C;
+    return 0;
+}
+
 static mc_model_t *model_alloc(size_t d)
 {
     mc_model_t *m = calloc(1, sizeof *m);
@@ -217,7 +228,10 @@ mc_status mc_model_build(const mc_embeddings_t *e, const mc_clustering_t *c,
         mc_model_free(m);
         return mc_fail(MC_ERR_NOMEM, "out of memory for a model of %zu clusters", C);
     }
-    m->C = C;
+    if (model_grow_clusters(m, C) != 0) {
+        mc_model_free(m);
+        return mc_fail(MC_ERR_NOMEM, "out of memory for a model of %zu clusters", C);
+    }
     m->threshold = par.threshold;
     m->k = par.k ? par.k : 30;
     m->core_q = par.core_q;
@@ -233,8 +247,6 @@ mc_status mc_model_build(const mc_embeddings_t *e, const mc_clustering_t *c,
         }
         memcpy(m->center, par.center, d * sizeof *m->center);
     }
-    memset(m->mean, 0, C * d * sizeof *m->mean);
-    for (size_t k = 0; k < C; k++) m->n_core[k] = m->n_members[k] = 0;
     for (size_t i = 0; i < n; i++) {
         if (lab[i] >= 0) m->n_members[lab[i]]++;
         if (add_face(m, dir + i * d, q[i], mc_embeddings_path(e, i), lab[i], role[i]) != 0) {
@@ -313,8 +325,7 @@ static int64_t nearest_core(const mc_model_t *m, const int64_t *ids, size_t k)
  * from id m->C on, folding their core faces into the model. Labels and roles
  * of those faces are set; returns MC_OK or an error. */
 static mc_status open_new_clusters(mc_model_t *m, const mc_embeddings_t *e, const size_t *rows,
-                                   size_t nu, int n_threads, int64_t *labels, uint8_t *roles,
-                                   mc_assign_stats *st)
+                                   size_t nu, int n_threads, int64_t *labels, uint8_t *roles)
 {
     size_t d = m->d;
     const float *dir = mc_embeddings_directions(e), *q = mc_embeddings_quality(e);
@@ -377,25 +388,14 @@ static mc_status open_new_clusters(mc_model_t *m, const mc_embeddings_t *e, cons
     }
     if (s == MC_OK) {
         size_t C0 = m->C;
-        if (model_reserve(m, C0 + n_new, m->E, 0) != 0) {
+        if (model_grow_clusters(m, C0 + n_new) != 0) {
             s = mc_fail(MC_ERR_NOMEM, "out of memory for the new clusters");
         } else {
-            memset(m->mean + C0 * d, 0, n_new * d * sizeof *m->mean);
-            for (size_t k = C0; k < C0 + n_new; k++) m->n_core[k] = m->n_members[k] = 0;
-            m->C = C0 + n_new;
             for (size_t a = 0; a < nu; a++) {
                 size_t i = rows[a];
-                if (sub_lab[a] < 0) {
-                    labels[i] = -1;
-                    roles[i] = MC_ROLE_NOISE;
-                    st->n_noise++;
-                    continue;
-                }
-                labels[i] = (int64_t)(C0 + (size_t)sub_lab[a]);
-                roles[i] = sub_role[a];
-                st->n_new_clustered++;
+                labels[i] = sub_lab[a] < 0 ? -1 : (int64_t)(C0 + (size_t)sub_lab[a]);
+                roles[i] = sub_lab[a] < 0 ? (uint8_t)MC_ROLE_NOISE : sub_role[a];
             }
-            st->n_new_clusters = n_new;
         }
     }
     free(sub_lab);
@@ -599,7 +599,7 @@ mc_status mc_model_assign(mc_model_t *m, const mc_embeddings_t *e, const mc_assi
          * then every new face becomes a reference face (in face order:
          * deterministic) */
         if (nu > 0 &&
-            (s = open_new_clusters(m, e, un, nu, par.n_threads, labels, roles, &st)) != MC_OK)
+            (s = open_new_clusters(m, e, un, nu, par.n_threads, labels, roles)) != MC_OK)
             goto done;
         if (cs) {
             if (merge_new_neighbours(dir, n, d, m->E, k, ids, sims) != 0) {
@@ -609,16 +609,14 @@ mc_status mc_model_assign(mc_model_t *m, const mc_embeddings_t *e, const mc_assi
             if ((s = apply_constraints(m, cs, n, k, ids, sims, 1, MC_ROLE_NOISE, labels, roles,
                                        &st.constraints)) != MC_OK)
                 goto done;
+            /* clusters the constraints opened for named people */
             size_t top = m->C;
             for (size_t i = 0; i < n; i++)
                 if (labels[i] >= 0 && (size_t)labels[i] + 1 > top) top = (size_t)labels[i] + 1;
-            if (model_reserve(m, top, m->E, 0) != 0) {
+            if (model_grow_clusters(m, top) != 0) {
                 s = mc_fail(MC_ERR_NOMEM, "out of memory for the new clusters");
                 goto done;
             }
-            memset(m->mean + m->C * d, 0, (top - m->C) * d * sizeof *m->mean);
-            for (size_t c = m->C; c < top; c++) m->n_core[c] = m->n_members[c] = 0;
-            m->C = top;
         }
         int paths = m->ex_path != NULL || (m->E == 0 && mc_embeddings_path(e, 0) != NULL);
         if (model_reserve(m, m->C, m->E + n, paths) != 0) {
@@ -727,26 +725,19 @@ mc_status mc_model_constraints_new(const mc_model_t *m, const mc_embeddings_t *e
         if ((s = mc_corrections_read(cs, corrections, paths, quality, prev, person, info)) != MC_OK)
             goto done;
     }
-    /* errors name the faces by path, else the new faces by row (the
-     * model's faces have no photo, so only new ones can be named) */
-    if (!(text = mc_malloc_array(N, sizeof *text))) goto nomem;
-    if (mc_embeddings_path(e, 0)) {
-        for (size_t i = 0; i < N; i++) {
-            const char *p = i < E ? mc_model_exemplar_path(m, i) : mc_embeddings_path(e, i - E);
-            text[i] = p ? p : "a face of the model";
+    /* a photo's faces that may not meet are named in errors: only new faces
+     * have a photo, named by path, else by row */
+    if (mc_embeddings_groups(e)) {
+        int by_path = mc_embeddings_path(e, 0) != NULL;
+        if (!(text = mc_malloc_array(N, sizeof *text))) goto nomem;
+        if (!by_path && !(rows = mc_malloc_array(n ? n : 1, 32))) goto nomem;
+        for (size_t i = 0; i < E; i++) text[i] = "a face of the model";
+        for (size_t i = 0; i < n; i++) {
+            if (!by_path) snprintf(rows + i * 32, 32, "row %zu", i);
+            text[E + i] = by_path ? mc_embeddings_path(e, i) : rows + i * 32;
         }
-    } else {
-        if (!(rows = mc_malloc_array(n ? n : 1, 32))) goto nomem;
-        for (size_t i = 0; i < N; i++) {
-            if (i < E) {
-                text[i] = "a face of the model";
-                continue;
-            }
-            snprintf(rows + (i - E) * 32, 32, "row %zu", i - E);
-            text[i] = rows + (i - E) * 32;
-        }
+        mc_constraints_set_face_text(cs, text);
     }
-    mc_constraints_set_face_text(cs, text);
     s = mc_constraints_check(cs);
     goto done;
 nomem:
