@@ -17,6 +17,7 @@
 
 #include "magclust/calibrate.h"
 #include "magclust/embeddings.h"
+#include "h5_impl.h"
 #include "io_impl.h"
 #include "util_impl.h"
 
@@ -375,6 +376,11 @@ static mc_status open_dataset(const h5_ctx *c, char *path, int required, hid_t *
         H5Oclose(obj);
         return mc_fail(MC_ERR_HDF5, "%s: %s is not a dataset (a group?)", c->file, path);
     }
+    mc_status st = mc_h5_check_dataset(obj, c->file, path, 1);
+    if (st != MC_OK) {
+        H5Oclose(obj);
+        return st;
+    }
     *out = obj;
     return MC_OK;
 }
@@ -471,12 +477,10 @@ static mc_status read_embeddings(const h5_ctx *c, char *path, mc_embeddings_t **
                      (unsigned long long)dims[0], (unsigned long long)dims[1]);
         goto cleanup;
     }
-    if (dims[0] > SIZE_MAX || dims[1] > SIZE_MAX || dims[0] > SIZE_MAX / dims[1] ||
-        dims[0] * dims[1] > SIZE_MAX / sizeof(float)) {
-        st = mc_fail(MC_ERR_NOMEM, "%s: %s is %llu x %llu, too large to hold in memory", c->file,
-                     path, (unsigned long long)dims[0], (unsigned long long)dims[1]);
+    /* The unit directions, then (in the pipeline) a centred copy; the
+     * magnitudes are one column more. */
+    if ((st = mc_check_memory(c->file, path, dims[0], dims[1] + 1, sizeof(float))) != MC_OK)
         goto cleanup;
-    }
     size_t n = (size_t)dims[0], d = (size_t)dims[1];
     e = emb_alloc(n, d);
     if (!e) {
@@ -805,19 +809,19 @@ static mc_status read_file(const char *file, const mc_h5_read_params *p, mc_embe
 {
     /* Tell a missing or unreadable file from one HDF5 cannot parse: H5Fopen
      * reports both the same way. */
-    int fd = open(file, O_RDONLY);
-    if (fd < 0) {
+    int fd = mc_h5_image_in_use() ? -2 : open(file, O_RDONLY);
+    if (fd == -1) {
         int err = errno;
         if (err == ENOENT) return mc_fail(MC_ERR_IO, "%s: no such file", file);
         return mc_fail(MC_ERR_IO, "%s: cannot open: %s", file, strerror(err));
     }
     struct stat sb;
-    int is_dir = fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode);
-    close(fd);
+    int is_dir = fd >= 0 && fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode);
+    if (fd >= 0) close(fd);
     if (is_dir) return mc_fail(MC_ERR_IO, "%s: is a directory", file);
 
     h5_ctx c = {file, -1};
-    c.fid = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
+    c.fid = mc_h5_open_read(file);
     if (c.fid < 0)
         return h5_fail(MC_ERR_IO, "%s: cannot open (not an HDF5 file or missing)", file);
 

@@ -37,11 +37,32 @@ static inline hid_t h5_create_untimed(const char *path)
 
 /* ---- h5_util.c ---- */
 
+/* Every reader opens its HDF5 file through mc_h5_open_read(): read-only from
+ * disk, or, while a test has called mc_h5_use_image(buf, len), from that
+ * memory image whatever the path (HDF5's core driver with a file image; no
+ * file is touched). The fuzzing harness (tests/fuzz/) feeds the loaders that
+ * way. mc_h5_use_image(NULL, 0) goes back to disk. The image is process-wide
+ * state: set it from one thread, with no reader running. */
+void mc_h5_use_image(const void *buf, size_t len);
+/* Nonzero while an image is in use (readers then skip their checks of the
+ * path on disk). */
+int mc_h5_image_in_use(void);
+hid_t mc_h5_open_read(const char *path);
+
 /* Rows per chunk and per read block: 4096 x 30 ids are just under HDF5's
  * default 1 MiB chunk cache. */
 #define MC_H5_BLOCK_ROWS 4096
 /* Keep a chunk well below HDF5's 4 GiB limit whatever the row length. */
 #define MC_H5_MAX_CHUNK_BYTES ((size_t)16 << 20)
+
+/* Before reading a dataset of an untrusted file: its element size is one a
+ * number or a string could have (at most 16 bytes for numbers, 64 KiB
+ * otherwise), one chunk of it would not take more than mc_memory_limit(),
+ * nor would the whole dataset when `whole` (it is to be held in memory, not
+ * streamed), so that a crafted header cannot make HDF5 allocate gigabytes
+ * for its type conversion or chunk buffers. MC_OK, MC_ERR_BAD_DATA or
+ * MC_ERR_NOMEM (detail "FILE: NAME ..."). */
+mc_status mc_h5_check_dataset(hid_t ds, const char *file, const char *name, int whole);
 
 /* Scalar attributes; 0 or -1. Strings are variable-length UTF-8. */
 int mc_h5_put_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *value);

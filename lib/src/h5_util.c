@@ -7,6 +7,81 @@
 #include "h5_impl.h"
 #include "util_impl.h"
 
+static const void *image_buf;
+static size_t image_len;
+
+void mc_h5_use_image(const void *buf, size_t len)
+{
+    image_buf = buf;
+    image_len = buf ? len : 0;
+}
+
+int mc_h5_image_in_use(void) { return image_buf != NULL; }
+
+hid_t mc_h5_open_read(const char *path)
+{
+    if (!image_buf) return H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0) return H5I_INVALID_HID;
+    hid_t f = H5I_INVALID_HID;
+    /* No backing store: nothing is ever written to path. The image is
+     * copied by HDF5 (the default callbacks), so the caller's buffer may be
+     * read-only. */
+    if (H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0 &&
+        H5Pset_file_image(fapl, (void *)(uintptr_t)image_buf, image_len) >= 0)
+        f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    return f;
+}
+
+mc_status mc_h5_check_dataset(hid_t ds, const char *file, const char *name, int whole)
+{
+    hid_t t = H5Dget_type(ds), sp = H5Dget_space(ds), dcpl = H5Dget_create_plist(ds);
+    mc_status st = MC_OK;
+    if (t < 0 || sp < 0 || dcpl < 0) {
+        st = mc_fail(MC_ERR_HDF5, "%s: cannot read the type or shape of %s", file, name);
+        goto done;
+    }
+    H5T_class_t cls = H5Tget_class(t);
+    size_t tsize = H5Tget_size(t);
+    int number = cls == H5T_INTEGER || cls == H5T_FLOAT || cls == H5T_ENUM || cls == H5T_BITFIELD;
+    if (tsize == 0 || tsize > (number ? 16 : 65536)) {
+        st = mc_fail(MC_ERR_BAD_DATA, "%s: %s has elements of %zu bytes, not a plausible %s", file,
+                     name, tsize, number ? "number" : "string or value");
+        goto done;
+    }
+    hssize_t np = H5Sget_simple_extent_npoints(sp);
+    if (np < 0) {
+        st = mc_fail(MC_ERR_HDF5, "%s: cannot read the shape of %s", file, name);
+        goto done;
+    }
+    /* As read into memory: at least 4 bytes a value (float), 8 for int64. */
+    if (whole && (st = mc_check_memory(file, name, (uint64_t)np, 1, tsize < 8 ? 8 : tsize)) != MC_OK)
+        goto done;
+    if (H5Pget_layout(dcpl) == H5D_CHUNKED) {
+        hsize_t cd[H5S_MAX_RANK];
+        int r = H5Pget_chunk(dcpl, H5S_MAX_RANK, cd);
+        uint64_t elems = 1;
+        for (int i = 0; i < r; i++) {
+            if (cd[i] == 0 || elems > UINT64_MAX / cd[i]) {
+                elems = UINT64_MAX;
+                break;
+            }
+            elems *= cd[i];
+        }
+        if (r < 0 || elems > UINT64_MAX / tsize) {
+            st = mc_fail(MC_ERR_BAD_DATA, "%s: %s has an impossible chunk shape", file, name);
+            goto done;
+        }
+        st = mc_check_memory(file, "one chunk", elems, 1, tsize);
+    }
+done:
+    if (t >= 0) H5Tclose(t);
+    if (sp >= 0) H5Sclose(sp);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    return st;
+}
+
 int mc_h5_put_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *value)
 {
     hid_t sp = H5Screate(H5S_SCALAR);
@@ -183,6 +258,11 @@ mc_status mc_h5_open_matrix(hid_t grp, const char *path, const char *where, cons
         return mc_fail(MC_ERR_HDF5, "%s: no dataset %s/%s", path, where, name);
     hid_t ds = H5Dopen2(grp, name, H5P_DEFAULT);
     if (ds < 0) return mc_fail(MC_ERR_HDF5, "%s: %s/%s is not a dataset", path, where, name);
+    mc_status st = mc_h5_check_dataset(ds, path, name, 1);
+    if (st != MC_OK) {
+        H5Dclose(ds);
+        return st;
+    }
     hid_t t = H5Dget_type(ds), sp = H5Dget_space(ds);
     H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
     hsize_t d[H5S_MAX_RANK];

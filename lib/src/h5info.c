@@ -6,6 +6,7 @@
 
 #include <hdf5.h>
 
+#include "h5_impl.h"
 #include "magclust/embeddings.h"
 #include "util_impl.h"
 
@@ -67,14 +68,14 @@ mc_status mc_h5_list_datasets(const char *path, mc_h5_dataset_info **out, size_t
     if (!path || !out || !out_n) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument");
     *out = NULL;
     *out_n = 0;
-    if (access(path, F_OK) != 0) return mc_fail(MC_ERR_IO, "%s: no such file", path);
+    if (!mc_h5_image_in_use() && access(path, F_OK) != 0) return mc_fail(MC_ERR_IO, "%s: no such file", path);
     H5E_auto2_t old_fn;
     void *old_data;
     H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     mc_status st = MC_OK;
     listing l = {NULL, 0, 0, 0};
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t f = mc_h5_open_read(path);
     if (f < 0) {
         st = mc_fail(MC_ERR_IO, "%s: cannot open (not an HDF5 file?)", path);
         goto done;

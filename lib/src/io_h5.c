@@ -190,7 +190,7 @@ mc_status mc_io_open_h5(mc_reader_t *r, const mc_reader_params *p)
     char kp[512];
     const char *ekey = p->h5.embeddings_key && p->h5.embeddings_key[0] ? p->h5.embeddings_key : "embeddings";
     hid_t sp = H5I_INVALID_HID, ty = H5I_INVALID_HID, lab = H5I_INVALID_HID;
-    s->file = H5Fopen(r->path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    s->file = mc_h5_open_read(r->path);
     if (s->file < 0) {
         st = mc_fail(MC_ERR_IO, "%s: cannot open (not an HDF5 file?)", r->path);
         goto done;
@@ -200,6 +200,7 @@ mc_status mc_io_open_h5(mc_reader_t *r, const mc_reader_params *p)
         st = mc_fail(MC_ERR_HDF5, "%s: no dataset %s", r->path, kp);
         goto done;
     }
+    if ((st = mc_h5_check_dataset(s->emb, r->path, kp, 0)) != MC_OK) goto done;
     sp = H5Dget_space(s->emb);
     ty = H5Dget_type(s->emb);
     hsize_t dims[H5S_MAX_RANK];
@@ -221,6 +222,7 @@ mc_status mc_io_open_h5(mc_reader_t *r, const mc_reader_params *p)
     r->dim = (size_t)dims[1];
 
     if ((st = open_optional(s->file, r->path, p->h5.labels_key, "labels", &lab)) != MC_OK) goto done;
+    if (lab >= 0 && (st = mc_h5_check_dataset(lab, r->path, "labels", 1)) != MC_OK) goto done;
     if (lab >= 0) {
         hid_t lt = H5Dget_type(lab);
         int is_int = lt >= 0 && H5Tget_class(lt) == H5T_INTEGER;
@@ -242,6 +244,8 @@ mc_status mc_io_open_h5(mc_reader_t *r, const mc_reader_params *p)
         r->has_labels = 1;
     }
     if ((st = open_optional(s->file, r->path, p->h5.paths_key, "paths", &s->paths_ds)) != MC_OK)
+        goto done;
+    if (s->paths_ds >= 0 && (st = mc_h5_check_dataset(s->paths_ds, r->path, "paths", 0)) != MC_OK)
         goto done;
     if (s->paths_ds >= 0) {
         hid_t pt = H5Dget_type(s->paths_ds);

@@ -270,7 +270,7 @@ mc_status mc_knn_graph_read_h5(const char *path, mc_knn_graph_t **out, mc_knn_gr
     mc_knn_graph_meta m;
     mc_knn_graph_meta_init(&m);
     hid_t grp = H5I_INVALID_HID, ids = H5I_INVALID_HID, sims = H5I_INVALID_HID;
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t f = mc_h5_open_read(path);
     if (f < 0) {
         st = mc_fail(MC_ERR_IO, "%s: cannot open (not an HDF5 file?)", path);
         goto done;
@@ -310,6 +310,9 @@ mc_status mc_knn_graph_read_h5(const char *path, mc_knn_graph_t **out, mc_knn_gr
                      path, (unsigned long long)di[0], (unsigned long long)di[1]);
         goto done;
     }
+    if ((st = mc_check_memory(path, "the graph", di[0], di[1], sizeof(int64_t) + sizeof(float))) !=
+        MC_OK)
+        goto done;
     size_t n = (size_t)di[0], k = (size_t)di[1];
     if ((has_n && m.n != n) || (has_k && m.k != k)) {
         st = mc_fail(MC_ERR_BAD_DATA,

@@ -843,6 +843,11 @@ static mc_status open_vector(hid_t loc, const char *path, const char *where, con
         return mc_fail(MC_ERR_BAD_DATA, "%s: no dataset %s/%s", path, where, name);
     hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
     if (ds < 0) return mc_fail(MC_ERR_BAD_DATA, "%s: %s/%s is not a dataset", path, where, name);
+    mc_status st = mc_h5_check_dataset(ds, path, name, 1);
+    if (st != MC_OK) {
+        H5Dclose(ds);
+        return st;
+    }
     hid_t t = H5Dget_type(ds), sp = H5Dget_space(ds);
     H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
     hsize_t dims[H5S_MAX_RANK];
@@ -887,6 +892,11 @@ static mc_status open_rows(hid_t loc, const char *path, const char *where, const
         *ds = H5I_INVALID_HID;
         return st;
     }
+    if ((st = mc_check_memory(path, name, dims[0], dims[1], sizeof(float))) != MC_OK) {
+        H5Dclose(*ds);
+        *ds = H5I_INVALID_HID;
+        return st;
+    }
     *n = (size_t)dims[0];
     return MC_OK;
 }
@@ -924,14 +934,14 @@ mc_status mc_model_read_h5(const char *path, mc_model_t **out)
     mc_clear_error();
     if (!path || !out) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_model_read_h5");
     *out = NULL;
-    if (access(path, R_OK) != 0) return mc_fail(MC_ERR_IO, "%s: no such file or not readable", path);
+    if (!mc_h5_image_in_use() && access(path, R_OK) != 0) return mc_fail(MC_ERR_IO, "%s: no such file or not readable", path);
     h5_quiet hq;
     quiet_on(&hq);
     mc_status st = MC_OK;
     mc_model_t *m = NULL;
     hid_t g = H5I_INVALID_HID, gc = H5I_INVALID_HID, ge = H5I_INVALID_HID;
     hid_t dmean = H5I_INVALID_HID, ddir = H5I_INVALID_HID;
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t f = mc_h5_open_read(path);
     if (f < 0) {
         st = mc_fail(MC_ERR_HDF5, "%s: not an HDF5 file", path);
         goto done;

@@ -381,6 +381,10 @@ static hid_t open_1d(hid_t f, const char *file, const char *name, int required, 
         return -1;
     }
     hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
+    if (ds >= 0 && (*st = mc_h5_check_dataset(ds, file, name, 1)) != MC_OK) {
+        H5Dclose(ds);
+        return -1;
+    }
     hid_t sp = ds >= 0 ? H5Dget_space(ds) : -1;
     hsize_t dims[2] = {0, 0};
     int rank = sp >= 0 ? H5Sget_simple_extent_dims(sp, dims, NULL) : -1;
@@ -388,6 +392,11 @@ static hid_t open_1d(hid_t f, const char *file, const char *name, int required, 
     if (rank != 1 || (*n && dims[0] != *n)) {
         if (ds >= 0) H5Dclose(ds);
         *st = mc_fail(MC_ERR_HDF5, "%s: /%s is not a vector of %zu values", file, name, *n);
+        return -1;
+    }
+    /* The first vector sets n: eight arrays of one value a face. */
+    if (!*n && (*st = mc_check_memory(file, "the faces", dims[0], 8, sizeof(int64_t))) != MC_OK) {
+        H5Dclose(ds);
         return -1;
     }
     *n = (size_t)dims[0];
@@ -412,15 +421,16 @@ mc_status mc_previous_read_h5(const char *path, mc_previous_t **out)
     mc_clear_error();
     if (!path || !out) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_previous_read_h5");
     *out = NULL;
-    FILE *probe = fopen(path, "rb");
-    if (!probe) return mc_fail(MC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    fclose(probe);
+    FILE *probe = mc_h5_image_in_use() ? NULL : fopen(path, "rb");
+    if (!probe && !mc_h5_image_in_use())
+        return mc_fail(MC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (probe) fclose(probe);
     h5_quiet q;
     quiet_on(&q);
     mc_status st = MC_OK;
     mc_previous_t *p = calloc(1, sizeof *p);
     char **paths = NULL, **persons = NULL;
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), ds = -1;
+    hid_t f = mc_h5_open_read(path), ds = -1;
     size_t n = 0;
     if (!p) goto nomem;
     if (f < 0) {

@@ -46,6 +46,75 @@ mc_status mc_fail(mc_status st, const char *fmt, ...)
     return st;
 }
 
+/* ---- memory limit ------------------------------------------------------ */
+
+static uint64_t memory_limit; /* 0 = what is available */
+
+void mc_set_memory_limit(uint64_t bytes) { memory_limit = bytes; }
+
+/* MemAvailable from /proc/meminfo (kB), else physical pages; 0 if unknown. */
+static uint64_t memory_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f) {
+        char line[256];
+        unsigned long long kb = 0;
+        int found = 0;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+                found = 1;
+                break;
+            }
+        fclose(f);
+        if (found && kb > 0 && kb < UINT64_MAX / 1024) return (uint64_t)kb * 1024;
+    }
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && psize > 0) return (uint64_t)pages * (uint64_t)psize;
+#endif
+    return 0;
+}
+
+uint64_t mc_memory_limit(void)
+{
+    if (memory_limit) return memory_limit;
+    uint64_t a = memory_available();
+    return a ? a : UINT64_MAX;
+}
+
+static void format_bytes(char *buf, size_t cap, uint64_t b)
+{
+    static const char *const unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    double v = (double)b;
+    int u = 0;
+    while (v >= 1024.0 && u < 6) {
+        v /= 1024.0;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, cap, "%llu bytes", (unsigned long long)b);
+    else
+        snprintf(buf, cap, "%.1f %s", v, unit[u]);
+}
+
+mc_status mc_check_memory(const char *file, const char *what, uint64_t n, uint64_t k,
+                          uint64_t elem)
+{
+    if ((k && n > UINT64_MAX / k) || (elem && n * k > UINT64_MAX / elem) ||
+        (n * k) * elem > (uint64_t)SIZE_MAX)
+        return mc_fail(MC_ERR_BAD_DATA, "%s: %s of %llu x %llu is too large to address", file,
+                       what, (unsigned long long)n, (unsigned long long)k);
+    uint64_t need = n * k * elem, lim = mc_memory_limit();
+    if (need <= lim) return MC_OK;
+    char a[32], b[32];
+    format_bytes(a, sizeof a, need);
+    format_bytes(b, sizeof b, lim);
+    return mc_fail(MC_ERR_NOMEM,
+                   "%s: %s (%llu x %llu) would take %s, more than the memory limit of %s (%s)",
+                   file, what, (unsigned long long)n, (unsigned long long)k, a, b,
+                   memory_limit ? "as set" : "the memory available");
+}
+
 void *mc_malloc_array(size_t n, size_t size)
 {
     if (size != 0 && n > SIZE_MAX / size) return NULL;

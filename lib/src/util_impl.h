@@ -41,6 +41,13 @@ static inline uint64_t mc_splitmix64(uint64_t *s)
 /* Overflow-checked n*size allocations; NULL on overflow or failure. */
 void *mc_malloc_array(size_t n, size_t size);
 void *mc_calloc_array(size_t n, size_t size);
+/* Before allocating what an input says it holds (n x k elements of elem
+ * bytes, all copies counted in elem): MC_OK; MC_ERR_BAD_DATA when the size
+ * overflows; MC_ERR_NOMEM when it is above mc_memory_limit(). The detail
+ * reads "FILE: WHAT (N x K) would take X GiB, more than the memory limit of
+ * Y GiB (...)". */
+mc_status mc_check_memory(const char *file, const char *what, uint64_t n, uint64_t k,
+                          uint64_t elem);
 /* Grow the array *p (of *cap elements of size bytes) to hold at least need,
  * doubling; 0, or -1 (overflow, out of memory) with *p untouched. */
 int mc_grow_array(void **p, size_t *cap, size_t need, size_t size);

@@ -88,6 +88,23 @@ MC_API void mc_remove_temporaries(void);
  */
 MC_API void mc_register_temporary(const char *path);
 
+/**
+ * @brief Cap, in bytes, on what the library sets out to allocate for data
+ * whose size an input states before it is read: the N x D of an HDF5 or
+ * .npy header, a graph's N x k, a model's exemplars. A larger request is
+ * refused with MC_ERR_NOMEM and a detail naming the file, the sizes and the
+ * cap, before any allocation, so an absurd header never gets the process
+ * killed for memory. 0 (the default) means the memory available when the
+ * check runs (MemAvailable in /proc/meminfo, else the physical memory).
+ * Process-wide; set it before starting work (not thread-safe against
+ * running readers).
+ */
+MC_API void mc_set_memory_limit(uint64_t bytes);
+
+/** @brief The cap in effect: the one set, or else the memory available now
+ * (UINT64_MAX when neither can be told). */
+MC_API uint64_t mc_memory_limit(void);
+
 /** @brief Library version string, e.g. "0.1.0". */
 MC_API const char *mc_version(void);
 
