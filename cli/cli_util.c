@@ -31,7 +31,9 @@ int cli_cmp_i64(const void *a, const void *b)
 int cli_fail_status(mc_status st)
 {
     const char *detail = mc_last_error_detail();
-    if (detail[0])
+    if (detail[0] && st == MC_ERR_NOMEM && strstr(detail, "memory limit"))
+        cli_error("%s: %s; --max-memory SIZE sets the limit", mc_strerror(st), detail);
+    else if (detail[0])
         cli_error("%s: %s", mc_strerror(st), detail);
     else
         cli_error("%s", mc_strerror(st));
@@ -110,6 +112,75 @@ int cli_parse_u64(const char *opt, const char *s, uint64_t *out)
     if (cli_parse_size(opt, s, 0, SIZE_MAX, &v) != 0) return -1;
     *out = (uint64_t)v;
     return 0;
+}
+
+int cli_parse_bytes(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    const char *start = s ? s : "", *p = start;
+    size_t digits = 0, dots = 0;
+    while ((*p >= '0' && *p <= '9') || *p == '.') {
+        if (*p == '.') dots++;
+        else digits++;
+        p++;
+    }
+    int shift = 0;
+    switch (*p) {
+    case 'k': case 'K': shift = 10; p++; break;
+    case 'm': case 'M': shift = 20; p++; break;
+    case 'g': case 'G': shift = 30; p++; break;
+    case 't': case 'T': shift = 40; p++; break;
+    default: break;
+    }
+    if (shift && (p[0] == 'i' || p[0] == 'I') && (p[1] == 'b' || p[1] == 'B')) p += 2;
+    else if (p[0] == 'b' || p[0] == 'B') p++;
+    if (digits == 0 || dots > 1 || *p != '\0' || (p - start) > 40) {
+        cli_error("%s: '%s' is not a size (a number of bytes, or with a unit: 512M, 8G, 1.5T)",
+                  opt, start);
+        return -1;
+    }
+    char num[48];
+    size_t len = strcspn(start, "kKmMgGtTbB");
+    memcpy(num, start, len);
+    num[len] = '\0';
+    double v = strtod(num, NULL) * (double)(1ull << shift);
+    if (!(v >= (double)lo && v <= (double)hi)) {
+        cli_error("%s: %s is out of range [%llu, %llu] bytes", opt, s, (unsigned long long)lo,
+                  (unsigned long long)hi);
+        return -1;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
+
+int cli_take_global_options(int argc, char **argv)
+{
+    int out = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            while (i < argc) argv[out++] = argv[i++];
+            break;
+        }
+        if (i > 0 && strcmp(argv[i], "--force") == 0) {
+            cli_force = 1;
+            continue;
+        }
+        if (i > 0 && strncmp(argv[i], "--max-memory", 12) == 0 &&
+            (argv[i][12] == '\0' || argv[i][12] == '=')) {
+            const char *v = argv[i][12] == '=' ? argv[i] + 13 : (i + 1 < argc ? argv[++i] : NULL);
+            uint64_t bytes;
+            if (!v) {
+                cli_error("--max-memory needs a size (512M, 8G, ...)");
+                return -1;
+            }
+            if (cli_parse_bytes("--max-memory", v, (uint64_t)1 << 20, (uint64_t)1 << 50, &bytes) != 0)
+                return -1;
+            mc_set_memory_limit(bytes);
+            continue;
+        }
+        argv[out++] = argv[i];
+    }
+    argv[out] = NULL;
+    return out;
 }
 
 static int same_file(const char *a, const char *b)

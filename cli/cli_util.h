@@ -31,9 +31,20 @@ int cli_parse_int(const char *opt, const char *s, long lo, long hi, long *out);
 int cli_parse_u64(const char *opt, const char *s, uint64_t *out);
 int cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out);
 
-/* --force (any command, anywhere on the line; main.c takes it out): replace
- * existing outputs. */
+/* A byte count: a number (decimals allowed) with an optional unit K, M, G or
+ * T (powers of 1024; "G", "GB", "GiB" and "g" are the same), in [lo, hi].
+ * Prints the usage error; 0 / -1. */
+int cli_parse_bytes(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+
+/* --force (any command, anywhere on the line): replace existing outputs. */
 extern int cli_force;
+
+/* The options every command takes, anywhere on the line up to a "--":
+ * --force, and --max-memory SIZE (or --max-memory=SIZE), which caps what the
+ * library sets out to allocate (mc_set_memory_limit). Takes them out of argv
+ * (argv[0], the program, is kept) and returns the new argc, or -1 after
+ * printing a usage error. */
+int cli_take_global_options(int argc, char **argv);
 
 /* Checks that an output path can be created: its directory exists and is a
  * directory, it does not name one of the inputs, and it does not exist yet

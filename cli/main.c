@@ -37,6 +37,9 @@ static void usage(FILE *f)
                "Outputs are written to a temporary file beside them and renamed into place:\n"
                "a failure or a signal leaves the previous file as it was and no temporary.\n"
                "An existing output is replaced only with --force (any command).\n"
+               "--max-memory SIZE (any command; 512M, 8G, ...) caps the memory a run sets out\n"
+               "to allocate; by default, the memory available. A file whose header asks for\n"
+               "more is refused before anything is allocated.\n"
                "exit codes: 0 success, 1 runtime failure (bad input file, I/O, an output\n"
                "that exists without --force), 2 usage error; killed by a signal: 128 + the\n"
                "signal (130 for Ctrl-C)\n");
@@ -68,29 +71,10 @@ static void catch_signals(void)
     }
 }
 
-/* Takes every "--force" out of argv (up to a "--"), setting cli_force. */
-static int take_force(int argc, char **argv)
-{
-    int out = 0;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0) {
-            while (i < argc) argv[out++] = argv[i++];
-            break;
-        }
-        if (i > 0 && strcmp(argv[i], "--force") == 0) {
-            cli_force = 1;
-            continue;
-        }
-        argv[out++] = argv[i];
-    }
-    argv[out] = NULL;
-    return out;
-}
-
 int main(int argc, char **argv)
 {
     catch_signals();
-    argc = take_force(argc, argv);
+    if ((argc = cli_take_global_options(argc, argv)) < 0) return CLI_USAGE;
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;

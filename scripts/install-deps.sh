@@ -2,8 +2,9 @@
 # Install what magclust needs to build and test, from Debian 12 packages,
 # skipping the ones already present. Run as root (or with sudo available).
 #   scripts/install-deps.sh           build dependencies
-#   scripts/install-deps.sh --test    and what the tests need (Chromium renders
-#                                     the HTML report)
+#   scripts/install-deps.sh --test    and what the tests need: Chromium renders
+#                                     the HTML report; clang and its runtimes
+#                                     build the fuzzers; valgrind checks the CLI
 #   scripts/install-deps.sh --bench   and what scripts/bench/ needs (peers,
 #                                     GEMM probe): see scripts/bench/README.md
 set -euo pipefail
@@ -14,7 +15,7 @@ what="build dependencies"
 case "${1:-}" in
     "") ;;
     --test)
-        PKGS+=(chromium fonts-dejavu-core)
+        PKGS+=(chromium fonts-dejavu-core clang libclang-rt-14-dev libomp-dev valgrind)
         what="build and test dependencies" ;;
     --bench)
         PKGS+=(python3-numpy python3-h5py python3-sklearn python3-scipy python3-faiss

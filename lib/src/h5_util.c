@@ -55,8 +55,11 @@ mc_status mc_h5_check_dataset(hid_t ds, const char *file, const char *name, int 
         st = mc_fail(MC_ERR_HDF5, "%s: cannot read the shape of %s", file, name);
         goto done;
     }
-    /* As read into memory: at least 4 bytes a value (float), 8 for int64. */
-    if (whole && (st = mc_check_memory(file, name, (uint64_t)np, 1, tsize < 8 ? 8 : tsize)) != MC_OK)
+    /* As read into memory: up to 8 bytes a value (int64, double). */
+    hsize_t dims[H5S_MAX_RANK];
+    int rank = H5Sget_simple_extent_dims(sp, dims, NULL);
+    uint64_t rows = rank == 2 ? dims[0] : (uint64_t)np, cols = rank == 2 ? dims[1] : 1;
+    if (whole && (st = mc_check_memory(file, name, rows, cols, tsize < 8 ? 8 : tsize)) != MC_OK)
         goto done;
     if (H5Pget_layout(dcpl) == H5D_CHUNKED) {
         hsize_t cd[H5S_MAX_RANK];

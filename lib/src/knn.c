@@ -536,6 +536,8 @@ mc_status mc_knn_graph_build_ex(const mc_embeddings_t *e, const mc_knn_params *p
     if (par.k >= n)
         return mc_fail(MC_ERR_INVALID_ARG,
                        "k = %zu neighbours needs more than %zu faces (k must be < N)", par.k, n);
+    mc_status mst = mc_check_memory(NULL, "the k-NN graph", n, par.k, sizeof(int64_t) + sizeof(float));
+    if (mst != MC_OK) return mst;
     if (par.block_size == 0) par.block_size = 1024;
     char spec[64];
     if (!par.index || !par.index[0] || strcmp(par.index, "auto") == 0)

@@ -405,8 +405,12 @@ static hid_t open_1d(hid_t f, const char *file, const char *name, int required, 
 
 static int read_strings(hid_t ds, size_t n, char **dst)
 {
-    hid_t t = H5Tcopy(H5T_C_S1);
     hid_t ft = H5Dget_type(ds);
+    if (ft < 0 || H5Tget_class(ft) != H5T_STRING) {
+        if (ft >= 0) H5Tclose(ft);
+        return -1;
+    }
+    hid_t t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, H5T_VARIABLE);
     H5Tset_cset(t, H5Tget_cset(ft));
     H5Tclose(ft);

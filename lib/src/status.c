@@ -100,19 +100,24 @@ static void format_bytes(char *buf, size_t cap, uint64_t b)
 mc_status mc_check_memory(const char *file, const char *what, uint64_t n, uint64_t k,
                           uint64_t elem)
 {
+    const char *sep = file && file[0] ? ": " : "";
+    if (!file) file = "";
     if ((k && n > UINT64_MAX / k) || (elem && n * k > UINT64_MAX / elem) ||
         (n * k) * elem > (uint64_t)SIZE_MAX)
-        return mc_fail(MC_ERR_BAD_DATA, "%s: %s of %llu x %llu is too large to address", file,
-                       what, (unsigned long long)n, (unsigned long long)k);
+        return mc_fail(MC_ERR_BAD_DATA, "%s%s%s of %llu x %llu is too large to address", file,
+                       sep, what, (unsigned long long)n, (unsigned long long)k);
     uint64_t need = n * k * elem, lim = mc_memory_limit();
     if (need <= lim) return MC_OK;
-    char a[32], b[32];
+    char a[32], b[32], shape[64];
     format_bytes(a, sizeof a, need);
     format_bytes(b, sizeof b, lim);
-    return mc_fail(MC_ERR_NOMEM,
-                   "%s: %s (%llu x %llu) would take %s, more than the memory limit of %s (%s)",
-                   file, what, (unsigned long long)n, (unsigned long long)k, a, b,
-                   memory_limit ? "as set" : "the memory available");
+    if (k == 1)
+        snprintf(shape, sizeof shape, "%llu values", (unsigned long long)n);
+    else
+        snprintf(shape, sizeof shape, "%llu x %llu", (unsigned long long)n, (unsigned long long)k);
+    return mc_fail(MC_ERR_NOMEM, "%s%s%s (%s) would take %s, more than the memory limit of %s (%s)",
+                   file, sep, what, shape, a, b,
+                   memory_limit ? "set by the caller" : "the memory available");
 }
 
 void *mc_malloc_array(size_t n, size_t size)

@@ -45,7 +45,7 @@ void *mc_calloc_array(size_t n, size_t size);
  * bytes, all copies counted in elem): MC_OK; MC_ERR_BAD_DATA when the size
  * overflows; MC_ERR_NOMEM when it is above mc_memory_limit(). The detail
  * reads "FILE: WHAT (N x K) would take X GiB, more than the memory limit of
- * Y GiB (...)". */
+ * Y GiB (...)"; file may be NULL (no file named). */
 mc_status mc_check_memory(const char *file, const char *what, uint64_t n, uint64_t k,
                           uint64_t elem);
 /* Grow the array *p (of *cap elements of size bytes) to hold at least need,

@@ -1,7 +1,8 @@
 /* libFuzzer harness: the command line of every subcommand that reads an
  * input (all but synth), with the options' values from the fuzzer: numbers
  * out of range, not numbers, overflowing, lists and ranges (sweep --param
- * eps=0.2:0.5:0.05), thresholds (p30, off), sizes (--max-memory 2G), names.
+ * eps=0.2:0.5:0.05), thresholds (p30, off), sizes (--max-memory 2G, taken
+ * out first by cli_take_global_options as main() does), names.
  * Byte 0 picks the subcommand; the rest, split at newlines, are the
  * arguments. Every file the line could name is missing: the harness works in
  * an empty directory of its own and drops any argument with a '/', and the
@@ -60,7 +61,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     argv[argc] = NULL;
     optind = 0; /* glibc: a full reinitialisation of getopt */
     cli_force = 0;
-    (void)cmds[which](argc, argv);
+    argc = cli_take_global_options(argc, argv); /* --force, --max-memory, as main() */
+    if (argc > 0) (void)cmds[which](argc, argv);
+    mc_set_memory_limit(0);
     free(text);
     return 0;
 }
