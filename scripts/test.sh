@@ -1,28 +1,36 @@
 #!/usr/bin/env bash
 # README Quick start, second command (and CI): install what is missing, build
-# with warnings as errors, run every test with ctest; then build again with
+# with warnings as errors, run every test with ctest (cli_valgrind among them:
+# the end-to-end CLI tests under valgrind memcheck); then build again with
 # AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/) and run every
-# test once more, any sanitizer report failing the test.
-# Usage: scripts/test.sh [--no-sanitize]
+# test once more, any sanitizer report failing the test; then fuzz every
+# parser for $MC_FUZZ_SECONDS (default 60) seconds each (scripts/fuzz.sh).
+# Usage: scripts/test.sh [--no-sanitize] [--no-fuzz]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sanitize=1
+fuzz=1
 for a in "$@"; do
     case "$a" in
         --no-sanitize) sanitize=0 ;;
-        *) echo "usage: scripts/test.sh [--no-sanitize]" >&2; exit 2 ;;
+        --no-fuzz) fuzz=0 ;;
+        *) echo "usage: scripts/test.sh [--no-sanitize] [--no-fuzz]" >&2; exit 2 ;;
     esac
 done
 jobs=$(nproc 2>/dev/null || echo 2)
 scripts/install-deps.sh --test
 scripts/build.sh -DMC_WERROR=ON -DMC_BUILD_TESTS=ON -DMC_BUILD_EXAMPLES=ON
 (cd build && ctest --output-on-failure -j "$jobs")
-[ "$sanitize" -eq 1 ] || exit 0
-echo "== the same tests under -fsanitize=address,undefined (build-asan/) =="
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMC_SANITIZE_ADDRESS=ON \
-    -DMC_WERROR=ON -DMC_BUILD_TESTS=ON -DMC_BUILD_EXAMPLES=ON >/dev/null
-cmake --build build-asan -j "$jobs"
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86
-export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87
-cd build-asan
-ctest --output-on-failure -j "$jobs"
+if [ "$sanitize" -eq 1 ]; then
+    echo "== the same tests under -fsanitize=address,undefined (build-asan/) =="
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMC_SANITIZE_ADDRESS=ON \
+        -DMC_WERROR=ON -DMC_BUILD_TESTS=ON -DMC_BUILD_EXAMPLES=ON >/dev/null
+    cmake --build build-asan -j "$jobs"
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86
+    export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87
+    (cd build-asan && ctest --output-on-failure -j "$jobs")
+fi
+if [ "$fuzz" -eq 1 ]; then
+    echo "== fuzzing every parser (scripts/fuzz.sh) =="
+    scripts/fuzz.sh --seconds "${MC_FUZZ_SECONDS:-60}" --jobs "$jobs"
+fi
