@@ -103,6 +103,7 @@ int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
         return cli_parse_size("--nprobe", arg, 1, 1000000, &o->kp.nprobe) ? -1 : 1;
     case CLI_O_EF:
         return cli_parse_size("--ef-search", arg, 1, 1000000, &o->kp.ef_search) ? -1 : 1;
+    case CLI_O_SKIPBAD: o->rp.skip_bad_rows = 1; return 1;
     case CLI_O_GRAPH:
         o->graph_path = arg;
         return 1;
@@ -199,6 +200,10 @@ void cli_opts_help(FILE *f)
 "      --ef-search N        HNSW: search depth (default max(64, 2(k+1)))\n"
 "      --graph GRAPH.h5     use the k-NN graph that 'magclust knn' saved for\n"
 "                           this file instead of searching again\n"
+"      --skip-bad-rows      leave out rows with a NaN or Inf value, a zero\n"
+"                           norm or a NaN quality (listed on stderr; the\n"
+"                           CSV's index stays the file row) instead of\n"
+"                           refusing the file\n"
 "      --threads N          threads for the search and clustering\n"
 "                           (default 0 = all cores); results do not depend\n"
 "                           on it\n",
@@ -274,6 +279,14 @@ int cli_prepare(const char *in_path, const cli_opts *o, cli_prepared *out)
     double t0 = cli_now();
     if ((st = mc_embeddings_read_h5(in_path, &o->rp, &out->e)) != MC_OK) goto fail_st;
     /* Only a graph file records or checks it (a read of all the data). */
+    size_t nskip = mc_embeddings_n_skipped(out->e);
+    if (nskip && !o->quiet) {
+        const size_t *rows = mc_embeddings_skipped_rows(out->e);
+        fprintf(stderr, "magclust: %s: skipped %zu bad row%s (a NaN or Inf value, a zero norm or a NaN quality): row%s",
+                in_path, nskip, nskip == 1 ? "" : "s", nskip == 1 ? "" : "s");
+        for (size_t i = 0; i < nskip && i < 10; i++) fprintf(stderr, "%s %zu", i ? "," : "", rows[i]);
+        fprintf(stderr, "%s\n", nskip > 10 ? ", ..." : "");
+    }
     if (o->after_load && o->after_load(o->after_load_ctx, out->e) != 0) goto fail;
     if (o->graph_path || o->want_fingerprint) out->fingerprint = mc_embeddings_fingerprint(out->e);
     double t1 = cli_now();
@@ -307,7 +320,14 @@ int cli_prepare(const char *in_path, const cli_opts *o, cli_prepared *out)
     out->t_knn = t2 - t1;
     return CLI_OK;
 fail_st:
-    rc = cli_fail_status(st);
+    if (st == MC_ERR_BAD_DATA && !o->rp.skip_bad_rows &&
+        (strstr(mc_last_error_detail(), "NaN or Inf") || strstr(mc_last_error_detail(), "(norm 0)") ||
+         strstr(mc_last_error_detail(), "norm outside"))) {
+        cli_error("%s: %s; --skip-bad-rows leaves such rows out", mc_strerror(st), mc_last_error_detail());
+        rc = CLI_FAIL;
+    } else {
+        rc = cli_fail_status(st);
+    }
 fail:
     cli_prepared_free(out);
     return rc;

@@ -49,7 +49,7 @@ enum {
     CLI_OPT_BASE = 1000,
     CLI_O_EPS = CLI_OPT_BASE, CLI_O_Z, CLI_O_FRAC, CLI_O_CENTER, CLI_O_MINS, CLI_O_CORE, CLI_O_NOISE,
     CLI_O_QKEY, CLI_O_EKEY, CLI_O_LKEY, CLI_O_PKEY, CLI_O_THREADS, CLI_O_SEED, CLI_O_ITER,
-    CLI_O_LINKAGE, CLI_O_INDEX, CLI_O_NPROBE, CLI_O_EF, CLI_O_GRAPH, CLI_O_K = 'k'
+    CLI_O_LINKAGE, CLI_O_INDEX, CLI_O_NPROBE, CLI_O_EF, CLI_O_GRAPH, CLI_O_SKIPBAD, CLI_O_K = 'k'
 };
 #define CLI_COMMON_LONGOPTS                                                   \
     {"eps", required_argument, NULL, CLI_O_EPS},                              \
@@ -71,7 +71,8 @@ enum {
     {"index", required_argument, NULL, CLI_O_INDEX},                          \
     {"nprobe", required_argument, NULL, CLI_O_NPROBE},                        \
     {"ef-search", required_argument, NULL, CLI_O_EF},                         \
-    {"graph", required_argument, NULL, CLI_O_GRAPH}
+    {"graph", required_argument, NULL, CLI_O_GRAPH},                          \
+    {"skip-bad-rows", no_argument, NULL, CLI_O_SKIPBAD}
 
 /* Handles one common option. Returns 1 when handled, 0 when c is not a
  * common option, -1 after printing a usage error. */

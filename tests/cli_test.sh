@@ -121,6 +121,43 @@ bad int_emb 1 "bad_int_emb.h5" "$MC" cluster "$FX/bad_int_emb.h5" -o "$O"
 bad labels_len 1 "labels" "$MC" cluster "$FX/bad_labels_len.h5" -o "$O"
 bad paths_len 1 "paths" "$MC" cluster "$FX/bad_paths_len.h5" -o "$O"
 bad quality_nan 1 "bad_quality_nan.h5" "$MC" cluster "$FX/bad_quality_nan.h5" --quality-key det_score -o "$O"
+check "a NaN row's error names --skip-bad-rows" grep -q -- "--skip-bad-rows leaves such rows out" "$WORK/nan.err"
+
+# --skip-bad-rows: the bad rows are left out and listed; the rest keep their file row as index
+for sk in "nan 3" "zero 2" "quality_nan 7"; do
+    set -- $sk
+    qk=""; [ "$1" = quality_nan ] && qk="--quality-key det_score"
+    run "skip_$1" 0 "$MC" cluster "$FX/bad_$1.h5" $qk --skip-bad-rows -o "$WORK/skip_$1.csv"
+    check "skip_$1: stderr lists row $2" grep -q "skipped 1 bad row .*: row $2\$" "$WORK/skip_$1.err"
+    check "skip_$1: the CSV has the other 39 faces" [ "$(($(wc -l <"$WORK/skip_$1.csv") - 1))" -eq 39 ]
+    check "skip_$1: file row $2 is not in the CSV, row $(($2 + 1)) is" \
+        [ -z "$(awk -F, -v r="$2" 'NR > 1 && $1 == r' "$WORK/skip_$1.csv")" -a -n "$(awk -F, -v r="$(($2 + 1))" 'NR > 1 && $1 == r' "$WORK/skip_$1.csv")" ]
+done
+run skip_quiet 0 "$MC" cluster "$FX/bad_nan.h5" --skip-bad-rows -q -o "$WORK/skip_q.csv"
+check "skip -q: nothing on stderr" [ ! -s "$WORK/skip_quiet.err" ]
+
+# duplicates: identical vectors (3 people x 10 copies) cluster together, and
+# the same way whatever the thread count and algorithm
+awk 'BEGIN { print "path,label,e0,e1,e2,e3"; for (i = 0; i < 3; i++) for (c = 0; c < 10; c++)
+    printf "p%d/%02d.jpg,%d,%s,%s,%s,2\n", i, c, i, i == 0 ? 5 : 0.3, i == 1 ? 5 : 0.3, i == 2 ? 5 : 0.3 }' >"$WORK/dup.csv"
+run dup_import 0 "$MC" import csv "$WORK/dup.csv" -o "$WORK/dup.h5"
+for a in dbscan linkage cw; do
+    run "dup_${a}_t1" 0 "$MC" cluster "$WORK/dup.h5" --algo "$a" -k 5 --min-samples 3 --threads 1 -o "$WORK/dup_${a}_1.csv"
+    run "dup_${a}_t2" 0 "$MC" cluster "$WORK/dup.h5" --algo "$a" -k 5 --min-samples 3 --threads 2 -o "$WORK/dup_${a}_2.csv"
+    check "duplicates, $a: the same output with 1 and 2 threads" cmp -s "$WORK/dup_${a}_1.csv" "$WORK/dup_${a}_2.csv"
+    check "duplicates, $a: each person's copies form one cluster of 10" \
+        [ "$(awk -F, 'NR > 1 { k = substr($2, 1, 2) "," $3; if (!(k in s)) n++; s[k] = 1; c[$3]++ } END { for (x in c) if (c[x] != 10 || x < 0) bad++; print n "/" bad + 0 }' "$WORK/dup_${a}_1.csv")" = "3/0" ]
+done
+
+# an absurd header (2^40 x 512 in a 1 KiB file): refused before any allocation
+bad huge_dims 1 "more than the memory limit" "$MC" cluster "$FX/huge_dims.h5" -o "$O"
+bad huge_dims_info 1 "more than the memory limit" "$MC" info "$FX/huge_dims.h5"
+
+# --max-memory: a file larger than the cap is refused before it is read
+bad max_memory_small 1 "more than the memory limit of 1.0 MiB" "$MC" cluster "$SRC/datasets/sample.h5" --max-memory 1M -o "$O"
+bad max_memory_bad 2 "is not a size" "$MC" cluster "$FX/tiny.h5" --max-memory lots -o "$O"
+bad max_memory_low 2 "out of range" "$MC" cluster "$FX/tiny.h5" --max-memory=1000 -o "$O"
+run max_memory_ok 0 "$MC" cluster "$FX/tiny.h5" --max-memory 64M -o "$WORK/maxmem.csv"
 bad quality_missing 1 "nosuchkey" "$MC" cluster "$FX/tiny.h5" --quality-key nosuchkey -o "$O"
 bad k_ge_n 1 "k must be < N" "$MC" cluster "$FX/small_k.h5" -o "$O"
 bad out_missing_dir 1 "does not exist" "$MC" cluster "$FX/tiny.h5" -o "$WORK/no/such/dir/out.csv"

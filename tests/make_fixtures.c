@@ -48,6 +48,8 @@
  * bad_labels_float.h5  tiny /embeddings, /labels float32
  * bad_paths_type.h5    tiny /embeddings, /paths int32
  * not_hdf5.h5          a text file
+ * huge_dims.h5         /embeddings float32 2^40 x 512, chunked, no chunk
+ *                      written: a 1 KiB file whose header claims 2 PiB
  *
  * Exit status: 0 on success, 1 with a message on stderr otherwise. */
 #define _POSIX_C_SOURCE 200809L
@@ -396,6 +398,26 @@ static int write_f16(const char *dir, const tiny_data *t)
     return rc;
 }
 
+static int write_huge_dims(const char *dir)
+{
+    hid_t f = create_file(dir, "huge_dims.h5");
+    if (f < 0) return -1;
+    hsize_t dims[2] = {(hsize_t)1 << 40, 512}, chunk[2] = {64, 512};
+    hid_t sp = H5Screate_simple(2, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    int rc = -1;
+    if (sp >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 2, chunk) >= 0) {
+        hid_t ds = H5Dcreate2(f, "embeddings", H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+        if (ds >= 0) {
+            rc = 0;
+            H5Dclose(ds);
+        }
+    }
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (sp >= 0) H5Sclose(sp);
+    if (close_file(f, "huge_dims.h5")) rc = -1;
+    return rc;
+}
+
 static int write_nolabels(const char *dir, const tiny_data *t)
 {
     hid_t f = create_file(dir, "tiny_nolabels.h5");
@@ -591,6 +613,7 @@ int main(int argc, char **argv)
     if (!rc) rc = write_small_k(dir);
     if (!rc) rc = write_bad(dir, t);
     if (!rc) rc = write_text(dir, "not_hdf5.h5");
+    if (!rc) rc = write_huge_dims(dir);
     free(t);
     if (rc) {
         fprintf(stderr, "make_fixtures: failed writing fixtures into %s\n", dir);

@@ -313,7 +313,7 @@ static void test_read_altkeys(void)
     const char *keys[2][4] = {{"feats", "ids", "files", "meta/quality"},
                               {"/feats", "/ids", "/files", "/meta/quality"}};
     for (size_t k = 0; k < 2; k++) {
-        mc_h5_read_params p = {keys[k][0], keys[k][1], keys[k][2], keys[k][3], NULL};
+        mc_h5_read_params p = {keys[k][0], keys[k][1], keys[k][2], keys[k][3], NULL, 0};
         mc_embeddings_t *e = read_ok("tiny_altkeys.h5", &p);
         CU_ASSERT_PTR_NOT_NULL_FATAL(e);
         check_same_directions(e, ref, 0.0);
@@ -386,6 +386,55 @@ static void test_read_group_not_dataset(void)
     mc_h5_read_params p = mc_h5_read_params_default();
     p.embeddings_key = "meta";
     expect_read_fail("tiny_altkeys.h5", &p, MC_ERR_HDF5, "/meta is not a dataset", NULL);
+}
+
+/* skip_bad_rows: the bad row is left out of every per-face array, the rest
+ * keep their values and order, and the file rows are reported. */
+static void check_skip(const char *fixture, const char *qkey, size_t bad_row)
+{
+    mc_embeddings_t *ref = read_tiny_ref();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ref);
+    mc_h5_read_params p = mc_h5_read_params_default();
+    p.quality_key = qkey;
+    p.skip_bad_rows = 1;
+    mc_embeddings_t *e = read_ok(fixture, &p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    size_t n = mc_embeddings_n(ref), d = mc_embeddings_dim(ref);
+    CU_ASSERT_EQUAL(mc_embeddings_n(e), n - 1);
+    CU_ASSERT_EQUAL(mc_embeddings_n_skipped(e), 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mc_embeddings_skipped_rows(e));
+    CU_ASSERT_EQUAL(mc_embeddings_skipped_rows(e)[0], bad_row);
+    for (size_t i = 0; i < n - 1; i++) {
+        size_t r = mc_embeddings_source_row(e, i);
+        CU_ASSERT_EQUAL(r, i < bad_row ? i : i + 1);
+        CU_ASSERT_EQUAL(memcmp(mc_embeddings_directions(e) + i * d,
+                               mc_embeddings_directions(ref) + r * d, d * sizeof(float)), 0);
+        CU_ASSERT_EQUAL(mc_embeddings_magnitudes(e)[i], mc_embeddings_magnitudes(ref)[r]);
+        CU_ASSERT_EQUAL(mc_embeddings_labels(e)[i], mc_embeddings_labels(ref)[r]);
+        CU_ASSERT_STRING_EQUAL(mc_embeddings_path(e, i), mc_embeddings_path(ref, r));
+        CU_ASSERT(isfinite(mc_embeddings_quality(e)[i]));
+    }
+    mc_embeddings_free(e);
+    /* without skip_bad_rows: refused; a clean file: nothing skipped */
+    p.skip_bad_rows = 0;
+    e = NULL;
+    CU_ASSERT_EQUAL(mc_embeddings_read_h5(fx(fixture), &p, &e), MC_ERR_BAD_DATA);
+    p.skip_bad_rows = 1;
+    p.quality_key = NULL;
+    e = read_ok("tiny.h5", &p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    CU_ASSERT_EQUAL(mc_embeddings_n_skipped(e), 0);
+    CU_ASSERT_PTR_NULL(mc_embeddings_skipped_rows(e));
+    CU_ASSERT_EQUAL(mc_embeddings_source_row(e, 5), 5);
+    mc_embeddings_free(e);
+    mc_embeddings_free(ref);
+}
+
+static void test_skip_bad_rows(void)
+{
+    check_skip("bad_nan.h5", NULL, 3);
+    check_skip("bad_zero.h5", NULL, 2);
+    check_skip("bad_quality_nan.h5", "det_score", 7);
 }
 
 static void test_read_bad_nan(void)
@@ -704,6 +753,7 @@ void mc_test_register(void)
     add_test("test_read_explicit_missing_keys", test_read_explicit_missing_keys);
     add_test("test_read_group_not_dataset", test_read_group_not_dataset);
     add_test("test_read_bad_nan", test_read_bad_nan);
+    add_test("test_skip_bad_rows", test_skip_bad_rows);
     add_test("test_read_bad_inf", test_read_bad_inf);
     add_test("test_read_bad_zero", test_read_bad_zero);
     add_test("test_read_bad_rank3", test_read_bad_rank3);

@@ -217,7 +217,7 @@ mc_status mc_clustering_write_csv(const mc_clustering_t *c, const mc_embeddings_
           af.fp);
     for (size_t i = 0; i < c->n; i++) {
         const char *p = mc_embeddings_path(e, i);
-        fprintf(af.fp, "%zu,", i);
+        fprintf(af.fp, "%zu,", mc_embeddings_source_row(e, i)); /* the file row */
         mc_csv_put_field(af.fp, p ? p : "");
         fprintf(af.fp, ",%" PRId64 ",%s,%.7g", c->labels[i], mc_role_name((mc_role)c->roles[i]),
                 (double)q[i]);

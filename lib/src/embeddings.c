@@ -41,6 +41,9 @@ struct mc_embeddings {
     int64_t *groups;    /* n group ids (0.., -1 none), or NULL */
     size_t n_groups;
     char *group_name;
+    size_t *source_row; /* n file rows, NULL when no row was skipped */
+    size_t *skipped;    /* n_skipped file rows left out (skip_bad_rows), or NULL */
+    size_t n_skipped;
 };
 
 /* ---- rows --------------------------------------------------------------- */
@@ -125,6 +128,8 @@ void mc_embeddings_free(mc_embeddings_t *e)
     free(e->path_buf);
     free(e->groups);
     free(e->group_name);
+    free(e->source_row);
+    free(e->skipped);
     free(e);
 }
 
@@ -176,6 +181,7 @@ mc_h5_read_params mc_h5_read_params_default(void)
     p.paths_key = "paths";
     p.quality_key = NULL;
     p.group_key = NULL;
+    p.skip_bad_rows = 0;
     return p;
 }
 
@@ -294,6 +300,18 @@ const int64_t *mc_embeddings_groups(const mc_embeddings_t *e) { return e ? e->gr
 size_t mc_embeddings_n_groups(const mc_embeddings_t *e) { return e ? e->n_groups : 0; }
 const char *mc_embeddings_group_name(const mc_embeddings_t *e) { return e ? e->group_name : NULL; }
 
+size_t mc_embeddings_n_skipped(const mc_embeddings_t *e) { return e ? e->n_skipped : 0; }
+
+const size_t *mc_embeddings_skipped_rows(const mc_embeddings_t *e)
+{
+    return e && e->n_skipped ? e->skipped : NULL;
+}
+
+size_t mc_embeddings_source_row(const mc_embeddings_t *e, size_t i)
+{
+    return e && e->source_row && i < e->n ? e->source_row[i] : i;
+}
+
 const char *mc_embeddings_path(const mc_embeddings_t *e, size_t i)
 {
     if (!e || !e->paths || i >= e->n) return NULL;
@@ -359,6 +377,8 @@ static int h5_path_exists(hid_t file, char *path)
 typedef struct {
     const char *file;  /* for messages */
     hid_t fid;
+    int skip;          /* skip_bad_rows */
+    uint8_t *bad;      /* with skip: one flag a file row, set by read_embeddings */
 } h5_ctx;
 
 /* Open a dataset by absolute path. *out = -1 with MC_OK when it is absent and
@@ -432,7 +452,7 @@ static mc_status check_length(const h5_ctx *c, const char *path, size_t len, con
 /* /embeddings: N x D floats, read in row blocks straight into e->dir (float
  * sources, normalised in place) or through a block-sized double buffer
  * (wider sources), so the raw data is never held twice. */
-static mc_status read_embeddings(const h5_ctx *c, char *path, mc_embeddings_t **out)
+static mc_status read_embeddings(h5_ctx *c, char *path, mc_embeddings_t **out)
 {
     *out = NULL;
     hid_t ds = -1, ftype = -1, fspace = -1, mspace = -1;
@@ -488,6 +508,11 @@ static mc_status read_embeddings(const h5_ctx *c, char *path, mc_embeddings_t **
         goto cleanup;
     }
 
+    if (c->skip && !(c->bad = calloc(n, 1))) {
+        st = mc_fail(MC_ERR_NOMEM, "%s: out of memory", c->file);
+        goto cleanup;
+    }
+
     size_t block = MC_EMB_BLOCK_ELEMS / d;
     if (block < 1) block = 1;
     if (block > MC_EMB_BLOCK_ROWS) block = MC_EMB_BLOCK_ROWS;
@@ -521,7 +546,11 @@ static mc_status read_embeddings(const h5_ctx *c, char *path, mc_embeddings_t **
         for (size_t i = 0; i < rows; i++) {
             int code = wide ? split_row_d(dbuf + i * d, d, dst + i * d, &e->mag[r0 + i])
                             : split_row_f(dst + i * d, d, dst + i * d, &e->mag[r0 + i]);
-            if (code) {
+            if (code && c->skip) {
+                c->bad[r0 + i] = 1;
+                memset(dst + i * d, 0, d * sizeof *dst);
+                e->mag[r0 + i] = 0.0f;
+            } else if (code) {
                 char what[300];
                 snprintf(what, sizeof what, "%s: %s", c->file, path);
                 st = row_fail(code, what, r0 + i);
@@ -706,7 +735,10 @@ static mc_status read_quality(const h5_ctx *c, hid_t ds, const char *path, const
         return h5_fail(MC_ERR_HDF5, "%s: cannot read %s", c->file, path);
     }
     for (size_t i = 0; i < e->n; i++) {
-        if (!isfinite(q[i])) {
+        if (!isfinite(q[i]) && c->skip) {
+            c->bad[i] = 1;
+            q[i] = 0.0f;
+        } else if (!isfinite(q[i])) {
             free(q);
             free(qname);
             return mc_fail(MC_ERR_BAD_DATA, "%s: %s row %zu is NaN or Inf", c->file, path, i);
@@ -805,6 +837,46 @@ static mc_status read_field(const h5_ctx *c, const char *key, const char *defaul
     return st;
 }
 
+/* skip_bad_rows: keep the rows not flagged in c->bad, in order, in every
+ * per-face array; record which file rows were left out. */
+static mc_status drop_bad_rows(const h5_ctx *c, const char *emb_path, mc_embeddings_t *e)
+{
+    size_t n = e->n, d = e->d, nb = 0;
+    for (size_t i = 0; i < n; i++) nb += c->bad[i];
+    if (nb == 0) return MC_OK;
+    if (nb == n)
+        return mc_fail(MC_ERR_BAD_DATA,
+                       "%s: %s: every one of its %zu rows has a NaN or Inf value or a zero norm",
+                       c->file, emb_path, n);
+    size_t *src = mc_malloc_array(n - nb, sizeof *src), *skipped = mc_malloc_array(nb, sizeof *skipped);
+    if (!src || !skipped) {
+        free(src);
+        free(skipped);
+        return mc_fail(MC_ERR_NOMEM, "%s: out of memory", c->file);
+    }
+    size_t k = 0, s = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (c->bad[i]) {
+            skipped[s++] = i;
+            continue;
+        }
+        if (k != i) {
+            memmove(e->dir + k * d, e->dir + i * d, d * sizeof *e->dir);
+            e->mag[k] = e->mag[i];
+            if (e->quality) e->quality[k] = e->quality[i];
+            if (e->labels) e->labels[k] = e->labels[i];
+            if (e->paths) e->paths[k] = e->paths[i];
+            if (e->groups) e->groups[k] = e->groups[i];
+        }
+        src[k++] = i;
+    }
+    e->n = k;
+    e->source_row = src;
+    e->skipped = skipped;
+    e->n_skipped = nb;
+    return MC_OK;
+}
+
 static mc_status read_file(const char *file, const mc_h5_read_params *p, mc_embeddings_t **out)
 {
     /* Tell a missing or unreadable file from one HDF5 cannot parse: H5Fopen
@@ -820,7 +892,7 @@ static mc_status read_file(const char *file, const mc_h5_read_params *p, mc_embe
     if (fd >= 0) close(fd);
     if (is_dir) return mc_fail(MC_ERR_IO, "%s: is a directory", file);
 
-    h5_ctx c = {file, -1};
+    h5_ctx c = {file, -1, p->skip_bad_rows != 0, NULL};
     c.fid = mc_h5_open_read(file);
     if (c.fid < 0)
         return h5_fail(MC_ERR_IO, "%s: cannot open (not an HDF5 file or missing)", file);
@@ -837,11 +909,13 @@ static mc_status read_file(const char *file, const mc_h5_read_params *p, mc_embe
     if (st == MC_OK) st = read_field(&c, p->paths_key, "/paths", 0, FIELD_PATHS, emb_path, e);
     if (st == MC_OK) st = read_field(&c, p->quality_key, NULL, 1, FIELD_QUALITY, emb_path, e);
     if (st == MC_OK) st = read_field(&c, p->group_key, NULL, 1, FIELD_GROUPS, emb_path, e);
+    if (st == MC_OK && c.bad) st = drop_bad_rows(&c, emb_path, e);
     if (st == MC_OK) {
         *out = e;
         e = NULL;
     }
 cleanup:
+    free(c.bad);
     mc_embeddings_free(e);
     free(emb_path);
     if (H5Fclose(c.fid) < 0 && st == MC_OK)

@@ -53,6 +53,11 @@ typedef struct {
     const char *group_key;      /**< N integers (negative = none) or strings (empty = none),
                                      required when set: faces sharing a value come from one
                                      photo, so are different people; default NULL */
+    int skip_bad_rows;          /**< 0 (default): a row with a NaN or Inf value, a zero norm, or
+                                     (with quality_key) a NaN or Inf quality is refused with
+                                     MC_ERR_BAD_DATA naming the row; 1: such rows are left out
+                                     (every per-face dataset with them) and listed by
+                                     mc_embeddings_skipped_rows() */
 } mc_h5_read_params;
 
 /** @brief Default dataset names: "embeddings", "labels", "paths", quality = magnitude. */
@@ -152,6 +157,14 @@ MC_API size_t mc_embeddings_n_groups(const mc_embeddings_t *e);
 MC_API const char *mc_embeddings_group_name(const mc_embeddings_t *e);
 /** @brief Path of face @p i, or NULL when the collection has no paths or i >= N. */
 MC_API const char *mc_embeddings_path(const mc_embeddings_t *e, size_t i);
+
+/** @brief Rows of the file left out by skip_bad_rows (0 when none): face i
+ * of @p e is then row mc_embeddings_source_row(e, i) of the file. */
+MC_API size_t mc_embeddings_n_skipped(const mc_embeddings_t *e);
+/** @brief The file rows left out, ascending (0-based), or NULL when none; owned by @p e. */
+MC_API const size_t *mc_embeddings_skipped_rows(const mc_embeddings_t *e);
+/** @brief The file row that face @p i came from: i itself unless rows were skipped. */
+MC_API size_t mc_embeddings_source_row(const mc_embeddings_t *e, size_t i);
 
 /** One dataset of an HDF5 file, as listed by mc_h5_list_datasets(). */
 typedef struct {
