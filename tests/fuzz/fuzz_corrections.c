@@ -7,15 +7,8 @@
  * writes). */
 #include "fuzz_util.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int once;
-    if (!once) {
-        fuzz_limit_memory();
-        once = 1;
-    }
     static const char *const paths[8] = {"a/1.jpg", "a/2.jpg", "b/1.jpg", "b/2.jpg",
                                          "c/1.jpg", "c/2.jpg", "d/1.jpg", "=x.jpg"};
     static const float quality[8] = {9, 8, 7, 6, 5, 4, 3, 2};

@@ -4,15 +4,8 @@
  * identity comes from the path's parent folder. */
 #include "fuzz_util.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int once;
-    if (!once) {
-        fuzz_limit_memory();
-        once = 1;
-    }
     if (size < 1) return 0;
     static const char delims[4] = {0, ',', ';', '\t'};
     uint8_t flags = data[0];

@@ -6,15 +6,8 @@
 #include "fuzz_util.h"
 #include "h5_impl.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int once;
-    if (!once) {
-        fuzz_limit_memory();
-        once = 1;
-    }
     if (size < 8) return 0; /* not even a signature */
     mc_h5_use_image(data, size);
     const char *path = "fuzz.h5";

@@ -5,15 +5,8 @@
  * .bin without labels. */
 #include "fuzz_util.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int once;
-    if (!once) {
-        fuzz_limit_memory();
-        once = 1;
-    }
     if (size < 3) return 0;
     size_t dim = 1 + (size_t)(data[0] % 32);
     size_t meta_len = (size_t)data[1] | (size_t)data[2] << 8;

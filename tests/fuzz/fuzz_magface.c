@@ -4,15 +4,8 @@
  * separate labels file (text, one label a line). */
 #include "fuzz_util.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int once;
-    if (!once) {
-        fuzz_limit_memory();
-        once = 1;
-    }
     if (size < 1) return 0;
     uint8_t flags = data[0];
     fuzz_file f;

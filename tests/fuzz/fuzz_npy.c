@@ -4,15 +4,8 @@
 #include "fuzz_util.h"
 #include "io_impl.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int once;
-    if (!once) {
-        fuzz_limit_memory();
-        once = 1;
-    }
     fuzz_file f;
     fuzz_file_open(&f, data, size);
     mc_reader_params p = mc_reader_params_default();

@@ -67,9 +67,19 @@ static inline void fuzz_drain(mc_reader_t *r)
     mc_reader_free(r);
 }
 
-/* Keep memory asked for by a header far under libFuzzer's limit (and each run fast), so that an
- * absurd size is refused by the library's own check (what is being tested)
- * rather than killing the fuzzer. */
-static inline void fuzz_limit_memory(void) { mc_set_memory_limit((uint64_t)16 << 20); }
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* Called once by libFuzzer (and by standalone_main.c): keep the memory a
+ * header may ask for far under libFuzzer's limit (and each run fast), so
+ * that an absurd size is refused by the library's own check (what is being
+ * tested) rather than killing the fuzzer. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    mc_set_memory_limit((uint64_t)16 << 20);
+    return 0;
+}
 
 #endif
