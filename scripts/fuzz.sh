@@ -53,17 +53,16 @@ cmake --build build-fuzz -j "$jobs" "${targets[@]}" >/dev/null
 
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-supp="$root/tests/fuzz/lsan-hdf5.supp"
+# LeakSanitizer options of harness $1: fuzz_h5 ignores libhdf5's own leaks.
+lsan_for() { [ "$1" = h5 ] && echo "suppressions=$root/tests/fuzz/lsan-hdf5.supp" || true; }
 
 run_one() {
     local h=$1 corpus="$root/build-fuzz/corpus/$1" found="$root/build-fuzz/findings/$1"
     mkdir -p "$corpus" "$found"
-    local lsan=""
-    [ "$h" = h5 ] && lsan="suppressions=$supp"
     # -fork: crashes are collected and fuzzing goes on (-ignore_*), so that
     # one defect of HDF5 does not hide the others; -close_fd_mask=3: the
     # commands' own error messages are not the fuzzer's output.
-    LSAN_OPTIONS=$lsan "$root/build-fuzz/tests/fuzz/fuzz_$h" -fork=1 -ignore_crashes=1 \
+    LSAN_OPTIONS=$(lsan_for "$h") "$root/build-fuzz/tests/fuzz/fuzz_$h" -fork=1 -ignore_crashes=1 \
         -ignore_ooms=1 -ignore_timeouts=1 -max_total_time="$secs" -timeout=5 \
         -rss_limit_mb=2048 -malloc_limit_mb=1024 -close_fd_mask=3 \
         -artifact_prefix="$found/" "$corpus" "$root/tests/fuzz/corpus/$h" \
@@ -99,7 +98,7 @@ for h in "${want[@]}"; do
     for a in "$root/build-fuzz/findings/$h"/*; do
         [ -e "$a" ] || continue
         rep="$a.report"
-        LSAN_OPTIONS=$([ "$h" = h5 ] && echo "suppressions=$supp") \
+        LSAN_OPTIONS=$(lsan_for "$h") \
             ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
             "$root/build-fuzz/tests/fuzz/fuzz_$h" -runs=1 -timeout=5 -rss_limit_mb=2048 \
             -malloc_limit_mb=1024 "$a" >"$rep" 2>&1 && { rm -f "$rep"; continue; }  # no longer fails

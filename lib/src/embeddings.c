@@ -396,7 +396,7 @@ static mc_status open_dataset(const h5_ctx *c, char *path, int required, hid_t *
         H5Oclose(obj);
         return mc_fail(MC_ERR_HDF5, "%s: %s is not a dataset (a group?)", c->file, path);
     }
-    mc_status st = mc_h5_check_dataset(obj, c->file, path, 1);
+    mc_status st = mc_h5_check_dataset(obj, c->file, path, 1, NULL);
     if (st != MC_OK) {
         H5Oclose(obj);
         return st;

@@ -61,8 +61,19 @@ hid_t mc_h5_open_read(const char *path);
  * nor would the whole dataset when `whole` (it is to be held in memory, not
  * streamed), so that a crafted header cannot make HDF5 allocate gigabytes
  * for its type conversion or chunk buffers. MC_OK, MC_ERR_BAD_DATA or
- * MC_ERR_NOMEM (detail "FILE: NAME ..."). */
-mc_status mc_h5_check_dataset(hid_t ds, const char *file, const char *name, int whole);
+ * MC_ERR_NOMEM (detail "FILE: NAME ..."). The type class and the shape it
+ * read go to *shape (may be NULL), so that callers need not ask HDF5 again. */
+typedef struct {
+    H5T_class_t cls;
+    int rank;
+    hsize_t dims[H5S_MAX_RANK];
+} mc_h5_shape;
+mc_status mc_h5_check_dataset(hid_t ds, const char *file, const char *name, int whole,
+                              mc_h5_shape *shape);
+/* Opens <where>/<name> of loc and checks it (mc_h5_check_dataset, whole):
+ * `absent` is the status when it is missing or not a dataset. */
+mc_status mc_h5_open_checked(hid_t loc, const char *path, const char *where, const char *name,
+                             mc_status absent, hid_t *out, mc_h5_shape *shape);
 
 /* Scalar attributes; 0 or -1. Strings are variable-length UTF-8. */
 int mc_h5_put_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *value);

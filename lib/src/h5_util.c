@@ -34,7 +34,8 @@ hid_t mc_h5_open_read(const char *path)
     return f;
 }
 
-mc_status mc_h5_check_dataset(hid_t ds, const char *file, const char *name, int whole)
+mc_status mc_h5_check_dataset(hid_t ds, const char *file, const char *name, int whole,
+                              mc_h5_shape *shape)
 {
     hid_t t = H5Dget_type(ds), sp = H5Dget_space(ds), dcpl = H5Dget_create_plist(ds);
     mc_status st = MC_OK;
@@ -58,6 +59,11 @@ mc_status mc_h5_check_dataset(hid_t ds, const char *file, const char *name, int 
     /* As read into memory: up to 8 bytes a value (int64, double). */
     hsize_t dims[H5S_MAX_RANK];
     int rank = H5Sget_simple_extent_dims(sp, dims, NULL);
+    if (shape) {
+        shape->cls = cls;
+        shape->rank = rank;
+        memcpy(shape->dims, dims, sizeof dims);
+    }
     uint64_t rows = rank == 2 ? dims[0] : (uint64_t)np, cols = rank == 2 ? dims[1] : 1;
     if (whole && (st = mc_check_memory(file, name, rows, cols, tsize < 8 ? 8 : tsize)) != MC_OK)
         goto done;
@@ -252,37 +258,42 @@ mc_status mc_h5_get_str_attr(hid_t loc, const char *path, const char *where, con
     return st;
 }
 
-/* Opens <where>/<name> and checks it is a 2-D dataset of class cls. */
-mc_status mc_h5_open_matrix(hid_t grp, const char *path, const char *where, const char *name,
-                            H5T_class_t cls, const char *what, hid_t *out, hsize_t dims[2])
+mc_status mc_h5_open_checked(hid_t loc, const char *path, const char *where, const char *name,
+                             mc_status absent, hid_t *out, mc_h5_shape *shape)
 {
     *out = H5I_INVALID_HID;
-    if (H5Lexists(grp, name, H5P_DEFAULT) <= 0)
-        return mc_fail(MC_ERR_HDF5, "%s: no dataset %s/%s", path, where, name);
-    hid_t ds = H5Dopen2(grp, name, H5P_DEFAULT);
-    if (ds < 0) return mc_fail(MC_ERR_HDF5, "%s: %s/%s is not a dataset", path, where, name);
-    mc_status st = mc_h5_check_dataset(ds, path, name, 1);
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
+        return mc_fail(absent, "%s: no dataset %s/%s", path, where, name);
+    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (ds < 0) return mc_fail(absent, "%s: %s/%s is not a dataset", path, where, name);
+    mc_status st = mc_h5_check_dataset(ds, path, name, 1, shape);
     if (st != MC_OK) {
         H5Dclose(ds);
         return st;
     }
-    hid_t t = H5Dget_type(ds), sp = H5Dget_space(ds);
-    H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
-    hsize_t d[H5S_MAX_RANK];
-    int rank = sp >= 0 ? H5Sget_simple_extent_dims(sp, d, NULL) : -1;
-    if (t >= 0) H5Tclose(t);
-    if (sp >= 0) H5Sclose(sp);
-    if (rank != 2) {
+    *out = ds;
+    return MC_OK;
+}
+
+/* Opens <where>/<name> and checks it is a 2-D dataset of class cls. */
+mc_status mc_h5_open_matrix(hid_t grp, const char *path, const char *where, const char *name,
+                            H5T_class_t cls, const char *what, hid_t *out, hsize_t dims[2])
+{
+    hid_t ds;
+    mc_h5_shape sh;
+    mc_status st = mc_h5_open_checked(grp, path, where, name, MC_ERR_HDF5, &ds, &sh);
+    if (st != MC_OK) return st;
+    if (sh.rank != 2) {
         H5Dclose(ds);
         return mc_fail(MC_ERR_BAD_DATA, "%s: %s/%s has rank %d, expected 2", path, where, name,
-                       rank);
+                       sh.rank);
     }
-    if (c != cls) {
+    if (sh.cls != cls) {
         H5Dclose(ds);
         return mc_fail(MC_ERR_BAD_DATA, "%s: %s/%s must hold %s", path, where, name, what);
     }
-    dims[0] = d[0];
-    dims[1] = d[1];
+    dims[0] = sh.dims[0];
+    dims[1] = sh.dims[1];
     *out = ds;
     return MC_OK;
 }

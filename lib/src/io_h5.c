@@ -189,7 +189,7 @@ mc_status mc_io_open_h5(mc_reader_t *r, const mc_reader_params *p)
     mc_status st = MC_OK;
     char kp[512];
     const char *ekey = p->h5.embeddings_key && p->h5.embeddings_key[0] ? p->h5.embeddings_key : "embeddings";
-    hid_t sp = H5I_INVALID_HID, ty = H5I_INVALID_HID, lab = H5I_INVALID_HID;
+    hid_t lab = H5I_INVALID_HID;
     s->file = mc_h5_open_read(r->path);
     if (s->file < 0) {
         st = mc_fail(MC_ERR_IO, "%s: cannot open (not an HDF5 file?)", r->path);
@@ -200,16 +200,14 @@ mc_status mc_io_open_h5(mc_reader_t *r, const mc_reader_params *p)
         st = mc_fail(MC_ERR_HDF5, "%s: no dataset %s", r->path, kp);
         goto done;
     }
-    if ((st = mc_h5_check_dataset(s->emb, r->path, kp, 0)) != MC_OK) goto done;
-    sp = H5Dget_space(s->emb);
-    ty = H5Dget_type(s->emb);
-    hsize_t dims[H5S_MAX_RANK];
-    int rank = sp >= 0 ? H5Sget_simple_extent_dims(sp, dims, NULL) : -1;
-    if (rank != 2) {
-        st = mc_fail(MC_ERR_HDF5, "%s: %s has rank %d, expected 2 (N x D)", r->path, kp, rank);
+    mc_h5_shape sh;
+    if ((st = mc_h5_check_dataset(s->emb, r->path, kp, 0, &sh)) != MC_OK) goto done;
+    const hsize_t *dims = sh.dims;
+    if (sh.rank != 2) {
+        st = mc_fail(MC_ERR_HDF5, "%s: %s has rank %d, expected 2 (N x D)", r->path, kp, sh.rank);
         goto done;
     }
-    if (ty < 0 || H5Tget_class(ty) != H5T_FLOAT) {
+    if (sh.cls != H5T_FLOAT) {
         st = mc_fail(MC_ERR_HDF5, "%s: %s is not floating point", r->path, kp);
         goto done;
     }
@@ -222,7 +220,7 @@ mc_status mc_io_open_h5(mc_reader_t *r, const mc_reader_params *p)
     r->dim = (size_t)dims[1];
 
     if ((st = open_optional(s->file, r->path, p->h5.labels_key, "labels", &lab)) != MC_OK) goto done;
-    if (lab >= 0 && (st = mc_h5_check_dataset(lab, r->path, "labels", 1)) != MC_OK) goto done;
+    if (lab >= 0 && (st = mc_h5_check_dataset(lab, r->path, "labels", 1, NULL)) != MC_OK) goto done;
     if (lab >= 0) {
         hid_t lt = H5Dget_type(lab);
         int is_int = lt >= 0 && H5Tget_class(lt) == H5T_INTEGER;
@@ -245,7 +243,7 @@ mc_status mc_io_open_h5(mc_reader_t *r, const mc_reader_params *p)
     }
     if ((st = open_optional(s->file, r->path, p->h5.paths_key, "paths", &s->paths_ds)) != MC_OK)
         goto done;
-    if (s->paths_ds >= 0 && (st = mc_h5_check_dataset(s->paths_ds, r->path, "paths", 0)) != MC_OK)
+    if (s->paths_ds >= 0 && (st = mc_h5_check_dataset(s->paths_ds, r->path, "paths", 0, NULL)) != MC_OK)
         goto done;
     if (s->paths_ds >= 0) {
         hid_t pt = H5Dget_type(s->paths_ds);
@@ -269,8 +267,6 @@ mc_status mc_io_open_h5(mc_reader_t *r, const mc_reader_params *p)
     r->close = h5r_close;
 done:
     if (lab >= 0) H5Dclose(lab);
-    if (ty >= 0) H5Tclose(ty);
-    if (sp >= 0) H5Sclose(sp);
     quiet_off(&q);
     if (st != MC_OK) h5r_close(r);
     return st;

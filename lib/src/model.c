@@ -838,23 +838,11 @@ done:
 static mc_status open_vector(hid_t loc, const char *path, const char *where, const char *name,
                              H5T_class_t cls, const char *what, size_t n, hid_t *out)
 {
-    *out = H5I_INVALID_HID;
-    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
-        return mc_fail(MC_ERR_BAD_DATA, "%s: no dataset %s/%s", path, where, name);
-    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
-    if (ds < 0) return mc_fail(MC_ERR_BAD_DATA, "%s: %s/%s is not a dataset", path, where, name);
-    mc_status st = mc_h5_check_dataset(ds, path, name, 1);
-    if (st != MC_OK) {
-        H5Dclose(ds);
-        return st;
-    }
-    hid_t t = H5Dget_type(ds), sp = H5Dget_space(ds);
-    H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
-    hsize_t dims[H5S_MAX_RANK];
-    int rank = sp >= 0 ? H5Sget_simple_extent_dims(sp, dims, NULL) : -1;
-    if (t >= 0) H5Tclose(t);
-    if (sp >= 0) H5Sclose(sp);
-    if (c != cls || rank != 1 || dims[0] != (hsize_t)n) {
+    hid_t ds;
+    mc_h5_shape sh;
+    mc_status st = mc_h5_open_checked(loc, path, where, name, MC_ERR_BAD_DATA, &ds, &sh);
+    if (st != MC_OK) return st;
+    if (sh.cls != cls || sh.rank != 1 || sh.dims[0] != (hsize_t)n) {
         H5Dclose(ds);
         return mc_fail(MC_ERR_BAD_DATA, "%s: %s/%s must hold %zu %s", path, where, name, n, what);
     }

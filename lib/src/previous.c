@@ -381,14 +381,13 @@ static hid_t open_1d(hid_t f, const char *file, const char *name, int required, 
         return -1;
     }
     hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
-    if (ds >= 0 && (*st = mc_h5_check_dataset(ds, file, name, 1)) != MC_OK) {
+    mc_h5_shape sh = {H5T_NO_CLASS, -1, {0}};
+    if (ds >= 0 && (*st = mc_h5_check_dataset(ds, file, name, 1, &sh)) != MC_OK) {
         H5Dclose(ds);
         return -1;
     }
-    hid_t sp = ds >= 0 ? H5Dget_space(ds) : -1;
-    hsize_t dims[2] = {0, 0};
-    int rank = sp >= 0 ? H5Sget_simple_extent_dims(sp, dims, NULL) : -1;
-    if (sp >= 0) H5Sclose(sp);
+    const hsize_t *dims = sh.dims;
+    int rank = sh.rank;
     if (rank != 1 || (*n && dims[0] != *n)) {
         if (ds >= 0) H5Dclose(ds);
         *st = mc_fail(MC_ERR_HDF5, "%s: /%s is not a vector of %zu values", file, name, *n);
@@ -425,10 +424,11 @@ mc_status mc_previous_read_h5(const char *path, mc_previous_t **out)
     mc_clear_error();
     if (!path || !out) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_previous_read_h5");
     *out = NULL;
-    FILE *probe = mc_h5_image_in_use() ? NULL : fopen(path, "rb");
-    if (!probe && !mc_h5_image_in_use())
-        return mc_fail(MC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (probe) fclose(probe);
+    if (!mc_h5_image_in_use()) { /* a missing file is an I/O error, not an HDF5 one */
+        FILE *probe = fopen(path, "rb");
+        if (!probe) return mc_fail(MC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        fclose(probe);
+    }
     h5_quiet q;
     quiet_on(&q);
     mc_status st = MC_OK;
