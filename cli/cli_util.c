@@ -31,7 +31,7 @@ int cli_cmp_i64(const void *a, const void *b)
 int cli_fail_status(mc_status st)
 {
     const char *detail = mc_last_error_detail();
-    if (detail[0] && st == MC_ERR_NOMEM && strstr(detail, "memory limit"))
+    if (detail[0] && st == MC_ERR_NOMEM && mc_last_error_reason() == MC_REASON_MEMORY_LIMIT)
         cli_error("%s: %s; --max-memory SIZE sets the limit", mc_strerror(st), detail);
     else if (detail[0])
         cli_error("%s: %s", mc_strerror(st), detail);

@@ -9,7 +9,6 @@
 
 #include "cli_util.h"
 #include "commands.h"
-#include "constrain.h"
 #include "summary.h"
 #include "magclust/magclust.h"
 
@@ -93,7 +92,8 @@ int cmd_assign(int argc, char **argv)
     mc_assign_params ap = mc_assign_params_default();
     int quiet = 0, c;
     long threads = 0;
-    cli_constrain kc;
+    const char *corrections = NULL;
+    mc_cluster_info kc; /* what the constraints did, as cluster reports it */
     memset(&kc, 0, sizeof kc);
     optind = 0;
     opterr = 0;
@@ -108,7 +108,7 @@ int cmd_assign(int argc, char **argv)
         case O_LKEY: rp.labels_key = optarg; break;
         case O_PKEY: rp.paths_key = optarg; break;
         case O_PHOTO: rp.group_key = optarg; break;
-        case O_CORR: kc.corrections = optarg; break;
+        case O_CORR: corrections = optarg; break;
         case O_THREADS:
             if (cli_parse_int("--threads", optarg, 0, 4096, &threads)) return CLI_USAGE;
             break;
@@ -124,7 +124,7 @@ int cmd_assign(int argc, char **argv)
     if (!out_path) return cli_usage_error("assign", "no output: give -o NEW.csv");
     if (model_out && !ap.update) return cli_usage_error("assign", "--model-out needs --update");
     const char *model_path = argv[optind], *in_path = argv[optind + 1];
-    const char *inputs[] = {model_path, in_path, kc.corrections, NULL};
+    const char *inputs[] = {model_path, in_path, corrections, NULL};
     if (cli_check_output(out_path, inputs) != 0) return CLI_FAIL;
     const char *model_dest = ap.update ? (model_out ? model_out : model_path) : NULL;
     if (model_out) {
@@ -132,7 +132,7 @@ int cmd_assign(int argc, char **argv)
         if (strcmp(model_out, out_path) == 0)
             return cli_usage_error("assign", "--model-out and -o name the same file");
     } else if (ap.update &&
-               cli_check_output_ex(model_path, (const char *const[]){in_path, kc.corrections, NULL}, 1) != 0) {
+               cli_check_output_ex(model_path, (const char *const[]){in_path, corrections, NULL}, 1) != 0) {
         return CLI_FAIL;
     }
     mc_format out_fmt = MC_FMT_CSV;
@@ -173,16 +173,16 @@ int cmd_assign(int argc, char **argv)
     if (mc_model_center(m) && (st = mc_embeddings_center_by(e, mc_model_center(m))) != MC_OK)
         goto fail;
     size_t c0 = mc_model_n_clusters(m), e0 = mc_model_n_exemplars(m);
-    if (kc.corrections || mc_embeddings_groups(e)) {
-        if ((st = mc_model_constraints_new(m, e, kc.corrections, &cs, &kc.ci)) != MC_OK) goto fail;
-        kc.applied = 1;
-        kc.n_group_pairs = cli_count_group_pairs(e);
+    if (corrections || mc_embeddings_groups(e)) {
+        if ((st = mc_model_constraints_new(m, e, corrections, &cs, &kc.corrections)) != MC_OK) goto fail;
+        kc.constraints_applied = 1;
+        kc.photo_pairs = mc_embeddings_group_pairs(e);
         ap.constraints = cs;
     }
     double t1 = cli_now();
     mc_assign_stats as;
     if ((st = mc_model_assign(m, e, &ap, &cl, &as)) != MC_OK) goto fail;
-    kc.cs = as.constraints;
+    kc.constraints = as.constraints;
     double t2 = cli_now();
     if (out_fmt == MC_FMT_H5) {
         mc_attr attrs[] = {
@@ -218,7 +218,7 @@ int cmd_assign(int argc, char **argv)
                    "now %zu clusters, %zu faces\n",
                    as.n_new_clusters, as.n_new_clustered, as.n_noise, mc_model_n_clusters(m),
                    mc_model_n_exemplars(m));
-        cli_constrain_print(stdout, &kc, e);
+        cli_print_constraints(stdout, &kc, corrections, NULL, e);
         printf("  time         load %.3f s  assign %.3f s  write %.3f s  total %.3f s\n", t1 - t0,
                t2 - t1, t3 - t2, t3 - t0);
         const int64_t *labels = mc_embeddings_labels(e);

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "cli_util.h"
-#include "constrain.h"
 #include "commands.h"
 #include "pipeline.h"
 #include "summary.h"
@@ -84,13 +83,12 @@ int cmd_cluster(int argc, char **argv)
     };
     cli_opts o;
     cli_opts_default(&o);
-    cli_algo algo = CLI_ALGO_LINKAGE;
-    const char *out_path = NULL, *model_path = NULL;
-    int quiet = 0, json = 0, c;
+    mc_algo algo = MC_ALGO_LINKAGE;
+    const char *out_path = NULL, *model_path = NULL, *corrections = NULL, *previous = NULL;
     const char *format = NULL;
-    cli_constrain kc;
-    memset(&kc, 0, sizeof kc);
+    int json = 0, c;
 
+    /* parse */
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:k:qh", opts, NULL)) != -1) {
@@ -101,15 +99,15 @@ int cmd_cluster(int argc, char **argv)
         case 'o': out_path = optarg; break;
         case O_FORMAT: format = optarg; break;
         case O_ALGO:
-            if (cli_algo_parse(optarg, &algo) != 0)
+            if (mc_algo_parse(optarg, &algo) != MC_OK)
                 return cli_usage_error("cluster", "--algo: '%s' is not linkage, dbscan or cw", optarg);
             break;
         case O_JSON: json = 1; break;
         case O_MODEL: model_path = optarg; break;
         case O_PHOTO: o.rp.group_key = optarg; break;
-        case O_CORR: kc.corrections = optarg; break;
-        case O_PREV: kc.previous = optarg; break;
-        case 'q': quiet = 1; break;
+        case O_CORR: corrections = optarg; break;
+        case O_PREV: previous = optarg; break;
+        case 'q': o.quiet = 1; break;
         case 'h': help(stdout); return CLI_OK;
         case ':': return cli_usage_error("cluster", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("cluster", "unknown option '%s'", argv[optind - 1]);
@@ -117,12 +115,12 @@ int cmd_cluster(int argc, char **argv)
     }
     if (optind + 1 != argc)
         return cli_usage_error("cluster", optind == argc ? "no input file" : "more than one input file");
-    if (cli_opts_check(&o, "cluster", algo == CLI_ALGO_DBSCAN) != 0) return CLI_USAGE;
+    if (cli_opts_check(&o, "cluster", algo == MC_ALGO_DBSCAN) != 0) return CLI_USAGE;
     const char *in_path = argv[optind];
     const char *inputs[4] = {in_path, NULL, NULL, NULL};
     size_t n_in = 1;
-    if (kc.corrections) inputs[n_in++] = kc.corrections;
-    if (kc.previous) inputs[n_in++] = kc.previous;
+    if (corrections) inputs[n_in++] = corrections;
+    if (previous) inputs[n_in++] = previous;
     if (out_path && cli_check_output(out_path, inputs) != 0) return CLI_FAIL;
     if (model_path && cli_check_output(model_path, inputs) != 0) return CLI_FAIL;
     if (model_path && out_path && strcmp(model_path, out_path) == 0)
@@ -135,110 +133,55 @@ int cmd_cluster(int argc, char **argv)
     } else if (out_path && mc_format_from_path(out_path) == MC_FMT_H5) {
         out_fmt = MC_FMT_H5;
     }
+    mc_cluster_params p = cli_cluster_params(&o, algo);
+    p.corrections = corrections;
+    p.previous = previous;
 
+    /* load, run the library's recipe */
     int rc = CLI_FAIL;
-    mc_status st;
-    cli_prepared prep;
-    mc_clustering_t *cl = NULL;
-    cli_timings t = {0};
-    double core_q = -INFINITY, noise_q = -INFINITY;
-    o.quiet = quiet;
-    o.after_load = cli_constrain_load_cb;
-    o.after_load_ctx = &kc;
-    if (cli_prepare(in_path, &o, &prep) != CLI_OK) {
-        cli_constrain_free(&kc);
-        return CLI_FAIL;
-    }
-    mc_embeddings_t *e = prep.e;
-    double thr = cli_threshold(&o, algo, &prep);
-    mc_threshold core = cli_core(&o, algo);
-    double t2 = cli_now();
-    if ((st = cli_run(algo, &o, thr, core, &prep, &cl, &core_q, &noise_q)) != MC_OK) goto fail;
-    if (cli_constrain_wanted(&kc, e) && cli_constrain_cluster(&kc, e, prep.g, thr, &cl) != 0) {
-        rc = CLI_FAIL;
-        goto cleanup;
-    }
+    mc_status st = MC_OK;
+    cli_input in;
+    mc_cluster_result_t *r = NULL;
+    mc_model_t *model = NULL;
+    if (cli_load(in_path, &o, &in) != CLI_OK) return CLI_FAIL;
+    mc_embeddings_t *e = in.e;
+    if (cli_cluster(&o, &p, &in, 1, &r) != CLI_OK) goto cleanup;
+    const mc_clustering_t *cl = mc_cluster_result_clustering(r);
+    const mc_cluster_info *info = mc_cluster_result_info(r);
+
+    /* write */
     double t3 = cli_now();
     if (out_path) {
-        if (out_fmt == MC_FMT_H5) {
-            char cq[32], nq[32];
-            mc_threshold_format(&core, cq, sizeof cq);
-            mc_threshold_format(&o.dp.noise_quality, nq, sizeof nq);
-            mc_attr attrs[24] = {
-                {"magclust_version", mc_version(), 0},
-                {"input", in_path, 0},
-                {"algo", cli_algo_name(algo), 0},
-                {"quality_key", mc_embeddings_quality_name(e), 0},
-                {"eps", NULL, 1.0 - thr},
-                {"threshold_source", o.eps_given ? "eps" : "auto", 0},
-                {"centered", o.center ? "on" : "off", 0},
-                {"calibration_pair_median", NULL, prep.cal.median},
-                {"calibration_pair_robust_sd", NULL, prep.cal.mad},
-                {"calibration_nn_median", NULL, prep.cal.nn_median},
-                {"calib_frac", NULL, cli_frac(&o, algo)},
-                {"calib_z", NULL, cli_z(&o, algo)},
-                {"k", NULL, (double)o.kp.k},
-                {"core_quality", cq, 0},
-                {"core_quality_value", NULL, core_q},
-                {"noise_quality", nq, 0},
-                {"noise_quality_value", NULL, noise_q},
-            };
-            size_t na = 17;
-            if (algo == CLI_ALGO_LINKAGE) {
-                attrs[na++] = (mc_attr){"linkage", mc_linkage_name(o.lkp.kind), 0};
-            } else if (algo == CLI_ALGO_CW) {
-                attrs[na++] = (mc_attr){"seed", NULL, (double)o.cwp.seed};
-                attrs[na++] = (mc_attr){"iterations", NULL, (double)o.cwp.iterations};
-            } else {
-                attrs[na++] = (mc_attr){"min_samples", NULL, (double)o.dp.min_samples};
-            }
-            st = mc_clustering_write_h5(cl, e, out_path, attrs, na);
-        } else {
-            st = mc_clustering_write_csv(cl, e, out_path);
-        }
+        st = out_fmt == MC_FMT_H5 ? mc_cluster_result_write_h5(r, e, out_path, in_path)
+                                  : mc_clustering_write_csv(cl, e, out_path);
         if (st != MC_OK) goto fail;
     }
-    mc_model_t *model = NULL;
     if (model_path) {
-        mc_model_params mp = mc_model_params_default();
-        mp.threshold = thr;
-        mp.k = mc_knn_graph_k(prep.g);
-        mp.core_q = core_q;
-        mp.noise_q = noise_q;
-        mp.center = prep.center;
-        mp.algorithm = cli_algo_name(algo);
-        mp.quality_name = mc_embeddings_quality_name(e);
-        mp.source = in_path;
+        mc_model_params mp = mc_cluster_result_model_params(r, e, in_path);
         if ((st = mc_model_build(e, cl, &mp, &model)) != MC_OK ||
-            (st = mc_model_write_h5(model, model_path)) != MC_OK) {
-            mc_model_free(model);
+            (st = mc_model_write_h5(model, model_path)) != MC_OK)
             goto fail;
-        }
     }
-    double t4 = cli_now();
-    t.load = prep.t_load;
-    t.knn = prep.t_knn;
-    t.cluster = t3 - t2;
-    t.write = t4 - t3;
-    cli_summary_params sp = {in_path, out_path, mc_format_name(out_fmt), &o, algo, thr, core,
-                             core_q, noise_q, &prep, cli_constrain_wanted(&kc, e) ? &kc : NULL};
+
+    /* report */
+    cli_timings t = {in.t_load, info->t_prepare, info->t_cluster, cli_now() - t3};
+    cli_summary_params sp = {in_path, out_path, mc_format_name(out_fmt), o.graph_path, o.threads, r,
+                             cli_knn_info(&in, r)};
     if (json) {
-        if (cli_print_summary_json(stdout, e, cl, &sp, &t) != 0) goto cleanup_model;
-    } else if (!quiet) {
-        if (cli_print_summary(stdout, e, cl, &sp, &t) != 0) goto cleanup_model;
+        if (cli_print_summary_json(stdout, e, cl, &sp, &t) != 0) goto cleanup;
+    } else if (!o.quiet) {
+        if (cli_print_summary(stdout, e, cl, &sp, &t) != 0) goto cleanup;
         if (model)
             printf("  model        %s (%zu clusters, %zu faces)\n", model_path,
                    mc_model_n_clusters(model), mc_model_n_exemplars(model));
     }
     rc = CLI_OK;
-cleanup_model:
-    mc_model_free(model);
     goto cleanup;
 fail:
     rc = cli_fail_status(st);
 cleanup:
-    mc_clustering_free(cl);
-    cli_prepared_free(&prep);
-    cli_constrain_free(&kc);
+    mc_model_free(model);
+    mc_cluster_result_free(r);
+    cli_input_free(&in);
     return rc;
 }

@@ -92,22 +92,30 @@ int cmd_knn(int argc, char **argv)
     const char *inputs[] = {in_path, NULL};
     if (cli_check_output(out_path, inputs) != 0) return CLI_FAIL;
 
-    cli_prepared prep;
-    if (cli_prepare(in_path, &o, &prep) != CLI_OK) return CLI_FAIL;
+    cli_input in;
+    mc_cluster_result_t *prep = NULL;
+    if (cli_load(in_path, &o, &in) != CLI_OK) return CLI_FAIL;
+    mc_cluster_params p = cli_cluster_params(&o, MC_ALGO_LINKAGE);
+    if (cli_cluster(&o, &p, &in, 0, &prep) != CLI_OK) {
+        cli_input_free(&in);
+        return CLI_FAIL;
+    }
+    const mc_cluster_info *info = mc_cluster_result_info(prep);
+    const mc_knn_graph_t *g = mc_cluster_result_graph(prep);
     double t0 = cli_now();
     mc_knn_graph_meta m;
     mc_knn_graph_meta_init(&m);
-    m.n = mc_knn_graph_n(prep.g);
-    m.k = mc_knn_graph_k(prep.g);
-    m.dim = mc_embeddings_dim(prep.e);
-    m.fingerprint = prep.fingerprint;
+    m.n = mc_knn_graph_n(g);
+    m.k = mc_knn_graph_k(g);
+    m.dim = mc_embeddings_dim(in.e);
+    m.fingerprint = in.fingerprint;
     m.centered = o.center;
-    m.center_shift = prep.center_shift;
-    snprintf(m.index, sizeof m.index, "%s", prep.knn.index);
+    m.center_shift = info->center_shift;
+    snprintf(m.index, sizeof m.index, "%s", info->knn.index);
     snprintf(m.source, sizeof m.source, "%s", in_path);
     snprintf(m.embeddings_key, sizeof m.embeddings_key, "%s",
              o.rp.embeddings_key ? o.rp.embeddings_key : "embeddings");
-    mc_status st = mc_knn_graph_write_h5(prep.g, &m, out_path);
+    mc_status st = mc_knn_graph_write_h5(g, &m, out_path);
     double t1 = cli_now();
     int rc = CLI_OK;
     if (st != MC_OK) {
@@ -115,11 +123,12 @@ int cmd_knn(int argc, char **argv)
     } else if (!o.quiet) {
         printf("magclust knn %s\n", in_path);
         printf("  faces        %zu x %zu\n", m.n, m.dim);
-        cli_print_knn_line(stdout, &prep, NULL);
-        printf("  time         load %.3f s  knn %.3f s  write %.3f s\n", prep.t_load, prep.t_knn,
+        cli_print_knn_line(stdout, &info->knn, m.n, m.k, NULL);
+        printf("  time         load %.3f s  knn %.3f s  write %.3f s\n", in.t_load, info->t_prepare,
                t1 - t0);
         printf("  wrote        %s\n", out_path);
     }
-    cli_prepared_free(&prep);
+    mc_cluster_result_free(prep);
+    cli_input_free(&in);
     return rc;
 }

@@ -113,8 +113,8 @@ static int parse_algos(const char *arg, int *use)
     if (!copy) return -1;
     int any = 0;
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        cli_algo a;
-        if (cli_algo_parse(t, &a) != 0) {
+        mc_algo a;
+        if (mc_algo_parse(t, &a) != MC_OK) {
             cli_usage_error("sweep", "--algo: '%s' is not linkage, dbscan or cw", t);
             free(copy);
             return -1;
@@ -131,7 +131,7 @@ static int parse_algos(const char *arg, int *use)
 }
 
 typedef struct {
-    cli_algo algo;
+    mc_algo algo;
     double pv[MAX_PARAMS];
     double eps;
     mc_metrics m;
@@ -139,80 +139,78 @@ typedef struct {
     int is_auto;
 } sweep_row;
 
-/* The value a parameter takes in the auto setting of algorithm a. */
-static double auto_value(int kind, cli_algo a, const cli_opts *o, const cli_prepared *p)
+/* The value a parameter took in the auto setting of an algorithm (the
+ * result r of its run with no parameter overridden). */
+static double auto_value(int kind, const mc_cluster_result_t *r)
 {
+    const mc_cluster_info *in = mc_cluster_result_info(r);
+    const mc_cluster_params *p = mc_cluster_result_params(r);
+    int fixed = in->threshold_mode == MC_THRESHOLD_FIXED;
     switch (kind) {
-    case P_EPS: return 1.0 - cli_threshold(o, a, p);
-    case P_FRAC: return o->eps_given ? NAN : cli_frac(o, a);
-    case P_Z: return o->eps_given ? NAN : cli_z(o, a);
-    case P_CORE: {
-        mc_threshold c = cli_core(o, a);
-        return c.kind == MC_THRESH_PERCENTILE ? c.value : NAN;
-    }
-    case P_NOISE: return o->dp.noise_quality.kind == MC_THRESH_PERCENTILE ? o->dp.noise_quality.value : NAN;
-    default: return a == CLI_ALGO_DBSCAN ? (double)o->dp.min_samples : NAN;
+    case P_EPS: return 1.0 - in->threshold;
+    case P_FRAC: return fixed ? NAN : in->frac;
+    case P_Z: return fixed ? NAN : in->z;
+    case P_CORE: return in->core_quality.kind == MC_THRESH_PERCENTILE ? in->core_quality.value : NAN;
+    case P_NOISE: return in->noise_quality.kind == MC_THRESH_PERCENTILE ? in->noise_quality.value : NAN;
+    default: return in->algo == MC_ALGO_DBSCAN ? (double)p->min_samples : NAN;
     }
 }
 
-static mc_status run_one(cli_algo a, const cli_opts *base, const cli_prepared *prep, const sweep_param *ps,
-                         size_t np, const size_t *at, const int64_t *truth, sweep_row *row)
+/* Cluster again on the prepared graph with algorithm a, the options and the
+ * np parameters at positions at; score the result into row. With at NULL,
+ * the auto setting (no parameter overridden): row->pv gets the values the
+ * parameters took in it. */
+static mc_status run_one(mc_algo a, const cli_opts *o, const mc_cluster_result_t *prep,
+                         const mc_embeddings_t *e, const sweep_param *ps, size_t np, const size_t *at,
+                         const int64_t *truth, sweep_row *row)
 {
-    cli_opts o = *base;
-    int thr_set = 0;
-    double thr = 0;
-    o.frac = cli_frac(base, a);
-    o.z = cli_z(base, a);
-    o.frac_given = o.z_given = 1;
-    for (size_t i = 0; i < np; i++) {
+    mc_cluster_params p = cli_cluster_params(o, a);
+    for (size_t i = 0; at && i < np; i++) {
         double v = ps[i].v[at[i]];
         row->pv[i] = v;
         switch (ps[i].kind) {
-        case P_EPS: thr = 1.0 - v; thr_set = 1; break;
-        case P_FRAC: o.frac = v; break;
-        case P_Z: o.z = v; break;
-        case P_CORE:
-            o.dp.core_quality.kind = MC_THRESH_PERCENTILE;
-            o.dp.core_quality.value = v;
-            o.core_given = 1;
+        case P_EPS:
+            p.threshold.mode = MC_THRESHOLD_FIXED;
+            p.threshold.similarity = 1.0 - v;
             break;
-        case P_NOISE:
-            o.dp.noise_quality.kind = MC_THRESH_PERCENTILE;
-            o.dp.noise_quality.value = v;
-            break;
-        default: o.dp.min_samples = (size_t)v; break;
+        case P_FRAC: p.threshold.frac = v; break;
+        case P_Z: p.threshold.z = v; break;
+        case P_CORE: p.core_quality = (mc_threshold){MC_THRESH_PERCENTILE, v}; break;
+        case P_NOISE: p.noise_quality = (mc_threshold){MC_THRESH_PERCENTILE, v}; break;
+        default: p.min_samples = (size_t)v; break;
         }
     }
-    if (!thr_set) thr = cli_threshold(&o, a, prep);
-    row->algo = a;
-    row->eps = 1.0 - thr;
-    mc_clustering_t *cl = NULL;
-    mc_status st = cli_run(a, &o, thr, cli_core(&o, a), prep, &cl, NULL, NULL);
+    mc_cluster_result_t *r = NULL;
+    mc_status st = mc_cluster_again(prep, e, &p, &r);
     if (st != MC_OK) return st;
+    const mc_clustering_t *cl = mc_cluster_result_clustering(r);
+    row->algo = a;
+    row->is_auto = !at;
+    row->eps = 1.0 - mc_cluster_result_info(r)->threshold;
+    for (size_t i = 0; !at && i < np; i++) row->pv[i] = auto_value(ps[i].kind, r);
     st = mc_metrics_compute(truth, mc_clustering_labels(cl), mc_clustering_n(cl), &row->m);
     row->clusters = mc_clustering_n_clusters(cl);
     row->noise = mc_clustering_n_noise(cl);
-    mc_clustering_free(cl);
+    mc_cluster_result_free(r);
     return st;
 }
 
-static const char *const colors[CLI_ALGO_COUNT] = {"#1f77b4", "#d62728", "#2ca02c"};
+static const char *const colors[MC_ALGO_COUNT] = {"#1f77b4", "#d62728", "#2ca02c"};
 
 static int write_plot(const char *path, const char *in_path, const sweep_param *ps, size_t np,
-                      const sweep_row *rows, size_t nrows, const int *use, const cli_opts *o,
-                      const cli_prepared *prep)
+                      const sweep_row *rows, size_t nrows, const int *use, size_t n_faces)
 {
     size_t nx = ps[0].n;
-    double *buf = malloc((size_t)CLI_ALGO_COUNT * 4 * nx * sizeof *buf);
+    double *buf = malloc((size_t)MC_ALGO_COUNT * 4 * nx * sizeof *buf);
     if (!buf) {
         cli_error("out of memory");
         return -1;
     }
-    svg_series s[CLI_ALGO_COUNT * 3];
-    svg_marker m[CLI_ALGO_COUNT];
-    char labels[CLI_ALGO_COUNT * 3][SVG_LABEL_MAX], mlabels[CLI_ALGO_COUNT][64];
+    svg_series s[MC_ALGO_COUNT * 3];
+    svg_marker m[MC_ALGO_COUNT];
+    char labels[MC_ALGO_COUNT * 3][SVG_LABEL_MAX], mlabels[MC_ALGO_COUNT][64];
     size_t ns = 0, nm = 0;
-    for (int a = 0; a < CLI_ALGO_COUNT; a++) {
+    for (int a = 0; a < MC_ALGO_COUNT; a++) {
         if (!use[a]) continue;
         double *x = buf + (size_t)a * 4 * nx, *P = x + nx, *R = P + nx, *F = R + nx;
         for (size_t i = 0; i < nx; i++) {
@@ -220,7 +218,7 @@ static int write_plot(const char *path, const char *in_path, const sweep_param *
             P[i] = R[i] = F[i] = NAN;
         }
         for (size_t r = 0; r < nrows; r++) {
-            if (rows[r].is_auto || rows[r].algo != (cli_algo)a) continue;
+            if (rows[r].is_auto || rows[r].algo != (mc_algo)a) continue;
             size_t i = 0;
             while (i < nx && ps[0].v[i] != rows[r].pv[0]) i++;
             if (i == nx) continue;
@@ -230,22 +228,24 @@ static int write_plot(const char *path, const char *in_path, const sweep_param *
                 R[i] = rows[r].m.bcubed_recall;
             }
         }
-        const char *name = cli_algo_name((cli_algo)a);
+        const char *name = mc_algo_name((mc_algo)a);
         char prefix[32];
         snprintf(prefix, sizeof prefix, "%s ", name);
         svg_prf_series(s + ns, labels + ns, prefix, colors[a], x, P, R, F, nx);
         ns += 3;
-        double av = auto_value(ps[0].kind, (cli_algo)a, o, prep);
+        double av = NAN;
         for (size_t r = 0; r < nrows; r++)
-            if (rows[r].is_auto && rows[r].algo == (cli_algo)a)
+            if (rows[r].is_auto && rows[r].algo == (mc_algo)a) {
+                av = rows[r].pv[0];
                 snprintf(mlabels[nm], sizeof mlabels[0], "%s auto %.3g (F %.3f)", name, av, rows[r].m.bcubed_f);
+            }
         m[nm] = (svg_marker){av, mlabels[nm], colors[a]};
         nm++;
     }
     char title[512], xlabel[96];
     const char *base = strrchr(in_path, '/');
     snprintf(title, sizeof title, "magclust sweep: %s (%zu faces)", base ? base + 1 : in_path,
-             mc_embeddings_n(prep->e));
+             n_faces);
     snprintf(xlabel, sizeof xlabel, "%s%s", pnames[ps[0].kind], np > 1 ? " (best F over the other parameters)" : "");
     int rc = svg_write_plot(path, title, xlabel, "BCubed precision / recall / F", 0.0, 1.0, s, ns, m, nm);
     free(buf);
@@ -269,10 +269,11 @@ int cmd_sweep(int argc, char **argv)
     cli_opts_default(&o);
     sweep_param ps[MAX_PARAMS];
     size_t np = 0;
-    int use[CLI_ALGO_COUNT] = {0}, algo_given = 0, quiet = 0, c, rc = CLI_USAGE;
+    int use[MC_ALGO_COUNT] = {0}, algo_given = 0, quiet = 0, c, rc = CLI_USAGE;
     const char *out_path = NULL, *plot_path = NULL;
     sweep_row *rows = NULL;
-    cli_prepared prep = {0};
+    cli_input in = {0};
+    mc_cluster_result_t *prep = NULL;
 
     optind = 0;
     opterr = 0;
@@ -319,7 +320,7 @@ int cmd_sweep(int argc, char **argv)
         cli_usage_error("sweep", "give at least one --param NAME=LO:HI:STEP");
         goto done;
     }
-    if (!algo_given) use[CLI_ALGO_LINKAGE] = 1;
+    if (!algo_given) use[MC_ALGO_LINKAGE] = 1;
     int has_thr_param = 0;
     for (size_t i = 0; i < np; i++) has_thr_param += ps[i].kind == P_EPS;
     for (size_t i = 0; i < np; i++)
@@ -327,7 +328,7 @@ int cmd_sweep(int argc, char **argv)
             cli_usage_error("sweep", "--param eps sets the threshold, --param frac and z calibrate it: give one");
             goto done;
         }
-    if (cli_opts_check(&o, "sweep", use[CLI_ALGO_DBSCAN]) != 0) goto done;
+    if (cli_opts_check(&o, "sweep", use[MC_ALGO_DBSCAN]) != 0) goto done;
     for (size_t i = 0; i < np; i++)
         if (ps[i].kind == P_MINS)
             for (size_t j = 0; j < ps[i].n; j++)
@@ -354,16 +355,21 @@ int cmd_sweep(int argc, char **argv)
     }
     mc_status st;
     o.quiet = quiet;
-    if ((rc = cli_prepare(in_path, &o, &prep)) != CLI_OK) goto done;
+    if ((rc = cli_load(in_path, &o, &in)) != CLI_OK) goto done;
     rc = CLI_FAIL;
-    const int64_t *truth = mc_embeddings_labels(prep.e);
+    mc_algo first = MC_ALGO_LINKAGE;
+    for (int a = MC_ALGO_COUNT; a-- > 0;)
+        if (use[a]) first = (mc_algo)a;
+    mc_cluster_params p0 = cli_cluster_params(&o, first);
+    if (cli_cluster(&o, &p0, &in, 0, &prep) != CLI_OK) goto done;
+    const int64_t *truth = mc_embeddings_labels(in.e);
     if (!truth) {
         cli_error("%s: no labels dataset /%s: a sweep scores against labels", in_path,
                   o.rp.labels_key ? o.rp.labels_key : "labels");
         goto done;
     }
     size_t n_algos = 0;
-    for (int a = 0; a < CLI_ALGO_COUNT; a++) n_algos += (size_t)use[a];
+    for (int a = 0; a < MC_ALGO_COUNT; a++) n_algos += (size_t)use[a];
     rows = calloc(n_algos * (per_algo + 1), sizeof *rows);
     if (!rows) {
         cli_error("out of memory");
@@ -371,20 +377,17 @@ int cmd_sweep(int argc, char **argv)
     }
     double t0 = cli_now();
     size_t nrows = 0;
-    for (int a = 0; a < CLI_ALGO_COUNT; a++) {
+    for (int a = 0; a < MC_ALGO_COUNT; a++) {
         if (!use[a]) continue;
-        sweep_row *ar = &rows[nrows];
-        ar->is_auto = 1;
         /* the auto setting: no parameter overridden */
-        if ((st = run_one((cli_algo)a, &o, &prep, ps, 0, NULL, truth, ar)) != MC_OK) {
+        if ((st = run_one((mc_algo)a, &o, prep, in.e, ps, np, NULL, truth, &rows[nrows])) != MC_OK) {
             rc = cli_fail_status(st);
             goto done;
         }
-        for (size_t i = 0; i < np; i++) ar->pv[i] = auto_value(ps[i].kind, (cli_algo)a, &o, &prep);
         nrows++;
         size_t at[MAX_PARAMS] = {0};
         for (size_t s = 0; s < per_algo; s++) {
-            if ((st = run_one((cli_algo)a, &o, &prep, ps, np, at, truth, &rows[nrows])) != MC_OK) {
+            if ((st = run_one((mc_algo)a, &o, prep, in.e, ps, np, at, truth, &rows[nrows])) != MC_OK) {
                 rc = cli_fail_status(st);
                 goto done;
             }
@@ -405,7 +408,7 @@ int cmd_sweep(int argc, char **argv)
     fprintf(f, ",threshold,bcubed_p,bcubed_r,bcubed_f,pairwise_p,pairwise_r,pairwise_f,nmi,clusters,noise\n");
     for (size_t r = 0; r < nrows; r++) {
         const sweep_row *w = &rows[r];
-        fprintf(f, "%s,%s", cli_algo_name(w->algo), w->is_auto ? "auto" : "sweep");
+        fprintf(f, "%s,%s", mc_algo_name(w->algo), w->is_auto ? "auto" : "sweep");
         for (size_t i = 0; i < np; i++) {
             if (isnan(w->pv[i])) fprintf(f, ",");
             else fprintf(f, ",%.10g", w->pv[i]);
@@ -415,22 +418,22 @@ int cmd_sweep(int argc, char **argv)
                 w->m.pairwise_recall, w->m.pairwise_f, w->m.nmi, w->clusters, w->noise);
     }
     if (cli_atomic_commit(f, tmp, out_path) != 0) goto done;
-    if (plot_path && write_plot(plot_path, in_path, ps, np, rows, nrows, use, &o, &prep) != 0) {
+    if (plot_path && write_plot(plot_path, in_path, ps, np, rows, nrows, use, mc_embeddings_n(in.e)) != 0) {
         remove(out_path); /* all or nothing */
         goto done;
     }
     if (!quiet) {
         printf("magclust sweep %s: %zu faces, %zu settings in %.2f s (graph built once in %.2f s)\n", in_path,
-               mc_embeddings_n(prep.e), nrows, t1 - t0, prep.t_knn);
-        for (int a = 0; a < CLI_ALGO_COUNT; a++) {
+               mc_embeddings_n(in.e), nrows, t1 - t0, mc_cluster_result_info(prep)->t_prepare);
+        for (int a = 0; a < MC_ALGO_COUNT; a++) {
             if (!use[a]) continue;
             const sweep_row *au = NULL, *best = NULL;
             for (size_t r = 0; r < nrows; r++) {
-                if (rows[r].algo != (cli_algo)a) continue;
+                if (rows[r].algo != (mc_algo)a) continue;
                 if (rows[r].is_auto) au = &rows[r];
                 else if (!best || rows[r].m.bcubed_f > best->m.bcubed_f) best = &rows[r];
             }
-            printf("  %-8s auto: F %.4f (eps %.4f)   best of sweep: F %.4f at", cli_algo_name((cli_algo)a),
+            printf("  %-8s auto: F %.4f (eps %.4f)   best of sweep: F %.4f at", mc_algo_name((mc_algo)a),
                    au->m.bcubed_f, au->eps, best->m.bcubed_f);
             for (size_t i = 0; i < np; i++) printf(" %s %g", pnames[ps[i].kind], best->pv[i]);
             printf("   (auto - best: %+.4f)\n", au->m.bcubed_f - best->m.bcubed_f);
@@ -441,6 +444,7 @@ int cmd_sweep(int argc, char **argv)
 done:
     for (size_t i = 0; i < np; i++) free(ps[i].v);
     free(rows);
-    cli_prepared_free(&prep);
+    mc_cluster_result_free(prep);
+    cli_input_free(&in);
     return rc;
 }

@@ -10,64 +10,46 @@
 
 #include "cli_util.h"
 
-static const char *const algo_names[CLI_ALGO_COUNT] = {"dbscan", "linkage", "cw"};
-
-const char *cli_algo_name(cli_algo a) { return a < CLI_ALGO_COUNT ? algo_names[a] : "unknown"; }
-
-int cli_algo_parse(const char *s, cli_algo *out)
-{
-    for (int a = 0; a < CLI_ALGO_COUNT; a++)
-        if (strcmp(s, algo_names[a]) == 0) {
-            *out = (cli_algo)a;
-            return 0;
-        }
-    return -1;
-}
-
-/* Chosen with `magclust sweep --param frac=...` on eight sets (two real, six
- * synthetic of 0.9k to 22k faces); docs/experiments.md has the figures. */
-double cli_default_frac(cli_algo a)
-{
-    switch (a) {
-    case CLI_ALGO_LINKAGE: return 0.45;
-    case CLI_ALGO_CW: return 0.55;
-    default: return 0.60;
-    }
-}
-
-double cli_default_z(cli_algo a)
-{
-    switch (a) {
-    case CLI_ALGO_LINKAGE: return 2.5;
-    case CLI_ALGO_CW: return 3.0;
-    default: return 3.5;
-    }
-}
-
-mc_threshold cli_default_core(cli_algo a)
-{
-    mc_threshold t;
-    t.kind = MC_THRESH_PERCENTILE;
-    t.value = a == CLI_ALGO_LINKAGE ? 50.0 : 30.0;
-    return t;
-}
-
 void cli_opts_default(cli_opts *o)
 {
     memset(o, 0, sizeof *o);
+    mc_cluster_params d = mc_cluster_params_default(MC_ALGO_LINKAGE);
     o->rp = mc_h5_read_params_default();
-    o->kp = mc_knn_params_default();
-    o->dp = mc_dbscan_params_default();
-    o->cwp = mc_cw_params_default();
-    o->lkp = mc_linkage_params_default();
-    o->center = 1;
+    o->kp = d.knn;
+    o->center = d.center;
+    o->noise = d.noise_quality;
+    o->linkage = d.linkage;
+    o->min_samples = d.min_samples;
+    o->seed = d.seed;
+    o->iterations = d.iterations;
+}
+
+mc_cluster_params cli_cluster_params(const cli_opts *o, mc_algo a)
+{
+    mc_cluster_params p = mc_cluster_params_default(a);
+    p.center = o->center;
+    p.knn = o->kp;
+    if (o->eps_given) {
+        p.threshold.mode = MC_THRESHOLD_FIXED;
+        p.threshold.similarity = 1.0 - o->eps;
+    }
+    if (o->frac_given) p.threshold.frac = o->frac;
+    if (o->z_given) p.threshold.z = o->z;
+    if (o->core_given) p.core_quality = o->core;
+    p.noise_quality = o->noise;
+    p.linkage = o->linkage;
+    p.min_samples = o->min_samples;
+    p.seed = o->seed;
+    p.iterations = o->iterations;
+    p.n_threads = (int)o->threads;
+    return p;
 }
 
 int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
 {
     switch (c) {
     case CLI_O_EPS:
-        if (cli_parse_double("--eps", arg, 0.0, 2.0, &o->dp.eps)) return -1;
+        if (cli_parse_double("--eps", arg, 0.0, 2.0, &o->eps)) return -1;
         o->eps_given = 1;
         return 1;
     case CLI_O_Z:
@@ -87,7 +69,7 @@ int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
         }
         return 1;
     case CLI_O_MINS:
-        return cli_parse_size("--min-samples", arg, 1, 100000, &o->dp.min_samples) ? -1 : 1;
+        return cli_parse_size("--min-samples", arg, 1, 100000, &o->min_samples) ? -1 : 1;
     case CLI_O_K:
         o->k_given = 1;
         return cli_parse_size("--k", arg, 1, 100000, &o->kp.k) ? -1 : 1;
@@ -109,7 +91,7 @@ int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
         return 1;
     case CLI_O_CORE:
     case CLI_O_NOISE:
-        if (mc_threshold_parse(arg, c == CLI_O_CORE ? &o->dp.core_quality : &o->dp.noise_quality) != MC_OK) {
+        if (mc_threshold_parse(arg, c == CLI_O_CORE ? &o->core : &o->noise) != MC_OK) {
             cli_usage_error(cmd, "%s: %s", c == CLI_O_CORE ? "--core-quality" : "--noise-quality",
                             mc_last_error_detail());
             return -1;
@@ -122,18 +104,17 @@ int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
     case CLI_O_PKEY: o->rp.paths_key = arg; return 1;
     case CLI_O_THREADS:
         if (cli_parse_int("--threads", arg, 0, 4096, &o->threads)) return -1;
-        o->kp.n_threads = o->dp.n_threads = o->cwp.n_threads = o->lkp.n_threads = (int)o->threads;
         return 1;
     case CLI_O_LINKAGE:
-        if (mc_linkage_parse(arg, &o->lkp.kind) != MC_OK) {
+        if (mc_linkage_parse(arg, &o->linkage) != MC_OK) {
             cli_usage_error(cmd, "--linkage: %s", mc_last_error_detail());
             return -1;
         }
         return 1;
     case CLI_O_SEED:
-        return cli_parse_u64("--seed", arg, &o->cwp.seed) ? -1 : 1;
+        return cli_parse_u64("--seed", arg, &o->seed) ? -1 : 1;
     case CLI_O_ITER:
-        return cli_parse_size("--iterations", arg, 1, 1000000, &o->cwp.iterations) ? -1 : 1;
+        return cli_parse_size("--iterations", arg, 1, 1000000, &o->iterations) ? -1 : 1;
     default:
         return 0;
     }
@@ -145,9 +126,9 @@ int cli_opts_check(const cli_opts *o, const char *cmd, int runs_dbscan)
         cli_usage_error(cmd, "--eps sets the threshold, --calib-* calibrate it: give one");
         return -1;
     }
-    if (runs_dbscan && o->dp.min_samples > o->kp.k + 1) {
+    if (runs_dbscan && o->min_samples > o->kp.k + 1) {
         cli_usage_error(cmd, "--min-samples %zu exceeds k + 1 = %zu: raise --k or lower --min-samples",
-                        o->dp.min_samples, o->kp.k + 1);
+                        o->min_samples, o->kp.k + 1);
         return -1;
     }
     return 0;
@@ -155,8 +136,9 @@ int cli_opts_check(const cli_opts *o, const char *cmd, int runs_dbscan)
 
 void cli_opts_help(FILE *f)
 {
-    mc_dbscan_params d = mc_dbscan_params_default();
-    mc_knn_params k = mc_knn_params_default();
+    mc_cluster_params lk = mc_cluster_params_default(MC_ALGO_LINKAGE),
+                      cw = mc_cluster_params_default(MC_ALGO_CW),
+                      db = mc_cluster_params_default(MC_ALGO_DBSCAN);
     fprintf(f,
 "  -k, --k K                neighbours per face in the graph (default %zu; < N)\n"
 "      --eps D              cosine-distance radius, 0..2: dbscan's\n"
@@ -175,7 +157,7 @@ void cli_opts_help(FILE *f)
 "                           the faces before anything else (default on)\n"
 "      --core-quality Q     quality a face needs to seed and link clusters: a\n"
 "                           value, a percentile such as p30, or off (default\n"
-"                           p50 for linkage, p30 for dbscan and cw)\n"
+"                           p%g for linkage, p%g for dbscan and cw)\n"
 "      --noise-quality Q    faces below this are noise (default off)\n"
 "      --linkage L          linkage: single, average or complete (default\n"
 "                           average)\n"
@@ -207,10 +189,9 @@ void cli_opts_help(FILE *f)
 "      --threads N          threads for the search and clustering\n"
 "                           (default 0 = all cores); results do not depend\n"
 "                           on it\n",
-            k.k, cli_default_frac(CLI_ALGO_LINKAGE), cli_default_frac(CLI_ALGO_CW),
-            cli_default_frac(CLI_ALGO_DBSCAN), cli_default_z(CLI_ALGO_LINKAGE),
-            cli_default_z(CLI_ALGO_CW), cli_default_z(CLI_ALGO_DBSCAN), d.min_samples,
-            MC_KNN_AUTO_EXACT_MAX);
+            lk.knn.k, lk.threshold.frac, cw.threshold.frac, db.threshold.frac, lk.threshold.z,
+            cw.threshold.z, db.threshold.z, lk.core_quality.value, db.core_quality.value,
+            db.min_samples, MC_KNN_AUTO_EXACT_MAX);
 }
 
 /* ---- progress of the library's long phases -------------------------------- */
@@ -235,11 +216,11 @@ void cli_progress_state_end(cli_progress_state *ps)
 }
 
 /* Adopt a saved graph: it must come from the same embeddings, centred the
- * same way, with the k asked for. Prints its own error; CLI code. */
-static int load_graph(const char *in_path, const cli_opts *o, cli_prepared *out)
+ * same way, with the k asked for. Prints its own error. */
+static int load_graph(const char *in_path, const cli_opts *o, cli_input *out)
 {
     mc_knn_graph_meta m;
-    mc_status st = mc_knn_graph_read_h5(o->graph_path, &out->g, &m);
+    mc_status st = mc_knn_graph_read_h5(o->graph_path, &out->graph, &m);
     if (st != MC_OK) return cli_fail_status(st);
     size_t n = mc_embeddings_n(out->e);
     if (m.n != n) {
@@ -263,22 +244,24 @@ static int load_graph(const char *in_path, const cli_opts *o, cli_prepared *out)
                   o->graph_path, m.k, o->kp.k);
         return CLI_FAIL;
     }
-    snprintf(out->knn.index, sizeof out->knn.index, "%s", m.index);
-    out->knn.exact = strcmp(m.index, "Flat") == 0;
-    out->graph_file = 1;
+    snprintf(out->graph_info.index, sizeof out->graph_info.index, "%s", m.index);
+    out->graph_info.exact = strcmp(m.index, "Flat") == 0;
     return CLI_OK;
 }
 
-int cli_prepare(const char *in_path, const cli_opts *o, cli_prepared *out)
+int cli_load(const char *in_path, const cli_opts *o, cli_input *out)
 {
     memset(out, 0, sizeof *out);
-    out->center_shift = NAN;
     mc_status st;
     int rc = CLI_FAIL;
-    cli_progress_state ps = {o->quiet ? CLI_PROGRESS_OFF : CLI_PROGRESS_AUTO, NULL, NULL};
     double t0 = cli_now();
-    if ((st = mc_embeddings_read_h5(in_path, &o->rp, &out->e)) != MC_OK) goto fail_st;
-    /* Only a graph file records or checks it (a read of all the data). */
+    if ((st = mc_embeddings_read_h5(in_path, &o->rp, &out->e)) != MC_OK) {
+        if (st == MC_ERR_BAD_DATA && mc_last_error_reason() == MC_REASON_BAD_ROW && !o->rp.skip_bad_rows)
+            cli_error("%s: %s; --skip-bad-rows leaves such rows out", mc_strerror(st), mc_last_error_detail());
+        else
+            cli_fail_status(st);
+        goto fail;
+    }
     size_t nskip = mc_embeddings_n_skipped(out->e);
     if (nskip && !o->quiet) {
         const size_t *rows = mc_embeddings_skipped_rows(out->e);
@@ -287,98 +270,37 @@ int cli_prepare(const char *in_path, const cli_opts *o, cli_prepared *out)
         for (size_t i = 0; i < nskip && i < 10; i++) fprintf(stderr, "%s %zu", i ? "," : "", rows[i]);
         fprintf(stderr, "%s\n", nskip > 10 ? ", ..." : "");
     }
-    if (o->after_load && o->after_load(o->after_load_ctx, out->e) != 0) goto fail;
+    /* Only a graph file records or checks it (a read of all the data). */
     if (o->graph_path || o->want_fingerprint) out->fingerprint = mc_embeddings_fingerprint(out->e);
-    double t1 = cli_now();
-    /* centring and calibration use the same good faces: resolve the gate once */
-    mc_calibrate_params cp = mc_calibrate_params_default();
-    const float *q = mc_embeddings_quality(out->e);
-    cp.sample_quality.value = mc_threshold_resolve(&cp.sample_quality, q, mc_embeddings_n(out->e));
-    cp.sample_quality.kind = MC_THRESH_ABSOLUTE;
-    if (o->center) {
-        if (!(out->center = malloc(mc_embeddings_dim(out->e) * sizeof *out->center))) {
-            st = MC_ERR_NOMEM;
-            goto fail_st;
-        }
-        if ((st = mc_embeddings_center_ex(out->e, q, cp.sample_quality.value, &out->center_shift,
-                                          out->center)) != MC_OK)
-            goto fail_st;
-    }
-    if (o->graph_path) {
-        if ((rc = load_graph(in_path, o, out)) != CLI_OK) goto fail;
-    } else {
-        mc_knn_params kp = o->kp;
-        kp.progress = cli_progress_cb;
-        kp.progress_data = &ps;
-        st = mc_knn_graph_build_ex(out->e, &kp, &out->g, &out->knn);
-        cli_progress_state_end(&ps);
-        if (st != MC_OK) goto fail_st;
-    }
-    if ((st = mc_calibrate(out->e, q, out->g, &cp, &out->cal)) != MC_OK) goto fail_st;
-    double t2 = cli_now();
-    out->t_load = t1 - t0;
-    out->t_knn = t2 - t1;
+    if (o->graph_path && (rc = load_graph(in_path, o, out)) != CLI_OK) goto fail;
+    out->t_load = cli_now() - t0;
     return CLI_OK;
-fail_st:
-    if (st == MC_ERR_BAD_DATA && !o->rp.skip_bad_rows &&
-        (strstr(mc_last_error_detail(), "NaN or Inf") || strstr(mc_last_error_detail(), "(norm 0)") ||
-         strstr(mc_last_error_detail(), "norm outside"))) {
-        cli_error("%s: %s; --skip-bad-rows leaves such rows out", mc_strerror(st), mc_last_error_detail());
-        rc = CLI_FAIL;
-    } else {
-        rc = cli_fail_status(st);
-    }
 fail:
-    cli_prepared_free(out);
-    return rc;
+    cli_input_free(out);
+    return CLI_FAIL;
 }
 
-void cli_prepared_free(cli_prepared *p)
+void cli_input_free(cli_input *in)
 {
-    mc_knn_graph_free(p->g);
-    mc_embeddings_free(p->e);
-    free(p->center);
-    p->g = NULL;
-    p->e = NULL;
-    p->center = NULL;
+    mc_knn_graph_free(in->graph);
+    mc_embeddings_free(in->e);
+    in->graph = NULL;
+    in->e = NULL;
 }
 
-double cli_z(const cli_opts *o, cli_algo a) { return o->z_given ? o->z : cli_default_z(a); }
-
-double cli_frac(const cli_opts *o, cli_algo a) { return o->frac_given ? o->frac : cli_default_frac(a); }
-
-double cli_threshold(const cli_opts *o, cli_algo a, const cli_prepared *p)
+int cli_cluster(const cli_opts *o, const mc_cluster_params *p, cli_input *in, int run,
+                mc_cluster_result_t **out)
 {
-    if (o->eps_given) return 1.0 - o->dp.eps;
-    return mc_calibration_threshold(&p->cal, cli_frac(o, a), cli_z(o, a));
+    cli_progress_state ps = {o->quiet ? CLI_PROGRESS_OFF : CLI_PROGRESS_AUTO, NULL, NULL};
+    mc_cluster_params q = *p;
+    q.progress = cli_progress_cb;
+    q.progress_data = &ps;
+    mc_status st = run ? mc_cluster_run(in->e, in->graph, &q, out) : mc_cluster_prepare(in->e, in->graph, &q, out);
+    cli_progress_state_end(&ps);
+    return st == MC_OK ? CLI_OK : cli_fail_status(st);
 }
 
-mc_threshold cli_core(const cli_opts *o, cli_algo a)
+const mc_knn_info *cli_knn_info(const cli_input *in, const mc_cluster_result_t *r)
 {
-    return o->core_given ? o->dp.core_quality : cli_default_core(a);
-}
-
-mc_status cli_run(cli_algo a, const cli_opts *o, double t, mc_threshold core,
-                  const cli_prepared *p, mc_clustering_t **out, double *core_q, double *noise_q)
-{
-    const float *q = mc_embeddings_quality(p->e);
-    if (a == CLI_ALGO_CW) {
-        mc_cw_params c = o->cwp;
-        c.threshold = t;
-        c.core_quality = core;
-        c.noise_quality = o->dp.noise_quality;
-        return mc_cw_run(p->g, q, &c, out, core_q, noise_q);
-    }
-    if (a == CLI_ALGO_LINKAGE) {
-        mc_linkage_params l = o->lkp;
-        l.threshold = t;
-        l.core_quality = core;
-        l.noise_quality = o->dp.noise_quality;
-        return mc_linkage_run(p->g, q, &l, out, core_q, noise_q);
-    }
-    mc_dbscan_params d = o->dp;
-    d.eps = 1.0 - t;
-    if (d.eps < 0.0) d.eps = 0.0;
-    d.core_quality = core;
-    return mc_dbscan_run(p->g, q, &d, out, core_q, noise_q);
+    return in->graph ? &in->graph_info : &mc_cluster_result_info(r)->knn;
 }

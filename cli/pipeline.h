@@ -1,5 +1,6 @@
-/* What `cluster` and `sweep` share: the clustering options, the preparation
- * of a file (read, centre, calibrate, k-NN graph) and running one algorithm. */
+/* What `cluster`, `sweep` and `knn` share: the clustering options, turned
+ * into the library's mc_cluster_params, and reading a file (and --graph)
+ * before the library's recipe (mc_cluster_run) takes over. */
 #ifndef MAGCLUST_CLI_PIPELINE_H
 #define MAGCLUST_CLI_PIPELINE_H
 
@@ -7,39 +8,27 @@
 
 #include "magclust/magclust.h"
 
-typedef enum { CLI_ALGO_DBSCAN = 0, CLI_ALGO_LINKAGE, CLI_ALGO_CW, CLI_ALGO_COUNT } cli_algo;
-
-const char *cli_algo_name(cli_algo a);
-/* 0 / -1 (unknown name). */
-int cli_algo_parse(const char *s, cli_algo *out);
-/* The constants of the label-free threshold, per algorithm (see README):
- * t = max(median + frac (nn_median - median), median + z mad). */
-double cli_default_frac(cli_algo a);
-double cli_default_z(cli_algo a);
-/* The default core gate, per algorithm. */
-mc_threshold cli_default_core(cli_algo a);
-
 typedef struct {
     mc_h5_read_params rp;
     mc_knn_params kp;
-    mc_dbscan_params dp;   /* eps (when eps_given), min_samples, the gates */
-    mc_cw_params cwp;      /* seed, iterations */
-    mc_linkage_params lkp; /* kind */
-    int eps_given;         /* else eps = 1 - calibrated threshold */
-    double frac, z;        /* when frac_given / z_given */
+    int center;             /* subtract the good faces' mean direction first */
+    double eps;             /* when eps_given: the threshold is 1 - eps */
+    int eps_given;
+    double frac, z;         /* when frac_given / z_given */
     int frac_given, z_given;
-    int core_given;        /* else the algorithm's default core gate */
-    int center;            /* subtract the good faces' mean direction first */
+    mc_threshold core;      /* when core_given, else the algorithm's default */
+    int core_given;
+    mc_threshold noise;
+    mc_linkage_kind linkage;
+    size_t min_samples;
+    uint64_t seed;
+    size_t iterations;
     long threads;
     const char *graph_path; /* --graph: a saved k-NN graph instead of a search */
     int k_given;
     int quiet;              /* no progress lines */
-    int want_fingerprint;   /* cli_prepare computes the embeddings' fingerprint
+    int want_fingerprint;   /* cli_load computes the embeddings' fingerprint
                                (always with graph_path) */
-    /* called by cli_prepare once the embeddings are read, before the search
-     * (so that bad side files fail fast); nonzero: it printed an error */
-    int (*after_load)(void *ctx, const mc_embeddings_t *e);
-    void *after_load_ctx;
 } cli_opts;
 
 void cli_opts_default(cli_opts *o);
@@ -85,22 +74,33 @@ int cli_opts_check(const cli_opts *o, const char *cmd, int runs_dbscan);
 /* The option text both helps share. */
 void cli_opts_help(FILE *f);
 
+/* The library's parameters for algorithm a with these options: the
+ * algorithm's defaults (mc_cluster_params_default) where none was given. */
+mc_cluster_params cli_cluster_params(const cli_opts *o, mc_algo a);
+
 typedef struct {
     mc_embeddings_t *e;
-    mc_knn_graph_t *g;
-    mc_calibration cal;
-    double center_shift; /* NAN when not centred */
-    float *center;       /* the removed mean direction (D floats), NULL when not centred */
-    mc_knn_info knn;     /* the index used (or the graph file's) */
-    int graph_file;      /* the graph came from --graph */
-    uint64_t fingerprint; /* of the embeddings as read, before centring; 0
-                             unless graph_path or want_fingerprint */
-    double t_load, t_knn;
-} cli_prepared;
+    mc_knn_graph_t *graph; /* --graph, else NULL */
+    mc_knn_info graph_info; /* --graph: the file's index */
+    uint64_t fingerprint;   /* of the embeddings as read, before centring; 0
+                               unless graph_path or want_fingerprint */
+    double t_load;
+} cli_input;
 
-/* Read, centre, build the graph (or load --graph) and calibrate. Returns
- * CLI_OK, or prints the error, frees everything and returns CLI_FAIL. */
-int cli_prepare(const char *in_path, const cli_opts *o, cli_prepared *out);
+/* Read the embeddings (saying which bad rows were skipped) and the --graph
+ * file, checked against them. Returns CLI_OK, or prints the error, frees
+ * everything and returns CLI_FAIL. */
+int cli_load(const char *in_path, const cli_opts *o, cli_input *out);
+void cli_input_free(cli_input *in);
+
+/* mc_cluster_run (run = 1) or mc_cluster_prepare (0) on the input, with
+ * progress lines unless o->quiet. Returns CLI_OK, or prints the error and
+ * returns CLI_FAIL. */
+int cli_cluster(const cli_opts *o, const mc_cluster_params *p, cli_input *in, int run,
+                mc_cluster_result_t **out);
+
+/* The index of the graph used: the --graph file's, or the search's. */
+const mc_knn_info *cli_knn_info(const cli_input *in, const mc_cluster_result_t *r);
 
 /* Progress lines on stderr for the library's mc_progress_fn: a new line set
  * each time the phase changes. */
@@ -112,18 +112,5 @@ typedef struct {
 } cli_progress_state;
 void cli_progress_cb(void *user_data, const char *phase, uint64_t done, uint64_t total);
 void cli_progress_state_end(cli_progress_state *ps);
-void cli_prepared_free(cli_prepared *p);
-
-/* The constants in effect for algorithm a, and the similarity threshold
- * (1 - eps) that follows: the given eps, or the calibrated one. */
-double cli_frac(const cli_opts *o, cli_algo a);
-double cli_z(const cli_opts *o, cli_algo a);
-double cli_threshold(const cli_opts *o, cli_algo a, const cli_prepared *p);
-/* The core gate in effect for algorithm a. */
-mc_threshold cli_core(const cli_opts *o, cli_algo a);
-
-/* Run algorithm a at similarity threshold t with the core gate core. */
-mc_status cli_run(cli_algo a, const cli_opts *o, double t, mc_threshold core,
-                  const cli_prepared *p, mc_clustering_t **out, double *core_q, double *noise_q);
 
 #endif

@@ -45,28 +45,27 @@ static void gate_text(char *buf, size_t size, const mc_threshold *t, double reso
         snprintf(buf, size, "%s", spec);
 }
 
-static void calib_text(FILE *f, const cli_summary_params *p)
+static void calib_text(FILE *f, const mc_cluster_info *in)
 {
-    const mc_calibration *c = &p->prep->cal;
-    if (!isnan(p->prep->center_shift))
+    const mc_calibration *c = &in->calibration;
+    if (in->centered)
         fprintf(f, "  centred      removed the better half's mean direction (norm %.3f)\n",
-                p->prep->center_shift);
+                in->center_shift);
     fprintf(f, "  calibration  %zu faces with quality >= %.4g: random pairs (%zu) cosine median %.3f, robust sd %.3f;"
                " nearest good neighbour median %.3f\n",
             c->n_faces, c->quality_gate, c->n_pairs, c->median, c->mad, c->nn_median);
-    if (p->opts->eps_given)
-        fprintf(f, "  threshold    similarity %.4f = 1 - eps (eps %g given)\n", p->threshold, p->opts->dp.eps);
+    if (in->threshold_mode == MC_THRESHOLD_FIXED)
+        fprintf(f, "  threshold    similarity %.4f = 1 - eps (eps %g given)\n", in->threshold,
+                1.0 - in->threshold);
     else
         fprintf(f, "  threshold    similarity %.4f = max(median + %g (nn - median), median + %g sd) (auto; eps %.4f;"
                    " override with --eps)\n",
-                p->threshold, cli_frac(p->opts, p->algo), cli_z(p->opts, p->algo), 1.0 - p->threshold);
+                in->threshold, in->frac, in->z, 1.0 - in->threshold);
 }
 
-void cli_print_knn_line(FILE *f, const cli_prepared *p, const char *graph_path)
+void cli_print_knn_line(FILE *f, const mc_knn_info *k, size_t n, size_t kk, const char *graph_path)
 {
-    const mc_knn_info *k = &p->knn;
-    size_t n = mc_knn_graph_n(p->g);
-    fprintf(f, "  knn          k %zu  index %s", mc_knn_graph_k(p->g), k->index);
+    fprintf(f, "  knn          k %zu  index %s", kk, k->index);
     if (graph_path) {
         fprintf(f, " (graph loaded from %s)\n", graph_path);
         return;
@@ -82,6 +81,79 @@ void cli_print_knn_line(FILE *f, const cli_prepared *p, const char *graph_path)
     fprintf(f, ")");
     if (k->exact) fprintf(f, "  search %.3f s\n", k->t_search);
     else fprintf(f, "  train %.3f s  add %.3f s  search %.3f s\n", k->t_train, k->t_add, k->t_search);
+}
+
+void cli_print_constraints(FILE *f, const mc_cluster_info *in, const char *corrections,
+                           const char *previous, const mc_embeddings_t *e)
+{
+    if (in->constraints_applied) {
+        const mc_corrections_info *ci = &in->corrections;
+        const mc_constraint_stats *cs = &in->constraints;
+        fprintf(f, "  constraints ");
+        const char *sep = " ";
+        if (mc_embeddings_groups(e)) {
+            fprintf(f, "%sphoto key '%s': %zu photos, %zu pairs of faces that may not meet", sep,
+                    mc_embeddings_group_name(e), mc_embeddings_n_groups(e), in->photo_pairs);
+            sep = "; ";
+        }
+        if (corrections) {
+            fprintf(f, "%s%s: %zu corrections (%zu named, %zu not-person, %zu same, %zu different",
+                    sep, corrections, ci->lines, ci->named, ci->not_named, ci->same, ci->different);
+            if (ci->unknown) fprintf(f, "; %zu name faces not in this input, ignored", ci->unknown);
+            fprintf(f, ")");
+        }
+        fprintf(f, "\n               %zu violations resolved: %zu faces moved, %zu left in no cluster, %zu gathered "
+                   "into their person's cluster, %zu clusters opened\n",
+                cs->violations, cs->moved, cs->to_noise, cs->gathered, cs->new_clusters);
+        if (cs->unresolved)
+            fprintf(f, "               %zu violations between faces that may not move left as they are "
+                       "(re-run 'cluster' with the corrections to resolve them)\n",
+                    cs->unresolved);
+    }
+    if (previous)
+        fprintf(f, "  previous     %s: %zu of %zu faces found; %zu clusters kept, %zu merged, %zu split, "
+                   "%zu new, %zu gone; %zu carry a previous id, %zu named\n",
+                previous, in->previous_found, mc_embeddings_n(e), in->carry.kept, in->carry.merged,
+                in->carry.split, in->carry.added, in->carry.gone, in->carry.carried, in->named_clusters);
+}
+
+void cli_json_constraints(json_out *j, const mc_cluster_info *in, const char *corrections,
+                          const char *previous, const mc_embeddings_t *e)
+{
+    if (in->constraints_applied) {
+        const mc_corrections_info *ci = &in->corrections;
+        const mc_constraint_stats *cs = &in->constraints;
+        json_key_object(j, "constraints");
+        json_str(j, "photo_key", mc_embeddings_groups(e) ? mc_embeddings_group_name(e) : NULL);
+        json_uint(j, "photo_pairs", in->photo_pairs);
+        json_str(j, "corrections", corrections);
+        json_uint(j, "lines", ci->lines);
+        json_uint(j, "unknown_paths", ci->unknown);
+        json_uint(j, "named", ci->named);
+        json_uint(j, "not_named", ci->not_named);
+        json_uint(j, "same", ci->same);
+        json_uint(j, "different", ci->different);
+        json_uint(j, "violations", cs->violations);
+        json_uint(j, "moved", cs->moved);
+        json_uint(j, "to_noise", cs->to_noise);
+        json_uint(j, "gathered", cs->gathered);
+        json_uint(j, "new_clusters", cs->new_clusters);
+        json_uint(j, "unresolved", cs->unresolved);
+        json_close_object(j);
+    }
+    if (previous) {
+        json_key_object(j, "previous");
+        json_str(j, "file", previous);
+        json_uint(j, "faces_found", in->previous_found);
+        json_uint(j, "kept", in->carry.kept);
+        json_uint(j, "merged", in->carry.merged);
+        json_uint(j, "split", in->carry.split);
+        json_uint(j, "new", in->carry.added);
+        json_uint(j, "gone", in->carry.gone);
+        json_uint(j, "carried", in->carry.carried);
+        json_uint(j, "named", in->named_clusters);
+        json_close_object(j);
+    }
 }
 
 size_t cli_count_clusters(const mc_clustering_t *c)
@@ -104,38 +176,39 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
 {
     size_t n = mc_embeddings_n(e);
     const float *q = mc_embeddings_quality(e);
-    const cli_opts *o = p->opts;
+    const mc_cluster_info *in = mc_cluster_result_info(p->result);
+    const mc_cluster_params *cp = mc_cluster_result_params(p->result);
     char core[64], noise[64];
-    gate_text(core, sizeof core, &p->core, p->core_q);
-    gate_text(noise, sizeof noise, &o->dp.noise_quality, p->noise_q);
+    gate_text(core, sizeof core, &in->core_quality, in->core_q);
+    gate_text(noise, sizeof noise, &in->noise_quality, in->noise_q);
     size_t n_core = mc_clustering_n_role(c, MC_ROLE_CORE);
     size_t n_border = mc_clustering_n_role(c, MC_ROLE_BORDER);
     size_t n_noise = mc_clustering_n_noise(c);
     size_t n_demoted = 0;
-    for (size_t i = 0; i < n; i++) n_demoted += (double)q[i] < p->noise_q;
+    for (size_t i = 0; i < n; i++) n_demoted += (double)q[i] < in->noise_q;
 
     fprintf(f, "magclust cluster %s\n", p->in_path);
     fprintf(f, "  faces        %zu x %zu\n", n, mc_embeddings_dim(e));
     fprintf(f, "  quality      %s: p5 %.4g  p50 %.4g  p95 %.4g\n", mc_embeddings_quality_name(e),
             mc_percentile(q, n, 5), mc_percentile(q, n, 50), mc_percentile(q, n, 95));
-    calib_text(f, p);
-    double eps = 1.0 - p->threshold;
-    if (p->algo == CLI_ALGO_LINKAGE)
+    calib_text(f, in);
+    double eps = 1.0 - in->threshold;
+    if (in->algo == MC_ALGO_LINKAGE)
         fprintf(f, "  params       algo linkage (%s)  eps %.4g  k %zu  core-quality %s  noise-quality %s\n",
-                mc_linkage_name(o->lkp.kind), eps, mc_knn_graph_k(p->prep->g), core, noise);
-    else if (p->algo == CLI_ALGO_CW)
+                mc_linkage_name(cp->linkage), eps, in->k, core, noise);
+    else if (in->algo == MC_ALGO_CW)
         fprintf(f, "  params       algo cw  eps %.4g  seed %llu  iterations %zu  k %zu  core-quality %s  noise-quality %s\n",
-                eps, (unsigned long long)o->cwp.seed, o->cwp.iterations, mc_knn_graph_k(p->prep->g), core, noise);
+                eps, (unsigned long long)cp->seed, cp->iterations, in->k, core, noise);
     else
         fprintf(f, "  params       algo dbscan  eps %.4g  min-samples %zu  k %zu  core-quality %s  noise-quality %s\n",
-                eps, o->dp.min_samples, mc_knn_graph_k(p->prep->g), core, noise);
-    cli_print_knn_line(f, p->prep, o->graph_path);
+                eps, cp->min_samples, in->k, core, noise);
+    cli_print_knn_line(f, p->knn, n, in->k, p->graph_path);
     fprintf(f, "  clusters     %zu  (faces: %zu core, %zu border, %zu noise", cli_count_clusters(c),
             n_core, n_border, n_noise);
-    if (o->dp.noise_quality.kind != MC_THRESH_OFF)
+    if (in->noise_quality.kind != MC_THRESH_OFF)
         fprintf(f, ", of which %zu demoted by the noise gate", n_demoted);
     fprintf(f, ")\n");
-    if (p->constrain) cli_constrain_print(f, p->constrain, e);
+    cli_print_constraints(f, in, cp->corrections, cp->previous, e);
     fprintf(f, "  time         load %.3f s  knn %.3f s  cluster %.3f s  write %.3f s  total %.3f s\n",
             t->load, t->knn, t->cluster, t->write, t->load + t->knn + t->cluster + t->write);
     const int64_t *labels = mc_embeddings_labels(e);
@@ -200,49 +273,50 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
     json_num(&j, "p95", mc_percentile(q, n, 95));
     json_close_object(&j);
     json_key_object(&j, "params");
-    const cli_opts *o = p->opts;
-    json_str(&j, "algo", cli_algo_name(p->algo));
-    json_num(&j, "eps", 1.0 - p->threshold);
-    json_num(&j, "threshold", p->threshold);
-    json_str(&j, "threshold_source", o->eps_given ? "eps" : "auto");
-    if (p->algo == CLI_ALGO_LINKAGE) {
-        json_str(&j, "linkage", mc_linkage_name(o->lkp.kind));
-    } else if (p->algo == CLI_ALGO_CW) {
-        json_uint(&j, "seed", o->cwp.seed);
-        json_uint(&j, "iterations", o->cwp.iterations);
+    const mc_cluster_info *in = mc_cluster_result_info(p->result);
+    const mc_cluster_params *cp = mc_cluster_result_params(p->result);
+    json_str(&j, "algo", mc_algo_name(in->algo));
+    json_num(&j, "eps", 1.0 - in->threshold);
+    json_num(&j, "threshold", in->threshold);
+    json_str(&j, "threshold_source", in->threshold_mode == MC_THRESHOLD_FIXED ? "eps" : "auto");
+    if (in->algo == MC_ALGO_LINKAGE) {
+        json_str(&j, "linkage", mc_linkage_name(cp->linkage));
+    } else if (in->algo == MC_ALGO_CW) {
+        json_uint(&j, "seed", cp->seed);
+        json_uint(&j, "iterations", cp->iterations);
     } else {
-        json_uint(&j, "min_samples", o->dp.min_samples);
+        json_uint(&j, "min_samples", cp->min_samples);
     }
-    json_uint(&j, "k", mc_knn_graph_k(p->prep->g));
-    json_gate(&j, "core_quality", &p->core, p->core_q);
-    json_gate(&j, "noise_quality", &o->dp.noise_quality, p->noise_q);
-    json_num(&j, "threads", (double)o->threads);
+    json_uint(&j, "k", in->k);
+    json_gate(&j, "core_quality", &in->core_quality, in->core_q);
+    json_gate(&j, "noise_quality", &in->noise_quality, in->noise_q);
+    json_num(&j, "threads", (double)p->threads);
     json_close_object(&j);
     json_key_object(&j, "knn");
-    json_str(&j, "index", p->prep->knn.index);
-    json_bool(&j, "exact", p->prep->knn.exact);
-    json_str(&j, "graph", o->graph_path);
-    json_uint(&j, "nprobe", p->prep->knn.nprobe);
-    json_uint(&j, "ef_search", p->prep->knn.ef_search);
-    json_uint(&j, "train_size", p->prep->knn.train_size);
-    if (p->prep->knn.scan_frac > 0.0) json_num(&j, "pairs_compared", p->prep->knn.scan_frac);
+    json_str(&j, "index", p->knn->index);
+    json_bool(&j, "exact", p->knn->exact);
+    json_str(&j, "graph", p->graph_path);
+    json_uint(&j, "nprobe", p->knn->nprobe);
+    json_uint(&j, "ef_search", p->knn->ef_search);
+    json_uint(&j, "train_size", p->knn->train_size);
+    if (p->knn->scan_frac > 0.0) json_num(&j, "pairs_compared", p->knn->scan_frac);
     else json_null(&j, "pairs_compared");
-    json_num(&j, "train_seconds", p->prep->knn.t_train);
-    json_num(&j, "add_seconds", p->prep->knn.t_add);
-    json_num(&j, "search_seconds", p->prep->knn.t_search);
+    json_num(&j, "train_seconds", p->knn->t_train);
+    json_num(&j, "add_seconds", p->knn->t_add);
+    json_num(&j, "search_seconds", p->knn->t_search);
     json_close_object(&j);
     json_key_object(&j, "calibration");
-    json_bool(&j, "centered", !isnan(p->prep->center_shift));
-    if (isnan(p->prep->center_shift)) json_null(&j, "center_shift");
-    else json_num(&j, "center_shift", p->prep->center_shift);
-    json_num(&j, "pair_median", p->prep->cal.median);
-    json_num(&j, "pair_robust_sd", p->prep->cal.mad);
-    json_num(&j, "nn_median", p->prep->cal.nn_median);
-    json_uint(&j, "faces", p->prep->cal.n_faces);
-    json_uint(&j, "pairs", p->prep->cal.n_pairs);
-    json_num(&j, "quality_gate", p->prep->cal.quality_gate);
-    json_num(&j, "frac", cli_frac(o, p->algo));
-    json_num(&j, "z", cli_z(o, p->algo));
+    json_bool(&j, "centered", in->centered);
+    if (!in->centered) json_null(&j, "center_shift");
+    else json_num(&j, "center_shift", in->center_shift);
+    json_num(&j, "pair_median", in->calibration.median);
+    json_num(&j, "pair_robust_sd", in->calibration.mad);
+    json_num(&j, "nn_median", in->calibration.nn_median);
+    json_uint(&j, "faces", in->calibration.n_faces);
+    json_uint(&j, "pairs", in->calibration.n_pairs);
+    json_num(&j, "quality_gate", in->calibration.quality_gate);
+    json_num(&j, "frac", in->frac);
+    json_num(&j, "z", in->z);
     json_close_object(&j);
     json_uint(&j, "clusters", cli_count_clusters(c));
     json_uint(&j, "core", mc_clustering_n_role(c, MC_ROLE_CORE));
@@ -255,7 +329,7 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
     json_num(&j, "write", t->write);
     json_num(&j, "total", t->load + t->knn + t->cluster + t->write);
     json_close_object(&j);
-    if (p->constrain) cli_constrain_json(&j, p->constrain, e);
+    cli_json_constraints(&j, in, cp->corrections, cp->previous, e);
     if (labels) {
         size_t ids, unl;
         cli_count_identities(labels, n, &ids, &unl);

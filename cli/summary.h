@@ -5,9 +5,8 @@
 
 #include <stdio.h>
 
+#include "json.h"
 #include "magclust/magclust.h"
-#include "constrain.h"
-#include "pipeline.h"
 
 typedef struct {
     double load, knn, cluster, write;
@@ -17,18 +16,23 @@ typedef struct {
     const char *in_path;
     const char *out_path;   /* NULL: nothing written */
     const char *out_format; /* "csv" or "h5" */
-    const cli_opts *opts;
-    cli_algo algo;
-    double threshold;       /* similarity threshold in effect (eps = 1 - it) */
-    mc_threshold core;      /* core gate in effect */
-    double core_q, noise_q; /* resolved gates */
-    const cli_prepared *prep;
-    const cli_constrain *constrain; /* or NULL */
+    const char *graph_path; /* --graph, or NULL */
+    long threads;
+    const mc_cluster_result_t *result;
+    const mc_knn_info *knn; /* the index used (cli_knn_info) */
 } cli_summary_params;
 
 /* The "knn" line: k, the index and its settings, the time per phase (or the
  * graph file it came from, when graph_path is not NULL). */
-void cli_print_knn_line(FILE *f, const cli_prepared *p, const char *graph_path);
+void cli_print_knn_line(FILE *f, const mc_knn_info *k, size_t n, size_t kk, const char *graph_path);
+
+/* The "constraints" and "previous" lines of what a run (or assign) did;
+ * corrections and previous name the files (or NULL). */
+void cli_print_constraints(FILE *f, const mc_cluster_info *info, const char *corrections,
+                           const char *previous, const mc_embeddings_t *e);
+/* The same as JSON objects "constraints" and "previous". */
+void cli_json_constraints(json_out *j, const mc_cluster_info *info, const char *corrections,
+                          const char *previous, const mc_embeddings_t *e);
 
 /* Returns 0, or prints an error and returns -1 (metrics failed). */
 int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *c,

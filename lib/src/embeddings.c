@@ -44,6 +44,7 @@ struct mc_embeddings {
     size_t *source_row; /* n file rows, NULL when no row was skipped */
     size_t *skipped;    /* n_skipped file rows left out (skip_bad_rows), or NULL */
     size_t n_skipped;
+    int centered;       /* a mean direction was removed (center_ex / center_by) */
 };
 
 /* ---- rows --------------------------------------------------------------- */
@@ -89,11 +90,11 @@ static int split_row_d(const double *src, size_t d, float *dst, float *out_mag)
 static mc_status row_fail(int code, const char *what, size_t row)
 {
     switch (code) {
-    case 1: return mc_fail(MC_ERR_BAD_DATA, "%s row %zu has a NaN or Inf value", what, row);
-    case 2: return mc_fail(MC_ERR_BAD_DATA, "%s row %zu is all zeros (norm 0)", what, row);
+    case 1: return mc_fail_reason(MC_REASON_BAD_ROW, MC_ERR_BAD_DATA, "%s row %zu has a NaN or Inf value", what, row);
+    case 2: return mc_fail_reason(MC_REASON_BAD_ROW, MC_ERR_BAD_DATA, "%s row %zu is all zeros (norm 0)", what, row);
     default:
-        return mc_fail(MC_ERR_BAD_DATA, "%s row %zu has a norm outside the float32 range", what,
-                       row);
+        return mc_fail_reason(MC_REASON_BAD_ROW, MC_ERR_BAD_DATA,
+                              "%s row %zu has a norm outside the float32 range", what, row);
     }
 }
 
@@ -255,7 +256,7 @@ mc_status mc_embeddings_set_quality(mc_embeddings_t *e, const float *quality, co
     }
     for (size_t i = 0; i < e->n; i++)
         if (!isfinite(quality[i]))
-            return mc_fail(MC_ERR_BAD_DATA, "%s row %zu is NaN or Inf",
+            return mc_fail_reason(MC_REASON_BAD_ROW, MC_ERR_BAD_DATA, "%s row %zu is NaN or Inf",
                            name && *name ? name : "quality", i);
     float *copy = mc_malloc_array(e->n, sizeof *copy);
     char *name_copy = strdup(name && *name ? name : "quality");
@@ -299,6 +300,19 @@ const int64_t *mc_embeddings_labels(const mc_embeddings_t *e) { return e ? e->la
 const int64_t *mc_embeddings_groups(const mc_embeddings_t *e) { return e ? e->groups : NULL; }
 size_t mc_embeddings_n_groups(const mc_embeddings_t *e) { return e ? e->n_groups : 0; }
 const char *mc_embeddings_group_name(const mc_embeddings_t *e) { return e ? e->group_name : NULL; }
+
+size_t mc_embeddings_group_pairs(const mc_embeddings_t *e)
+{
+    if (!e || !e->groups) return 0;
+    size_t *cnt = calloc(e->n_groups + 1, sizeof *cnt), pairs = 0;
+    if (!cnt) return 0;
+    for (size_t i = 0; i < e->n; i++)
+        if (e->groups[i] >= 0 && (size_t)e->groups[i] < e->n_groups) pairs += cnt[e->groups[i]]++;
+    free(cnt);
+    return pairs;
+}
+
+int mc_embeddings_is_centered(const mc_embeddings_t *e) { return e ? e->centered : 0; }
 
 size_t mc_embeddings_n_skipped(const mc_embeddings_t *e) { return e ? e->n_skipped : 0; }
 
@@ -741,7 +755,8 @@ static mc_status read_quality(const h5_ctx *c, hid_t ds, const char *path, const
         } else if (!isfinite(q[i])) {
             free(q);
             free(qname);
-            return mc_fail(MC_ERR_BAD_DATA, "%s: %s row %zu is NaN or Inf", c->file, path, i);
+            return mc_fail_reason(MC_REASON_BAD_ROW, MC_ERR_BAD_DATA, "%s: %s row %zu is NaN or Inf",
+                                  c->file, path, i);
         }
     }
     e->quality = q;
@@ -989,6 +1004,7 @@ mc_status mc_embeddings_center_ex(mc_embeddings_t *e, const float *quality, doub
         shift = sqrt(shift);
     }
     if (shift > 0.0) subtract_mean(e, mean);
+    e->centered = 1;
     if (out_mean)
         for (size_t j = 0; j < d; j++) out_mean[j] = shift > 0.0 ? (float)mean[j] : 0.0f;
     free(mean);
@@ -1014,6 +1030,7 @@ mc_status mc_embeddings_center_by(mc_embeddings_t *e, const float *mean)
         nn += m[j] * m[j];
     }
     if (nn > 0.0) subtract_mean(e, m);
+    e->centered = 1;
     free(m);
     return MC_OK;
 }

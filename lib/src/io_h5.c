@@ -103,7 +103,8 @@ static mc_status h5r_next(mc_reader_t *r, size_t max, float *rows, int64_t *labe
     }
     for (size_t i = 0; i < n * r->dim; i++)
         if (!isfinite(rows[i])) {
-            st = mc_fail(MC_ERR_BAD_DATA, "%s: embeddings row %llu has a NaN or Inf value", r->path,
+            st = mc_fail_reason(MC_REASON_BAD_ROW, MC_ERR_BAD_DATA,
+                                "%s: embeddings row %llu has a NaN or Inf value", r->path,
                          (unsigned long long)(s->next_row + i / r->dim));
             goto done;
         }

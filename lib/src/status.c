@@ -15,6 +15,7 @@
 #include "util_impl.h"
 
 static _Thread_local char tls_detail[1024];
+static _Thread_local mc_error_reason tls_reason;
 
 const char *mc_strerror(mc_status st)
 {
@@ -33,9 +34,15 @@ const char *mc_strerror(mc_status st)
 
 const char *mc_last_error_detail(void) { return tls_detail; }
 
+mc_error_reason mc_last_error_reason(void) { return tls_reason; }
+
 const char *mc_version(void) { return MC_VERSION_STRING; }
 
-void mc_clear_error(void) { tls_detail[0] = '\0'; }
+void mc_clear_error(void)
+{
+    tls_detail[0] = '\0';
+    tls_reason = MC_REASON_NONE;
+}
 
 mc_status mc_fail(mc_status st, const char *fmt, ...)
 {
@@ -43,6 +50,17 @@ mc_status mc_fail(mc_status st, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(tls_detail, sizeof tls_detail, fmt, ap);
     va_end(ap);
+    tls_reason = MC_REASON_NONE;
+    return st;
+}
+
+mc_status mc_fail_reason(mc_error_reason reason, mc_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tls_detail, sizeof tls_detail, fmt, ap);
+    va_end(ap);
+    tls_reason = reason;
     return st;
 }
 
@@ -115,7 +133,8 @@ mc_status mc_check_memory(const char *file, const char *what, uint64_t n, uint64
         snprintf(shape, sizeof shape, "%llu values", (unsigned long long)n);
     else
         snprintf(shape, sizeof shape, "%llu x %llu", (unsigned long long)n, (unsigned long long)k);
-    return mc_fail(MC_ERR_NOMEM, "%s%s%s (%s) would take %s, more than the memory limit of %s (%s)",
+    return mc_fail_reason(MC_REASON_MEMORY_LIMIT, MC_ERR_NOMEM,
+                          "%s%s%s (%s) would take %s, more than the memory limit of %s (%s)",
                    file, sep, what, shape, a, b,
                    memory_limit ? "set by the caller" : "the memory available");
 }

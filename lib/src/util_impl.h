@@ -25,6 +25,8 @@
 /* Record a detail for mc_last_error_detail() and return st, so that a failure
  * reads `return mc_fail(MC_ERR_IO, "%s: cannot open", path);`. */
 mc_status mc_fail(mc_status st, const char *fmt, ...) MC_PRINTF(2, 3);
+/* The same, also recording why (mc_last_error_reason()). */
+mc_status mc_fail_reason(mc_error_reason reason, mc_status st, const char *fmt, ...) MC_PRINTF(3, 4);
 /* Clear the calling thread's detail (start of every public entry point). */
 void mc_clear_error(void);
 

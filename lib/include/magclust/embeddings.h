@@ -155,8 +155,15 @@ MC_API const int64_t *mc_embeddings_groups(const mc_embeddings_t *e);
 MC_API size_t mc_embeddings_n_groups(const mc_embeddings_t *e);
 /** @brief Name of the group dataset ("photo"), or NULL. */
 MC_API const char *mc_embeddings_group_name(const mc_embeddings_t *e);
+/** @brief Pairs of faces that share a group (photo): the pairs that may
+ * not share a cluster under a photo key; 0 without groups. */
+MC_API size_t mc_embeddings_group_pairs(const mc_embeddings_t *e);
 /** @brief Path of face @p i, or NULL when the collection has no paths or i >= N. */
 MC_API const char *mc_embeddings_path(const mc_embeddings_t *e, size_t i);
+
+/** @brief 1 once a mean direction was removed from the directions
+ * (mc_embeddings_center(), mc_embeddings_center_by(), mc_cluster_run()). */
+MC_API int mc_embeddings_is_centered(const mc_embeddings_t *e);
 
 /** @brief Rows of the file left out by skip_bad_rows (0 when none): face i
  * of @p e is then row mc_embeddings_source_row(e, i) of the file. */

@@ -62,7 +62,9 @@ MC_API mc_status mc_linkage_parse(const char *name, mc_linkage_kind *out);
 typedef struct {
     mc_linkage_kind kind;       /**< default average */
     double threshold;           /**< stop merging below this cosine similarity; default 0.5 */
-    mc_threshold core_quality;  /**< only faces at or above it are merged; default p30 */
+    mc_threshold core_quality;  /**< only faces at or above it are merged; default p30
+                                     (mc_cluster_params_default(MC_ALGO_LINKAGE), the recipe
+                                     of `magclust cluster`, gates at p50) */
     mc_threshold noise_quality; /**< faces below it are noise; default off */
     int n_threads;              /**< for building the graph; <= 0 all cores */
 } mc_linkage_params;

@@ -4,12 +4,12 @@
  *
  * @code
  * #include <magclust/magclust.h>
- * mc_embeddings_t *e = NULL; mc_knn_graph_t *g = NULL; mc_clustering_t *c = NULL;
+ * mc_embeddings_t *e = NULL; mc_cluster_result_t *r = NULL;
  * mc_embeddings_read_h5("faces.h5", NULL, &e);
- * mc_knn_graph_build(e, NULL, &g);
- * mc_dbscan_run(g, mc_embeddings_quality(e), NULL, &c, NULL, NULL);
- * mc_clustering_write_csv(c, e, "clusters.csv");
- * mc_clustering_free(c); mc_knn_graph_free(g); mc_embeddings_free(e);
+ * mc_cluster_params p = mc_cluster_params_default(MC_ALGO_LINKAGE);
+ * mc_cluster_run(e, NULL, &p, &r);        // what `magclust cluster` does
+ * mc_clustering_write_csv(mc_cluster_result_clustering(r), e, "clusters.csv");
+ * mc_cluster_result_free(r); mc_embeddings_free(e);
  * @endcode
  * (Check every mc_status in real code.)
  */
@@ -17,6 +17,7 @@
 #define MAGCLUST_MAGCLUST_H
 
 #include "calibrate.h"
+#include "cluster.h"
 #include "clustering.h"
 #include "constraints.h"
 #include "cw.h"

@@ -72,6 +72,23 @@ MC_API const char *mc_strerror(mc_status st);
  */
 MC_API const char *mc_last_error_detail(void);
 
+/** Why the last error was raised, where a caller may want to act on it
+ *  (print a hint, retry with an option) without reading the detail text. */
+typedef enum {
+    MC_REASON_NONE = 0,      /**< nothing more specific than the status */
+    MC_REASON_MEMORY_LIMIT,  /**< (MC_ERR_NOMEM) what an input states would exceed the
+                                  memory limit (mc_memory_limit()) */
+    MC_REASON_BAD_ROW        /**< (MC_ERR_BAD_DATA) a row has a NaN or Inf value, a zero
+                                  norm, a norm outside float32 or a NaN quality:
+                                  mc_h5_read_params.skip_bad_rows leaves such rows out */
+} mc_error_reason;
+
+/**
+ * @brief The reason of the last error raised on the calling thread, set and
+ * cleared with the detail (MC_REASON_NONE after an error without one).
+ */
+MC_API mc_error_reason mc_last_error_reason(void);
+
 /**
  * @brief Remove every temporary file the library (or mc_register_temporary())
  * has named in this process and that still exists: the outputs being written,
