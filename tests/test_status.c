@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "magclust/calibrate.h"
 #include "magclust/embeddings.h"
 #include "magclust/status.h"
 #include "test_common.h"
+#include "util_impl.h"
 
 const char *mc_test_suite_name = "status";
 
@@ -87,10 +89,37 @@ static void test_detail_per_thread(void)
     CU_ASSERT_STRING_EQUAL(mc_last_error_detail(), mine);
 }
 
+/* The reason travels with the detail: set by the error that has one, reset
+ * by the next error without one and by the next call. */
+static void test_reason(void)
+{
+    CU_ASSERT_EQUAL(mc_check_memory("big.h5", "/embeddings", 1ull << 40, 1ull << 10, 4), MC_ERR_NOMEM);
+    CU_ASSERT_EQUAL(mc_last_error_reason(), MC_REASON_MEMORY_LIMIT);
+    float raw[6] = {1, 2, 3, 0, 0, 0};
+    mc_embeddings_t *e = NULL;
+    CU_ASSERT_EQUAL(mc_embeddings_new(raw, 2, 3, &e), MC_ERR_BAD_DATA);
+    CU_ASSERT_EQUAL(mc_last_error_reason(), MC_REASON_BAD_ROW);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "row 1"));
+    CU_ASSERT_EQUAL(mc_embeddings_new(NULL, 2, 3, &e), MC_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(mc_last_error_reason(), MC_REASON_NONE);
+    raw[3] = 1;
+    CU_ASSERT_EQUAL(mc_embeddings_new(raw, 2, 3, &e), MC_OK);
+    float q[2] = {1, NAN};
+    CU_ASSERT_EQUAL(mc_embeddings_set_quality(e, q, "det_score"), MC_ERR_BAD_DATA);
+    CU_ASSERT_EQUAL(mc_last_error_reason(), MC_REASON_BAD_ROW);
+    CU_ASSERT_FALSE(mc_embeddings_is_centered(e));
+    CU_ASSERT_EQUAL(mc_embeddings_group_pairs(e), 0);
+    CU_ASSERT_EQUAL(mc_embeddings_center(e, NULL, 0.0, NULL), MC_OK);
+    CU_ASSERT_EQUAL(mc_last_error_reason(), MC_REASON_NONE);
+    CU_ASSERT_TRUE(mc_embeddings_is_centered(e));
+    mc_embeddings_free(e);
+}
+
 void mc_test_register(void)
 {
     add_test("test_strerror_every_code", test_strerror_every_code);
     add_test("test_version", test_version);
     add_test("test_detail_set_and_cleared", test_detail_set_and_cleared);
     add_test("test_detail_per_thread", test_detail_per_thread);
+    add_test("test_reason", test_reason);
 }

@@ -431,6 +431,9 @@ fail:
 mc_status mc_cluster_run(mc_embeddings_t *e, const mc_knn_graph_t *graph, const mc_cluster_params *p,
                          mc_cluster_result_t **out)
 {
+    mc_clear_error();
+    if (!out) return mc_fail(MC_ERR_INVALID_ARG, "mc_cluster_run: out is required");
+    *out = NULL;
     mc_cluster_result_t *r = NULL;
     mc_status st = mc_cluster_prepare(e, graph, p, &r);
     if (st != MC_OK) return st;
