@@ -41,8 +41,9 @@ static inline hid_t h5_create_untimed(const char *path)
  * disk, or, while a test has called mc_h5_use_image(buf, len), from that
  * memory image whatever the path (HDF5's core driver with a file image; no
  * file is touched). The fuzzing harness (tests/fuzz/) feeds the loaders that
- * way. mc_h5_use_image(NULL, 0) goes back to disk. The image is process-wide
- * state: set it from one thread, with no reader running. */
+ * way. mc_h5_use_image(NULL, 0) goes back to disk. The image belongs to the
+ * calling thread (thread-local, like the error detail): readers in other
+ * threads keep reading from disk. */
 void mc_h5_use_image(const void *buf, size_t len);
 /* Nonzero while an image is in use (readers then skip their checks of the
  * path on disk). */

@@ -7,8 +7,8 @@
 #include "h5_impl.h"
 #include "util_impl.h"
 
-static const void *image_buf;
-static size_t image_len;
+static _Thread_local const void *image_buf;
+static _Thread_local size_t image_len;
 
 void mc_h5_use_image(const void *buf, size_t len)
 {

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <cblas.h>
 #include <faiss/c_api/AutoTune_c.h>
 #include <faiss/c_api/Index_c.h>
 #include <faiss/c_api/error_c.h>
@@ -107,191 +106,6 @@ static mc_status graph_alloc(size_t n, size_t k, mc_knn_graph_t **out)
         return mc_fail(MC_ERR_NOMEM, "out of memory for a k-NN graph of %zu x %zu", n, k);
     }
     *out = g;
-    return MC_OK;
-}
-
-/* ---- exact search: blocked sgemm + per-row top-k ------------------------ */
-
-/* Columns of the data per sgemm; with block_size queries the scratch is
- * block_size * EXACT_DB_BLOCK floats (16 MiB at the default 1024). */
-#define EXACT_DB_BLOCK 4096
-
-/* Unit vectors: rounding can push an inner product just past +-1. */
-static float clamp_cos(float s) { return s > 1.0f ? 1.0f : s < -1.0f ? -1.0f : s; }
-
-/* Row heaps: the root is the worst kept neighbour, "worse" meaning a lower
- * similarity or, at equal similarity, a larger id, so that ties keep the
- * smaller ids as the canonical order requires. */
-static int worse(float sa, int64_t ia, float sb, int64_t ib)
-{
-    return sa < sb || (sa == sb && ia > ib);
-}
-
-static void heap_swap(float *hs, int64_t *hi, size_t a, size_t b)
-{
-    float ts = hs[a];
-    int64_t ti = hi[a];
-    hs[a] = hs[b];
-    hi[a] = hi[b];
-    hs[b] = ts;
-    hi[b] = ti;
-}
-
-static void heap_sift_down(float *hs, int64_t *hi, size_t n, size_t r)
-{
-    for (;;) {
-        size_t c = 2 * r + 1;
-        if (c >= n) break;
-        if (c + 1 < n && worse(hs[c + 1], hi[c + 1], hs[c], hi[c])) c++;
-        if (!worse(hs[c], hi[c], hs[r], hi[r])) break;
-        heap_swap(hs, hi, r, c);
-        r = c;
-    }
-}
-
-static void heap_push(float *hs, int64_t *hi, size_t *cnt, size_t k, float s, int64_t id)
-{
-    size_t n = *cnt;
-    if (n < k) {
-        size_t c = n;
-        hs[c] = s;
-        hi[c] = id;
-        while (c > 0) {
-            size_t par = (c - 1) / 2;
-            if (!worse(hs[c], hi[c], hs[par], hi[par])) break;
-            heap_swap(hs, hi, c, par);
-            c = par;
-        }
-        *cnt = n + 1;
-        return;
-    }
-    if (!worse(hs[0], hi[0], s, id)) return;
-    hs[0] = s;
-    hi[0] = id;
-    heap_sift_down(hs, hi, k, 0);
-}
-
-/* Pushes one sgemm row (similarities of face i to the columns ids[0..nd),
- * or to d0 + j when ids is NULL) into row i's heap of c entries. */
-size_t mc_knn_push_row(const float *row, size_t nd, const size_t *ids, size_t d0, size_t i, size_t k,
-                       float *hs, int64_t *hi, size_t c)
-{
-    size_t j = 0;
-    for (; j < nd && c < k; j++) {
-        size_t id = ids ? ids[j] : d0 + j;
-        if (id != i) heap_push(hs, hi, &c, k, row[j], (int64_t)id);
-    }
-    float floor_s = c == k ? hs[0] : -INFINITY;
-    for (; j < nd; j++) {
-        if (row[j] < floor_s) continue;
-        size_t id = ids ? ids[j] : d0 + j;
-        if (id == i) continue;
-        heap_push(hs, hi, &c, k, row[j], (int64_t)id);
-        floor_s = hs[0];
-    }
-    return c;
-}
-
-/* Row i's heap of cnt entries into the canonical row: clamped, -1 padded, sorted. */
-void mc_knn_finish_row(mc_knn_graph_t *g, size_t i, size_t cnt)
-{
-    size_t k = g->k;
-    float *gs = g->sims + i * k;
-    int64_t *gi = g->ids + i * k;
-    for (size_t c = 0; c < k; c++) {
-        if (c >= cnt) {
-            gi[c] = -1;
-            gs[c] = -INFINITY;
-            continue;
-        }
-        gs[c] = clamp_cos(gs[c]);
-    }
-    mc_knn_sort_row(gi, gs, k);
-}
-
-/* Copy rows rows[0..m) of x into buf. */
-void mc_knn_gather_rows(const float *x, size_t d, const size_t *rows, size_t m, float *buf)
-{
-    for (size_t a = 0; a < m; a++) memcpy(buf + a * d, x + rows[a] * d, d * sizeof *buf);
-}
-
-/* Rows q0..q0+nq of the graph from blocks of db data columns: one
- * single-threaded sgemm per block into scratch, then each row's heap. The
- * columns are all faces, read in place, or the m faces cand lists, gathered
- * block by block into dbuf. */
-static void exact_block(const float *x, size_t d, const size_t *cand, size_t m, size_t k, size_t q0,
-                        size_t nq, size_t db, float *scratch, float *dbuf, size_t *cnt,
-                        mc_knn_graph_t *g)
-{
-    memset(cnt, 0, nq * sizeof *cnt);
-    for (size_t d0 = 0; d0 < m; d0 += db) {
-        size_t nd = m - d0 < db ? m - d0 : db;
-        const float *xd = x + d0 * d;
-        if (cand) {
-            mc_knn_gather_rows(x, d, cand + d0, nd, dbuf);
-            xd = dbuf;
-        }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nq, (blasint)nd, (blasint)d,
-                    1.0f, x + q0 * d, (blasint)d, xd, (blasint)d, 0.0f, scratch, (blasint)nd);
-        for (size_t r = 0; r < nq; r++) {
-            size_t i = q0 + r;
-            cnt[r] = mc_knn_push_row(scratch + r * nd, nd, cand ? cand + d0 : NULL, d0, i, k,
-                              g->sims + i * k, g->ids + i * k, cnt[r]);
-        }
-    }
-    for (size_t r = 0; r < nq; r++) mc_knn_finish_row(g, q0 + r, cnt[r]);
-}
-
-/* Each thread takes whole query blocks and runs its own single-threaded
- * sgemm: OpenBLAS's and OpenMP's thread pools never spin against each other
- * on the same cores, and a row's similarities come from the same kernel
- * whatever the thread count, so the graph does not depend on it. */
-static mc_status knn_exact(const float *x, size_t n, size_t d, const size_t *cand, size_t m,
-                           const mc_knn_params *par, mc_knn_graph_t *g)
-{
-    size_t k = par->k;
-    size_t qb = par->block_size < n ? par->block_size : n;
-    size_t db = EXACT_DB_BLOCK < m ? EXACT_DB_BLOCK : m;
-    size_t nblocks = (n + qb - 1) / qb;
-    int failed = 0;
-    size_t done = 0;
-    int saved_blas = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-#pragma omp parallel
-    {
-        float *scratch = mc_malloc_array(qb * db, sizeof *scratch);
-        float *dbuf = cand ? mc_malloc_array(db * d, sizeof *dbuf) : NULL;
-        size_t *cnt = mc_malloc_array(qb, sizeof *cnt);
-        if (!scratch || !cnt || (cand && !dbuf)) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp barrier
-        int f;
-#pragma omp atomic read
-        f = failed;
-        if (!f) {
-#pragma omp for schedule(dynamic, 1)
-            for (ptrdiff_t b = 0; b < (ptrdiff_t)nblocks; b++) {
-                size_t q0 = (size_t)b * qb;
-                size_t nq = n - q0 < qb ? n - q0 : qb;
-                exact_block(x, d, cand, m, k, q0, nq, db, scratch, dbuf, cnt, g);
-                size_t now_done;
-#pragma omp atomic capture
-                now_done = done += nq;
-                if (par->progress && omp_get_thread_num() == 0)
-                    par->progress(par->progress_data, "search", now_done, n);
-            }
-        }
-        free(scratch);
-        free(dbuf);
-        free(cnt);
-    }
-    openblas_set_num_threads(saved_blas);
-    if (failed)
-        return mc_fail(MC_ERR_NOMEM, "out of memory for search buffers (%zu x %zu floats a thread)",
-                       qb, db);
-    if (par->progress) par->progress(par->progress_data, "search", n, n);
     return MC_OK;
 }
 
@@ -460,7 +274,7 @@ static mc_status knn_faiss(const float *x, size_t n, size_t d, const size_t *can
             for (size_t c = 0; c < kk; c++) {
                 if (c == self) continue;
                 gi[o] = ri[c];
-                gs[o] = ri[c] < 0 ? -INFINITY : clamp_cos(rd[c]);
+                gs[o] = ri[c] < 0 ? -INFINITY : mc_knn_clamp_cos(rd[c]);
                 o++;
             }
             mc_knn_sort_row(gi, gs, k);
@@ -591,29 +405,25 @@ mc_status mc_knn_graph_build_ex(const mc_embeddings_t *e, const mc_knn_params *p
         return st;
     }
 
-    /* omp_set_num_threads sets the calling thread's nthreads-var only, which
-     * the parallel regions started from this thread inherit; OpenBLAS has a
-     * process-wide count. Both are restored below. */
-    int saved_omp = omp_get_max_threads();
-    int saved_blas = openblas_get_num_threads();
-    if (par.n_threads > 0) {
-        omp_set_num_threads(par.n_threads);
-        openblas_set_num_threads(par.n_threads);
-    }
     double t0 = mc_knn_now();
     const float *x = mc_embeddings_directions(e);
-    if (exact)
-        st = knn_exact(x, n, d, cand, nc, &par, g);
-    else if (is_cells)
+    if (exact) {
+        mc_knn_exact_job j = {x, n, x, n, cand, nc, d, par.k, 0, par.block_size, 0, 1,
+                              par.n_threads, par.progress, par.progress_data};
+        st = mc_knn_exact_search(&j, g->ids, g->sims);
+    } else if (is_cells) {
         st = mc_knn_cells(x, n, d, cand, nc, &par, cells, g, info);
-    else
+    } else {
+        /* FAISS starts its own OpenMP regions, which take the calling
+         * thread's nthreads-var: set it for this call only (it belongs to
+         * this thread alone) */
+        int saved_omp = omp_get_max_threads();
+        if (par.n_threads > 0) omp_set_num_threads(par.n_threads);
         st = knn_faiss(x, n, d, cand, nc, &par, spec, g, info);
+        if (par.n_threads > 0) omp_set_num_threads(saved_omp);
+    }
     free(cand);
     if (info && exact) info->t_search = mc_knn_now() - t0;
-    if (par.n_threads > 0) {
-        omp_set_num_threads(saved_omp);
-        openblas_set_num_threads(saved_blas);
-    }
     if (st != MC_OK) {
         mc_knn_graph_free(g);
         return st;

@@ -134,7 +134,7 @@ static int assign_rows(const float *xb, size_t nr, size_t d, const float *cent, 
 {
     int failed = 0;
     size_t nblocks = (nr + CELLS_AB - 1) / CELLS_AB, done = 0;
-#pragma omp parallel
+#pragma omp parallel num_threads(mc_knn_threads(par->n_threads))
     {
         float *scratch = mc_malloc_array((size_t)CELLS_AB * L, sizeof *scratch);
         cell_sim *v = mc_malloc_array(L, sizeof *v);
@@ -306,7 +306,8 @@ static void search_chunk(const float *x, size_t d, const uint32_t *probes, size_
             }
         }
     }
-    for (size_t r = 0; r < nq; r++) mc_knn_finish_row(g, q0 + r, b->cnt[r]);
+    for (size_t r = 0; r < nq; r++)
+        mc_knn_finish_row(gid + (q0 + r) * k, gsim + (q0 + r) * k, k, b->cnt[r], 1);
 }
 
 mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, size_t m,
@@ -341,8 +342,7 @@ mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, s
     float *sx = mc_malloc_array(t * d, sizeof *sx);
     uint32_t *probes = NULL;
     size_t *lstart = NULL, *lids = NULL;
-    int saved_blas = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+    mc_knn_blas_serial();
     if (!cent || !rows || !sx) {
         st = mc_fail(MC_ERR_NOMEM, "out of memory for training %zu cells on %zu faces", L, t);
         goto done;
@@ -389,7 +389,7 @@ mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, s
     if (chunk > CELLS_CHUNK) chunk = CELLS_CHUNK;
     size_t nchunks = (n + chunk - 1) / chunk, done = 0;
     int failed = 0;
-#pragma omp parallel
+#pragma omp parallel num_threads(mc_knn_threads(par->n_threads))
     {
         chunk_buf b;
         b.cstart = mc_malloc_array(L + 1, sizeof *b.cstart);
@@ -435,7 +435,6 @@ mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, s
     if (par->progress) par->progress(par->progress_data, "search", n, n);
 
 done:
-    openblas_set_num_threads(saved_blas);
     if (info) {
         info->t_train = t1 - t0;
         info->t_add = t2 - t1;

@@ -30,15 +30,49 @@ void mc_knn_sort_row(int64_t *ids, float *sims, size_t k);
  * id), so the kept set is the same in whatever order candidates arrive. */
 size_t mc_knn_push_row(const float *row, size_t nd, const size_t *ids, size_t d0, size_t i,
                        size_t k, float *hs, int64_t *hi, size_t c);
-/* Row i of g, a heap of cnt entries, into the canonical row: similarities
- * clamped to [-1, 1], -1 padded, sorted. */
-void mc_knn_finish_row(mc_knn_graph_t *g, size_t i, size_t cnt);
+/* A heap of cnt entries (ids, sims: a row of k) into the canonical row: -1
+ * padded, sorted, similarities clamped to [-1, 1] when clamp is set. */
+void mc_knn_finish_row(int64_t *ids, float *sims, size_t k, size_t cnt, int clamp);
+/* An inner product of unit vectors, clamped to [-1, 1] (rounding can push
+ * it just past). */
+float mc_knn_clamp_cos(float s);
+/* The thread count of a num_threads clause: n_threads, or when it is <= 0
+ * the OpenMP default (all cores unless OMP_NUM_THREADS says otherwise). */
+int mc_knn_threads(int n_threads);
+/* Make BLAS run single-threaded inside the library's parallel regions
+ * (knn_exact.c says how); call before them. Thread-safe. */
+void mc_knn_blas_serial(void);
 /* Copy rows rows[0..m) of the n x d matrix x into buf. */
 void mc_knn_gather_rows(const float *x, size_t d, const size_t *rows, size_t m, float *buf);
 /* A seeded sample of t of the m candidates cand[] (of 0..m-1 when cand is
  * NULL) without replacement, in rows[0..t) of a new array of m; NULL when out
  * of memory. */
 size_t *mc_knn_sample_rows(const size_t *cand, size_t m, size_t t, uint64_t seed);
+
+/* An exact top-k search: for each of the nq query rows of xq (d floats,
+ * unit), the k data rows of xb (nb rows; or only the m rows cand lists)
+ * with the largest inner product, in canonical order; query r skips data
+ * row self_base + r (self_base SIZE_MAX: skips none). Parallel over blocks
+ * of block_size queries (0: all) times db_block data rows (0: 4096), each a
+ * single-threaded sgemm, so the result does not depend on the thread count.
+ * Progress reports phase "search". */
+typedef struct {
+    const float *xq;
+    size_t nq;
+    const float *xb;
+    size_t nb;
+    const size_t *cand;
+    size_t m;
+    size_t d, k;
+    size_t self_base;
+    size_t block_size, db_block;
+    int clamp;       /* clamp similarities to [-1, 1] (the graph's rows) */
+    int n_threads;   /* <= 0: the OpenMP default */
+    mc_progress_fn progress;
+    void *progress_data;
+} mc_knn_exact_job;
+/* ids, sims: nq x k, written. MC_OK or MC_ERR_NOMEM. */
+mc_status mc_knn_exact_search(const mc_knn_exact_job *job, int64_t *ids, float *sims);
 
 /* The "Cells<nlist>" search (knn_cells.c): spherical k-means cells of the m
  * candidates, every face searched in its nprobe nearest cells by sgemm. */

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cblas.h>
 
 #include "h5_impl.h"
 #include "knn_impl.h"
@@ -273,42 +272,14 @@ mc_status mc_model_build(const mc_embeddings_t *e, const mc_clustering_t *c,
 
 /* For each of the nq rows of q, the k most similar of the ndb rows of db,
  * best first (ids -1 and similarity -inf past ndb; ties: the lower row). */
-static int top_matches(const float *q, size_t nq, const float *db, size_t ndb, size_t d, size_t k,
-                       int64_t *ids, float *sims)
+/* The k most similar reference faces of each new face (rows sorted best
+ * first, -1 padded), by the exact search the k-NN graph uses. */
+static mc_status top_matches(const float *q, size_t nq, const float *db, size_t ndb, size_t d, size_t k,
+                             int n_threads, int64_t *ids, float *sims)
 {
-    size_t db_block = ndb < MATCH_DB ? ndb : MATCH_DB;
-    float *scratch = mc_malloc_array((size_t)MATCH_QB * (db_block ? db_block : 1), sizeof *scratch);
-    size_t *cnt = mc_malloc_array(MATCH_QB, sizeof *cnt);
-    if (!scratch || !cnt) {
-        free(scratch);
-        free(cnt);
-        return -1;
-    }
-    for (size_t q0 = 0; q0 < nq; q0 += MATCH_QB) {
-        size_t mq = nq - q0 < MATCH_QB ? nq - q0 : MATCH_QB;
-        memset(cnt, 0, mq * sizeof *cnt);
-        for (size_t d0 = 0; d0 < ndb; d0 += db_block) {
-            size_t md = ndb - d0 < db_block ? ndb - d0 : db_block;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)mq, (blasint)md,
-                        (blasint)d, 1.0f, q + q0 * d, (blasint)d, db + d0 * d, (blasint)d, 0.0f,
-                        scratch, (blasint)md);
-            for (size_t r = 0; r < mq; r++)
-                cnt[r] = mc_knn_push_row(scratch + r * md, md, NULL, d0, SIZE_MAX, k,
-                                         sims + (q0 + r) * k, ids + (q0 + r) * k, cnt[r]);
-        }
-        for (size_t r = 0; r < mq; r++) {
-            int64_t *ri = ids + (q0 + r) * k;
-            float *rs = sims + (q0 + r) * k;
-            for (size_t c = cnt[r]; c < k; c++) {
-                ri[c] = -1;
-                rs[c] = -INFINITY;
-            }
-            mc_knn_sort_row(ri, rs, k);
-        }
-    }
-    free(scratch);
-    free(cnt);
-    return 0;
+    mc_knn_exact_job j = {q, nq, db, ndb, NULL, 0, d, k, SIZE_MAX, MATCH_QB, MATCH_DB, 0,
+                          n_threads, NULL, NULL};
+    return mc_knn_exact_search(&j, ids, sims);
 }
 
 /* The most similar core face among the k nearest (rows sorted best first),
@@ -408,12 +379,12 @@ static mc_status open_new_clusters(mc_model_t *m, const mc_embeddings_t *e, cons
  * k best of both, best first: the neighbours of the faces in the combined
  * index space of a constraint set, once new faces can sit in new clusters. */
 static int merge_new_neighbours(const float *dir, size_t n, size_t d, size_t E, size_t k,
-                                int64_t *ids, float *sims)
+                                int n_threads, int64_t *ids, float *sims)
 {
     size_t k2 = k + 1 < n ? k + 1 : n;
     int64_t *ni = mc_malloc_array(n * k2, sizeof *ni);
     float *ns = mc_malloc_array(n * k2, sizeof *ns);
-    if (!ni || !ns || top_matches(dir, n, dir, n, d, k2, ni, ns) != 0) {
+    if (!ni || !ns || top_matches(dir, n, dir, n, d, k2, n_threads, ni, ns) != MC_OK) {
         free(ni);
         free(ns);
         return -1;
@@ -559,13 +530,11 @@ mc_status mc_model_assign(mc_model_t *m, const mc_embeddings_t *e, const mc_assi
     size_t *un = mc_malloc_array(n, sizeof *un);
     mc_status s = MC_OK;
     size_t C0 = m->C, E0 = m->E;
-    int saved_blas = openblas_get_num_threads();
-    if (par.n_threads > 0) openblas_set_num_threads(par.n_threads);
-    if (!sims || !ids || !labels || !roles || !un ||
-        top_matches(dir, n, m->ex_dir, m->E, d, k, ids, sims) != 0) {
+    if (!sims || !ids || !labels || !roles || !un) {
         s = mc_fail(MC_ERR_NOMEM, "out of memory for assigning %zu faces", n);
         goto done;
     }
+    if ((s = top_matches(dir, n, m->ex_dir, m->E, d, k, par.n_threads, ids, sims)) != MC_OK) goto done;
     for (size_t i = 0; i < n; i++) {
         labels[i] = -1;
         roles[i] = MC_ROLE_NOISE;
@@ -602,7 +571,7 @@ mc_status mc_model_assign(mc_model_t *m, const mc_embeddings_t *e, const mc_assi
             (s = open_new_clusters(m, e, un, nu, par.n_threads, labels, roles)) != MC_OK)
             goto done;
         if (cs) {
-            if (merge_new_neighbours(dir, n, d, m->E, k, ids, sims) != 0) {
+            if (merge_new_neighbours(dir, n, d, m->E, k, par.n_threads, ids, sims) != 0) {
                 s = mc_fail(MC_ERR_NOMEM, "out of memory for the constraints");
                 goto done;
             }
@@ -652,7 +621,6 @@ mc_status mc_model_assign(mc_model_t *m, const mc_embeddings_t *e, const mc_assi
     }
     if (s == MC_OK && stats) *stats = st;
 done:
-    if (par.n_threads > 0) openblas_set_num_threads(saved_blas);
     free(sims);
     free(ids);
     free(labels);

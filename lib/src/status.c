@@ -66,7 +66,9 @@ mc_status mc_fail_reason(mc_error_reason reason, mc_status st, const char *fmt, 
 
 /* ---- memory limit ------------------------------------------------------ */
 
-static uint64_t memory_limit; /* 0 = what is available */
+/* Per thread, like the error detail: a program that runs readers in several
+ * threads sets each one's cap, and no thread can change another's. */
+static _Thread_local uint64_t memory_limit; /* 0 = what is available */
 
 void mc_set_memory_limit(uint64_t bytes) { memory_limit = bytes; }
 

@@ -16,7 +16,10 @@
  * Row i lists the k faces most similar to face i, itself excluded, sorted by
  * decreasing similarity and, among equal similarities, by increasing id, so a
  * graph does not depend on the thread count. Thread safety: a built graph is
- * immutable; its getters may run concurrently.
+ * immutable; its getters may run concurrently, and so may builds. BLAS: the
+ * library calls sgemm only inside its own parallel regions, one call per
+ * thread; with the pthreads build of OpenBLAS it sets OpenBLAS's thread
+ * count to 1 on the first search, once (the OpenMP build needs nothing).
  *
  * Index choice (mc_knn_params.index):
  * - "Flat": exact. Blocks of queries times blocks of the data through
@@ -68,7 +71,9 @@ typedef struct mc_knn_graph mc_knn_graph_t;
 typedef struct {
     size_t k;           /**< neighbours per face, self excluded; 1 <= k < N. Default 30. */
     size_t block_size;  /**< queries per block (exact: per sgemm; FAISS: per search call). Default 1024. */
-    int n_threads;      /**< threads (OpenMP and OpenBLAS) for the search; <= 0 means all cores. Default 0. */
+    int n_threads;      /**< OpenMP threads for the search (a num_threads clause; each runs a
+                             single-threaded sgemm); <= 0 means the OpenMP default, all cores
+                             unless OMP_NUM_THREADS says otherwise. Default 0. */
     const char *index;  /**< "Flat", a FAISS index_factory string, or NULL / "auto" (default); see above */
     size_t nprobe;      /**< IVF: inverted lists visited per query; 0 = auto (see mc_knn_auto_nprobe) */
     size_t ef_search;   /**< HNSW: search depth; 0 = auto (max(64, 2k)) */

@@ -113,12 +113,13 @@ MC_API void mc_register_temporary(const char *path);
  * cap, before any allocation, so an absurd header never gets the process
  * killed for memory. 0 (the default) means the memory available when the
  * check runs (MemAvailable in /proc/meminfo, else the physical memory).
- * Process-wide; set it before starting work (not thread-safe against
- * running readers).
+ * Per thread, like mc_last_error_detail(): it applies to the calls the
+ * calling thread makes (readers check it in the thread that calls them),
+ * and other threads keep their own.
  */
 MC_API void mc_set_memory_limit(uint64_t bytes);
 
-/** @brief The cap in effect: the one set, or else the memory available now
+/** @brief The calling thread's cap: the one set, or else the memory available now
  * (UINT64_MAX when neither can be told). */
 MC_API uint64_t mc_memory_limit(void);
 

@@ -1,0 +1,209 @@
+/* Exact top-k search by blocked sgemm: per-row heaps, the canonical row
+ * order, and the parallel driver that both the k-NN graph (knn.c) and a
+ * model's assignment (model.c) use. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <omp.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "knn_impl.h"
+#include "util_impl.h"
+
+/* Columns of the data per sgemm; with block_size queries the scratch is
+ * block_size * EXACT_DB_BLOCK floats (16 MiB at the default 1024). */
+#define EXACT_DB_BLOCK 4096
+
+float mc_knn_clamp_cos(float s) { return s > 1.0f ? 1.0f : s < -1.0f ? -1.0f : s; }
+
+int mc_knn_threads(int n_threads) { return n_threads > 0 ? n_threads : omp_get_max_threads(); }
+
+/* The library runs sgemm only inside its own OpenMP regions, one call per
+ * thread, so BLAS must not start threads of its own there. OpenBLAS built
+ * for OpenMP already runs single-threaded inside a parallel region; the
+ * pthreads build has one process-wide count, set to 1 here once and never
+ * changed back (saving and restoring it around each call raced between
+ * threads that search at the same time). */
+static void blas_serial_init(void)
+{
+    if (openblas_get_parallel() != 2) openblas_set_num_threads(1);
+}
+
+void mc_knn_blas_serial(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, blas_serial_init);
+}
+
+/* Row heaps: the root is the worst kept neighbour, "worse" meaning a lower
+ * similarity or, at equal similarity, a larger id, so that ties keep the
+ * smaller ids as the canonical order requires. */
+static int worse(float sa, int64_t ia, float sb, int64_t ib)
+{
+    return sa < sb || (sa == sb && ia > ib);
+}
+
+static void heap_swap(float *hs, int64_t *hi, size_t a, size_t b)
+{
+    float ts = hs[a];
+    int64_t ti = hi[a];
+    hs[a] = hs[b];
+    hi[a] = hi[b];
+    hs[b] = ts;
+    hi[b] = ti;
+}
+
+static void heap_sift_down(float *hs, int64_t *hi, size_t n, size_t r)
+{
+    for (;;) {
+        size_t c = 2 * r + 1;
+        if (c >= n) break;
+        if (c + 1 < n && worse(hs[c + 1], hi[c + 1], hs[c], hi[c])) c++;
+        if (!worse(hs[c], hi[c], hs[r], hi[r])) break;
+        heap_swap(hs, hi, r, c);
+        r = c;
+    }
+}
+
+static void heap_push(float *hs, int64_t *hi, size_t *cnt, size_t k, float s, int64_t id)
+{
+    size_t n = *cnt;
+    if (n < k) {
+        size_t c = n;
+        hs[c] = s;
+        hi[c] = id;
+        while (c > 0) {
+            size_t par = (c - 1) / 2;
+            if (!worse(hs[c], hi[c], hs[par], hi[par])) break;
+            heap_swap(hs, hi, c, par);
+            c = par;
+        }
+        *cnt = n + 1;
+        return;
+    }
+    if (!worse(hs[0], hi[0], s, id)) return;
+    hs[0] = s;
+    hi[0] = id;
+    heap_sift_down(hs, hi, k, 0);
+}
+
+size_t mc_knn_push_row(const float *row, size_t nd, const size_t *ids, size_t d0, size_t i, size_t k,
+                       float *hs, int64_t *hi, size_t c)
+{
+    size_t j = 0;
+    for (; j < nd && c < k; j++) {
+        size_t id = ids ? ids[j] : d0 + j;
+        if (id != i) heap_push(hs, hi, &c, k, row[j], (int64_t)id);
+    }
+    float floor_s = c == k ? hs[0] : -INFINITY;
+    for (; j < nd; j++) {
+        if (row[j] < floor_s) continue;
+        size_t id = ids ? ids[j] : d0 + j;
+        if (id == i) continue;
+        heap_push(hs, hi, &c, k, row[j], (int64_t)id);
+        floor_s = hs[0];
+    }
+    return c;
+}
+
+void mc_knn_finish_row(int64_t *ids, float *sims, size_t k, size_t cnt, int clamp)
+{
+    for (size_t c = 0; c < k; c++) {
+        if (c >= cnt) {
+            ids[c] = -1;
+            sims[c] = -INFINITY;
+        } else if (clamp) {
+            sims[c] = mc_knn_clamp_cos(sims[c]);
+        }
+    }
+    mc_knn_sort_row(ids, sims, k);
+}
+
+void mc_knn_gather_rows(const float *x, size_t d, const size_t *rows, size_t m, float *buf)
+{
+    for (size_t a = 0; a < m; a++) memcpy(buf + a * d, x + rows[a] * d, d * sizeof *buf);
+}
+
+/* Rows q0..q0+nq of the result from blocks of db data columns: one
+ * single-threaded sgemm per block into scratch, then each row's heap. The
+ * columns are all data rows, read in place, or the m rows cand lists,
+ * gathered block by block into dbuf. */
+static void exact_block(const mc_knn_exact_job *j, size_t q0, size_t nq, size_t db, float *scratch,
+                        float *dbuf, size_t *cnt, int64_t *ids, float *sims)
+{
+    size_t d = j->d, k = j->k, m = j->cand ? j->m : j->nb;
+    memset(cnt, 0, nq * sizeof *cnt);
+    for (size_t d0 = 0; d0 < m; d0 += db) {
+        size_t nd = m - d0 < db ? m - d0 : db;
+        const float *xd = j->xb + d0 * d;
+        if (j->cand) {
+            mc_knn_gather_rows(j->xb, d, j->cand + d0, nd, dbuf);
+            xd = dbuf;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nq, (blasint)nd, (blasint)d,
+                    1.0f, j->xq + q0 * d, (blasint)d, xd, (blasint)d, 0.0f, scratch, (blasint)nd);
+        for (size_t r = 0; r < nq; r++) {
+            size_t i = q0 + r, self = j->self_base == SIZE_MAX ? SIZE_MAX : j->self_base + i;
+            cnt[r] = mc_knn_push_row(scratch + r * nd, nd, j->cand ? j->cand + d0 : NULL, d0, self, k,
+                                     sims + i * k, ids + i * k, cnt[r]);
+        }
+    }
+    for (size_t r = 0; r < nq; r++)
+        mc_knn_finish_row(ids + (q0 + r) * k, sims + (q0 + r) * k, k, cnt[r], j->clamp);
+}
+
+/* Each thread takes whole query blocks and runs its own single-threaded
+ * sgemm: OpenBLAS's and OpenMP's thread pools never spin against each other
+ * on the same cores, and a row's similarities come from the same kernel
+ * whatever the thread count, so the result does not depend on it. */
+mc_status mc_knn_exact_search(const mc_knn_exact_job *j, int64_t *ids, float *sims)
+{
+    size_t n = j->nq, d = j->d, m = j->cand ? j->m : j->nb;
+    if (n == 0) return MC_OK;
+    size_t qb = j->block_size && j->block_size < n ? j->block_size : n;
+    size_t db = j->db_block ? j->db_block : EXACT_DB_BLOCK;
+    if (db > m) db = m ? m : 1;
+    size_t nblocks = (n + qb - 1) / qb;
+    int failed = 0;
+    size_t done = 0;
+    mc_knn_blas_serial();
+#pragma omp parallel num_threads(mc_knn_threads(j->n_threads))
+    {
+        float *scratch = mc_malloc_array(qb * db, sizeof *scratch);
+        float *dbuf = j->cand ? mc_malloc_array(db * d, sizeof *dbuf) : NULL;
+        size_t *cnt = mc_malloc_array(qb, sizeof *cnt);
+        if (!scratch || !cnt || (j->cand && !dbuf)) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp barrier
+        int f;
+#pragma omp atomic read
+        f = failed;
+        if (!f) {
+#pragma omp for schedule(dynamic, 1)
+            for (ptrdiff_t b = 0; b < (ptrdiff_t)nblocks; b++) {
+                size_t q0 = (size_t)b * qb;
+                size_t nq = n - q0 < qb ? n - q0 : qb;
+                exact_block(j, q0, nq, db, scratch, dbuf, cnt, ids, sims);
+                size_t now_done;
+#pragma omp atomic capture
+                now_done = done += nq;
+                if (j->progress && omp_get_thread_num() == 0)
+                    j->progress(j->progress_data, "search", now_done, n);
+            }
+        }
+        free(scratch);
+        free(dbuf);
+        free(cnt);
+    }
+    if (failed)
+        return mc_fail(MC_ERR_NOMEM, "out of memory for search buffers (%zu x %zu floats a thread)",
+                       qb, db);
+    if (j->progress) j->progress(j->progress_data, "search", n, n);
+    return MC_OK;
+}
