@@ -44,13 +44,19 @@ void mc_clear_error(void)
     tls_reason = MC_REASON_NONE;
 }
 
+static mc_status vfail(mc_error_reason reason, mc_status st, const char *fmt, va_list ap)
+{
+    vsnprintf(tls_detail, sizeof tls_detail, fmt, ap);
+    tls_reason = reason;
+    return st;
+}
+
 mc_status mc_fail(mc_status st, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(tls_detail, sizeof tls_detail, fmt, ap);
+    st = vfail(MC_REASON_NONE, st, fmt, ap);
     va_end(ap);
-    tls_reason = MC_REASON_NONE;
     return st;
 }
 
@@ -58,9 +64,8 @@ mc_status mc_fail_reason(mc_error_reason reason, mc_status st, const char *fmt, 
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(tls_detail, sizeof tls_detail, fmt, ap);
+    st = vfail(reason, st, fmt, ap);
     va_end(ap);
-    tls_reason = reason;
     return st;
 }
 
