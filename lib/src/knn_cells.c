@@ -138,15 +138,7 @@ static int assign_rows(const float *xb, size_t nr, size_t d, const float *cent, 
     {
         float *scratch = mc_malloc_array((size_t)CELLS_AB * L, sizeof *scratch);
         cell_sim *v = mc_malloc_array(L, sizeof *v);
-        if (!scratch || !v) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp barrier
-        int f;
-#pragma omp atomic read
-        f = failed;
-        if (!f) {
+        if (mc_knn_omp_all_ok(scratch && v, &failed)) {
 #pragma omp for schedule(dynamic, 1)
             for (ptrdiff_t bi = 0; bi < (ptrdiff_t)nblocks; bi++) {
                 size_t r0 = (size_t)bi * CELLS_AB;
@@ -399,15 +391,8 @@ mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, s
         b.dbuf = mc_malloc_array((size_t)CELLS_DB * d, sizeof *b.dbuf);
         b.scratch = mc_malloc_array((size_t)CELLS_QB * CELLS_DB, sizeof *b.scratch);
         b.cnt = mc_malloc_array(chunk, sizeof *b.cnt);
-        if (!b.cstart || !b.cq || !b.qids || !b.qbuf || !b.dbuf || !b.scratch || !b.cnt) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp barrier
-        int f;
-#pragma omp atomic read
-        f = failed;
-        if (!f) {
+        if (mc_knn_omp_all_ok(b.cstart && b.cq && b.qids && b.qbuf && b.dbuf && b.scratch && b.cnt,
+                              &failed)) {
 #pragma omp for schedule(dynamic, 1)
             for (ptrdiff_t ci = 0; ci < (ptrdiff_t)nchunks; ci++) {
                 size_t q0 = (size_t)ci * chunk;

@@ -1,6 +1,6 @@
-/* Exact top-k search by blocked sgemm: per-row heaps, the canonical row
- * order, and the parallel driver that both the k-NN graph (knn.c) and a
- * model's assignment (model.c) use. */
+/* Exact top-k search by blocked sgemm: the parallel driver that both the
+ * k-NN graph (knn_build.c) and a model's assignment (model.c) use, and the
+ * threading rules every search shares. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <omp.h>
@@ -17,8 +17,6 @@
 /* Columns of the data per sgemm; with block_size queries the scratch is
  * block_size * EXACT_DB_BLOCK floats (16 MiB at the default 1024). */
 #define EXACT_DB_BLOCK 4096
-
-float mc_knn_clamp_cos(float s) { return s > 1.0f ? 1.0f : s < -1.0f ? -1.0f : s; }
 
 int mc_knn_threads(int n_threads) { return n_threads > 0 ? n_threads : omp_get_max_threads(); }
 
@@ -39,93 +37,17 @@ void mc_knn_blas_serial(void)
     pthread_once(&once, blas_serial_init);
 }
 
-/* Row heaps: the root is the worst kept neighbour, "worse" meaning a lower
- * similarity or, at equal similarity, a larger id, so that ties keep the
- * smaller ids as the canonical order requires. */
-static int worse(float sa, int64_t ia, float sb, int64_t ib)
+int mc_knn_omp_all_ok(int ok, int *failed)
 {
-    return sa < sb || (sa == sb && ia > ib);
-}
-
-static void heap_swap(float *hs, int64_t *hi, size_t a, size_t b)
-{
-    float ts = hs[a];
-    int64_t ti = hi[a];
-    hs[a] = hs[b];
-    hi[a] = hi[b];
-    hs[b] = ts;
-    hi[b] = ti;
-}
-
-static void heap_sift_down(float *hs, int64_t *hi, size_t n, size_t r)
-{
-    for (;;) {
-        size_t c = 2 * r + 1;
-        if (c >= n) break;
-        if (c + 1 < n && worse(hs[c + 1], hi[c + 1], hs[c], hi[c])) c++;
-        if (!worse(hs[c], hi[c], hs[r], hi[r])) break;
-        heap_swap(hs, hi, r, c);
-        r = c;
+    if (!ok) {
+#pragma omp atomic write
+        *failed = 1;
     }
-}
-
-static void heap_push(float *hs, int64_t *hi, size_t *cnt, size_t k, float s, int64_t id)
-{
-    size_t n = *cnt;
-    if (n < k) {
-        size_t c = n;
-        hs[c] = s;
-        hi[c] = id;
-        while (c > 0) {
-            size_t par = (c - 1) / 2;
-            if (!worse(hs[c], hi[c], hs[par], hi[par])) break;
-            heap_swap(hs, hi, c, par);
-            c = par;
-        }
-        *cnt = n + 1;
-        return;
-    }
-    if (!worse(hs[0], hi[0], s, id)) return;
-    hs[0] = s;
-    hi[0] = id;
-    heap_sift_down(hs, hi, k, 0);
-}
-
-size_t mc_knn_push_row(const float *row, size_t nd, const size_t *ids, size_t d0, size_t i, size_t k,
-                       float *hs, int64_t *hi, size_t c)
-{
-    size_t j = 0;
-    for (; j < nd && c < k; j++) {
-        size_t id = ids ? ids[j] : d0 + j;
-        if (id != i) heap_push(hs, hi, &c, k, row[j], (int64_t)id);
-    }
-    float floor_s = c == k ? hs[0] : -INFINITY;
-    for (; j < nd; j++) {
-        if (row[j] < floor_s) continue;
-        size_t id = ids ? ids[j] : d0 + j;
-        if (id == i) continue;
-        heap_push(hs, hi, &c, k, row[j], (int64_t)id);
-        floor_s = hs[0];
-    }
-    return c;
-}
-
-void mc_knn_finish_row(int64_t *ids, float *sims, size_t k, size_t cnt, int clamp)
-{
-    for (size_t c = 0; c < k; c++) {
-        if (c >= cnt) {
-            ids[c] = -1;
-            sims[c] = -INFINITY;
-        } else if (clamp) {
-            sims[c] = mc_knn_clamp_cos(sims[c]);
-        }
-    }
-    mc_knn_sort_row(ids, sims, k);
-}
-
-void mc_knn_gather_rows(const float *x, size_t d, const size_t *rows, size_t m, float *buf)
-{
-    for (size_t a = 0; a < m; a++) memcpy(buf + a * d, x + rows[a] * d, d * sizeof *buf);
+#pragma omp barrier
+    int f;
+#pragma omp atomic read
+    f = *failed;
+    return !f;
 }
 
 /* Rows q0..q0+nq of the result from blocks of db data columns: one
@@ -176,15 +98,7 @@ mc_status mc_knn_exact_search(const mc_knn_exact_job *j, int64_t *ids, float *si
         float *scratch = mc_malloc_array(qb * db, sizeof *scratch);
         float *dbuf = j->cand ? mc_malloc_array(db * d, sizeof *dbuf) : NULL;
         size_t *cnt = mc_malloc_array(qb, sizeof *cnt);
-        if (!scratch || !cnt || (j->cand && !dbuf)) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp barrier
-        int f;
-#pragma omp atomic read
-        f = failed;
-        if (!f) {
+        if (mc_knn_omp_all_ok(scratch && cnt && (!j->cand || dbuf), &failed)) {
 #pragma omp for schedule(dynamic, 1)
             for (ptrdiff_t b = 0; b < (ptrdiff_t)nblocks; b++) {
                 size_t q0 = (size_t)b * qb;

@@ -1,5 +1,8 @@
-/* Library-internal access to a k-NN graph's storage, for code that fills a
- * graph in place (the graph-file reader) instead of copying arrays in. */
+/* The k-NN module's private interface, by file, lowest first (a file calls
+ * only the ones above it): knn_rows.c (row heaps and order), knn_graph.c
+ * (the graph object's storage), knn_exact.c (exact search), knn_cells.c and
+ * knn_faiss.c (approximate searches), knn_build.c (mc_knn_graph_build_ex's
+ * dispatch); knn_io.c (graph files) and model.c use them too. */
 #ifndef MAGCLUST_KNN_IMPL_H
 #define MAGCLUST_KNN_IMPL_H
 
@@ -8,16 +11,7 @@
 
 #include "magclust/knn.h"
 
-/* A graph of n rows of k entries, contents uninitialised. */
-mc_status mc_knn_graph_alloc(size_t n, size_t k, mc_knn_graph_t **out);
-int64_t *mc_knn_graph_ids_mut(mc_knn_graph_t *g);
-float *mc_knn_graph_sims_mut(mc_knn_graph_t *g);
-/* Check every id is in [-1, n) and every neighbour's similarity is finite
- * (MC_ERR_BAD_DATA naming the first bad row otherwise), set the similarity
- * of absent (-1) entries to -inf, and put each row in the canonical order. */
-mc_status mc_knn_graph_finish(mc_knn_graph_t *g);
-
-/* ---- shared by the search paths (knn.c, knn_cells.c) ---- */
+/* ---- knn_rows.c ---- */
 
 /* Monotonic seconds. */
 double mc_knn_now(void);
@@ -36,18 +30,38 @@ void mc_knn_finish_row(int64_t *ids, float *sims, size_t k, size_t cnt, int clam
 /* An inner product of unit vectors, clamped to [-1, 1] (rounding can push
  * it just past). */
 float mc_knn_clamp_cos(float s);
-/* The thread count of a num_threads clause: n_threads, or when it is <= 0
- * the OpenMP default (all cores unless OMP_NUM_THREADS says otherwise). */
-int mc_knn_threads(int n_threads);
-/* Make BLAS run single-threaded inside the library's parallel regions
- * (knn_exact.c says how); call before them. Thread-safe. */
-void mc_knn_blas_serial(void);
 /* Copy rows rows[0..m) of the n x d matrix x into buf. */
 void mc_knn_gather_rows(const float *x, size_t d, const size_t *rows, size_t m, float *buf);
 /* A seeded sample of t of the m candidates cand[] (of 0..m-1 when cand is
  * NULL) without replacement, in rows[0..t) of a new array of m; NULL when out
  * of memory. */
 size_t *mc_knn_sample_rows(const size_t *cand, size_t m, size_t t, uint64_t seed);
+
+/* ---- knn_graph.c ---- */
+
+/* A graph of n rows of k entries, contents uninitialised. */
+mc_status mc_knn_graph_alloc(size_t n, size_t k, mc_knn_graph_t **out);
+int64_t *mc_knn_graph_ids_mut(mc_knn_graph_t *g);
+float *mc_knn_graph_sims_mut(mc_knn_graph_t *g);
+/* Check every id is in [-1, n) and every neighbour's similarity is finite
+ * (MC_ERR_BAD_DATA naming the first bad row otherwise), set the similarity
+ * of absent (-1) entries to -inf, and put each row in the canonical order. */
+mc_status mc_knn_graph_finish(mc_knn_graph_t *g);
+
+/* ---- knn_exact.c ---- */
+
+/* The thread count of a num_threads clause: n_threads, or when it is <= 0
+ * the OpenMP default (all cores unless OMP_NUM_THREADS says otherwise). */
+int mc_knn_threads(int n_threads);
+/* Make BLAS run single-threaded inside the library's parallel regions
+ * (knn_exact.c says how); call before them. Thread-safe. */
+void mc_knn_blas_serial(void);
+/* Inside a parallel region: every thread calls it once with whether its own
+ * scratch was allocated; returns nonzero in every thread when all were
+ * (failed: a flag shared by the region, 0 before it). A barrier. */
+int mc_knn_omp_all_ok(int ok, int *failed);
+
+
 
 /* An exact top-k search: for each of the nq query rows of xq (d floats,
  * unit), the k data rows of xb (nb rows; or only the m rows cand lists)
@@ -74,10 +88,17 @@ typedef struct {
 /* ids, sims: nq x k, written. MC_OK or MC_ERR_NOMEM. */
 mc_status mc_knn_exact_search(const mc_knn_exact_job *job, int64_t *ids, float *sims);
 
+/* ---- knn_cells.c, knn_faiss.c ---- */
+
 /* The "Cells<nlist>" search (knn_cells.c): spherical k-means cells of the m
  * candidates, every face searched in its nprobe nearest cells by sgemm. */
 mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, size_t m,
                        const mc_knn_params *par, size_t nlist, mc_knn_graph_t *g,
+                       mc_knn_info *info);
+/* Any FAISS index_factory spec: trained on a seeded sample when it needs it,
+ * filled and searched in blocks for k + 1 (the face itself dropped). */
+mc_status mc_knn_faiss(const float *x, size_t n, size_t d, const size_t *cand, size_t nc,
+                       const mc_knn_params *par, const char *spec, mc_knn_graph_t *g,
                        mc_knn_info *info);
 
 #endif
