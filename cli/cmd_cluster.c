@@ -117,10 +117,11 @@ int cmd_cluster(int argc, char **argv)
         return cli_usage_error("cluster", optind == argc ? "no input file" : "more than one input file");
     if (cli_opts_check(&o, "cluster", algo == MC_ALGO_DBSCAN) != 0) return CLI_USAGE;
     const char *in_path = argv[optind];
-    const char *inputs[4] = {in_path, NULL, NULL, NULL};
+    const char *inputs[5] = {in_path, NULL, NULL, NULL, NULL};
     size_t n_in = 1;
     if (corrections) inputs[n_in++] = corrections;
     if (previous) inputs[n_in++] = previous;
+    if (o.graph_path) inputs[n_in++] = o.graph_path;
     if (out_path && cli_check_output(out_path, inputs) != 0) return CLI_FAIL;
     if (model_path && cli_check_output(model_path, inputs) != 0) return CLI_FAIL;
     if (model_path && out_path && strcmp(model_path, out_path) == 0)

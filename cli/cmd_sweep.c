@@ -337,7 +337,7 @@ int cmd_sweep(int argc, char **argv)
                     goto done;
                 }
     const char *in_path = argv[optind];
-    const char *inputs[] = {in_path, NULL};
+    const char *inputs[] = {in_path, o.graph_path, NULL};
     rc = CLI_FAIL;
     if (cli_check_output(out_path, inputs) != 0) goto done;
     if (plot_path && cli_check_output(plot_path, inputs) != 0) goto done;

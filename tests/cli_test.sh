@@ -358,6 +358,13 @@ bad knn_missing_graph 1 "nosuch.h5" "$MC" cluster "$SAMPLE" --graph "$WORK/nosuc
 # as many faces, other values: the fingerprint tells them apart
 run knn_seed2 0 "$MC" synth -o "$WORK/seed2g.h5" --ids 150 --dim 512 --seed 2
 bad knn_other_data 1 "fingerprint" "$MC" cluster "$WORK/seed2g.h5" --graph "$WORK/graph.h5" -o "$WORK/out.csv"
+# the graph is an input: no output may replace it, --force or not
+cp "$WORK/graph.h5" "$WORK/graph_keep.h5"
+bad graph_as_output 1 "overwrite an input" "$MC" cluster "$SAMPLE" --graph "$WORK/graph.h5" --force -o "$WORK/graph.h5"
+bad graph_as_model 1 "overwrite an input" "$MC" cluster "$SAMPLE" --graph "$WORK/graph.h5" --force --save-model "$WORK/graph.h5"
+bad graph_as_sweep 1 "overwrite an input" "$MC" sweep "$SAMPLE" --graph "$WORK/graph.h5" --param frac=0.5 --force -o "$WORK/graph.h5"
+bad graph_as_plot 1 "overwrite an input" "$MC" sweep "$SAMPLE" --graph "$WORK/graph.h5" --param frac=0.5 --force -o "$WORK/gs.csv" --plot "$WORK/graph.h5"
+check "the graph survived every attempt" cmp -s "$WORK/graph.h5" "$WORK/graph_keep.h5"
 bad knn_no_output 2 "-o GRAPH.h5" "$MC" knn "$SAMPLE"
 bad knn_over_input 1 "overwrite an input" "$MC" knn "$SAMPLE" -o "$SAMPLE"
 # a pipe (like /dev/null) must not be replaced by the rename of the output
