@@ -1,5 +1,6 @@
 /* magclust: git-style dispatcher to the subcommands. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,10 +46,10 @@ static void usage(FILE *f)
                "signal (130 for Ctrl-C)\n");
 }
 
-/* Ctrl-C, kill, a closed terminal: remove the temporaries of the outputs
- * being written (the previous outputs were never touched), then die of the
- * signal as if unhandled (exit status 128 + signal in a shell: 130 for
- * Ctrl-C). */
+/* Ctrl-C, kill, a closed terminal or pipe, a timer, a file-size or CPU
+ * limit: remove the temporaries of the outputs being written (the previous
+ * outputs were never touched), then die of the signal as if unhandled (exit
+ * status 128 + signal in a shell: 130 for Ctrl-C, 153 for SIGXFSZ). */
 static void on_signal(int sig)
 {
     mc_remove_temporaries();
@@ -58,7 +59,11 @@ static void on_signal(int sig)
 
 static void catch_signals(void)
 {
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    /* every signal whose default action ends the process, but those the
+     * process cannot catch (SIGKILL, SIGSTOP) and those that mean a bug
+     * (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT), where nothing more should run */
+    static const int sigs[] = {SIGINT,  SIGTERM, SIGHUP,    SIGQUIT,   SIGPIPE, SIGALRM, SIGUSR1,
+                               SIGUSR2, SIGXFSZ, SIGXCPU, SIGVTALRM, SIGPROF};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -69,6 +74,20 @@ static void catch_signals(void)
         if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
         sigaction(sigs[i], &sa, NULL);
     }
+}
+
+/* What a command printed must have reached standard output: a full disk or
+ * a closed file behind it is an error, not a success with a short file. */
+static int finish_stdout(int rc)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        int err = errno;
+        if (rc == CLI_OK) {
+            cli_error("standard output: write error: %s", strerror(err ? err : EIO));
+            rc = CLI_FAIL;
+        }
+    }
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -89,7 +108,7 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i].name) == 0) return finish_stdout(commands[i].fn(argc - 1, argv + 1));
     cli_error("'%s' is not a magclust command (see 'magclust --help')", argv[1]);
     return CLI_USAGE;
 }

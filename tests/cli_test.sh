@@ -570,7 +570,7 @@ bad exist_synth 1 "exists; give --force" "$MC" synth -o "$WORK/exist.csv" --ids 
 "$MC" export "$FX/tiny.h5" -o "$WORK/sig_small.csv" >/dev/null
 "$MC" import csv "$WORK/sig_small.csv" -o "$WORK/sig_out.h5" >/dev/null
 cp "$WORK/sig_out.h5" "$WORK/sig_out_copy.h5"
-for sig in INT TERM; do
+for sig in INT TERM USR1 ALRM; do
     set -m
     "$MC" import csv "$WORK/sig.csv" -o "$WORK/sig_out.h5" --force >/dev/null 2>&1 &
     pid=$!
@@ -587,6 +587,22 @@ for sig in INT TERM; do
     check "SIG$sig: the run died of the signal (exit $rc)" [ "$rc" -eq $((128 + $(kill -l "$sig"))) ]
     check "SIG$sig: no temporary left behind" [ -z "$(ls -A "$WORK" | grep '^\.sig_out\.h5\.tmp')" ]
     check "SIG$sig: the previous output is intact" cmp -s "$WORK/sig_out.h5" "$WORK/sig_out_copy.h5"
+done
+
+# a file-size limit (SIGXFSZ) mid-write: the run dies of it (153), leaving
+# neither the output nor a temporary
+( ulimit -f 100; exec "$MC" export "$WORK/sig.h5" -o "$WORK/xfsz.csv" ) >/dev/null 2>&1
+rc=$?
+check "SIGXFSZ: the run died of the signal (exit $rc)" [ "$rc" -eq $((128 + $(kill -l XFSZ))) ]
+check "SIGXFSZ: no output, no temporary" [ -z "$(ls -A "$WORK" | grep 'xfsz\.csv')" ]
+
+# standard output that cannot be written (a full disk) fails the run
+for cmdline in "info $FX/tiny.h5" "cluster $FX/tiny.h5 --json" "eval $FX/tiny.h5 $WORK/corr_base.csv"; do
+    # shellcheck disable=SC2086
+    "$MC" $cmdline >/dev/full 2>"$WORK/full.err"
+    rc=$?
+    check "stdout on a full disk: '$cmdline' exits 1 (got $rc)" [ "$rc" -eq 1 ]
+    check "stdout on a full disk: '$cmdline' says so" grep -q "magclust: error: standard output: write error" "$WORK/full.err"
 done
 
 # synth reproduces the shipped sample bit for bit (command documented in the README)
