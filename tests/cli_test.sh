@@ -596,6 +596,14 @@ rc=$?
 check "SIGXFSZ: the run died of the signal (exit $rc)" [ "$rc" -eq $((128 + $(kill -l XFSZ))) ]
 check "SIGXFSZ: no output, no temporary" [ -z "$(ls -A "$WORK" | grep 'xfsz\.csv')" ]
 
+# --json is valid UTF-8 whatever bytes a file name holds
+latin1=$(printf '%s/lat\351\377.h5' "$WORK")
+cp "$FX/tiny.h5" "$latin1"
+run json_latin1 0 "$MC" cluster "$latin1" --json
+check "--json with a non-UTF-8 file name is valid UTF-8" iconv -f UTF-8 -t UTF-8 "$WORK/json_latin1.out" -o /dev/null
+check "--json shows the undecodable bytes as U+FFFD" grep -q 'lat\\ufffd\\ufffd.h5' "$WORK/json_latin1.out"
+rm -f "$latin1"
+
 # standard output that cannot be written (a full disk) fails the run
 for cmdline in "info $FX/tiny.h5" "cluster $FX/tiny.h5 --json" "eval $FX/tiny.h5 $WORK/corr_base.csv"; do
     # shellcheck disable=SC2086
