@@ -186,11 +186,9 @@ static void test_update(void)
     CU_ASSERT_EQUAL_FATAL(make_fixture(&f), 0);
     mc_embeddings_t *e = newcomers();
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-    mc_assign_params ap = mc_assign_params_default();
-    ap.update = 1;
     mc_clustering_t *c = NULL;
     mc_assign_stats st;
-    CU_ASSERT_EQUAL_FATAL(mc_model_assign(f.m, e, &ap, &c, &st), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_model_update(f.m, e, NULL, &c, &st), MC_OK);
     const int64_t *l = mc_clustering_labels(c);
     CU_ASSERT_EQUAL(st.n_new_clusters, 2);
     CU_ASSERT_EQUAL(st.n_new_clustered, 2);
@@ -250,8 +248,7 @@ static void test_assign_constraints(void)
     mc_clustering_free(c);
     /* with update: the named face's cluster carries the name, in the result
      * and in the model */
-    ap.update = 1;
-    CU_ASSERT_EQUAL_FATAL(mc_model_assign(f.m, e, &ap, &c, &st), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_model_update(f.m, e, &ap, &c, &st), MC_OK);
     l = mc_clustering_labels(c);
     CU_ASSERT_FATAL(l[4] >= 3);
     CU_ASSERT_EQUAL(l[3], 0);
@@ -273,6 +270,8 @@ static void test_assign_constraints(void)
     CU_ASSERT_EQUAL_FATAL(mc_constraints_new(5, &small), MC_OK);
     CU_ASSERT_EQUAL_FATAL(mc_constraints_check(small), MC_OK);
     ap.constraints = small;
+    CU_ASSERT_EQUAL(mc_model_update(f.m, e, &ap, &c, NULL), MC_ERR_INVALID_ARG);
+    CU_ASSERT_PTR_NULL(c);
     CU_ASSERT_EQUAL(mc_model_assign(f.m, e, &ap, &c, NULL), MC_ERR_INVALID_ARG);
     CU_ASSERT_PTR_NULL(c);
     mc_constraints_free(small);
@@ -361,10 +360,8 @@ static void test_file_round_trip(void)
     CU_ASSERT_EQUAL(memcmp(mc_clustering_labels(c1), mc_clustering_labels(c2), 5 * sizeof(int64_t)), 0);
     CU_ASSERT_EQUAL(memcmp(mc_clustering_roles(c1), mc_clustering_roles(c2), 5), 0);
     /* an updated model round-trips too (new clusters, gates off) */
-    mc_assign_params ap = mc_assign_params_default();
-    ap.update = 1;
     mc_clustering_free(c2);
-    CU_ASSERT_EQUAL(mc_model_assign(m, e, &ap, &c2, NULL), MC_OK);
+    CU_ASSERT_EQUAL(mc_model_update(m, e, NULL, &c2, NULL), MC_OK);
     CU_ASSERT_EQUAL(mc_model_write_h5(m, path), MC_OK);
     mc_model_free(m);
     CU_ASSERT_EQUAL_FATAL(mc_model_read_h5(path, &m), MC_OK);

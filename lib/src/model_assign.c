@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "embeddings_impl.h"
 #include "knn_impl.h"
 #include "magclust/knn.h"
 #include "magclust/linkage.h"
@@ -42,15 +43,16 @@ static int64_t nearest_core(const mc_model_t *m, const int64_t *ids, size_t k)
     return -1;
 }
 
-/* Clusters the unassigned faces rows[0..nu) of e among themselves (average
- * linkage, the model's threshold and gates, an exact graph), as new clusters
- * from id m->C on, folding their core faces into the model. Labels and roles
- * of those faces are set; returns MC_OK or an error. */
-static mc_status open_new_clusters(mc_model_t *m, const mc_embeddings_t *e, const size_t *rows,
-                                   size_t nu, int n_threads, int64_t *labels, uint8_t *roles)
+/* Clusters the unassigned faces rows[0..nu) of the new faces (directions dir,
+ * centred as the model's; quality q) among themselves (average linkage, the
+ * model's threshold and gates, an exact graph), as new clusters from id m->C
+ * on, which are added to the model, empty. Labels and roles of those faces
+ * are set; returns MC_OK or an error. */
+static mc_status open_new_clusters(mc_model_t *m, const float *dir, const float *q,
+                                   const size_t *rows, size_t nu, int n_threads, int64_t *labels,
+                                   uint8_t *roles)
 {
     size_t d = m->d;
-    const float *dir = mc_embeddings_directions(e), *q = mc_embeddings_quality(e);
     int64_t *sub_lab = mc_malloc_array(nu, sizeof *sub_lab);
     uint8_t *sub_role = mc_malloc_array(nu, 1);
     if (!sub_lab || !sub_role) {
@@ -228,10 +230,9 @@ done:
 
 /* Names for the clusters of a result with labels[0..n) (ids < nc): the
  * model's, else a person the constraints gave a new face in it (new face i
- * is constraint face E0 + i, E0 the reference faces before any update). With
- * keep set, names found for unnamed clusters of the model are kept there. */
-static mc_status name_clusters(mc_model_t *m, const mc_constraints_t *cs, size_t E0, size_t n,
-                               const int64_t *labels, size_t nc, int keep, mc_clustering_t *out)
+ * is constraint face E0 + i, E0 the reference faces before any update). */
+static mc_status name_clusters(const mc_model_t *m, const mc_constraints_t *cs, size_t E0,
+                               size_t n, const int64_t *labels, size_t nc, mc_clustering_t *out)
 {
     int any = 0;
     for (size_t c = 0; c < m->C && !any; c++) any = m->cname[c] != NULL;
@@ -245,47 +246,88 @@ static mc_status name_clusters(mc_model_t *m, const mc_constraints_t *cs, size_t
         if (nm && labels[i] >= 0 && !names[labels[i]]) names[labels[i]] = nm;
     }
     mc_status s = mc_clustering_set_names(out, names);
-    for (size_t c = 0; s == MC_OK && keep && c < nc && c < m->C; c++)
-        if (names[c] && !m->cname[c] && !(m->cname[c] = strdup(names[c])))
-            s = mc_fail(MC_ERR_NOMEM, "out of memory");
     free(names);
     return s;
 }
 
-mc_status mc_model_assign(mc_model_t *m, const mc_embeddings_t *e, const mc_assign_params *p,
-                          mc_clustering_t **out, mc_assign_stats *stats)
+/* What placing the new faces by the rules found; shared by assignment and
+ * update. */
+typedef struct {
+    size_t n, k;
+    const float *dir;  /* n x d: the new faces' directions, centred as the model's */
+    float *own_dir;    /* the private centred copy behind dir, or NULL (dir is e's) */
+    const float *q;    /* n: their quality */
+    int64_t *ids;      /* n x k: their k best reference faces, best first */
+    float *sims;
+    int64_t *labels;   /* n */
+    uint8_t *roles;
+    size_t *un, nu;    /* the unassigned faces, in face order */
+    mc_assign_stats st;
+} placement;
+
+static void placement_free(placement *pl)
 {
-    mc_clear_error();
-    if (!m || !e || !out) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_model_assign");
-    *out = NULL;
-    mc_assign_params par = p ? *p : mc_assign_params_default();
+    free(pl->own_dir);
+    free(pl->sims);
+    free(pl->ids);
+    free(pl->labels);
+    free(pl->roles);
+    free(pl->un);
+}
+
+/* Checks the faces e against m (fn names the caller in errors), centres a
+ * private copy of their directions by the model's centring, and places them
+ * by the rules in model.h, constraints included, among the model's clusters
+ * only; neither m nor e is changed. pl is always set up (placement_free). */
+static mc_status place(const mc_model_t *m, const mc_embeddings_t *e, const mc_assign_params *par,
+                       const char *fn, placement *pl)
+{
+    memset(pl, 0, sizeof *pl);
     size_t n = mc_embeddings_n(e), d = m->d;
     if (mc_embeddings_dim(e) != d)
         return mc_fail(MC_ERR_DIM_MISMATCH, "the faces are %zu-d, the model %zu-d",
                        mc_embeddings_dim(e), d);
-    const mc_constraints_t *cs = par.constraints;
+    const mc_constraints_t *cs = par->constraints;
     if (cs && mc_constraints_n(cs) != m->E + n)
         return mc_fail(MC_ERR_INVALID_ARG,
                        "the constraints are over %zu faces; the model has %zu and the input %zu "
                        "(mc_model_constraints_new makes them)",
                        mc_constraints_n(cs), m->E, n);
-    mc_assign_stats st;
-    memset(&st, 0, sizeof st);
-    const float *dir = mc_embeddings_directions(e), *q = mc_embeddings_quality(e);
+    /* the model centres the faces itself: centring them twice would move
+     * them away from the space the model's faces are in */
+    if (m->center && mc_embeddings_is_centered(e))
+        return mc_fail(MC_ERR_INVALID_ARG,
+                       "%s: the faces were centred already; pass them as read (the model "
+                       "centres them by its own centring vector)", fn);
+    const float *q = mc_embeddings_quality(e);
     size_t k = m->k < m->E ? m->k : m->E;
     if (k == 0) k = 1;
-    float *sims = n && k <= SIZE_MAX / n ? mc_malloc_array(n * k, sizeof *sims) : NULL;
-    int64_t *ids = sims ? mc_malloc_array(n * k, sizeof *ids) : NULL;
-    int64_t *labels = mc_malloc_array(n, sizeof *labels);
-    uint8_t *roles = mc_malloc_array(n, 1);
-    size_t *un = mc_malloc_array(n, sizeof *un);
-    mc_status s = MC_OK;
-    size_t C0 = m->C, E0 = m->E;
-    if (!sims || !ids || !labels || !roles || !un) {
-        s = mc_fail(MC_ERR_NOMEM, "out of memory for assigning %zu faces", n);
-        goto done;
+    pl->n = n;
+    pl->k = k;
+    pl->q = q;
+    pl->sims = n && k <= SIZE_MAX / n ? mc_malloc_array(n * k, sizeof *pl->sims) : NULL;
+    pl->ids = pl->sims ? mc_malloc_array(n * k, sizeof *pl->ids) : NULL;
+    pl->labels = mc_malloc_array(n, sizeof *pl->labels);
+    pl->roles = mc_malloc_array(n, 1);
+    pl->un = mc_malloc_array(n, sizeof *pl->un);
+    if (!pl->sims || !pl->ids || !pl->labels || !pl->roles || !pl->un)
+        return mc_fail(MC_ERR_NOMEM, "out of memory for assigning %zu faces", n);
+    /* new faces are usually few next to the model: centre a copy of them
+     * rather than ask the caller to change its embeddings */
+    pl->dir = mc_embeddings_directions(e);
+    if (m->center) {
+        if (!(pl->own_dir = mc_malloc_array(n * d, sizeof *pl->own_dir)))
+            return mc_fail(MC_ERR_NOMEM, "out of memory for centring %zu faces", n);
+        memcpy(pl->own_dir, pl->dir, n * d * sizeof *pl->own_dir);
+        mc_status s = mc_directions_center_by(pl->own_dir, n, d, m->center);
+        if (s != MC_OK) return s;
+        pl->dir = pl->own_dir;
     }
-    if ((s = top_matches(dir, n, m->ex_dir, m->E, d, k, par.n_threads, ids, sims)) != MC_OK) goto done;
+    int64_t *ids = pl->ids, *labels = pl->labels;
+    float *sims = pl->sims;
+    uint8_t *roles = pl->roles;
+    mc_status s = top_matches(pl->dir, n, m->ex_dir, m->E, d, k, par->n_threads, ids, sims);
+    if (s != MC_OK) return s;
     for (size_t i = 0; i < n; i++) {
         labels[i] = -1;
         roles[i] = MC_ROLE_NOISE;
@@ -307,76 +349,128 @@ mc_status mc_model_assign(mc_model_t *m, const mc_embeddings_t *e, const mc_assi
      * a face moved out is unassigned, and no cluster is opened here (new
      * ids belong to an update) */
     if (cs && (s = apply_constraints(m, cs, n, k, ids, sims, 0, MC_ROLE_UNASSIGNED, labels, roles,
-                                     &st.constraints)) != MC_OK)
-        goto done;
-    size_t nu = 0;
+                                     &pl->st.constraints)) != MC_OK)
+        return s;
     for (size_t i = 0; i < n; i++)
-        if (labels[i] < 0 && roles[i] == MC_ROLE_UNASSIGNED) un[nu++] = i;
-    st.n_unassigned = nu;
-    if (par.update) {
-        /* the unassigned among themselves, then the constraints again (now
-         * among new clusters too, which may open one for a named person),
-         * then every new face becomes a reference face (in face order:
-         * deterministic) */
-        if (nu > 0 &&
-            (s = open_new_clusters(m, e, un, nu, par.n_threads, labels, roles)) != MC_OK)
-            goto done;
-        if (cs) {
-            if (merge_new_neighbours(dir, n, d, m->E, k, par.n_threads, ids, sims) != 0) {
-                s = mc_fail(MC_ERR_NOMEM, "out of memory for the constraints");
-                goto done;
-            }
-            if ((s = apply_constraints(m, cs, n, k, ids, sims, 1, MC_ROLE_NOISE, labels, roles,
-                                       &st.constraints)) != MC_OK)
-                goto done;
-            /* clusters the constraints opened for named people */
-            size_t top = m->C;
-            for (size_t i = 0; i < n; i++)
-                if (labels[i] >= 0 && (size_t)labels[i] + 1 > top) top = (size_t)labels[i] + 1;
-            if (mc_model_grow_clusters(m, top) != 0) {
-                s = mc_fail(MC_ERR_NOMEM, "out of memory for the new clusters");
-                goto done;
-            }
-        }
-        int paths = m->ex_path != NULL || (m->E == 0 && mc_embeddings_path(e, 0) != NULL);
-        if (mc_model_reserve(m, m->C, m->E + n, paths) != 0) {
-            s = mc_fail(MC_ERR_NOMEM, "out of memory for updating the model");
-            goto done;
-        }
-        for (size_t i = 0; i < n; i++) {
-            if (labels[i] < 0) roles[i] = MC_ROLE_NOISE;
-            if (labels[i] >= 0) m->n_members[labels[i]]++;
-            if (mc_model_add_face(m, dir + i * d, q[i], mc_embeddings_path(e, i), labels[i], roles[i]) != 0) {
-                s = mc_fail(MC_ERR_NOMEM, "out of memory for updating the model");
-                goto done;
-            }
-        }
-        for (size_t c = 0; c < m->C; c++) mc_model_set_spread(m, c);
-    }
-    /* what happened, counted on the final labels */
-    st.n_new_clusters = m->C - C0;
-    st.n_new_clustered = st.n_core = st.n_border = st.n_noise = 0;
+        if (labels[i] < 0 && roles[i] == MC_ROLE_UNASSIGNED) pl->un[pl->nu++] = i;
+    pl->st.n_unassigned = pl->nu;
+    return MC_OK;
+}
+
+/* Counts what happened on the final labels (ids from C0 on: clusters the
+ * update opened; m->C - C0 of them), makes the result and names its
+ * clusters (E0: the model's reference faces before any update). */
+static mc_status finish(const mc_model_t *m, const mc_constraints_t *cs, size_t C0, size_t E0,
+                        placement *pl, mc_clustering_t **out)
+{
+    size_t n = pl->n;
+    const int64_t *labels = pl->labels;
+    const uint8_t *roles = pl->roles;
+    mc_assign_stats *st = &pl->st;
+    st->n_new_clusters = m->C - C0;
+    st->n_new_clustered = st->n_core = st->n_border = st->n_noise = 0;
     for (size_t i = 0; i < n; i++) {
-        if (labels[i] >= (int64_t)C0) st.n_new_clustered++;
-        else if (labels[i] >= 0 && roles[i] == MC_ROLE_CORE) st.n_core++;
-        else if (labels[i] >= 0) st.n_border++;
-        else if (roles[i] == MC_ROLE_NOISE) st.n_noise++;
+        if (labels[i] >= (int64_t)C0) st->n_new_clustered++;
+        else if (labels[i] >= 0 && roles[i] == MC_ROLE_CORE) st->n_core++;
+        else if (labels[i] >= 0) st->n_border++;
+        else if (roles[i] == MC_ROLE_NOISE) st->n_noise++;
     }
-    if ((s = mc_clustering_new_keep_ids(n, labels, roles, out)) == MC_OK) {
-        size_t nc = mc_clustering_n_clusters(*out);
-        s = name_clusters(m, cs, E0, n, labels, nc, par.update, *out);
+    mc_status s = mc_clustering_new_keep_ids(n, labels, roles, out);
+    if (s == MC_OK) {
+        s = name_clusters(m, cs, E0, n, labels, mc_clustering_n_clusters(*out), *out);
         if (s != MC_OK) {
             mc_clustering_free(*out);
             *out = NULL;
         }
     }
-    if (s == MC_OK && stats) *stats = st;
+    return s;
+}
+
+mc_status mc_model_assign(const mc_model_t *m, const mc_embeddings_t *e,
+                          const mc_assign_params *p, mc_clustering_t **out,
+                          mc_assign_stats *stats)
+{
+    mc_clear_error();
+    if (!m || !e || !out) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_model_assign");
+    *out = NULL;
+    mc_assign_params par = p ? *p : mc_assign_params_default();
+    placement pl;
+    mc_status s = place(m, e, &par, "mc_model_assign", &pl);
+    if (s == MC_OK) s = finish(m, par.constraints, m->C, m->E, &pl, out);
+    if (s == MC_OK && stats) *stats = pl.st;
+    placement_free(&pl);
+    return s;
+}
+
+mc_status mc_model_update(mc_model_t *m, const mc_embeddings_t *e, const mc_assign_params *p,
+                          mc_clustering_t **out, mc_assign_stats *stats)
+{
+    mc_clear_error();
+    if (!m || !e || !out) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_model_update");
+    *out = NULL;
+    mc_assign_params par = p ? *p : mc_assign_params_default();
+    const mc_constraints_t *cs = par.constraints;
+    size_t C0 = m->C, E0 = m->E, d = m->d;
+    placement pl;
+    mc_status s = place(m, e, &par, "mc_model_update", &pl);
+    if (s != MC_OK) goto done;
+    size_t n = pl.n, k = pl.k;
+    int64_t *labels = pl.labels;
+    uint8_t *roles = pl.roles;
+    /* the unassigned among themselves, then the constraints again (now
+     * among new clusters too, which may open one for a named person), then
+     * every new face becomes a reference face (in face order:
+     * deterministic) */
+    if (pl.nu > 0 && (s = open_new_clusters(m, pl.dir, pl.q, pl.un, pl.nu, par.n_threads, labels,
+                                            roles)) != MC_OK)
+        goto done;
+    if (cs) {
+        if (merge_new_neighbours(pl.dir, n, d, m->E, k, par.n_threads, pl.ids, pl.sims) != 0) {
+            s = mc_fail(MC_ERR_NOMEM, "out of memory for the constraints");
+            goto done;
+        }
+        if ((s = apply_constraints(m, cs, n, k, pl.ids, pl.sims, 1, MC_ROLE_NOISE, labels, roles,
+                                   &pl.st.constraints)) != MC_OK)
+            goto done;
+        /* clusters the constraints opened for named people */
+        size_t top = m->C;
+        for (size_t i = 0; i < n; i++)
+            if (labels[i] >= 0 && (size_t)labels[i] + 1 > top) top = (size_t)labels[i] + 1;
+        if (mc_model_grow_clusters(m, top) != 0) {
+            s = mc_fail(MC_ERR_NOMEM, "out of memory for the new clusters");
+            goto done;
+        }
+    }
+    int paths = m->ex_path != NULL || (m->E == 0 && mc_embeddings_path(e, 0) != NULL);
+    if (mc_model_reserve(m, m->C, m->E + n, paths) != 0) {
+        s = mc_fail(MC_ERR_NOMEM, "out of memory for updating the model");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (labels[i] < 0) roles[i] = MC_ROLE_NOISE;
+        if (labels[i] >= 0) m->n_members[labels[i]]++;
+        if (mc_model_add_face(m, pl.dir + i * d, pl.q[i], mc_embeddings_path(e, i), labels[i],
+                              roles[i]) != 0) {
+            s = mc_fail(MC_ERR_NOMEM, "out of memory for updating the model");
+            goto done;
+        }
+    }
+    for (size_t c = 0; c < m->C; c++) mc_model_set_spread(m, c);
+    if ((s = finish(m, cs, C0, E0, &pl, out)) != MC_OK) goto done;
+    /* names the result found for unnamed clusters of the model stay there */
+    size_t nc = mc_clustering_n_clusters(*out);
+    for (size_t c = 0; s == MC_OK && c < nc && c < m->C; c++) {
+        const char *nm = mc_clustering_name(*out, (int64_t)c);
+        if (nm && !m->cname[c] && !(m->cname[c] = strdup(nm)))
+            s = mc_fail(MC_ERR_NOMEM, "out of memory");
+    }
+    if (s != MC_OK) {
+        mc_clustering_free(*out);
+        *out = NULL;
+    }
 done:
-    free(sims);
-    free(ids);
-    free(labels);
-    free(roles);
-    free(un);
+    if (s == MC_OK && stats) *stats = pl.st;
+    placement_free(&pl);
     return s;
 }
 
