@@ -90,7 +90,7 @@ int cmd_assign(int argc, char **argv)
     const char *out_path = NULL, *format = NULL, *model_out = NULL, *qkey = NULL;
     mc_h5_read_params rp = mc_h5_read_params_default();
     mc_assign_params ap = mc_assign_params_default();
-    int quiet = 0, c;
+    int update = 0, quiet = 0, c;
     long threads = 0;
     const char *corrections = NULL;
     mc_cluster_info kc; /* what the constraints did, as cluster reports it */
@@ -101,7 +101,7 @@ int cmd_assign(int argc, char **argv)
         switch (c) {
         case 'o': out_path = optarg; break;
         case O_FORMAT: format = optarg; break;
-        case O_UPDATE: ap.update = 1; break;
+        case O_UPDATE: update = 1; break;
         case O_MODEL_OUT: model_out = optarg; break;
         case O_QKEY: qkey = optarg; break;
         case O_EKEY: rp.embeddings_key = optarg; break;
@@ -122,16 +122,16 @@ int cmd_assign(int argc, char **argv)
         return cli_usage_error("assign", "expected MODEL.h5 and NEW.h5, got %d file%s", argc - optind,
                                argc - optind == 1 ? "" : "s");
     if (!out_path) return cli_usage_error("assign", "no output: give -o NEW.csv");
-    if (model_out && !ap.update) return cli_usage_error("assign", "--model-out needs --update");
+    if (model_out && !update) return cli_usage_error("assign", "--model-out needs --update");
     const char *model_path = argv[optind], *in_path = argv[optind + 1];
     const char *inputs[] = {model_path, in_path, corrections, NULL};
     if (cli_check_output(out_path, inputs) != 0) return CLI_FAIL;
-    const char *model_dest = ap.update ? (model_out ? model_out : model_path) : NULL;
+    const char *model_dest = update ? (model_out ? model_out : model_path) : NULL;
     if (model_out) {
         if (cli_check_output(model_out, inputs) != 0) return CLI_FAIL;
         if (strcmp(model_out, out_path) == 0)
             return cli_usage_error("assign", "--model-out and -o name the same file");
-    } else if (ap.update &&
+    } else if (update &&
                cli_check_output_ex(model_path, (const char *const[]){in_path, corrections, NULL}, 1) != 0) {
         return CLI_FAIL;
     }
@@ -170,8 +170,6 @@ int cmd_assign(int argc, char **argv)
                   model_path, mc_model_dim(m));
         goto cleanup;
     }
-    if (mc_model_center(m) && (st = mc_embeddings_center_by(e, mc_model_center(m))) != MC_OK)
-        goto fail;
     size_t c0 = mc_model_n_clusters(m), e0 = mc_model_n_exemplars(m);
     if (corrections || mc_embeddings_groups(e)) {
         if ((st = mc_model_constraints_new(m, e, corrections, &cs, &kc.corrections)) != MC_OK) goto fail;
@@ -181,7 +179,8 @@ int cmd_assign(int argc, char **argv)
     }
     double t1 = cli_now();
     mc_assign_stats as;
-    if ((st = mc_model_assign(m, e, &ap, &cl, &as)) != MC_OK) goto fail;
+    st = update ? mc_model_update(m, e, &ap, &cl, &as) : mc_model_assign(m, e, &ap, &cl, &as);
+    if (st != MC_OK) goto fail;
     kc.constraints = as.constraints;
     double t2 = cli_now();
     if (out_fmt == MC_FMT_H5) {
@@ -207,13 +206,13 @@ int cmd_assign(int argc, char **argv)
         if (isfinite(mc_model_core_q(m))) printf("; core >= %.4g", mc_model_core_q(m));
         if (isfinite(mc_model_noise_q(m))) printf("; noise < %.4g", mc_model_noise_q(m));
         printf("%s\n", mc_model_center(m) ? "; centred" : "");
-        if (ap.update)
+        if (update)
             printf("  assigned     %zu core, %zu border to existing clusters; %zu unassigned went "
                    "to the update\n", as.n_core, as.n_border, as.n_unassigned);
         else
             printf("  assigned     %zu core, %zu border; %zu unassigned; %zu noise\n", as.n_core,
                    as.n_border, as.n_unassigned, as.n_noise);
-        if (ap.update)
+        if (update)
             printf("  update       %zu new clusters (%zu faces), %zu faces noise; model "
                    "now %zu clusters, %zu faces\n",
                    as.n_new_clusters, as.n_new_clustered, as.n_noise, mc_model_n_clusters(m),

@@ -1,8 +1,10 @@
 /* Saved models: build, file round trip and its checks, assignment rules,
- * update. */
+ * update; assignment leaves the model and the faces alone and may run on
+ * several threads at once. */
 #define _POSIX_C_SOURCE 200809L
 #include <hdf5.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,11 +188,9 @@ static void test_update(void)
     CU_ASSERT_EQUAL_FATAL(make_fixture(&f), 0);
     mc_embeddings_t *e = newcomers();
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-    mc_assign_params ap = mc_assign_params_default();
-    ap.update = 1;
     mc_clustering_t *c = NULL;
     mc_assign_stats st;
-    CU_ASSERT_EQUAL_FATAL(mc_model_assign(f.m, e, &ap, &c, &st), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_model_update(f.m, e, NULL, &c, &st), MC_OK);
     const int64_t *l = mc_clustering_labels(c);
     CU_ASSERT_EQUAL(st.n_new_clusters, 2);
     CU_ASSERT_EQUAL(st.n_new_clustered, 2);
@@ -250,8 +250,7 @@ static void test_assign_constraints(void)
     mc_clustering_free(c);
     /* with update: the named face's cluster carries the name, in the result
      * and in the model */
-    ap.update = 1;
-    CU_ASSERT_EQUAL_FATAL(mc_model_assign(f.m, e, &ap, &c, &st), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_model_update(f.m, e, &ap, &c, &st), MC_OK);
     l = mc_clustering_labels(c);
     CU_ASSERT_FATAL(l[4] >= 3);
     CU_ASSERT_EQUAL(l[3], 0);
@@ -273,6 +272,8 @@ static void test_assign_constraints(void)
     CU_ASSERT_EQUAL_FATAL(mc_constraints_new(5, &small), MC_OK);
     CU_ASSERT_EQUAL_FATAL(mc_constraints_check(small), MC_OK);
     ap.constraints = small;
+    CU_ASSERT_EQUAL(mc_model_update(f.m, e, &ap, &c, NULL), MC_ERR_INVALID_ARG);
+    CU_ASSERT_PTR_NULL(c);
     CU_ASSERT_EQUAL(mc_model_assign(f.m, e, &ap, &c, NULL), MC_ERR_INVALID_ARG);
     CU_ASSERT_PTR_NULL(c);
     mc_constraints_free(small);
@@ -361,10 +362,8 @@ static void test_file_round_trip(void)
     CU_ASSERT_EQUAL(memcmp(mc_clustering_labels(c1), mc_clustering_labels(c2), 5 * sizeof(int64_t)), 0);
     CU_ASSERT_EQUAL(memcmp(mc_clustering_roles(c1), mc_clustering_roles(c2), 5), 0);
     /* an updated model round-trips too (new clusters, gates off) */
-    mc_assign_params ap = mc_assign_params_default();
-    ap.update = 1;
     mc_clustering_free(c2);
-    CU_ASSERT_EQUAL(mc_model_assign(m, e, &ap, &c2, NULL), MC_OK);
+    CU_ASSERT_EQUAL(mc_model_update(m, e, NULL, &c2, NULL), MC_OK);
     CU_ASSERT_EQUAL(mc_model_write_h5(m, path), MC_OK);
     mc_model_free(m);
     CU_ASSERT_EQUAL_FATAL(mc_model_read_h5(path, &m), MC_OK);
@@ -480,6 +479,305 @@ static void test_file_errors(void)
     CU_ASSERT_PTR_NULL(m);
 }
 
+/* 1 when the two files hold the same bytes. */
+static int same_file(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    while (same) {
+        int ca = getc(fa), cb = getc(fb);
+        if (ca != cb) same = 0;
+        if (ca == EOF || cb == EOF) break;
+    }
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return same;
+}
+
+/* The fixture's clustering as a model centred by ctr (its directions taken
+ * as centred already), and the same model without centring. */
+static const float ctr8[8] = {0.08f, -0.05f, 0.03f, 0.06f, -0.02f, 0.04f, 0.01f, -0.07f};
+
+static int centred_models(const fixture *f, mc_model_t **centred, mc_model_t **plain)
+{
+    mc_model_params mp = mc_model_params_default();
+    mp.threshold = 0.5;
+    mp.k = 5;
+    mp.core_q = 20.0;
+    mp.noise_q = 5.0;
+    mp.quality_name = "score";
+    if (mc_model_build(f->e, f->c, &mp, plain) != MC_OK) return -1;
+    mp.center = ctr8;
+    return mc_model_build(f->e, f->c, &mp, centred) == MC_OK ? 0 : -1;
+}
+
+/* mc_model_assign centres a private copy by the model's vector: the faces'
+ * directions and the model stay byte for byte as they were, and the result
+ * is what centring by hand and assigning with an uncentred model gives;
+ * faces centred already are refused by a centred model. mc_model_update
+ * leaves the faces alone too. */
+static void test_assign_const(void)
+{
+    fixture f;
+    CU_ASSERT_EQUAL_FATAL(make_fixture(&f), 0);
+    mc_model_t *mc = NULL, *m0 = NULL;
+    CU_ASSERT_EQUAL_FATAL(centred_models(&f, &mc, &m0), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mc_model_center(mc));
+    mc_embeddings_t *e = newcomers(), *e2 = newcomers();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e2);
+    float before[5 * 8];
+    memcpy(before, mc_embeddings_directions(e), sizeof before);
+    CU_ASSERT_EQUAL_FATAL(mc_model_write_h5(mc, tmp("const_before.h5")), MC_OK);
+    mc_clustering_t *c1 = NULL, *c2 = NULL;
+    mc_assign_stats s1, s2;
+    CU_ASSERT_EQUAL_FATAL(mc_model_assign(mc, e, NULL, &c1, &s1), MC_OK);
+    /* the faces: untouched, and not marked centred */
+    CU_ASSERT_EQUAL(memcmp(before, mc_embeddings_directions(e), sizeof before), 0);
+    CU_ASSERT_FALSE(mc_embeddings_is_centered(e));
+    /* the model: the same bytes in its file */
+    CU_ASSERT_EQUAL_FATAL(mc_model_write_h5(mc, tmp("const_after.h5")), MC_OK);
+    CU_ASSERT_TRUE(same_file(tmp("const_before.h5"), tmp("const_after.h5")));
+    CU_ASSERT_EQUAL(mc_model_n_clusters(mc), 3);
+    CU_ASSERT_EQUAL(mc_model_n_exemplars(mc), 12);
+    /* the same as centring by hand (which does move the faces) */
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_center_by(e2, ctr8), MC_OK);
+    CU_ASSERT_NOT_EQUAL(memcmp(before, mc_embeddings_directions(e2), sizeof before), 0);
+    CU_ASSERT_EQUAL_FATAL(mc_model_assign(m0, e2, NULL, &c2, &s2), MC_OK);
+    CU_ASSERT_EQUAL(memcmp(mc_clustering_labels(c1), mc_clustering_labels(c2), 5 * sizeof(int64_t)), 0);
+    CU_ASSERT_EQUAL(memcmp(mc_clustering_roles(c1), mc_clustering_roles(c2), 5), 0);
+    CU_ASSERT_EQUAL(s1.n_core, s2.n_core);
+    CU_ASSERT_EQUAL(s1.n_unassigned, s2.n_unassigned);
+    CU_ASSERT_EQUAL(s1.n_core + s1.n_border + s1.n_unassigned + s1.n_noise, 5);
+    mc_clustering_free(c1);
+    mc_clustering_free(c2);
+    /* centring twice is refused, and the model is still the same */
+    c1 = NULL;
+    CU_ASSERT_EQUAL(mc_model_assign(mc, e2, NULL, &c1, NULL), MC_ERR_INVALID_ARG);
+    CU_ASSERT_PTR_NULL(c1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "centred already"));
+    /* an update stores the centred faces, leaves e alone, and matches the
+     * update of the uncentred model with faces centred by hand */
+    CU_ASSERT_EQUAL_FATAL(mc_model_update(mc, e, NULL, &c1, &s1), MC_OK);
+    CU_ASSERT_EQUAL(memcmp(before, mc_embeddings_directions(e), sizeof before), 0);
+    CU_ASSERT_FALSE(mc_embeddings_is_centered(e));
+    CU_ASSERT_EQUAL_FATAL(mc_model_update(m0, e2, NULL, &c2, &s2), MC_OK);
+    CU_ASSERT_EQUAL(memcmp(mc_clustering_labels(c1), mc_clustering_labels(c2), 5 * sizeof(int64_t)), 0);
+    CU_ASSERT_EQUAL(memcmp(mc_clustering_roles(c1), mc_clustering_roles(c2), 5), 0);
+    CU_ASSERT_EQUAL(s1.n_new_clusters, s2.n_new_clusters);
+    CU_ASSERT_EQUAL(mc_model_n_clusters(mc), mc_model_n_clusters(m0));
+    CU_ASSERT_EQUAL(mc_model_n_exemplars(mc), 17);
+    for (size_t c = 0; c < mc_model_n_clusters(mc); c++)
+        CU_ASSERT_EQUAL(mc_model_cluster_size(mc, c), mc_model_cluster_size(m0, c));
+    mc_clustering_free(c1);
+    mc_clustering_free(c2);
+    /* after the update the centred model places the raw faces as the plain
+     * one places the hand-centred faces (the stored faces agree) */
+    CU_ASSERT_EQUAL_FATAL(mc_model_assign(mc, e, NULL, &c1, NULL), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_model_assign(m0, e2, NULL, &c2, NULL), MC_OK);
+    CU_ASSERT_EQUAL(memcmp(mc_clustering_labels(c1), mc_clustering_labels(c2), 5 * sizeof(int64_t)), 0);
+    mc_clustering_free(c1);
+    mc_clustering_free(c2);
+    mc_embeddings_free(e);
+    mc_embeddings_free(e2);
+    mc_model_free(mc);
+    mc_model_free(m0);
+    fixture_free(&f);
+}
+
+/* Many faces of 24 people in 32-d; people 20..23 are new to the model, and
+ * a fifth of the faces are weak (border in the model, low quality). */
+#define TH_PEOPLE 24
+#define TH_D 32
+
+static mc_embeddings_t *crowd(size_t n, size_t n_people, uint64_t seed)
+{
+    size_t *who = malloc(n * sizeof *who);
+    float *q = malloc(n * sizeof *q);
+    float *x = NULL;
+    mc_embeddings_t *e = NULL;
+    if (who && q) {
+        uint64_t s = seed;
+        for (size_t i = 0; i < n; i++) {
+            who[i] = (size_t)(tr_next(&s) % n_people);
+            q[i] = i % 5 == 4 ? 10.0f : 30.0f;
+        }
+        x = people(n, TH_D, who, 0.25, seed + 1);
+    }
+    if (x && mc_embeddings_new(x, n, TH_D, &e) == MC_OK &&
+        mc_embeddings_set_quality(e, q, "score") != MC_OK) {
+        mc_embeddings_free(e);
+        e = NULL;
+    }
+    free(x);
+    free(who);
+    free(q);
+    return e;
+}
+
+typedef struct {
+    const mc_model_t *m;
+    const mc_embeddings_t *e;
+    const mc_assign_params *ap;
+    const mc_clustering_t *want;
+    int rounds;
+    int failures; /* calls that failed or differed from want */
+} assign_job;
+
+static void *assign_rounds(void *arg)
+{
+    assign_job *j = arg;
+    size_t n = mc_embeddings_n(j->e);
+    for (int r = 0; r < j->rounds; r++) {
+        mc_clustering_t *c = NULL;
+        if (mc_model_assign(j->m, j->e, j->ap, &c, NULL) != MC_OK ||
+            memcmp(mc_clustering_labels(c), mc_clustering_labels(j->want), n * sizeof(int64_t)) != 0 ||
+            memcmp(mc_clustering_roles(c), mc_clustering_roles(j->want), n) != 0)
+            j->failures++;
+        mc_clustering_free(c);
+    }
+    return NULL;
+}
+
+/* Two threads assigning with one model at once get what one thread gets
+ * alone (with constraints, and whatever their own thread counts), and the
+ * model is unchanged. */
+static void test_assign_threads(void)
+{
+    size_t n0 = 600, n = 300;
+    mc_embeddings_t *e0 = crowd(n0, TH_PEOPLE - 4, 11), *e = crowd(n, TH_PEOPLE, 12);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    /* the model's clusters: faces by person (argmax axis), weak ones border */
+    int64_t *lab = malloc(n0 * sizeof *lab);
+    uint8_t *role = malloc(n0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(lab);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(role);
+    const float *dir = mc_embeddings_directions(e0);
+    for (size_t i = 0; i < n0; i++) {
+        size_t best = 0;
+        for (size_t j = 1; j < TH_D; j++)
+            if (dir[i * TH_D + j] > dir[i * TH_D + best]) best = j;
+        lab[i] = (int64_t)best;
+        role[i] = i % 5 == 4 ? MC_ROLE_BORDER : MC_ROLE_CORE;
+    }
+    mc_clustering_t *c0 = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_clustering_new_keep_ids(n0, lab, role, &c0), MC_OK);
+    free(lab);
+    free(role);
+    mc_model_params mp = mc_model_params_default();
+    mp.threshold = 0.6;
+    mp.k = 10;
+    mp.core_q = 20.0;
+    mp.noise_q = 5.0;
+    mp.quality_name = "score";
+    float ctr[TH_D] = {0}; /* a centred model: ctr8, then zeros */
+    memcpy(ctr, ctr8, sizeof ctr8);
+    mp.center = ctr;
+    mc_model_t *m = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_model_build(e0, c0, &mp, &m), MC_OK);
+    /* constraints over E + n: two new faces may not meet */
+    mc_constraints_t *cs = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_constraints_new(n0 + n, &cs), MC_OK);
+    CU_ASSERT_EQUAL(mc_constraints_add_different(cs, n0 + 0, n0 + 1, "t"), MC_OK);
+    CU_ASSERT_EQUAL(mc_constraints_add_different(cs, n0 + 2, 3, "t"), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_constraints_check(cs), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_model_write_h5(m, tmp("threads_before.h5")), MC_OK);
+    mc_assign_params ap[2] = {mc_assign_params_default(), mc_assign_params_default()};
+    ap[0].n_threads = 1;
+    ap[1].n_threads = 2;
+    for (int withc = 0; withc < 2; withc++) {
+        ap[0].constraints = ap[1].constraints = withc ? cs : NULL;
+        mc_clustering_t *want = NULL;
+        mc_assign_stats st;
+        CU_ASSERT_EQUAL_FATAL(mc_model_assign(m, e, &ap[0], &want, &st), MC_OK);
+        /* a sensible mix, not everything in one place */
+        CU_ASSERT(st.n_core > 0 && st.n_border > 0 && st.n_unassigned > 0);
+        assign_job jobs[2];
+        pthread_t th[2];
+        for (int t = 0; t < 2; t++) {
+            jobs[t] = (assign_job){m, e, &ap[t], want, 8, 0};
+            CU_ASSERT_EQUAL_FATAL(pthread_create(&th[t], NULL, assign_rounds, &jobs[t]), 0);
+        }
+        for (int t = 0; t < 2; t++) CU_ASSERT_EQUAL(pthread_join(th[t], NULL), 0);
+        CU_ASSERT_EQUAL(jobs[0].failures, 0);
+        CU_ASSERT_EQUAL(jobs[1].failures, 0);
+        mc_clustering_free(want);
+    }
+    CU_ASSERT_EQUAL_FATAL(mc_model_write_h5(m, tmp("threads_after.h5")), MC_OK);
+    CU_ASSERT_TRUE(same_file(tmp("threads_before.h5"), tmp("threads_after.h5")));
+    mc_constraints_free(cs);
+    mc_model_free(m);
+    mc_clustering_free(c0);
+    mc_embeddings_free(e);
+    mc_embeddings_free(e0);
+}
+
+/* mc_model_update refuses what mc_model_assign refuses, before it changes
+ * anything: the model's file stays the same bytes and stats are not
+ * written. */
+static void test_update_refusals(void)
+{
+    fixture f;
+    CU_ASSERT_EQUAL_FATAL(make_fixture(&f), 0);
+    mc_model_t *mc = NULL, *m0 = NULL;
+    CU_ASSERT_EQUAL_FATAL(centred_models(&f, &mc, &m0), 0);
+    mc_embeddings_t *e = newcomers();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    CU_ASSERT_EQUAL_FATAL(mc_model_write_h5(mc, tmp("refuse_before.h5")), MC_OK);
+    mc_clustering_t *c = NULL;
+    mc_assign_stats st;
+    memset(&st, 0xab, sizeof st);
+    mc_assign_stats untouched = st;
+    /* NULL arguments */
+    CU_ASSERT_EQUAL(mc_model_update(NULL, e, NULL, &c, &st), MC_ERR_INVALID_ARG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "mc_model_update"));
+    CU_ASSERT_EQUAL(mc_model_update(mc, NULL, NULL, &c, &st), MC_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(mc_model_update(mc, e, NULL, NULL, &st), MC_ERR_INVALID_ARG);
+    /* another dimension */
+    mc_embeddings_t *e3 = NULL;
+    float three[3] = {1, 0, 0};
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_new(three, 1, 3, &e3), MC_OK);
+    static char sentinel;
+    c = (mc_clustering_t *)(void *)&sentinel; /* the call sets it to NULL */
+    CU_ASSERT_EQUAL(mc_model_update(mc, e3, NULL, &c, &st), MC_ERR_DIM_MISMATCH);
+    CU_ASSERT_PTR_NULL(c);
+    /* constraints over another number of faces */
+    mc_constraints_t *small = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_constraints_new(12, &small), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_constraints_check(small), MC_OK);
+    mc_assign_params ap = mc_assign_params_default();
+    ap.constraints = small;
+    CU_ASSERT_EQUAL(mc_model_update(mc, e, &ap, &c, &st), MC_ERR_INVALID_ARG);
+    CU_ASSERT_PTR_NULL(c);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "constraints are over 12 faces"));
+    /* faces centred already, with a centred model */
+    mc_embeddings_t *ec = newcomers();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ec);
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_center_by(ec, ctr8), MC_OK);
+    CU_ASSERT_EQUAL(mc_model_update(mc, ec, NULL, &c, &st), MC_ERR_INVALID_ARG);
+    CU_ASSERT_PTR_NULL(c);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "mc_model_update: the faces were centred already"));
+    /* nothing changed */
+    CU_ASSERT_EQUAL(memcmp(&st, &untouched, sizeof st), 0);
+    CU_ASSERT_EQUAL(mc_model_n_clusters(mc), 3);
+    CU_ASSERT_EQUAL(mc_model_n_exemplars(mc), 12);
+    CU_ASSERT_EQUAL_FATAL(mc_model_write_h5(mc, tmp("refuse_after.h5")), MC_OK);
+    CU_ASSERT_TRUE(same_file(tmp("refuse_before.h5"), tmp("refuse_after.h5")));
+    /* an uncentred model takes centred faces as they are (nothing to
+     * centre twice) */
+    CU_ASSERT_EQUAL(mc_model_update(m0, ec, NULL, &c, NULL), MC_OK);
+    CU_ASSERT_EQUAL(mc_model_n_exemplars(m0), 17);
+    mc_clustering_free(c);
+    mc_constraints_free(small);
+    mc_embeddings_free(ec);
+    mc_embeddings_free(e3);
+    mc_embeddings_free(e);
+    mc_model_free(mc);
+    mc_model_free(m0);
+    fixture_free(&f);
+}
+
 void mc_test_register(void)
 {
     add_test("build", test_build);
@@ -489,4 +787,7 @@ void mc_test_register(void)
     add_test("model_constraints", test_model_constraints);
     add_test("file_round_trip", test_file_round_trip);
     add_test("file_errors", test_file_errors);
+    add_test("assign_const", test_assign_const);
+    add_test("assign_threads", test_assign_threads);
+    add_test("update_refusals", test_update_refusals);
 }

@@ -17,6 +17,7 @@
 
 #include "magclust/calibrate.h"
 #include "magclust/embeddings.h"
+#include "embeddings_impl.h"
 #include "h5_impl.h"
 #include "io_impl.h"
 #include "util_impl.h"
@@ -963,13 +964,12 @@ mc_status mc_embeddings_read_h5(const char *path, const mc_h5_read_params *p,
 
 /* ---- centring ------------------------------------------------------------ */
 
-/* Subtract mean (d doubles) from every direction and renormalise; a row
- * that is the mean itself keeps its value. */
-static void subtract_mean(mc_embeddings_t *e, const double *mean)
+/* Subtract mean (d doubles) from each of the n rows of dir and renormalise;
+ * a row that is the mean itself keeps its value. */
+static void subtract_mean(float *dir, size_t n, size_t d, const double *mean)
 {
-    size_t n = e->n, d = e->d;
     for (size_t i = 0; i < n; i++) {
-        float *r = e->dir + i * d;
+        float *r = dir + i * d;
         double ss = 0.0;
         for (size_t j = 0; j < d; j++) {
             double v = (double)r[j] - mean[j];
@@ -1003,7 +1003,7 @@ mc_status mc_embeddings_center_ex(mc_embeddings_t *e, const float *quality, doub
         }
         shift = sqrt(shift);
     }
-    if (shift > 0.0) subtract_mean(e, mean);
+    if (shift > 0.0) subtract_mean(e->dir, n, d, mean);
     e->centered = 1;
     if (out_mean)
         for (size_t j = 0; j < d; j++) out_mean[j] = shift > 0.0 ? (float)mean[j] : 0.0f;
@@ -1022,15 +1022,21 @@ mc_status mc_embeddings_center_by(mc_embeddings_t *e, const float *mean)
 {
     mc_clear_error();
     if (!e || !mean) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_embeddings_center_by");
-    double *m = malloc((e->d ? e->d : 1) * sizeof *m);
-    if (!m) return mc_fail(MC_ERR_NOMEM, "out of memory for a %zu-d mean", e->d);
+    mc_status st = mc_directions_center_by(e->dir, e->n, e->d, mean);
+    if (st == MC_OK) e->centered = 1;
+    return st;
+}
+
+mc_status mc_directions_center_by(float *dir, size_t n, size_t d, const float *mean)
+{
+    double *m = malloc((d ? d : 1) * sizeof *m);
+    if (!m) return mc_fail(MC_ERR_NOMEM, "out of memory for a %zu-d mean", d);
     double nn = 0.0;
-    for (size_t j = 0; j < e->d; j++) {
+    for (size_t j = 0; j < d; j++) {
         m[j] = (double)mean[j];
         nn += m[j] * m[j];
     }
-    if (nn > 0.0) subtract_mean(e, m);
-    e->centered = 1;
+    if (nn > 0.0) subtract_mean(dir, n, d, m);
     free(m);
     return MC_OK;
 }

@@ -11,10 +11,10 @@
  * mc_model_t *m = NULL;
  * if (mc_model_build(e, c, &mp, &m) != MC_OK) return 1;
  * if (mc_model_write_h5(m, "faces.model.h5") != MC_OK) return 1;
- * // later, new faces e2 (centred with mc_model_center(m)):
+ * // later, new faces e2 as read (the model centres a copy of them):
  * mc_clustering_t *c2 = NULL;
- * mc_assign_params ap = mc_assign_params_default();
- * if (mc_model_assign(m, e2, &ap, &c2, NULL) != MC_OK) return 1;
+ * if (mc_model_assign(m, e2, NULL, &c2, NULL) != MC_OK) return 1;
+ * // or fold them into m:  mc_model_update(m, e2, NULL, &c2, NULL)
  * @endcode
  *
  * What the model holds (all in the centred space the clustering ran in):
@@ -44,13 +44,14 @@
  *   (measured: scripts/bench/assign_split.py);
  * - the rest is unassigned (cluster -1, role MC_ROLE_UNASSIGNED): no
  *   existing cluster wants it.
- * With update set, the unassigned faces are clustered among themselves by
- * average linkage with the model's threshold and gates (an exact graph over
- * those faces only): each cluster they form gets a new id after the model's
- * last; faces in no cluster after that are noise, as in a batch run. Then
- * every new face becomes a reference face, and the core ones move their
- * cluster's mean. The cost grows with the new faces times the reference
- * faces (one matrix product), not with a re-clustering of the collection.
+ * mc_model_update() does the same, then clusters the unassigned faces
+ * among themselves by average linkage with the model's threshold and gates
+ * (an exact graph over those faces only): each cluster they form gets a new
+ * id after the model's last; faces in no cluster after that are noise, as in
+ * a batch run. Then every new face becomes a reference face, and the core
+ * ones move their cluster's mean. The cost grows with the new faces times
+ * the reference faces (one matrix product), not with a re-clustering of the
+ * collection.
  *
  * File (format "magclust-model", version 1): HDF5 group /model with
  * attributes format, version, dim, threshold, k, core_q, noise_q (float64,
@@ -62,8 +63,12 @@
  * (E float32), /model/exemplars/role (E uint8: core 0, border 1, noise 2),
  * /model/exemplars/path (E strings, absent without paths).
  *
- * Thread safety: a model is read-only except in mc_model_assign() with
- * update set; any number of threads may assign without update at once.
+ * Thread safety: a model is read-only except in mc_model_update(). Any
+ * number of threads may call mc_model_assign() (it is const), the getters
+ * and mc_model_constraints_new() on one model at once; mc_model_update()
+ * needs the model to itself (no other call on it meanwhile). The file calls
+ * (mc_model_read_h5(), mc_model_write_h5()) may run on several threads at
+ * once only when the HDF5 library is built thread-safe.
  */
 #ifndef MAGCLUST_MODEL_H
 #define MAGCLUST_MODEL_H
@@ -148,17 +153,16 @@ MC_API const int64_t *mc_model_exemplar_clusters(const mc_model_t *m);
 /** @brief Quality of every reference face (E values); owned by @p m. */
 MC_API const float *mc_model_exemplar_quality(const mc_model_t *m);
 
-/** Parameters of mc_model_assign(). */
+/** Parameters of mc_model_assign() and mc_model_update(). */
 typedef struct {
-    int update;     /**< fold the new faces in and open new clusters among the unassigned; default 0 */
-    int n_threads;  /**< <= 0: all cores (default) */
+    int n_threads;  /**< <= 0: all cores (default); the result is the same for any count */
     /** Checked constraints over E + n faces (the model's reference faces in
      * their order, then the new faces), e.g. from mc_model_constraints_new();
      * NULL (default): none. */
     const mc_constraints_t *constraints;
 } mc_assign_params;
 
-/** @brief update 0, all cores. */
+/** @brief All cores, no constraints. */
 MC_API mc_assign_params mc_assign_params_default(void);
 
 /** What an assignment did. */
@@ -172,29 +176,67 @@ typedef struct {
 } mc_assign_stats;
 
 /**
- * @brief Place every face of @p e (same D; its directions already centred
- * with mc_model_center(), its quality the model's quality) by the rules
- * above. The result keeps the model's cluster ids (no renumbering); new
- * clusters of an update get ids from C on.
+ * @brief Place every face of @p e by the rules above, without changing the
+ * model or @p e. The result keeps the model's cluster ids (no renumbering).
+ *
+ * @p e holds the new faces as read (same D; its quality the model's
+ * quality): when the model is centred, a private copy of their directions
+ * (n x D floats) is centred by mc_model_center(), as the collection was;
+ * @p e itself stays as it is. Embeddings centred already are refused when
+ * the model is centred (centring twice would move them).
  *
  * With constraints, the model's faces are fixed: after the rules above, a new
  * face that may not share its cluster with a face there (a different person,
  * a "not this person", another face of its photo) and matches the cluster
  * worse is moved to its next-best existing cluster or left unassigned, and a
  * new face named as a cluster of the model, or linked to one of its faces,
- * joins that cluster (mc_constraints_apply() says how). With update, the
- * constraints are enforced once more after the unassigned faces have been
- * clustered (neighbours now the k best of the model's faces and the other
- * new faces), and a named person who is in no cluster gets a new one.
+ * joins that cluster (mc_constraints_apply() says how). No cluster is opened:
+ * a named person in no cluster stays unassigned.
  * Violations between two faces of the model are left as they are
  * (stats->constraints.unresolved): re-cluster with the corrections.
  * The result carries names (a person column) when the model's clusters have
- * names or the constraints name a new face; with update, names found for
- * unnamed clusters are kept in the model.
+ * names or the constraints name a new face.
+ *
+ * Thread safety: const; any number of threads may assign with one model at
+ * once (each with its own @p out and @p stats).
+ * @param m      the model, read only.
+ * @param e      the new faces (n x D), read only; not kept.
+ * @param p      threads and constraints, or NULL for the defaults.
+ * @param out    the new faces' clustering (n faces), the caller's to free;
+ *               NULL on error.
  * @param stats  optional counts, taken on the final result.
- * @return MC_OK, MC_ERR_INVALID_ARG, MC_ERR_DIM_MISMATCH, MC_ERR_NOMEM.
+ * @return MC_OK; MC_ERR_INVALID_ARG (a NULL argument, constraints over
+ *         another number of faces than E + n, faces centred already);
+ *         MC_ERR_DIM_MISMATCH; MC_ERR_NOMEM.
  */
-MC_API mc_status mc_model_assign(mc_model_t *m, const mc_embeddings_t *e,
+MC_API mc_status mc_model_assign(const mc_model_t *m, const mc_embeddings_t *e,
+                                 const mc_assign_params *p, mc_clustering_t **out,
+                                 mc_assign_stats *stats);
+
+/**
+ * @brief Assign the faces of @p e as mc_model_assign() does, then fold them
+ * into the model: the unassigned ones are clustered among themselves (rules
+ * above), each cluster they form getting a new id from C on, and every new
+ * face becomes a reference face of @p m.
+ *
+ * With constraints, they are enforced once more after the unassigned faces
+ * have been clustered (neighbours now the k best of the model's faces and
+ * the other new faces), and a named person who is in no cluster gets a new
+ * one. Names found for unnamed clusters are kept in the model. The new
+ * reference faces are stored centred, as the model's are; @p e stays as it
+ * is.
+ *
+ * Thread safety: changes @p m; no other call may use @p m meanwhile.
+ * @param m      the model, updated.
+ * @param e      the new faces (n x D) as read; not kept.
+ * @param p      threads and constraints (over E + n faces), or NULL.
+ * @param out    the new faces' clustering, the caller's to free; NULL on error.
+ * @param stats  optional counts, taken on the final result.
+ * @return MC_OK; MC_ERR_INVALID_ARG, MC_ERR_DIM_MISMATCH (refused as by
+ *         mc_model_assign(), the model unchanged); MC_ERR_NOMEM (the model
+ *         may then hold part of the update: free it).
+ */
+MC_API mc_status mc_model_update(mc_model_t *m, const mc_embeddings_t *e,
                                  const mc_assign_params *p, mc_clustering_t **out,
                                  mc_assign_stats *stats);
 
