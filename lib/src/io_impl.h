@@ -178,9 +178,4 @@ mc_status mc_label_stream_step(mc_label_stream *s, size_t n, int64_t *out, uint6
 size_t mc_label_stream_names(const mc_label_stream *s, const char *const **out);
 void mc_label_stream_free(mc_label_stream *s);
 
-/* ---- npy (io_npy.c), used by io_labels.c for .npy label files ---------- */
-
-/* Load a rank-1 (or N x 1) integer .npy whole into a malloc'd int64 array. */
-mc_status mc_npy_read_int64(const char *path, int64_t **out, size_t *out_n);
-
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "io_impl.h"
+#include "npy_format_impl.h"
 
 /* ---- name map ------------------------------------------------------------- */
 
@@ -217,7 +218,7 @@ mc_status mc_label_stream_open(const char *path, mc_label_stream **out)
             goto fail;
         }
         unsigned char magic[6];
-        s->is_npy = fread(magic, 1, 6, fp) == 6 && memcmp(magic, "\x93NUMPY", 6) == 0;
+        s->is_npy = mc_npy_has_magic(magic, fread(magic, 1, 6, fp));
         fclose(fp);
     }
     if (s->is_npy) {
