@@ -131,6 +131,9 @@ const char *mc_csv_text(const mc_csv_records *c, size_t i);
 int mc_csv_needs_guard(const char *s);
 void mc_csv_close(mc_csv_records *c);
 
+/* Narrows s[0..*len) to leave out leading and trailing spaces and tabs. */
+void mc_trim(const char **s, size_t *len);
+
 /* Strict parse of the token s[0..len) as a float32 (locale-independent '.'
  * decimal point): 0 ok, MC_PARSE_NOT_NUMBER, MC_PARSE_NOT_FINITE (NaN, Inf,
  * or beyond the float32 range). */
