@@ -257,8 +257,8 @@ static void write_data(FILE *f, const report_data *d, const report_page *p, cons
 
 int report_write_html(const char *path, const report_data *d, const report_page *p)
 {
-    char *tmp = NULL;
-    FILE *f = cli_atomic_open(path, &tmp);
+    mc_output_t *o = NULL;
+    FILE *f = cli_output_open(path, &o);
     if (!f) return -1;
     const char *qname = mc_previous_quality_name(d->r) ? mc_previous_quality_name(d->r) : "quality";
     write_overview(f, d, p);
@@ -274,5 +274,5 @@ int report_write_html(const char *path, const report_data *d, const report_page 
                "<div id=\"noise-list\"></div>\n",
             qname, d->nn);
     write_data(f, d, p, qname);
-    return cli_atomic_commit(f, tmp, path);
+    return cli_output_commit(o);
 }
