@@ -5,12 +5,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "npy_format_impl.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
 
 #include "bytes_impl.h"
 
@@ -260,25 +257,6 @@ void mc_npy_format_shape(const mc_npy_header *h, char *buf, size_t size)
     if (used < size) snprintf(buf + used, size - used, h->rank == 1 ? ",)" : ")");
 }
 
-static mc_status open_regular(const char *path, FILE **out, uint64_t *out_size)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return mc_fail(MC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(fp), &sb) != 0) {
-        int err = errno;
-        fclose(fp);
-        return mc_fail(MC_ERR_IO, "%s: cannot stat: %s", path, strerror(err));
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        fclose(fp);
-        return mc_fail(MC_ERR_IO, "%s: not a regular file", path);
-    }
-    *out = fp;
-    *out_size = (uint64_t)sb.st_size;
-    return MC_OK;
-}
-
 /* Read and parse the header; the file is left at the start of the data. */
 static mc_status read_header(FILE *fp, const char *path, uint64_t file_size, mc_npy_header *h)
 {
@@ -340,21 +318,12 @@ mc_status mc_npy_check_data_size(const char *path, const mc_npy_header *h)
     return MC_OK;
 }
 
-mc_status mc_npy_read_fail(FILE *fp, const char *path, uint64_t offset)
-{
-    if (ferror(fp))
-        return mc_fail(MC_ERR_IO, "%s: read error near byte offset %" PRIu64 ": %s", path, offset,
-                       strerror(errno));
-    return mc_fail(MC_ERR_BAD_DATA, "%s: truncated: the file ended near byte offset %" PRIu64
-                   " (changed while being read?)", path, offset);
-}
-
 mc_status mc_npy_open(const char *path, FILE **out_fp, mc_npy_header *h)
 {
     FILE *fp = NULL;
     uint64_t size = 0;
     *out_fp = NULL;
-    mc_status st = open_regular(path, &fp, &size);
+    mc_status st = mc_open_regular(path, "", &fp, &size);
     if (st != MC_OK) return st;
     if ((st = read_header(fp, path, size, h)) != MC_OK) {
         fclose(fp);
@@ -405,7 +374,7 @@ mc_status mc_npy_read_int64(const char *path, int64_t **out, size_t *out_n)
         size_t k = n - done < chunk ? n - done : chunk;
         uint64_t at = h.data_offset + (uint64_t)done * h.size;
         if (fread(stage, h.size, k, fp) != k) {
-            st = mc_npy_read_fail(fp, path, at);
+            st = mc_read_fail(fp, path, at);
             goto done;
         }
         for (size_t i = 0; i < k; i++) {

@@ -42,10 +42,6 @@ void mc_npy_format_shape(const mc_npy_header *h, char *buf, size_t size);
  * else MC_ERR_BAD_DATA (truncated, trailing bytes, overflow). */
 mc_status mc_npy_check_data_size(const char *path, const mc_npy_header *h);
 
-/* The status of a short fread at byte offset: MC_ERR_IO on a read error,
- * MC_ERR_BAD_DATA when the file ended (changed while being read). */
-mc_status mc_npy_read_fail(FILE *fp, const char *path, uint64_t offset);
-
 /* Load a rank-1 (or N x 1) integer .npy whole into a malloc'd int64 array. */
 mc_status mc_npy_read_int64(const char *path, int64_t **out, size_t *out_n);
 
