@@ -265,69 +265,23 @@ double cli_now(void)
 
 /* ---- atomic text outputs ------------------------------------------------ */
 
-FILE *cli_atomic_open(const char *path, char **tmp_out)
+FILE *cli_output_open(const char *path, mc_output_t **out)
 {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
-    if (!tmp) {
-        cli_error("out of memory");
+    mc_status st = mc_output_open(path, out);
+    if (st != MC_OK) {
+        cli_fail_status(st);
         return NULL;
     }
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd >= 0) mc_register_temporary(tmp);
-    if (fd < 0) {
-        cli_error("%s: cannot create a temporary file beside it: %s", path, strerror(errno));
-        free(tmp);
-        return NULL;
-    }
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        cli_error("%s: %s", path, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return NULL;
-    }
-    *tmp_out = tmp;
-    return f;
+    return mc_output_file(*out);
 }
 
-void cli_atomic_abort(FILE *f, char *tmp)
+int cli_output_commit(mc_output_t *o)
 {
-    if (f) fclose(f);
-    if (tmp) {
-        unlink(tmp);
-        free(tmp);
+    mc_status st = mc_output_commit(o);
+    mc_output_free(o);
+    if (st != MC_OK) {
+        cli_fail_status(st);
+        return -1;
     }
-}
-
-int cli_atomic_commit(FILE *f, char *tmp, const char *path)
-{
-    int bad = ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0;
-    int err = errno;
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        err = errno;
-    }
-    if (!bad && chmod(tmp, 0644) != 0) {
-        bad = 1;
-        err = errno;
-    }
-    struct stat st;
-    if (!bad && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        bad = 1;
-        err = EEXIST; /* a rename would replace the device or pipe itself */
-    }
-    if (!bad && rename(tmp, path) != 0) {
-        bad = 1;
-        err = errno;
-    }
-    if (bad) {
-        cli_error("%s: write failed: %s", path, strerror(err));
-        unlink(tmp);
-    }
-    free(tmp);
-    return bad ? -1 : 0;
+    return 0;
 }

@@ -61,12 +61,12 @@ double cli_now(void);
 /* qsort order of int64 values. */
 int cli_cmp_i64(const void *a, const void *b);
 
+/* Text outputs (CSV, SVG, HTML) written atomically by the library's writer
+ * (magclust/output.h): a temporary beside PATH, renamed over it.
+ * cli_output_open returns the stream to write, or NULL with the error
+ * printed. cli_output_commit renames it into place and frees o: 0, or -1 with
+ * the error printed and nothing left behind. To give up: mc_output_free(o). */
+FILE *cli_output_open(const char *path, mc_output_t **out);
+int cli_output_commit(mc_output_t *o);
 
-
-/* Text outputs written atomically: a temporary file beside PATH, renamed over
- * it by cli_atomic_commit (0 / -1, error printed, temporary removed). On
- * failure to open, prints the error and returns NULL. */
-FILE *cli_atomic_open(const char *path, char **tmp_out);
-int cli_atomic_commit(FILE *f, char *tmp, const char *path);
-void cli_atomic_abort(FILE *f, char *tmp);
 #endif

@@ -111,8 +111,8 @@ static const char *const curve_colors[] = {"#d62728", "#1f77b4", "#2ca02c", "#94
 static int write_curves(const char *csv_path, const char *plot_path, const char *in_path,
                         char **names, size_t nk, const curve_point *pts, size_t per)
 {
-    char *tmp = NULL;
-    FILE *f = cli_atomic_open(csv_path, &tmp);
+    mc_output_t *o = NULL;
+    FILE *f = cli_output_open(csv_path, &o);
     if (!f) return -1;
     fprintf(f, "quality,reject_pct,faces,quality_below,bcubed_p,bcubed_r,bcubed_f,pairwise_f,nmi\n");
     for (size_t k = 0; k < nk; k++)
@@ -123,7 +123,7 @@ static int write_curves(const char *csv_path, const char *plot_path, const char 
             fprintf(f, ",%.6f,%.6f,%.6f,%.6f,%.6f\n", c->m.bcubed_precision, c->m.bcubed_recall,
                     c->m.bcubed_f, c->m.pairwise_f, c->m.nmi);
         }
-    if (cli_atomic_commit(f, tmp, csv_path) != 0) return -1;
+    if (cli_output_commit(o) != 0) return -1;
     if (!plot_path) return 0;
     size_t ns = 3 * nk;
     svg_series *s = calloc(ns, sizeof *s);

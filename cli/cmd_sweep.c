@@ -400,8 +400,8 @@ int cmd_sweep(int argc, char **argv)
     }
     double t1 = cli_now();
 
-    char *tmp = NULL;
-    FILE *f = cli_atomic_open(out_path, &tmp);
+    mc_output_t *csv = NULL;
+    FILE *f = cli_output_open(out_path, &csv);
     if (!f) goto done;
     fprintf(f, "algo,setting");
     for (size_t i = 0; i < np; i++) fprintf(f, ",%s", pnames[ps[i].kind]);
@@ -417,7 +417,7 @@ int cmd_sweep(int argc, char **argv)
                 w->m.bcubed_precision, w->m.bcubed_recall, w->m.bcubed_f, w->m.pairwise_precision,
                 w->m.pairwise_recall, w->m.pairwise_f, w->m.nmi, w->clusters, w->noise);
     }
-    if (cli_atomic_commit(f, tmp, out_path) != 0) goto done;
+    if (cli_output_commit(csv) != 0) goto done;
     if (plot_path && write_plot(plot_path, in_path, ps, np, rows, nrows, use, mc_embeddings_n(in.e)) != 0) {
         remove(out_path); /* all or nothing */
         goto done;

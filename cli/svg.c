@@ -119,15 +119,15 @@ int svg_write_plot(const char *path, const char *title, const char *xlabel, cons
                    double ymin, double ymax, const svg_series *s, size_t ns,
                    const svg_marker *m, size_t nm)
 {
-    char *tmp = NULL;
-    FILE *f = cli_atomic_open(path, &tmp);
+    mc_output_t *o = NULL;
+    FILE *f = cli_output_open(path, &o);
     if (!f) return -1;
     if (svg_line_plot(f, title, xlabel, ylabel, ymin, ymax, s, ns, m, nm) != 0) {
         cli_error("%s: write failed", path);
-        cli_atomic_abort(f, tmp);
+        mc_output_free(o);
         return -1;
     }
-    return cli_atomic_commit(f, tmp, path);
+    return cli_output_commit(o);
 }
 
 void svg_prf_series(svg_series s[3], char labels[3][SVG_LABEL_MAX], const char *prefix,

@@ -25,7 +25,7 @@ int svg_line_plot(FILE *f, const char *title, const char *xlabel, const char *yl
                   double ymin, double ymax, const svg_series *s, size_t ns,
                   const svg_marker *m, size_t nm);
 
-/* The same plot written to PATH atomically (cli_atomic_*): 0, or -1 with the
+/* The same plot written to PATH atomically (cli_output_open): 0, or -1 with the
  * error printed and nothing left behind. */
 int svg_write_plot(const char *path, const char *title, const char *xlabel, const char *ylabel,
                    double ymin, double ymax, const svg_series *s, size_t ns,

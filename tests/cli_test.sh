@@ -339,7 +339,7 @@ check "reject_bad_key wrote nothing" [ ! -e "$WORK/r3.csv" ]
 bad reject_plot_alone 2 "--plot needs" "$MC" eval "$SAMPLE" "$WORK/sample.csv" --plot "$WORK/r.svg"
 bad reject_bad_max 2 "--reject-max" "$MC" eval "$SAMPLE" "$WORK/sample.csv" --reject-curve "$O" --reject-max 99
 bad reject_over_pred 1 "overwrite an input" "$MC" eval "$SAMPLE" "$WORK/sample.csv" --reject-curve "$WORK/sample.csv"
-check "sweep left no temporary files" [ -z "$(ls "$WORK" | grep '\.tmp\.')" ]
+check "sweep left no temporary files" [ -z "$(ls -A "$WORK" | grep '\.tmp')" ]
 
 # ---- knn graph files, --graph, --index ------------------------------------------
 run knn_save 0 "$MC" knn "$SAMPLE" -o "$WORK/graph.h5"

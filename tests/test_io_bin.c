@@ -1,6 +1,6 @@
 /* CUnit suite for the binary formats of io.h: NumPy .npy (io_npy.c) and
  * learn-to-cluster's raw .bin + .meta (io_l2c.c), read through the public
- * reader/writer API, plus the private mc_npy_read_int64 (io_impl.h).
+ * reader/writer API, plus the private mc_npy_read_int64 (npy_format_impl.h).
  *
  * Every input is written by the test itself into a mkdtemp directory under
  * /tmp (removed at exit; set MC_TEST_KEEP_TMP=1 to keep it). The .npy files
@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "io_impl.h"
+#include "npy_format_impl.h"
 #include "magclust/io.h"
 #include "test_common.h"
 

@@ -48,19 +48,6 @@ static const char *const photo_names[] = {"photo", "photo_id", NULL};
 
 static const char *col_name(const csv_state *c, size_t j) { return c->header + c->hoffs[j]; }
 
-static void trim(const char **s, size_t *len)
-{
-    const char *p = *s;
-    size_t n = *len;
-    while (n > 0 && (*p == ' ' || *p == '\t')) {
-        p++;
-        n--;
-    }
-    while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
-    *s = p;
-    *len = n;
-}
-
 static int name_in(const char *s, size_t len, const char *const *names)
 {
     for (; *names; names++) {
@@ -198,7 +185,7 @@ static mc_status decide_label_mode(csv_state *c)
     if (c->label_mode != LABELS_NONE || c->col_label == NONE) return MC_OK;
     const char *t = mc_csv_field(&c->rs, c->col_label);
     size_t tl = mc_csv_field_len(&c->rs, c->col_label);
-    trim(&t, &tl);
+    mc_trim(&t, &tl);
     int64_t v;
     c->label_mode_line = c->rs.line;
     if (mc_parse_int64(t, tl, &v) == MC_PARSE_OK) {
@@ -229,7 +216,7 @@ static mc_status parse_row(csv_state *c, const char *path, size_t k, float *row,
             size_t col = c->emb_cols[j];
             const char *t = mc_csv_field(&c->rs, col);
             size_t tl = mc_csv_field_len(&c->rs, col);
-            trim(&t, &tl);
+            mc_trim(&t, &tl);
             int rc = mc_parse_float(t, tl, &row[j]);
             if (rc != MC_PARSE_OK) return value_error(c, path, col, 0, t, tl, rc);
         }
@@ -243,7 +230,7 @@ static mc_status parse_row(csv_state *c, const char *path, size_t k, float *row,
     if (c->col_photo != NONE) {
         size_t tl;
         const char *t = text_field(c, c->col_photo, &tl);
-        trim(&t, &tl);
+        mc_trim(&t, &tl);
         if (arena_add(c, &c->photo_offs, &c->photo_offs_cap, k, t, tl) != 0)
             return mc_fail(MC_ERR_NOMEM, "%s: line %" PRIu64 ": out of memory", path, c->rs.line);
     }
@@ -262,7 +249,7 @@ static mc_status parse_row(csv_state *c, const char *path, size_t k, float *row,
     } else if (c->label_mode != LABELS_NONE) {
         const char *t = mc_csv_field(&c->rs, c->col_label);
         size_t tl = mc_csv_field_len(&c->rs, c->col_label);
-        trim(&t, &tl);
+        mc_trim(&t, &tl);
         if (tl == 0)
             return mc_fail(MC_ERR_BAD_DATA, "%s: line %" PRIu64 ": column '%s' is empty (no label)", path,
                            c->rs.line, col_name(c, c->col_label));
@@ -274,7 +261,7 @@ static mc_status parse_row(csv_state *c, const char *path, size_t k, float *row,
                                path, c->rs.line, (int)(tl > 64 ? 64 : tl), t, c->label_mode_line);
         } else {
             t = text_field(c, c->col_label, &tl);
-            trim(&t, &tl);
+            mc_trim(&t, &tl);
             label = mc_label_map_id(c->map, t, tl);
             if (label < 0) return mc_fail(MC_ERR_NOMEM, "%s: out of memory", path);
         }
@@ -372,7 +359,7 @@ static mc_status read_header(csv_state *c, const char *path, const mc_reader_par
     for (size_t j = 0; j < c->ncols; j++) {
         const char *t = mc_csv_field(&c->rs, j);
         size_t tl = mc_csv_field_len(&c->rs, j);
-        trim(&t, &tl);
+        mc_trim(&t, &tl);
         if (tl == 0)
             return mc_fail(MC_ERR_BAD_DATA,
                            "%s: line %" PRIu64 ": column %zu has no name (an unnamed index column? "

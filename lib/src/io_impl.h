@@ -1,6 +1,7 @@
 /* Private interface between io.c (dispatch) and the per-format modules
  * io_h5.c, io_magface.c, io_csv.c, io_npy.c, io_l2c.c, plus shared helpers
- * for text (io_text.c) and labels (io_labels.c). Never installed. */
+ * for text (io_text.c), labels (io_labels.c) and the binary formats
+ * (io_binary.c). Never installed. */
 #ifndef MAGCLUST_IO_IMPL_H
 #define MAGCLUST_IO_IMPL_H
 
@@ -131,6 +132,9 @@ const char *mc_csv_text(const mc_csv_records *c, size_t i);
 int mc_csv_needs_guard(const char *s);
 void mc_csv_close(mc_csv_records *c);
 
+/* Narrows s[0..*len) to leave out leading and trailing spaces and tabs. */
+void mc_trim(const char **s, size_t *len);
+
 /* Strict parse of the token s[0..len) as a float32 (locale-independent '.'
  * decimal point): 0 ok, MC_PARSE_NOT_NUMBER, MC_PARSE_NOT_FINITE (NaN, Inf,
  * or beyond the float32 range). */
@@ -178,9 +182,61 @@ mc_status mc_label_stream_step(mc_label_stream *s, size_t n, int64_t *out, uint6
 size_t mc_label_stream_names(const mc_label_stream *s, const char *const **out);
 void mc_label_stream_free(mc_label_stream *s);
 
-/* ---- npy (io_npy.c), used by io_labels.c for .npy label files ---------- */
+/* ---- binary formats (io_binary.c): what the .npy and l2c readers and
+ * writers share --------------------------------------------------------- */
 
-/* Load a rank-1 (or N x 1) integer .npy whole into a malloc'd int64 array. */
-mc_status mc_npy_read_int64(const char *path, int64_t **out, size_t *out_n);
+/* A reader of N rows of dim float32 values read in order from fp, with the
+ * labels file (if any) consumed in step: the reader's state. A format's
+ * state starts with it (so that one pointer is both) and sets read, and
+ * release when it holds more than the struct. */
+typedef struct mc_bin_rows mc_bin_rows;
+struct mc_bin_rows {
+    FILE *fp;
+    uint64_t n, row;         /* rows in the file, next row */
+    size_t dim, row_bytes;
+    mc_label_stream *labels; /* NULL without a labels file */
+    /* The format's: read the next n rows (from row on) into rows, checked. */
+    mc_status (*read)(mc_bin_rows *b, const char *path, size_t n, float *rows);
+    /* Free the format's state (NULL: free(b)). */
+    void (*release)(mc_bin_rows *b);
+};
+
+/* With labels_path (else nothing): opens the labels file for the b->n rows
+ * of path; one that states another count (.npy) is refused with
+ * MC_ERR_DIM_MISMATCH ("L has K labels, but PATH has N rows"). */
+mc_status mc_bin_rows_open_labels(mc_bin_rows *b, const char *labels_path, const char *path);
+/* Makes b the state of the reader r (dim, count, labels, next, label_names,
+ * close): the end of a format's opener. */
+void mc_bin_rows_install(mc_reader_t *r, mc_bin_rows *b);
+/* Closes and frees a b that was not installed (an opener's failure); NULL-safe. */
+void mc_bin_rows_free(mc_bin_rows *b);
+
+/* A writer of float32 rows into a data file, with the labels (if any) in a
+ * file beside it, both written to temporaries and committed as one
+ * (mc_atomic_commit_pair): the writer's state. A format's state starts
+ * with it and sets put_labels, and finish when it has more to write. */
+typedef struct mc_bin_writer mc_bin_writer;
+struct mc_bin_writer {
+    mc_atomic_file data, labels;
+    int with_labels;
+    size_t dim;
+    uint64_t n; /* rows appended */
+    /* The format's: write the n labels of the rows just appended. */
+    mc_status (*put_labels)(mc_bin_writer *b, size_t n, const int64_t *labels);
+    /* The format's, or NULL: called before the commit. */
+    mc_status (*finish)(mc_bin_writer *b);
+};
+
+/* Opens the temporaries of w->path and, with w->with_labels, of its labels
+ * file: the path with its extension ext (any case) replaced by labels_ext,
+ * or labels_ext added ("x.npy" -> "x.labels.npy", "x.bin" -> "x.meta").
+ * b must be zeroed; on failure mc_bin_writer_free() releases it. */
+mc_status mc_bin_writer_open(mc_bin_writer *b, const mc_writer_t *w, const char *ext,
+                             const char *labels_ext);
+/* Makes b the state of the writer w (append, commit, abort): the end of a
+ * format's opener. Rows are written little-endian float32. */
+void mc_bin_writer_install(mc_writer_t *w, mc_bin_writer *b);
+/* Removes the temporaries and frees b (not installed; NULL-safe). */
+void mc_bin_writer_free(mc_bin_writer *b);
 
 #endif

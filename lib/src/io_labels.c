@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "io_impl.h"
+#include "npy_format_impl.h"
 
 /* ---- name map ------------------------------------------------------------- */
 
@@ -184,19 +185,6 @@ static int has_npy_extension(const char *path)
            tolower((unsigned char)e[2]) == 'p' && tolower((unsigned char)e[3]) == 'y';
 }
 
-static void trim(const char **s, size_t *len)
-{
-    const char *p = *s;
-    size_t n = *len;
-    while (n > 0 && (*p == ' ' || *p == '\t')) {
-        p++;
-        n--;
-    }
-    while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
-    *s = p;
-    *len = n;
-}
-
 mc_status mc_label_stream_open(const char *path, mc_label_stream **out)
 {
     *out = NULL;
@@ -217,7 +205,7 @@ mc_status mc_label_stream_open(const char *path, mc_label_stream **out)
             goto fail;
         }
         unsigned char magic[6];
-        s->is_npy = fread(magic, 1, 6, fp) == 6 && memcmp(magic, "\x93NUMPY", 6) == 0;
+        s->is_npy = mc_npy_has_magic(magic, fread(magic, 1, 6, fp));
         fclose(fp);
     }
     if (s->is_npy) {
@@ -253,7 +241,7 @@ static int text_next(mc_label_stream *s, int64_t *out, mc_status *err)
         }
         if (rc == 0) return 0; /* blank lines at the very end are harmless */
         const char *t = line;
-        trim(&t, &len);
+        mc_trim(&t, &len);
         if (len == 0) {
             if (!s->blank_line) s->blank_line = s->lr.line;
             continue;

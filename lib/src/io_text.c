@@ -79,6 +79,23 @@ void mc_lines_close(mc_line_reader *lr)
     lr->cap = 0;
 }
 
+/* ---- tokens --------------------------------------------------------------- */
+
+/* Fields and label lines are trimmed of spaces and tabs only: any other byte
+ * is part of the value (and refused by the parser if it has no place there). */
+void mc_trim(const char **s, size_t *len)
+{
+    const char *p = *s;
+    size_t n = *len;
+    while (n > 0 && (*p == ' ' || *p == '\t')) {
+        p++;
+        n--;
+    }
+    while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+    *s = p;
+    *len = n;
+}
+
 /* ---- numbers -------------------------------------------------------------- */
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }

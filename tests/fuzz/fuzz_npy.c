@@ -2,7 +2,7 @@
  * and as an integer labels file (mc_npy_read_int64, through a labels path
  * beside the embeddings file that is the same bytes). */
 #include "fuzz_util.h"
-#include "io_impl.h"
+#include "npy_format_impl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

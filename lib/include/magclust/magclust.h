@@ -28,6 +28,7 @@
 #include "knn_io.h"
 #include "linkage.h"
 #include "model.h"
+#include "output.h"
 #include "previous.h"
 #include "metrics.h"
 #include "quality.h"
