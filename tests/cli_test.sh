@@ -596,6 +596,18 @@ rc=$?
 check "SIGXFSZ: the run died of the signal (exit $rc)" [ "$rc" -eq $((128 + $(kill -l XFSZ))) ]
 check "SIGXFSZ: no output, no temporary" [ -z "$(ls -A "$WORK" | grep 'xfsz\.csv')" ]
 
+# permissions: a new output follows the umask, a replaced one keeps its mode
+rm -f "$WORK/mode.csv"
+( umask 077; exec "$MC" cluster "$FX/tiny.h5" -q -o "$WORK/mode.csv" )
+check "under umask 077 a new result is 0600" [ "$(stat -c %a "$WORK/mode.csv")" = 600 ]
+chmod 640 "$WORK/mode.csv"
+run mode_force 0 "$MC" cluster "$FX/tiny.h5" -q -o "$WORK/mode.csv" --force
+check "a result replaced with --force keeps its mode (640)" [ "$(stat -c %a "$WORK/mode.csv")" = 640 ]
+run mode_sweep 0 "$MC" sweep "$FX/tiny.h5" --param frac=0.5 -q -o "$WORK/mode_sweep.csv"
+chmod 600 "$WORK/mode_sweep.csv"
+run mode_sweep_force 0 "$MC" sweep "$FX/tiny.h5" --param frac=0.5 -q -o "$WORK/mode_sweep.csv" --force
+check "a sweep CSV replaced with --force keeps its mode (600)" [ "$(stat -c %a "$WORK/mode_sweep.csv")" = 600 ]
+
 # --json is valid UTF-8 whatever bytes a file name holds
 latin1=$(printf '%s/lat\351\377.h5' "$WORK")
 cp "$FX/tiny.h5" "$latin1"

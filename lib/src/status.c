@@ -273,11 +273,16 @@ mc_status mc_rename_into_place(const char *tmp, const char *path)
         close(fd);
     }
     struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        /* a rename would replace the device, pipe or directory itself */
-        unlink(tmp);
-        return mc_fail(MC_ERR_IO, "%s: not a regular file (a device, pipe or directory); not replaced",
-                       path);
+    if (stat(path, &st) == 0) {
+        if (!S_ISREG(st.st_mode)) {
+            /* a rename would replace the device, pipe or directory itself */
+            unlink(tmp);
+            return mc_fail(MC_ERR_IO,
+                           "%s: not a regular file (a device, pipe or directory); not replaced", path);
+        }
+        /* a replaced file keeps its permissions (a 0600 result stays 0600);
+         * a new one has what the umask gives */
+        chmod(tmp, st.st_mode & 07777);
     }
     if (rename(tmp, path) != 0) {
         int err = errno;
