@@ -256,6 +256,28 @@ int cli_check_output_ex(const char *out_path, const char *const *inputs, int may
     return rc;
 }
 
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+               const struct option *longopts, int repeatable)
+{
+    /* the options with a value seen in this parse (the CLI parses one
+     * command line per process; a parse starts at optind 0) */
+    static int seen[64];
+    static size_t n_seen;
+    if (optind == 0) n_seen = 0;
+    int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+    if (c == -1 || c == '?' || c == ':' || !optarg || c == repeatable) return c;
+    for (size_t i = 0; i < n_seen; i++)
+        if (seen[i] == c) {
+            const char *tok = argv[optind - 1];
+            /* "-o" "X" leaves the option one token back; "-oX", "--out=X" in place */
+            if (optind >= 2 && tok == optarg) tok = argv[optind - 2];
+            cli_usage_error(cmd, "option '%s' given more than once: give it once", tok);
+            return CLI_OPT_REPEATED;
+        }
+    if (n_seen < sizeof seen / sizeof seen[0]) seen[n_seen++] = c;
+    return c;
+}
+
 double cli_now(void)
 {
     struct timespec ts;

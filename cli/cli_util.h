@@ -55,6 +55,17 @@ int cli_check_output(const char *out_path, const char *const *inputs);
  * rewriting its model). */
 int cli_check_output_ex(const char *out_path, const char *const *inputs, int may_replace);
 
+/* getopt_long for the subcommands, refusing an option that takes a value
+ * when it is given twice (-o a -o b, --algo x --algo y: which one was meant
+ * cannot be told); repeatable is the one option that may repeat (sweep's
+ * --param), 0 for none. On a repeat it prints the usage error for cmd and
+ * returns CLI_OPT_REPEATED; otherwise what getopt_long returns. Start each
+ * parse with optind = 0, as the commands do. */
+enum { CLI_OPT_REPEATED = -2 };
+#include <getopt.h>
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+               const struct option *longopts, int repeatable);
+
 /* Seconds on a monotonic clock. */
 double cli_now(void);
 

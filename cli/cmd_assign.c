@@ -97,7 +97,7 @@ int cmd_assign(int argc, char **argv)
     memset(&kc, 0, sizeof kc);
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt("assign", argc, argv, ":o:qh", opts, 0)) != -1) {
         switch (c) {
         case 'o': out_path = optarg; break;
         case O_FORMAT: format = optarg; break;
@@ -114,6 +114,7 @@ int cmd_assign(int argc, char **argv)
             break;
         case 'q': quiet = 1; break;
         case 'h': help(stdout); return CLI_OK;
+        case CLI_OPT_REPEATED: return CLI_USAGE;
         case ':': return cli_usage_error("assign", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("assign", "unknown option '%s'", argv[optind - 1]);
         }

@@ -91,7 +91,7 @@ int cmd_cluster(int argc, char **argv)
     /* parse */
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:k:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt("cluster", argc, argv, ":o:k:qh", opts, 0)) != -1) {
         int h = cli_opts_handle(&o, "cluster", c, optarg);
         if (h < 0) return CLI_USAGE;
         if (h > 0) continue;
@@ -109,6 +109,7 @@ int cmd_cluster(int argc, char **argv)
         case O_PREV: previous = optarg; break;
         case 'q': o.quiet = 1; break;
         case 'h': help(stdout); return CLI_OK;
+        case CLI_OPT_REPEATED: return CLI_USAGE;
         case ':': return cli_usage_error("cluster", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("cluster", "unknown option '%s'", argv[optind - 1]);
         }

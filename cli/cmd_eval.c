@@ -189,7 +189,7 @@ int cmd_eval(int argc, char **argv)
     int c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("eval", argc, argv, ":h", opts, 0)) != -1) {
         switch (c) {
         case O_LKEY: rp.labels_key = optarg; break;
         case O_EKEY: rp.embeddings_key = optarg; break;
@@ -203,6 +203,7 @@ int cmd_eval(int argc, char **argv)
             if (cli_parse_double("--reject-step", optarg, 1, 50, &rstep)) return CLI_USAGE;
             break;
         case 'h': help(stdout); return CLI_OK;
+        case CLI_OPT_REPEATED: return CLI_USAGE;
         case ':': return cli_usage_error("eval", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("eval", "unknown option '%s'", argv[optind - 1]);
         }

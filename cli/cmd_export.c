@@ -49,7 +49,7 @@ int cmd_export(int argc, char **argv)
     int quiet = 0, c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt("export", argc, argv, ":o:qh", opts, 0)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case O_FORMAT:
@@ -62,6 +62,7 @@ int cmd_export(int argc, char **argv)
         case O_PKEY: rp.h5.paths_key = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': help(stdout); return CLI_OK;
+        case CLI_OPT_REPEATED: return CLI_USAGE;
         case ':': return cli_usage_error("export", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("export", "unknown option '%s'", argv[optind - 1]);
         }

@@ -69,7 +69,7 @@ int cmd_import(int argc, char **argv)
     long level = 0;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt("import", argc, argv, ":o:qh", opts, 0)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case O_LABEL_FROM:
@@ -95,6 +95,7 @@ int cmd_import(int argc, char **argv)
             break;
         case 'q': quiet = 1; break;
         case 'h': help(stdout); return CLI_OK;
+        case CLI_OPT_REPEATED: return CLI_USAGE;
         case ':': return cli_usage_error("import", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("import", "unknown option '%s'", argv[optind - 1]);
         }

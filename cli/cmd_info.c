@@ -59,13 +59,14 @@ int cmd_info(int argc, char **argv)
     int c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("info", argc, argv, ":h", opts, 0)) != -1) {
         switch (c) {
         case O_QKEY: rp.quality_key = optarg; break;
         case O_EKEY: rp.embeddings_key = optarg; break;
         case O_LKEY: rp.labels_key = optarg; break;
         case O_PKEY: rp.paths_key = optarg; break;
         case 'h': help(stdout); return CLI_OK;
+        case CLI_OPT_REPEATED: return CLI_USAGE;
         case ':': return cli_usage_error("info", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("info", "unknown option '%s'", argv[optind - 1]);
         }

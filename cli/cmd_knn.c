@@ -73,7 +73,7 @@ int cmd_knn(int argc, char **argv)
 
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:k:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt("knn", argc, argv, ":o:k:qh", opts, 0)) != -1) {
         int h = cli_opts_handle(&o, "knn", c, optarg);
         if (h < 0) return CLI_USAGE;
         if (h > 0) continue;
@@ -81,6 +81,7 @@ int cmd_knn(int argc, char **argv)
         case 'o': out_path = optarg; break;
         case 'q': o.quiet = 1; break;
         case 'h': help(stdout); return CLI_OK;
+        case CLI_OPT_REPEATED: return CLI_USAGE;
         case ':': return cli_usage_error("knn", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("knn", "unknown option '%s'", argv[optind - 1]);
         }

@@ -77,7 +77,7 @@ int cmd_report(int argc, char **argv)
     int quiet = 0, c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt("report", argc, argv, ":o:qh", opts, 0)) != -1) {
         switch (c) {
         case 'o': out_path = optarg; break;
         case O_ROOT: root = optarg; break;
@@ -98,6 +98,7 @@ int cmd_report(int argc, char **argv)
         case O_TITLE: title = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': help(stdout); return CLI_OK;
+        case CLI_OPT_REPEATED: return CLI_USAGE;
         case ':': return cli_usage_error("report", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("report", "unknown option '%s'", argv[optind - 1]);
         }

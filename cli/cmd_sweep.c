@@ -277,7 +277,7 @@ int cmd_sweep(int argc, char **argv)
 
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:k:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt("sweep", argc, argv, ":o:k:qh", opts, O_PARAM)) != -1) {
         int h = cli_opts_handle(&o, "sweep", c, optarg);
         if (h < 0) goto done;
         if (h > 0) continue;
@@ -304,6 +304,7 @@ int cmd_sweep(int argc, char **argv)
             break;
         case 'q': quiet = 1; break;
         case 'h': help(stdout); rc = CLI_OK; goto done;
+        case CLI_OPT_REPEATED: goto done; /* rc is CLI_USAGE */
         case ':': cli_usage_error("sweep", "%s needs a value", argv[optind - 1]); goto done;
         default: cli_usage_error("sweep", "unknown option '%s'", argv[optind - 1]); goto done;
         }

@@ -64,7 +64,7 @@ int cmd_synth(int argc, char **argv)
     /* parse */
     optind = 0; /* GNU: full re-initialisation, the dispatcher may have parsed before */
     opterr = 0; /* report unknown options ourselves, in the house format */
-    while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+    while ((c = cli_getopt("synth", argc, argv, ":o:h", longopts, 0)) != -1) {
         int bad = 0; /* cli_parse_* have printed the error */
         switch (c) {
         case 'o': out = optarg; break;
@@ -87,6 +87,7 @@ int cmd_synth(int argc, char **argv)
                 return cli_usage_error("synth", "--mag-scale: must be > 0");
             break;
         case 'h': synth_usage(stdout, &defaults); return CLI_OK;
+        case CLI_OPT_REPEATED: return CLI_USAGE;
         case ':':
             return cli_usage_error("synth", "option '%s' needs a value", argv[optind - 1]);
         default:

@@ -596,6 +596,14 @@ rc=$?
 check "SIGXFSZ: the run died of the signal (exit $rc)" [ "$rc" -eq $((128 + $(kill -l XFSZ))) ]
 check "SIGXFSZ: no output, no temporary" [ -z "$(ls -A "$WORK" | grep 'xfsz\.csv')" ]
 
+# an option with a value given twice is refused (which one was meant?)
+bad repeat_output 2 "option '-o' given more than once" "$MC" cluster "$FX/tiny.h5" -o "$WORK/out.csv" -o "$WORK/out2.csv"
+bad repeat_algo 2 "option '--algo' given more than once" "$MC" cluster "$FX/tiny.h5" --algo cw --algo dbscan -o "$WORK/out.csv"
+bad repeat_eq 2 "option '--eps=0.4' given more than once" "$MC" cluster "$FX/tiny.h5" --eps 0.3 --eps=0.4 -o "$WORK/out.csv"
+bad repeat_synth 2 "option '--ids' given more than once" "$MC" synth --ids 3 --ids 4 -o "$WORK/out.csv"
+check "no second output either" [ ! -e "$WORK/out2.csv" ]
+run repeat_flag 0 "$MC" cluster "$FX/tiny.h5" -q -q -o "$WORK/rq.csv"
+
 # permissions: a new output follows the umask, a replaced one keeps its mode
 rm -f "$WORK/mode.csv"
 ( umask 077; exec "$MC" cluster "$FX/tiny.h5" -q -o "$WORK/mode.csv" )
