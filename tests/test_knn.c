@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "magclust/magclust.h"
+#include "knn_impl.h"
 #include "test_common.h"
 #include "test_rand.h"
 
@@ -444,8 +445,27 @@ static void test_auto_choice(void)
     CU_ASSERT_EQUAL(mc_knn_auto_nprobe(8), 8);
 }
 
+static void test_faiss_spec(void)
+{
+    char b[64];
+    CU_ASSERT_EQUAL(mc_knn_faiss_spec("IVF16,PQ8", b, sizeof b), 0);
+    CU_ASSERT_STRING_EQUAL(b, "IVF16,PQ8np");
+    CU_ASSERT_EQUAL(mc_knn_faiss_spec("PQ16x4", b, sizeof b), 0);
+    CU_ASSERT_STRING_EQUAL(b, "PQ16x4np");
+    CU_ASSERT_EQUAL(mc_knn_faiss_spec("IVF64,PQ8np", b, sizeof b), 0);
+    CU_ASSERT_STRING_EQUAL(b, "IVF64,PQ8np");
+    CU_ASSERT_EQUAL(mc_knn_faiss_spec("OPQ8,IVF64,PQ8", b, sizeof b), 0);
+    CU_ASSERT_STRING_EQUAL(b, "OPQ8,IVF64,PQ8np");
+    CU_ASSERT_EQUAL(mc_knn_faiss_spec("HNSW32", b, sizeof b), 0);
+    CU_ASSERT_STRING_EQUAL(b, "HNSW32");
+    CU_ASSERT_EQUAL(mc_knn_faiss_spec("IVF4096,Flat", b, sizeof b), 0);
+    CU_ASSERT_STRING_EQUAL(b, "IVF4096,Flat");
+    CU_ASSERT_EQUAL(mc_knn_faiss_spec("IVF16,PQ8", b, 11), -1); /* "IVF16,PQ8np" needs 12 */
+}
+
 void mc_test_register(void)
 {
+    add_test("faiss_spec", test_faiss_spec);
     add_test("multi_block", test_multi_block);
     add_test("factory", test_factory);
     add_test("index_errors", test_index_errors);

@@ -40,6 +40,28 @@ size_t mc_knn_auto_nprobe(size_t nlist)
     return np;
 }
 
+/* The factory string to build: every product-quantizer stage "PQ<m>" or
+ * "PQ<m>x<bits>" gets FAISS's "np" suffix unless it has it. Without it
+ * FAISS also runs polysemous training (simulated annealing over the codes,
+ * about a minute whatever the number of faces) for a Hamming pre-filter this
+ * search never uses. Returns 0, or -1 when out does not hold the result. */
+int mc_knn_faiss_spec(const char *spec, char *out, size_t size)
+{
+    size_t o = 0;
+    for (const char *t = spec; *t;) {
+        const char *e = strchr(t, ',');
+        size_t len = e ? (size_t)(e - t) : strlen(t);
+        int pq = len > 2 && t[0] == 'P' && t[1] == 'Q' && t[2] >= '0' && t[2] <= '9';
+        for (size_t i = 2; pq && i < len; i++)
+            if (!((t[i] >= '0' && t[i] <= '9') || t[i] == 'x')) pq = 0; /* "np" or other suffix */
+        int w = snprintf(out + o, size - o, "%.*s%s%s", (int)len, t, pq ? "np" : "", e ? "," : "");
+        if (w < 0 || (size_t)w >= size - o) return -1;
+        o += (size_t)w;
+        t += len + (e != NULL);
+    }
+    return 0;
+}
+
 mc_status mc_knn_faiss(const float *x, size_t n, size_t d, const size_t *cand, size_t nc,
                        const mc_knn_params *par, const char *spec, mc_knn_graph_t *g,
                        mc_knn_info *info)
@@ -59,7 +81,12 @@ mc_status mc_knn_faiss(const float *x, size_t n, size_t d, const size_t *cand, s
         st = mc_fail(MC_ERR_NOMEM, "out of memory for search buffers");
         goto done;
     }
-    if (faiss_index_factory(&index, (int)d, spec, METRIC_INNER_PRODUCT) != 0) {
+    char built[96];
+    if (mc_knn_faiss_spec(spec, built, sizeof built) != 0) {
+        st = mc_fail(MC_ERR_INVALID_ARG, "index \"%s\" is too long", spec);
+        goto done;
+    }
+    if (faiss_index_factory(&index, (int)d, built, METRIC_INNER_PRODUCT) != 0) {
         const char *msg = faiss_get_last_error();
         st = mc_fail(MC_ERR_INVALID_ARG, "index \"%s\" is not a FAISS index_factory description: %s",
                      spec, msg ? msg : "unknown error");

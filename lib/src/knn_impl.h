@@ -95,6 +95,10 @@ mc_status mc_knn_exact_search(const mc_knn_exact_job *job, int64_t *ids, float *
 mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, size_t m,
                        const mc_knn_params *par, size_t nlist, mc_knn_graph_t *g,
                        mc_knn_info *info);
+/* The factory string built for spec: "np" after every "PQ<m>[x<bits>]"
+ * stage (no polysemous training, which costs about a minute and serves a
+ * Hamming filter this search does not use). 0, or -1 when it does not fit. */
+int mc_knn_faiss_spec(const char *spec, char *out, size_t size);
 /* Any FAISS index_factory spec: trained on a seeded sample when it needs it,
  * filled and searched in blocks for k + 1 (the face itself dropped). */
 mc_status mc_knn_faiss(const float *x, size_t n, size_t d, const size_t *cand, size_t nc,
