@@ -445,6 +445,29 @@ static void edit_nan_mean(hid_t f)
     H5Dclose(ds);
 }
 
+/* a centring vector with a NaN: new faces would be left uncentred */
+static void edit_nan_center(hid_t f)
+{
+    if (H5Lexists(f, "model/center", H5P_DEFAULT) > 0) H5Ldelete(f, "model/center", H5P_DEFAULT);
+    float v[8] = {0.1f, 0.0f, NAN, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+    hsize_t dim = 8;
+    hid_t sp = H5Screate_simple(1, &dim, NULL);
+    hid_t ds = H5Dcreate2(f, "model/center", H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+    H5Dclose(ds);
+    H5Sclose(sp);
+}
+
+static void edit_nan_quality(hid_t f)
+{
+    hid_t ds = H5Dopen2(f, "model/exemplars/quality", H5P_DEFAULT);
+    float v[12];
+    H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+    v[3] = NAN;
+    H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+    H5Dclose(ds);
+}
+
 static void test_file_errors(void)
 {
     struct {
@@ -458,6 +481,8 @@ static void test_file_errors(void)
         {"role.h5", edit_drop_role, MC_ERR_BAD_DATA, "exemplars/role"},
         {"cluster.h5", edit_bad_cluster, MC_ERR_BAD_DATA, "cluster 99"},
         {"nan.h5", edit_nan_mean, MC_ERR_BAD_DATA, "non-finite mean"},
+        {"nan_center.h5", edit_nan_center, MC_ERR_BAD_DATA, "/model/center has a non-finite value"},
+        {"nan_quality.h5", edit_nan_quality, MC_ERR_BAD_DATA, "reference face 3 has a NaN quality"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *path = broken(cases[i].name, cases[i].edit);

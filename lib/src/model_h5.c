@@ -316,6 +316,17 @@ mc_status mc_model_read_h5(const char *path, mc_model_t **out)
             goto done;
         }
     }
+    for (size_t j = 0; m->center && j < d; j++)
+        if (!isfinite(m->center[j])) {
+            /* new faces would not be centred (a NaN mean leaves them as they are) */
+            st = mc_fail(MC_ERR_BAD_DATA, "%s: /model/center has a non-finite value (element %zu)", path, j);
+            goto done;
+        }
+    for (size_t i = 0; i < E; i++)
+        if (isnan(m->ex_quality[i])) {
+            st = mc_fail(MC_ERR_BAD_DATA, "%s: reference face %zu has a NaN quality", path, i);
+            goto done;
+        }
     for (size_t i = 0; i < C * d; i++)
         if (!isfinite(m->mean[i])) {
             st = mc_fail(MC_ERR_BAD_DATA, "%s: cluster %zu has a non-finite mean", path, i / d);
