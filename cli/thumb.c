@@ -2,15 +2,36 @@
  * its DCT scaling, so a large photo is never decoded at full size), PNG by
  * libpng's simplified API; the square centre is box-filtered down and
  * encoded as a JPEG in memory. */
+#define _POSIX_C_SOURCE 200809L
+#include <fcntl.h>
 #include <setjmp.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jpeglib.h>
 #include <png.h>
 
+#include "magclust/status.h"
 #include "thumb.h"
+
+/* Largest decoded image, in pixels: a photo of 64 megapixels takes 192 MB as
+ * RGB. A small PNG can claim a huge canvas (a decompression bomb), and PNG
+ * cannot be decoded scaled; nor may an image outgrow the memory limit. */
+#define THUMB_MAX_PIXELS (64u * 1024u * 1024u)
+
+static int too_large(unsigned w, unsigned h, char *err, size_t errsz, const char *what)
+{
+    uint64_t px = (uint64_t)w * h, need = px * 3;
+    if (w > 20000 || h > 20000 || px > THUMB_MAX_PIXELS || need > mc_memory_limit()) {
+        snprintf(err, errsz, "%s: %ux%u is too large to decode", what, w, h);
+        return 1;
+    }
+    return 0;
+}
 
 typedef struct {
     struct jpeg_error_mgr pub;
@@ -57,8 +78,13 @@ static unsigned char *decode_jpeg(FILE *fp, int min_side, int *w, int *h, char *
     ci.scale_num = 1;
     ci.scale_denom = denom;
     ci.dct_method = JDCT_IFAST;
+    jpeg_calc_output_dimensions(&ci);
+    if (too_large(ci.output_width, ci.output_height, err, errsz, "JPEG")) {
+        jpeg_destroy_decompress(&ci);
+        return NULL;
+    }
     jpeg_start_decompress(&ci);
-    if (ci.output_components != 3 || ci.output_width > 20000 || ci.output_height > 20000) {
+    if (ci.output_components != 3) {
         snprintf(err, errsz, "JPEG: unsupported layout (%d components, %ux%u)", ci.output_components,
                  ci.output_width, ci.output_height);
         jpeg_destroy_decompress(&ci);
@@ -82,18 +108,17 @@ static unsigned char *decode_jpeg(FILE *fp, int min_side, int *w, int *h, char *
     return px;
 }
 
-static unsigned char *decode_png(const char *path, int *w, int *h, char *err, size_t errsz)
+static unsigned char *decode_png(FILE *fp, int *w, int *h, char *err, size_t errsz)
 {
     png_image img;
     memset(&img, 0, sizeof img);
     img.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_file(&img, path)) {
+    if (!png_image_begin_read_from_stdio(&img, fp)) {
         snprintf(err, errsz, "PNG: %s", img.message);
         return NULL;
     }
     img.format = PNG_FORMAT_RGB;
-    if (img.width > 20000 || img.height > 20000) {
-        snprintf(err, errsz, "PNG: %ux%u is too large", img.width, img.height);
+    if (too_large(img.width, img.height, err, errsz, "PNG")) {
         png_image_free(&img);
         return NULL;
     }
@@ -176,9 +201,23 @@ int cli_thumb_make(const char *path, int size, int quality, unsigned char **out,
 {
     *out = NULL;
     *out_len = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
+    /* O_NONBLOCK: a FIFO or a device named as an image must not hang the
+     * report; only regular files are read */
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    struct stat sb;
+    if (fd < 0) {
         snprintf(err, errsz, "no such image");
+        return -1;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        snprintf(err, errsz, "not a regular file");
+        return -1;
+    }
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        close(fd);
+        snprintf(err, errsz, "cannot read");
         return -1;
     }
     unsigned char magic[8] = {0};
@@ -190,8 +229,8 @@ int cli_thumb_make(const char *path, int size, int quality, unsigned char **out,
         px = decode_jpeg(fp, size, &w, &h, err, errsz);
         fclose(fp);
     } else if (got == 8 && memcmp(magic, "\x89PNG\r\n\x1a\n", 8) == 0) {
+        px = decode_png(fp, &w, &h, err, errsz); /* the file opened above, not the path again */
         fclose(fp);
-        px = decode_png(path, &w, &h, err, errsz);
     } else {
         fclose(fp);
         snprintf(err, errsz, "not a JPEG or PNG image");

@@ -5,6 +5,7 @@
  * and every id3 image, which is missing (placeholders).
  * Usage: make_images DIR */
 #include <png.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,32 @@ static int write_png(const char *path, const unsigned char *px)
     return png_image_write_to_file(&img, path, 0, px, 0, NULL) ? 0 : -1;
 }
 
+/* A decompression bomb: a PNG of 10000 x 8000 black pixels (80 megapixels,
+ * 240 MB as RGB) that compresses to a few hundred kilobytes; written row by
+ * row so this program never holds it. */
+static int write_png_bomb(const char *path)
+{
+    enum { BW = 10000, BH = 8000 };
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    png_structp w = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = w ? png_create_info_struct(w) : NULL;
+    static unsigned char row[BW * 3];
+    if (!w || !info || setjmp(png_jmpbuf(w))) {
+        png_destroy_write_struct(&w, &info);
+        fclose(f);
+        return -1;
+    }
+    png_init_io(w, f);
+    png_set_IHDR(w, info, BW, BH, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(w, info);
+    for (int y = 0; y < BH; y++) png_write_row(w, row);
+    png_write_end(w, NULL);
+    png_destroy_write_struct(&w, &info);
+    return fclose(f);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -97,6 +124,11 @@ int main(int argc, char **argv)
                 return 1;
             }
         }
+    }
+    snprintf(path, sizeof path, "%s/bomb.png", argv[1]);
+    if (write_png_bomb(path) != 0) {
+        fprintf(stderr, "make_images: cannot write %s\n", path);
+        return 1;
     }
     return 0;
 }

@@ -36,6 +36,15 @@ check "report: every face tried: 28 JPEG + 1 PNG read, 10 missing + 1 not an ima
     grep -q 'thumbnails</td><td>29 shown, 11 images missing' "$WORK/all.html"
 check "report: -q prints nothing" [ ! -s "$WORK/report_q.out" ]
 
+# hostile images: a FIFO must not hang the report, a decompression bomb (80
+# megapixels in a small PNG) is refused before it is decoded
+mkfifo "$WORK/img/fifo.jpg"
+printf 'index,path,cluster,role,quality\n0,bomb.png,0,core,1\n1,fifo.jpg,0,core,1\n2,id0/img_01.jpg,0,core,1\n' >"$WORK/hostile.csv"
+timeout 120 "$MC" report "$WORK/hostile.csv" -o "$WORK/hostile.html" --image-root "$WORK/img" >"$WORK/hostile.out" 2>&1
+rc=$?
+check "report: a FIFO and a PNG bomb among the images: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+check "report: ... both counted unreadable, the JPEG shown" grep -q 'thumbnails</td><td>1 shown, 2 images missing' "$WORK/hostile.html"
+
 # bad use
 "$MC" report "$WORK/nosuch.csv" -o "$WORK/x.html" 2>"$WORK/bad1.err"
 check "report: a missing result exits 1" [ $? -eq 1 ]
