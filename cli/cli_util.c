@@ -5,9 +5,11 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -276,6 +278,57 @@ int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
         }
     if (n_seen < sizeof seen / sizeof seen[0]) seen[n_seen++] = c;
     return c;
+}
+
+mc_outputs_t *cli_outputs_new(void)
+{
+    mc_outputs_t *s = NULL;
+    mc_status st = mc_outputs_new(&s);
+    if (st != MC_OK) cli_fail_status(st);
+    return s;
+}
+
+int cli_fail_output(mc_status st, const char *tmp, const char *path)
+{
+    const char *detail = mc_last_error_detail(), *hit = tmp ? strstr(detail, tmp) : NULL;
+    if (!hit) return cli_fail_status(st);
+    cli_error("%s: %.*s%s%s", mc_strerror(st), (int)(hit - detail), detail, path, hit + strlen(tmp));
+    return CLI_FAIL;
+}
+
+const char *cli_outputs_add(mc_outputs_t *s, const char *path, int may_replace)
+{
+    const char *tmp = NULL;
+    mc_status st = mc_outputs_add(s, path, may_replace || cli_force, &tmp);
+    if (st != MC_OK) cli_fail_status(st);
+    return tmp;
+}
+
+int cli_outputs_commit(mc_outputs_t *s)
+{
+    mc_status st = mc_outputs_commit(s);
+    return st == MC_OK ? 0 : (cli_fail_status(st), -1);
+}
+
+int cli_lock_for_update(const char *path)
+{
+    char *dir = strdup(path);
+    if (!dir) {
+        cli_error("out of memory");
+        return -1;
+    }
+    char *slash = strrchr(dir, '/');
+    if (!slash) strcpy(dir, ".");
+    else if (slash == dir) dir[1] = '\0';
+    else *slash = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+        cli_error("%s: cannot lock its directory '%s' for the update: %s", path, dir, strerror(errno));
+        if (fd >= 0) close(fd);
+        fd = -1;
+    }
+    free(dir);
+    return fd;
 }
 
 double cli_now(void)

@@ -66,6 +66,26 @@ enum { CLI_OPT_REPEATED = -2 };
 int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
                const struct option *longopts, int repeatable);
 
+/* The outputs of one run, committed together at its end (mc_outputs_t):
+ * cli_outputs_add gives the temporary path to write PATH to, NULL with the
+ * error printed; an existing PATH is replaced only with --force or when
+ * may_replace (assign --update rewriting its model). cli_outputs_commit
+ * renames them all into place: 0, or -1 with the error printed. */
+mc_outputs_t *cli_outputs_new(void);
+/* cli_fail_status for a writer that wrote to the temporary tmp of the
+ * output path: the message names path, where the user asked for it. */
+int cli_fail_output(mc_status st, const char *tmp, const char *path);
+const char *cli_outputs_add(mc_outputs_t *s, const char *path, int may_replace);
+int cli_outputs_commit(mc_outputs_t *s);
+
+/* An exclusive advisory lock (flock) for rewriting the file at path in
+ * place, held until the returned descriptor is closed; it waits for another
+ * holder. It locks the file's directory, not the file: HDF5 takes a lock of
+ * its own on every file it opens, which a lock on the file would block, and
+ * the directory stays the same while files are renamed over the path.
+ * Returns the descriptor, or -1 with the error printed. */
+int cli_lock_for_update(const char *path);
+
 /* Seconds on a monotonic clock. */
 double cli_now(void);
 

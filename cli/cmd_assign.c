@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_util.h"
 #include "commands.h"
@@ -152,7 +153,12 @@ int cmd_assign(int argc, char **argv)
     mc_embeddings_t *e = NULL;
     mc_clustering_t *cl = NULL;
     mc_constraints_t *cs = NULL;
+    mc_outputs_t *run_out = NULL;
+    int lock_fd = -1;
     double t0 = cli_now();
+    /* an update in place holds the model's lock from reading it to
+     * committing the new one, so two updates at once never lose faces */
+    if (update && !model_out && (lock_fd = cli_lock_for_update(model_path)) < 0) goto cleanup;
     if ((st = mc_model_read_h5(model_path, &m)) != MC_OK) goto fail;
     const char *mq = mc_model_quality_name(m);
     int model_magnitude = strcmp(mq, "magnitude") == 0;
@@ -184,6 +190,11 @@ int cmd_assign(int argc, char **argv)
     if (st != MC_OK) goto fail;
     kc.constraints = as.constraints;
     double t2 = cli_now();
+    /* the assignment and the updated model are committed together, or neither */
+    const char *out_tmp = NULL, *model_tmp = NULL;
+    if (!(run_out = cli_outputs_new()) || !(out_tmp = cli_outputs_add(run_out, out_path, 0)) ||
+        (model_dest && !(model_tmp = cli_outputs_add(run_out, model_dest, !model_out))))
+        goto cleanup;
     if (out_fmt == MC_FMT_H5) {
         mc_attr attrs[] = {
             {"magclust_version", mc_version(), 0},
@@ -191,12 +202,19 @@ int cmd_assign(int argc, char **argv)
             {"input", in_path, 0},
             {"threshold", NULL, mc_model_threshold(m)},
         };
-        st = mc_clustering_write_h5(cl, e, out_path, attrs, sizeof attrs / sizeof *attrs);
+        st = mc_clustering_write_h5(cl, e, out_tmp, attrs, sizeof attrs / sizeof *attrs);
     } else {
-        st = mc_clustering_write_csv(cl, e, out_path);
+        st = mc_clustering_write_csv(cl, e, out_tmp);
     }
-    if (st != MC_OK) goto fail;
-    if (model_dest && (st = mc_model_write_h5(m, model_dest)) != MC_OK) goto fail;
+    if (st != MC_OK) {
+        rc = cli_fail_output(st, out_tmp, out_path);
+        goto cleanup;
+    }
+    if (model_dest && (st = mc_model_write_h5(m, model_tmp)) != MC_OK) {
+        rc = cli_fail_output(st, model_tmp, model_dest);
+        goto cleanup;
+    }
+    if (cli_outputs_commit(run_out) != 0) goto cleanup;
     double t3 = cli_now();
     if (!quiet) {
         size_t n = mc_embeddings_n(e);
@@ -238,6 +256,8 @@ int cmd_assign(int argc, char **argv)
 fail:
     rc = cli_fail_status(st);
 cleanup:
+    mc_outputs_free(run_out);
+    if (lock_fd >= 0) close(lock_fd);
     mc_clustering_free(cl);
     mc_constraints_free(cs);
     mc_embeddings_free(e);

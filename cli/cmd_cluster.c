@@ -145,25 +145,36 @@ int cmd_cluster(int argc, char **argv)
     cli_input in;
     mc_cluster_result_t *r = NULL;
     mc_model_t *model = NULL;
+    mc_outputs_t *run_out = NULL;
     if (cli_load(in_path, &o, &in) != CLI_OK) return CLI_FAIL;
     mc_embeddings_t *e = in.e;
     if (cli_cluster(&o, &p, &in, 1, &r) != CLI_OK) goto cleanup;
     const mc_clustering_t *cl = mc_cluster_result_clustering(r);
     const mc_cluster_info *info = mc_cluster_result_info(r);
 
-    /* write */
+    /* write: the result and the model are committed together, or neither */
     double t3 = cli_now();
+    const char *out_tmp = NULL, *model_tmp = NULL;
+    if (!(run_out = cli_outputs_new()) || (out_path && !(out_tmp = cli_outputs_add(run_out, out_path, 0))) ||
+        (model_path && !(model_tmp = cli_outputs_add(run_out, model_path, 0))))
+        goto cleanup;
     if (out_path) {
-        st = out_fmt == MC_FMT_H5 ? mc_cluster_result_write_h5(r, e, out_path, in_path)
-                                  : mc_clustering_write_csv(cl, e, out_path);
-        if (st != MC_OK) goto fail;
+        st = out_fmt == MC_FMT_H5 ? mc_cluster_result_write_h5(r, e, out_tmp, in_path)
+                                  : mc_clustering_write_csv(cl, e, out_tmp);
+        if (st != MC_OK) {
+            rc = cli_fail_output(st, out_tmp, out_path);
+            goto cleanup;
+        }
     }
     if (model_path) {
         mc_model_params mp = mc_cluster_result_model_params(r, e, in_path);
-        if ((st = mc_model_build(e, cl, &mp, &model)) != MC_OK ||
-            (st = mc_model_write_h5(model, model_path)) != MC_OK)
-            goto fail;
+        if ((st = mc_model_build(e, cl, &mp, &model)) != MC_OK) goto fail;
+        if ((st = mc_model_write_h5(model, model_tmp)) != MC_OK) {
+            rc = cli_fail_output(st, model_tmp, model_path);
+            goto cleanup;
+        }
     }
+    if (cli_outputs_commit(run_out) != 0) goto cleanup;
 
     /* report */
     cli_timings t = {in.t_load, info->t_prepare, info->t_cluster, cli_now() - t3};
@@ -182,6 +193,7 @@ int cmd_cluster(int argc, char **argv)
 fail:
     rc = cli_fail_status(st);
 cleanup:
+    mc_outputs_free(run_out);
     mc_model_free(model);
     mc_cluster_result_free(r);
     cli_input_free(&in);

@@ -604,6 +604,42 @@ bad repeat_synth 2 "option '--ids' given more than once" "$MC" synth --ids 3 --i
 check "no second output either" [ ! -e "$WORK/out2.csv" ]
 run repeat_flag 0 "$MC" cluster "$FX/tiny.h5" -q -q -o "$WORK/rq.csv"
 
+# one run's outputs are committed together: a model that cannot be written
+# (a file-size limit, SIGXFSZ ignored so the write fails) leaves no result
+rm -f "$WORK/pair.csv" "$WORK/pair_model.h5"
+( trap '' XFSZ; ulimit -f 1000; exec "$MC" cluster "$SAMPLE" -q -o "$WORK/pair.csv" --save-model "$WORK/pair_model.h5" ) \
+    >/dev/null 2>"$WORK/pair.err"
+rc=$?
+check "a model too large for the limit fails the run (exit $rc)" [ "$rc" -eq 1 ]
+check "... naming the model" grep -q "magclust: error: .*pair_model.h5" "$WORK/pair.err"
+check "... and the result is not written either" [ ! -e "$WORK/pair.csv" ]
+check "... no temporary left" [ -z "$(ls -A "$WORK" | grep '^\.pair')" ]
+
+# two runs writing one output at once, without --force: one wins, the other
+# fails, neither replaces the other's file
+rm -f "$WORK/race.csv"
+"$MC" cluster "$SAMPLE" -q -o "$WORK/race.csv" 2>"$WORK/race1.err" &
+p1=$!
+"$MC" cluster "$SAMPLE" -q --algo cw -o "$WORK/race.csv" 2>"$WORK/race2.err" &
+p2=$!
+wait "$p1"; r1=$?
+wait "$p2"; r2=$?
+check "two runs on one output: exactly one succeeds (exits $r1, $r2)" [ $((r1 + r2)) -eq 1 ]
+check "... the other says the output exists" grep -qE "exists( now|; give --force)" "$WORK/race1.err" "$WORK/race2.err"
+check "... no temporary left" [ -z "$(ls -A "$WORK" | grep '^\.race')" ]
+
+# two updates of one model at once: both faces land (the model is locked)
+"$MC" cluster "$FX/tiny.h5" -q -o "$WORK/lock.csv" --save-model "$WORK/lock_model.h5"
+"$MC" assign "$WORK/lock_model.h5" "$FX/tiny_new.h5" --update -q -o "$WORK/lock1.csv" &
+p1=$!
+"$MC" assign "$WORK/lock_model.h5" "$FX/tiny_new.h5" --update -q -o "$WORK/lock2.csv" &
+p2=$!
+wait "$p1"; r1=$?
+wait "$p2"; r2=$?
+check "two assign --update at once both succeed (exits $r1, $r2)" [ "$r1" -eq 0 -a "$r2" -eq 0 ]
+run lock_count 0 "$MC" assign "$WORK/lock_model.h5" "$FX/tiny_new.h5" -o "$WORK/lock3.csv"
+check "... and the model holds 40 + 8 + 8 faces" grep -qE "model +[0-9]+ clusters, 56 faces" "$WORK/lock_count.out"
+
 # permissions: a new output follows the umask, a replaced one keeps its mode
 rm -f "$WORK/mode.csv"
 ( umask 077; exec "$MC" cluster "$FX/tiny.h5" -q -o "$WORK/mode.csv" )

@@ -1,7 +1,14 @@
 /* output.h: the public face of the library's atomic writer (status.c's
  * mc_atomic_*), which every library writer uses, so that programs (the CLI
  * for its CSV, SVG and HTML outputs) write files the same way. */
+#define _GNU_SOURCE /* renameat2 */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "magclust/output.h"
 #include "util_impl.h"
@@ -41,4 +48,116 @@ void mc_output_free(mc_output_t *o)
     if (!o) return;
     mc_atomic_abort(&o->af);
     free(o);
+}
+
+/* ---- outputs committed together ----------------------------------------- */
+
+typedef struct {
+    char *path, *tmp;
+    int replace;
+} staged;
+
+struct mc_outputs {
+    int committed;
+    staged *v;
+    size_t n, cap;
+};
+
+mc_status mc_outputs_new(mc_outputs_t **out)
+{
+    mc_clear_error();
+    if (!out) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_outputs_new");
+    *out = calloc(1, sizeof **out);
+    if (!*out) return mc_fail(MC_ERR_NOMEM, "out of memory");
+    return MC_OK;
+}
+
+mc_status mc_outputs_add(mc_outputs_t *s, const char *path, int replace, const char **out_tmp)
+{
+    mc_clear_error();
+    if (!s || !path || !path[0] || !out_tmp)
+        return mc_fail(MC_ERR_INVALID_ARG, "mc_outputs_add: a set, a path and out_tmp are required");
+    *out_tmp = NULL;
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->v[i].path, path) == 0)
+            return mc_fail(MC_ERR_INVALID_ARG, "%s: named as two outputs of one run", path);
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 4;
+        staged *v = realloc(s->v, cap * sizeof *v);
+        if (!v) return mc_fail(MC_ERR_NOMEM, "out of memory");
+        s->v = v;
+        s->cap = cap;
+    }
+    staged *o = &s->v[s->n];
+    o->path = strdup(path);
+    o->tmp = mc_temp_path_for(path);
+    if (!o->path || !o->tmp) {
+        free(o->path);
+        free(o->tmp);
+        return mc_fail(MC_ERR_NOMEM, "%s: cannot make a temporary name", path);
+    }
+    o->replace = replace != 0;
+    s->n++;
+    *out_tmp = o->tmp;
+    return MC_OK;
+}
+
+/* Rename tmp to path unless path exists, atomically: renameat2 with
+ * RENAME_NOREPLACE, or, where the file system lacks it, link + unlink (a
+ * link never replaces). */
+static int rename_noreplace(const char *tmp, const char *path)
+{
+#ifdef RENAME_NOREPLACE
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0) return 0;
+    if (errno != EINVAL && errno != ENOSYS) return -1;
+#endif
+    if (link(tmp, path) != 0) return -1;
+    unlink(tmp);
+    return 0;
+}
+
+mc_status mc_outputs_commit(mc_outputs_t *s)
+{
+    mc_clear_error();
+    if (!s || s->committed) return mc_fail(MC_ERR_INVALID_ARG, "mc_outputs_commit: nothing to commit");
+    for (size_t i = 0; i < s->n; i++) {
+        struct stat st;
+        if (lstat(s->v[i].tmp, &st) != 0 || !S_ISREG(st.st_mode))
+            return mc_fail(MC_ERR_IO, "%s: was not written", s->v[i].path);
+        if (stat(s->v[i].path, &st) == 0) {
+            if (!S_ISREG(st.st_mode))
+                return mc_fail(MC_ERR_IO, "%s: not a regular file (a device, pipe or directory); not replaced",
+                               s->v[i].path);
+            if (!s->v[i].replace)
+                return mc_fail(MC_ERR_IO, "%s: exists now (written by another run meanwhile?); not replaced",
+                               s->v[i].path);
+        }
+    }
+    s->committed = 1;
+    for (size_t i = 0; i < s->n; i++) {
+        staged *o = &s->v[i];
+        if (o->replace) {
+            mc_status st = mc_rename_into_place(o->tmp, o->path);
+            if (st != MC_OK) return st;
+        } else if (rename_noreplace(o->tmp, o->path) != 0) {
+            int err = errno;
+            if (err == EEXIST)
+                return mc_fail(MC_ERR_IO, "%s: exists now (written by another run meanwhile?); not replaced",
+                               o->path);
+            return mc_fail(MC_ERR_IO, "%s: cannot rename into place: %s", o->path, strerror(err));
+        }
+    }
+    return MC_OK;
+}
+
+void mc_outputs_free(mc_outputs_t *s)
+{
+    if (!s) return;
+    for (size_t i = 0; i < s->n; i++) {
+        unlink(s->v[i].tmp); /* gone already when committed */
+        free(s->v[i].path);
+        free(s->v[i].tmp);
+    }
+    free(s->v);
+    free(s);
 }

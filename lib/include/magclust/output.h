@@ -78,6 +78,65 @@ MC_API mc_status mc_output_commit(mc_output_t *o);
  */
 MC_API void mc_output_free(mc_output_t *o);
 
+/** Opaque set of outputs committed together: the outputs of one run. */
+typedef struct mc_outputs mc_outputs_t;
+
+/**
+ * @brief A new, empty set of outputs.
+ *
+ * @code
+ * mc_outputs_t *run = NULL;
+ * const char *csv_tmp, *model_tmp;
+ * mc_outputs_new(&run);
+ * mc_outputs_add(run, "clusters.csv", 0, &csv_tmp);     // 0: never replace a file
+ * mc_outputs_add(run, "model.h5", 0, &model_tmp);
+ * st = mc_clustering_write_csv(c, e, csv_tmp);          // any writer, to the temporary
+ * if (st == MC_OK) st = mc_model_write_h5(m, model_tmp);
+ * if (st == MC_OK) st = mc_outputs_commit(run);         // both files, or neither
+ * mc_outputs_free(run);                                 // removes what was not committed
+ * @endcode
+ *
+ * Each destination gets a temporary path beside it (registered for
+ * mc_remove_temporaries()) that any writer of the library, or the caller,
+ * writes the whole file to; mc_outputs_commit() renames them all into
+ * place. A run that fails while writing (a full disk at the second file)
+ * leaves every destination as it was.
+ * @return MC_OK, MC_ERR_INVALID_ARG, MC_ERR_NOMEM.
+ */
+MC_API mc_status mc_outputs_new(mc_outputs_t **out);
+
+/**
+ * @brief Add a destination to the set and get the temporary path to write it
+ * to (owned by the set, valid until mc_outputs_free()).
+ * @param replace 1: an existing destination is replaced, keeping its
+ *        permissions; 0: a destination that exists when it is committed is
+ *        not replaced (the commit fails: another run wrote it meanwhile),
+ *        checked atomically by the rename itself (renameat2
+ *        RENAME_NOREPLACE, or link + unlink).
+ * @return MC_OK; MC_ERR_INVALID_ARG (NULL or empty path, or a destination
+ *         added twice); MC_ERR_NOMEM.
+ */
+MC_API mc_status mc_outputs_add(mc_outputs_t *s, const char *path, int replace, const char **out_tmp);
+
+/**
+ * @brief Commit every output of the set, in the order added.
+ *
+ * First checks them all: each temporary was written, and each destination
+ * is absent or a regular file (absent, unless it may be replaced). Only then renames
+ * them, so a failure of the checks leaves every destination untouched; a
+ * rename that fails after an earlier one (another process creating a
+ * destination that may not be replaced, in between) is reported, and the outputs
+ * renamed before it stay.
+ * @return MC_OK; MC_ERR_IO ("PATH: was not written", "PATH: not a regular
+ *         file ...", "PATH: exists now (written by another run meanwhile?);
+ *         not replaced", "PATH: cannot rename into place: REASON");
+ *         MC_ERR_INVALID_ARG (committed already).
+ */
+MC_API mc_status mc_outputs_commit(mc_outputs_t *s);
+
+/** @brief Free the set, removing every temporary not committed. NULL-safe. */
+MC_API void mc_outputs_free(mc_outputs_t *s);
+
 #ifdef __cplusplus
 }
 #endif
