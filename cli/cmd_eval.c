@@ -291,10 +291,15 @@ int cmd_eval(int argc, char **argv)
             for (size_t j = 0; j < per; j++) printf(" %g%%:%.3f", pts[k * per + j].pct, pts[k * per + j].m.bcubed_f);
             printf("\n");
         }
-        if (write_curves(curve_path, plot_path, in_path, names, nk, pts, per) != 0) {
-            if (plot_path) remove(curve_path); /* all or nothing */
-            goto cleanup;
-        }
+        /* the curve and the plot are committed together, or neither */
+        mc_outputs_t *run_out = cli_outputs_new();
+        const char *curve_tmp = run_out ? cli_outputs_add(run_out, curve_path, 0) : NULL;
+        const char *plot_tmp = plot_path && curve_tmp ? cli_outputs_add(run_out, plot_path, 0) : NULL;
+        int bad = !curve_tmp || (plot_path && !plot_tmp) ||
+                  write_curves(curve_tmp, plot_tmp, in_path, names, nk, pts, per) != 0 ||
+                  cli_outputs_commit(run_out) != 0;
+        mc_outputs_free(run_out);
+        if (bad) goto cleanup;
         printf("  wrote        %s%s%s\n", curve_path, plot_path ? " and " : "", plot_path ? plot_path : "");
     }
     rc = CLI_OK;

@@ -274,6 +274,7 @@ int cmd_sweep(int argc, char **argv)
     sweep_row *rows = NULL;
     cli_input in = {0};
     mc_cluster_result_t *prep = NULL;
+    mc_outputs_t *run_out = NULL;
 
     optind = 0;
     opterr = 0;
@@ -401,8 +402,13 @@ int cmd_sweep(int argc, char **argv)
     }
     double t1 = cli_now();
 
+    /* the CSV and the plot are committed together, or neither */
+    const char *csv_tmp = NULL, *plot_tmp = NULL;
+    if (!(run_out = cli_outputs_new()) || !(csv_tmp = cli_outputs_add(run_out, out_path, 0)) ||
+        (plot_path && !(plot_tmp = cli_outputs_add(run_out, plot_path, 0))))
+        goto done;
     mc_output_t *csv = NULL;
-    FILE *f = cli_output_open(out_path, &csv);
+    FILE *f = cli_output_open(csv_tmp, &csv);
     if (!f) goto done;
     fprintf(f, "algo,setting");
     for (size_t i = 0; i < np; i++) fprintf(f, ",%s", pnames[ps[i].kind]);
@@ -419,10 +425,9 @@ int cmd_sweep(int argc, char **argv)
                 w->m.pairwise_recall, w->m.pairwise_f, w->m.nmi, w->clusters, w->noise);
     }
     if (cli_output_commit(csv) != 0) goto done;
-    if (plot_path && write_plot(plot_path, in_path, ps, np, rows, nrows, use, mc_embeddings_n(in.e)) != 0) {
-        remove(out_path); /* all or nothing */
+    if (plot_path && write_plot(plot_tmp, in_path, ps, np, rows, nrows, use, mc_embeddings_n(in.e)) != 0)
         goto done;
-    }
+    if (cli_outputs_commit(run_out) != 0) goto done;
     if (!quiet) {
         printf("magclust sweep %s: %zu faces, %zu settings in %.2f s (graph built once in %.2f s)\n", in_path,
                mc_embeddings_n(in.e), nrows, t1 - t0, mc_cluster_result_info(prep)->t_prepare);
@@ -445,6 +450,7 @@ int cmd_sweep(int argc, char **argv)
 done:
     for (size_t i = 0; i < np; i++) free(ps[i].v);
     free(rows);
+    mc_outputs_free(run_out);
     mc_cluster_result_free(prep);
     cli_input_free(&in);
     return rc;
