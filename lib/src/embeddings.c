@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <float.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,31 +333,6 @@ const char *mc_embeddings_path(const mc_embeddings_t *e, size_t i)
 
 /* ---- HDF5 --------------------------------------------------------------- */
 
-/* Innermost message of the HDF5 error stack: the walk goes upward from the
- * function that detected the error, so entry 0 is the most specific one. */
-static herr_t h5_walk_innermost(unsigned n, const H5E_error2_t *err, void *data)
-{
-    if (n == 0 && err && err->desc) snprintf((char *)data, 256, "%s", err->desc);
-    return 0;
-}
-
-/* mc_fail, with the innermost HDF5 error message appended when there is one.
- * Must run right after the failing HDF5 call: any later API call clears the
- * stack. */
-static mc_status h5_fail(mc_status st, const char *fmt, ...) MC_PRINTF(2, 3);
-static mc_status h5_fail(mc_status st, const char *fmt, ...)
-{
-    char h5msg[256] = "";
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, h5_walk_innermost, h5msg);
-    char msg[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (h5msg[0]) return mc_fail(st, "%s (HDF5: %s)", msg, h5msg);
-    return mc_fail(st, "%s", msg);
-}
-
 /* A key that names nothing: NULL, "" or only slashes. */
 static int key_is_empty(const char *key) { return !key || key[strspn(key, "/")] == '\0'; }
 
@@ -405,7 +379,7 @@ static mc_status open_dataset(const h5_ctx *c, char *path, int required, hid_t *
         return MC_OK;
     }
     hid_t obj = H5Oopen(c->fid, path, H5P_DEFAULT);
-    if (obj < 0) return h5_fail(MC_ERR_HDF5, "%s: cannot open %s", c->file, path);
+    if (obj < 0) return mc_h5_fail(MC_ERR_HDF5, "%s: cannot open %s", c->file, path);
     if (H5Iget_type(obj) != H5I_DATASET) {
         H5Oclose(obj);
         return mc_fail(MC_ERR_HDF5, "%s: %s is not a dataset (a group?)", c->file, path);
@@ -441,11 +415,11 @@ static const char *class_name(H5T_class_t cls)
 static mc_status vector_length(const h5_ctx *c, hid_t ds, const char *path, size_t *out_len)
 {
     hid_t sp = H5Dget_space(ds);
-    if (sp < 0) return h5_fail(MC_ERR_HDF5, "%s: cannot read the shape of %s", c->file, path);
+    if (sp < 0) return mc_h5_fail(MC_ERR_HDF5, "%s: cannot read the shape of %s", c->file, path);
     hsize_t dims[H5S_MAX_RANK];
     int rank = H5Sget_simple_extent_dims(sp, dims, NULL);
     H5Sclose(sp);
-    if (rank < 0) return h5_fail(MC_ERR_HDF5, "%s: cannot read the shape of %s", c->file, path);
+    if (rank < 0) return mc_h5_fail(MC_ERR_HDF5, "%s: cannot read the shape of %s", c->file, path);
     if (rank == 2 && dims[1] == 1) rank = 1;
     if (rank != 1)
         return mc_fail(MC_ERR_HDF5, "%s: %s has rank %d, expected 1 (one value per face)",
@@ -478,7 +452,7 @@ static mc_status read_embeddings(h5_ctx *c, char *path, mc_embeddings_t **out)
     ftype = H5Dget_type(ds);
     fspace = H5Dget_space(ds);
     if (ftype < 0 || fspace < 0) {
-        st = h5_fail(MC_ERR_HDF5, "%s: cannot read the type or shape of %s", c->file, path);
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot read the type or shape of %s", c->file, path);
         goto cleanup;
     }
     H5T_class_t cls = H5Tget_class(ftype);
@@ -499,7 +473,7 @@ static mc_status read_embeddings(h5_ctx *c, char *path, mc_embeddings_t **out)
     hsize_t dims[H5S_MAX_RANK];
     int rank = H5Sget_simple_extent_dims(fspace, dims, NULL);
     if (rank < 0) {
-        st = h5_fail(MC_ERR_HDF5, "%s: cannot read the shape of %s", c->file, path);
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot read the shape of %s", c->file, path);
         goto cleanup;
     }
     if (rank != 2) {
@@ -546,14 +520,14 @@ static mc_status read_embeddings(h5_ctx *c, char *path, mc_embeddings_t **out)
         mspace = H5Screate_simple(2, count, NULL);
         if (mspace < 0 ||
             H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0) {
-            st = h5_fail(MC_ERR_HDF5, "%s: cannot select rows of %s", c->file, path);
+            st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot select rows of %s", c->file, path);
             goto cleanup;
         }
         float *dst = e->dir + r0 * d;
         herr_t rc = wide ? H5Dread(ds, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, dbuf)
                          : H5Dread(ds, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, dst);
         if (rc < 0) {
-            st = h5_fail(MC_ERR_HDF5, "%s: cannot read rows %zu..%zu of %s", c->file, r0,
+            st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot read rows %zu..%zu of %s", c->file, r0,
                          r0 + rows - 1, path);
             goto cleanup;
         }
@@ -596,7 +570,7 @@ static mc_status open_per_face(const h5_ctx *c, hid_t ds, const char *path, cons
     mc_status st = vector_length(c, ds, path, &len);
     if (st != MC_OK) return st;
     hid_t ftype = H5Dget_type(ds);
-    if (ftype < 0) return h5_fail(MC_ERR_HDF5, "%s: cannot read the type of %s", c->file, path);
+    if (ftype < 0) return mc_h5_fail(MC_ERR_HDF5, "%s: cannot read the type of %s", c->file, path);
     H5T_class_t cls = H5Tget_class(ftype);
     if (!ok(cls)) {
         H5Tclose(ftype);
@@ -627,7 +601,7 @@ static mc_status read_labels(const h5_ctx *c, hid_t ds, const char *path, const 
     if (!labels) return mc_fail(MC_ERR_NOMEM, "%s: out of memory for %s", c->file, path);
     if (H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels) < 0) {
         free(labels);
-        return h5_fail(MC_ERR_HDF5, "%s: cannot read %s", c->file, path);
+        return mc_h5_fail(MC_ERR_HDF5, "%s: cannot read %s", c->file, path);
     }
     e->labels = labels;
     return MC_OK;
@@ -648,7 +622,7 @@ static mc_status read_paths_fixed(const h5_ctx *c, hid_t ds, hid_t ftype, const 
                                   mc_embeddings_t *e)
 {
     size_t size = H5Tget_size(ftype);
-    if (size == 0) return h5_fail(MC_ERR_HDF5, "%s: cannot read the type of %s", c->file, path);
+    if (size == 0) return mc_h5_fail(MC_ERR_HDF5, "%s: cannot read the type of %s", c->file, path);
     int spacepad = H5Tget_strpad(ftype) == H5T_STR_SPACEPAD;
     char *raw = mc_malloc_array(e->n, size);
     if (!raw) return mc_fail(MC_ERR_NOMEM, "%s: out of memory for %s", c->file, path);
@@ -656,7 +630,7 @@ static mc_status read_paths_fixed(const h5_ctx *c, hid_t ds, hid_t ftype, const 
      * padding here, rather than trust a string conversion to do it. */
     if (H5Dread(ds, ftype, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0) {
         free(raw);
-        return h5_fail(MC_ERR_HDF5, "%s: cannot read %s", c->file, path);
+        return mc_h5_fail(MC_ERR_HDF5, "%s: cannot read %s", c->file, path);
     }
     size_t total = 0;
     for (size_t i = 0; i < e->n; i++) total += fixed_len(raw + i * size, size, spacepad);
@@ -689,13 +663,13 @@ static mc_status read_paths_vlen(const h5_ctx *c, hid_t ds, hid_t ftype, const c
     /* Same character set as the file: HDF5 will not convert ASCII <-> UTF-8. */
     if (mtype < 0 || space < 0 || H5Tset_size(mtype, H5T_VARIABLE) < 0 ||
         H5Tset_cset(mtype, H5Tget_cset(ftype)) < 0) {
-        st = h5_fail(MC_ERR_HDF5, "%s: cannot set up reading %s", c->file, path);
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot set up reading %s", c->file, path);
         goto cleanup;
     }
     /* tmp starts zeroed, so reclaiming after a partial read frees only what
      * HDF5 allocated. */
     if (H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0)
-        st = h5_fail(MC_ERR_HDF5, "%s: cannot read %s", c->file, path);
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot read %s", c->file, path);
     else
         st = paths_copy(e->n, (const char *const *)tmp, &e->paths, &e->path_buf);
 #if H5_VERSION_GE(1, 12, 0)
@@ -719,7 +693,7 @@ static mc_status read_paths(const h5_ctx *c, hid_t ds, const char *path, const c
     if (st != MC_OK) return st;
     htri_t vlen = H5Tis_variable_str(ftype);
     if (vlen < 0)
-        st = h5_fail(MC_ERR_HDF5, "%s: cannot read the type of %s", c->file, path);
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot read the type of %s", c->file, path);
     else if (vlen)
         st = read_paths_vlen(c, ds, ftype, path, e);
     else
@@ -746,7 +720,7 @@ static mc_status read_quality(const h5_ctx *c, hid_t ds, const char *path, const
     if (H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, q) < 0) {
         free(q);
         free(qname);
-        return h5_fail(MC_ERR_HDF5, "%s: cannot read %s", c->file, path);
+        return mc_h5_fail(MC_ERR_HDF5, "%s: cannot read %s", c->file, path);
     }
     for (size_t i = 0; i < e->n; i++) {
         if (!isfinite(q[i]) && c->skip) {
@@ -800,7 +774,7 @@ static mc_status read_groups(const h5_ctx *c, hid_t ds, const char *path, const 
         free(tmp.paths);
         free(tmp.path_buf);
     } else if (H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, g) < 0) {
-        st = h5_fail(MC_ERR_HDF5, "%s: cannot read %s", c->file, path);
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot read %s", c->file, path);
     } else {
         char buf[32];
         for (size_t i = 0; st == MC_OK && i < e->n; i++) {
@@ -910,7 +884,7 @@ static mc_status read_file(const char *file, const mc_h5_read_params *p, mc_embe
     h5_ctx c = {file, -1, p->skip_bad_rows != 0, NULL};
     c.fid = mc_h5_open_read(file);
     if (c.fid < 0)
-        return h5_fail(MC_ERR_IO, "%s: cannot open (not an HDF5 file or missing)", file);
+        return mc_h5_fail(MC_ERR_IO, "%s: cannot open (not an HDF5 file or missing)", file);
 
     mc_embeddings_t *e = NULL;
     char *emb_path = key_path(p->embeddings_key);
@@ -934,7 +908,7 @@ cleanup:
     mc_embeddings_free(e);
     free(emb_path);
     if (H5Fclose(c.fid) < 0 && st == MC_OK)
-        st = h5_fail(MC_ERR_HDF5, "%s: cannot close", file);
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot close", file);
     return st;
 }
 
@@ -950,14 +924,10 @@ mc_status mc_embeddings_read_h5(const char *path, const mc_h5_read_params *p,
     if (key_is_empty(p->embeddings_key))
         return mc_fail(MC_ERR_INVALID_ARG, "mc_embeddings_read_h5: embeddings_key is empty");
 
-    /* Our messages replace HDF5's own printing of its error stack. The
-     * setting is per thread in a thread-safe HDF5 build. */
-    H5E_auto2_t old_fn = NULL;
-    void *old_data = NULL;
-    herr_t saved = H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    h5_quiet q;
+    quiet_on(&q);
     mc_status st = read_file(path, p, out);
-    if (saved >= 0) H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    quiet_off(&q);
     return st;
 }
 

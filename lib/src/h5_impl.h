@@ -8,21 +8,44 @@
 #include <hdf5.h>
 
 #include "magclust/status.h"
+#include "util_impl.h"
+
+/* ---- errors (h5_util.c) ------------------------------------------------- */
 
 /* HDF5 prints its error stack by default; the library reports through
- * mc_status instead. Every entry point silences it and restores it. */
+ * mc_status instead. Every entry point that calls HDF5 silences the printing
+ * on the way in and restores the caller's setting on the way out (the
+ * setting is per thread in a thread-safe HDF5). Entering also forgets any
+ * HDF5 message noted (mc_h5_note) by an earlier call on this thread. */
 typedef struct {
     H5E_auto2_t fn;
     void *data;
 } h5_quiet;
 
+void mc_h5_forget(void);
+
 static inline void quiet_on(h5_quiet *q)
 {
     H5Eget_auto2(H5E_DEFAULT, &q->fn, &q->data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    mc_h5_forget();
 }
 
 static inline void quiet_off(const h5_quiet *q) { H5Eset_auto2(H5E_DEFAULT, q->fn, q->data); }
+
+/* HDF5 keeps what went wrong on a per-thread error stack, which the next
+ * HDF5 call clears. mc_h5_note() keeps its innermost message (the one from
+ * the function that detected the error, e.g. "file signature not found" or
+ * "file write failed: No space left on device"; one line) for a later
+ * mc_h5_fail(), and is meant for helpers that must close identifiers before
+ * they return their failure. The first message noted is kept. */
+void mc_h5_note(void);
+/* mc_fail() with " (HDF5: MESSAGE)" appended: the message noted, or else
+ * the innermost one of the error stack as it is now; nothing is appended
+ * when there is neither (the failure was a check of ours). Without a note,
+ * call it right after the HDF5 call that failed, before any other HDF5
+ * call. Forgets the note. */
+mc_status mc_h5_fail(mc_status st, const char *fmt, ...) MC_PRINTF(2, 3);
 
 /* Create a new file (failing if it exists) without object timestamps, so
  * the same content gives the same bytes. Negative on failure. */

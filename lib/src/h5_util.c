@@ -1,11 +1,84 @@
-/* Small HDF5 helpers shared by the graph and model files: scalar attributes
- * (write, and read with type checks), row-chunked 2-D datasets (write, and
- * read by row blocks). Messages name the file and "<where> <name>". */
+/* The HDF5 layer shared by every reader and writer: the innermost message of
+ * HDF5's error stack in our error detail, reading from disk or a fuzzer's memory image, dataset checks against the
+ * memory limit, scalar attributes (write, and read with type checks),
+ * row-chunked 2-D datasets (write, and read by row blocks). Messages name
+ * the file and "<where> <name>". */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "h5_impl.h"
 #include "util_impl.h"
+
+/* ---- errors ---------------------------------------------------------------- */
+
+#define H5_NOTE_CAP 256
+
+/* Per thread, like the error detail it ends up in. */
+static _Thread_local char h5_note[H5_NOTE_CAP];
+
+void mc_h5_forget(void) { h5_note[0] = '\0'; }
+
+/* HDF5's own descriptions of failed system calls run over several lines
+ * ("file write failed: time = ..., filename = '...', errno = 28, error
+ * message = 'No space left on device', buf = ..."): keep what failed and
+ * the system's reason. Anything else is kept, on one line. */
+static void tidy_message(const char *desc, char *buf, size_t cap)
+{
+    const char *why = strstr(desc, "error message = '");
+    const char *colon = strchr(desc, ':');
+    if (why && colon && colon < why) {
+        why += strlen("error message = '");
+        const char *end = strchr(why, '\'');
+        int wlen = (int)(end ? (size_t)(end - why) : strlen(why));
+        snprintf(buf, cap, "%.*s: %.*s", (int)(colon - desc), desc, wlen, why);
+    } else {
+        snprintf(buf, cap, "%s", desc);
+    }
+    size_t len = 0;
+    for (char *c = buf; *c; c++, len++)
+        if (*c == '\n' || *c == '\r' || *c == '\t') *c = ' ';
+    while (len > 0 && buf[len - 1] == ' ') buf[--len] = '\0';
+}
+
+/* The walk goes upward from the function that detected the error, so entry
+ * 0 is the most specific message. */
+static herr_t walk_innermost(unsigned n, const H5E_error2_t *err, void *data)
+{
+    if (n == 0 && err && err->desc) tidy_message(err->desc, (char *)data, H5_NOTE_CAP);
+    return 0;
+}
+
+static void innermost(char *buf)
+{
+    buf[0] = '\0';
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_innermost, buf);
+}
+
+void mc_h5_note(void)
+{
+    if (!h5_note[0]) innermost(h5_note);
+}
+
+mc_status mc_h5_fail(mc_status st, const char *fmt, ...)
+{
+    /* The note, when there is one, is about the first thing that failed;
+     * what the stack holds now may only be a consequence of it. */
+    char h5msg[H5_NOTE_CAP];
+    memcpy(h5msg, h5_note, sizeof h5msg);
+    if (!h5msg[0]) innermost(h5msg);
+    mc_h5_forget();
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (h5msg[0]) return mc_fail(st, "%s (HDF5: %s)", msg, h5msg);
+    return mc_fail(st, "%s", msg);
+}
+
+/* ---- reading from disk or from a memory image ------------------------------ */
 
 static _Thread_local const void *image_buf;
 static _Thread_local size_t image_len;
@@ -40,7 +113,7 @@ mc_status mc_h5_check_dataset(hid_t ds, const char *file, const char *name, int 
     hid_t t = H5Dget_type(ds), sp = H5Dget_space(ds), dcpl = H5Dget_create_plist(ds);
     mc_status st = MC_OK;
     if (t < 0 || sp < 0 || dcpl < 0) {
-        st = mc_fail(MC_ERR_HDF5, "%s: cannot read the type or shape of %s", file, name);
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot read the type or shape of %s", file, name);
         goto done;
     }
     H5T_class_t cls = H5Tget_class(t);
@@ -53,7 +126,7 @@ mc_status mc_h5_check_dataset(hid_t ds, const char *file, const char *name, int 
     }
     hssize_t np = H5Sget_simple_extent_npoints(sp);
     if (np < 0) {
-        st = mc_fail(MC_ERR_HDF5, "%s: cannot read the shape of %s", file, name);
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot read the shape of %s", file, name);
         goto done;
     }
     /* As read into memory: up to 8 bytes a value (int64, double). */
@@ -97,7 +170,11 @@ int mc_h5_put_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const 
     hid_t a =
         sp >= 0 ? H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT) : H5I_INVALID_HID;
     int ok = a >= 0 && H5Awrite(a, mtype, value) >= 0;
-    if (a >= 0) H5Aclose(a);
+    if (!ok) mc_h5_note();
+    if (a >= 0 && H5Aclose(a) < 0 && ok) {
+        mc_h5_note();
+        ok = 0;
+    }
     if (sp >= 0) H5Sclose(sp);
     return ok ? 0 : -1;
 }
@@ -108,6 +185,7 @@ int mc_h5_put_str_attr(hid_t loc, const char *name, const char *value)
     hid_t t = H5Tcopy(H5T_C_S1);
     int ok = t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
              mc_h5_put_attr(loc, name, t, t, &value) == 0;
+    if (!ok) mc_h5_note();
     if (t >= 0) H5Tclose(t);
     return ok ? 0 : -1;
 }
@@ -127,6 +205,20 @@ int mc_h5_put_f64_attr(hid_t loc, const char *name, double v)
     return mc_h5_put_attr(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
 }
 
+/* Closes what a dataset writer opened; 0, or -1 with the first HDF5 message
+ * noted when the write (ok == 0) or the close of the dataset failed. */
+static int close_written(int ok, hid_t ds, hid_t dcpl, hid_t sp)
+{
+    if (!ok) mc_h5_note();
+    if (ds >= 0 && H5Dclose(ds) < 0 && ok) {
+        mc_h5_note();
+        ok = 0;
+    }
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (sp >= 0) H5Sclose(sp);
+    return ok ? 0 : -1;
+}
+
 /* An N x k dataset chunked by whole rows, written in one call from the
  * graph's own array (no conversion copy when file and memory types agree). */
 int mc_h5_put_matrix(hid_t loc, const char *name, hid_t ftype, hid_t mtype, size_t n, size_t k,
@@ -144,10 +236,7 @@ int mc_h5_put_matrix(hid_t loc, const char *name, hid_t ftype, hid_t mtype, size
         H5Pset_obj_track_times(dcpl, 0) >= 0)
         ds = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     int ok = ds >= 0 && H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0;
-    if (ds >= 0) H5Dclose(ds);
-    if (dcpl >= 0) H5Pclose(dcpl);
-    if (sp >= 0) H5Sclose(sp);
-    return ok ? 0 : -1;
+    return close_written(ok, ds, dcpl, sp);
 }
 
 static mc_status open_attr(hid_t loc, const char *path, const char *where, const char *name,
@@ -156,10 +245,10 @@ static mc_status open_attr(hid_t loc, const char *path, const char *where, const
     *out = H5I_INVALID_HID;
     htri_t exists = H5Aexists(loc, name);
     if (exists < 0)
-        return mc_fail(MC_ERR_HDF5, "%s: cannot read the attributes of %s", path, where);
+        return mc_h5_fail(MC_ERR_HDF5, "%s: cannot read the attributes of %s", path, where);
     if (exists == 0) return MC_OK;
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    if (a < 0) return mc_fail(MC_ERR_HDF5, "%s: cannot open attribute %s %s", path, where, name);
+    if (a < 0) return mc_h5_fail(MC_ERR_HDF5, "%s: cannot open attribute %s %s", path, where, name);
     hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
     H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
     hssize_t npts = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
@@ -183,8 +272,9 @@ mc_status mc_h5_get_int_attr(hid_t loc, const char *path, const char *where, con
     *found = a >= 0;
     if (st != MC_OK || a < 0) return st;
     herr_t rc = H5Aread(a, mtype, value);
+    if (rc < 0) mc_h5_note();
     H5Aclose(a);
-    return rc < 0 ? mc_fail(MC_ERR_HDF5, "%s: cannot read attribute %s %s", path, where, name)
+    return rc < 0 ? mc_h5_fail(MC_ERR_HDF5, "%s: cannot read attribute %s %s", path, where, name)
                   : MC_OK;
 }
 
@@ -195,8 +285,9 @@ mc_status mc_h5_get_f64_attr(hid_t loc, const char *path, const char *where, con
     mc_status st = open_attr(loc, path, where, name, H5T_FLOAT, "floating-point number", &a);
     if (st != MC_OK || a < 0) return st;
     herr_t rc = H5Aread(a, H5T_NATIVE_DOUBLE, value);
+    if (rc < 0) mc_h5_note();
     H5Aclose(a);
-    return rc < 0 ? mc_fail(MC_ERR_HDF5, "%s: cannot read attribute %s %s", path, where, name)
+    return rc < 0 ? mc_h5_fail(MC_ERR_HDF5, "%s: cannot read attribute %s %s", path, where, name)
                   : MC_OK;
 }
 
@@ -251,10 +342,11 @@ mc_status mc_h5_get_str_attr(hid_t loc, const char *path, const char *where, con
         }
         free(raw);
     }
+    if (!ok) mc_h5_note();
     if (mt >= 0) H5Tclose(mt);
     if (ft >= 0) H5Tclose(ft);
     H5Aclose(a);
-    if (!ok) return mc_fail(MC_ERR_HDF5, "%s: cannot read attribute %s %s", path, where, name);
+    if (!ok) return mc_h5_fail(MC_ERR_HDF5, "%s: cannot read attribute %s %s", path, where, name);
     return st;
 }
 
@@ -265,7 +357,7 @@ mc_status mc_h5_open_checked(hid_t loc, const char *path, const char *where, con
     if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
         return mc_fail(absent, "%s: no dataset %s/%s", path, where, name);
     hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
-    if (ds < 0) return mc_fail(absent, "%s: %s/%s is not a dataset", path, where, name);
+    if (ds < 0) return mc_h5_fail(absent, "%s: %s/%s is not a dataset", path, where, name);
     mc_status st = mc_h5_check_dataset(ds, path, name, 1, shape);
     if (st != MC_OK) {
         H5Dclose(ds);
@@ -321,14 +413,14 @@ mc_status mc_h5_read_matrix(hid_t ds, const char *path, const char *where, const
     size_t bs = block_rows(ds);
     mc_status st = MC_OK;
     hid_t fs = H5Dget_space(ds);
-    if (fs < 0) return mc_fail(MC_ERR_HDF5, "%s: cannot read %s/%s", path, where, name);
+    if (fs < 0) return mc_h5_fail(MC_ERR_HDF5, "%s: cannot read %s/%s", path, where, name);
     for (size_t r0 = 0; r0 < n && st == MC_OK; r0 += bs) {
         size_t nr = n - r0 < bs ? n - r0 : bs;
         hsize_t start[2] = {r0, 0}, count[2] = {nr, k};
         hid_t ms = H5Screate_simple(2, count, NULL);
         if (ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
             H5Dread(ds, mtype, ms, fs, H5P_DEFAULT, (char *)dst + r0 * k * elem) < 0)
-            st = mc_fail(MC_ERR_HDF5, "%s: cannot read rows %zu..%zu of %s/%s", path, r0,
+            st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot read rows %zu..%zu of %s/%s", path, r0,
                          r0 + nr - 1, where, name);
         if (ms >= 0) H5Sclose(ms);
     }
@@ -346,8 +438,5 @@ int mc_h5_put_vector(hid_t loc, const char *name, hid_t ftype, hid_t mtype, size
     if (sp >= 0 && dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0)
         ds = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     int ok = ds >= 0 && H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0;
-    if (ds >= 0) H5Dclose(ds);
-    if (dcpl >= 0) H5Pclose(dcpl);
-    if (sp >= 0) H5Sclose(sp);
-    return ok ? 0 : -1;
+    return close_written(ok, ds, dcpl, sp);
 }

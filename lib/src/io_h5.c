@@ -97,7 +97,7 @@ static mc_status h5r_next(mc_reader_t *r, size_t max, float *rows, int64_t *labe
     if (fspace < 0 || mspace < 0 ||
         H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
         H5Dread(s->emb, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, rows) < 0) {
-        st = mc_fail(MC_ERR_HDF5, "%s: cannot read rows %llu..%llu of the embeddings", r->path,
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot read rows %llu..%llu of the embeddings", r->path,
                      (unsigned long long)s->next_row, (unsigned long long)(s->next_row + n - 1));
         goto done;
     }
@@ -160,10 +160,11 @@ static mc_status h5r_next(mc_reader_t *r, size_t max, float *rows, int64_t *labe
             }
             free(raw);
         }
+        if (!ok) mc_h5_note();
         if (pfs >= 0) H5Sclose(pfs);
         if (pms >= 0) H5Sclose(pms);
         if (!ok) {
-            st = mc_fail(MC_ERR_HDF5, "%s: cannot read the paths of rows %llu..", r->path,
+            st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot read the paths of rows %llu..", r->path,
                          (unsigned long long)s->next_row);
             goto done;
         }
@@ -193,7 +194,7 @@ mc_status mc_io_open_h5(mc_reader_t *r, const mc_reader_params *p)
     hid_t lab = H5I_INVALID_HID;
     s->file = mc_h5_open_read(r->path);
     if (s->file < 0) {
-        st = mc_fail(MC_ERR_IO, "%s: cannot open (not an HDF5 file?)", r->path);
+        st = mc_h5_fail(MC_ERR_IO, "%s: cannot open (not an HDF5 file?)", r->path);
         goto done;
     }
     key_path(ekey, kp, sizeof kp);
@@ -237,7 +238,7 @@ mc_status mc_io_open_h5(mc_reader_t *r, const mc_reader_params *p)
             goto done;
         }
         if (H5Dread(lab, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, s->labels) < 0) {
-            st = mc_fail(MC_ERR_HDF5, "%s: cannot read the labels", r->path);
+            st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot read the labels", r->path);
             goto done;
         }
         r->has_labels = 1;
@@ -292,6 +293,7 @@ static hid_t make_extendible(hid_t file, const char *name, hid_t type, int rank,
         H5Pset_obj_track_times(dcpl, 0) >= 0 &&
         (compress <= 0 || (H5Pset_shuffle(dcpl) >= 0 && H5Pset_deflate(dcpl, (unsigned)compress) >= 0)))
         ds = H5Dcreate2(file, name, type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (ds < 0) mc_h5_note();
     if (dcpl >= 0) H5Pclose(dcpl);
     if (sp >= 0) H5Sclose(sp);
     return ds;
@@ -302,11 +304,15 @@ static int append_rows(hid_t ds, hid_t memtype, int rank, size_t cols, uint64_t 
                        const void *data)
 {
     hsize_t newdims[2] = {at + n, cols}, start[2] = {at, 0}, count[2] = {n, cols};
-    if (H5Dset_extent(ds, newdims) < 0) return -1;
+    if (H5Dset_extent(ds, newdims) < 0) {
+        mc_h5_note();
+        return -1;
+    }
     hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(rank, count, NULL);
     int ok = fs >= 0 && ms >= 0 &&
              H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
              H5Dwrite(ds, memtype, ms, fs, H5P_DEFAULT, data) >= 0;
+    if (!ok) mc_h5_note();
     if (fs >= 0) H5Sclose(fs);
     if (ms >= 0) H5Sclose(ms);
     return ok ? 0 : -1;
@@ -333,11 +339,12 @@ static mc_status h5w_append(mc_writer_t *w, size_t n, const float *rows, const i
               (labels && append_rows(s->labels, H5T_NATIVE_INT64, 1, 1, w->rows, n, labels) != 0) ||
               (paths && append_rows(s->paths, s->str_type, 1, 1, w->rows, n, paths) != 0) ||
               (photos && append_rows(s->photos, s->str_type, 1, 1, w->rows, n, photos) != 0);
-    quiet_off(&q);
+    mc_status st = MC_OK;
     if (bad)
-        return mc_fail(MC_ERR_HDF5, "%s: cannot write rows %llu..%llu (disk full?)", w->path,
-                       (unsigned long long)w->rows, (unsigned long long)(w->rows + n - 1));
-    return MC_OK;
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot write rows %llu..%llu (disk full?)", w->path,
+                        (unsigned long long)w->rows, (unsigned long long)(w->rows + n - 1));
+    quiet_off(&q);
+    return st;
 }
 
 static mc_status h5w_set_names(mc_writer_t *w, size_t n, const char *const *names)
@@ -352,11 +359,13 @@ static mc_status h5w_set_names(mc_writer_t *w, size_t n, const char *const *name
     if (sp >= 0 && dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0)
         ds = H5Dcreate2(s->file, "label_names", s->str_type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     int ok = ds >= 0 && H5Dwrite(ds, s->str_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, names) >= 0;
+    if (!ok) mc_h5_note();
     if (ds >= 0) H5Dclose(ds);
     if (dcpl >= 0) H5Pclose(dcpl);
     if (sp >= 0) H5Sclose(sp);
+    mc_status st = ok ? MC_OK : mc_h5_fail(MC_ERR_HDF5, "%s: cannot write /label_names", w->path);
     quiet_off(&q);
-    return ok ? MC_OK : mc_fail(MC_ERR_HDF5, "%s: cannot write /label_names", w->path);
+    return st;
 }
 
 static mc_status h5w_commit(mc_writer_t *w)
@@ -365,12 +374,13 @@ static mc_status h5w_commit(mc_writer_t *w)
     h5_quiet q;
     quiet_on(&q);
     int bad = H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0;
+    if (bad) mc_h5_note();
     h5w_release(s);
-    quiet_off(&q);
     mc_status st = MC_OK;
+    if (bad) st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot flush (disk full?)", w->path);
+    quiet_off(&q);
     if (bad) {
         unlink(s->tmp);
-        st = mc_fail(MC_ERR_HDF5, "%s: cannot flush (disk full?)", w->path);
     } else {
         st = mc_rename_into_place(s->tmp, w->path);
     }
@@ -394,21 +404,6 @@ static void h5w_abort(mc_writer_t *w)
     w->state = NULL;
 }
 
-static int write_str_attr(hid_t loc, const char *name, const char *value)
-{
-    /* Variable-length UTF-8: h5py returns str, not bytes. */
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = a >= 0 && H5Awrite(a, t, &value) >= 0;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    H5Tclose(t);
-    return ok ? 0 : -1;
-}
-
 mc_status mc_io_writer_h5(mc_writer_t *w, const mc_writer_params *p)
 {
     h5_writer *s = calloc(1, sizeof *s);
@@ -429,7 +424,7 @@ mc_status mc_io_writer_h5(mc_writer_t *w, const mc_writer_params *p)
     mc_status st = MC_OK;
     s->file = h5_create_untimed(s->tmp);
     if (s->file < 0) {
-        st = mc_fail(MC_ERR_IO, "%s: cannot create", w->path);
+        st = mc_h5_fail(MC_ERR_IO, "%s: cannot create", w->path);
         goto done;
     }
     s->str_type = H5Tcopy(H5T_C_S1);
@@ -443,12 +438,12 @@ mc_status mc_io_writer_h5(mc_writer_t *w, const mc_writer_params *p)
          (s->paths = make_extendible(s->file, "paths", s->str_type, 1, 1, s->chunk_rows * 4, p->compress)) < 0) ||
         (w->with_photos &&
          (s->photos = make_extendible(s->file, "photo", s->str_type, 1, 1, s->chunk_rows * 4, p->compress)) < 0)) {
-        st = mc_fail(MC_ERR_HDF5, "%s: cannot create the datasets", w->path);
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot create the datasets", w->path);
         goto done;
     }
-    if (write_str_attr(s->file, "magclust_version", MC_VERSION_STRING) != 0 ||
-        (p->source && write_str_attr(s->file, "source", p->source) != 0)) {
-        st = mc_fail(MC_ERR_HDF5, "%s: cannot write attributes", w->path);
+    if (mc_h5_put_str_attr(s->file, "magclust_version", MC_VERSION_STRING) != 0 ||
+        (p->source && mc_h5_put_str_attr(s->file, "source", p->source) != 0)) {
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot write attributes", w->path);
         goto done;
     }
     w->append = h5w_append;

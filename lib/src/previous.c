@@ -414,6 +414,7 @@ static int read_strings(hid_t ds, size_t n, char **dst)
     H5Tset_cset(t, H5Tget_cset(ft));
     H5Tclose(ft);
     int rc = H5Dread(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0 ? -1 : 0;
+    if (rc < 0) mc_h5_note();
     H5Tclose(t);
     (void)n;
     return rc;
@@ -438,7 +439,7 @@ mc_status mc_previous_read_h5(const char *path, mc_previous_t **out)
     size_t n = 0;
     if (!p) goto nomem;
     if (f < 0) {
-        st = mc_fail(MC_ERR_HDF5, "%s: not an HDF5 file", path);
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: not an HDF5 file", path);
         goto done;
     }
     if ((ds = open_1d(f, path, "cluster", 1, &n, &st)) < 0) goto done;
@@ -461,6 +462,7 @@ mc_status mc_previous_read_h5(const char *path, mc_previous_t **out)
     if ((ds = open_1d(f, path, "role", 0, &n, &st)) >= 0) {
         hid_t ft = H5Dget_type(ds); /* an enum over int8: read it as stored */
         int ok = H5Tget_size(ft) == 1 && H5Dread(ds, ft, H5S_ALL, H5S_ALL, H5P_DEFAULT, p->role) >= 0;
+        if (!ok) mc_h5_note();
         H5Tclose(ft);
         if (!ok) goto bad;
         H5Dclose(ds);
@@ -507,7 +509,7 @@ mc_status mc_previous_read_h5(const char *path, mc_previous_t **out)
     st = finish(p);
     goto done;
 bad:
-    st = mc_fail(MC_ERR_HDF5, "%s: cannot read the result datasets", path);
+    st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot read the result datasets", path);
     goto done;
 nomem:
     st = mc_fail(MC_ERR_NOMEM, "out of memory");

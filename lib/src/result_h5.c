@@ -37,7 +37,7 @@ mc_status mc_clustering_write_h5(const mc_clustering_t *c, const mc_embeddings_t
     hid_t role_t = H5I_INVALID_HID, str_t = H5I_INVALID_HID;
     hid_t f = h5_create_untimed(tmp);
     if (f < 0) {
-        st = mc_fail(MC_ERR_IO, "%s: cannot create", path);
+        st = mc_h5_fail(MC_ERR_IO, "%s: cannot create", path);
         goto done;
     }
     /* Roles as an enum, so h5py and h5dump show their names. */
@@ -79,13 +79,16 @@ mc_status mc_clustering_write_h5(const mc_clustering_t *c, const mc_embeddings_t
         free(persons);
     }
     for (size_t i = 0; !bad && i < n_attrs; i++) bad = write_attr(f, &attrs[i]);
-    if (!bad) bad = H5Fflush(f, H5F_SCOPE_GLOBAL) < 0;
-    if (bad) st = mc_fail(MC_ERR_HDF5, "%s: cannot write the result (disk full?)", path);
+    if (!bad && H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) {
+        mc_h5_note();
+        bad = 1;
+    }
+    if (bad) st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot write the result (disk full?)", path);
 done:
     if (str_t >= 0) H5Tclose(str_t);
     if (role_t >= 0) H5Tclose(role_t);
     if (f >= 0 && H5Fclose(f) < 0 && st == MC_OK)
-        st = mc_fail(MC_ERR_HDF5, "%s: cannot close", path);
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot close", path);
     quiet_off(&q);
     free(paths);
     if (st == MC_OK)
