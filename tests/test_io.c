@@ -1,6 +1,7 @@
 /* Streaming I/O: format names, the HDF5 writer and reader (round trip,
- * chunking, compression, provenance), conversion, multi-file import, and the
- * HDF5 result file of a clustering. */
+ * chunking, compression, provenance), conversion, multi-file import, the
+ * HDF5 result file of a clustering, and the atomic HDF5 output every writer
+ * uses. */
 #define _POSIX_C_SOURCE 200809L
 #include <hdf5.h>
 #include <math.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "h5_impl.h"
 #include "magclust/magclust.h"
 #include "test_common.h"
 #include "test_rand.h"
@@ -237,6 +239,58 @@ static void test_h5_reader_errors(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "/nosuch"));
 }
 
+/* mc_h5_out: commit and abort close every identifier of the file, the ones
+ * a writer left open included, and leave no temporary; a failed create
+ * leaves nothing. (tests/full_disk_test.sh has the full disk.) */
+static void test_h5_out(void)
+{
+    static const int64_t v[4] = {1, 2, 3, 4};
+    for (int commit = 0; commit <= 1; commit++) {
+        const char *path = tmp(commit ? "out_commit.h5" : "out_abort.h5");
+        mc_h5_out o;
+        CU_ASSERT_EQUAL_FATAL(mc_h5_out_create(&o, path), MC_OK);
+        CU_ASSERT(o.file >= 0);
+        CU_ASSERT_EQUAL(access(o.tmp_path, F_OK), 0);
+        char tmp_path[600];
+        snprintf(tmp_path, sizeof tmp_path, "%s", o.tmp_path);
+        /* left open on purpose: a group, a dataset in it, an attribute */
+        hid_t g = H5Gcreate2(o.file, "g", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        CU_ASSERT_EQUAL(mc_h5_put_vector(g, "v", H5T_STD_I64LE, H5T_NATIVE_INT64, 4, v), 0);
+        hid_t ds = H5Dopen2(g, "v", H5P_DEFAULT);
+        hid_t sp = H5Screate(H5S_SCALAR);
+        hid_t a = H5Acreate2(ds, "a", H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+        H5Sclose(sp);
+        CU_ASSERT(g >= 0 && ds >= 0 && a >= 0);
+        CU_ASSERT(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) > 0);
+        if (commit) {
+            CU_ASSERT_EQUAL(mc_h5_out_commit(&o, "the test"), MC_OK);
+        } else {
+            mc_h5_out_abort(&o);
+        }
+        CU_ASSERT_EQUAL(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
+        CU_ASSERT(o.file < 0 && !o.tmp_path && !o.path);
+        CU_ASSERT_NOT_EQUAL(access(tmp_path, F_OK), 0);
+        CU_ASSERT_EQUAL(access(path, F_OK) == 0, commit);
+        mc_h5_out_abort(&o); /* after either: a no-op */
+    }
+    /* the committed file holds what was written */
+    hid_t f = H5Fopen(tmp("out_commit.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
+    int64_t back[4] = {0};
+    hid_t ds = H5Dopen2(f, "/g/v", H5P_DEFAULT);
+    CU_ASSERT(H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, back) >= 0);
+    CU_ASSERT(memcmp(back, v, sizeof v) == 0);
+    H5Dclose(ds);
+    H5Fclose(f);
+    /* a directory that does not exist: MC_ERR_IO naming the path, nothing left */
+    mc_h5_out o;
+    CU_ASSERT_EQUAL(mc_h5_out_create(&o, "/nonexistent-dir/x.h5"), MC_ERR_IO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "/nonexistent-dir/x.h5: cannot create"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "(HDF5: "));
+    CU_ASSERT(o.file < 0);
+    mc_h5_out_abort(&o);
+    CU_ASSERT_EQUAL(mc_h5_out_commit(&o, "x"), MC_ERR_INVALID_ARG);
+}
+
 /* mc_convert h5 -> h5 and mc_import_files over two h5 inputs: rows in order. */
 static void test_convert_and_import(void)
 {
@@ -355,5 +409,6 @@ void mc_test_register(void)
     add_test("h5_reader_errors", test_h5_reader_errors);
     add_test("convert_and_import", test_convert_and_import);
     add_test("result_h5", test_result_h5);
+    add_test("h5_out", test_h5_out);
     add_test("cleanup", test_cleanup);
 }

@@ -1,12 +1,17 @@
 /* The HDF5 layer shared by every reader and writer: the innermost message of
- * HDF5's error stack in our error detail, reading from disk or a fuzzer's memory image, dataset checks against the
+ * HDF5's error stack in our error detail, atomic creation of output files,
+ * reading from disk or a fuzzer's memory image, dataset checks against the
  * memory limit, scalar attributes (write, and read with type checks),
  * row-chunked 2-D datasets (write, and read by row blocks). Messages name
  * the file and "<where> <name>". */
+#define _GNU_SOURCE /* memfd_create */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "h5_impl.h"
 #include "util_impl.h"
@@ -76,6 +81,134 @@ mc_status mc_h5_fail(mc_status st, const char *fmt, ...)
     va_end(ap);
     if (h5msg[0]) return mc_fail(st, "%s (HDF5: %s)", msg, h5msg);
     return mc_fail(st, "%s", msg);
+}
+
+/* ---- atomic output files --------------------------------------------------- */
+
+/* Closes the datasets, groups, attributes and named types still open in
+ * file; how many there were. */
+static size_t close_objects(hid_t file)
+{
+    const unsigned types =
+        H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL;
+    size_t closed = 0;
+    hid_t ids[64];
+    for (int round = 0; round < 1024; round++) {
+        ssize_t n = H5Fget_obj_ids(file, types, sizeof ids / sizeof *ids, ids);
+        if (n <= 0) break;
+        for (ssize_t i = 0; i < n; i++) {
+            switch (H5Iget_type(ids[i])) {
+            case H5I_DATASET: H5Dclose(ids[i]); break;
+            case H5I_GROUP: H5Gclose(ids[i]); break;
+            case H5I_DATATYPE: H5Tclose(ids[i]); break;
+            case H5I_ATTR: H5Aclose(ids[i]); break;
+            default: H5Idec_ref(ids[i]); break;
+            }
+        }
+        closed += (size_t)n;
+    }
+    return closed;
+}
+
+/* The file is being thrown away: swap the descriptor HDF5 writes it through
+ * for an anonymous memory file (or /dev/null where there is none), so that
+ * closing it, which writes out the metadata HDF5 still caches, cannot fail
+ * on a full disk. HDF5 keeps only the descriptor's number. */
+static void discard_writes(hid_t file)
+{
+    hid_t fapl = H5Fget_access_plist(file);
+    int sec2 = fapl >= 0 && H5Pget_driver(fapl) == H5FD_SEC2;
+    if (fapl >= 0) H5Pclose(fapl);
+    void *handle = NULL;
+    if (!sec2 || H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) < 0 || !handle) return;
+    int fd = *(int *)handle;
+    int sink = -1;
+#ifdef MFD_CLOEXEC
+    sink = memfd_create("magclust-discarded", MFD_CLOEXEC);
+#endif
+    if (sink < 0) sink = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (sink < 0) return;
+    if (fd >= 0 && sink != fd) dup2(sink, fd);
+    close(sink);
+}
+
+static void out_release(mc_h5_out *o)
+{
+    free(o->tmp_path);
+    free(o->path);
+    o->tmp_path = o->path = NULL;
+    o->file = H5I_INVALID_HID;
+}
+
+mc_status mc_h5_out_create(mc_h5_out *o, const char *path)
+{
+    o->file = H5I_INVALID_HID;
+    o->path = strdup(path);
+    o->tmp_path = o->path ? mc_temp_path_for(path) : NULL;
+    if (!o->tmp_path) {
+        out_release(o);
+        return mc_fail(MC_ERR_NOMEM, "%s: cannot make a temporary name", path);
+    }
+    h5_quiet q;
+    quiet_on(&q);
+    mc_status st = MC_OK;
+    o->file = h5_create_untimed(o->tmp_path);
+    if (o->file < 0) {
+        st = mc_h5_fail(MC_ERR_IO, "%s: cannot create", path);
+        unlink(o->tmp_path); /* H5F_ACC_EXCL: only ever ours */
+        out_release(o);
+    }
+    quiet_off(&q);
+    return st;
+}
+
+void mc_h5_out_abort(mc_h5_out *o)
+{
+    if (o->file >= 0) {
+        h5_quiet q;
+        quiet_on(&q);
+        discard_writes(o->file);
+        close_objects(o->file);
+        H5Fclose(o->file);
+        quiet_off(&q);
+    }
+    if (o->tmp_path) unlink(o->tmp_path);
+    out_release(o);
+}
+
+mc_status mc_h5_out_commit(mc_h5_out *o, const char *what)
+{
+    if (o->file < 0) {
+        out_release(o);
+        return mc_fail(MC_ERR_INVALID_ARG, "no HDF5 output open");
+    }
+    h5_quiet q;
+    quiet_on(&q);
+    /* Everything still cached, of the file and of any dataset left open,
+     * goes to disk here: a full disk fails the flush, after which the file
+     * can still be closed cleanly (abort), rather than a close, after which
+     * it cannot. What the close writes after a good flush overwrites bytes
+     * already on disk (the superblock). */
+    if (H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0) {
+        mc_status st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot write %s (disk full?)", o->path,
+                                  what ? what : "the file");
+        quiet_off(&q);
+        mc_h5_out_abort(o);
+        return st;
+    }
+    /* Left open, they would keep the file open past H5Fclose (HDF5's
+     * default "weak" close). */
+    close_objects(o->file);
+    mc_status st = MC_OK;
+    if (H5Fclose(o->file) < 0) st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot close (disk full?)", o->path);
+    o->file = H5I_INVALID_HID;
+    quiet_off(&q);
+    if (st == MC_OK)
+        st = mc_rename_into_place(o->tmp_path, o->path); /* removes the temporary on failure */
+    else
+        unlink(o->tmp_path);
+    out_release(o);
+    return st;
 }
 
 /* ---- reading from disk or from a memory image ------------------------------ */
@@ -206,11 +339,17 @@ int mc_h5_put_f64_attr(hid_t loc, const char *name, double v)
 }
 
 /* Closes what a dataset writer opened; 0, or -1 with the first HDF5 message
- * noted when the write (ok == 0) or the close of the dataset failed. */
+ * noted. The dataset's cached chunks are written out (H5Dflush) before it is
+ * closed: a dataset whose close fails to write them is left half destroyed
+ * by HDF5 (its identifier gone, its memory and the file's use count kept),
+ * which libhdf5 cannot get past at exit. So a dataset that could not be
+ * written or flushed stays open, for mc_h5_out_abort() to close once
+ * nothing it does can reach the disk. */
 static int close_written(int ok, hid_t ds, hid_t dcpl, hid_t sp)
 {
+    if (ok && H5Dflush(ds) < 0) ok = 0;
     if (!ok) mc_h5_note();
-    if (ds >= 0 && H5Dclose(ds) < 0 && ok) {
+    if (ok && H5Dclose(ds) < 0) {
         mc_h5_note();
         ok = 0;
     }

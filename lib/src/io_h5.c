@@ -277,8 +277,8 @@ done:
 /* ---- writer ------------------------------------------------------------- */
 
 typedef struct {
-    char *tmp;
-    hid_t file, emb, labels, paths, photos, str_type;
+    mc_h5_out out; /* the temporary file; out.file is where the datasets go */
+    hid_t emb, labels, paths, photos, str_type;
     size_t chunk_rows;
 } h5_writer;
 
@@ -318,15 +318,13 @@ static int append_rows(hid_t ds, hid_t memtype, int rank, size_t cols, uint64_t 
     return ok ? 0 : -1;
 }
 
+/* Forgets the datasets: mc_h5_out_commit() closes them after its flush,
+ * mc_h5_out_abort() once nothing can reach the disk any more (closing one
+ * whose cached chunks cannot be written would fail half-way). */
 static void h5w_release(h5_writer *s)
 {
     if (s->str_type >= 0) H5Tclose(s->str_type);
-    if (s->paths >= 0) H5Dclose(s->paths);
-    if (s->photos >= 0) H5Dclose(s->photos);
-    if (s->labels >= 0) H5Dclose(s->labels);
-    if (s->emb >= 0) H5Dclose(s->emb);
-    if (s->file >= 0) H5Fclose(s->file);
-    s->file = s->emb = s->labels = s->paths = s->photos = s->str_type = H5I_INVALID_HID;
+    s->emb = s->labels = s->paths = s->photos = s->str_type = H5I_INVALID_HID;
 }
 
 static mc_status h5w_append(mc_writer_t *w, size_t n, const float *rows, const int64_t *labels,
@@ -357,7 +355,7 @@ static mc_status h5w_set_names(mc_writer_t *w, size_t n, const char *const *name
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     hid_t ds = H5I_INVALID_HID;
     if (sp >= 0 && dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0)
-        ds = H5Dcreate2(s->file, "label_names", s->str_type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+        ds = H5Dcreate2(s->out.file, "label_names", s->str_type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     int ok = ds >= 0 && H5Dwrite(ds, s->str_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, names) >= 0;
     if (!ok) mc_h5_note();
     if (ds >= 0) H5Dclose(ds);
@@ -373,18 +371,9 @@ static mc_status h5w_commit(mc_writer_t *w)
     h5_writer *s = w->state;
     h5_quiet q;
     quiet_on(&q);
-    int bad = H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0;
-    if (bad) mc_h5_note();
     h5w_release(s);
-    mc_status st = MC_OK;
-    if (bad) st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot flush (disk full?)", w->path);
     quiet_off(&q);
-    if (bad) {
-        unlink(s->tmp);
-    } else {
-        st = mc_rename_into_place(s->tmp, w->path);
-    }
-    free(s->tmp);
+    mc_status st = mc_h5_out_commit(&s->out, "the embeddings");
     free(s);
     w->state = NULL;
     return st;
@@ -398,8 +387,7 @@ static void h5w_abort(mc_writer_t *w)
     quiet_on(&q);
     h5w_release(s);
     quiet_off(&q);
-    if (s->tmp) unlink(s->tmp);
-    free(s->tmp);
+    mc_h5_out_abort(&s->out);
     free(s);
     w->state = NULL;
 }
@@ -408,41 +396,35 @@ mc_status mc_io_writer_h5(mc_writer_t *w, const mc_writer_params *p)
 {
     h5_writer *s = calloc(1, sizeof *s);
     if (!s) return mc_fail(MC_ERR_NOMEM, "out of memory");
-    s->file = s->emb = s->labels = s->paths = s->photos = s->str_type = H5I_INVALID_HID;
-    w->state = s;
-    s->tmp = mc_temp_path_for(w->path);
-    if (!s->tmp) {
+    s->emb = s->labels = s->paths = s->photos = s->str_type = H5I_INVALID_HID;
+    mc_status st = mc_h5_out_create(&s->out, w->path);
+    if (st != MC_OK) {
         free(s);
-        w->state = NULL;
-        return mc_fail(MC_ERR_NOMEM, "out of memory");
+        return st;
     }
+    w->state = s;
     /* About 1 MiB of floats a chunk, as HDF5's guidance suggests. */
     s->chunk_rows = p->chunk_rows ? p->chunk_rows : ((size_t)1 << 18) / w->dim;
     if (s->chunk_rows == 0) s->chunk_rows = 1;
     h5_quiet q;
     quiet_on(&q);
-    mc_status st = MC_OK;
-    s->file = h5_create_untimed(s->tmp);
-    if (s->file < 0) {
-        st = mc_h5_fail(MC_ERR_IO, "%s: cannot create", w->path);
-        goto done;
-    }
+    hid_t file = s->out.file;
     s->str_type = H5Tcopy(H5T_C_S1);
     H5Tset_size(s->str_type, H5T_VARIABLE);
     H5Tset_cset(s->str_type, H5T_CSET_UTF8);
-    s->emb = make_extendible(s->file, "embeddings", H5T_IEEE_F32LE, 2, w->dim, s->chunk_rows, p->compress);
+    s->emb = make_extendible(file, "embeddings", H5T_IEEE_F32LE, 2, w->dim, s->chunk_rows, p->compress);
     if (s->emb < 0 ||
         (w->with_labels &&
-         (s->labels = make_extendible(s->file, "labels", H5T_STD_I64LE, 1, 1, s->chunk_rows * 4, p->compress)) < 0) ||
+         (s->labels = make_extendible(file, "labels", H5T_STD_I64LE, 1, 1, s->chunk_rows * 4, p->compress)) < 0) ||
         (w->with_paths &&
-         (s->paths = make_extendible(s->file, "paths", s->str_type, 1, 1, s->chunk_rows * 4, p->compress)) < 0) ||
+         (s->paths = make_extendible(file, "paths", s->str_type, 1, 1, s->chunk_rows * 4, p->compress)) < 0) ||
         (w->with_photos &&
-         (s->photos = make_extendible(s->file, "photo", s->str_type, 1, 1, s->chunk_rows * 4, p->compress)) < 0)) {
+         (s->photos = make_extendible(file, "photo", s->str_type, 1, 1, s->chunk_rows * 4, p->compress)) < 0)) {
         st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot create the datasets", w->path);
         goto done;
     }
-    if (mc_h5_put_str_attr(s->file, "magclust_version", MC_VERSION_STRING) != 0 ||
-        (p->source && mc_h5_put_str_attr(s->file, "source", p->source) != 0)) {
+    if (mc_h5_put_str_attr(file, "magclust_version", MC_VERSION_STRING) != 0 ||
+        (p->source && mc_h5_put_str_attr(file, "source", p->source) != 0)) {
         st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot write attributes", w->path);
         goto done;
     }

@@ -3,7 +3,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <hdf5.h>
 
@@ -27,19 +26,13 @@ mc_status mc_clustering_write_h5(const mc_clustering_t *c, const mc_embeddings_t
     if (mc_embeddings_n(e) != n)
         return mc_fail(MC_ERR_DIM_MISMATCH, "%s: clustering has %zu faces, embeddings %zu", path, n,
                        mc_embeddings_n(e));
-    char *tmp = mc_temp_path_for(path);
-    if (!tmp) return mc_fail(MC_ERR_NOMEM, "out of memory");
+    mc_h5_out out;
+    mc_status st = mc_h5_out_create(&out, path);
+    if (st != MC_OK) return st;
     h5_quiet q;
     quiet_on(&q);
-
-    mc_status st = MC_OK;
     const char **paths = NULL;
-    hid_t role_t = H5I_INVALID_HID, str_t = H5I_INVALID_HID;
-    hid_t f = h5_create_untimed(tmp);
-    if (f < 0) {
-        st = mc_h5_fail(MC_ERR_IO, "%s: cannot create", path);
-        goto done;
-    }
+    hid_t role_t = H5I_INVALID_HID, str_t = H5I_INVALID_HID, f = out.file;
     /* Roles as an enum, so h5py and h5dump show their names. */
     role_t = H5Tenum_create(H5T_NATIVE_INT8);
     for (int8_t r = MC_ROLE_CORE; r <= MC_ROLE_UNASSIGNED; r++)
@@ -79,22 +72,15 @@ mc_status mc_clustering_write_h5(const mc_clustering_t *c, const mc_embeddings_t
         free(persons);
     }
     for (size_t i = 0; !bad && i < n_attrs; i++) bad = write_attr(f, &attrs[i]);
-    if (!bad && H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) {
-        mc_h5_note();
-        bad = 1;
-    }
     if (bad) st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot write the result (disk full?)", path);
 done:
     if (str_t >= 0) H5Tclose(str_t);
     if (role_t >= 0) H5Tclose(role_t);
-    if (f >= 0 && H5Fclose(f) < 0 && st == MC_OK)
-        st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot close", path);
     quiet_off(&q);
     free(paths);
-    if (st == MC_OK)
-        st = mc_rename_into_place(tmp, path);
-    else
-        unlink(tmp);
-    free(tmp);
-    return st;
+    if (st != MC_OK) {
+        mc_h5_out_abort(&out);
+        return st;
+    }
+    return mc_h5_out_commit(&out, "the result");
 }

@@ -64,7 +64,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "h5_impl.h"
 #include "magclust/synth.h"
@@ -456,25 +455,13 @@ static mc_status h5_fail(mc_status st, const char *path, const char *what)
     return mc_h5_fail(st, "%s: %s", path, what);
 }
 
-/* Writes everything into the new file tmp; path names the file in errors. */
-static mc_status write_file(const char *tmp, const char *path, const mc_synth_params *p,
+/* Writes everything into the new, untimed file; path names it in errors. */
+static mc_status write_file(hid_t file, const char *path, const mc_synth_params *p,
                             const float *raw, const int64_t *labels, const char *const *paths,
                             size_t n, size_t distr)
 {
     mc_status st = MC_OK;
-    hid_t vlstr = -1, file = -1;
-    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-    /* The file creation properties double as the root group's: no times. */
-    if (fcpl < 0 || H5Pset_obj_track_times(fcpl, 0) < 0) {
-        st = h5_fail(MC_ERR_HDF5, path, "cannot set up the file properties");
-        goto done;
-    }
-    file = H5Fcreate(tmp, H5F_ACC_EXCL, fcpl, H5P_DEFAULT);
-    if (file < 0) {
-        st = h5_fail(MC_ERR_IO, path, "cannot create the file");
-        goto done;
-    }
-
+    hid_t vlstr = -1;
     hsize_t dims[2] = {(hsize_t)n, (hsize_t)p->dim};
     if (h5_dataset(file, "embeddings", 2, dims, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, raw) < 0) {
         st = h5_fail(MC_ERR_HDF5, path, "cannot write /embeddings");
@@ -513,10 +500,6 @@ static mc_status write_file(const char *tmp, const char *path, const mc_synth_pa
 
 done:
     if (vlstr >= 0) H5Tclose(vlstr);
-    if (file >= 0 && H5Fclose(file) < 0 && st == MC_OK) {
-        st = h5_fail(MC_ERR_IO, path, "cannot flush and close the file");
-    }
-    if (fcpl >= 0) H5Pclose(fcpl);
     return st;
 }
 
@@ -528,7 +511,7 @@ mc_status mc_synth_write_h5(const mc_synth_params *p, const char *path)
     float *raw = NULL;
     int64_t *labels = NULL;
     size_t *origin = NULL;
-    char *strbuf = NULL, *tmp = NULL;
+    char *strbuf = NULL;
     char **paths = NULL;
     size_t n = 0, distr = 0;
     mc_status st = synth_run(p, &raw, &labels, &origin, &n, &distr);
@@ -551,24 +534,18 @@ mc_status mc_synth_write_h5(const mc_synth_params *p, const char *path)
         paths[j] = s;
     }
 
-    tmp = mc_temp_path_for(path);
-    if (!tmp) {
-        st = mc_fail(MC_ERR_NOMEM, "%s: cannot make a temporary name", path);
-        goto cleanup;
-    }
-
+    mc_h5_out out;
+    if ((st = mc_h5_out_create(&out, path)) != MC_OK) goto cleanup;
     h5_quiet q;
     quiet_on(&q);
-    st = write_file(tmp, path, p, raw, labels, (const char *const *)paths, n, distr);
+    st = write_file(out.file, path, p, raw, labels, (const char *const *)paths, n, distr);
     quiet_off(&q);
-
     if (st == MC_OK)
-        st = mc_rename_into_place(tmp, path); /* removes tmp itself on failure */
+        st = mc_h5_out_commit(&out, "the file");
     else
-        unlink(tmp); /* may not exist (create failed): nothing to check */
+        mc_h5_out_abort(&out);
 
 cleanup:
-    free(tmp);
     free(paths);
     free(strbuf);
     free(raw);
