@@ -515,6 +515,11 @@ mc_status mc_h5_schema_read_strings(mc_h5_schema *s, mc_h5_field f, uint64_t row
             st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot read the type of %s", s->file, fl->path);
             goto done;
         }
+        /* A stream's block was not checked when the field was opened (a
+         * whole read was): the raw strings and their copies. */
+        if (!s->whole &&
+            (st = mc_check_memory(s->file, fl->path, n, 1, 2 * (uint64_t)src.size)) != MC_OK)
+            goto done;
         src.raw = raw = mc_malloc_array(n, src.size);
         if (!raw) {
             st = mc_fail(MC_ERR_NOMEM, "%s: out of memory for %s", s->file, fl->path);
