@@ -291,15 +291,19 @@ static hid_t open_1d(hid_t f, const char *file, const char *name, int required, 
         return -1;
     }
     hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
+    if (ds < 0) { /* a group, say */
+        *st = mc_h5_fail(MC_ERR_HDF5, "%s: /%s is not a vector of %zu values", file, name, *n);
+        return -1;
+    }
     mc_h5_shape sh = {H5T_NO_CLASS, -1, {0}};
-    if (ds >= 0 && (*st = mc_h5_check_dataset(ds, file, name, 1, &sh)) != MC_OK) {
+    if ((*st = mc_h5_check_dataset(ds, file, name, 1, &sh)) != MC_OK) {
         H5Dclose(ds);
         return -1;
     }
     const hsize_t *dims = sh.dims;
     int rank = sh.rank;
     if (rank != 1 || (*n && dims[0] != *n)) {
-        if (ds >= 0) H5Dclose(ds);
+        H5Dclose(ds);
         *st = mc_fail(MC_ERR_HDF5, "%s: /%s is not a vector of %zu values", file, name, *n);
         return -1;
     }
