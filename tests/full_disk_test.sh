@@ -53,7 +53,8 @@ for fill in 1000 1016; do
     # so at exit ("infinite loop closing library"): only the first line is ours.
     full "import_$fill" "$fill" 0 "$MC" import csv "$WORK/tiny.csv" -q -o "$DISK/out.h5"
 done
-check "knn: the disk full message gives HDF5's reason" grep -q "No space left on device" "$WORK/knn_1000.err"
+check "knn: the disk full message gives HDF5's reason" \
+    grep -q "No space left on device" "$WORK/knn_1000.err"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -53,7 +53,8 @@ static mc_status read_rows(reader *c, mc_embeddings_t **out)
     double *dbuf = NULL;
     mc_status st = MC_OK;
     mc_embeddings_t *e = mc_embeddings_alloc(n, d);
-    if (!e) return mc_fail(MC_ERR_NOMEM, "%s: out of memory for %zu x %zu embeddings", c->file, n, d);
+    if (!e)
+        return mc_fail(MC_ERR_NOMEM, "%s: out of memory for %zu x %zu embeddings", c->file, n, d);
     if (c->skip && !(c->bad = calloc(n, 1))) {
         st = mc_fail(MC_ERR_NOMEM, "%s: out of memory", c->file);
         goto cleanup;
@@ -115,7 +116,8 @@ static mc_status read_labels(reader *c, mc_embeddings_t *e)
 static mc_status read_paths(reader *c, mc_embeddings_t *e)
 {
     char **paths = NULL, *buf = NULL;
-    mc_status st = mc_h5_schema_read_strings(c->s, MC_H5_PATHS, 0, mc_embeddings_n(e), &paths, &buf);
+    mc_status st =
+        mc_h5_schema_read_strings(c->s, MC_H5_PATHS, 0, mc_embeddings_n(e), &paths, &buf);
     if (st == MC_OK) mc_embeddings_take_paths(e, paths, buf);
     return st;
 }
@@ -171,7 +173,8 @@ static mc_status read_groups(reader *c, mc_embeddings_t *e)
         for (size_t i = 0; st == MC_OK && i < n; i++) {
             size_t len = strlen(keys[i]);
             g[i] = len ? mc_label_map_id(map, keys[i], len) : -1;
-            if (len && g[i] < 0) st = mc_fail(MC_ERR_NOMEM, "%s: out of memory for %s", c->file, path);
+            if (len && g[i] < 0)
+                st = mc_fail(MC_ERR_NOMEM, "%s: out of memory for %s", c->file, path);
         }
         free(keys);
         free(buf);

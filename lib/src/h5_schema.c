@@ -177,7 +177,8 @@ static mc_status open_embeddings(mc_h5_schema *s)
     }
     /* Held whole: the unit directions, then (in the pipeline) a centred
      * copy; the magnitudes are one column more. */
-    if (s->whole && (st = mc_check_memory(file, path, dims[0], dims[1] + 1, sizeof(float))) != MC_OK)
+    if (s->whole &&
+        (st = mc_check_memory(file, path, dims[0], dims[1] + 1, sizeof(float))) != MC_OK)
         goto done;
     if (dims[1] > SIZE_MAX / sizeof(double)) {
         st = mc_fail(MC_ERR_BAD_DATA, "%s: %s has %llu columns, too many for this machine", file,
@@ -438,7 +439,8 @@ static mc_status make_table(const mc_h5_schema *s, const char *path, const strin
     size_t total = n;
     for (size_t i = 0; i < n; i++) {
         size_t len = src_len(src, i);
-        if (len > SIZE_MAX - total) return mc_fail(MC_ERR_NOMEM, "%s: %s is too large", s->file, path);
+        if (len > SIZE_MAX - total)
+            return mc_fail(MC_ERR_NOMEM, "%s: %s is too large", s->file, path);
         total += len;
     }
     char **at = mc_malloc_array(n, sizeof *at);

@@ -200,7 +200,8 @@ mc_status mc_h5_out_commit(mc_h5_out *o, const char *what)
      * default "weak" close). */
     close_objects(o->file);
     mc_status st = MC_OK;
-    if (H5Fclose(o->file) < 0) st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot close (disk full?)", o->path);
+    if (H5Fclose(o->file) < 0)
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot close (disk full?)", o->path);
     o->file = H5I_INVALID_HID;
     quiet_off(&q);
     if (st == MC_OK)

@@ -26,7 +26,8 @@ typedef struct {
     const char *path;
     size_t nf;        /* fields of the header */
     size_t n_index;   /* rows an index may name (0..n_index-1); SIZE_MAX: not checked */
-    size_t col_index, col_path, col_cluster, col_role, col_quality, col_person; /* SIZE_MAX: absent */
+    /* columns; SIZE_MAX: absent */
+    size_t col_index, col_path, col_cluster, col_role, col_quality, col_person;
 } mc_result_csv;
 
 /* One row; the strings point into the reader and last until the next row. */

@@ -23,7 +23,8 @@ mc_status mc_clustering_write_csv(const mc_clustering_t *c, const mc_embeddings_
                                   const char *path)
 {
     mc_clear_error();
-    if (!c || !e || !path) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_clustering_write_csv");
+    if (!c || !e || !path)
+        return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_clustering_write_csv");
     size_t n = mc_clustering_n(c);
     if (mc_embeddings_n(e) != n)
         return mc_fail(MC_ERR_DIM_MISMATCH, "%s: clustering has %zu faces, embeddings %zu", path,
@@ -35,7 +36,8 @@ mc_status mc_clustering_write_csv(const mc_clustering_t *c, const mc_embeddings_
     const int64_t *labels = mc_clustering_labels(c);
     const uint8_t *roles = mc_clustering_roles(c);
     int names = mc_clustering_has_names(c);
-    fputs(names ? "index,path,cluster,role,quality,person\r\n" : "index,path,cluster,role,quality\r\n",
+    fputs(names ? "index,path,cluster,role,quality,person\r\n"
+                : "index,path,cluster,role,quality\r\n",
           af.fp);
     for (size_t i = 0; i < n; i++) {
         const char *p = mc_embeddings_path(e, i);
@@ -75,11 +77,13 @@ mc_status mc_result_csv_open(mc_result_csv *rc, const char *path, int need_path,
     int got = mc_csv_next(&rc->r, &st);
     if (got < 0) goto fail;
     if (got == 0) {
-        st = need_path ? mc_fail(MC_ERR_BAD_DATA,
-                                 "%s: empty file (expected a result CSV with path and cluster columns)",
-                                 path)
-                       : mc_fail(MC_ERR_BAD_DATA,
-                                 "%s: empty file (expected a header with a 'cluster' column)", path);
+        if (need_path)
+            st = mc_fail(MC_ERR_BAD_DATA,
+                         "%s: empty file (expected a result CSV with path and cluster columns)",
+                         path);
+        else
+            st = mc_fail(MC_ERR_BAD_DATA,
+                         "%s: empty file (expected a header with a 'cluster' column)", path);
         goto fail;
     }
     rc->nf = rc->r.nf;
@@ -125,8 +129,8 @@ int mc_result_csv_next(mc_result_csv *rc, mc_result_row *row, mc_status *err)
     if (rc->col_index != SIZE_MAX && rc->n_index != SIZE_MAX) {
         const char *is = mc_csv_field(r, rc->col_index);
         if (parse_id(is, &row->index) != 0 || row->index < 0 || (size_t)row->index >= rc->n_index) {
-            *err = mc_fail(MC_ERR_BAD_DATA, "%s: line %llu: index '%s' is not in 0..%zu", path, line,
-                           is, rc->n_index ? rc->n_index - 1 : 0);
+            *err = mc_fail(MC_ERR_BAD_DATA, "%s: line %llu: index '%s' is not in 0..%zu", path,
+                           line, is, rc->n_index ? rc->n_index - 1 : 0);
             return -1;
         }
     }
@@ -160,7 +164,8 @@ void mc_result_csv_close(mc_result_csv *rc) { mc_csv_close(&rc->r); }
 mc_status mc_clustering_read_csv(const char *path, size_t n, int64_t *out_labels)
 {
     mc_clear_error();
-    if (!path || !out_labels) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_clustering_read_csv");
+    if (!path || !out_labels)
+        return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_clustering_read_csv");
     uint8_t *seen = mc_calloc_array(n, 1);
     if (!seen) return mc_fail(MC_ERR_NOMEM, "out of memory");
     mc_result_csv rc;
@@ -175,8 +180,8 @@ mc_status mc_clustering_read_csv(const char *path, size_t n, int64_t *out_labels
     while ((got = mc_result_csv_next(&rc, &row, &st)) == 1) {
         int64_t idx = rc.col_index != SIZE_MAX ? row.index : (int64_t)rows;
         if ((size_t)idx >= n) {
-            st = mc_fail(MC_ERR_DIM_MISMATCH, "%s: more than %zu rows (the embeddings have %zu faces)",
-                         path, n, n);
+            st = mc_fail(MC_ERR_DIM_MISMATCH,
+                         "%s: more than %zu rows (the embeddings have %zu faces)", path, n, n);
             goto cleanup;
         }
         if (seen[idx]) {
@@ -190,7 +195,8 @@ mc_status mc_clustering_read_csv(const char *path, size_t n, int64_t *out_labels
     }
     if (got < 0) goto cleanup;
     if (rows != n) {
-        st = mc_fail(MC_ERR_DIM_MISMATCH, "%s: %zu rows, the embeddings have %zu faces", path, rows, n);
+        st = mc_fail(MC_ERR_DIM_MISMATCH, "%s: %zu rows, the embeddings have %zu faces", path,
+                     rows, n);
         goto cleanup;
     }
     st = MC_OK;
@@ -238,9 +244,11 @@ mc_status mc_clustering_write_h5(const mc_clustering_t *c, const mc_embeddings_t
     role_t = H5Tenum_create(H5T_NATIVE_INT8);
     for (int8_t r = MC_ROLE_CORE; r <= MC_ROLE_UNASSIGNED; r++)
         H5Tenum_insert(role_t, mc_role_name((mc_role)r), &r);
-    int bad = mc_h5_put_vector(f, "cluster", H5T_STD_I64LE, H5T_NATIVE_INT64, n, mc_clustering_labels(c)) ||
+    const int64_t *labels = mc_clustering_labels(c);
+    const float *quality = mc_embeddings_quality(e);
+    int bad = mc_h5_put_vector(f, "cluster", H5T_STD_I64LE, H5T_NATIVE_INT64, n, labels) ||
               mc_h5_put_vector(f, "role", role_t, role_t, n, mc_clustering_roles(c)) ||
-              mc_h5_put_vector(f, "quality", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, n, mc_embeddings_quality(e));
+              mc_h5_put_vector(f, "quality", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, n, quality);
     if (!bad && mc_embeddings_path(e, 0)) {
         paths = mc_malloc_array(n, sizeof *paths);
         if (!paths) {
@@ -257,9 +265,8 @@ mc_status mc_clustering_write_h5(const mc_clustering_t *c, const mc_embeddings_t
             st = mc_fail(MC_ERR_NOMEM, "out of memory");
             goto done;
         }
-        const int64_t *lab = mc_clustering_labels(c);
         for (size_t i = 0; i < n; i++) {
-            const char *nm = mc_clustering_name(c, lab[i]);
+            const char *nm = mc_clustering_name(c, labels[i]);
             persons[i] = nm ? nm : "";
         }
         if (str_t < 0) str_t = utf8_type();
@@ -283,11 +290,13 @@ done:
 /* ---- HDF5 input -------------------------------------------------------------- */
 
 /* A 1-D dataset of n values (n = 0: learn it), or -1 when absent. */
-static hid_t open_1d(hid_t f, const char *file, const char *name, int required, size_t *n, mc_status *st)
+static hid_t open_1d(hid_t f, const char *file, const char *name, int required, size_t *n,
+                     mc_status *st)
 {
     *st = MC_OK;
     if (H5Lexists(f, name, H5P_DEFAULT) <= 0) {
-        if (required) *st = mc_fail(MC_ERR_HDF5, "%s: no dataset /%s (not a magclust result?)", file, name);
+        if (required)
+            *st = mc_fail(MC_ERR_HDF5, "%s: no dataset /%s (not a magclust result?)", file, name);
         return -1;
     }
     hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
@@ -378,7 +387,8 @@ mc_status mc_result_read_h5(const char *path, mc_result_h5 *t)
     }
     if ((ds = open_1d(f, path, "role", 0, &n, &st)) >= 0) {
         hid_t ft = H5Dget_type(ds); /* an enum over int8: read it as stored */
-        int ok = H5Tget_size(ft) == 1 && H5Dread(ds, ft, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->role) >= 0;
+        int ok =
+            H5Tget_size(ft) == 1 && H5Dread(ds, ft, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->role) >= 0;
         if (!ok) mc_h5_note();
         H5Tclose(ft);
         if (!ok) goto bad;
