@@ -271,6 +271,23 @@ bad import_over_input 1 "overwrite an input" "$MC" import magface "$WORK/a.list"
 bad export_bad_ext 2 ".npy, .csv or .bin" "$MC" export "$FX/tiny.h5" -o "$WORK/x.txt"
 bad export_missing 1 "no such file" "$MC" export "$FX/nope.h5" -o "$WORK/x.npy"
 
+# nested keys mean the same to export (the streaming reader) and to cluster,
+# however they are spelled; a fixed-length path that fills its size is whole
+NK=(--embeddings-key group/embeddings --labels-key /group/labels --paths-key group//paths/)
+run nested_export 0 "$MC" export "$FX/tiny_nested.h5" "${NK[@]}" -o "$WORK/nested_x.csv"
+run nested_cluster 0 "$MC" cluster "$FX/tiny_nested.h5" --embeddings-key ./group/embeddings \
+    --labels-key group/labels --paths-key /group/paths -q -o "$WORK/nested.csv"
+check "nested keys: export and cluster read the same paths" \
+    cmp -s <(tail -n +2 "$WORK/nested_x.csv" | cut -d, -f1) <(tail -n +2 "$WORK/nested.csv" | cut -d, -f2)
+check "nested keys: the path that fills its fixed string is whole" \
+    grep -q "^id3/caf$(printf '\303\251')_09.jpg,103," "$WORK/nested_x.csv"
+bad nested_export_missing 1 "no dataset /group/nolabels" "$MC" export "$FX/tiny_nested.h5" \
+    --embeddings-key group/embeddings --labels-key group/nolabels -o "$O"
+bad nested_cluster_missing 1 "no dataset /group/nolabels" "$MC" cluster "$FX/tiny_nested.h5" \
+    --embeddings-key group/embeddings --labels-key group/nolabels -o "$O"
+check "nested keys: export and cluster refuse a missing dataset alike" \
+    cmp -s "$WORK/nested_export_missing.err" "$WORK/nested_cluster_missing.err"
+
 # ---- the bundled sample -------------------------------------------------------
 SAMPLE="$SRC/datasets/sample.h5"
 run sample 0 "$MC" cluster "$SAMPLE" -o "$WORK/sample.csv" --threads 1

@@ -31,6 +31,10 @@
  * tiny_altkeys.h5      /feats float32 40x8, /ids int64 40x1 (N x 1), /files
  *                      fixed 24-byte SPACE-padded strings, /meta/quality float32
  *                      (= det_score)
+ * tiny_nested.h5       /group/embeddings float32 40x8, /group/labels int64 40x1,
+ *                      /group/paths fixed NUL-padded strings exactly as long as
+ *                      the longest path (16 bytes: row 39 has no NUL),
+ *                      /group/meta/quality float32 (= det_score)
  * small_k.h5           /embeddings float32 3x4, /labels {0, 0, 1}, /paths
  *                      {"a.jpg", "b.jpg", "c.jpg"} (k >= N checks)
  * bad_nan.h5           tiny.h5 with /embeddings[3][0] = NaN
@@ -274,7 +278,10 @@ static int write_vlen_paths(hid_t f, const char *name, const tiny_data *t, hsize
     return rc;
 }
 
-static int write_fixed_paths(hid_t f, const char *name, const tiny_data *t, H5T_str_t pad)
+/* The paths as fixed strings of size bytes (at most PATH_SIZE; the longest
+ * path may fill one whole, without a terminator). */
+static int write_fixed_paths_sized(hid_t f, const char *name, const tiny_data *t, H5T_str_t pad,
+                                   size_t size)
 {
     char buf[TINY_N][PATH_SIZE];
     for (int i = 0; i < TINY_N; i++) {
@@ -282,12 +289,19 @@ static int write_fixed_paths(hid_t f, const char *name, const tiny_data *t, H5T_
         memset(buf[i], pad == H5T_STR_SPACEPAD ? ' ' : '\0', PATH_SIZE);
         memcpy(buf[i], t->paths[i], len);
     }
-    hid_t st = fixed_string_type(PATH_SIZE, pad);
+    hid_t st = fixed_string_type(size, pad);
     if (st < 0) return -1;
+    /* rows of size bytes, back to back */
+    for (int i = 1; i < TINY_N; i++) memmove(&buf[0][0] + (size_t)i * size, buf[i], size);
     hsize_t n = TINY_N;
     int rc = write_ds(f, name, st, st, 1, &n, buf);
     H5Tclose(st);
     return rc;
+}
+
+static int write_fixed_paths(hid_t f, const char *name, const tiny_data *t, H5T_str_t pad)
+{
+    return write_fixed_paths_sized(f, name, t, pad, PATH_SIZE);
 }
 
 /* tiny.h5 and the variants that differ from it in one value. */
@@ -438,6 +452,27 @@ static int write_altkeys(const char *dir, const tiny_data *t)
     if (!rc) rc = write_group(f, "meta");
     if (!rc) rc = write_f32_vector(f, "meta/quality", t->det, TINY_N);
     if (close_file(f, "tiny_altkeys.h5")) rc = -1;
+    return rc;
+}
+
+/* Everything one level down, the quality two: nested keys (group/embeddings)
+ * must mean the same to every reader. The paths are fixed strings exactly
+ * as long as the longest one (row 39, 16 bytes, no terminator). */
+static int write_nested(const char *dir, const tiny_data *t)
+{
+    hid_t f = create_file(dir, "tiny_nested.h5");
+    if (f < 0) return -1;
+    size_t longest = 0;
+    for (int i = 0; i < TINY_N; i++)
+        if (strlen(t->paths[i]) > longest) longest = strlen(t->paths[i]);
+    hsize_t ldims[2] = {TINY_N, 1};
+    int rc = write_group(f, "group");
+    if (!rc) rc = write_f32_matrix(f, "group/embeddings", &t->raw32[0][0], TINY_N, TINY_D);
+    if (!rc) rc = write_ds(f, "group/labels", H5T_STD_I64LE, H5T_NATIVE_INT64, 2, ldims, t->labels);
+    if (!rc) rc = write_fixed_paths_sized(f, "group/paths", t, H5T_STR_NULLPAD, longest);
+    if (!rc) rc = write_group(f, "group/meta");
+    if (!rc) rc = write_f32_vector(f, "group/meta/quality", t->det, TINY_N);
+    if (close_file(f, "tiny_nested.h5")) rc = -1;
     return rc;
 }
 
@@ -610,6 +645,7 @@ int main(int argc, char **argv)
     if (!rc) rc = write_f16(dir, t);
     if (!rc) rc = write_nolabels(dir, t);
     if (!rc) rc = write_altkeys(dir, t);
+    if (!rc) rc = write_nested(dir, t);
     if (!rc) rc = write_small_k(dir);
     if (!rc) rc = write_bad(dir, t);
     if (!rc) rc = write_text(dir, "not_hdf5.h5");

@@ -1,6 +1,7 @@
 /* Streaming I/O: format names, the HDF5 writer and reader (round trip,
- * chunking, compression, provenance), conversion, multi-file import, and the
- * HDF5 result file of a clustering. */
+ * chunking, compression, provenance), conversion, multi-file import, the
+ * HDF5 result file of a clustering, and the atomic HDF5 output every writer
+ * uses. */
 #define _POSIX_C_SOURCE 200809L
 #include <hdf5.h>
 #include <math.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "h5_impl.h"
 #include "magclust/magclust.h"
 #include "test_common.h"
 #include "test_rand.h"
@@ -237,6 +239,155 @@ static void test_h5_reader_errors(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "/nosuch"));
 }
 
+/* mc_h5_out: commit and abort close every identifier of the file, the ones
+ * a writer left open included, and leave no temporary; a failed create
+ * leaves nothing. (tests/full_disk_test.sh has the full disk.) */
+static void test_h5_out(void)
+{
+    static const int64_t v[4] = {1, 2, 3, 4};
+    for (int commit = 0; commit <= 1; commit++) {
+        const char *path = tmp(commit ? "out_commit.h5" : "out_abort.h5");
+        mc_h5_out o;
+        CU_ASSERT_EQUAL_FATAL(mc_h5_out_create(&o, path), MC_OK);
+        CU_ASSERT(o.file >= 0);
+        CU_ASSERT_EQUAL(access(o.tmp_path, F_OK), 0);
+        char tmp_path[600];
+        snprintf(tmp_path, sizeof tmp_path, "%s", o.tmp_path);
+        /* left open on purpose: a group, a dataset in it, an attribute */
+        hid_t g = H5Gcreate2(o.file, "g", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        CU_ASSERT_EQUAL(mc_h5_put_vector(g, "v", H5T_STD_I64LE, H5T_NATIVE_INT64, 4, v), 0);
+        hid_t ds = H5Dopen2(g, "v", H5P_DEFAULT);
+        hid_t sp = H5Screate(H5S_SCALAR);
+        hid_t a = H5Acreate2(ds, "a", H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+        H5Sclose(sp);
+        CU_ASSERT(g >= 0 && ds >= 0 && a >= 0);
+        CU_ASSERT(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) > 0);
+        if (commit) {
+            CU_ASSERT_EQUAL(mc_h5_out_commit(&o, "the test"), MC_OK);
+        } else {
+            mc_h5_out_abort(&o);
+        }
+        CU_ASSERT_EQUAL(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
+        CU_ASSERT(o.file < 0 && !o.tmp_path && !o.path);
+        CU_ASSERT_NOT_EQUAL(access(tmp_path, F_OK), 0);
+        CU_ASSERT_EQUAL(access(path, F_OK) == 0, commit);
+        mc_h5_out_abort(&o); /* after either: a no-op */
+    }
+    /* the committed file holds what was written */
+    hid_t f = H5Fopen(tmp("out_commit.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
+    int64_t back[4] = {0};
+    hid_t ds = H5Dopen2(f, "/g/v", H5P_DEFAULT);
+    CU_ASSERT(H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, back) >= 0);
+    CU_ASSERT(memcmp(back, v, sizeof v) == 0);
+    H5Dclose(ds);
+    H5Fclose(f);
+    /* a directory that does not exist: MC_ERR_IO naming the path, nothing left */
+    mc_h5_out o;
+    CU_ASSERT_EQUAL(mc_h5_out_create(&o, "/nonexistent-dir/x.h5"), MC_ERR_IO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "/nonexistent-dir/x.h5: cannot create"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "(HDF5: "));
+    CU_ASSERT(o.file < 0);
+    mc_h5_out_abort(&o);
+    CU_ASSERT_EQUAL(mc_h5_out_commit(&o, "x"), MC_ERR_INVALID_ARG);
+}
+
+/* Nested keys ("group/embeddings") mean the same to the streaming reader
+ * (export, import) and to mc_embeddings_read_h5: however a key is spelled,
+ * both read the same rows, labels and paths, or both refuse it with the
+ * same status and message. tiny_nested.h5 keeps everything under /group,
+ * its paths fixed strings as long as the longest path (row 39 has no NUL). */
+static void test_nested_keys(void)
+{
+    static const struct {
+        const char *emb, *labels, *paths, *want; /* want: NULL reads, else in the detail */
+        mc_status st;
+    } cases[] = {
+        {"group/embeddings", "group/labels", "group/paths", NULL, MC_OK},
+        {"/group/embeddings", "/group/labels", "/group/paths", NULL, MC_OK},
+        {"//group//embeddings/", "group//labels", "./group/./paths", NULL, MC_OK},
+        {"group/embeddings", "labels", "paths", NULL, MC_OK}, /* defaults, absent: no labels */
+        {"nogroup/embeddings", "labels", "paths", "no dataset /nogroup/embeddings", MC_ERR_HDF5},
+        {"group", "labels", "paths", "/group is not a dataset", MC_ERR_HDF5},
+        {"group/embeddings/x", "labels", "paths", "no dataset /group/embeddings/x", MC_ERR_HDF5},
+        {"group/meta/quality", "labels", "paths", "/group/meta/quality has rank 1", MC_ERR_HDF5},
+        {"group/embeddings", "group/nolabels", "paths", "no dataset /group/nolabels", MC_ERR_HDF5},
+        {"group/embeddings", "group/meta", "paths", "/group/meta is not a dataset", MC_ERR_HDF5},
+        {"group/embeddings", "group/paths", "paths", "/group/paths has a string type", MC_ERR_HDF5},
+        {"group/embeddings", "labels", "group/labels", "/group/labels has an integer type",
+         MC_ERR_HDF5},
+        {"group/embeddings", "//labels", "./paths/", NULL, MC_OK}, /* still the defaults */
+    };
+    char path[512];
+    snprintf(path, sizeof path, "%s/tiny_nested.h5", mc_test_fixture_dir);
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        mc_h5_read_params hp = mc_h5_read_params_default();
+        hp.embeddings_key = cases[k].emb;
+        hp.labels_key = cases[k].labels;
+        hp.paths_key = cases[k].paths;
+        mc_embeddings_t *e = NULL;
+        mc_status se = mc_embeddings_read_h5(path, &hp, &e);
+        char detail_e[1024];
+        snprintf(detail_e, sizeof detail_e, "%s", mc_last_error_detail());
+        mc_reader_params rp = mc_reader_params_default();
+        rp.h5 = hp;
+        mc_reader_t *r = NULL;
+        mc_status sr = mc_reader_open(path, &rp, &r);
+        CU_ASSERT_EQUAL(se, cases[k].st);
+        CU_ASSERT_EQUAL(sr, cases[k].st);
+        if (cases[k].want) {
+            CU_ASSERT_STRING_EQUAL(mc_last_error_detail(), detail_e);
+            CU_ASSERT_PTR_NOT_NULL(strstr(detail_e, cases[k].want));
+            if (!strstr(detail_e, cases[k].want) || strcmp(mc_last_error_detail(), detail_e) != 0)
+                fprintf(stderr, "\n  case %zu: \"%s\" / \"%s\"\n", k, detail_e,
+                        mc_last_error_detail());
+        }
+        if (se != MC_OK || sr != MC_OK) {
+            mc_embeddings_free(e);
+            mc_reader_free(r);
+            continue;
+        }
+        size_t n = mc_embeddings_n(e), d = mc_embeddings_dim(e);
+        CU_ASSERT_EQUAL(n, 40);
+        CU_ASSERT_EQUAL(mc_reader_count(r), n);
+        CU_ASSERT_EQUAL(mc_reader_dim(r), d);
+        int with = strstr(cases[k].labels, "group") != NULL;
+        CU_ASSERT_EQUAL(mc_reader_has_labels(r), with);
+        CU_ASSERT_EQUAL(mc_reader_has_paths(r), with);
+        CU_ASSERT_EQUAL(mc_embeddings_labels(e) != NULL, with);
+        CU_ASSERT_EQUAL(mc_embeddings_path(e, 0) != NULL, with);
+        float rows[40 * 8];
+        int64_t labels[40];
+        const char *paths[40];
+        size_t got = 0, at = 0;
+        /* blocks of 7: labels and paths read by range */
+        while (mc_reader_next(r, 7, rows + at * d, labels + at, paths + at, &got) == MC_OK && got) {
+            for (size_t i = at; i < at + got && with; i++) {
+                CU_ASSERT_EQUAL(labels[i], mc_embeddings_labels(e)[i]);
+                CU_ASSERT_STRING_EQUAL(paths[i], mc_embeddings_path(e, i));
+            }
+            at += got;
+        }
+        CU_ASSERT_EQUAL(at, n);
+        const float *dir = mc_embeddings_directions(e), *mag = mc_embeddings_magnitudes(e);
+        double worst = 0.0;
+        for (size_t i = 0; i < n * d; i++)
+            worst = fmax(worst, fabs((double)rows[i] - (double)dir[i] * mag[i / d]));
+        CU_ASSERT(worst < 1e-4);
+        /* the longest path fills its fixed string: nothing cut */
+        if (with) CU_ASSERT_STRING_EQUAL(mc_embeddings_path(e, 39), "id3/caf\xc3\xa9_09.jpg");
+        mc_embeddings_free(e);
+        mc_reader_free(r);
+    }
+    /* a nested quality key, too */
+    mc_h5_read_params hp = mc_h5_read_params_default();
+    hp.embeddings_key = "group/embeddings";
+    hp.quality_key = "/group//meta/quality";
+    mc_embeddings_t *e = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_read_h5(path, &hp, &e), MC_OK);
+    CU_ASSERT_STRING_EQUAL(mc_embeddings_quality_name(e), "group/meta/quality");
+    mc_embeddings_free(e);
+}
+
 /* mc_convert h5 -> h5 and mc_import_files over two h5 inputs: rows in order. */
 static void test_convert_and_import(void)
 {
@@ -353,7 +504,9 @@ void mc_test_register(void)
     add_test("h5_roundtrip", test_h5_roundtrip);
     add_test("writer_atomic", test_writer_atomic);
     add_test("h5_reader_errors", test_h5_reader_errors);
+    add_test("nested_keys", test_nested_keys);
     add_test("convert_and_import", test_convert_and_import);
     add_test("result_h5", test_result_h5);
+    add_test("h5_out", test_h5_out);
     add_test("cleanup", test_cleanup);
 }

@@ -1,13 +1,11 @@
 #define _POSIX_C_SOURCE 200809L
-/* Clustering results: renumbering, counts, CSV output and input. */
-#include <errno.h>
-#include <inttypes.h>
-#include <stdio.h>
+/* Clustering results: renumbering, roles, counts and cluster names. The
+ * result files (CSV and HDF5, written and read) are result_io.c's. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "magclust/clustering.h"
-#include "io_impl.h"
+#include "util_impl.h"
 
 struct mc_clustering {
     size_t n, n_clusters, n_noise;
@@ -198,123 +196,3 @@ const char *mc_clustering_name(const mc_clustering_t *c, int64_t id)
 }
 
 int mc_clustering_has_names(const mc_clustering_t *c) { return c && c->names; }
-
-/* ---- CSV output ------------------------------------------------------- */
-
-mc_status mc_clustering_write_csv(const mc_clustering_t *c, const mc_embeddings_t *e,
-                                  const char *path)
-{
-    mc_clear_error();
-    if (!c || !e || !path) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_clustering_write_csv");
-    if (mc_embeddings_n(e) != c->n)
-        return mc_fail(MC_ERR_DIM_MISMATCH, "%s: clustering has %zu faces, embeddings %zu", path,
-                       c->n, mc_embeddings_n(e));
-    mc_atomic_file af;
-    mc_status st = mc_atomic_open(&af, path);
-    if (st != MC_OK) return st;
-    const float *q = mc_embeddings_quality(e);
-    fputs(c->names ? "index,path,cluster,role,quality,person\r\n" : "index,path,cluster,role,quality\r\n",
-          af.fp);
-    for (size_t i = 0; i < c->n; i++) {
-        const char *p = mc_embeddings_path(e, i);
-        fprintf(af.fp, "%zu,", mc_embeddings_source_row(e, i)); /* the file row */
-        mc_csv_put_field(af.fp, p ? p : "");
-        fprintf(af.fp, ",%" PRId64 ",%s,%.7g", c->labels[i], mc_role_name((mc_role)c->roles[i]),
-                (double)q[i]);
-        if (c->names) {
-            const char *nm = mc_clustering_name(c, c->labels[i]);
-            fputc(',', af.fp);
-            mc_csv_put_field(af.fp, nm ? nm : "");
-        }
-        fputs("\r\n", af.fp);
-    }
-    return mc_atomic_commit(&af);
-}
-
-/* ---- CSV input -------------------------------------------------------- */
-
-static int parse_i64(const char *s, int64_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end != '\0' || errno == ERANGE) return -1;
-    *out = (int64_t)v;
-    return 0;
-}
-
-/* Records come from the RFC 4180 reader shared with the CSV importer
- * (io_text.c): quoting, CRLF, a UTF-8 BOM, blank lines only at the end. */
-mc_status mc_clustering_read_csv(const char *path, size_t n, int64_t *out_labels)
-{
-    mc_clear_error();
-    if (!path || !out_labels) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_clustering_read_csv");
-    mc_csv_records r;
-    mc_status st = mc_csv_open(&r, path, ',');
-    if (st != MC_OK) return st;
-    uint8_t *seen = mc_calloc_array(n, 1);
-    if (!seen) {
-        st = mc_fail(MC_ERR_NOMEM, "out of memory");
-        goto cleanup;
-    }
-    int rc = mc_csv_next(&r, &st);
-    if (rc < 0) goto cleanup;
-    if (rc == 0) {
-        st = mc_fail(MC_ERR_BAD_DATA, "%s: empty file (expected a header with a 'cluster' column)", path);
-        goto cleanup;
-    }
-    size_t n_cols = r.nf, col_cluster = SIZE_MAX, col_index = SIZE_MAX;
-    for (size_t f = 0; f < r.nf; f++) {
-        if (strcmp(mc_csv_field(&r, f), "cluster") == 0) col_cluster = f;
-        if (strcmp(mc_csv_field(&r, f), "index") == 0) col_index = f;
-    }
-    if (col_cluster == SIZE_MAX) {
-        st = mc_fail(MC_ERR_BAD_DATA, "%s: line %llu: header has no 'cluster' column", path,
-                     (unsigned long long)r.line);
-        goto cleanup;
-    }
-    size_t rows = 0;
-    while ((rc = mc_csv_next(&r, &st)) == 1) {
-        unsigned long long line = (unsigned long long)r.line;
-        if (r.nf != n_cols) {
-            st = mc_fail(MC_ERR_BAD_DATA, "%s: line %llu: %zu fields, the header has %zu", path, line,
-                         r.nf, n_cols);
-            goto cleanup;
-        }
-        int64_t idx = (int64_t)rows, lab;
-        if (col_index != SIZE_MAX &&
-            (parse_i64(mc_csv_field(&r, col_index), &idx) != 0 || idx < 0 || (size_t)idx >= n)) {
-            st = mc_fail(MC_ERR_BAD_DATA, "%s: line %llu: index '%s' is not in 0..%zu", path, line,
-                         mc_csv_field(&r, col_index), n ? n - 1 : 0);
-            goto cleanup;
-        }
-        if (parse_i64(mc_csv_field(&r, col_cluster), &lab) != 0) {
-            st = mc_fail(MC_ERR_BAD_DATA, "%s: line %llu: cluster '%s' is not an integer", path, line,
-                         mc_csv_field(&r, col_cluster));
-            goto cleanup;
-        }
-        if ((size_t)idx >= n) {
-            st = mc_fail(MC_ERR_DIM_MISMATCH, "%s: more than %zu rows (the embeddings have %zu faces)",
-                         path, n, n);
-            goto cleanup;
-        }
-        if (seen[idx]) {
-            st = mc_fail(MC_ERR_BAD_DATA, "%s: line %llu: index %lld appears twice", path, line,
-                         (long long)idx);
-            goto cleanup;
-        }
-        seen[idx] = 1;
-        out_labels[idx] = lab;
-        rows++;
-    }
-    if (rc < 0) goto cleanup;
-    if (rows != n) {
-        st = mc_fail(MC_ERR_DIM_MISMATCH, "%s: %zu rows, the embeddings have %zu faces", path, rows, n);
-        goto cleanup;
-    }
-    st = MC_OK;
-cleanup:
-    mc_csv_close(&r);
-    free(seen);
-    return st;
-}

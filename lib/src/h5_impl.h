@@ -8,32 +8,108 @@
 #include <hdf5.h>
 
 #include "magclust/status.h"
+#include "util_impl.h"
+
+/* ---- errors (h5_util.c) ------------------------------------------------- */
 
 /* HDF5 prints its error stack by default; the library reports through
- * mc_status instead. Every entry point silences it and restores it. */
+ * mc_status instead. Every entry point that calls HDF5 silences the printing
+ * on the way in and restores the caller's setting on the way out (the
+ * setting is per thread in a thread-safe HDF5). Entering also forgets any
+ * HDF5 message noted (mc_h5_note) by an earlier call on this thread. */
 typedef struct {
     H5E_auto2_t fn;
     void *data;
 } h5_quiet;
 
+void mc_h5_forget(void);
+
 static inline void quiet_on(h5_quiet *q)
 {
     H5Eget_auto2(H5E_DEFAULT, &q->fn, &q->data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    mc_h5_forget();
 }
 
 static inline void quiet_off(const h5_quiet *q) { H5Eset_auto2(H5E_DEFAULT, q->fn, q->data); }
 
+/* HDF5 keeps what went wrong on a per-thread error stack, which the next
+ * HDF5 call clears. mc_h5_note() keeps its innermost message (the one from
+ * the function that detected the error, e.g. "file signature not found" or
+ * "file write failed: No space left on device"; one line) for a later
+ * mc_h5_fail(), and is meant for helpers that must close identifiers before
+ * they return their failure. The first message noted is kept. */
+void mc_h5_note(void);
+/* mc_fail() with " (HDF5: MESSAGE)" appended: the message noted, or else
+ * the innermost one of the error stack as it is now; nothing is appended
+ * when there is neither (the failure was a check of ours). Without a note,
+ * call it right after the HDF5 call that failed, before any other HDF5
+ * call. Forgets the note. */
+mc_status mc_h5_fail(mc_status st, const char *fmt, ...) MC_PRINTF(2, 3);
+
 /* Create a new file (failing if it exists) without object timestamps, so
- * the same content gives the same bytes. Negative on failure. */
+ * the same content gives the same bytes. Negative on failure. Writers use
+ * mc_h5_out_create(), which calls it. */
 static inline hid_t h5_create_untimed(const char *path)
 {
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
     if (fcpl >= 0) H5Pset_obj_track_times(fcpl, 0);
     hid_t f = H5Fcreate(path, H5F_ACC_EXCL, fcpl >= 0 ? fcpl : H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) mc_h5_note();
     if (fcpl >= 0) H5Pclose(fcpl);
     return f;
 }
+
+/* ---- atomic output files (h5_util.c) ------------------------------------- */
+
+/* Every HDF5 file the library writes (k-NN graph, result, model, synth,
+ * import) goes through one mc_h5_out: created under a fresh temporary name
+ * beside the destination, untimed (h5_create_untimed), filled through
+ * `file`, then either committed (flushed, closed, renamed over the
+ * destination) or aborted (removed).
+ *
+ *   mc_h5_out o;
+ *   if ((st = mc_h5_out_create(&o, path)) != MC_OK) return st;
+ *   if (write_datasets(o.file) != 0) {
+ *       st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot write the graph", path);
+ *       mc_h5_out_abort(&o);
+ *       return st;
+ *   }
+ *   return mc_h5_out_commit(&o, "the graph");
+ *
+ * Whatever fails, commit and abort close every HDF5 identifier of the file
+ * (the datasets, groups, attributes and named types still open, then the
+ * file itself) before they return, so nothing of it outlives the call. A
+ * failed close is what they avoid: HDF5 then leaves the object half torn
+ * down (its identifier gone or still registered, its memory kept) and
+ * libhdf5 crashes or loops at exit. Commit flushes the file first, so that a
+ * full disk fails the flush, after which the file can still be closed; an
+ * abort closes everything with its writes sent to an anonymous memory file
+ * (the file is being removed: nothing of it needs to reach the disk).
+ * Hence a writer may leave its datasets and groups open for commit or abort
+ * to close, and must leave open one whose cached data it could not write
+ * (the dataset helpers below flush a dataset before they close it, and on
+ * failure leave it open). Each call silences HDF5's error printing itself;
+ * nothing is held between them. */
+typedef struct {
+    hid_t file;       /* the open temporary: write the content through it */
+    char *tmp_path;   /* its name */
+    char *path;       /* the destination (a copy) */
+} mc_h5_out;
+
+/* MC_OK, or MC_ERR_NOMEM (no temporary name), MC_ERR_IO ("PATH: cannot
+ * create", with HDF5's reason). On failure nothing exists on disk and
+ * o->file is negative; abort and commit are then no-ops. */
+mc_status mc_h5_out_create(mc_h5_out *o, const char *path);
+/* Flushes, closes and renames the temporary over the destination; on any
+ * failure the temporary is removed ("PATH: cannot write WHAT (disk full?)",
+ * MC_ERR_HDF5, with HDF5's reason; or mc_rename_into_place's MC_ERR_IO).
+ * `what` names the content in that message ("the k-NN graph"). o is
+ * released whatever the outcome. */
+mc_status mc_h5_out_commit(mc_h5_out *o, const char *what);
+/* Closes everything of the file and removes the temporary; releases o.
+ * Safe after a failed create and after a commit. */
+void mc_h5_out_abort(mc_h5_out *o);
 
 /* ---- h5_util.c ---- */
 

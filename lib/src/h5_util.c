@@ -1,11 +1,218 @@
-/* Small HDF5 helpers shared by the graph and model files: scalar attributes
- * (write, and read with type checks), row-chunked 2-D datasets (write, and
- * read by row blocks). Messages name the file and "<where> <name>". */
+/* The HDF5 layer shared by every reader and writer: the innermost message of
+ * HDF5's error stack in our error detail, atomic creation of output files,
+ * reading from disk or a fuzzer's memory image, dataset checks against the
+ * memory limit, scalar attributes (write, and read with type checks),
+ * row-chunked 2-D datasets (write, and read by row blocks). Messages name
+ * the file and "<where> <name>". */
+#define _GNU_SOURCE /* memfd_create */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "h5_impl.h"
 #include "util_impl.h"
+
+/* ---- errors ---------------------------------------------------------------- */
+
+#define H5_NOTE_CAP 256
+
+/* Per thread, like the error detail it ends up in. */
+static _Thread_local char h5_note[H5_NOTE_CAP];
+
+void mc_h5_forget(void) { h5_note[0] = '\0'; }
+
+/* HDF5's own descriptions of failed system calls run over several lines
+ * ("file write failed: time = ..., filename = '...', errno = 28, error
+ * message = 'No space left on device', buf = ..."): keep what failed and
+ * the system's reason. Anything else is kept, on one line. */
+static void tidy_message(const char *desc, char *buf, size_t cap)
+{
+    const char *why = strstr(desc, "error message = '");
+    const char *colon = strchr(desc, ':');
+    if (why && colon && colon < why) {
+        why += strlen("error message = '");
+        const char *end = strchr(why, '\'');
+        int wlen = (int)(end ? (size_t)(end - why) : strlen(why));
+        snprintf(buf, cap, "%.*s: %.*s", (int)(colon - desc), desc, wlen, why);
+    } else {
+        snprintf(buf, cap, "%s", desc);
+    }
+    size_t len = 0;
+    for (char *c = buf; *c; c++, len++)
+        if (*c == '\n' || *c == '\r' || *c == '\t') *c = ' ';
+    while (len > 0 && buf[len - 1] == ' ') buf[--len] = '\0';
+}
+
+/* The walk goes upward from the function that detected the error, so entry
+ * 0 is the most specific message. */
+static herr_t walk_innermost(unsigned n, const H5E_error2_t *err, void *data)
+{
+    if (n == 0 && err && err->desc) tidy_message(err->desc, (char *)data, H5_NOTE_CAP);
+    return 0;
+}
+
+static void innermost(char *buf)
+{
+    buf[0] = '\0';
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_innermost, buf);
+}
+
+void mc_h5_note(void)
+{
+    if (!h5_note[0]) innermost(h5_note);
+}
+
+mc_status mc_h5_fail(mc_status st, const char *fmt, ...)
+{
+    /* The note, when there is one, is about the first thing that failed;
+     * what the stack holds now may only be a consequence of it. */
+    char h5msg[H5_NOTE_CAP];
+    memcpy(h5msg, h5_note, sizeof h5msg);
+    if (!h5msg[0]) innermost(h5msg);
+    mc_h5_forget();
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (h5msg[0]) return mc_fail(st, "%s (HDF5: %s)", msg, h5msg);
+    return mc_fail(st, "%s", msg);
+}
+
+/* ---- atomic output files --------------------------------------------------- */
+
+/* Closes the datasets, groups, attributes and named types still open in
+ * file; how many there were. */
+static size_t close_objects(hid_t file)
+{
+    const unsigned types =
+        H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL;
+    size_t closed = 0;
+    hid_t ids[64];
+    for (int round = 0; round < 1024; round++) {
+        ssize_t n = H5Fget_obj_ids(file, types, sizeof ids / sizeof *ids, ids);
+        if (n <= 0) break;
+        for (ssize_t i = 0; i < n; i++) {
+            switch (H5Iget_type(ids[i])) {
+            case H5I_DATASET: H5Dclose(ids[i]); break;
+            case H5I_GROUP: H5Gclose(ids[i]); break;
+            case H5I_DATATYPE: H5Tclose(ids[i]); break;
+            case H5I_ATTR: H5Aclose(ids[i]); break;
+            default: H5Idec_ref(ids[i]); break;
+            }
+        }
+        closed += (size_t)n;
+    }
+    return closed;
+}
+
+/* The file is being thrown away: swap the descriptor HDF5 writes it through
+ * for an anonymous memory file (or /dev/null where there is none), so that
+ * closing it, which writes out the metadata HDF5 still caches, cannot fail
+ * on a full disk. HDF5 keeps only the descriptor's number. */
+static void discard_writes(hid_t file)
+{
+    hid_t fapl = H5Fget_access_plist(file);
+    int sec2 = fapl >= 0 && H5Pget_driver(fapl) == H5FD_SEC2;
+    if (fapl >= 0) H5Pclose(fapl);
+    void *handle = NULL;
+    if (!sec2 || H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) < 0 || !handle) return;
+    int fd = *(int *)handle;
+    int sink = -1;
+#ifdef MFD_CLOEXEC
+    sink = memfd_create("magclust-discarded", MFD_CLOEXEC);
+#endif
+    if (sink < 0) sink = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (sink < 0) return;
+    if (fd >= 0 && sink != fd) dup2(sink, fd);
+    close(sink);
+}
+
+static void out_release(mc_h5_out *o)
+{
+    free(o->tmp_path);
+    free(o->path);
+    o->tmp_path = o->path = NULL;
+    o->file = H5I_INVALID_HID;
+}
+
+mc_status mc_h5_out_create(mc_h5_out *o, const char *path)
+{
+    o->file = H5I_INVALID_HID;
+    o->path = strdup(path);
+    o->tmp_path = o->path ? mc_temp_path_for(path) : NULL;
+    if (!o->tmp_path) {
+        out_release(o);
+        return mc_fail(MC_ERR_NOMEM, "%s: cannot make a temporary name", path);
+    }
+    h5_quiet q;
+    quiet_on(&q);
+    mc_status st = MC_OK;
+    o->file = h5_create_untimed(o->tmp_path);
+    if (o->file < 0) {
+        st = mc_h5_fail(MC_ERR_IO, "%s: cannot create", path);
+        unlink(o->tmp_path); /* H5F_ACC_EXCL: only ever ours */
+        out_release(o);
+    }
+    quiet_off(&q);
+    return st;
+}
+
+void mc_h5_out_abort(mc_h5_out *o)
+{
+    if (o->file >= 0) {
+        h5_quiet q;
+        quiet_on(&q);
+        discard_writes(o->file);
+        close_objects(o->file);
+        H5Fclose(o->file);
+        quiet_off(&q);
+    }
+    if (o->tmp_path) unlink(o->tmp_path);
+    out_release(o);
+}
+
+mc_status mc_h5_out_commit(mc_h5_out *o, const char *what)
+{
+    if (o->file < 0) {
+        out_release(o);
+        return mc_fail(MC_ERR_INVALID_ARG, "no HDF5 output open");
+    }
+    h5_quiet q;
+    quiet_on(&q);
+    /* Everything still cached, of the file and of any dataset left open,
+     * goes to disk here: a full disk fails the flush, after which the file
+     * can still be closed cleanly (abort), rather than a close, after which
+     * it cannot. What the close writes after a good flush overwrites bytes
+     * already on disk (the superblock). */
+    if (H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0) {
+        mc_status st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot write %s (disk full?)", o->path,
+                                  what ? what : "the file");
+        quiet_off(&q);
+        mc_h5_out_abort(o);
+        return st;
+    }
+    /* Left open, they would keep the file open past H5Fclose (HDF5's
+     * default "weak" close). */
+    close_objects(o->file);
+    mc_status st = MC_OK;
+    if (H5Fclose(o->file) < 0)
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot close (disk full?)", o->path);
+    o->file = H5I_INVALID_HID;
+    quiet_off(&q);
+    if (st == MC_OK)
+        st = mc_rename_into_place(o->tmp_path, o->path); /* removes the temporary on failure */
+    else
+        unlink(o->tmp_path);
+    out_release(o);
+    return st;
+}
+
+/* ---- reading from disk or from a memory image ------------------------------ */
 
 static _Thread_local const void *image_buf;
 static _Thread_local size_t image_len;
@@ -40,7 +247,7 @@ mc_status mc_h5_check_dataset(hid_t ds, const char *file, const char *name, int 
     hid_t t = H5Dget_type(ds), sp = H5Dget_space(ds), dcpl = H5Dget_create_plist(ds);
     mc_status st = MC_OK;
     if (t < 0 || sp < 0 || dcpl < 0) {
-        st = mc_fail(MC_ERR_HDF5, "%s: cannot read the type or shape of %s", file, name);
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot read the type or shape of %s", file, name);
         goto done;
     }
     H5T_class_t cls = H5Tget_class(t);
@@ -53,7 +260,7 @@ mc_status mc_h5_check_dataset(hid_t ds, const char *file, const char *name, int 
     }
     hssize_t np = H5Sget_simple_extent_npoints(sp);
     if (np < 0) {
-        st = mc_fail(MC_ERR_HDF5, "%s: cannot read the shape of %s", file, name);
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot read the shape of %s", file, name);
         goto done;
     }
     /* As read into memory: up to 8 bytes a value (int64, double). */
@@ -97,7 +304,11 @@ int mc_h5_put_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const 
     hid_t a =
         sp >= 0 ? H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT) : H5I_INVALID_HID;
     int ok = a >= 0 && H5Awrite(a, mtype, value) >= 0;
-    if (a >= 0) H5Aclose(a);
+    if (!ok) mc_h5_note();
+    if (a >= 0 && H5Aclose(a) < 0 && ok) {
+        mc_h5_note();
+        ok = 0;
+    }
     if (sp >= 0) H5Sclose(sp);
     return ok ? 0 : -1;
 }
@@ -108,6 +319,7 @@ int mc_h5_put_str_attr(hid_t loc, const char *name, const char *value)
     hid_t t = H5Tcopy(H5T_C_S1);
     int ok = t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
              mc_h5_put_attr(loc, name, t, t, &value) == 0;
+    if (!ok) mc_h5_note();
     if (t >= 0) H5Tclose(t);
     return ok ? 0 : -1;
 }
@@ -127,6 +339,26 @@ int mc_h5_put_f64_attr(hid_t loc, const char *name, double v)
     return mc_h5_put_attr(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
 }
 
+/* Closes what a dataset writer opened; 0, or -1 with the first HDF5 message
+ * noted. The dataset's cached chunks are written out (H5Dflush) before it is
+ * closed: a dataset whose close fails to write them is left half destroyed
+ * by HDF5 (its identifier gone, its memory and the file's use count kept),
+ * which libhdf5 cannot get past at exit. So a dataset that could not be
+ * written or flushed stays open, for mc_h5_out_abort() to close once
+ * nothing it does can reach the disk. */
+static int close_written(int ok, hid_t ds, hid_t dcpl, hid_t sp)
+{
+    if (ok && H5Dflush(ds) < 0) ok = 0;
+    if (!ok) mc_h5_note();
+    if (ok && H5Dclose(ds) < 0) {
+        mc_h5_note();
+        ok = 0;
+    }
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (sp >= 0) H5Sclose(sp);
+    return ok ? 0 : -1;
+}
+
 /* An N x k dataset chunked by whole rows, written in one call from the
  * graph's own array (no conversion copy when file and memory types agree). */
 int mc_h5_put_matrix(hid_t loc, const char *name, hid_t ftype, hid_t mtype, size_t n, size_t k,
@@ -144,10 +376,7 @@ int mc_h5_put_matrix(hid_t loc, const char *name, hid_t ftype, hid_t mtype, size
         H5Pset_obj_track_times(dcpl, 0) >= 0)
         ds = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     int ok = ds >= 0 && H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0;
-    if (ds >= 0) H5Dclose(ds);
-    if (dcpl >= 0) H5Pclose(dcpl);
-    if (sp >= 0) H5Sclose(sp);
-    return ok ? 0 : -1;
+    return close_written(ok, ds, dcpl, sp);
 }
 
 static mc_status open_attr(hid_t loc, const char *path, const char *where, const char *name,
@@ -156,10 +385,10 @@ static mc_status open_attr(hid_t loc, const char *path, const char *where, const
     *out = H5I_INVALID_HID;
     htri_t exists = H5Aexists(loc, name);
     if (exists < 0)
-        return mc_fail(MC_ERR_HDF5, "%s: cannot read the attributes of %s", path, where);
+        return mc_h5_fail(MC_ERR_HDF5, "%s: cannot read the attributes of %s", path, where);
     if (exists == 0) return MC_OK;
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    if (a < 0) return mc_fail(MC_ERR_HDF5, "%s: cannot open attribute %s %s", path, where, name);
+    if (a < 0) return mc_h5_fail(MC_ERR_HDF5, "%s: cannot open attribute %s %s", path, where, name);
     hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
     H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
     hssize_t npts = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
@@ -183,8 +412,9 @@ mc_status mc_h5_get_int_attr(hid_t loc, const char *path, const char *where, con
     *found = a >= 0;
     if (st != MC_OK || a < 0) return st;
     herr_t rc = H5Aread(a, mtype, value);
+    if (rc < 0) mc_h5_note();
     H5Aclose(a);
-    return rc < 0 ? mc_fail(MC_ERR_HDF5, "%s: cannot read attribute %s %s", path, where, name)
+    return rc < 0 ? mc_h5_fail(MC_ERR_HDF5, "%s: cannot read attribute %s %s", path, where, name)
                   : MC_OK;
 }
 
@@ -195,8 +425,9 @@ mc_status mc_h5_get_f64_attr(hid_t loc, const char *path, const char *where, con
     mc_status st = open_attr(loc, path, where, name, H5T_FLOAT, "floating-point number", &a);
     if (st != MC_OK || a < 0) return st;
     herr_t rc = H5Aread(a, H5T_NATIVE_DOUBLE, value);
+    if (rc < 0) mc_h5_note();
     H5Aclose(a);
-    return rc < 0 ? mc_fail(MC_ERR_HDF5, "%s: cannot read attribute %s %s", path, where, name)
+    return rc < 0 ? mc_h5_fail(MC_ERR_HDF5, "%s: cannot read attribute %s %s", path, where, name)
                   : MC_OK;
 }
 
@@ -251,10 +482,11 @@ mc_status mc_h5_get_str_attr(hid_t loc, const char *path, const char *where, con
         }
         free(raw);
     }
+    if (!ok) mc_h5_note();
     if (mt >= 0) H5Tclose(mt);
     if (ft >= 0) H5Tclose(ft);
     H5Aclose(a);
-    if (!ok) return mc_fail(MC_ERR_HDF5, "%s: cannot read attribute %s %s", path, where, name);
+    if (!ok) return mc_h5_fail(MC_ERR_HDF5, "%s: cannot read attribute %s %s", path, where, name);
     return st;
 }
 
@@ -265,7 +497,7 @@ mc_status mc_h5_open_checked(hid_t loc, const char *path, const char *where, con
     if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
         return mc_fail(absent, "%s: no dataset %s/%s", path, where, name);
     hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
-    if (ds < 0) return mc_fail(absent, "%s: %s/%s is not a dataset", path, where, name);
+    if (ds < 0) return mc_h5_fail(absent, "%s: %s/%s is not a dataset", path, where, name);
     mc_status st = mc_h5_check_dataset(ds, path, name, 1, shape);
     if (st != MC_OK) {
         H5Dclose(ds);
@@ -321,14 +553,14 @@ mc_status mc_h5_read_matrix(hid_t ds, const char *path, const char *where, const
     size_t bs = block_rows(ds);
     mc_status st = MC_OK;
     hid_t fs = H5Dget_space(ds);
-    if (fs < 0) return mc_fail(MC_ERR_HDF5, "%s: cannot read %s/%s", path, where, name);
+    if (fs < 0) return mc_h5_fail(MC_ERR_HDF5, "%s: cannot read %s/%s", path, where, name);
     for (size_t r0 = 0; r0 < n && st == MC_OK; r0 += bs) {
         size_t nr = n - r0 < bs ? n - r0 : bs;
         hsize_t start[2] = {r0, 0}, count[2] = {nr, k};
         hid_t ms = H5Screate_simple(2, count, NULL);
         if (ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
             H5Dread(ds, mtype, ms, fs, H5P_DEFAULT, (char *)dst + r0 * k * elem) < 0)
-            st = mc_fail(MC_ERR_HDF5, "%s: cannot read rows %zu..%zu of %s/%s", path, r0,
+            st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot read rows %zu..%zu of %s/%s", path, r0,
                          r0 + nr - 1, where, name);
         if (ms >= 0) H5Sclose(ms);
     }
@@ -346,8 +578,5 @@ int mc_h5_put_vector(hid_t loc, const char *name, hid_t ftype, hid_t mtype, size
     if (sp >= 0 && dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0)
         ds = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     int ok = ds >= 0 && H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0;
-    if (ds >= 0) H5Dclose(ds);
-    if (dcpl >= 0) H5Pclose(dcpl);
-    if (sp >= 0) H5Sclose(sp);
-    return ok ? 0 : -1;
+    return close_written(ok, ds, dcpl, sp);
 }

@@ -69,19 +69,18 @@ mc_status mc_h5_list_datasets(const char *path, mc_h5_dataset_info **out, size_t
     *out = NULL;
     *out_n = 0;
     if (!mc_h5_image_in_use() && access(path, F_OK) != 0) return mc_fail(MC_ERR_IO, "%s: no such file", path);
-    H5E_auto2_t old_fn;
-    void *old_data;
-    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    h5_quiet q;
+    quiet_on(&q);
     mc_status st = MC_OK;
     listing l = {NULL, 0, 0, 0};
     hid_t f = mc_h5_open_read(path);
     if (f < 0) {
-        st = mc_fail(MC_ERR_IO, "%s: cannot open (not an HDF5 file?)", path);
+        st = mc_h5_fail(MC_ERR_IO, "%s: cannot open (not an HDF5 file?)", path);
         goto done;
     }
     if (H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, visit, &l) < 0) {
-        st = l.nomem ? mc_fail(MC_ERR_NOMEM, "out of memory") : mc_fail(MC_ERR_HDF5, "%s: cannot list datasets", path);
+        st = l.nomem ? mc_fail(MC_ERR_NOMEM, "out of memory")
+                     : mc_h5_fail(MC_ERR_HDF5, "%s: cannot list datasets", path);
         free(l.items);
         l.items = NULL;
         l.n = 0;
@@ -90,6 +89,6 @@ mc_status mc_h5_list_datasets(const char *path, mc_h5_dataset_info **out, size_t
     *out = l.items;
     *out_n = l.n;
 done:
-    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    quiet_off(&q);
     return st;
 }

@@ -142,21 +142,16 @@ mc_status mc_knn_graph_write_h5(const mc_knn_graph_t *g, const mc_knn_graph_meta
         !terminated(m.embeddings_key, sizeof m.embeddings_key))
         return mc_fail(MC_ERR_INVALID_ARG, "%s: a metadata string is not NUL-terminated", path);
 
-    char *tmp = mc_temp_path_for(path);
-    if (!tmp) return mc_fail(MC_ERR_NOMEM, "%s: cannot make a temporary name", path);
+    mc_h5_out out;
+    mc_status st = mc_h5_out_create(&out, path);
+    if (st != MC_OK) return st;
     h5_quiet q;
     quiet_on(&q);
-    mc_status st = MC_OK;
-    hid_t grp = H5I_INVALID_HID, gcpl = H5I_INVALID_HID;
-    hid_t f = h5_create_untimed(tmp);
-    if (f < 0) {
-        st = mc_fail(MC_ERR_IO, "%s: cannot create (missing directory or no permission?)", path);
-        goto done;
-    }
-    gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    hid_t grp = H5I_INVALID_HID, gcpl = H5Pcreate(H5P_GROUP_CREATE);
     if (gcpl >= 0 && H5Pset_obj_track_times(gcpl, 0) >= 0)
-        grp = H5Gcreate2(f, "knn", H5P_DEFAULT, gcpl, H5P_DEFAULT);
+        grp = H5Gcreate2(out.file, "knn", H5P_DEFAULT, gcpl, H5P_DEFAULT);
     int bad = grp < 0;
+    if (bad) mc_h5_note();
     bad = bad || mc_h5_put_matrix(grp, "ids", H5T_STD_I64LE, H5T_NATIVE_INT64, n, k,
                                   sizeof(int64_t), mc_knn_graph_ids(g)) != 0;
     bad = bad || mc_h5_put_matrix(grp, "sims", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, n, k,
@@ -171,20 +166,15 @@ mc_status mc_knn_graph_write_h5(const mc_knn_graph_t *g, const mc_knn_graph_meta
           mc_h5_put_str_attr(grp, "index", m.index) != 0 ||
           mc_h5_put_str_attr(grp, "source", m.source) != 0 ||
           mc_h5_put_str_attr(grp, "embeddings_key", m.embeddings_key) != 0;
-    bad = bad || H5Fflush(f, H5F_SCOPE_GLOBAL) < 0;
-    if (bad) st = mc_fail(MC_ERR_HDF5, "%s: cannot write the k-NN graph (disk full?)", path);
-done:
+    if (bad) st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot write the k-NN graph (disk full?)", path);
     if (grp >= 0) H5Gclose(grp);
     if (gcpl >= 0) H5Pclose(gcpl);
-    if (f >= 0 && H5Fclose(f) < 0 && st == MC_OK)
-        st = mc_fail(MC_ERR_HDF5, "%s: cannot close (disk full?)", path);
     quiet_off(&q);
-    if (st == MC_OK)
-        st = mc_rename_into_place(tmp, path);
-    else
-        unlink(tmp);
-    free(tmp);
-    return st;
+    if (st != MC_OK) {
+        mc_h5_out_abort(&out);
+        return st;
+    }
+    return mc_h5_out_commit(&out, "the k-NN graph");
 }
 
 /* ---- reader -------------------------------------------------------------- */
@@ -272,7 +262,7 @@ mc_status mc_knn_graph_read_h5(const char *path, mc_knn_graph_t **out, mc_knn_gr
     hid_t grp = H5I_INVALID_HID, ids = H5I_INVALID_HID, sims = H5I_INVALID_HID;
     hid_t f = mc_h5_open_read(path);
     if (f < 0) {
-        st = mc_fail(MC_ERR_IO, "%s: cannot open (not an HDF5 file?)", path);
+        st = mc_h5_fail(MC_ERR_IO, "%s: cannot open (not an HDF5 file?)", path);
         goto done;
     }
     if (H5Lexists(f, "knn", H5P_DEFAULT) <= 0) {
@@ -280,7 +270,8 @@ mc_status mc_knn_graph_read_h5(const char *path, mc_knn_graph_t **out, mc_knn_gr
         goto done;
     }
     if ((grp = H5Gopen2(f, "knn", H5P_DEFAULT)) < 0) {
-        st = mc_fail(MC_ERR_HDF5, "%s: /knn is not a group (not a magclust k-NN graph file)", path);
+        st = mc_h5_fail(MC_ERR_HDF5, "%s: /knn is not a group (not a magclust k-NN graph file)",
+                        path);
         goto done;
     }
     int has_n = 0, has_k = 0;

@@ -8,8 +8,8 @@
 
 #include "magclust/clustering.h"
 #include "magclust/previous.h"
-#include "h5_impl.h"
 #include "io_impl.h"
+#include "result_impl.h"
 #include "util_impl.h"
 
 struct mc_previous {
@@ -66,6 +66,19 @@ const char *mc_previous_cluster_name(const mc_previous_t *p, int64_t id)
 
 static mc_status finish(mc_previous_t *p);
 
+/* Row i's path: its id in the path map, and whether it is the path's first
+ * row (a repeated path matches no current face). */
+static int add_path(mc_previous_t *p, size_t i, const char *s, size_t *cap_r)
+{
+    size_t before = mc_label_map_count(p->paths);
+    int64_t id = mc_label_map_id(p->paths, s, strlen(s));
+    if (id < 0 || mc_grow_array((void **)&p->row_of, cap_r, (size_t)id + 1, sizeof *p->row_of))
+        return -1;
+    p->row_of[id] = (size_t)id == before ? i : SIZE_MAX - 1;
+    p->path_id[i] = (size_t)id; /* the path pointer is taken once the map is complete */
+    return 0;
+}
+
 mc_status mc_previous_read_csv(const char *path, mc_previous_t **out)
 {
     mc_clear_error();
@@ -73,90 +86,41 @@ mc_status mc_previous_read_csv(const char *path, mc_previous_t **out)
     *out = NULL;
     mc_previous_t *p = calloc(1, sizeof *p);
     if (!p) return mc_fail(MC_ERR_NOMEM, "out of memory");
-    mc_csv_records r;
-    mc_status st = mc_csv_open(&r, path, ',');
+    mc_result_csv r;
+    mc_status st = mc_result_csv_open(&r, path, 1, SIZE_MAX);
     if (st != MC_OK) {
         free(p);
         return st;
     }
-    size_t cap_c = 0, cap_p = 0, cap_r = 0;
-    int rc = mc_csv_next(&r, &st);
-    if (rc < 0) goto done;
-    if (rc == 0) {
-        st = mc_fail(MC_ERR_BAD_DATA, "%s: empty file (expected a result CSV with path and cluster columns)", path);
-        goto done;
-    }
-    size_t nf = r.nf, col_path = SIZE_MAX, col_cluster = SIZE_MAX, col_person = SIZE_MAX,
-           col_role = SIZE_MAX, col_quality = SIZE_MAX;
-    size_t cap_x = 0, cap_y = 0, cap_z = 0, cap_w = 0;
-    for (size_t f = 0; f < r.nf; f++) {
-        const char *h = mc_csv_field(&r, f);
-        if (strcmp(h, "path") == 0) col_path = f;
-        if (strcmp(h, "cluster") == 0) col_cluster = f;
-        if (strcmp(h, "person") == 0) col_person = f;
-        if (strcmp(h, "role") == 0) col_role = f;
-        if (strcmp(h, "quality") == 0) col_quality = f;
-    }
-    if (col_path == SIZE_MAX || col_cluster == SIZE_MAX) {
-        st = mc_fail(MC_ERR_BAD_DATA, "%s: line 1: the header needs 'path' and 'cluster' columns", path);
-        goto done;
-    }
+    size_t cap_c = 0, cap_p = 0, cap_r = 0, cap_x = 0, cap_y = 0, cap_z = 0, cap_w = 0;
     if (!(p->paths = mc_label_map_new())) goto nomem;
-    while ((rc = mc_csv_next(&r, &st)) == 1) {
-        unsigned long long line = (unsigned long long)r.line;
-        if (r.nf != nf) {
-            st = mc_fail(MC_ERR_BAD_DATA, "%s: line %llu: %zu fields, the header has %zu", path, line, r.nf, nf);
-            goto done;
-        }
-        const char *cs = mc_csv_field(&r, col_cluster);
-        int64_t cl;
-        if (mc_parse_int64(cs, strlen(cs), &cl) != 0) {
-            st = mc_fail(MC_ERR_BAD_DATA, "%s: line %llu: cluster '%s' is not an integer", path, line, cs);
-            goto done;
-        }
-        if (cl < 0) cl = -1;
+    mc_result_row row;
+    int got;
+    while ((got = mc_result_csv_next(&r, &row, &st)) == 1) {
+        int64_t cl = row.cluster < 0 ? -1 : row.cluster;
         if (mc_grow_array((void **)&p->cluster, &cap_c, p->n + 1, sizeof *p->cluster) ||
-            mc_grow_array((void **)&p->person, &cap_p, p->n + 1, sizeof *p->person))
-            goto nomem;
-        if (mc_grow_array((void **)&p->role, &cap_x, p->n + 1, sizeof *p->role) ||
+            mc_grow_array((void **)&p->person, &cap_p, p->n + 1, sizeof *p->person) ||
+            mc_grow_array((void **)&p->role, &cap_x, p->n + 1, sizeof *p->role) ||
             mc_grow_array((void **)&p->quality, &cap_y, p->n + 1, sizeof *p->quality) ||
             mc_grow_array((void **)&p->path, &cap_z, p->n + 1, sizeof *p->path) ||
             mc_grow_array((void **)&p->path_id, &cap_w, p->n + 1, sizeof *p->path_id))
             goto nomem;
         p->cluster[p->n] = cl;
         p->person[p->n] = NULL;
-        p->role[p->n] = -1;
-        p->quality[p->n] = NAN;
-        if (col_role != SIZE_MAX) {
-            const char *rs = mc_csv_field(&r, col_role);
-            for (int k = MC_ROLE_CORE; k <= MC_ROLE_UNASSIGNED; k++)
-                if (strcmp(rs, mc_role_name((mc_role)k)) == 0) p->role[p->n] = (int8_t)k;
-        }
-        if (col_quality != SIZE_MAX) {
-            const char *qs = mc_csv_field(&r, col_quality);
-            float qv;
-            if (*qs && mc_parse_float(qs, strlen(qs), &qv) == MC_PARSE_OK) p->quality[p->n] = qv;
-        }
-        if (col_person != SIZE_MAX && *mc_csv_text(&r, col_person) && cl >= 0 &&
-            !(p->person[p->n] = strdup(mc_csv_text(&r, col_person))))
+        p->role[p->n] = (int8_t)row.role;
+        p->quality[p->n] = row.quality;
+        if (row.person && *row.person && cl >= 0 && !(p->person[p->n] = strdup(row.person)))
             goto nomem;
-        const char *fp = mc_csv_text(&r, col_path);
-        size_t before = mc_label_map_count(p->paths);
-        int64_t id = mc_label_map_id(p->paths, fp, strlen(fp));
-        if (id < 0 || mc_grow_array((void **)&p->row_of, &cap_r, (size_t)id + 1, sizeof *p->row_of)) goto nomem;
-        p->row_of[id] = (size_t)id == before ? p->n : SIZE_MAX - 1;
-        p->path_id[p->n] = (size_t)id; /* the path pointer is taken once the map is complete */
+        if (add_path(p, p->n, row.path, &cap_r) != 0) goto nomem;
         p->n++;
     }
-    if (rc < 0) goto done;
+    if (got < 0) goto done;
     st = finish(p);
-    if (st != MC_OK) goto done;
-    st = MC_OK;
     goto done;
 nomem:
     st = mc_fail(MC_ERR_NOMEM, "out of memory");
 done:
-    mc_csv_close(&r);
+    mc_result_csv_close(&r);
     if (st == MC_OK)
         *out = p;
     else
@@ -370,155 +334,45 @@ done:
     return st;
 }
 
-/* ---- HDF5 results ---------------------------------------------------------- */
-
-/* A 1-D dataset of n values (n = 0: learn it), or -1 when absent. */
-static hid_t open_1d(hid_t f, const char *file, const char *name, int required, size_t *n, mc_status *st)
-{
-    *st = MC_OK;
-    if (H5Lexists(f, name, H5P_DEFAULT) <= 0) {
-        if (required) *st = mc_fail(MC_ERR_HDF5, "%s: no dataset /%s (not a magclust result?)", file, name);
-        return -1;
-    }
-    hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
-    mc_h5_shape sh = {H5T_NO_CLASS, -1, {0}};
-    if (ds >= 0 && (*st = mc_h5_check_dataset(ds, file, name, 1, &sh)) != MC_OK) {
-        H5Dclose(ds);
-        return -1;
-    }
-    const hsize_t *dims = sh.dims;
-    int rank = sh.rank;
-    if (rank != 1 || (*n && dims[0] != *n)) {
-        if (ds >= 0) H5Dclose(ds);
-        *st = mc_fail(MC_ERR_HDF5, "%s: /%s is not a vector of %zu values", file, name, *n);
-        return -1;
-    }
-    /* The first vector sets n: eight arrays of one value a face. */
-    if (!*n && (*st = mc_check_memory(file, "the faces", dims[0], 8, sizeof(int64_t))) != MC_OK) {
-        H5Dclose(ds);
-        return -1;
-    }
-    *n = (size_t)dims[0];
-    return ds;
-}
-
-static int read_strings(hid_t ds, size_t n, char **dst)
-{
-    hid_t ft = H5Dget_type(ds);
-    if (ft < 0 || H5Tget_class(ft) != H5T_STRING) {
-        if (ft >= 0) H5Tclose(ft);
-        return -1;
-    }
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5Tget_cset(ft));
-    H5Tclose(ft);
-    int rc = H5Dread(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0 ? -1 : 0;
-    H5Tclose(t);
-    (void)n;
-    return rc;
-}
-
 mc_status mc_previous_read_h5(const char *path, mc_previous_t **out)
 {
     mc_clear_error();
     if (!path || !out) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_previous_read_h5");
     *out = NULL;
-    if (!mc_h5_image_in_use()) { /* a missing file is an I/O error, not an HDF5 one */
-        FILE *probe = fopen(path, "rb");
-        if (!probe) return mc_fail(MC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        fclose(probe);
-    }
-    h5_quiet q;
-    quiet_on(&q);
-    mc_status st = MC_OK;
+    mc_result_h5 t;
+    mc_status st = mc_result_read_h5(path, &t);
+    if (st != MC_OK) return st;
     mc_previous_t *p = calloc(1, sizeof *p);
-    char **paths = NULL, **persons = NULL;
-    hid_t f = mc_h5_open_read(path), ds = -1;
-    size_t n = 0;
     if (!p) goto nomem;
-    if (f < 0) {
-        st = mc_fail(MC_ERR_HDF5, "%s: not an HDF5 file", path);
-        goto done;
-    }
-    if ((ds = open_1d(f, path, "cluster", 1, &n, &st)) < 0) goto done;
+    size_t n = t.n;
+    /* the per-row arrays are the reader's */
     p->n = n;
-    p->cluster = mc_malloc_array(n + 1, sizeof *p->cluster);
-    p->role = mc_malloc_array(n + 1, sizeof *p->role);
-    p->quality = mc_malloc_array(n + 1, sizeof *p->quality);
+    p->cluster = t.cluster;
+    p->role = t.role;
+    p->quality = t.quality;
+    p->quality_name = t.quality_name;
+    t.cluster = NULL;
+    t.role = NULL;
+    t.quality = NULL;
+    t.quality_name = NULL;
     p->person = calloc(n + 1, sizeof *p->person);
     p->path = mc_malloc_array(n + 1, sizeof *p->path);
     p->path_id = mc_malloc_array(n + 1, sizeof *p->path_id);
-    paths = calloc(n + 1, sizeof *paths);
-    if (!p->cluster || !p->role || !p->quality || !p->person || !p->path || !p->path_id || !paths) goto nomem;
-    if (H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, p->cluster) < 0) goto bad;
-    H5Dclose(ds);
-    for (size_t i = 0; i < n; i++) {
-        if (p->cluster[i] < 0) p->cluster[i] = -1;
-        p->role[i] = -1;
-        p->quality[i] = NAN;
-    }
-    if ((ds = open_1d(f, path, "role", 0, &n, &st)) >= 0) {
-        hid_t ft = H5Dget_type(ds); /* an enum over int8: read it as stored */
-        int ok = H5Tget_size(ft) == 1 && H5Dread(ds, ft, H5S_ALL, H5S_ALL, H5P_DEFAULT, p->role) >= 0;
-        H5Tclose(ft);
-        if (!ok) goto bad;
-        H5Dclose(ds);
-    } else if (st != MC_OK) {
-        goto done;
-    }
-    if ((ds = open_1d(f, path, "quality", 0, &n, &st)) >= 0) {
-        if (H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, p->quality) < 0) goto bad;
-        H5Dclose(ds);
-    } else if (st != MC_OK) {
-        goto done;
-    }
-    if ((ds = open_1d(f, path, "paths", 1, &n, &st)) < 0) goto done;
-    if (read_strings(ds, n, paths) != 0) goto bad;
-    H5Dclose(ds);
-    if ((ds = open_1d(f, path, "person", 0, &n, &st)) >= 0) {
-        persons = calloc(n + 1, sizeof *persons);
-        if (!persons) goto nomem;
-        if (read_strings(ds, n, persons) != 0) goto bad;
-        H5Dclose(ds);
-    } else if (st != MC_OK) {
-        goto done;
-    }
-    ds = -1;
-    /* the quality's name is optional: an unreadable one is left out */
-    char qname[256];
-    int found = 0;
-    if (mc_h5_get_str_attr(f, path, "/", "quality_key", qname, sizeof qname, 1, &found) != MC_OK)
-        mc_clear_error();
-    else if (found && !(p->quality_name = strdup(qname)))
-        goto nomem;
-    if (!(p->paths = mc_label_map_new())) goto nomem;
+    if (!p->person || !p->path || !p->path_id || !(p->paths = mc_label_map_new())) goto nomem;
     size_t cap_r = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *s = paths[i] ? paths[i] : "";
-        size_t before = mc_label_map_count(p->paths);
-        int64_t id = mc_label_map_id(p->paths, s, strlen(s));
-        if (id < 0 || mc_grow_array((void **)&p->row_of, &cap_r, (size_t)id + 1, sizeof *p->row_of)) goto nomem;
-        p->row_of[id] = (size_t)id == before ? i : SIZE_MAX - 1;
-        p->path_id[i] = (size_t)id;
-        if (persons && persons[i] && persons[i][0] && p->cluster[i] >= 0 && !(p->person[i] = strdup(persons[i])))
+        if (p->cluster[i] < 0) p->cluster[i] = -1;
+        if (add_path(p, i, t.paths[i] ? t.paths[i] : "", &cap_r) != 0) goto nomem;
+        if (t.persons && t.persons[i] && t.persons[i][0] && p->cluster[i] >= 0 &&
+            !(p->person[i] = strdup(t.persons[i])))
             goto nomem;
     }
     st = finish(p);
     goto done;
-bad:
-    st = mc_fail(MC_ERR_HDF5, "%s: cannot read the result datasets", path);
-    goto done;
 nomem:
     st = mc_fail(MC_ERR_NOMEM, "out of memory");
 done:
-    if (ds >= 0) H5Dclose(ds);
-    for (size_t i = 0; paths && i < n; i++) H5free_memory(paths[i]);
-    for (size_t i = 0; persons && i < n; i++) H5free_memory(persons[i]);
-    free(paths);
-    free(persons);
-    if (f >= 0) H5Fclose(f);
-    quiet_off(&q);
+    mc_result_h5_free(&t);
     if (st == MC_OK)
         *out = p;
     else

@@ -64,8 +64,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "h5_impl.h"
 #include "magclust/synth.h"
 #include "util_impl.h"
 
@@ -381,24 +381,8 @@ mc_status mc_synth_generate(const mc_synth_params *p, float **out_raw, int64_t *
 
 /* ---- HDF5 output ------------------------------------------------------- */
 
-/* Innermost message of the HDF5 error stack (entry 0 of an upward walk). */
-static herr_t h5_walk_innermost(unsigned n, const H5E_error2_t *err, void *data)
-{
-    if (n == 0 && err && err->desc) snprintf((char *)data, 256, "%s", err->desc);
-    return 0;
-}
-
-/* Copies the innermost HDF5 message into buf (256 bytes) if buf is still
- * empty. Must run right after the failing call: the next API call (even a
- * successful H5Sclose) clears the stack. */
-static void h5_capture(char *buf)
-{
-    if (!buf[0]) H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, h5_walk_innermost, buf);
-}
-
 /* Scalar attribute on loc; mtype is the memory type, ftype the file type. */
-static int h5_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *value,
-                   char *h5msg)
+static int h5_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *value)
 {
     int rc = -1;
     hid_t a = -1, space = H5Screate(H5S_SCALAR);
@@ -407,35 +391,35 @@ static int h5_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const 
     if (a < 0 || H5Awrite(a, mtype, value) < 0) goto done;
     rc = 0;
 done:
-    if (rc < 0) h5_capture(h5msg);
+    if (rc < 0) mc_h5_note();
     if (a >= 0 && H5Aclose(a) < 0 && rc == 0) {
-        h5_capture(h5msg);
+        mc_h5_note();
         rc = -1;
     }
     if (space >= 0) H5Sclose(space);
     return rc;
 }
 
-static int h5_attr_u64(hid_t loc, const char *name, uint64_t v, char *h5msg)
+static int h5_attr_u64(hid_t loc, const char *name, uint64_t v)
 {
-    return h5_attr(loc, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v, h5msg);
+    return h5_attr(loc, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v);
 }
 
-static int h5_attr_f64(hid_t loc, const char *name, double v, char *h5msg)
+static int h5_attr_f64(hid_t loc, const char *name, double v)
 {
-    return h5_attr(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v, h5msg);
+    return h5_attr(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
 }
 
 /* Fixed-length UTF-8 string attribute (no variable-length heap object). */
-static int h5_attr_str(hid_t loc, const char *name, const char *v, char *h5msg)
+static int h5_attr_str(hid_t loc, const char *name, const char *v)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
     int rc = -1;
     if (t >= 0 && H5Tset_size(t, strlen(v) + 1) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
         H5Tset_strpad(t, H5T_STR_NULLTERM) >= 0)
-        rc = h5_attr(loc, name, t, t, v, h5msg);
+        rc = h5_attr(loc, name, t, t, v);
     else
-        h5_capture(h5msg);
+        mc_h5_note();
     if (t >= 0) H5Tclose(t);
     return rc;
 }
@@ -444,7 +428,7 @@ static int h5_attr_str(hid_t loc, const char *name, const char *v, char *h5msg)
  * default fill-time "if set" writes no fill values, so the data is written
  * once). */
 static int h5_dataset(hid_t file, const char *name, int rank, const hsize_t *dims, hid_t ftype,
-                      hid_t mtype, const void *data, char *h5msg)
+                      hid_t mtype, const void *data)
 {
     int rc = -1;
     hid_t ds = -1, space = H5Screate_simple(rank, dims, NULL);
@@ -455,9 +439,9 @@ static int h5_dataset(hid_t file, const char *name, int rank, const hsize_t *dim
     if (ds < 0 || H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) goto done;
     rc = 0;
 done:
-    if (rc < 0) h5_capture(h5msg);
+    if (rc < 0) mc_h5_note();
     if (ds >= 0 && H5Dclose(ds) < 0 && rc == 0) {
-        h5_capture(h5msg);
+        mc_h5_note();
         rc = -1;
     }
     if (dcpl >= 0) H5Pclose(dcpl);
@@ -465,80 +449,57 @@ done:
     return rc;
 }
 
-/* mc_fail naming the file, with the captured HDF5 message when there is one. */
-static mc_status h5_fail(mc_status st, const char *path, const char *what, const char *h5msg)
+/* mc_fail naming the file, with the noted HDF5 message when there is one. */
+static mc_status h5_fail(mc_status st, const char *path, const char *what)
 {
-    if (h5msg[0]) return mc_fail(st, "%s: %s (HDF5: %s)", path, what, h5msg);
-    return mc_fail(st, "%s: %s", path, what);
+    return mc_h5_fail(st, "%s: %s", path, what);
 }
 
-/* Writes everything into the new file tmp; path names the file in errors. */
-static mc_status write_file(const char *tmp, const char *path, const mc_synth_params *p,
+/* Writes everything into the new, untimed file; path names it in errors. */
+static mc_status write_file(hid_t file, const char *path, const mc_synth_params *p,
                             const float *raw, const int64_t *labels, const char *const *paths,
                             size_t n, size_t distr)
 {
-    char h5msg[256] = "";
     mc_status st = MC_OK;
-    hid_t vlstr = -1, file = -1;
-    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-    /* The file creation properties double as the root group's: no times. */
-    if (fcpl < 0 || H5Pset_obj_track_times(fcpl, 0) < 0) {
-        h5_capture(h5msg);
-        st = h5_fail(MC_ERR_HDF5, path, "cannot set up the file properties", h5msg);
-        goto done;
-    }
-    file = H5Fcreate(tmp, H5F_ACC_EXCL, fcpl, H5P_DEFAULT);
-    if (file < 0) {
-        h5_capture(h5msg);
-        st = h5_fail(MC_ERR_IO, path, "cannot create the file", h5msg);
-        goto done;
-    }
-
+    hid_t vlstr = -1;
     hsize_t dims[2] = {(hsize_t)n, (hsize_t)p->dim};
-    if (h5_dataset(file, "embeddings", 2, dims, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, raw, h5msg) <
-        0) {
-        st = h5_fail(MC_ERR_HDF5, path, "cannot write /embeddings", h5msg);
+    if (h5_dataset(file, "embeddings", 2, dims, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, raw) < 0) {
+        st = h5_fail(MC_ERR_HDF5, path, "cannot write /embeddings");
         goto done;
     }
-    if (h5_dataset(file, "labels", 1, dims, H5T_STD_I64LE, H5T_NATIVE_INT64, labels, h5msg) < 0) {
-        st = h5_fail(MC_ERR_HDF5, path, "cannot write /labels", h5msg);
+    if (h5_dataset(file, "labels", 1, dims, H5T_STD_I64LE, H5T_NATIVE_INT64, labels) < 0) {
+        st = h5_fail(MC_ERR_HDF5, path, "cannot write /labels");
         goto done;
     }
     vlstr = H5Tcopy(H5T_C_S1);
     if (vlstr < 0 || H5Tset_size(vlstr, H5T_VARIABLE) < 0 ||
         H5Tset_cset(vlstr, H5T_CSET_UTF8) < 0) {
-        h5_capture(h5msg);
-        st = h5_fail(MC_ERR_HDF5, path, "cannot make the string type of /paths", h5msg);
+        st = h5_fail(MC_ERR_HDF5, path, "cannot make the string type of /paths");
         goto done;
     }
-    if (h5_dataset(file, "paths", 1, dims, vlstr, vlstr, paths, h5msg) < 0) {
-        st = h5_fail(MC_ERR_HDF5, path, "cannot write /paths", h5msg);
+    if (h5_dataset(file, "paths", 1, dims, vlstr, vlstr, paths) < 0) {
+        st = h5_fail(MC_ERR_HDF5, path, "cannot write /paths");
         goto done;
     }
 
-    if (h5_attr_str(file, "generator", "magclust synth", h5msg) < 0 ||
-        h5_attr_u64(file, "magclust_synth_version", SYNTH_MODEL_VERSION, h5msg) < 0 ||
-        h5_attr_u64(file, "seed", p->seed, h5msg) < 0 ||
-        h5_attr_u64(file, "n_ids", p->n_ids, h5msg) < 0 ||
-        h5_attr_u64(file, "dim", p->dim, h5msg) < 0 ||
-        h5_attr_u64(file, "max_size", p->max_size, h5msg) < 0 ||
-        h5_attr_u64(file, "min_size", p->min_size, h5msg) < 0 ||
-        h5_attr_f64(file, "zipf_s", p->zipf_s, h5msg) < 0 ||
-        h5_attr_f64(file, "distractor_frac", p->distractor_frac, h5msg) < 0 ||
-        h5_attr_f64(file, "mag_scale", p->mag_scale, h5msg) < 0 ||
-        h5_attr_u64(file, "n_faces", n, h5msg) < 0 ||
-        h5_attr_u64(file, "n_distractors", distr, h5msg) < 0) {
-        st = h5_fail(MC_ERR_HDF5, path, "cannot write the attributes", h5msg);
+    if (h5_attr_str(file, "generator", "magclust synth") < 0 ||
+        h5_attr_u64(file, "magclust_synth_version", SYNTH_MODEL_VERSION) < 0 ||
+        h5_attr_u64(file, "seed", p->seed) < 0 ||
+        h5_attr_u64(file, "n_ids", p->n_ids) < 0 ||
+        h5_attr_u64(file, "dim", p->dim) < 0 ||
+        h5_attr_u64(file, "max_size", p->max_size) < 0 ||
+        h5_attr_u64(file, "min_size", p->min_size) < 0 ||
+        h5_attr_f64(file, "zipf_s", p->zipf_s) < 0 ||
+        h5_attr_f64(file, "distractor_frac", p->distractor_frac) < 0 ||
+        h5_attr_f64(file, "mag_scale", p->mag_scale) < 0 ||
+        h5_attr_u64(file, "n_faces", n) < 0 ||
+        h5_attr_u64(file, "n_distractors", distr) < 0) {
+        st = h5_fail(MC_ERR_HDF5, path, "cannot write the attributes");
         goto done;
     }
 
 done:
     if (vlstr >= 0) H5Tclose(vlstr);
-    if (file >= 0 && H5Fclose(file) < 0 && st == MC_OK) {
-        h5_capture(h5msg);
-        st = h5_fail(MC_ERR_IO, path, "cannot flush and close the file", h5msg);
-    }
-    if (fcpl >= 0) H5Pclose(fcpl);
     return st;
 }
 
@@ -550,7 +511,7 @@ mc_status mc_synth_write_h5(const mc_synth_params *p, const char *path)
     float *raw = NULL;
     int64_t *labels = NULL;
     size_t *origin = NULL;
-    char *strbuf = NULL, *tmp = NULL;
+    char *strbuf = NULL;
     char **paths = NULL;
     size_t n = 0, distr = 0;
     mc_status st = synth_run(p, &raw, &labels, &origin, &n, &distr);
@@ -573,26 +534,18 @@ mc_status mc_synth_write_h5(const mc_synth_params *p, const char *path)
         paths[j] = s;
     }
 
-    tmp = mc_temp_path_for(path);
-    if (!tmp) {
-        st = mc_fail(MC_ERR_NOMEM, "%s: cannot make a temporary name", path);
-        goto cleanup;
-    }
-
-    H5E_auto2_t old_fn = NULL;
-    void *old_data = NULL;
-    herr_t saved = H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    st = write_file(tmp, path, p, raw, labels, (const char *const *)paths, n, distr);
-    if (saved >= 0) H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
-
+    mc_h5_out out;
+    if ((st = mc_h5_out_create(&out, path)) != MC_OK) goto cleanup;
+    h5_quiet q;
+    quiet_on(&q);
+    st = write_file(out.file, path, p, raw, labels, (const char *const *)paths, n, distr);
+    quiet_off(&q);
     if (st == MC_OK)
-        st = mc_rename_into_place(tmp, path); /* removes tmp itself on failure */
+        st = mc_h5_out_commit(&out, "the file");
     else
-        unlink(tmp); /* may not exist (create failed): nothing to check */
+        mc_h5_out_abort(&out);
 
 cleanup:
-    free(tmp);
     free(paths);
     free(strbuf);
     free(raw);

@@ -41,9 +41,14 @@ typedef struct mc_embeddings mc_embeddings_t;
 
 /**
  * Which HDF5 datasets to read. Empty string or NULL disables an optional one.
- * Keys may be given with or without a leading '/' and may be nested paths
- * ("meta/det_score" and "/meta/det_score" name the same dataset). Per-face
- * datasets (labels, paths, quality) may be of rank 1 (N) or N x 1.
+ * Keys may be given with or without a leading '/' and may be nested paths:
+ * doubled and trailing slashes and "." components are ignored, so
+ * "meta/det_score", "/meta/det_score" and "meta//det_score/" name the same
+ * dataset, and messages name it as "/meta/det_score". A missing group on
+ * the way is reported like a missing dataset. The streaming reader
+ * (io.h, MC_FMT_H5) reads the same schema with the same keys, the same
+ * checks and the same messages. Per-face datasets (labels, paths, quality)
+ * may be of rank 1 (N) or N x 1.
  */
 typedef struct {
     const char *embeddings_key; /**< N x D float32/float64/float16, required; default "embeddings" */

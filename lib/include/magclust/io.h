@@ -21,7 +21,9 @@
  * output and never touches an existing file.
  *
  * Formats:
- *  - MC_FMT_H5: the magclust HDF5 schema (embeddings.h).
+ *  - MC_FMT_H5: the magclust HDF5 schema (embeddings.h), read with the same
+ *    keys, checks and messages as mc_embeddings_read_h5 (raw rows, labels
+ *    and paths; a NULL or "" embeddings_key means "embeddings").
  *  - MC_FMT_MAGFACE: MagFace's gen_feat.py output, one face per line: an image
  *    path, then D floats, separated by spaces.
  *  - MC_FMT_L2C: learn-to-cluster's raw little-endian float32 N x D `.bin`
