@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every HDF5 writer on a full disk: a 1 MiB tmpfs, nearly filled, takes the
-# k-NN graph, a result, a synth file and an import. Each must fail with exit
+# k-NN graph, a result, a synth file, an import, a model with its result and
+# an updated model with its assignment. Each must fail with exit
 # 1 and one "magclust: error:" line, and leave neither the output nor a
 # temporary behind. (libhdf5 crashed at exit when a failed close had left the
 # file's identifiers open: exit 139.) Needs root to mount the tmpfs; exits 77
@@ -53,6 +54,30 @@ for fill in 1000 1016; do
     # so at exit ("infinite loop closing library"): only the first line is ours.
     full "import_$fill" "$fill" 0 "$MC" import csv "$WORK/tiny.csv" -q -o "$DISK/out.h5"
 done
+# A model that does not fit: neither it nor the result (on another disk,
+# where it fits) is written. Only at 1000 KiB taken: with 8 KiB left
+# (1016) libhdf5 1.10.8 fails to close the model file even after its writes
+# are discarded and crashes at exit (exit 139); see CHANGELOG, Known issues.
+for fill in 1000; do
+    rm -f "$WORK/res.csv"
+    full "model_$fill" "$fill" 1 "$MC" cluster "$SRC/datasets/sample.h5" -q -o "$WORK/res.csv" \
+        --save-model "$DISK/out.h5"
+    check "model_$fill: the result that fitted is not written either" [ ! -e "$WORK/res.csv" ]
+    check "model_$fill: ... nor its temporary" [ -z "$(ls -A "$WORK" | grep '^\.res\.csv')" ]
+done
+# assign --update: the updated model does not fit; the assignment is not
+# written and the model on disk (outside) is unchanged
+"$MC" cluster "$FX/tiny.h5" -q -o "$WORK/m.csv" --save-model "$WORK/model.h5" || exit 1
+cp "$WORK/model.h5" "$WORK/model_copy.h5"
+rm -f "$DISK"/* "$DISK"/.[!.]* 2>/dev/null
+dd if=/dev/zero of="$DISK/filler" bs=1k count=1010 2>/dev/null
+"$MC" assign "$WORK/model.h5" "$FX/tiny_new.h5" --update --model-out "$DISK/out.h5" -q -o "$WORK/new.csv" \
+    >"$WORK/upd.out" 2>"$WORK/upd.err"
+rc=$?
+check "assign --update on a full disk: exit 1 (got $rc)" [ "$rc" -eq 1 ]
+check "... no model, no temporary" [ -z "$(ls -A "$DISK" | grep -v '^filler$')" ]
+check "... no assignment either (it fitted elsewhere)" [ ! -e "$WORK/new.csv" ]
+check "... the old model unchanged" cmp -s "$WORK/model.h5" "$WORK/model_copy.h5"
 check "knn: the disk full message gives HDF5's reason" \
     grep -q "No space left on device" "$WORK/knn_1000.err"
 
