@@ -55,12 +55,13 @@ for fill in 1000 1016; do
     full "import_$fill" "$fill" 0 "$MC" import csv "$WORK/tiny.csv" -q -o "$DISK/out.h5"
 done
 # A model that does not fit: neither it nor the result (on another disk,
-# where it fits) is written. Only at 1000 KiB taken: with 8 KiB left
-# (1016) libhdf5 1.10.8 fails to close the model file even after its writes
-# are discarded and crashes at exit (exit 139); see CHANGELOG, Known issues.
+# where it fits) is written. libhdf5 may add a line of its own at exit, as
+# for import. Only at 1000 KiB taken: with 8 KiB left (1016) libhdf5 1.10.8
+# crashes at exit after the model file failed to close (exit 139); see
+# CHANGELOG, Known issues.
 for fill in 1000; do
     rm -f "$WORK/res.csv"
-    full "model_$fill" "$fill" 1 "$MC" cluster "$SRC/datasets/sample.h5" -q -o "$WORK/res.csv" \
+    full "model_$fill" "$fill" 0 "$MC" cluster "$SRC/datasets/sample.h5" -q -o "$WORK/res.csv" \
         --save-model "$DISK/out.h5"
     check "model_$fill: the result that fitted is not written either" [ ! -e "$WORK/res.csv" ]
     check "model_$fill: ... nor its temporary" [ -z "$(ls -A "$WORK" | grep '^\.res\.csv')" ]

@@ -194,6 +194,28 @@ typedef struct {
  */
 MC_API mc_status mc_h5_list_datasets(const char *path, mc_h5_dataset_info **out, size_t *out_n);
 
+/**
+ * @brief Subtract the mean direction of the faces whose quality is at or
+ *        above @p min_quality (every face when it is -INFINITY or @p quality
+ *        is NULL) from every direction, and renormalise.
+ *
+ * Magnitudes and quality are unchanged. A direction that would vanish keeps
+ * its old value. @p out_shift (optional) receives the norm of the mean that
+ * was removed: near 0 for models whose features are already centred.
+ * @return MC_OK, MC_ERR_INVALID_ARG.
+ */
+MC_API mc_status mc_embeddings_center(mc_embeddings_t *e, const float *quality, double min_quality,
+                                      double *out_shift);
+
+/** @brief mc_embeddings_center(), also storing the removed mean (D floats)
+ *  in @p out_mean (may be NULL), e.g. to centre new faces the same way later. */
+MC_API mc_status mc_embeddings_center_ex(mc_embeddings_t *e, const float *quality,
+                                         double min_quality, double *out_shift, float *out_mean);
+
+/** @brief Subtract a given mean direction (D floats, e.g. a model's) from
+ *  every direction and renormalise, as mc_embeddings_center() does with its own. */
+MC_API mc_status mc_embeddings_center_by(mc_embeddings_t *e, const float *mean);
+
 #ifdef __cplusplus
 }
 #endif

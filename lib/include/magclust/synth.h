@@ -9,7 +9,7 @@
  * @endcode
  *
  * The model is documented in the README ("The synthetic model") and at the top
- * of lib/src/synth.c. In short: identity i has
+ * of lib/src/eval/synth.c. In short: identity i has
  * size_i = max(min_size, round(max_size / (i+1)^zipf_s)) faces around a random
  * unit centre; each face has a latent quality q in [0, 1), its direction is the
  * centre plus noise and a pull towards one of 8 shared "nuisance" directions,

@@ -34,14 +34,17 @@ mc_status mc_model_write_h5(const mc_model_t *m, const char *path)
 {
     mc_clear_error();
     if (!m || !path) return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_model_write_h5");
-    mc_h5_out out;
-    mc_status st = mc_h5_out_create(&out, path);
-    if (st != MC_OK) return st;
-    /* groups and datasets are left open for commit or abort to close
-     * (h5_impl.h says why) */
+    char *tmp = mc_temp_path_for(path);
+    if (!tmp) return mc_fail(MC_ERR_NOMEM, "out of memory");
     h5_quiet hq;
     quiet_on(&hq);
-    hid_t f = out.file, g = H5I_INVALID_HID, gc = H5I_INVALID_HID, ge = H5I_INVALID_HID;
+    mc_status st = MC_OK;
+    hid_t f = h5_create_untimed(tmp), g = H5I_INVALID_HID, gc = H5I_INVALID_HID,
+          ge = H5I_INVALID_HID;
+    if (f < 0) {
+        st = mc_fail(MC_ERR_IO, "%s: cannot create", path);
+        goto done;
+    }
     size_t d = m->d;
     int any_name = 0;
     for (size_t c = 0; c < m->C; c++) any_name |= m->cname[c] != NULL;
@@ -74,14 +77,19 @@ mc_status mc_model_write_h5(const mc_model_t *m, const char *path)
               mc_h5_put_vector(ge, "quality", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, m->E,
                                m->ex_quality) ||
               mc_h5_put_vector(ge, "role", H5T_STD_U8LE, H5T_NATIVE_UINT8, m->E, m->ex_role) ||
-              (m->ex_path && put_strings(ge, "path", m->ex_path, m->E));
-    if (bad) st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot write the model (disk full?)", path);
+              (m->ex_path && put_strings(ge, "path", m->ex_path, m->E)) ||
+              H5Fflush(f, H5F_SCOPE_GLOBAL) < 0;
+    if (bad) st = mc_fail(MC_ERR_HDF5, "%s: cannot write the model (disk full?)", path);
+done:
+    if (ge >= 0) H5Gclose(ge);
+    if (gc >= 0) H5Gclose(gc);
+    if (g >= 0) H5Gclose(g);
+    if (f >= 0 && H5Fclose(f) < 0 && st == MC_OK) st = mc_fail(MC_ERR_HDF5, "%s: cannot close", path);
     quiet_off(&hq);
-    if (st != MC_OK) {
-        mc_h5_out_abort(&out);
-        return st;
-    }
-    return mc_h5_out_commit(&out, "the model");
+    if (st == MC_OK) st = mc_rename_into_place(tmp, path);
+    else unlink(tmp);
+    free(tmp);
+    return st;
 }
 
 /* Opens loc/name, a 1-D dataset of class cls with exactly n entries. */

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "embeddings_impl.h"
-#include "magclust/calibrate.h" /* the centring calls */
 #include "magclust/embeddings.h"
 #include "util_impl.h"
 
