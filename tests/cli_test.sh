@@ -450,6 +450,13 @@ check "photo: violations resolved" grep -q "violations resolved" "$WORK/photo_on
 bad photo_missing 1 "no dataset /nophoto" "$MC" cluster "$FX/tiny_photo.h5" -o "$WORK/out.csv" --photo-key nophoto
 bad photo_float 1 "integers or strings" "$MC" cluster "$FX/tiny.h5" -o "$WORK/out.csv" --photo-key det_score
 
+# uint64 photo ids (hashes) from 2^63 up are read exactly, not clamped into
+# one photo: the same clusters as with the int64 ids
+run photo_u64 0 "$MC" cluster "$FX/tiny_photo_u64.h5" -o "$WORK/photo_u64.csv" --eps 1.9 --core-quality off --noise-quality off --photo-key photo
+check "uint64 photo ids cluster as the int64 ones" cmp -s "$WORK/photo_on.csv" "$WORK/photo_u64.csv"
+check "uint64 photo ids: 20 photos of one face, 10 of two" grep -q "30 photos, 10 pairs of faces that may not meet" "$WORK/photo_u64.out"
+bad labels_u64 1 "above 2^63 - 1: labels must fit an int64" "$MC" cluster "$FX/bad_labels_u64.h5" -o "$WORK/out.csv"
+
 # corrections on the tiny set (4 clean identities at the default settings)
 run corr_base 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/corr_base.csv" --noise-quality off --core-quality off --k 20 --eps 0.3 --min-samples 3
 printf 'path,person\n# two faces of id2 are named, one is "not Ann"\nid2/img_03.jpg,Ann\nid2/img_04.jpg,Ann\nid2/img_05.jpg,!Ann\n\n"id3/img_01.jpg",Bo\nid1/img_01.jpg,id1/img_02.jpg,different\nnot/here.jpg,Cy\n' >"$WORK/fix.csv"

@@ -23,6 +23,9 @@
  * tiny_f16.h5          /embeddings IEEE half (16-bit, little endian), /labels
  *                      uint16, /paths vlen, /det_score uint8 = round(100 det_score)
  * tiny_photo.h5        tiny.h5 with /photo int64: faces j and 10 + j share photo j
+ * tiny_photo_u64.h5    the same photos as uint64 hashes from 2^63 up (faces 20..39
+ *                      one photo each): must cluster exactly as tiny_photo.h5
+ * bad_labels_u64.h5    tiny.h5 with /labels uint64, row 4 = 2^63 + 5 (refused)
  * tiny_new.h5          8 new faces for a model of tiny.h5 (assign with
  *                      constraints): paths new/a.jpg .. new/h.jpg; a, b near
  *                      identity 2; c near 0; d, e near 1 and in one photo;
@@ -330,6 +333,33 @@ static int write_photo(const char *dir, const tiny_data *t)
     if (!rc) rc = write_vlen_paths(f, "paths", t, TINY_N);
     if (!rc) rc = write_i64_vector(f, "photo", photo, TINY_N);
     if (close_file(f, "tiny_photo.h5")) rc = -1;
+    return rc;
+}
+
+/* tiny_photo.h5's photos as uint64 values from 2^63 up (hashes), where an
+ * int64 conversion would clamp them all to one; and labels above 2^63. */
+static int write_u64(const char *dir, const tiny_data *t)
+{
+    uint64_t photo[TINY_N], lab[TINY_N];
+    for (int i = 0; i < TINY_N; i++) {
+        photo[i] = i < 20 ? UINT64_C(0xF000000000000000) + (uint64_t)(i % 10) * UINT64_C(0x1234567)
+                          : UINT64_C(0xE000000000000000) + (uint64_t)i;
+        lab[i] = (uint64_t)t->labels[i];
+    }
+    lab[4] = UINT64_C(0x8000000000000005);
+    hsize_t n = TINY_N;
+    hid_t f = create_file(dir, "tiny_photo_u64.h5");
+    if (f < 0) return -1;
+    int rc = write_f32_matrix(f, "embeddings", &t->raw32[0][0], TINY_N, TINY_D);
+    if (!rc) rc = write_i64_vector(f, "labels", t->labels, TINY_N);
+    if (!rc) rc = write_vlen_paths(f, "paths", t, TINY_N);
+    if (!rc) rc = write_ds(f, "photo", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &n, photo);
+    if (close_file(f, "tiny_photo_u64.h5")) rc = -1;
+    if (rc) return rc;
+    if ((f = create_file(dir, "bad_labels_u64.h5")) < 0) return -1;
+    rc = write_f32_matrix(f, "embeddings", &t->raw32[0][0], TINY_N, TINY_D);
+    if (!rc) rc = write_ds(f, "labels", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &n, lab);
+    if (close_file(f, "bad_labels_u64.h5")) rc = -1;
     return rc;
 }
 
@@ -641,6 +671,7 @@ int main(int argc, char **argv)
     if (!rc) rc = write_tiny_like(dir, "tiny.h5", t);
     if (!rc) rc = write_f64(dir, t);
     if (!rc) rc = write_photo(dir, t);
+    if (!rc) rc = write_u64(dir, t);
     if (!rc) rc = write_new(dir);
     if (!rc) rc = write_f16(dir, t);
     if (!rc) rc = write_nolabels(dir, t);

@@ -180,12 +180,14 @@ static mc_status read_groups(reader *c, mc_embeddings_t *e)
         free(buf);
     } else if ((st = mc_h5_schema_read_ints(c->s, MC_H5_GROUPS, 0, n, g)) == MC_OK) {
         char num[32];
+        int u64 = mc_h5_schema_field_u64(c->s, MC_H5_GROUPS); /* every value a photo, exactly */
         for (size_t i = 0; st == MC_OK && i < n; i++) {
-            if (g[i] < 0) {
+            if (!u64 && g[i] < 0) {
                 g[i] = -1;
                 continue;
             }
-            int len = snprintf(num, sizeof num, "%lld", (long long)g[i]);
+            int len = u64 ? snprintf(num, sizeof num, "%llu", (unsigned long long)(uint64_t)g[i])
+                          : snprintf(num, sizeof num, "%lld", (long long)g[i]);
             g[i] = mc_label_map_id(map, num, (size_t)len);
             if (g[i] < 0) st = mc_fail(MC_ERR_NOMEM, "%s: out of memory for %s", c->file, path);
         }

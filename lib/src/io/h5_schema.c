@@ -395,10 +395,28 @@ static mc_status read_values(mc_h5_schema *s, mc_h5_field f, uint64_t row0, size
     return st;
 }
 
+int mc_h5_schema_field_u64(const mc_h5_schema *s, mc_h5_field f)
+{
+    const field *fl = &s->f[f];
+    return fl->state == 1 && fl->cls == H5T_INTEGER && H5Tget_sign(fl->ftype) == H5T_SGN_NONE &&
+           H5Tget_size(fl->ftype) >= 8;
+}
+
 mc_status mc_h5_schema_read_ints(mc_h5_schema *s, mc_h5_field f, uint64_t row0, size_t n,
                                  int64_t *dst)
 {
-    return read_values(s, f, row0, n, H5T_NATIVE_INT64, dst);
+    if (!mc_h5_schema_field_u64(s, f)) return read_values(s, f, row0, n, H5T_NATIVE_INT64, dst);
+    /* uint64 (hashes as photo ids, say): HDF5's conversion to int64 would
+     * clamp every value from 2^63 up to 2^63 - 1, merging them. Read them
+     * exactly; values that do not fit an int64 keep their bits (callers that
+     * need the number ask mc_h5_schema_field_u64), except labels, which are
+     * int64 identities and are refused */
+    mc_status st = read_values(s, f, row0, n, H5T_NATIVE_UINT64, dst);
+    for (size_t i = 0; st == MC_OK && f == MC_H5_LABELS && i < n; i++)
+        if ((uint64_t)dst[i] > (uint64_t)INT64_MAX)
+            st = mc_fail(MC_ERR_BAD_DATA, "%s: %s row %llu is %llu, above 2^63 - 1: labels must fit an int64",
+                         s->file, s->f[f].path, (unsigned long long)(row0 + i), (unsigned long long)(uint64_t)dst[i]);
+    return st;
 }
 
 mc_status mc_h5_schema_read_floats(mc_h5_schema *s, mc_h5_field f, uint64_t row0, size_t n,

@@ -72,6 +72,9 @@ int mc_h5_schema_field(mc_h5_schema *s, mc_h5_field f, mc_status *err);
 /* The field's dataset as a normalised path ("/labels"); its type class. */
 const char *mc_h5_schema_field_path(const mc_h5_schema *s, mc_h5_field f);
 H5T_class_t mc_h5_schema_field_class(const mc_h5_schema *s, mc_h5_field f);
+/* 1 when field f (open) holds unsigned 64-bit integers: mc_h5_schema_read_ints
+ * then gives their bits, to be read as uint64. */
+int mc_h5_schema_field_u64(const mc_h5_schema *s, mc_h5_field f);
 
 /* Values [row0, row0 + n) of an opened field: integers as int64, numbers
  * as float, strings as a table of n pointers into one buffer (both
