@@ -1,4 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* realpath, flock */
 #include "cli_util.h"
 
 #include <errno.h>
@@ -199,6 +200,18 @@ int cli_check_output(const char *out_path, const char *const *inputs)
     return cli_check_output_ex(out_path, inputs, 0);
 }
 
+/* Directories of the system's devices and kernel files, where no output
+ * belongs (as root, a file there could replace a device or a setting). */
+static int in_system_dir(const char *real)
+{
+    static const char *const dirs[] = {"/dev", "/proc", "/sys"};
+    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+        size_t n = strlen(dirs[i]);
+        if (strncmp(real, dirs[i], n) == 0 && (real[n] == '\0' || real[n] == '/')) return 1;
+    }
+    return 0;
+}
+
 int cli_check_output_ex(const char *out_path, const char *const *inputs, int may_replace)
 {
     int exists = 0;
@@ -225,7 +238,16 @@ int cli_check_output_ex(const char *out_path, const char *const *inputs, int may
         *slash = '\0';
     struct stat st;
     int rc = 0;
-    if (stat(dir, &st) != 0) {
+    char *real = realpath(dir, NULL);
+    if (lstat(out_path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        /* a rename would replace the link itself (-o /dev/stdout as root: a
+         * regular file for the whole system), a dangling one too */
+        cli_error("%s: is a symbolic link; not replaced (name the file it points to)", out_path);
+        rc = -1;
+    } else if (real && in_system_dir(real)) {
+        cli_error("%s: is in %s, a system directory; not an output", out_path, real);
+        rc = -1;
+    } else if (stat(dir, &st) != 0) {
         cli_error("%s: output directory '%s' does not exist", out_path, dir);
         rc = -1;
     } else if (!S_ISDIR(st.st_mode)) {
@@ -254,6 +276,7 @@ int cli_check_output_ex(const char *out_path, const char *const *inputs, int may
         cli_error("%s: exists; give --force to replace it", out_path);
         rc = -1;
     }
+    free(real);
     free(dir);
     return rc;
 }

@@ -664,6 +664,18 @@ check "two assign --update at once both succeed (exits $r1, $r2)" [ "$r1" -eq 0 
 run lock_count 0 "$MC" assign "$WORK/lock_model.h5" "$FX/tiny_new.h5" -o "$WORK/lock3.csv"
 check "... and the model holds 40 + 8 + 8 faces" grep -qE "model +[0-9]+ clusters, 56 faces" "$WORK/lock_count.out"
 
+# links and system paths are never replaced: /dev/stdout is a link (as root
+# the old behaviour turned it into a regular file for the whole system)
+printf 'keep\n' >"$WORK/link_target.csv"
+ln -sf "$WORK/link_target.csv" "$WORK/link.csv"
+ln -sf "$WORK/nowhere.csv" "$WORK/dangling.csv"
+bad out_link 1 "is a symbolic link; not replaced" "$MC" cluster "$FX/tiny.h5" --force -o "$WORK/link.csv"
+bad out_dangling 1 "is a symbolic link; not replaced" "$MC" cluster "$FX/tiny.h5" -o "$WORK/dangling.csv"
+bad out_dev_stdout 1 "/dev/stdout: is a symbolic link" "$MC" cluster "$FX/tiny.h5" --force -o /dev/stdout
+bad out_proc 1 "a system directory; not an output" "$MC" cluster "$FX/tiny.h5" --force -o /proc/magclust.csv
+check "the links are still links, the target unchanged" \
+    bash -c "[ -L '$WORK/link.csv' ] && [ -L '$WORK/dangling.csv' ] && [ ! -e '$WORK/nowhere.csv' ] && [ \"\$(cat '$WORK/link_target.csv')\" = keep ] && [ -L /dev/stdout ]"
+
 # permissions: a new output follows the umask, a replaced one keeps its mode
 rm -f "$WORK/mode.csv"
 ( umask 077; exec "$MC" cluster "$FX/tiny.h5" -q -o "$WORK/mode.csv" )

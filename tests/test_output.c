@@ -167,17 +167,25 @@ static void test_never_replaced(void)
     CU_ASSERT_EQUAL(mc_output_commit(o), MC_ERR_IO);
     mc_output_free(o);
     CU_ASSERT(stat(sub, &st) == 0 && S_ISDIR(st.st_mode));
-    /* a link to a regular file: the link is replaced, its target is not */
+    /* a link to a regular file, and a dangling one: neither the link nor
+     * its target is replaced */
     const char *target = path_in("target.txt"), *link = path_in("link.txt");
     put(target, "target\n");
     CU_ASSERT_EQUAL_FATAL(symlink(target, link), 0);
     CU_ASSERT_EQUAL_FATAL(mc_output_open(link, &o), MC_OK);
     fputs("new\n", mc_output_file(o));
-    CU_ASSERT_EQUAL(mc_output_commit(o), MC_OK);
+    CU_ASSERT_EQUAL(mc_output_commit(o), MC_ERR_IO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "is a symbolic link"));
     mc_output_free(o);
-    CU_ASSERT(lstat(link, &st) == 0 && S_ISREG(st.st_mode));
-    CU_ASSERT_STRING_EQUAL(slurp(link), "new\n");
+    CU_ASSERT(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
     CU_ASSERT_STRING_EQUAL(slurp(target), "target\n");
+    unlink(link);
+    CU_ASSERT_EQUAL_FATAL(symlink(path_in("nowhere.txt"), link), 0);
+    CU_ASSERT_EQUAL_FATAL(mc_output_open(link, &o), MC_OK);
+    CU_ASSERT_EQUAL(mc_output_commit(o), MC_ERR_IO);
+    mc_output_free(o);
+    CU_ASSERT(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+    CU_ASSERT(access(path_in("nowhere.txt"), F_OK) != 0);
     int temps;
     CU_ASSERT_EQUAL(count_entries(&temps), 4);
     CU_ASSERT_EQUAL(temps, 0);

@@ -24,8 +24,9 @@
  * mc_remove_temporaries(), so a SIGINT / SIGTERM handler that calls it
  * leaves nothing behind. A destination that is not a regular file (a
  * device, a pipe, a directory, or a symbolic link to one of those) is never
- * replaced: the commit fails with MC_ERR_IO. A symbolic link to a regular
- * file is replaced by the new file, and its target is left as it was.
+ * replaced, nor is a symbolic link, dangling or not (a rename would replace
+ * the link itself: /dev/stdout made a regular file): the commit fails with
+ * MC_ERR_IO.
  *
  * Thread safety: an output is used by one thread at a time; different
  * outputs may be written from different threads at once.

@@ -124,6 +124,9 @@ mc_status mc_outputs_commit(mc_outputs_t *s)
         struct stat st;
         if (lstat(s->v[i].tmp, &st) != 0 || !S_ISREG(st.st_mode))
             return mc_fail(MC_ERR_IO, "%s: was not written", s->v[i].path);
+        if (lstat(s->v[i].path, &st) == 0 && S_ISLNK(st.st_mode))
+            return mc_fail(MC_ERR_IO, "%s: is a symbolic link; not replaced (name the file it points to)",
+                           s->v[i].path);
         if (stat(s->v[i].path, &st) == 0) {
             if (!S_ISREG(st.st_mode))
                 return mc_fail(MC_ERR_IO, "%s: not a regular file (a device, pipe or directory); not replaced",

@@ -273,6 +273,12 @@ mc_status mc_rename_into_place(const char *tmp, const char *path)
         close(fd);
     }
     struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        /* a rename would replace the link itself (/dev/stdout made a regular
+         * file for the whole system), a dangling one too */
+        unlink(tmp);
+        return mc_fail(MC_ERR_IO, "%s: is a symbolic link; not replaced (name the file it points to)", path);
+    }
     if (stat(path, &st) == 0) {
         if (!S_ISREG(st.st_mode)) {
             /* a rename would replace the device, pipe or directory itself */
