@@ -676,6 +676,11 @@ bad out_proc 1 "a system directory; not an output" "$MC" cluster "$FX/tiny.h5" -
 check "the links are still links, the target unchanged" \
     bash -c "[ -L '$WORK/link.csv' ] && [ -L '$WORK/dangling.csv' ] && [ ! -e '$WORK/nowhere.csv' ] && [ \"\$(cat '$WORK/link_target.csv')\" = keep ] && [ -L /dev/stdout ]"
 
+# a text input with no line end (a device, a binary file) is refused at a
+# bounded line length instead of growing without end
+bad import_no_line_end 1 "is longer than 16777216 bytes (no line end?)" "$MC" import csv /dev/zero --max-memory 64M -o "$WORK/zero.h5"
+check "... and writes nothing" [ ! -e "$WORK/zero.h5" ]
+
 # permissions: a new output follows the umask, a replaced one keeps its mode
 rm -f "$WORK/mode.csv"
 ( umask 077; exec "$MC" cluster "$FX/tiny.h5" -q -o "$WORK/mode.csv" )

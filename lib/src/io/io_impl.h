@@ -83,6 +83,10 @@ typedef struct {
     uint64_t next_offset;
 } mc_line_reader;
 
+/* The longest line a text reader takes (or a quarter of the memory limit,
+ * if less): a 4096-d embedding written as text is about 60 KiB. */
+#define MC_MAX_LINE ((size_t)64 << 20)
+
 mc_status mc_lines_open(mc_line_reader *lr, const char *path);
 /* Returns 1 and the line (NUL-terminated, without its end) in *out and *out_len,
  * 0 at end of file, or -1 with *err set (detail names file and line). */

@@ -23,25 +23,41 @@ mc_status mc_lines_open(mc_line_reader *lr, const char *path)
 
 int mc_lines_next(mc_line_reader *lr, char **out, size_t *out_len, mc_status *err)
 {
-    /* getline() grows the buffer to any line length and returns the true
-     * length, so an embedded NUL byte is seen instead of silently cutting the
-     * line short. */
+    /* Byte by byte (getc_unlocked: the stream is this reader's alone), so
+     * that an embedded NUL byte is seen instead of silently cutting the line
+     * short, and a line is bounded: a file with no line end (/dev/zero, a
+     * binary file) must not take all the memory. */
+    uint64_t lim = mc_memory_limit() / 4;
+    size_t max_len = lim < MC_MAX_LINE ? (size_t)lim : MC_MAX_LINE;
+    size_t len = 0;
+    int c = EOF;
     errno = 0;
-    ssize_t got = getline(&lr->buf, &lr->cap, lr->fp);
-    if (got < 0) {
-        if (ferror(lr->fp)) {
-            *err = mc_fail(MC_ERR_IO, "%s: line %" PRIu64 ": read error: %s", lr->path,
-                           lr->line + 1, strerror(errno));
-            return -1;
+    while ((c = getc_unlocked(lr->fp)) != EOF) {
+        if (len + 2 > lr->cap) {
+            if (len >= max_len) {
+                *err = mc_fail(MC_ERR_BAD_DATA, "%s: line %" PRIu64 " is longer than %zu bytes (no line end?)",
+                               lr->path, lr->line + 1, max_len);
+                return -1;
+            }
+            size_t cap = lr->cap ? 2 * lr->cap : 4096;
+            char *nb = realloc(lr->buf, cap);
+            if (!nb) {
+                *err = mc_fail(MC_ERR_NOMEM, "%s: line %" PRIu64 ": out of memory", lr->path, lr->line + 1);
+                return -1;
+            }
+            lr->buf = nb;
+            lr->cap = cap;
         }
-        if (errno == ENOMEM) {
-            *err = mc_fail(MC_ERR_NOMEM, "%s: line %" PRIu64 ": out of memory", lr->path,
-                           lr->line + 1);
-            return -1;
-        }
-        return 0;
+        lr->buf[len++] = (char)c;
+        if (c == '\n') break;
     }
-    size_t len = (size_t)got;
+    if (c == EOF && ferror(lr->fp)) {
+        *err = mc_fail(MC_ERR_IO, "%s: line %" PRIu64 ": read error: %s", lr->path, lr->line + 1,
+                       strerror(errno));
+        return -1;
+    }
+    if (len == 0) return 0;
+    lr->buf[len] = '\0';
     char *s = lr->buf;
     lr->line++;
     lr->offset = lr->next_offset;
