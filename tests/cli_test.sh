@@ -681,6 +681,13 @@ check "the links are still links, the target unchanged" \
 bad import_no_line_end 1 "is longer than 16777216 bytes (no line end?)" "$MC" import csv /dev/zero --max-memory 64M -o "$WORK/zero.h5"
 check "... and writes nothing" [ ! -e "$WORK/zero.h5" ]
 
+# --previous with huge cluster ids: bounded by the memory limit, and no
+# overflow near 2^63 (the new result keeps the ids)
+awk -F, 'NR == 1 { print; next } $3 >= 0 { $3 = $3 + 1000000000 } { print }' OFS=, "$WORK/corr_base.csv" >"$WORK/prev_1e9.csv"
+awk -F, 'NR == 1 { print; next } $3 >= 0 { $3 = "9223372036854775000" } { print }' OFS=, "$WORK/corr_base.csv" >"$WORK/prev_max.csv"
+bad previous_huge_ids 1 "would take 59.6 GiB, more than the memory limit of 100.0 MiB" "$MC" cluster "$FX/tiny.h5" --previous "$WORK/prev_1e9.csv" --max-memory 100M -o "$WORK/out.csv"
+bad previous_max_ids 1 "cluster id 9223372036854775000 is too large" "$MC" cluster "$FX/tiny.h5" --previous "$WORK/prev_max.csv" -o "$WORK/out.csv"
+
 # permissions: a new output follows the umask, a replaced one keeps its mode
 rm -f "$WORK/mode.csv"
 ( umask 077; exec "$MC" cluster "$FX/tiny.h5" -q -o "$WORK/mode.csv" )

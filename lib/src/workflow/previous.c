@@ -64,7 +64,7 @@ const char *mc_previous_cluster_name(const mc_previous_t *p, int64_t id)
     return hit ? p->names[hit - p->name_ids] : NULL;
 }
 
-static mc_status finish(mc_previous_t *p);
+static mc_status finish(mc_previous_t *p, const char *file);
 
 /* Row i's path: its id in the path map, and whether it is the path's first
  * row (a repeated path matches no current face). */
@@ -115,7 +115,7 @@ mc_status mc_previous_read_csv(const char *path, mc_previous_t **out)
         p->n++;
     }
     if (got < 0) goto done;
-    st = finish(p);
+    st = finish(p, path);
     goto done;
 nomem:
     st = mc_fail(MC_ERR_NOMEM, "out of memory");
@@ -130,7 +130,7 @@ done:
 
 /* After the rows: the path of each row, the distinct clusters, the largest
  * id and the names. */
-static mc_status finish(mc_previous_t *p)
+static mc_status finish(mc_previous_t *p, const char *file)
 {
     mc_status st = MC_OK;
     int64_t *ids = NULL;
@@ -147,6 +147,20 @@ static mc_status finish(mc_previous_t *p)
     for (size_t i = 0; i < m; i++)
         if (i == 0 || ids[i] != ids[i - 1]) p->n_clusters++;
     if (m) p->max_id = ids[m - 1];
+    /* The new result keeps these ids, and its per-cluster tables (names,
+     * counts, a model's means) are indexed by id: an id of 4e9 meant
+     * gigabytes whatever the memory limit, one near 2^63 an overflow. */
+    if (p->max_id > (int64_t)INT32_MAX - (int64_t)p->n - 1) {
+        free(ids);
+        return mc_fail(MC_ERR_BAD_DATA, "%s: cluster id %lld is too large (ids must stay below 2^31 - %zu); "
+                       "renumber the previous result", file, (long long)p->max_id, p->n + 1);
+    }
+    if (p->max_id >= 0 &&
+        (st = mc_check_memory(file, "the per-cluster tables of its cluster ids", (uint64_t)p->max_id + p->n + 1, 1,
+                              64)) != MC_OK) {
+        free(ids);
+        return st;
+    }
     size_t named = 0;
     for (size_t i = 0; i < p->n; i++) named += p->person[i] != NULL;
     if (named) {
@@ -367,7 +381,7 @@ mc_status mc_previous_read_h5(const char *path, mc_previous_t **out)
             !(p->person[i] = strdup(t.persons[i])))
             goto nomem;
     }
-    st = finish(p);
+    st = finish(p, path);
     goto done;
 nomem:
     st = mc_fail(MC_ERR_NOMEM, "out of memory");
