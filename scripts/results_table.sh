@@ -27,7 +27,7 @@ echo "|---|---|---|---|"
 for s in "${sets[@]}"; do
     IFS='|' read -r name path extra <<<"$s"
     # shellcheck disable=SC2086
-    "$MC" sweep "$path" $extra --algo linkage,cw,dbscan --param eps=0.05:0.95:0.01 -o "$TMP/sweep.csv" -q
+    "$MC" sweep "$path" $extra --algo linkage,cw,dbscan --param eps=0.05:0.95:0.01 -o "$TMP/sweep.csv" -q --force
     row="| $name"
     for a in linkage cw dbscan; do
         auto=$(awk -F, -v a=$a '$1 == a && $2 == "auto" { printf "%.3f", $7 }' "$TMP/sweep.csv")
