@@ -389,8 +389,13 @@ mc_status mc_cluster_again(const mc_cluster_result_t *prepared, const mc_embeddi
     if (mc_embeddings_n(e) != mc_knn_graph_n(prepared->graph))
         return mc_fail(MC_ERR_INVALID_ARG, "mc_cluster_again: the result is of %zu faces, the embeddings %zu",
                        mc_knn_graph_n(prepared->graph), mc_embeddings_n(e));
+    /* field by field: a struct's padding bytes are not its value */
+    const mc_calibrate_params *ca = &p->calibrate, *cb = &pp->calibrate;
+    int same_calibration = ca->sample_quality.kind == cb->sample_quality.kind &&
+                           ca->sample_quality.value == cb->sample_quality.value &&
+                           ca->max_pairs == cb->max_pairs && ca->seed == cb->seed;
     if (!p->center != !pp->center || (!prepared->info.graph_given && p->knn.k != pp->knn.k) ||
-        memcmp(&p->calibrate, &pp->calibrate, sizeof p->calibrate) != 0)
+        !same_calibration)
         return mc_fail(MC_ERR_INVALID_ARG, "mc_cluster_again: center, knn.k and calibrate must be "
                                            "those the result was prepared with");
     mc_status st = check_params(p, prepared->info.k);
