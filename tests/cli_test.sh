@@ -688,6 +688,14 @@ awk -F, 'NR == 1 { print; next } $3 >= 0 { $3 = "9223372036854775000" } { print 
 bad previous_huge_ids 1 "would take 59.6 GiB, more than the memory limit of 100.0 MiB" "$MC" cluster "$FX/tiny.h5" --previous "$WORK/prev_1e9.csv" --max-memory 100M -o "$WORK/out.csv"
 bad previous_max_ids 1 "cluster id 9223372036854775000 is too large" "$MC" cluster "$FX/tiny.h5" --previous "$WORK/prev_max.csv" -o "$WORK/out.csv"
 
+# a path with a line break in it (CR LF or LF) survives a result CSV: the
+# run's own output finds every face again with --previous
+printf 'path,e0,e1,e2\n"a\r\nb.jpg",1,0,0\n"c.jpg",0.9,0.1,0\n"d\ne.jpg",0,1,0\nf.jpg,0.1,0.9,0\n' >"$WORK/crlf.csv"
+run crlf_import 0 "$MC" import csv "$WORK/crlf.csv" -q -o "$WORK/crlf.h5"
+run crlf_cluster 0 "$MC" cluster "$WORK/crlf.h5" -k 2 --eps 0.5 --center off --core-quality off -q -o "$WORK/crlf_out.csv"
+run crlf_previous 0 "$MC" cluster "$WORK/crlf.h5" -k 2 --eps 0.5 --center off --core-quality off --previous "$WORK/crlf_out.csv" -o "$WORK/crlf_out2.csv"
+check "paths with CR LF and LF inside are found again (4 of 4)" grep -q "4 of 4 faces found" "$WORK/crlf_previous.out"
+
 # permissions: a new output follows the umask, a replaced one keeps its mode
 rm -f "$WORK/mode.csv"
 ( umask 077; exec "$MC" cluster "$FX/tiny.h5" -q -o "$WORK/mode.csv" )

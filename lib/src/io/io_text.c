@@ -73,8 +73,13 @@ int mc_lines_next(mc_line_reader *lr, char **out, size_t *out_len, mc_status *er
                        lr->line);
         return -1;
     }
-    if (len > 0 && s[len - 1] == '\n') len--;
-    if (len > 0 && s[len - 1] == '\r') len--;
+    int nl = len > 0 && s[len - 1] == '\n';
+    if (nl) len--;
+    lr->crlf = 0;
+    if (len > 0 && s[len - 1] == '\r') {
+        len--;
+        lr->crlf = nl; /* a CSV field spanning lines keeps its CR LF */
+    }
     s[len] = '\0';
     if (lr->line == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
         s += 3;
@@ -326,9 +331,9 @@ int mc_csv_next(mc_csv_records *c, mc_status *err)
     if (rec_new_field(c) != 0) goto nomem;
     int inq = 0, was_quoted = 0;
     for (;;) {
-        /* A line adds at most its length plus one ('\n' or the final NUL)
-         * to the record: reserve once, then copy without checks. */
-        if (rec_reserve(c, len + 2) != 0) goto nomem;
+        /* A line adds at most its length plus two (its end, CR LF, or the
+         * final NUL) to the record: reserve once, then copy without checks. */
+        if (rec_reserve(c, len + 3) != 0) goto nomem;
         char *dst = c->buf;
         size_t k = c->len;
         for (size_t i = 0; i < len; i++) {
@@ -353,7 +358,8 @@ int mc_csv_next(mc_csv_records *c, mc_status *err)
         }
         c->len = k;
         if (!inq) break;
-        /* a line end inside quotes belongs to the field */
+        /* a line end inside quotes belongs to the field, as it was */
+        if (c->lr.crlf) c->buf[c->len++] = '\r';
         c->buf[c->len++] = '\n';
         rc = get_line(c, &line, &len, err);
         if (rc < 0) return -1;
