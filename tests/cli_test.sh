@@ -696,6 +696,18 @@ run crlf_cluster 0 "$MC" cluster "$WORK/crlf.h5" -k 2 --eps 0.5 --center off --c
 run crlf_previous 0 "$MC" cluster "$WORK/crlf.h5" -k 2 --eps 0.5 --center off --core-quality off --previous "$WORK/crlf_out.csv" -o "$WORK/crlf_out2.csv"
 check "paths with CR LF and LF inside are found again (4 of 4)" grep -q "4 of 4 faces found" "$WORK/crlf_previous.out"
 
+# temporaries left by a run killed outright (SIGKILL) are swept by a later
+# run writing the same output: dead PID and ten minutes old; a live PID's or
+# a fresh one's stay
+sleep 0 & dead=$!
+wait "$dead"
+touch -d '2 hours ago' "$WORK/.swept.csv.tmp$dead.0" "$WORK/.swept.csv.tmp$$.0"
+touch "$WORK/.swept.csv.tmp$dead.1"
+run sweep_stale 0 "$MC" cluster "$FX/tiny.h5" -q -o "$WORK/swept.csv"
+check "a dead run's old temporary is swept" [ ! -e "$WORK/.swept.csv.tmp$dead.0" ]
+check "a live process's temporary and a fresh one stay" [ -e "$WORK/.swept.csv.tmp$$.0" -a -e "$WORK/.swept.csv.tmp$dead.1" ]
+rm -f "$WORK"/.swept.csv.tmp*
+
 # permissions: a new output follows the umask, a replaced one keeps its mode
 rm -f "$WORK/mode.csv"
 ( umask 077; exec "$MC" cluster "$FX/tiny.h5" -q -o "$WORK/mode.csv" )

@@ -1,5 +1,6 @@
 /* Status strings, the per-thread error detail, and small shared helpers. */
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util_impl.h"
@@ -215,6 +217,38 @@ void mc_remove_temporaries(void)
         if (temporaries[i]) unlink(temporaries[i]);
 }
 
+/* Temporaries of this destination left by runs that were killed outright
+ * (SIGKILL, a power cut: nothing could remove them): ".NAME.tmpPID.K" whose
+ * PID is no process here any more and that nobody has written for ten
+ * minutes (a writer on another machine sharing the directory, whose PID
+ * means nothing here, is still writing its file). */
+static void sweep_stale(const char *path, size_t dirlen)
+{
+    char dir[4096];
+    if (dirlen >= sizeof dir) return;
+    if (dirlen) memcpy(dir, path, dirlen);
+    dir[dirlen] = '\0';
+    char prefix[1024];
+    int pl = snprintf(prefix, sizeof prefix, ".%s.tmp", path + dirlen);
+    if (pl < 0 || (size_t)pl >= sizeof prefix) return;
+    DIR *d = opendir(dirlen ? dir : ".");
+    if (!d) return;
+    time_t now = time(NULL);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, prefix, (size_t)pl) != 0) continue;
+        char *end = NULL;
+        long pid = strtol(de->d_name + pl, &end, 10);
+        if (pid <= 0 || !end || *end != '.' || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char full[4096 + 1024];
+        struct stat st;
+        if (snprintf(full, sizeof full, "%s%s", dir, de->d_name) >= (int)sizeof full) continue;
+        if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime > 600) unlink(full);
+    }
+    closedir(d);
+}
+
 char *mc_temp_path_for(const char *path)
 {
     /* Same directory as the destination so that rename() is atomic; the
@@ -224,6 +258,7 @@ char *mc_temp_path_for(const char *path)
     size_t len = strlen(path) + 64;
     char *tmp = malloc(len);
     if (!tmp) return NULL;
+    sweep_stale(path, dirlen);
     for (unsigned attempt = 0; attempt < 1000; attempt++) {
         snprintf(tmp, len, "%.*s.%s.tmp%ld.%u", (int)dirlen, path, path + dirlen, (long)getpid(),
                  attempt);
