@@ -113,6 +113,8 @@ MC_API void mc_register_temporary(const char *path);
  * cap, before any allocation, so an absurd header never gets the process
  * killed for memory. 0 (the default) means the memory available when the
  * check runs (MemAvailable in /proc/meminfo, else the physical memory).
+ * Each such allocation is checked on its own: the limit is not a cap on a
+ * run's peak, which is their sum plus working memory.
  * Per thread, like mc_last_error_detail(): it applies to the calls the
  * calling thread makes (readers check it in the thread that calls them),
  * and other threads keep their own.
