@@ -220,6 +220,11 @@ int cli_check_output_ex(const char *out_path, const char *const *inputs, int may
         return -1;
     }
     size_t len = strlen(out_path);
+    if (len >= PATH_MAX) {
+        cli_error("%.64s...: output path is %zu bytes long, more than the system allows (%d)", out_path, len,
+                  PATH_MAX);
+        return -1;
+    }
     if (out_path[len - 1] == '/') {
         cli_error("%s: output path names a directory", out_path);
         return -1;

@@ -708,6 +708,17 @@ check "a dead run's old temporary is swept" [ ! -e "$WORK/.swept.csv.tmp$dead.0"
 check "a live process's temporary and a fresh one stay" [ -e "$WORK/.swept.csv.tmp$$.0" -a -e "$WORK/.swept.csv.tmp$dead.1" ]
 rm -f "$WORK"/.swept.csv.tmp*
 
+# long names: an output name of 248 bytes (the temporary's suffix would pass
+# the file system's 255), and an input path of 1,600 bytes whose error keeps
+# its reason at the end
+long_name=$(printf 'n%.0s' $(seq 1 244)).csv
+run long_output 0 "$MC" cluster "$FX/tiny.h5" -q -o "$WORK/$long_name"
+check "a 248-byte output name is written" [ -s "$WORK/$long_name" ]
+rm -f "$WORK/$long_name"
+long_dir=$(printf 'd%.0s' $(seq 1 200))
+long_path="$WORK/$long_dir/$long_dir/$long_dir/$long_dir/$long_dir/$long_dir/$long_dir/$long_dir/faces.h5"
+bad long_input 1 "faces.h5: no such file" "$MC" cluster "$long_path" -o "$WORK/out.csv"
+
 # permissions: a new output follows the umask, a replaced one keeps its mode
 rm -f "$WORK/mode.csv"
 ( umask 077; exec "$MC" cluster "$FX/tiny.h5" -q -o "$WORK/mode.csv" )

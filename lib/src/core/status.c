@@ -16,7 +16,9 @@
 
 #include "util_impl.h"
 
-static _Thread_local char tls_detail[1024];
+/* Room for two paths of PATH_MAX and the words around them: a detail that
+ * names a long path must not lose its reason at the end. */
+static _Thread_local char tls_detail[10240];
 static _Thread_local mc_error_reason tls_reason;
 
 const char *mc_strerror(mc_status st)
@@ -259,9 +261,15 @@ char *mc_temp_path_for(const char *path)
     char *tmp = malloc(len);
     if (!tmp) return NULL;
     sweep_stale(path, dirlen);
+    /* ".NAME.tmpPID.K" adds up to 30 bytes to NAME: a name near the file
+     * system's limit (NAME_MAX, 255) gets a short temporary instead */
+    int short_name = strlen(path + dirlen) + 30 > 255;
     for (unsigned attempt = 0; attempt < 1000; attempt++) {
-        snprintf(tmp, len, "%.*s.%s.tmp%ld.%u", (int)dirlen, path, path + dirlen, (long)getpid(),
-                 attempt);
+        if (short_name)
+            snprintf(tmp, len, "%.*s.magclust.tmp%ld.%u", (int)dirlen, path, (long)getpid(), attempt);
+        else
+            snprintf(tmp, len, "%.*s.%s.tmp%ld.%u", (int)dirlen, path, path + dirlen, (long)getpid(),
+                     attempt);
         if (access(tmp, F_OK) != 0) {
             mc_register_temporary(tmp);
             return tmp;
