@@ -6,12 +6,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "magclust/cluster.h"
 #include "magclust/cw.h"
 #include "magclust/dbscan.h"
 #include "magclust/linkage.h"
+#include "knn_impl.h" /* mc_knn_now */
 #include "util_impl.h"
 
 static const char *const algo_names[MC_ALGO_COUNT] = {"dbscan", "linkage", "cw"};
@@ -86,13 +86,6 @@ struct mc_cluster_result {
     constraint_state *own_cs;
     const constraint_state *cs;
 };
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void cs_free(constraint_state *k)
 {
@@ -217,7 +210,7 @@ mc_status mc_cluster_prepare(mc_embeddings_t *e, const mc_knn_graph_t *graph,
     mc_cluster_result_t *r = NULL;
     if ((st = new_result(p, &r)) != MC_OK) return st;
     mc_cluster_info *info = &r->info;
-    double t0 = now();
+    double t0 = mc_knn_now();
     if ((st = cs_load(e, p, info, &r->own_cs)) != MC_OK) goto fail;
     r->cs = r->own_cs;
     /* centring and calibration use the same good faces: resolve the gate once */
@@ -251,7 +244,7 @@ mc_status mc_cluster_prepare(mc_embeddings_t *e, const mc_knn_graph_t *graph,
     }
     info->k = mc_knn_graph_k(r->graph);
     if ((st = mc_calibrate(e, q, r->graph, &cp, &info->calibration)) != MC_OK) goto fail;
-    info->t_prepare = now() - t0;
+    info->t_prepare = mc_knn_now() - t0;
     *out = r;
     return MC_OK;
 fail:
@@ -329,7 +322,7 @@ static mc_status cluster_step(mc_cluster_result_t *r, const mc_embeddings_t *e)
     const mc_cluster_params *p = &r->params;
     mc_cluster_info *info = &r->info;
     const float *q = mc_embeddings_quality(e);
-    double t0 = now(), t;
+    double t0 = mc_knn_now(), t;
     info->algo = p->algo;
     info->threshold_mode = p->threshold.mode;
     info->frac = p->threshold.frac;
@@ -372,7 +365,7 @@ static mc_status cluster_step(mc_cluster_result_t *r, const mc_embeddings_t *e)
     if (r->cs->wanted &&
         (st = constrain(r->cs, p, mc_embeddings_n(e), r->graph, t, info, &r->clustering)) != MC_OK)
         return st;
-    info->t_cluster = now() - t0;
+    info->t_cluster = mc_knn_now() - t0;
     return MC_OK;
 }
 
