@@ -200,6 +200,25 @@ int cli_check_output(const char *out_path, const char *const *inputs)
     return cli_check_output_ex(out_path, inputs, 0);
 }
 
+/* The directory part of a non-empty path ("." for a bare name), malloc'd;
+ * NULL after printing the error. */
+static char *dir_of(const char *path)
+{
+    char *dir = strdup(path);
+    if (!dir) {
+        cli_error("out of memory");
+        return NULL;
+    }
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    return dir;
+}
+
 /* Directories of the system's devices and kernel files, where no output
  * belongs (as root, a file there could replace a device or a setting). */
 static int in_system_dir(const char *real)
@@ -229,18 +248,8 @@ int cli_check_output_ex(const char *out_path, const char *const *inputs, int may
         cli_error("%s: output path names a directory", out_path);
         return -1;
     }
-    char *dir = strdup(out_path);
-    if (!dir) {
-        cli_error("out of memory");
-        return -1;
-    }
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        strcpy(dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
+    char *dir = dir_of(out_path);
+    if (!dir) return -1;
     struct stat st;
     int rc = 0;
     char *real = realpath(dir, NULL);
@@ -340,15 +349,8 @@ int cli_outputs_commit(mc_outputs_t *s)
 
 int cli_lock_for_update(const char *path)
 {
-    char *dir = strdup(path);
-    if (!dir) {
-        cli_error("out of memory");
-        return -1;
-    }
-    char *slash = strrchr(dir, '/');
-    if (!slash) strcpy(dir, ".");
-    else if (slash == dir) dir[1] = '\0';
-    else *slash = '\0';
+    char *dir = dir_of(path);
+    if (!dir) return -1;
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0 || flock(fd, LOCK_EX) != 0) {
         cli_error("%s: cannot lock its directory '%s' for the update: %s", path, dir, strerror(errno));
