@@ -124,17 +124,8 @@ mc_status mc_outputs_commit(mc_outputs_t *s)
         struct stat st;
         if (lstat(s->v[i].tmp, &st) != 0 || !S_ISREG(st.st_mode))
             return mc_fail(MC_ERR_IO, "%s: was not written", s->v[i].path);
-        if (lstat(s->v[i].path, &st) == 0 && S_ISLNK(st.st_mode))
-            return mc_fail(MC_ERR_IO, "%s: is a symbolic link; not replaced (name the file it points to)",
-                           s->v[i].path);
-        if (stat(s->v[i].path, &st) == 0) {
-            if (!S_ISREG(st.st_mode))
-                return mc_fail(MC_ERR_IO, "%s: not a regular file (a device, pipe or directory); not replaced",
-                               s->v[i].path);
-            if (!s->v[i].replace)
-                return mc_fail(MC_ERR_IO, "%s: exists now (written by another run meanwhile?); not replaced",
-                               s->v[i].path);
-        }
+        mc_status st_dest = mc_check_destination(s->v[i].path, s->v[i].replace, NULL);
+        if (st_dest != MC_OK) return st_dest;
     }
     s->committed = 1;
     for (size_t i = 0; i < s->n; i++) {
@@ -144,9 +135,8 @@ mc_status mc_outputs_commit(mc_outputs_t *s)
             if (st != MC_OK) return st;
         } else if (rename_noreplace(o->tmp, o->path) != 0) {
             int err = errno;
-            if (err == EEXIST)
-                return mc_fail(MC_ERR_IO, "%s: exists now (written by another run meanwhile?); not replaced",
-                               o->path);
+            mc_status st_dest; /* says why: the file that appeared meanwhile, ... */
+            if (err == EEXIST && (st_dest = mc_check_destination(o->path, 0, NULL)) != MC_OK) return st_dest;
             return mc_fail(MC_ERR_IO, "%s: cannot rename into place: %s", o->path, strerror(err));
         }
     }

@@ -308,6 +308,24 @@ mc_status mc_atomic_open(mc_atomic_file *af, const char *path)
     return MC_OK;
 }
 
+mc_status mc_check_destination(const char *path, int may_exist, int *out_mode)
+{
+    struct stat st;
+    if (out_mode) *out_mode = -1;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+        /* a rename would replace the link itself (/dev/stdout made a regular
+         * file for the whole system), a dangling one too */
+        return mc_fail(MC_ERR_IO, "%s: is a symbolic link; not replaced (name the file it points to)", path);
+    if (stat(path, &st) != 0) return MC_OK;
+    if (!S_ISREG(st.st_mode))
+        /* a rename would replace the device, pipe or directory itself */
+        return mc_fail(MC_ERR_IO, "%s: not a regular file (a device, pipe or directory); not replaced", path);
+    if (!may_exist)
+        return mc_fail(MC_ERR_IO, "%s: exists now (written by another run meanwhile?); not replaced", path);
+    if (out_mode) *out_mode = (int)(st.st_mode & 07777);
+    return MC_OK;
+}
+
 mc_status mc_rename_into_place(const char *tmp, const char *path)
 {
     int fd = open(tmp, O_RDONLY);
@@ -315,24 +333,15 @@ mc_status mc_rename_into_place(const char *tmp, const char *path)
         fsync(fd);
         close(fd);
     }
-    struct stat st;
-    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
-        /* a rename would replace the link itself (/dev/stdout made a regular
-         * file for the whole system), a dangling one too */
+    int mode;
+    mc_status st = mc_check_destination(path, 1, &mode);
+    if (st != MC_OK) {
         unlink(tmp);
-        return mc_fail(MC_ERR_IO, "%s: is a symbolic link; not replaced (name the file it points to)", path);
+        return st;
     }
-    if (stat(path, &st) == 0) {
-        if (!S_ISREG(st.st_mode)) {
-            /* a rename would replace the device, pipe or directory itself */
-            unlink(tmp);
-            return mc_fail(MC_ERR_IO,
-                           "%s: not a regular file (a device, pipe or directory); not replaced", path);
-        }
-        /* a replaced file keeps its permissions (a 0600 result stays 0600);
-         * a new one has what the umask gives */
-        chmod(tmp, st.st_mode & 07777);
-    }
+    /* a replaced file keeps its permissions (a 0600 result stays 0600); a
+     * new one has what the umask gives */
+    if (mode >= 0) chmod(tmp, (mode_t)mode);
     if (rename(tmp, path) != 0) {
         int err = errno;
         unlink(tmp);

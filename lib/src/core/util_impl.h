@@ -79,6 +79,11 @@ void mc_atomic_abort(mc_atomic_file *af);
 /* A fresh temporary name in the directory of path (for writers, such as HDF5,
  * that open files themselves). Caller frees. NULL on failure. */
 char *mc_temp_path_for(const char *path);
+/* Whether an output may be committed at path: MC_ERR_IO when it is a
+ * symbolic link (dangling or not), something other than a regular file, or,
+ * unless may_exist, any file at all ("exists now"). *out_mode (optional)
+ * gets an existing file's permissions, -1 when there is none. */
+mc_status mc_check_destination(const char *path, int may_exist, int *out_mode);
 /* fsync + rename tmp over path; removes tmp on failure. */
 mc_status mc_rename_into_place(const char *tmp, const char *path);
 
