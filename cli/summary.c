@@ -51,16 +51,22 @@ static void calib_text(FILE *f, const mc_cluster_info *in)
     if (in->centered)
         fprintf(f, "  centred      removed the better half's mean direction (norm %.3f)\n",
                 in->center_shift);
+    else if (isfinite(in->center_shift))
+        fprintf(f, "  centred      no: the better half's faces all point one way (mean direction "
+                   "norm %.4f)\n", in->center_shift);
     fprintf(f, "  calibration  %zu faces with quality >= %.4g: random pairs (%zu) cosine median %.3f, robust sd %.3f;"
                " nearest good neighbour median %.3f\n",
             c->n_faces, c->quality_gate, c->n_pairs, c->median, c->mad, c->nn_median);
     if (in->threshold_mode == MC_THRESHOLD_FIXED)
-        fprintf(f, "  threshold    similarity %.4f = 1 - eps (eps %g given)\n", in->threshold,
+        fprintf(f, "  threshold    similarity %.4f = 1 - eps (eps %.4g)\n", in->threshold,
                 1.0 - in->threshold);
     else
         fprintf(f, "  threshold    similarity %.4f = max(median + %g (nn - median), median + %g sd) (auto; eps %.4f;"
                    " override with --eps)\n",
                 in->threshold, in->frac, in->z, 1.0 - in->threshold);
+    if (in->threshold >= 1.0 - MC_DUPLICATE_TOLERANCE - 1e-12)
+        fprintf(f, "  note         the threshold is capped at 1 - %g: closer faces count as "
+                   "duplicates\n", MC_DUPLICATE_TOLERANCE);
 }
 
 void cli_print_knn_line(FILE *f, const mc_knn_info *k, size_t n, size_t kk, const char *graph_path)

@@ -731,6 +731,25 @@ chmod 600 "$WORK/mode_sweep.csv"
 run mode_sweep_force 0 "$MC" sweep "$FX/tiny.h5" --param frac=0.5 -q -o "$WORK/mode_sweep.csv" --force
 check "a sweep CSV replaced with --force keeps its mode (600)" [ "$(stat -c %a "$WORK/mode_sweep.csv")" = 600 ]
 
+# many copies, beyond k (issue 18, item 15): 743 copies of one face are one
+# cluster, 371 + 372 copies of two faces two clusters, with every algorithm,
+# with the calibrated threshold (which is then capped below 1) or --eps
+awk 'BEGIN { print "path,e0,e1,e2,e3"; for (i = 0; i < 743; i++) printf "c/%03d.jpg,5,0.3,0.3,2\n", i }' >"$WORK/copies1.csv"
+awk 'BEGIN { print "path,e0,e1,e2,e3"; for (i = 0; i < 743; i++) printf "c/%03d.jpg,%s,2\n", i, i % 2 ? "5,0.3,0.3" : "0.3,5,0.3" }' >"$WORK/copies2.csv"
+for c in 1 2; do
+    run "copies${c}_import" 0 "$MC" import csv "$WORK/copies$c.csv" -o "$WORK/copies$c.h5"
+    for a in linkage dbscan cw; do
+        for eps in auto 0.1; do
+            opt=(); [ "$eps" = auto ] || opt=(--eps "$eps")
+            run "copies${c}_${a}_$eps" 0 "$MC" cluster "$WORK/copies$c.h5" --algo "$a" "${opt[@]}" -o "$WORK/copies.csv" --force
+            check "$c face(s) copied 743 times, $a, eps $eps: $c cluster(s), no noise" \
+                [ "$(tail -n +2 "$WORK/copies.csv" | cut -d, -f3 | sort -u | tr '\n' ' ')" = "$([ $c = 1 ] && echo '0 ' || echo '0 1 ')" ]
+        done
+    done
+done
+check "copies of one face: centring is left out, and said so" grep -q "centred      no: the better half's faces all point one way" "$WORK/copies1_linkage_auto.out"
+check "copies of one face: the threshold is capped below 1" grep -q "the threshold is capped at 1 - 0.0001" "$WORK/copies1_linkage_auto.out"
+
 # --json is valid UTF-8 whatever bytes a file name holds
 latin1=$(printf '%s/lat\351\377.h5' "$WORK")
 cp "$FX/tiny.h5" "$latin1"

@@ -47,7 +47,7 @@ full() {
 }
 
 for fill in 1000 1016; do
-    full "knn_$fill" "$fill" 1 "$MC" knn "$SRC/datasets/sample.h5" -o "$DISK/out.h5"
+    full "knn_$fill" "$fill" 1 "$MC" knn "$SRC/datasets/sample.h5" -q -o "$DISK/out.h5"
     full "result_$fill" "$fill" 1 "$MC" cluster "$SRC/datasets/sample.h5" -q -o "$DISK/out.h5"
     full "synth_$fill" "$fill" 1 "$MC" synth --ids 20 --dim 64 -o "$DISK/out.h5"
     # libhdf5 1.10 leaks the buffer of a chunk it failed to write and may say

@@ -219,20 +219,33 @@ static void test_centering(void)
 
 static void test_center_gate(void)
 {
-    /* only faces with q >= 1 define the mean: two identical good rows */
-    float x[3 * 2] = {1, 0, 1, 0, 0, 1};
+    /* only faces with q >= 1 define the mean: (1, 0) and (0, 1), mean (.5, .5) */
+    float x[3 * 2] = {1, 0, 0, 1, -1, 0};
     float q[3] = {1, 1, 0};
     mc_embeddings_t *e = NULL;
     CU_ASSERT_FATAL(mc_embeddings_new(x, 3, 2, &e) == MC_OK);
     double shift = 0;
-    CU_ASSERT_EQUAL(mc_embeddings_center(e, q, 1.0, &shift), MC_OK);
-    CU_ASSERT_DOUBLE_EQUAL(shift, 1.0, 1e-9);
+    float mean[2];
+    CU_ASSERT_EQUAL(mc_embeddings_center_ex(e, q, 1.0, &shift, mean), MC_OK);
+    CU_ASSERT_DOUBLE_EQUAL(shift, sqrt(0.5), 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(mean[0], 0.5, 1e-7);
     const float *u = mc_embeddings_directions(e);
-    /* rows equal to the mean keep their direction; the third becomes (-1, 1)/sqrt 2 */
-    CU_ASSERT_DOUBLE_EQUAL(u[0], 1.0, 1e-6);
-    CU_ASSERT_DOUBLE_EQUAL(u[1], 0.0, 1e-6);
-    CU_ASSERT_DOUBLE_EQUAL(u[4], -sqrt(0.5), 1e-6);
-    CU_ASSERT_DOUBLE_EQUAL(u[5], sqrt(0.5), 1e-6);
+    /* (1, 0) becomes (1, -1)/sqrt 2; (-1, 0) becomes (-3, -1)/sqrt 10 */
+    CU_ASSERT_DOUBLE_EQUAL(u[0], sqrt(0.5), 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(u[1], -sqrt(0.5), 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(u[4], -3 / sqrt(10), 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(u[5], -1 / sqrt(10), 1e-6);
+    mc_embeddings_free(e);
+    /* the good faces all point one way (copies): nothing is removed, the
+     * mean stored is zeros, and the shift says why */
+    float y[3 * 2] = {1, 0, 1, 0, 0, 1};
+    CU_ASSERT_FATAL(mc_embeddings_new(y, 3, 2, &e) == MC_OK);
+    CU_ASSERT_EQUAL(mc_embeddings_center_ex(e, q, 1.0, &shift, mean), MC_OK);
+    CU_ASSERT(shift >= MC_CENTER_MAX_SHIFT);
+    CU_ASSERT(mean[0] == 0.0f && mean[1] == 0.0f);
+    u = mc_embeddings_directions(e);
+    CU_ASSERT(u[0] == 1.0f && u[1] == 0.0f && u[4] == 0.0f && u[5] == 1.0f);
+    CU_ASSERT(mc_embeddings_is_centered(e));
     mc_embeddings_free(e);
 }
 

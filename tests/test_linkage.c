@@ -60,12 +60,16 @@ static int same_partition(const int64_t *x, const int64_t *y, size_t n)
     return 1;
 }
 
-static void test_equals_brute_force(void)
+/* With copies of faces among them (the last n_copies rows repeat the first
+ * ones, each three times), the complete graph still gives the textbook result. */
+static void equals_brute_force(size_t n_copies)
 {
     const size_t n = 70, d = 10;
     size_t checked = 0, nontrivial = 0;
     for (uint64_t seed = 1; seed <= 3; seed++) {
         float *raw = tr_blobs(n, d, 5, 0.4, seed);
+        for (size_t i = 0; i < n_copies; i++)
+            memcpy(raw + (n - 1 - i) * d, raw + (i / 3) * d, d * sizeof *raw);
         mc_embeddings_t *e = NULL;
         CU_ASSERT_EQUAL_FATAL(mc_embeddings_new(raw, n, d, &e), MC_OK);
         free(raw);
@@ -107,6 +111,60 @@ static void test_equals_brute_force(void)
     }
     CU_ASSERT_EQUAL(checked, 3 * 3 * 5);
     CU_ASSERT(nontrivial >= checked / 2);
+}
+
+static void test_equals_brute_force(void) { equals_brute_force(0); }
+static void test_equals_brute_force_with_copies(void) { equals_brute_force(24); }
+
+/* Copies of one face are one face seen several times: however many there
+ * are beyond k, they form one cluster (missing pairs among them do not count
+ * 0), and a face near them joins them. */
+static void test_copies_are_one_face(void)
+{
+    const size_t n = 400, d = 16;
+    float *raw = malloc(n * d * sizeof *raw);
+    uint64_t rs = 5;
+    float v[16], w[16];
+    for (size_t j = 0; j < d; j++) {
+        v[j] = (float)tr_gauss(&rs);
+        w[j] = (float)tr_gauss(&rs);
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++) {
+            /* 250 copies of v, 130 of w, 20 faces near v */
+            float noise = i >= 380 ? 0.15f * (float)tr_gauss(&rs) : 0.0f;
+            raw[i * d + j] = (i < 250 || i >= 380 ? v[j] : w[j]) + noise;
+        }
+    mc_embeddings_t *e = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_new(raw, n, d, &e), MC_OK);
+    free(raw);
+    mc_knn_params kp = mc_knn_params_default();
+    kp.k = 10;
+    mc_knn_graph_t *g = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &kp, &g), MC_OK);
+    for (int kind = MC_LINKAGE_SINGLE; kind <= MC_LINKAGE_COMPLETE; kind++) {
+        mc_linkage_params lp = mc_linkage_params_default();
+        lp.kind = (mc_linkage_kind)kind;
+        lp.threshold = 0.9;
+        lp.core_quality = lp.noise_quality = mc_threshold_off();
+        mc_clustering_t *c = NULL;
+        CU_ASSERT_EQUAL_FATAL(mc_linkage_run(g, NULL, &lp, &c, NULL, NULL), MC_OK);
+        const int64_t *lab = mc_clustering_labels(c);
+        CU_ASSERT_EQUAL(mc_clustering_n_noise(c), 0);
+        size_t same_v = 0, same_w = 0, near_v = 0;
+        for (size_t i = 0; i < n; i++) {
+            same_v += i < 250 && lab[i] == lab[0];
+            same_w += i >= 250 && i < 380 && lab[i] == lab[250];
+            near_v += i >= 380 && lab[i] == lab[0];
+        }
+        CU_ASSERT_EQUAL(same_v, 250);
+        CU_ASSERT_EQUAL(same_w, 130);
+        CU_ASSERT_NOT_EQUAL(lab[0], lab[250]);
+        if (kind != MC_LINKAGE_COMPLETE) CU_ASSERT(near_v >= 15);
+        mc_clustering_free(c);
+    }
+    mc_knn_graph_free(g);
+    mc_embeddings_free(e);
 }
 
 /* Two groups {0,1,2}, {4,5,6} and face 3 close to both: with 3 a good face,
@@ -243,6 +301,8 @@ static void test_params(void)
 void mc_test_register(void)
 {
     add_test("equals_brute_force", test_equals_brute_force);
+    add_test("equals_brute_force_with_copies", test_equals_brute_force_with_copies);
+    add_test("copies_are_one_face", test_copies_are_one_face);
     add_test("low_quality_never_links", test_low_quality_never_links);
     add_test("missing_pairs_count_zero", test_missing_pairs_count_zero);
     add_test("deterministic", test_deterministic);

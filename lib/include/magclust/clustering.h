@@ -28,6 +28,12 @@
 extern "C" {
 #endif
 
+/** Similarities within this of 1 are the same direction: the clustering
+ *  recipe caps its threshold at 1 - it (so "identical" survives float
+ *  rounding), and linkage treats faces that close as one face seen several
+ *  times (mc_linkage_run()). */
+#define MC_DUPLICATE_TOLERANCE 1e-4
+
 /** What part a face plays in its cluster. */
 typedef enum {
     MC_ROLE_CORE = 0,   /**< dense, good enough to seed and link a cluster */

@@ -201,11 +201,18 @@ MC_API mc_status mc_h5_list_datasets(const char *path, mc_h5_dataset_info **out,
  *
  * Magnitudes and quality are unchanged. A direction that would vanish keeps
  * its old value. @p out_shift (optional) receives the norm of the mean that
- * was removed: near 0 for models whose features are already centred.
+ * was removed: near 0 for models whose features are already centred. When
+ * it is MC_CENTER_MAX_SHIFT or more (those faces all point one way, e.g.
+ * copies of one face), nothing is removed and the stored mean is zeros.
  * @return MC_OK, MC_ERR_INVALID_ARG.
  */
 MC_API mc_status mc_embeddings_center(mc_embeddings_t *e, const float *quality, double min_quality,
                                       double *out_shift);
+
+/** Centring leaves the directions as they are when the mean it would remove
+ *  has at least this norm: the faces it was taken from are (nearly) one
+ *  direction, and removing it would leave rounding noise. */
+#define MC_CENTER_MAX_SHIFT 0.9999
 
 /** @brief mc_embeddings_center(), also storing the removed mean (D floats)
  *  in @p out_mean (may be NULL), e.g. to centre new faces the same way later. */

@@ -22,6 +22,13 @@
  * the merge), average the mean over all |A| x |B| pairs. With k >= N-1 this
  * is exactly the textbook algorithm (tested against a brute-force one).
  *
+ * Copies: core faces joined by a similarity of at least
+ * 1 - MC_DUPLICATE_TOLERANCE (the same face imported twice, a burst of
+ * identical frames) are one face seen several times. They form one cluster
+ * from the start, and the pairs observed between two groups of copies stand
+ * for all their pairs, so however many copies there are beyond k they are
+ * not split (done only when @c threshold is at most 1 - the tolerance).
+ *
  * Then every other face that passes the noise gate joins the cluster of its
  * most similar core neighbour, as a border face, when that similarity is at
  * least @c threshold; it never merges two clusters. The rest is noise.

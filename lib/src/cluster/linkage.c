@@ -266,7 +266,33 @@ mc_status mc_linkage_run(const mc_knn_graph_t *g, const float *quality, const mc
     size_t n_pairs = 0;
     if (!maps || !size || !parent || !core_label || !labels || !roles) goto nomem;
 
-    /* Initial pairs: one record per core-core edge, shared by both maps. */
+    /* Duplicates first: core faces joined by an edge of similarity at least
+     * 1 - MC_DUPLICATE_TOLERANCE are one direction seen several times and
+     * form one cluster from the start (named by its smallest face). */
+    for (size_t i = 0; i < n; i++) {
+        parent[i] = (uint32_t)i;
+        size[i] = 1;
+    }
+    int dedup = par.threshold <= 1.0 - MC_DUPLICATE_TOLERANCE;
+    for (size_t i = 0; dedup && i < n; i++) {
+        if (!core[i]) continue;
+        const mc_edge *row = q.adj + q.start[i];
+        for (size_t c = 0; c < q.deg[i]; c++) {
+            uint32_t j = row[c].j;
+            if (!core[j] || j < i || !((double)row[c].s >= 1.0 - MC_DUPLICATE_TOLERANCE)) continue;
+            uint32_t ri = find(parent, (uint32_t)i), rj = find(parent, j);
+            if (ri == rj) continue;
+            if (ri < rj) {
+                parent[rj] = ri;
+                size[ri] += size[rj];
+            } else {
+                parent[ri] = rj;
+                size[rj] += size[ri];
+            }
+        }
+    }
+    /* Initial pairs: one record per pair of clusters joined by core-core
+     * edges, shared by both maps. */
     for (size_t i = 0; i < n; i++)
         if (core[i])
             for (size_t c = 0; c < q.deg[i]; c++) n_pairs += core[q.adj[q.start[i] + c].j] && q.adj[q.start[i] + c].j > i;
@@ -278,19 +304,44 @@ mc_status mc_linkage_run(const mc_knn_graph_t *g, const float *quality, const mc
     if (!pool) goto nomem;
     size_t np = 0;
     for (size_t i = 0; i < n; i++) {
-        parent[i] = (uint32_t)i;
-        size[i] = 1;
         if (!core[i]) continue;
+        uint32_t ri = find(parent, (uint32_t)i);
         const mc_edge *row = q.adj + q.start[i];
         for (size_t c = 0; c < q.deg[i]; c++) {
             uint32_t j = row[c].j;
             if (!core[j] || j < i) continue;
-            pool[np] = (pairs){row[c].s, row[c].s, row[c].s, 1};
-            if (nmap_put(&maps[i], j, (uint32_t)np) || nmap_put(&maps[j], (uint32_t)i, (uint32_t)np))
+            uint32_t rj = find(parent, j);
+            if (rj == ri) continue;
+            uint32_t idx = nmap_get(&maps[ri], rj);
+            float s = row[c].s;
+            if (idx != KEY_EMPTY) {
+                pairs *x = &pool[idx];
+                x->sum += s;
+                x->count++;
+                if (s < x->mn) x->mn = s;
+                if (s > x->mx) x->mx = s;
+                continue;
+            }
+            pool[np] = (pairs){s, s, s, 1};
+            if (nmap_put(&maps[ri], rj, (uint32_t)np) || nmap_put(&maps[rj], ri, (uint32_t)np))
                 goto nomem;
-            double v = link_value(par.kind, &pool[np], 1, 1);
-            if (v >= par.threshold && heap_push(&hp, (cand){v, (uint32_t)i, j}) != 0) goto nomem;
             np++;
+        }
+    }
+    /* Between duplicate groups every member is the same direction, so the
+     * pairs observed stand for all |A| x |B| pairs. */
+    for (size_t a = 0; a < n; a++) {
+        for (uint32_t s = 0; s < maps[a].cap; s++) {
+            uint32_t c = maps[a].keys[s];
+            if (c >= KEY_GONE || c < a) continue;
+            pairs *x = &pool[maps[a].vals[s]];
+            uint64_t all = size[a] * size[c];
+            if (x->count < all) {
+                x->sum = x->sum / (double)x->count * (double)all;
+                x->count = all;
+            }
+            double v = link_value(par.kind, x, size[a], size[c]);
+            if (v >= par.threshold && heap_push(&hp, (cand){v, (uint32_t)a, c}) != 0) goto nomem;
         }
     }
 

@@ -424,10 +424,11 @@ mc_status mc_embeddings_center_ex(mc_embeddings_t *e, const float *quality, doub
         }
         shift = sqrt(shift);
     }
-    if (shift > 0.0) subtract_mean(e->dir, n, d, mean);
+    int removed = shift > 0.0 && shift < MC_CENTER_MAX_SHIFT;
+    if (removed) subtract_mean(e->dir, n, d, mean);
     e->centered = 1;
     if (out_mean)
-        for (size_t j = 0; j < d; j++) out_mean[j] = shift > 0.0 ? (float)mean[j] : 0.0f;
+        for (size_t j = 0; j < d; j++) out_mean[j] = removed ? (float)mean[j] : 0.0f;
     free(mean);
     if (out_shift) *out_shift = shift;
     return MC_OK;

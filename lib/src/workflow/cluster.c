@@ -226,8 +226,9 @@ mc_status mc_cluster_prepare(mc_embeddings_t *e, const mc_knn_graph_t *graph,
         if ((st = mc_embeddings_center_ex(e, q, cp.sample_quality.value, &info->center_shift,
                                           r->own_center)) != MC_OK)
             goto fail;
-        r->center = r->own_center;
-        info->centered = 1;
+        /* faces that all point one way are left as they are */
+        info->centered = info->center_shift < MC_CENTER_MAX_SHIFT;
+        r->center = info->centered ? r->own_center : NULL;
     }
     if (graph) {
         r->graph = graph;
@@ -330,6 +331,7 @@ static mc_status cluster_step(mc_cluster_result_t *r, const mc_embeddings_t *e)
     t = p->threshold.mode == MC_THRESHOLD_FIXED
             ? p->threshold.similarity
             : mc_calibration_threshold(&info->calibration, p->threshold.frac, p->threshold.z);
+    if (t > 1.0 - MC_DUPLICATE_TOLERANCE) t = 1.0 - MC_DUPLICATE_TOLERANCE; /* rounding */
     info->threshold = t;
     info->core_quality = p->core_quality;
     info->noise_quality = p->noise_quality;
