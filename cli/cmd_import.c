@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli_util.h"
 #include "commands.h"
@@ -69,6 +70,14 @@ int cmd_import(int argc, char **argv)
     long level = 0;
     optind = 0;
     opterr = 0;
+    /* "--compress 9" reads 9 as an input (the level is optional, so it must
+     * be attached): say so rather than "9: cannot open" */
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--compress") == 0 && argv[i + 1][0] &&
+            strspn(argv[i + 1], "0123456789") == strlen(argv[i + 1]) && access(argv[i + 1], F_OK) != 0)
+            return cli_usage_error("import", "--compress takes its level attached: --compress=%s "
+                                             "('--compress %s' reads %s as an input)",
+                                   argv[i + 1], argv[i + 1], argv[i + 1]);
     while ((c = cli_getopt("import", argc, argv, ":o:qh", opts, 0)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;

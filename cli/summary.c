@@ -51,12 +51,21 @@ static void calib_text(FILE *f, const mc_cluster_info *in)
     if (in->centered)
         fprintf(f, "  centred      removed the better half's mean direction (norm %.3f)\n",
                 in->center_shift);
-    else if (isfinite(in->center_shift))
+    else if (isfinite(in->center_shift) && in->center_shift >= MC_CENTER_MAX_SHIFT)
         fprintf(f, "  centred      no: the better half's faces all point one way (mean direction "
                    "norm %.4f)\n", in->center_shift);
-    fprintf(f, "  calibration  %zu faces with quality >= %.4g: random pairs (%zu) cosine median %.3f, robust sd %.3f;"
-               " nearest good neighbour median %.3f\n",
-            c->n_faces, c->quality_gate, c->n_pairs, c->median, c->mad, c->nn_median);
+    else if (isfinite(in->center_shift))
+        fprintf(f, "  centred      no: the mean direction of the better half's %zu faces (norm %.3f) "
+                   "is no longer than that of random directions\n",
+                c->n_faces, in->center_shift);
+    if (c->n_pairs == 0) {
+        fprintf(f, "  calibration  none: %zu face%s with quality >= %.4g\n", c->n_faces,
+                c->n_faces == 1 ? "" : "s", c->quality_gate);
+    } else {
+        fprintf(f, "  calibration  %zu faces with quality >= %.4g: random pairs (%zu) cosine median %.3f, robust sd %.3f;"
+                   " nearest good neighbour median %.3f\n",
+                c->n_faces, c->quality_gate, c->n_pairs, c->median, c->mad, c->nn_median);
+    }
     if (in->threshold_mode == MC_THRESHOLD_FIXED)
         fprintf(f, "  threshold    similarity %.4f = 1 - eps (eps %.4g)\n", in->threshold,
                 1.0 - in->threshold);
@@ -207,8 +216,11 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
                 eps, (unsigned long long)cp->seed, cp->iterations, in->k, core, noise);
     else
         fprintf(f, "  params       algo dbscan  eps %.4g  min-samples %zu  k %zu  core-quality %s  noise-quality %s\n",
-                eps, cp->min_samples, in->k, core, noise);
+                eps, cp->min_samples <= in->k + 1 ? cp->min_samples : in->k + 1, in->k, core, noise);
     cli_print_knn_line(f, p->knn, n, in->k, p->graph_path);
+    if (in->k_asked > in->k)
+        fprintf(f, "  note         k %zu asked, but there are only %zu faces: k is %zu (every other "
+                   "face)\n", in->k_asked, n, in->k);
     fprintf(f, "  clusters     %zu  (faces: %zu core, %zu border, %zu noise", cli_count_clusters(c),
             n_core, n_border, n_noise);
     if (in->noise_quality.kind != MC_THRESH_OFF)

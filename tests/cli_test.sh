@@ -121,6 +121,13 @@ bad int_emb 1 "bad_int_emb.h5" "$MC" cluster "$FX/bad_int_emb.h5" -o "$O"
 bad labels_len 1 "labels" "$MC" cluster "$FX/bad_labels_len.h5" -o "$O"
 bad paths_len 1 "paths" "$MC" cluster "$FX/bad_paths_len.h5" -o "$O"
 bad quality_nan 1 "bad_quality_nan.h5" "$MC" cluster "$FX/bad_quality_nan.h5" --quality-key det_score -o "$O"
+bad quality_big 1 "row 4 is NaN or Inf (or a number beyond the float range" "$MC" cluster "$FX/bad_quality_big.h5" --quality-key quality -o "$O"
+bad unknown_filter 1 "compressed with HDF5 filter 32000 (lzf), which this HDF5 library cannot decode: rewrite it with gzip" "$MC" cluster "$FX/bad_filter.h5" -o "$O"
+# a file another program holds open for writing (HDF5's lock; flock(1) takes it here)
+cp "$FX/tiny.h5" "$WORK/locked.h5"
+bad info_locked 1 "another program has it open for writing (HDF5 file lock)" flock -x "$WORK/locked.h5" "$MC" info "$WORK/locked.h5"
+bad cluster_locked 1 "another program has it open for writing (HDF5 file lock)" flock -x "$WORK/locked.h5" "$MC" cluster "$WORK/locked.h5" -o "$O"
+bad vds_missing_source 1 "virtual dataset whose source file missing_source.h5 cannot be read" "$MC" cluster "$FX/bad_vds.h5" -o "$O"
 check "a NaN row's error names --skip-bad-rows" grep -q -- "--skip-bad-rows leaves such rows out" "$WORK/nan.err"
 
 # --skip-bad-rows: the bad rows are left out and listed; the rest keep their file row as index
@@ -159,7 +166,17 @@ bad max_memory_bad 2 "is not a size" "$MC" cluster "$FX/tiny.h5" --max-memory lo
 bad max_memory_low 2 "out of range" "$MC" cluster "$FX/tiny.h5" --max-memory=1000 -o "$O"
 run max_memory_ok 0 "$MC" cluster "$FX/tiny.h5" --max-memory 64M -o "$WORK/maxmem.csv"
 bad quality_missing 1 "nosuchkey" "$MC" cluster "$FX/tiny.h5" --quality-key nosuchkey -o "$O"
-bad k_ge_n 1 "k must be < N" "$MC" cluster "$FX/small_k.h5" -o "$O"
+# a collection of no more than k faces: k shrinks to N - 1, and says so;
+# one face is refused, two are too few to calibrate on (but --eps works)
+run k_ge_n 0 "$MC" cluster "$FX/small_k.h5" -o "$WORK/small_k.csv"
+check "k_ge_n: k shrinks to N - 1 and says so" grep -q "k 30 asked, but there are only 3 faces: k is 2" "$WORK/k_ge_n.out"
+check "k_ge_n: every face in the result" [ "$(wc -l <"$WORK/small_k.csv")" -eq 4 ]
+printf 'path,e0,e1,e2\na.jpg,1,2,3\n' >"$WORK/one_face.csv"
+printf 'path,e0,e1,e2\na.jpg,1,2,3\nb.jpg,3,2,2\n' >"$WORK/two_faces.csv"
+"$MC" import csv "$WORK/one_face.csv" -q -o "$WORK/one_face.h5" && "$MC" import csv "$WORK/two_faces.csv" -q -o "$WORK/two_faces.h5"
+bad one_face 1 "1 face: clustering needs at least 2" "$MC" cluster "$WORK/one_face.h5" -o "$O"
+bad two_faces 1 "too few to calibrate a threshold; give one" "$MC" cluster "$WORK/two_faces.h5" -o "$O"
+run two_faces_eps 0 "$MC" cluster "$WORK/two_faces.h5" --eps 0.3 -o "$WORK/two_faces_out.csv"
 bad out_missing_dir 1 "does not exist" "$MC" cluster "$FX/tiny.h5" -o "$WORK/no/such/dir/out.csv"
 check "out_missing_dir created nothing" [ ! -e "$WORK/no" ]
 bad eval_no_labels 1 "no labels" "$MC" eval "$FX/tiny_nolabels.h5" "$WORK/tiny.csv"
@@ -244,6 +261,13 @@ check "l2c meta written beside" [ "$(wc -l <"$WORK/tiny_x.meta")" -eq 40 ]
 check "export csv header" [ "$(head -n 1 "$WORK/tiny_x.csv" | cut -d, -f1-3 | tr -d '\r')" = "path,label,e0" ]
 run import_npy 0 "$MC" import npy "$WORK/tiny_x.npy" --labels "$WORK/tiny_x.labels.npy" -o "$WORK/rt_npy.h5"
 run import_csv 0 "$MC" import csv "$WORK/tiny_x.csv" -o "$WORK/rt_csv.h5" --compress
+bad import_compress_detached 2 "--compress takes its level attached: --compress=9" "$MC" import csv "$WORK/tiny_x.csv" --compress 9 -o "$O"
+# old Mac line ends (CR alone) read like LF; a CR inside quotes is kept
+printf 'path,e0,e1\r"a\rb.jpg",1,2\rc.jpg,2,1\rd.jpg,1,1\r' >"$WORK/cr_only.csv"
+run import_cr_only 0 "$MC" import csv "$WORK/cr_only.csv" -o "$WORK/cr_only.h5"
+run export_cr_only 0 "$MC" export "$WORK/cr_only.h5" -o "$WORK/cr_only_back.csv"
+check "a CSV with CR line ends: 3 faces" [ "$(wc -l <"$WORK/cr_only_back.csv")" -eq 4 ]
+check "a CSV with CR line ends: the CR inside quotes kept" grep -q $'^"a\rb.jpg",' "$WORK/cr_only_back.csv"
 run import_l2c 0 "$MC" import l2c "$WORK/tiny_x.bin" --dim 8 --labels "$WORK/tiny_x.meta" -o "$WORK/rt_l2c.h5"
 for fmt in npy csv l2c; do
     check "round trip via $fmt clusters identically" cmp -s "$WORK/ref.cols" <(cluster_cols "$WORK/rt_$fmt.h5" "$WORK/rt_$fmt.csv")

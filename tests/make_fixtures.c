@@ -54,6 +54,12 @@
  * bad_quality_nan.h5   tiny.h5 with /det_score[7] = NaN
  * bad_labels_float.h5  tiny /embeddings, /labels float32
  * bad_paths_type.h5    tiny /embeddings, /paths int32
+ * bad_quality_big.h5   tiny.h5 with /quality float64, row 4 = 1e300 (beyond
+ *                      float: reads as Inf)
+ * bad_filter.h5        tiny /embeddings, chunked through HDF5 filter 32000
+ *                      (h5py's lzf), registered here only
+ * bad_vds.h5           /embeddings a virtual dataset of missing_source.h5,
+ *                      which does not exist
  * not_hdf5.h5          a text file
  * huge_dims.h5         /embeddings float32 2^40 x 512, chunked, no chunk
  *                      written: a 1 KiB file whose header claims 2 PiB
@@ -633,6 +639,63 @@ static int write_bad(const char *dir, const tiny_data *t0)
     return rc ? -1 : 0;
 }
 
+/* A stand-in for h5py's lzf filter (id 32000): the identity, registered
+ * only in this program, so that magclust's libhdf5 cannot decode it. */
+static size_t fake_lzf(unsigned flags, size_t n_values, const unsigned values[], size_t nbytes,
+                       size_t *buf_size, void **buf)
+{
+    (void)flags;
+    (void)n_values;
+    (void)values;
+    (void)buf_size;
+    (void)buf;
+    return nbytes;
+}
+
+static int write_unreadable(const char *dir, const tiny_data *t)
+{
+    int rc = 0;
+    /* quality beyond the float range */
+    hid_t f = create_file(dir, "bad_quality_big.h5");
+    if (f < 0) return -1;
+    double q[TINY_N];
+    hsize_t n = TINY_N;
+    for (int i = 0; i < TINY_N; i++) q[i] = i == 4 ? 1e300 : 0.5;
+    rc |= write_f32_matrix(f, "embeddings", &t->raw32[0][0], TINY_N, TINY_D);
+    rc |= write_ds(f, "quality", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, q);
+    rc |= close_file(f, "bad_quality_big.h5");
+    /* a filter this libhdf5 lacks */
+    const H5Z_class2_t cls = {H5Z_CLASS_T_VERS, (H5Z_filter_t)32000, 1, 1, "lzf", NULL, NULL,
+                              fake_lzf};
+    hsize_t dims[2] = {TINY_N, TINY_D}, chunk[2] = {10, TINY_D};
+    hid_t sp = H5Screate_simple(2, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE), ds = -1;
+    f = create_file(dir, "bad_filter.h5");
+    if (f < 0 || sp < 0 || dcpl < 0 || H5Zregister(&cls) < 0 || H5Pset_chunk(dcpl, 2, chunk) < 0 ||
+        H5Pset_filter(dcpl, (H5Z_filter_t)32000, H5Z_FLAG_MANDATORY, 0, NULL) < 0 ||
+        (ds = H5Dcreate2(f, "embeddings", H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0 ||
+        H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, &t->raw32[0][0]) < 0) {
+        fprintf(stderr, "make_fixtures: cannot write bad_filter.h5\n");
+        rc = -1;
+    }
+    if (ds >= 0) H5Dclose(ds);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (f >= 0) rc |= close_file(f, "bad_filter.h5");
+    /* a virtual dataset whose source is missing */
+    dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    ds = -1;
+    f = create_file(dir, "bad_vds.h5");
+    if (f < 0 || dcpl < 0 || H5Pset_virtual(dcpl, sp, "missing_source.h5", "/x", sp) < 0 ||
+        (ds = H5Dcreate2(f, "embeddings", H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0) {
+        fprintf(stderr, "make_fixtures: cannot write bad_vds.h5\n");
+        rc = -1;
+    }
+    if (ds >= 0) H5Dclose(ds);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (sp >= 0) H5Sclose(sp);
+    if (f >= 0) rc |= close_file(f, "bad_vds.h5");
+    return rc ? -1 : 0;
+}
+
 static int write_text(const char *dir, const char *name)
 {
     char path[4096];
@@ -679,6 +742,7 @@ int main(int argc, char **argv)
     if (!rc) rc = write_nested(dir, t);
     if (!rc) rc = write_small_k(dir);
     if (!rc) rc = write_bad(dir, t);
+    if (!rc) rc = write_unreadable(dir, t);
     if (!rc) rc = write_text(dir, "not_hdf5.h5");
     if (!rc) rc = write_huge_dims(dir);
     free(t);

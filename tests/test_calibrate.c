@@ -219,11 +219,12 @@ static void test_centering(void)
 
 static void test_center_gate(void)
 {
-    /* only faces with q >= 1 define the mean: (1, 0) and (0, 1), mean (.5, .5) */
-    float x[3 * 2] = {1, 0, 0, 1, -1, 0};
-    float q[3] = {1, 1, 0};
+    /* only faces with q >= 1 define the mean: 4 x (1, 0) and 4 x (0, 1),
+     * mean (.5, .5); the last face (-1, 0) does not count */
+    float x[9 * 2] = {1, 0, 1, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0, 1, -1, 0};
+    float q[9] = {1, 1, 1, 1, 1, 1, 1, 1, 0};
     mc_embeddings_t *e = NULL;
-    CU_ASSERT_FATAL(mc_embeddings_new(x, 3, 2, &e) == MC_OK);
+    CU_ASSERT_FATAL(mc_embeddings_new(x, 9, 2, &e) == MC_OK);
     double shift = 0;
     float mean[2];
     CU_ASSERT_EQUAL(mc_embeddings_center_ex(e, q, 1.0, &shift, mean), MC_OK);
@@ -233,14 +234,24 @@ static void test_center_gate(void)
     /* (1, 0) becomes (1, -1)/sqrt 2; (-1, 0) becomes (-3, -1)/sqrt 10 */
     CU_ASSERT_DOUBLE_EQUAL(u[0], sqrt(0.5), 1e-6);
     CU_ASSERT_DOUBLE_EQUAL(u[1], -sqrt(0.5), 1e-6);
-    CU_ASSERT_DOUBLE_EQUAL(u[4], -3 / sqrt(10), 1e-6);
-    CU_ASSERT_DOUBLE_EQUAL(u[5], -1 / sqrt(10), 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(u[16], -3 / sqrt(10), 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(u[17], -1 / sqrt(10), 1e-6);
+    mc_embeddings_free(e);
+    /* the same mean from two faces only is no more than two random
+     * directions give (norm^2 x 2 = 1 < 3): nothing is removed */
+    CU_ASSERT_FATAL(mc_embeddings_new(x + 6, 3, 2, &e) == MC_OK);
+    float q2[3] = {1, 1, 0};
+    CU_ASSERT_EQUAL(mc_embeddings_center_ex(e, q2, 1.0, &shift, mean), MC_OK);
+    CU_ASSERT_DOUBLE_EQUAL(shift, sqrt(0.5), 1e-9);
+    CU_ASSERT(!mc_center_removes(shift, 2) && mc_center_removes(shift, 8));
+    CU_ASSERT(mean[0] == 0.0f && mean[1] == 0.0f);
+    CU_ASSERT(mc_embeddings_directions(e)[0] == 1.0f);
     mc_embeddings_free(e);
     /* the good faces all point one way (copies): nothing is removed, the
      * mean stored is zeros, and the shift says why */
     float y[3 * 2] = {1, 0, 1, 0, 0, 1};
     CU_ASSERT_FATAL(mc_embeddings_new(y, 3, 2, &e) == MC_OK);
-    CU_ASSERT_EQUAL(mc_embeddings_center_ex(e, q, 1.0, &shift, mean), MC_OK);
+    CU_ASSERT_EQUAL(mc_embeddings_center_ex(e, q2, 1.0, &shift, mean), MC_OK);
     CU_ASSERT(shift >= MC_CENTER_MAX_SHIFT);
     CU_ASSERT(mean[0] == 0.0f && mean[1] == 0.0f);
     u = mc_embeddings_directions(e);

@@ -141,6 +141,8 @@ typedef struct {
     int centered;                  /**< the directions were centred */
     double center_shift;           /**< norm of the removed mean; NAN when not centred */
     size_t k;                      /**< neighbours per face in the graph */
+    size_t k_asked;                /**< knn.k as asked: more than k when the collection has
+                                        no more than k faces (k becomes N - 1) */
     mc_knn_info knn;               /**< the index used (given graph: index "given") */
     int graph_given;               /**< the caller gave the graph */
     int constraints_applied;       /**< corrections or photo groups were enforced */

@@ -203,7 +203,9 @@ MC_API mc_status mc_h5_list_datasets(const char *path, mc_h5_dataset_info **out,
  * its old value. @p out_shift (optional) receives the norm of the mean that
  * was removed: near 0 for models whose features are already centred. When
  * it is MC_CENTER_MAX_SHIFT or more (those faces all point one way, e.g.
- * copies of one face), nothing is removed and the stored mean is zeros.
+ * copies of one face), or too short to be a common direction
+ * (MC_CENTER_MIN_SIGNIFICANCE), nothing is removed and the stored mean is
+ * zeros: mc_center_removes() tells which.
  * @return MC_OK, MC_ERR_INVALID_ARG.
  */
 MC_API mc_status mc_embeddings_center(mc_embeddings_t *e, const float *quality, double min_quality,
@@ -213,6 +215,15 @@ MC_API mc_status mc_embeddings_center(mc_embeddings_t *e, const float *quality, 
  *  has at least this norm: the faces it was taken from are (nearly) one
  *  direction, and removing it would leave rounding noise. */
 #define MC_CENTER_MAX_SHIFT 0.9999
+/** ... and when the mean's squared norm times the number of faces it was
+ *  taken from is below this: m random directions have a mean of squared
+ *  norm about 1/m, so a shorter mean is no common direction (a handful of
+ *  faces, or a model whose features are centred already). */
+#define MC_CENTER_MIN_SIGNIFICANCE 3.0
+
+/** @brief Whether centring removes a mean of norm @p shift taken from
+ *  @p n_faces faces (the two rules above). */
+MC_API int mc_center_removes(double shift, size_t n_faces);
 
 /** @brief mc_embeddings_center(), also storing the removed mean (D floats)
  *  in @p out_mean (may be NULL), e.g. to centre new faces the same way later. */

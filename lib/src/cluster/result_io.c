@@ -369,7 +369,7 @@ mc_status mc_result_read_h5(const char *path, mc_result_h5 *t)
     hid_t f = mc_h5_open_read(path), ds = -1;
     size_t n = 0;
     if (f < 0) {
-        st = mc_h5_fail(MC_ERR_HDF5, "%s: not an HDF5 file", path);
+        st = mc_h5_open_fail(MC_ERR_HDF5, path, "not an HDF5 file?");
         goto done;
     }
     if ((ds = open_1d(f, path, "cluster", 1, &n, &st)) < 0) goto done;

@@ -402,6 +402,15 @@ static void subtract_mean(float *dir, size_t n, size_t d, const double *mean)
     }
 }
 
+/* m random directions have a mean of norm about 1/sqrt(m): a shorter one is
+ * no common direction, and removing it would only add noise; a mean of norm
+ * near 1 would leave rounding noise. */
+int mc_center_removes(double shift, size_t n_faces)
+{
+    return shift > 0.0 && shift < MC_CENTER_MAX_SHIFT &&
+           shift * shift * (double)n_faces >= MC_CENTER_MIN_SIGNIFICANCE;
+}
+
 mc_status mc_embeddings_center_ex(mc_embeddings_t *e, const float *quality, double min_quality,
                                   double *out_shift, float *out_mean)
 {
@@ -424,7 +433,7 @@ mc_status mc_embeddings_center_ex(mc_embeddings_t *e, const float *quality, doub
         }
         shift = sqrt(shift);
     }
-    int removed = shift > 0.0 && shift < MC_CENTER_MAX_SHIFT;
+    int removed = mc_center_removes(shift, m);
     if (removed) subtract_mean(e->dir, n, d, mean);
     e->centered = 1;
     if (out_mean)

@@ -140,8 +140,10 @@ static mc_status read_quality(reader *c, mc_embeddings_t *e)
             c->bad[i] = 1;
             q[i] = 0.0f;
         } else if (!isfinite(q[i])) {
-            st = mc_fail_reason(MC_REASON_BAD_ROW, MC_ERR_BAD_DATA, "%s: %s row %zu is NaN or Inf",
-                                c->file, path, i);
+            /* a double beyond the float range reads as Inf: say so */
+            st = mc_fail_reason(MC_REASON_BAD_ROW, MC_ERR_BAD_DATA, "%s: %s row %zu is NaN or Inf%s",
+                                c->file, path, i,
+                                isinf(q[i]) ? " (or a number beyond the float range, +-3.4e38)" : "");
             goto fail;
         }
     }

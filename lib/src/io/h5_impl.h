@@ -46,6 +46,10 @@ void mc_h5_note(void);
  * call it right after the HDF5 call that failed, before any other HDF5
  * call. Forgets the note. */
 mc_status mc_h5_fail(mc_status st, const char *fmt, ...) MC_PRINTF(2, 3);
+/* mc_h5_fail() for a file mc_h5_open_read() could not open: "PATH: cannot
+ * open (HINT)", or, when another program holds HDF5's write lock on it, a
+ * message saying so. */
+mc_status mc_h5_open_fail(mc_status st, const char *path, const char *hint);
 
 /* Create a new file (failing if it exists) without object timestamps, so
  * the same content gives the same bytes. Negative on failure. Writers use

@@ -226,7 +226,7 @@ mc_status mc_h5_schema_open(const char *file, const mc_h5_read_params *p, int wh
     quiet_on(&q);
     s->fid = mc_h5_open_read(file);
     if (s->fid < 0)
-        st = mc_h5_fail(MC_ERR_IO, "%s: cannot open (not an HDF5 file or missing)", file);
+        st = mc_h5_open_fail(MC_ERR_IO, file, "not an HDF5 file or missing");
     else
         st = open_embeddings(s);
     quiet_off(&q);

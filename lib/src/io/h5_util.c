@@ -83,6 +83,19 @@ mc_status mc_h5_fail(mc_status st, const char *fmt, ...)
     return mc_fail(st, "%s", msg);
 }
 
+mc_status mc_h5_open_fail(mc_status st, const char *path, const char *hint)
+{
+    char h5msg[H5_NOTE_CAP];
+    memcpy(h5msg, h5_note, sizeof h5msg);
+    if (!h5msg[0]) innermost(h5msg);
+    if (strstr(h5msg, "unable to lock file"))
+        return mc_h5_fail(st, "%s: cannot open: another program has it open for writing (HDF5 "
+                              "file lock); wait for it to finish, or set "
+                              "HDF5_USE_FILE_LOCKING=FALSE to read it anyway",
+                          path);
+    return mc_h5_fail(st, "%s: cannot open (%s)", path, hint);
+}
+
 /* ---- atomic output files --------------------------------------------------- */
 
 /* Closes the datasets, groups, attributes and named types still open in
@@ -241,6 +254,72 @@ hid_t mc_h5_open_read(const char *path)
     return f;
 }
 
+/* Every filter of a chunked dataset must be one this libhdf5 can decode:
+ * otherwise the read fails deep in HDF5 ("can't open directory ...plugins"). */
+static mc_status check_filters(hid_t dcpl, const char *file, const char *name)
+{
+    int nf = H5Pget_nfilters(dcpl);
+    for (int i = 0; i < nf; i++) {
+        unsigned flags = 0, config = 0;
+        size_t n_values = 0;
+        char fname[64] = "";
+        H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &n_values, NULL, sizeof fname,
+                                         fname, &config);
+        if (id < 0) return mc_h5_fail(MC_ERR_HDF5, "%s: cannot read the filters of %s", file, name);
+        if (H5Zfilter_avail(id) > 0) continue;
+        H5Eclear2(H5E_DEFAULT);
+        return mc_fail(MC_ERR_BAD_DATA,
+                       "%s: %s is compressed with HDF5 filter %d (%s), which this HDF5 library "
+                       "cannot decode: rewrite it with gzip (h5repack -f GZIP=4 IN OUT, or h5py's "
+                       "compression='gzip')",
+                       file, name, (int)id, fname[0] ? fname : "unnamed");
+    }
+    return MC_OK;
+}
+
+/* A virtual dataset whose source file is missing reads as its fill value
+ * (zeros) without an error: refuse it, naming the source. */
+static mc_status check_virtual(hid_t dcpl, const char *file, const char *name)
+{
+    size_t count = 0;
+    if (H5Pget_virtual_count(dcpl, &count) < 0)
+        return mc_h5_fail(MC_ERR_HDF5, "%s: cannot read the sources of the virtual dataset %s",
+                          file, name);
+    for (size_t i = 0; i < count; i++) {
+        char src[4096] = "", path[8192];
+        ssize_t len = H5Pget_virtual_filename(dcpl, i, src, sizeof src);
+        if (len < 0 || (size_t)len >= sizeof src)
+            return mc_h5_fail(MC_ERR_HDF5, "%s: cannot read a source of the virtual dataset %s",
+                              file, name);
+        if (strcmp(src, ".") == 0) continue; /* the same file */
+        const char *prefix = getenv("HDF5_VDS_PREFIX");
+        int found = 0;
+        if (src[0] == '/') {
+            found = access(src, R_OK) == 0;
+        } else {
+            /* relative names: HDF5_VDS_PREFIX, else beside the file */
+            const char *slash = strrchr(file, '/');
+            if (prefix && *prefix) {
+                snprintf(path, sizeof path, "%s/%s", prefix, src);
+                found = access(path, R_OK) == 0;
+            }
+            if (!found) {
+                snprintf(path, sizeof path, "%.*s%s", slash ? (int)(slash - file + 1) : 0, file,
+                         src);
+                found = access(path, R_OK) == 0;
+            }
+            if (!found) found = access(src, R_OK) == 0; /* the working directory */
+        }
+        if (!found)
+            return mc_fail(MC_ERR_BAD_DATA,
+                           "%s: %s is a virtual dataset whose source file %s cannot be read: it "
+                           "would read as zeros; put the file there, or copy the data in "
+                           "(h5repack IN OUT)",
+                           file, name, src);
+    }
+    return MC_OK;
+}
+
 mc_status mc_h5_check_dataset(hid_t ds, const char *file, const char *name, int whole,
                               mc_h5_shape *shape)
 {
@@ -290,7 +369,9 @@ mc_status mc_h5_check_dataset(hid_t ds, const char *file, const char *name, int 
             goto done;
         }
         st = mc_check_memory(file, "one chunk", elems, 1, tsize);
+        if (st == MC_OK) st = check_filters(dcpl, file, name);
     }
+    if (st == MC_OK && H5Pget_layout(dcpl) == H5D_VIRTUAL) st = check_virtual(dcpl, file, name);
 done:
     if (t >= 0) H5Tclose(t);
     if (sp >= 0) H5Sclose(sp);

@@ -75,7 +75,7 @@ mc_status mc_h5_list_datasets(const char *path, mc_h5_dataset_info **out, size_t
     listing l = {NULL, 0, 0, 0};
     hid_t f = mc_h5_open_read(path);
     if (f < 0) {
-        st = mc_h5_fail(MC_ERR_IO, "%s: cannot open (not an HDF5 file?)", path);
+        st = mc_h5_open_fail(MC_ERR_IO, path, "not an HDF5 file?");
         goto done;
     }
     if (H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, visit, &l) < 0) {

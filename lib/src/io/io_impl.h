@@ -81,7 +81,7 @@ typedef struct {
     uint64_t line;   /* number of the line last returned (1-based) */
     uint64_t offset; /* byte offset of the start of that line */
     uint64_t next_offset;
-    int crlf;        /* that line ended in CR LF (not LF alone) */
+    char eol[3];     /* how that line ended: "\n", "\r\n", "\r" (old Mac) or "" (end of file) */
 } mc_line_reader;
 
 /* The longest line a text reader takes (or a quarter of the memory limit,

@@ -50,6 +50,12 @@ int mc_lines_next(mc_line_reader *lr, char **out, size_t *out_len, mc_status *er
         }
         lr->buf[len++] = (char)c;
         if (c == '\n') break;
+        if (c == '\r') { /* CR LF, or a CR alone (old Mac line ends) */
+            int next = getc_unlocked(lr->fp);
+            if (next == '\n') lr->buf[len++] = '\n';
+            else if (next != EOF) ungetc(next, lr->fp);
+            break;
+        }
     }
     if (c == EOF && ferror(lr->fp)) {
         *err = mc_fail(MC_ERR_IO, "%s: line %" PRIu64 ": read error: %s", lr->path, lr->line + 1,
@@ -73,13 +79,12 @@ int mc_lines_next(mc_line_reader *lr, char **out, size_t *out_len, mc_status *er
                        lr->line);
         return -1;
     }
-    int nl = len > 0 && s[len - 1] == '\n';
-    if (nl) len--;
-    lr->crlf = 0;
-    if (len > 0 && s[len - 1] == '\r') {
-        len--;
-        lr->crlf = nl; /* a CSV field spanning lines keeps its CR LF */
-    }
+    /* a CSV field spanning lines keeps its line end as it was */
+    size_t e = 0;
+    if (len > 0 && s[len - 1] == '\n') len--, e++;
+    if (len > 0 && s[len - 1] == '\r') len--, e++;
+    memcpy(lr->eol, s + len, e);
+    lr->eol[e] = '\0';
     s[len] = '\0';
     if (lr->line == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
         s += 3;
@@ -359,8 +364,7 @@ int mc_csv_next(mc_csv_records *c, mc_status *err)
         c->len = k;
         if (!inq) break;
         /* a line end inside quotes belongs to the field, as it was */
-        if (c->lr.crlf) c->buf[c->len++] = '\r';
-        c->buf[c->len++] = '\n';
+        for (const char *e = c->lr.eol; *e; e++) c->buf[c->len++] = *e;
         rc = get_line(c, &line, &len, err);
         if (rc < 0) return -1;
         if (rc == 0) {

@@ -262,7 +262,7 @@ mc_status mc_knn_graph_read_h5(const char *path, mc_knn_graph_t **out, mc_knn_gr
     hid_t grp = H5I_INVALID_HID, ids = H5I_INVALID_HID, sims = H5I_INVALID_HID;
     hid_t f = mc_h5_open_read(path);
     if (f < 0) {
-        st = mc_h5_fail(MC_ERR_IO, "%s: cannot open (not an HDF5 file?)", path);
+        st = mc_h5_open_fail(MC_ERR_IO, path, "not an HDF5 file?");
         goto done;
     }
     if (H5Lexists(f, "knn", H5P_DEFAULT) <= 0) {

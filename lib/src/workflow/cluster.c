@@ -201,7 +201,12 @@ mc_status mc_cluster_prepare(mc_embeddings_t *e, const mc_knn_graph_t *graph,
     if (graph && mc_knn_graph_n(graph) != n)
         return mc_fail(MC_ERR_INVALID_ARG, "mc_cluster: the graph has %zu faces, the embeddings %zu",
                        mc_knn_graph_n(graph), n);
-    mc_status st = check_params(p, graph ? mc_knn_graph_k(graph) : p->knn.k);
+    if (n < 2)
+        return mc_fail(MC_ERR_INVALID_ARG, "mc_cluster: %zu face%s: clustering needs at least 2",
+                       n, n == 1 ? "" : "s");
+    /* a collection of no more than k faces: every other face is a neighbour */
+    size_t k_used = graph ? mc_knn_graph_k(graph) : p->knn.k < n ? p->knn.k : n - 1;
+    mc_status st = check_params(p, graph ? k_used : p->knn.k);
     if (st != MC_OK) return st;
     if (p->center && mc_embeddings_is_centered(e))
         return mc_fail(MC_ERR_INVALID_ARG,
@@ -218,6 +223,8 @@ mc_status mc_cluster_prepare(mc_embeddings_t *e, const mc_knn_graph_t *graph,
     const float *q = mc_embeddings_quality(e);
     cp.sample_quality.value = mc_threshold_resolve(&cp.sample_quality, q, n);
     cp.sample_quality.kind = MC_THRESH_ABSOLUTE;
+    size_t n_good = 0;
+    for (size_t i = 0; i < n; i++) n_good += !q || (double)q[i] >= cp.sample_quality.value;
     if (p->center) {
         if (!(r->own_center = mc_malloc_array(mc_embeddings_dim(e), sizeof *r->own_center))) {
             st = mc_fail(MC_ERR_NOMEM, "out of memory for the centring vector");
@@ -227,7 +234,7 @@ mc_status mc_cluster_prepare(mc_embeddings_t *e, const mc_knn_graph_t *graph,
                                           r->own_center)) != MC_OK)
             goto fail;
         /* faces that all point one way are left as they are */
-        info->centered = info->center_shift < MC_CENTER_MAX_SHIFT;
+        info->centered = mc_center_removes(info->center_shift, n_good);
         r->center = info->centered ? r->own_center : NULL;
     }
     if (graph) {
@@ -237,6 +244,7 @@ mc_status mc_cluster_prepare(mc_embeddings_t *e, const mc_knn_graph_t *graph,
         info->knn.n_candidates = n;
     } else {
         mc_knn_params kp = p->knn;
+        kp.k = k_used;
         kp.n_threads = p->n_threads;
         kp.progress = p->progress;
         kp.progress_data = p->progress_data;
@@ -244,7 +252,16 @@ mc_status mc_cluster_prepare(mc_embeddings_t *e, const mc_knn_graph_t *graph,
         r->graph = r->own_graph;
     }
     info->k = mc_knn_graph_k(r->graph);
-    if ((st = mc_calibrate(e, q, r->graph, &cp, &info->calibration)) != MC_OK) goto fail;
+    info->k_asked = graph ? info->k : p->knn.k;
+    if (n_good >= 2) {
+        if ((st = mc_calibrate(e, q, r->graph, &cp, &info->calibration)) != MC_OK) goto fail;
+    } else {
+        /* nothing to calibrate on: a fixed threshold still works */
+        mc_calibration *c = &info->calibration;
+        c->mean = c->sd = c->median = c->mad = c->nn_median = NAN;
+        c->n_faces = n_good;
+        c->quality_gate = q ? cp.sample_quality.value : -INFINITY;
+    }
     info->t_prepare = mc_knn_now() - t0;
     *out = r;
     return MC_OK;
@@ -328,6 +345,11 @@ static mc_status cluster_step(mc_cluster_result_t *r, const mc_embeddings_t *e)
     info->threshold_mode = p->threshold.mode;
     info->frac = p->threshold.frac;
     info->z = p->threshold.z;
+    if (p->threshold.mode == MC_THRESHOLD_AUTO && info->calibration.n_pairs == 0)
+        return mc_fail(MC_ERR_BAD_DATA,
+                       "mc_cluster: %zu face%s at or above the quality gate: too few to calibrate "
+                       "a threshold; give one (a fixed threshold, --eps)",
+                       info->calibration.n_faces, info->calibration.n_faces == 1 ? "" : "s");
     t = p->threshold.mode == MC_THRESHOLD_FIXED
             ? p->threshold.similarity
             : mc_calibration_threshold(&info->calibration, p->threshold.frac, p->threshold.z);
@@ -357,7 +379,8 @@ static mc_status cluster_step(mc_cluster_result_t *r, const mc_embeddings_t *e)
         mc_dbscan_params d = mc_dbscan_params_default();
         d.eps = 1.0 - t; /* DBSCAN thinks in distances */
         if (d.eps < 0.0) d.eps = 0.0;
-        d.min_samples = p->min_samples;
+        /* k shrunk to N - 1: so does min_samples */
+        d.min_samples = p->min_samples <= info->k + 1 ? p->min_samples : info->k + 1;
         d.core_quality = p->core_quality;
         d.noise_quality = p->noise_quality;
         d.n_threads = p->n_threads;
@@ -393,7 +416,7 @@ mc_status mc_cluster_again(const mc_cluster_result_t *prepared, const mc_embeddi
         !same_calibration)
         return mc_fail(MC_ERR_INVALID_ARG, "mc_cluster_again: center, knn.k and calibrate must be "
                                            "those the result was prepared with");
-    mc_status st = check_params(p, prepared->info.k);
+    mc_status st = check_params(p, prepared->info.k_asked);
     if (st != MC_OK) return st;
     mc_cluster_result_t *r = NULL;
     if ((st = new_result(p, &r)) != MC_OK) return st;
@@ -404,6 +427,7 @@ mc_status mc_cluster_again(const mc_cluster_result_t *prepared, const mc_embeddi
     info->centered = pi->centered;
     info->center_shift = pi->center_shift;
     info->k = pi->k;
+    info->k_asked = pi->k_asked;
     info->knn = pi->knn;
     info->graph_given = pi->graph_given;
     info->t_prepare = pi->t_prepare;

@@ -189,7 +189,7 @@ mc_status mc_model_read_h5(const char *path, mc_model_t **out)
     hid_t dmean = H5I_INVALID_HID, ddir = H5I_INVALID_HID;
     hid_t f = mc_h5_open_read(path);
     if (f < 0) {
-        st = mc_fail(MC_ERR_HDF5, "%s: not an HDF5 file", path);
+        st = mc_h5_open_fail(MC_ERR_HDF5, path, "not an HDF5 file?");
         goto done;
     }
     if (H5Lexists(f, "model", H5P_DEFAULT) <= 0 || (g = H5Gopen2(f, "model", H5P_DEFAULT)) < 0) {
