@@ -64,6 +64,33 @@ static void help(FILE *f)
 "exit codes: 0 success, 1 runtime failure (bad input file, I/O), 2 usage error\n");
 }
 
+/* --quality-key auto: prepare with the magnitude (the check needs a graph),
+ * then take whichever quality the check finds most informative, the
+ * magnitude (*out NULL) unless a dataset beats it. */
+static int pick_quality(const char *in_path, const cli_opts *o, const mc_cluster_params *p,
+                        char **out)
+{
+    *out = NULL;
+    cli_input in;
+    mc_cluster_result_t *r = NULL;
+    cli_qkey *k = NULL;
+    long n = -1;
+    int rc = CLI_FAIL;
+    if (cli_load(in_path, o, &in) != CLI_OK) return CLI_FAIL;
+    if (cli_cluster(o, p, &in, 0, &r) == CLI_OK &&
+        (n = cli_quality_keys(in_path, &o->rp, in.e, mc_cluster_result_graph(r), &k)) >= 0) {
+        const mc_cluster_info *info = mc_cluster_result_info(r);
+        double mag = info->quality_checked ? info->quality_check.rho : -1.0;
+        rc = CLI_OK;
+        if (n > 0 && k[0].informative && k[0].rho > mag && !(*out = strdup(k[0].name)))
+            rc = cli_fail_status(MC_ERR_NOMEM);
+    }
+    cli_qkeys_free(k, n > 0 ? (size_t)n : 0);
+    mc_cluster_result_free(r);
+    cli_input_free(&in);
+    return rc;
+}
+
 int cmd_cluster(int argc, char **argv)
 {
     enum { O_FORMAT = 256, O_JSON, O_ALGO, O_MODEL, O_PHOTO, O_CORR, O_PREV };
@@ -146,9 +173,24 @@ int cmd_cluster(int argc, char **argv)
     mc_cluster_result_t *r = NULL;
     mc_model_t *model = NULL;
     mc_outputs_t *run_out = NULL;
-    if (cli_load(in_path, &o, &in) != CLI_OK) return CLI_FAIL;
+    cli_qkey *qkeys = NULL;
+    long n_qkeys = 0;
+    char *auto_key = NULL;
+    if (o.rp.quality_key && strcmp(o.rp.quality_key, "auto") == 0) {
+        /* the quality the check finds most informative, on the magnitude's graph */
+        o.rp.quality_key = NULL;
+        if (pick_quality(in_path, &o, &p, &auto_key) != CLI_OK) return CLI_FAIL;
+        o.rp.quality_key = auto_key;
+    }
+    if (cli_load(in_path, &o, &in) != CLI_OK) {
+        free(auto_key);
+        return CLI_FAIL;
+    }
     mc_embeddings_t *e = in.e;
     if (cli_cluster(&o, &p, &in, 1, &r) != CLI_OK) goto cleanup;
+    if ((!o.quiet || json) &&
+        (n_qkeys = cli_quality_keys(in_path, &o.rp, e, mc_cluster_result_graph(r), &qkeys)) < 0)
+        goto cleanup;
     const mc_clustering_t *cl = mc_cluster_result_clustering(r);
     const mc_cluster_info *info = mc_cluster_result_info(r);
 
@@ -179,7 +221,7 @@ int cmd_cluster(int argc, char **argv)
     /* report */
     cli_timings t = {in.t_load, info->t_prepare, info->t_cluster, cli_now() - t3};
     cli_summary_params sp = {in_path, out_path, mc_format_name(out_fmt), o.graph_path, o.threads, r,
-                             cli_knn_info(&in, r)};
+                             cli_knn_info(&in, r), qkeys, (size_t)n_qkeys};
     if (json) {
         if (cli_print_summary_json(stdout, e, cl, &sp, &t) != 0) goto cleanup;
     } else if (!o.quiet) {
@@ -193,6 +235,8 @@ int cmd_cluster(int argc, char **argv)
 fail:
     rc = cli_fail_status(st);
 cleanup:
+    cli_qkeys_free(qkeys, (size_t)(n_qkeys > 0 ? n_qkeys : 0));
+    free(auto_key);
     mc_outputs_free(run_out);
     mc_model_free(model);
     mc_cluster_result_free(r);

@@ -37,6 +37,8 @@ mc_cluster_params cli_cluster_params(const cli_opts *o, mc_algo a)
     if (o->z_given) p.threshold.z = o->z;
     if (o->core_given) p.core_quality = o->core;
     p.noise_quality = o->noise;
+    /* gates the user chose apply whatever the quality check says */
+    if (o->trust_quality || o->core_given || o->noise_given) p.quality_use = MC_QUALITY_GATE;
     p.linkage = o->linkage;
     p.min_samples = o->min_samples;
     p.seed = o->seed;
@@ -97,7 +99,9 @@ int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
             return -1;
         }
         if (c == CLI_O_CORE) o->core_given = 1;
+        else o->noise_given = 1;
         return 1;
+    case CLI_O_TRUSTQ: o->trust_quality = 1; return 1;
     case CLI_O_QKEY: o->rp.quality_key = arg; return 1;
     case CLI_O_EKEY: o->rp.embeddings_key = arg; return 1;
     case CLI_O_LKEY: o->rp.labels_key = arg; return 1;
@@ -159,6 +163,10 @@ void cli_opts_help(FILE *f)
 "                           value, a percentile such as p30, or off (default\n"
 "                           p%g for linkage, p%g for dbscan and cw)\n"
 "      --noise-quality Q    faces below this are noise (default off)\n"
+"      --trust-quality      gate by the quality even when the quality check\n"
+"                           finds it uninformative (by default the gates are\n"
+"                           then off; giving --core-quality or\n"
+"                           --noise-quality also keeps them)\n"
 "      --linkage L          linkage: single, average or complete (default\n"
 "                           average)\n"
 "      --min-samples N      dbscan: faces within eps, self included, for a\n"

@@ -19,6 +19,8 @@ typedef struct {
     mc_threshold core;      /* when core_given, else the algorithm's default */
     int core_given;
     mc_threshold noise;
+    int noise_given;
+    int trust_quality;      /* gate whatever the quality check says */
     mc_linkage_kind linkage;
     size_t min_samples;
     uint64_t seed;
@@ -38,7 +40,8 @@ enum {
     CLI_OPT_BASE = 1000,
     CLI_O_EPS = CLI_OPT_BASE, CLI_O_Z, CLI_O_FRAC, CLI_O_CENTER, CLI_O_MINS, CLI_O_CORE, CLI_O_NOISE,
     CLI_O_QKEY, CLI_O_EKEY, CLI_O_LKEY, CLI_O_PKEY, CLI_O_THREADS, CLI_O_SEED, CLI_O_ITER,
-    CLI_O_LINKAGE, CLI_O_INDEX, CLI_O_NPROBE, CLI_O_EF, CLI_O_GRAPH, CLI_O_SKIPBAD, CLI_O_K = 'k'
+    CLI_O_LINKAGE, CLI_O_INDEX, CLI_O_NPROBE, CLI_O_EF, CLI_O_GRAPH, CLI_O_SKIPBAD, CLI_O_TRUSTQ,
+    CLI_O_K = 'k'
 };
 #define CLI_COMMON_LONGOPTS                                                   \
     {"eps", required_argument, NULL, CLI_O_EPS},                              \
@@ -61,7 +64,8 @@ enum {
     {"nprobe", required_argument, NULL, CLI_O_NPROBE},                        \
     {"ef-search", required_argument, NULL, CLI_O_EF},                         \
     {"graph", required_argument, NULL, CLI_O_GRAPH},                          \
-    {"skip-bad-rows", no_argument, NULL, CLI_O_SKIPBAD}
+    {"skip-bad-rows", no_argument, NULL, CLI_O_SKIPBAD},                      \
+    {"trust-quality", no_argument, NULL, CLI_O_TRUSTQ}
 
 /* Handles one common option. Returns 1 when handled, 0 when c is not a
  * common option, -1 after printing a usage error. */

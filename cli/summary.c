@@ -78,6 +78,35 @@ static void calib_text(FILE *f, const mc_cluster_info *in)
                    "duplicates\n", MC_DUPLICATE_TOLERANCE);
 }
 
+void cli_print_quality_check(FILE *f, const mc_cluster_info *in, mc_quality_use use)
+{
+    if (!in->quality_checked) return;
+    const mc_quality_check_result *c = &in->quality_check;
+    fprintf(f, "  check        quality vs nearest-neighbour cosine: rank correlation %+.2f ", c->rho);
+    if (c->informative)
+        fprintf(f, "(informative: the gates apply)\n");
+    else if (in->gates_dropped)
+        fprintf(f, "(uninformative, below %.2f: the gates are off, every face may seed and link; "
+                   "--trust-quality keeps them)\n", MC_QUALITY_MIN_RHO);
+    else
+        fprintf(f, "(uninformative, below %.2f; the gates %s as given)\n", MC_QUALITY_MIN_RHO,
+                use == MC_QUALITY_GATE ? "apply" : "were not used");
+}
+
+void cli_print_other_qualities(FILE *f, const mc_cluster_info *in, const cli_qkey *k, size_t n)
+{
+    if (!n) return;
+    fprintf(f, "  others       ");
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s%s %+.2f%s", i ? ", " : "", k[i].name, k[i].rho,
+                k[i].informative ? "" : " (uninformative)");
+    /* the best other one beats the quality in use clearly */
+    double now = in->quality_checked ? in->quality_check.rho : -1.0;
+    if (k[0].informative && k[0].rho > now + 0.05)
+        fprintf(f, ": --quality-key %s would gate by a better one", k[0].name);
+    fprintf(f, "\n");
+}
+
 void cli_print_knn_line(FILE *f, const mc_knn_info *k, size_t n, size_t kk, const char *graph_path)
 {
     fprintf(f, "  knn          k %zu  index %s", kk, k->index);
@@ -206,6 +235,8 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
     fprintf(f, "  faces        %zu x %zu\n", n, mc_embeddings_dim(e));
     fprintf(f, "  quality      %s: p5 %.4g  p50 %.4g  p95 %.4g\n", mc_embeddings_quality_name(e),
             mc_percentile(q, n, 5), mc_percentile(q, n, 50), mc_percentile(q, n, 95));
+    cli_print_quality_check(f, in, cp->quality_use);
+    cli_print_other_qualities(f, in, p->qkeys, p->n_qkeys);
     calib_text(f, in);
     double eps = 1.0 - in->threshold;
     if (in->algo == MC_ALGO_LINKAGE)
@@ -322,6 +353,19 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
     json_num(&j, "train_seconds", p->knn->t_train);
     json_num(&j, "add_seconds", p->knn->t_add);
     json_num(&j, "search_seconds", p->knn->t_search);
+    json_close_object(&j);
+    json_key_object(&j, "quality_check");
+    if (in->quality_checked) {
+        json_num(&j, "rho", in->quality_check.rho);
+        json_bool(&j, "informative", in->quality_check.informative);
+    } else {
+        json_null(&j, "rho");
+        json_null(&j, "informative");
+    }
+    json_bool(&j, "gates_dropped", in->gates_dropped);
+    json_key_object(&j, "others");
+    for (size_t i = 0; i < p->n_qkeys; i++) json_num(&j, p->qkeys[i].name, p->qkeys[i].rho);
+    json_close_object(&j);
     json_close_object(&j);
     json_key_object(&j, "calibration");
     json_bool(&j, "centered", in->centered);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "json.h"
+#include "quality_keys.h"
 #include "magclust/magclust.h"
 
 typedef struct {
@@ -20,8 +21,15 @@ typedef struct {
     long threads;
     const mc_cluster_result_t *result;
     const mc_knn_info *knn; /* the index used (cli_knn_info) */
+    const cli_qkey *qkeys;  /* the other qualities the file offers, checked (may be NULL) */
+    size_t n_qkeys;
 } cli_summary_params;
 
+/* The quality check line of a summary ("  check ..."), when the run made one. */
+void cli_print_quality_check(FILE *f, const mc_cluster_info *in, mc_quality_use use);
+/* The "others" line: the other qualities the file offers (best first), with
+ * a hint when the best beats the one in use. Nothing when n is 0. */
+void cli_print_other_qualities(FILE *f, const mc_cluster_info *in, const cli_qkey *k, size_t n);
 /* The "knn" line: k, the index and its settings, the time per phase (or the
  * graph file it came from, when graph_path is not NULL). */
 void cli_print_knn_line(FILE *f, const mc_knn_info *k, size_t n, size_t kk, const char *graph_path);

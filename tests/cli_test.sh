@@ -245,7 +245,29 @@ run json 0 "$MC" cluster "$FX/tiny.h5" --json -o "$WORK/j.csv"
 check "json is one line" [ "$(wc -l <"$WORK/json.out")" -eq 1 ]
 check "json is an object with metrics" grep -q '^{"magclust_version":.*"metrics":{.*"bcubed_f":[0-9.]*.*}}$' "$WORK/json.out"
 check "json has timings" grep -q '"seconds":{"load":[0-9.e-]*,"knn":' "$WORK/json.out"
-check "json has params" grep -q '"params":{"algo":"linkage","eps":[0-9.]*,"threshold":[0-9.]*,"threshold_source":"auto","linkage":"average","k":30,"core_quality":{"spec":"p50","value":' "$WORK/json.out"
+check "json has params" grep -q '"params":{"algo":"linkage","eps":[0-9.]*,"threshold":[0-9.]*,"threshold_source":"auto","linkage":"average","k":30,"core_quality":{"spec":"[a-z0-9]*","value":' "$WORK/json.out"
+check "json has the quality check" grep -q '"quality_check":{"rho":[-0-9.e]*,"informative":\(true\|false\),"gates_dropped":\(true\|false\),"others":{"det_score":' "$WORK/json.out"
+
+# the quality check (issue 19): printed with a verdict; an uninformative
+# quality turns the gates off unless they are asked for (--trust-quality, or
+# --core-quality given); 'info' shows the check for every candidate
+run qcheck 0 "$MC" cluster "$SRC/datasets/sample.h5" -o "$WORK/qcheck.csv"
+check "qcheck: the sample's norm is informative, gates apply" grep -q "check        quality vs nearest-neighbour cosine: rank correlation +0.[3-9][0-9] (informative: the gates apply)" "$WORK/qcheck.out"
+run qcheck_tiny 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/qcheck_tiny.csv"
+check "qcheck_tiny: tiny's norm is uninformative, gates off" grep -q "(uninformative, below 0.15: the gates are off, every face may seed and link; --trust-quality keeps them)" "$WORK/qcheck_tiny.out"
+check "qcheck_tiny: params say core-quality off" grep -q "core-quality off" "$WORK/qcheck_tiny.out"
+check "qcheck_tiny: the other quality is listed" grep -q "^  others       det_score [-+]0" "$WORK/qcheck_tiny.out"
+run qcheck_trust 0 "$MC" cluster "$FX/tiny.h5" --trust-quality -o "$WORK/qcheck_trust.csv"
+check "--trust-quality keeps the gate" grep -q "core-quality p50 = " "$WORK/qcheck_trust.out"
+check "--trust-quality says the gates apply as given" grep -q "(uninformative, below 0.15; the gates apply as given)" "$WORK/qcheck_trust.out"
+run qcheck_core 0 "$MC" cluster "$FX/tiny.h5" --core-quality p40 -o "$WORK/qcheck_core.csv"
+check "--core-quality given keeps that gate" grep -q "core-quality p40 = " "$WORK/qcheck_core.out"
+run qcheck_auto 0 "$MC" cluster "$FX/tiny.h5" --quality-key auto -o "$WORK/qcheck_auto.csv"
+check "--quality-key auto clusters (magnitude or det_score)" grep -qE "^  quality      (magnitude|det_score): " "$WORK/qcheck_auto.out"
+run info_check 0 "$MC" info "$SRC/datasets/sample.h5"
+check "info shows the quality check" grep -qE "^    magnitude +\+0\.[3-9][0-9]  informative \(in use\)" "$WORK/info_check.out"
+run info_nocheck 0 "$MC" info "$SRC/datasets/sample.h5" --no-check
+check "info --no-check leaves it out" not grep -q "check" "$WORK/info_nocheck.out"
 check "json has the calibration" grep -q '"calibration":{"centered":true,"center_shift":[0-9.e-]*,"pair_median":[0-9.e-]*,"pair_robust_sd":[0-9.e-]*,"nn_median":[0-9.e-]*,"faces":[0-9]*,"pairs":[0-9]*,"quality_gate":[0-9.e-]*,"frac":0.45,"z":2.5}' "$WORK/json.out"
 run json_nolabels 0 "$MC" cluster "$FX/tiny_nolabels.h5" --json
 check "json without labels has null metrics" grep -q '"metrics":null' "$WORK/json_nolabels.out"

@@ -260,6 +260,117 @@ static void test_center_gate(void)
     mc_embeddings_free(e);
 }
 
+/* A synthetic MagFace-like collection (norm = quality), its centred k-NN
+ * graph, and three qualities: the norm (strong), the norm's ranks mixed
+ * with as much noise (weak), and the norm shuffled (meaningless). */
+static void synth_graph(mc_embeddings_t **e, mc_knn_graph_t **g)
+{
+    mc_synth_params sp = mc_synth_params_default();
+    sp.n_ids = 60;
+    sp.dim = 64;
+    sp.seed = 3;
+    float *raw = NULL;
+    int64_t *labels = NULL;
+    size_t n = 0;
+    CU_ASSERT_EQUAL_FATAL(mc_synth_generate(&sp, &raw, &labels, &n), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_new(raw, n, sp.dim, e), MC_OK);
+    free(raw);
+    free(labels);
+    const float *mag = mc_embeddings_magnitudes(*e);
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_center(*e, mag, mc_percentile(mag, n, 50), NULL), MC_OK);
+    mc_knn_params kp = mc_knn_params_default();
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(*e, &kp, g), MC_OK);
+}
+
+static void test_quality_check_verdicts(void)
+{
+    mc_embeddings_t *e = NULL;
+    mc_knn_graph_t *g = NULL;
+    synth_graph(&e, &g);
+    size_t n = mc_embeddings_n(e);
+    const float *mag = mc_embeddings_magnitudes(e);
+    float *weak = malloc(n * sizeof *weak), *shuffled = malloc(n * sizeof *shuffled);
+    uint64_t rs = 11;
+    /* weak: the norm plus noise of twice its spread */
+    double lo = mc_percentile(mag, n, 5), hi = mc_percentile(mag, n, 95);
+    for (size_t i = 0; i < n; i++) weak[i] = mag[i] + (float)(2.0 * (hi - lo) * tr_gauss(&rs));
+    memcpy(shuffled, mag, n * sizeof *shuffled);
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = (size_t)(tr_uniform(&rs) * (double)(i + 1));
+        float t = shuffled[i];
+        shuffled[i] = shuffled[j];
+        shuffled[j] = t;
+    }
+    mc_quality_check_result strong_r, weak_r, shuf_r;
+    CU_ASSERT_EQUAL_FATAL(mc_quality_check(g, mag, &strong_r), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_quality_check(g, weak, &weak_r), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_quality_check(g, shuffled, &shuf_r), MC_OK);
+    CU_ASSERT_EQUAL(strong_r.n, n);
+    CU_ASSERT(strong_r.informative && strong_r.rho > 0.4);
+    CU_ASSERT(weak_r.rho < strong_r.rho && weak_r.rho > shuf_r.rho);
+    CU_ASSERT(!shuf_r.informative && fabs(shuf_r.rho) < 0.1);
+    /* ties get their mean rank: a constant quality correlates with nothing */
+    for (size_t i = 0; i < n; i++) weak[i] = 1.0f;
+    CU_ASSERT_EQUAL(mc_quality_check(g, weak, &weak_r), MC_OK);
+    CU_ASSERT(weak_r.rho == 0.0 && !weak_r.informative);
+    /* deterministic: the same numbers again */
+    CU_ASSERT_EQUAL(mc_quality_check(g, mag, &weak_r), MC_OK);
+    CU_ASSERT(weak_r.rho == strong_r.rho);
+    CU_ASSERT_EQUAL(mc_quality_check(NULL, mag, &weak_r), MC_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(mc_quality_check(g, NULL, &weak_r), MC_ERR_INVALID_ARG);
+    free(weak);
+    free(shuffled);
+    mc_knn_graph_free(g);
+    mc_embeddings_free(e);
+}
+
+/* The recipe turns the gates off for a meaningless quality (and says so),
+ * keeps them for a real one, and keeps them whatever with MC_QUALITY_GATE. */
+static void test_quality_check_drops_gates(void)
+{
+    mc_synth_params sp = mc_synth_params_default();
+    sp.n_ids = 40;
+    sp.dim = 64;
+    sp.seed = 5;
+    float *raw = NULL;
+    int64_t *labels = NULL;
+    size_t n = 0;
+    CU_ASSERT_EQUAL_FATAL(mc_synth_generate(&sp, &raw, &labels, &n), MC_OK);
+    uint64_t rs = 7;
+    for (int shuffled = 0; shuffled <= 1; shuffled++)
+        for (int use = MC_QUALITY_AUTO; use <= MC_QUALITY_GATE; use++) {
+            mc_embeddings_t *e = NULL;
+            CU_ASSERT_EQUAL_FATAL(mc_embeddings_new(raw, n, sp.dim, &e), MC_OK);
+            if (shuffled) {
+                float *q = malloc(n * sizeof *q);
+                memcpy(q, mc_embeddings_magnitudes(e), n * sizeof *q);
+                for (size_t i = n - 1; i > 0; i--) {
+                    size_t j = (size_t)(tr_uniform(&rs) * (double)(i + 1));
+                    float t = q[i];
+                    q[i] = q[j];
+                    q[j] = t;
+                }
+                CU_ASSERT_EQUAL_FATAL(mc_embeddings_set_quality(e, q, "shuffled"), MC_OK);
+                free(q);
+            }
+            mc_cluster_params p = mc_cluster_params_default(MC_ALGO_CW);
+            p.quality_use = (mc_quality_use)use;
+            mc_cluster_result_t *r = NULL;
+            CU_ASSERT_EQUAL_FATAL(mc_cluster_run(e, NULL, &p, &r), MC_OK);
+            const mc_cluster_info *in = mc_cluster_result_info(r);
+            CU_ASSERT(in->quality_checked);
+            CU_ASSERT_EQUAL(in->quality_check.informative, !shuffled);
+            int dropped = shuffled && use == MC_QUALITY_AUTO;
+            CU_ASSERT_EQUAL(in->gates_dropped, dropped);
+            CU_ASSERT_EQUAL(in->core_quality.kind, dropped ? MC_THRESH_OFF : MC_THRESH_PERCENTILE);
+            CU_ASSERT(dropped ? isinf(in->core_q) : isfinite(in->core_q));
+            mc_cluster_result_free(r);
+            mc_embeddings_free(e);
+        }
+    free(raw);
+    free(labels);
+}
+
 static void test_errors(void)
 {
     mc_embeddings_t *e = make_set(5, 4, 0.0, 5);
@@ -288,4 +399,6 @@ void mc_test_register(void)
     add_test("centering", test_centering);
     add_test("center_gate", test_center_gate);
     add_test("errors", test_errors);
+    add_test("quality_check_verdicts", test_quality_check_verdicts);
+    add_test("quality_check_drops_gates", test_quality_check_drops_gates);
 }

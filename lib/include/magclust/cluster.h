@@ -97,6 +97,14 @@ typedef struct {
     double z;               /**< AUTO: robust deviations above random pairs; default per algorithm */
 } mc_threshold_spec;
 
+/** Whether the quality gates depend on the quality check (mc_quality_check()). */
+typedef enum {
+    MC_QUALITY_AUTO = 0, /**< gate as specified when the quality is informative; when it is
+                              not, every face may seed and link (both gates off), as is
+                              right for faces without a quality */
+    MC_QUALITY_GATE = 1  /**< gate as specified, whatever the check says */
+} mc_quality_use;
+
 /** Everything mc_cluster_run() needs besides the embeddings. */
 typedef struct {
     mc_algo algo;                /**< default: the one given to mc_cluster_params_default() */
@@ -109,6 +117,8 @@ typedef struct {
     mc_threshold core_quality;   /**< gate to seed and link clusters; default p50 for
                                       linkage, p30 for dbscan and cw */
     mc_threshold noise_quality;  /**< below it a face is noise; default off */
+    mc_quality_use quality_use;  /**< default MC_QUALITY_AUTO: the gates apply only when the
+                                      quality check finds the quality informative */
     mc_linkage_kind linkage;     /**< linkage: default average */
     size_t min_samples;          /**< dbscan: faces within eps, self included (<= k + 1) */
     uint64_t seed;               /**< cw: seed of the visiting order; default 1 */
@@ -136,7 +146,13 @@ typedef struct {
     double frac, z;                /**< the calibration constants in effect (recorded also
                                         when the threshold was fixed) */
     mc_calibration calibration;    /**< what the calibration measured */
-    mc_threshold core_quality, noise_quality; /**< the gates as specified (defaults resolved) */
+    mc_threshold core_quality, noise_quality; /**< the gates in effect: as specified, or off
+                                                   when gates_dropped */
+    int quality_checked;           /**< quality_check holds the check (the embeddings have a
+                                        quality and at least 3 faces a neighbour) */
+    mc_quality_check_result quality_check; /**< does the quality mean something? */
+    int gates_dropped;             /**< the gates were turned off: MC_QUALITY_AUTO and the
+                                        quality check found the quality uninformative */
     double core_q, noise_q;        /**< the gates as values; -INFINITY when off */
     int centered;                  /**< the directions were centred */
     double center_shift;           /**< norm of the removed mean; NAN when not centred */

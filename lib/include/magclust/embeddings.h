@@ -102,6 +102,21 @@ MC_API mc_status mc_embeddings_read_h5(const char *path, const mc_h5_read_params
                                        mc_embeddings_t **out);
 
 /**
+ * @brief Read one per-face number dataset of an embeddings file, e.g. to
+ * weigh another quality (mc_quality_check()).
+ *
+ * @p key names a rank-1 (or N x 1) integer or floating-point dataset with
+ * one value per row of the embeddings dataset of @p p (NULL: defaults).
+ * @param out  receives N floats, one per file row (malloc'd; free()).
+ * @param out_n receives N.
+ * @return MC_OK, MC_ERR_INVALID_ARG, MC_ERR_IO, MC_ERR_HDF5 (no such
+ *         dataset, wrong type), MC_ERR_DIM_MISMATCH, MC_ERR_BAD_DATA (a NaN
+ *         or infinite value), MC_ERR_NOMEM.
+ */
+MC_API mc_status mc_h5_read_quality(const char *path, const mc_h5_read_params *p,
+                                    const char *key, float **out, size_t *out_n);
+
+/**
  * @brief Build embeddings from raw row-major vectors (copied).
  * @param raw  n*d floats; each row must be finite with a non-zero norm.
  * @param n    number of rows (> 0).

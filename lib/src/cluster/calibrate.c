@@ -143,3 +143,82 @@ double mc_calibration_threshold(const mc_calibration *c, double w, double z)
     if (t < -1.0) t = -1.0;
     return t;
 }
+
+/* ---- the quality check ------------------------------------------------------ */
+
+typedef struct {
+    double v;
+    size_t i;
+} ranked;
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    if (x->v != y->v) return (x->v > y->v) - (x->v < y->v);
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* Ranks 1..m of v (ties: their mean rank) into out, in v's order; r is scratch. */
+static void ranks(ranked *r, size_t m, double *out)
+{
+    qsort(r, m, sizeof *r, cmp_ranked);
+    for (size_t a = 0; a < m;) {
+        size_t b = a + 1;
+        while (b < m && r[b].v == r[a].v) b++;
+        double mean = 0.5 * (double)(a + 1 + b); /* ranks a+1 .. b */
+        for (size_t j = a; j < b; j++) out[r[j].i] = mean;
+        a = b;
+    }
+}
+
+mc_status mc_quality_check(const mc_knn_graph_t *g, const float *quality,
+                           mc_quality_check_result *out)
+{
+    mc_clear_error();
+    if (!g || !quality || !out)
+        return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_quality_check");
+    size_t n = mc_knn_graph_n(g), k = mc_knn_graph_k(g), m = 0;
+    const int64_t *ids = mc_knn_graph_ids(g);
+    const float *sims = mc_knn_graph_sims(g);
+    ranked *r = mc_malloc_array(n ? n : 1, sizeof *r);
+    double *rq = mc_malloc_array(n ? n : 1, sizeof *rq), *rs = mc_malloc_array(n ? n : 1, sizeof *rs);
+    mc_status st = MC_OK;
+    if (!r || !rq || !rs) {
+        st = mc_fail(MC_ERR_NOMEM, "out of memory for the quality check of %zu faces", n);
+        goto done;
+    }
+    /* the faces with a neighbour (rows are sorted, nearest first) */
+    for (size_t i = 0; i < n; i++)
+        if (k > 0 && ids[i * k] >= 0) {
+            r[m] = (ranked){(double)quality[i], m};
+            m++;
+        }
+    if (m < 3) {
+        st = mc_fail(MC_ERR_INVALID_ARG, "the quality check needs 3 faces with a neighbour, found %zu", m);
+        goto done;
+    }
+    ranks(r, m, rq);
+    m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k > 0 && ids[i * k] >= 0) {
+            r[m] = (ranked){(double)sims[i * k], m};
+            m++;
+        }
+    ranks(r, m, rs);
+    /* Pearson correlation of the ranks */
+    double mean = 0.5 * (double)(m + 1), sxy = 0, sxx = 0, syy = 0;
+    for (size_t i = 0; i < m; i++) {
+        double x = rq[i] - mean, y = rs[i] - mean;
+        sxy += x * y;
+        sxx += x * x;
+        syy += y * y;
+    }
+    out->rho = sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : 0.0;
+    out->n = m;
+    out->informative = out->rho >= MC_QUALITY_MIN_RHO;
+done:
+    free(r);
+    free(rq);
+    free(rs);
+    return st;
+}

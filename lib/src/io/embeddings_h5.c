@@ -247,3 +247,45 @@ mc_status mc_embeddings_read_h5(const char *path, const mc_h5_read_params *p,
     *out = e;
     return MC_OK;
 }
+
+mc_status mc_h5_read_quality(const char *path, const mc_h5_read_params *p, const char *key,
+                             float **out, size_t *out_n)
+{
+    mc_clear_error();
+    if (!path || !key || !out || !out_n)
+        return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_h5_read_quality");
+    *out = NULL;
+    *out_n = 0;
+    mc_h5_read_params rp = p ? *p : mc_h5_read_params_default();
+    rp.quality_key = key;
+    rp.labels_key = rp.paths_key = rp.group_key = NULL;
+    mc_h5_schema *s = NULL;
+    mc_status st = mc_h5_schema_open(path, &rp, 0, &s);
+    if (st != MC_OK) return st;
+    size_t n = (size_t)mc_h5_schema_rows(s);
+    float *q = NULL;
+    int there = mc_h5_schema_field(s, MC_H5_QUALITY, &st);
+    if (there < 0) goto done;
+    if (there == 0) {
+        st = mc_fail(MC_ERR_INVALID_ARG, "mc_h5_read_quality: the key names no dataset");
+        goto done;
+    }
+    if (!(q = mc_malloc_array(n, sizeof *q))) {
+        st = mc_fail(MC_ERR_NOMEM, "%s: out of memory for %zu values", path, n);
+        goto done;
+    }
+    if ((st = mc_h5_schema_read_floats(s, MC_H5_QUALITY, 0, n, q)) != MC_OK) goto done;
+    for (size_t i = 0; i < n && st == MC_OK; i++)
+        if (!isfinite(q[i]))
+            st = mc_fail(MC_ERR_BAD_DATA, "%s: %s row %zu is NaN or Inf", path,
+                         mc_h5_schema_field_path(s, MC_H5_QUALITY), i);
+done:
+    st = mc_h5_schema_close(s, st);
+    if (st != MC_OK) {
+        free(q);
+        return st;
+    }
+    *out = q;
+    *out_n = n;
+    return MC_OK;
+}

@@ -253,6 +253,9 @@ mc_status mc_cluster_prepare(mc_embeddings_t *e, const mc_knn_graph_t *graph,
     }
     info->k = mc_knn_graph_k(r->graph);
     info->k_asked = graph ? info->k : p->knn.k;
+    if (q && mc_quality_check(r->graph, q, &info->quality_check) == MC_OK)
+        info->quality_checked = 1;
+    mc_clear_error(); /* too few faces with a neighbour: no check, and no error */
     if (n_good >= 2) {
         if ((st = mc_calibrate(e, q, r->graph, &cp, &info->calibration)) != MC_OK) goto fail;
     } else {
@@ -357,22 +360,26 @@ static mc_status cluster_step(mc_cluster_result_t *r, const mc_embeddings_t *e)
     info->threshold = t;
     info->core_quality = p->core_quality;
     info->noise_quality = p->noise_quality;
+    /* a quality that means nothing must not bar half the faces from linking */
+    info->gates_dropped = p->quality_use == MC_QUALITY_AUTO && info->quality_checked &&
+                          !info->quality_check.informative;
+    if (info->gates_dropped) info->core_quality = info->noise_quality = mc_threshold_off();
     mc_status st;
     if (p->algo == MC_ALGO_CW) {
         mc_cw_params c = mc_cw_params_default();
         c.threshold = t;
         c.seed = p->seed;
         c.iterations = p->iterations;
-        c.core_quality = p->core_quality;
-        c.noise_quality = p->noise_quality;
+        c.core_quality = info->core_quality;
+        c.noise_quality = info->noise_quality;
         c.n_threads = p->n_threads;
         st = mc_cw_run(r->graph, q, &c, &r->clustering, &info->core_q, &info->noise_q);
     } else if (p->algo == MC_ALGO_LINKAGE) {
         mc_linkage_params l = mc_linkage_params_default();
         l.kind = p->linkage;
         l.threshold = t;
-        l.core_quality = p->core_quality;
-        l.noise_quality = p->noise_quality;
+        l.core_quality = info->core_quality;
+        l.noise_quality = info->noise_quality;
         l.n_threads = p->n_threads;
         st = mc_linkage_run(r->graph, q, &l, &r->clustering, &info->core_q, &info->noise_q);
     } else {
@@ -381,8 +388,8 @@ static mc_status cluster_step(mc_cluster_result_t *r, const mc_embeddings_t *e)
         if (d.eps < 0.0) d.eps = 0.0;
         /* k shrunk to N - 1: so does min_samples */
         d.min_samples = p->min_samples <= info->k + 1 ? p->min_samples : info->k + 1;
-        d.core_quality = p->core_quality;
-        d.noise_quality = p->noise_quality;
+        d.core_quality = info->core_quality;
+        d.noise_quality = info->noise_quality;
         d.n_threads = p->n_threads;
         st = mc_dbscan_run(r->graph, q, &d, &r->clustering, &info->core_q, &info->noise_q);
     }
@@ -428,6 +435,8 @@ mc_status mc_cluster_again(const mc_cluster_result_t *prepared, const mc_embeddi
     info->center_shift = pi->center_shift;
     info->k = pi->k;
     info->k_asked = pi->k_asked;
+    info->quality_checked = pi->quality_checked;
+    info->quality_check = pi->quality_check;
     info->knn = pi->knn;
     info->graph_given = pi->graph_given;
     info->t_prepare = pi->t_prepare;
