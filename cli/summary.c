@@ -66,6 +66,14 @@ static void calib_text(FILE *f, const mc_cluster_info *in)
                    " nearest good neighbour median %.3f\n",
                 c->n_faces, c->quality_gate, c->n_pairs, c->median, c->mad, c->nn_median);
     }
+    if (in->threshold_mode == MC_THRESHOLD_AUTO && in->calibration_doubts)
+        fprintf(f, "  warning      the calibrated threshold is unreliable: %s%s%s; check the result "
+                   "or give --eps\n",
+                in->calibration_doubts & MC_CALIBRATION_FEW_FACES ? "too few faces to calibrate on" : "",
+                in->calibration_doubts == (MC_CALIBRATION_FEW_FACES | MC_CALIBRATION_NN_NOT_CLOSER) ? ", and " : "",
+                in->calibration_doubts & MC_CALIBRATION_NN_NOT_CLOSER
+                    ? "nearest neighbours are no closer than random pairs plus one robust deviation"
+                    : "");
     if (in->threshold_mode == MC_THRESHOLD_FIXED)
         fprintf(f, "  threshold    similarity %.4f = 1 - eps (eps %.4g)\n", in->threshold,
                 1.0 - in->threshold);
@@ -377,6 +385,8 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
     json_uint(&j, "faces", in->calibration.n_faces);
     json_uint(&j, "pairs", in->calibration.n_pairs);
     json_num(&j, "quality_gate", in->calibration.quality_gate);
+    json_bool(&j, "few_faces", (in->calibration_doubts & MC_CALIBRATION_FEW_FACES) != 0);
+    json_bool(&j, "nn_not_closer", (in->calibration_doubts & MC_CALIBRATION_NN_NOT_CLOSER) != 0);
     json_num(&j, "frac", in->frac);
     json_num(&j, "z", in->z);
     json_close_object(&j);

@@ -171,6 +171,7 @@ bad quality_missing 1 "nosuchkey" "$MC" cluster "$FX/tiny.h5" --quality-key nosu
 run k_ge_n 0 "$MC" cluster "$FX/small_k.h5" -o "$WORK/small_k.csv"
 check "k_ge_n: k shrinks to N - 1 and says so" grep -q "k 30 asked, but there are only 3 faces: k is 2" "$WORK/k_ge_n.out"
 check "k_ge_n: every face in the result" [ "$(wc -l <"$WORK/small_k.csv")" -eq 4 ]
+check "k_ge_n: the calibration on 2 faces is called unreliable" grep -q "warning      the calibrated threshold is unreliable: too few faces to calibrate on" "$WORK/k_ge_n.out"
 printf 'path,e0,e1,e2\na.jpg,1,2,3\n' >"$WORK/one_face.csv"
 printf 'path,e0,e1,e2\na.jpg,1,2,3\nb.jpg,3,2,2\n' >"$WORK/two_faces.csv"
 "$MC" import csv "$WORK/one_face.csv" -q -o "$WORK/one_face.h5" && "$MC" import csv "$WORK/two_faces.csv" -q -o "$WORK/two_faces.h5"
@@ -268,7 +269,7 @@ run info_check 0 "$MC" info "$SRC/datasets/sample.h5"
 check "info shows the quality check" grep -qE "^    magnitude +\+0\.[3-9][0-9]  informative \(in use\)" "$WORK/info_check.out"
 run info_nocheck 0 "$MC" info "$SRC/datasets/sample.h5" --no-check
 check "info --no-check leaves it out" not grep -q "check" "$WORK/info_nocheck.out"
-check "json has the calibration" grep -q '"calibration":{"centered":true,"center_shift":[0-9.e-]*,"pair_median":[0-9.e-]*,"pair_robust_sd":[0-9.e-]*,"nn_median":[0-9.e-]*,"faces":[0-9]*,"pairs":[0-9]*,"quality_gate":[0-9.e-]*,"frac":0.45,"z":2.5}' "$WORK/json.out"
+check "json has the calibration" grep -q '"calibration":{"centered":true,"center_shift":[0-9.e-]*,"pair_median":[0-9.e-]*,"pair_robust_sd":[0-9.e-]*,"nn_median":[0-9.e-]*,"faces":[0-9]*,"pairs":[0-9]*,"quality_gate":[0-9.e-]*,"few_faces":[a-z]*,"nn_not_closer":[a-z]*,"frac":0.45,"z":2.5}' "$WORK/json.out"
 run json_nolabels 0 "$MC" cluster "$FX/tiny_nolabels.h5" --json
 check "json without labels has null metrics" grep -q '"metrics":null' "$WORK/json_nolabels.out"
 

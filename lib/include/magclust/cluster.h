@@ -97,6 +97,15 @@ typedef struct {
     double z;               /**< AUTO: robust deviations above random pairs; default per algorithm */
 } mc_threshold_spec;
 
+/** The calibration rests on fewer than this many faces (mc_cluster_info). */
+#define MC_CALIBRATION_MIN_FACES 20
+/** calibration_doubts: too few faces to calibrate on (< MC_CALIBRATION_MIN_FACES). */
+#define MC_CALIBRATION_FEW_FACES 1u
+/** calibration_doubts: nearest neighbours are no closer than random pairs
+ *  plus one robust deviation (the model barely separates people, or nearly
+ *  every face is a different person). */
+#define MC_CALIBRATION_NN_NOT_CLOSER 2u
+
 /** Whether the quality gates depend on the quality check (mc_quality_check()). */
 typedef enum {
     MC_QUALITY_AUTO = 0, /**< gate as specified when the quality is informative; when it is
@@ -151,6 +160,8 @@ typedef struct {
     int quality_checked;           /**< quality_check holds the check (the embeddings have a
                                         quality and at least 3 faces a neighbour) */
     mc_quality_check_result quality_check; /**< does the quality mean something? */
+    unsigned calibration_doubts;   /**< why the automatic threshold may be off: a mask of
+                                        MC_CALIBRATION_FEW_FACES, MC_CALIBRATION_NN_NOT_CLOSER */
     int gates_dropped;             /**< the gates were turned off: MC_QUALITY_AUTO and the
                                         quality check found the quality uninformative */
     double core_q, noise_q;        /**< the gates as values; -INFINITY when off */

@@ -265,6 +265,10 @@ mc_status mc_cluster_prepare(mc_embeddings_t *e, const mc_knn_graph_t *graph,
         c->n_faces = n_good;
         c->quality_gate = q ? cp.sample_quality.value : -INFINITY;
     }
+    const mc_calibration *cal = &info->calibration;
+    if (cal->n_faces < MC_CALIBRATION_MIN_FACES) info->calibration_doubts |= MC_CALIBRATION_FEW_FACES;
+    if (cal->n_pairs > 0 && !(cal->nn_median > cal->median + cal->mad))
+        info->calibration_doubts |= MC_CALIBRATION_NN_NOT_CLOSER;
     info->t_prepare = mc_knn_now() - t0;
     *out = r;
     return MC_OK;
@@ -436,6 +440,7 @@ mc_status mc_cluster_again(const mc_cluster_result_t *prepared, const mc_embeddi
     info->k = pi->k;
     info->k_asked = pi->k_asked;
     info->quality_checked = pi->quality_checked;
+    info->calibration_doubts = pi->calibration_doubts;
     info->quality_check = pi->quality_check;
     info->knn = pi->knn;
     info->graph_given = pi->graph_given;
