@@ -21,11 +21,17 @@ run() {
 }
 
 # bad NAME RC NEEDLE CMD...: must exit RC with a one-line "magclust: error:"
-# message containing NEEDLE, and must not create $WORK/out.csv.
+# message containing NEEDLE, must not create $WORK/out.csv, and must leave
+# no partial state: no temporary, and every file named on the command line
+# (inputs, an existing output) exactly as it was.
 bad() {
     local name=$1 want=$2 needle=$3; shift 3
     rm -f "$WORK/out.csv"
+    local a sums_before sums_after
+    sums_before=$(for a in "$@"; do [ -f "$a" ] && [ "$a" != "$MC" ] && md5sum "$a"; done 2>/dev/null)
     run "$name" "$want" "$@"
+    sums_after=$(for a in "$@"; do [ -f "$a" ] && [ "$a" != "$MC" ] && md5sum "$a"; done 2>/dev/null)
+    check "$name leaves every file it names unchanged" [ "$sums_before" = "$sums_after" ]
     local first; first=$(head -n 1 "$WORK/$name.err")
     case "$first" in
         "magclust: error: "*"$needle"*) ok "$name message" ;;
