@@ -63,6 +63,11 @@
  * not_hdf5.h5          a text file
  * huge_dims.h5         /embeddings float32 2^40 x 512, chunked, no chunk
  *                      written: a 1 KiB file whose header claims 2 PiB
+ * huge_graph.h5        a k-NN graph (/knn, format magclust-knn version 1)
+ *                      whose ids and sims are 2^40 x 30, chunked, none written
+ * big_graph.h5         the same, 2^21 x 64: 1.5 GiB, addressable, so only the
+ *                      memory limit stands between the header and an
+ *                      allocation (both copied into tests/fuzz/regressions/h5)
  *
  * Exit status: 0 on success, 1 with a message on stderr otherwise. */
 #define _POSIX_C_SOURCE 200809L
@@ -468,6 +473,46 @@ static int write_huge_dims(const char *dir)
     return rc;
 }
 
+static int put_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v)
+{
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = sp >= 0 ? H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    int rc = a >= 0 && H5Awrite(a, mtype, v) >= 0 ? 0 : -1;
+    if (a >= 0) H5Aclose(a);
+    if (sp >= 0) H5Sclose(sp);
+    return rc;
+}
+
+/* A k-NN graph header claiming n x k neighbours, no chunk written. */
+static int write_graph_header(const char *dir, const char *name, hsize_t n, hsize_t k)
+{
+    hid_t f = create_file(dir, name);
+    if (f < 0) return -1;
+    hid_t g = H5Gcreate2(f, "knn", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t dims[2] = {n, k}, chunk[2] = {64, k};
+    hid_t sp = H5Screate_simple(2, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t st = fixed_string_type(sizeof "magclust-knn", H5T_STR_NULLTERM);
+    int32_t version = 1;
+    uint64_t un = n, uk = k;
+    int rc = g >= 0 && sp >= 0 && dcpl >= 0 && st >= 0 && H5Pset_chunk(dcpl, 2, chunk) >= 0 ? 0 : -1;
+    const char *names[2] = {"ids", "sims"};
+    hid_t types[2] = {H5T_STD_I64LE, H5T_IEEE_F32LE};
+    for (int i = 0; i < 2 && !rc; i++) {
+        hid_t ds = H5Dcreate2(g, names[i], types[i], sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+        if (ds < 0) rc = -1; else H5Dclose(ds);
+    }
+    if (!rc) rc = put_attr(g, "format", st, st, "magclust-knn");
+    if (!rc) rc = put_attr(g, "version", H5T_STD_I32LE, H5T_NATIVE_INT32, &version);
+    if (!rc) rc = put_attr(g, "n", H5T_STD_U64LE, H5T_NATIVE_UINT64, &un);
+    if (!rc) rc = put_attr(g, "k", H5T_STD_U64LE, H5T_NATIVE_UINT64, &uk);
+    if (st >= 0) H5Tclose(st);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (sp >= 0) H5Sclose(sp);
+    if (g >= 0) H5Gclose(g);
+    if (close_file(f, name)) rc = -1;
+    return rc;
+}
+
 static int write_nolabels(const char *dir, const tiny_data *t)
 {
     hid_t f = create_file(dir, "tiny_nolabels.h5");
@@ -745,6 +790,8 @@ int main(int argc, char **argv)
     if (!rc) rc = write_unreadable(dir, t);
     if (!rc) rc = write_text(dir, "not_hdf5.h5");
     if (!rc) rc = write_huge_dims(dir);
+    if (!rc) rc = write_graph_header(dir, "huge_graph.h5", (hsize_t)1 << 40, 30);
+    if (!rc) rc = write_graph_header(dir, "big_graph.h5", (hsize_t)1 << 21, 64);
     free(t);
     if (rc) {
         fprintf(stderr, "make_fixtures: failed writing fixtures into %s\n", dir);

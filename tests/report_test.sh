@@ -52,13 +52,19 @@ check "report: ... naming the file" grep -q "^magclust: error: .*nosuch.csv" "$W
 check "report: ... writes nothing" [ ! -e "$WORK/x.html" ]
 "$MC" report "$WORK/tiny.csv" 2>"$WORK/bad2.err"
 check "report: no -o is a usage error (exit 2)" [ $? -eq 2 ]
+cp "$WORK/tiny.csv" "$WORK/tiny_copy.csv"
 "$MC" report "$WORK/tiny.csv" -o "$WORK/tiny.csv" 2>"$WORK/bad3.err"
+check "report: output over its input exits 1" [ $? -eq 1 ]
+check "report: ... leaves the input as it was" cmp -s "$WORK/tiny.csv" "$WORK/tiny_copy.csv"
 check "report: refuses to overwrite its input" grep -q "overwrite an input" "$WORK/bad3.err"
 printf 'index,cluster\n0,1\n' >"$WORK/notresult.csv"
 "$MC" report "$WORK/notresult.csv" -o "$WORK/x.html" 2>"$WORK/bad4.err"
+check "report: a CSV that is not a result exits 1" [ $? -eq 1 ]
 check "report: a CSV that is not a result is refused" grep -q "'path' and 'cluster'" "$WORK/bad4.err"
 "$MC" report "$WORK/tiny.csv" -o "$WORK/x.html" --labels "$FX/small_k.h5" 2>"$WORK/bad5.err"
+check "report: labels of another size exit 1" [ $? -eq 1 ]
 check "report: labels of another size are refused" grep -q "faces, but" "$WORK/bad5.err"
+check "report: no refused run wrote the report" [ ! -e "$WORK/x.html" ]
 
 CHROME=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 if [ -z "$CHROME" ]; then

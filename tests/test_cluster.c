@@ -162,6 +162,13 @@ static void test_fixed_threshold(void)
     mc_cluster_result_t *r = NULL;
     CU_ASSERT_EQUAL_FATAL(mc_cluster_run(e, NULL, &p, &r), MC_OK);
     CU_ASSERT_FALSE(mc_embeddings_is_centered(e));
+    /* the parameters run with are those given */
+    const mc_cluster_params *rp = mc_cluster_result_params(r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rp);
+    CU_ASSERT_EQUAL(rp->algo, MC_ALGO_DBSCAN);
+    CU_ASSERT_EQUAL(rp->center, 0);
+    CU_ASSERT_EQUAL(rp->threshold.mode, MC_THRESHOLD_FIXED);
+    CU_ASSERT_DOUBLE_EQUAL(rp->threshold.similarity, 0.62, 0);
     const mc_cluster_info *in = mc_cluster_result_info(r);
     CU_ASSERT_EQUAL(in->threshold_mode, MC_THRESHOLD_FIXED);
     CU_ASSERT_DOUBLE_EQUAL(in->threshold, 0.62, 0);

@@ -3,6 +3,7 @@
  * is built by hand so the expected outcome is known exactly. */
 #define _POSIX_C_SOURCE 200809L
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,6 +436,82 @@ static void test_previous(void)
 }
 
 /* A photo key in HDF5: strings (empty = none) or integers (negative = none). */
+/* Every accessor of a previous result, read through mc_previous_read (the
+ * extension chooses the reader): the values are those written below. */
+static void test_previous_accessors(void)
+{
+    const char *f = write_text("acc.csv",
+                               "index,path,cluster,role,quality,person\n"
+                               "0,a.jpg,3,core,12.5,Ann\n1,b.jpg,3,border,7.25,\n"
+                               "2,c.jpg,-1,noise,1.5,\n");
+    mc_previous_t *p = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_previous_read(f, &p), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_previous_n(p), 3);
+    CU_ASSERT_STRING_EQUAL(mc_previous_path(p, 1), "b.jpg");
+    CU_ASSERT_EQUAL(mc_previous_cluster(p, 0), 3);
+    CU_ASSERT_EQUAL(mc_previous_cluster(p, 2), -1);
+    CU_ASSERT_EQUAL(mc_previous_role(p, 0), MC_ROLE_CORE);
+    CU_ASSERT_EQUAL(mc_previous_role(p, 1), MC_ROLE_BORDER);
+    CU_ASSERT_EQUAL(mc_previous_role(p, 2), MC_ROLE_NOISE);
+    CU_ASSERT_DOUBLE_EQUAL(mc_previous_quality(p, 0), 12.5, 0);
+    CU_ASSERT_DOUBLE_EQUAL(mc_previous_quality(p, 1), 7.25, 0);
+    CU_ASSERT_STRING_EQUAL(mc_previous_person(p, 0), "Ann");
+    CU_ASSERT_PTR_NULL(mc_previous_person(p, 1));
+    /* a CSV records no quality name (only HDF5 results do) */
+    CU_ASSERT_PTR_NULL(mc_previous_quality_name(p));
+    mc_previous_free(p);
+
+    /* no role or quality column: role -1, quality NaN */
+    f = write_text("bare.csv", "path,cluster\nx.jpg,5\n");
+    p = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_previous_read(f, &p), MC_OK);
+    CU_ASSERT_EQUAL(mc_previous_n(p), 1);
+    CU_ASSERT_EQUAL(mc_previous_cluster(p, 0), 5);
+    CU_ASSERT_EQUAL(mc_previous_role(p, 0), -1);
+    CU_ASSERT_TRUE(isnan(mc_previous_quality(p, 0)));
+    mc_previous_free(p);
+
+    /* by extension: the same CSV text named .h5 goes to the HDF5 reader, which refuses it */
+    f = write_text("acc.h5", "path,cluster\nx.jpg,5\n");
+    p = NULL;
+    mc_status st = mc_previous_read(f, &p);
+    CU_ASSERT_TRUE(st == MC_ERR_IO || st == MC_ERR_HDF5);
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT_EQUAL(mc_previous_read_h5(tmp("nosuch.h5"), &p), MC_ERR_IO);
+    CU_ASSERT_PTR_NULL(p);
+    /* an embeddings file is no result: no /cluster dataset */
+    char emb[1024];
+    snprintf(emb, sizeof emb, "%s/tiny.h5", mc_test_fixture_dir);
+    CU_ASSERT_EQUAL(mc_previous_read_h5(emb, &p), MC_ERR_HDF5);
+    CU_ASSERT_PTR_NULL(p);
+}
+
+/* Errors name faces by their text once it is set, by index before. */
+static void test_face_text(void)
+{
+    const int64_t photo[4] = {1, 1, 2, 3};
+    const char *text[4] = {"a.jpg", "b.jpg", "c.jpg", "d.jpg"};
+    for (int with_text = 0; with_text < 2; with_text++) {
+        mc_constraints_t *cs = NULL;
+        CU_ASSERT_EQUAL_FATAL(mc_constraints_new(4, &cs), MC_OK);
+        if (with_text) mc_constraints_set_face_text(cs, text);
+        CU_ASSERT_EQUAL(mc_constraints_set_groups(cs, photo, "photo key 'photo'"), MC_OK);
+        /* faces 0 and 1 share a photo: they cannot be the same person */
+        CU_ASSERT_EQUAL(mc_constraints_add_same(cs, 0, 1, "fix.csv: line 1"), MC_OK);
+        CU_ASSERT_EQUAL(mc_constraints_check(cs), MC_ERR_BAD_DATA);
+        const char *d = mc_last_error_detail();
+        CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+        if (with_text) {
+            CU_ASSERT_PTR_NOT_NULL(strstr(d, "'a.jpg'"));
+            CU_ASSERT_PTR_NOT_NULL(strstr(d, "'b.jpg'"));
+        } else {
+            CU_ASSERT_PTR_NULL(strstr(d, "a.jpg"));
+        }
+        CU_ASSERT_PTR_NOT_NULL(strstr(d, "fix.csv: line 1"));
+        mc_constraints_free(cs);
+    }
+}
+
 static void test_group_key(void)
 {
     const char *path = tmp("photo.h5");
@@ -518,6 +595,8 @@ void mc_test_register(void)
     add_test("corrections_file", test_corrections_file);
     add_test("corrections_ids", test_corrections_ids);
     add_test("previous", test_previous);
+    add_test("previous_accessors", test_previous_accessors);
+    add_test("face_text", test_face_text);
     add_test("group_key", test_group_key);
     add_test("group_limit", test_group_limit);
 }

@@ -170,6 +170,96 @@ static void test_h5_roundtrip(void)
     free(x);
 }
 
+static const mc_h5_dataset_info *find_ds(const mc_h5_dataset_info *ds, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ds[i].name, name) == 0) return &ds[i];
+    return NULL;
+}
+
+/* Photos and label names written by the H5 writer, read back: the datasets
+ * mc_h5_list_datasets finds and the names the reader returns. */
+static void test_writer_photos_label_names(void)
+{
+    const char *path = tmp("photos.h5");
+    mc_writer_params wp = mc_writer_params_default();
+    wp.with_photos = 1;
+    mc_writer_t *w = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_writer_open(path, 4, 1, 1, &wp, &w), MC_OK);
+    const float rows[12] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0};
+    const int64_t labels[3] = {0, 1, 1};
+    const char *paths[3] = {"a.jpg", "b.jpg", "c.jpg"};
+    const char *photos[3] = {"p1", "p1", ""};
+    const char *names[2] = {"Ann", "Bo"};
+    CU_ASSERT_EQUAL(mc_writer_append_photos(w, 3, rows, labels, paths, photos), MC_OK);
+    CU_ASSERT_EQUAL(mc_writer_set_label_names(w, 2, names), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_writer_commit(w), MC_OK);
+
+    mc_h5_dataset_info *ds = NULL;
+    size_t n = 0;
+    CU_ASSERT_EQUAL_FATAL(mc_h5_list_datasets(path, &ds, &n), MC_OK);
+    const mc_h5_dataset_info *emb = find_ds(ds, n, "/embeddings");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(emb);
+    CU_ASSERT_EQUAL(emb->rank, 2);
+    CU_ASSERT_EQUAL(emb->dims[0], 3);
+    CU_ASSERT_EQUAL(emb->dims[1], 4);
+    CU_ASSERT_STRING_EQUAL(emb->type, "float32");
+    const mc_h5_dataset_info *ph = find_ds(ds, n, "/photo");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ph);
+    CU_ASSERT_EQUAL(ph->dims[0], 3);
+    CU_ASSERT_STRING_EQUAL(ph->type, "string");
+    const mc_h5_dataset_info *ln = find_ds(ds, n, "/label_names");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ln);
+    CU_ASSERT_EQUAL(ln->dims[0], 2);
+    CU_ASSERT_PTR_NOT_NULL(find_ds(ds, n, "/labels"));
+    CU_ASSERT_PTR_NOT_NULL(find_ds(ds, n, "/paths"));
+    free(ds);
+
+    /* the names and photos themselves (the readers do not return them) */
+    const char *want_names[2] = {"Ann", "Bo"}, *want_photos[3] = {"p1", "p1", ""};
+    const char *key[2] = {"label_names", "photo"};
+    const char **want[2] = {want_names, want_photos};
+    size_t count[2] = {2, 3};
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    CU_ASSERT_FATAL(f >= 0);
+    hid_t vs = H5Tcopy(H5T_C_S1);
+    H5Tset_size(vs, H5T_VARIABLE);
+    for (int k = 0; k < 2; k++) {
+        char *got[3] = {NULL, NULL, NULL};
+        hid_t d = H5Dopen2(f, key[k], H5P_DEFAULT);
+        CU_ASSERT_FATAL(d >= 0);
+        CU_ASSERT(H5Dread(d, vs, H5S_ALL, H5S_ALL, H5P_DEFAULT, got) >= 0);
+        for (size_t i = 0; i < count[k]; i++) {
+            CU_ASSERT_PTR_NOT_NULL_FATAL(got[i]);
+            CU_ASSERT_STRING_EQUAL(got[i], want[k][i]);
+            H5free_memory(got[i]);
+        }
+        H5Dclose(d);
+    }
+    H5Tclose(vs);
+    H5Fclose(f);
+    CU_ASSERT_EQUAL(mc_h5_list_datasets(tmp("nosuch.h5"), &ds, &n), MC_ERR_IO);
+}
+
+/* One per-face number dataset: tiny.h5's det_score is 0.30 + 0.07 (i % 10). */
+static void test_h5_read_quality(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tiny.h5", mc_test_fixture_dir);
+    float *q = NULL;
+    size_t n = 0;
+    CU_ASSERT_EQUAL_FATAL(mc_h5_read_quality(path, NULL, "det_score", &q, &n), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(n, 40);
+    for (size_t i = 0; i < n; i++) CU_ASSERT_DOUBLE_EQUAL(q[i], 0.30 + 0.07 * (double)(i % 10), 1e-6);
+    free(q);
+    q = NULL;
+    CU_ASSERT_EQUAL(mc_h5_read_quality(path, NULL, "nosuchkey", &q, &n), MC_ERR_HDF5);
+    CU_ASSERT_PTR_NULL(q);
+    snprintf(path, sizeof path, "%s/bad_quality_nan.h5", mc_test_fixture_dir);
+    CU_ASSERT_EQUAL(mc_h5_read_quality(path, NULL, "det_score", &q, &n), MC_ERR_BAD_DATA);
+    CU_ASSERT_PTR_NULL(q);
+}
+
 /* A writer that is aborted, or fails, leaves nothing; an existing file at the
  * destination is untouched until commit. */
 static void test_writer_atomic(void)
@@ -503,6 +593,8 @@ void mc_test_register(void)
     add_test("format_names", test_format_names);
     add_test("h5_roundtrip", test_h5_roundtrip);
     add_test("writer_atomic", test_writer_atomic);
+    add_test("writer_photos_label_names", test_writer_photos_label_names);
+    add_test("h5_read_quality", test_h5_read_quality);
     add_test("h5_reader_errors", test_h5_reader_errors);
     add_test("nested_keys", test_nested_keys);
     add_test("convert_and_import", test_convert_and_import);

@@ -4,7 +4,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <float.h>
-#include <locale.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -194,23 +193,8 @@ static void test_parse_float(void)
     }
 }
 
-/* The decimal point stays '.' whatever LC_NUMERIC says (when such a locale is
- * installed; the CLI never calls setlocale, so "C" applies there anyway). */
-static void test_parse_float_locale(void)
-{
-    const char *names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8", NULL};
-    const char *got = NULL;
-    for (size_t i = 0; names[i] && !got; i++) got = setlocale(LC_NUMERIC, names[i]);
-    if (!got) {
-        CU_PASS("no locale with a ',' decimal point installed; skipped");
-        return;
-    }
-    float v = 0;
-    CU_ASSERT_EQUAL(mc_parse_float("0.25", 4, &v), MC_PARSE_OK);
-    CU_ASSERT_EQUAL(v, 0.25f);
-    CU_ASSERT_EQUAL(mc_parse_float("0,25", 4, &v), MC_PARSE_NOT_NUMBER);
-    setlocale(LC_NUMERIC, "C");
-}
+/* The decimal point under a ',' locale: tests/test_locale.c, its own ctest
+ * so that it can be reported as skipped when no such locale is installed. */
 
 static void test_parse_int64(void)
 {
@@ -1289,7 +1273,6 @@ static void test_cleanup(void)
 void mc_test_register(void)
 {
     add_test("parse_float", test_parse_float);
-    add_test("parse_float_locale", test_parse_float_locale);
     add_test("parse_int64", test_parse_int64);
     add_test("lines", test_lines);
     add_test("label_map", test_label_map);

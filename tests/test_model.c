@@ -109,6 +109,14 @@ static void test_build(void)
     CU_ASSERT_DOUBLE_EQUAL(mc_model_core_q(f.m), 20.0, 1e-12);
     CU_ASSERT_STRING_EQUAL(mc_model_quality_name(f.m), "score");
     CU_ASSERT_PTR_NULL(mc_model_center(f.m));
+    /* no algorithm given: the default name is recorded */
+    CU_ASSERT_STRING_EQUAL(mc_model_algorithm(f.m), "linkage");
+    /* every face is an exemplar, with the quality it was built with (30, or 10 for every 4th) */
+    const float *eq = mc_model_exemplar_quality(f.m);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(eq);
+    float sum = 0;
+    for (size_t i = 0; i < 12; i++) sum += eq[i];
+    CU_ASSERT_DOUBLE_EQUAL(sum, 9 * 30.0 + 3 * 10.0, 1e-4);
     /* a mismatch of sizes is refused */
     mc_embeddings_t *e2 = NULL;
     float one[8] = {1, 0, 0, 0, 0, 0, 0, 0};

@@ -146,6 +146,94 @@ static void test_temporary_registered(void)
     remove_dir();
 }
 
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    CU_ASSERT_EQUAL(fclose(f), 0);
+}
+
+static int file_is(const char *path, const char *text)
+{
+    char buf[64] = {0};
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t got = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    return got == strlen(text) && memcmp(buf, text, got) == 0;
+}
+
+/* A caller's own temporary, registered, is removed by mc_remove_temporaries. */
+static void test_register_temporary(void)
+{
+    make_dir();
+    const char *t = path_in("mine.tmp");
+    write_file(t, "x");
+    mc_register_temporary(t);
+    int temps;
+    CU_ASSERT_EQUAL(count_entries(&temps), 1);
+    mc_remove_temporaries();
+    CU_ASSERT_EQUAL(access(t, F_OK), -1);
+    CU_ASSERT_EQUAL(count_entries(&temps), 0);
+    remove_dir();
+}
+
+/* Two outputs committed together: both land, no temporary stays. */
+static void test_outputs_set(void)
+{
+    make_dir();
+    mc_outputs_t *s = NULL;
+    const char *ta = NULL, *tb = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_outputs_new(&s), MC_OK);
+    CU_ASSERT_EQUAL(mc_outputs_add(s, path_in("a.csv"), 0, &ta), MC_OK);
+    CU_ASSERT_EQUAL(mc_outputs_add(s, path_in("b.h5"), 0, &tb), MC_OK);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ta);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tb);
+    CU_ASSERT_STRING_NOT_EQUAL(ta, path_in("a.csv"));
+    /* the same destination twice, or none, is refused */
+    const char *tc = NULL;
+    CU_ASSERT_EQUAL(mc_outputs_add(s, path_in("a.csv"), 0, &tc), MC_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(mc_outputs_add(s, "", 0, &tc), MC_ERR_INVALID_ARG);
+    write_file(ta, "A");
+    write_file(tb, "B");
+    CU_ASSERT_EQUAL(mc_outputs_commit(s), MC_OK);
+    CU_ASSERT_TRUE(file_is(path_in("a.csv"), "A"));
+    CU_ASSERT_TRUE(file_is(path_in("b.h5"), "B"));
+    CU_ASSERT_EQUAL(mc_outputs_commit(s), MC_ERR_INVALID_ARG); /* committed already */
+    mc_outputs_free(s);
+    int temps;
+    CU_ASSERT_EQUAL(count_entries(&temps), 2);
+    CU_ASSERT_EQUAL(temps, 0);
+
+    /* one temporary not written: nothing is renamed, the old files stay */
+    s = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_outputs_new(&s), MC_OK);
+    CU_ASSERT_EQUAL(mc_outputs_add(s, path_in("a.csv"), 1, &ta), MC_OK);
+    CU_ASSERT_EQUAL(mc_outputs_add(s, path_in("b.h5"), 1, &tb), MC_OK);
+    write_file(ta, "A2");
+    CU_ASSERT_EQUAL(mc_outputs_commit(s), MC_ERR_IO);
+    CU_ASSERT_TRUE(file_is(path_in("a.csv"), "A"));
+    mc_outputs_free(s); /* removes the temporary a.csv's */
+    CU_ASSERT_EQUAL(count_entries(&temps), 2);
+    CU_ASSERT_EQUAL(temps, 0);
+
+    /* replace 0 and a destination that exists: refused, left alone */
+    s = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_outputs_new(&s), MC_OK);
+    CU_ASSERT_EQUAL(mc_outputs_add(s, path_in("a.csv"), 0, &ta), MC_OK);
+    write_file(ta, "A3");
+    CU_ASSERT_EQUAL(mc_outputs_commit(s), MC_ERR_IO);
+    CU_ASSERT_TRUE(file_is(path_in("a.csv"), "A"));
+    mc_outputs_free(s);
+    mc_outputs_free(NULL);
+    CU_ASSERT_EQUAL(count_entries(&temps), 2);
+    CU_ASSERT_EQUAL(temps, 0);
+    remove(path_in("a.csv"));
+    remove(path_in("b.h5"));
+    remove_dir();
+}
+
 static void test_never_replaced(void)
 {
     make_dir();
@@ -211,6 +299,8 @@ void mc_test_register(void)
     add_test("test_commit_replaces", test_commit_replaces);
     add_test("test_free_abandons", test_free_abandons);
     add_test("test_temporary_registered", test_temporary_registered);
+    add_test("test_register_temporary", test_register_temporary);
+    add_test("test_outputs_set", test_outputs_set);
     add_test("test_never_replaced", test_never_replaced);
     add_test("test_refusals", test_refusals);
 }

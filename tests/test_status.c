@@ -91,6 +91,29 @@ static void test_detail_per_thread(void)
 
 /* The reason travels with the detail: set by the error that has one, reset
  * by the next error without one and by the next call. */
+/* The per-thread memory cap: the one set, or the memory available (never 0). */
+static void test_memory_limit(void)
+{
+    mc_set_memory_limit(0);
+    uint64_t avail = mc_memory_limit();
+    CU_ASSERT_TRUE(avail > 0);
+    mc_set_memory_limit((uint64_t)3 << 20);
+    CU_ASSERT_EQUAL(mc_memory_limit(), (uint64_t)3 << 20);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/datasets/sample.h5", mc_test_source_dir);
+    mc_set_memory_limit((uint64_t)1 << 20);
+    CU_ASSERT_EQUAL(mc_memory_limit(), (uint64_t)1 << 20);
+    /* sample.h5 is 1926 x 512 float32, 3.8 MiB: over a 1 MiB cap, under 8 MiB */
+    mc_embeddings_t *e = NULL;
+    CU_ASSERT_EQUAL(mc_embeddings_read_h5(path, NULL, &e), MC_ERR_NOMEM);
+    CU_ASSERT_PTR_NULL(e);
+    mc_set_memory_limit((uint64_t)8 << 20);
+    CU_ASSERT_EQUAL(mc_embeddings_read_h5(path, NULL, &e), MC_OK);
+    mc_embeddings_free(e);
+    mc_set_memory_limit(0); /* back to the default */
+    CU_ASSERT_TRUE(mc_memory_limit() > ((uint64_t)1 << 20));
+}
+
 static void test_reason(void)
 {
     CU_ASSERT_EQUAL(mc_check_memory("big.h5", "/embeddings", 1ull << 40, 1ull << 10, 4), MC_ERR_NOMEM);
@@ -121,5 +144,6 @@ void mc_test_register(void)
     add_test("test_version", test_version);
     add_test("test_detail_set_and_cleared", test_detail_set_and_cleared);
     add_test("test_detail_per_thread", test_detail_per_thread);
+    add_test("test_memory_limit", test_memory_limit);
     add_test("test_reason", test_reason);
 }
