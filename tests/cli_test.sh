@@ -138,6 +138,7 @@ bad unknown_filter 1 "compressed with HDF5 filter 32000 (lzf), which this HDF5 l
 cp "$FX/tiny.h5" "$WORK/locked.h5"
 bad info_locked 1 "another program has it open for writing (HDF5 file lock)" flock -x "$WORK/locked.h5" "$MC" info "$WORK/locked.h5"
 bad cluster_locked 1 "another program has it open for writing (HDF5 file lock)" flock -x "$WORK/locked.h5" "$MC" cluster "$WORK/locked.h5" -o "$O"
+bad export_no_data 1 "/embeddings holds no data (none was ever written to it)" "$MC" export "$FX/huge_dims.h5" -o "$WORK/huge.npy"
 bad vds_missing_source 1 "virtual dataset whose source file missing_source.h5 cannot be read" "$MC" cluster "$FX/bad_vds.h5" -o "$O"
 check "a NaN row's error names --skip-bad-rows" grep -q -- "--skip-bad-rows leaves such rows out" "$WORK/nan.err"
 

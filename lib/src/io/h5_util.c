@@ -372,6 +372,15 @@ mc_status mc_h5_check_dataset(hid_t ds, const char *file, const char *name, int 
         if (st == MC_OK) st = check_filters(dcpl, file, name);
     }
     if (st == MC_OK && H5Pget_layout(dcpl) == H5D_VIRTUAL) st = check_virtual(dcpl, file, name);
+    /* a header with no data behind it (a file cut short, or crafted): every
+     * value would read as the fill value, and a streaming reader would read
+     * all the rows it claims */
+    H5D_space_status_t space;
+    H5D_layout_t layout = H5Pget_layout(dcpl);
+    if (st == MC_OK && np > 0 && (layout == H5D_CHUNKED || layout == H5D_CONTIGUOUS) &&
+        H5Dget_space_status(ds, &space) >= 0 && space == H5D_SPACE_STATUS_NOT_ALLOCATED)
+        st = mc_fail(MC_ERR_BAD_DATA, "%s: %s holds no data (none was ever written to it)", file,
+                     name);
 done:
     if (t >= 0) H5Tclose(t);
     if (sp >= 0) H5Sclose(sp);
