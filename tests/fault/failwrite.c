@@ -11,8 +11,9 @@
  *   MC_FAULT_ONCE=1     ... only the N-th (a transient error)
  *   MC_FAULT_ERRNO=E    ENOSPC (default), EIO, EFBIG or EDQUOT
  *   MC_FAULT_COUNT=FILE at exit, "CALLS FAILED\n" into FILE: the counted
- *                       calls, and how many of them were failed (without
- *                       MC_FAULT_AT: counting mode, nothing fails)
+ *                       calls, and how many of them failed (made to, or
+ *                       failing by themselves: a file-size limit); without
+ *                       MC_FAULT_AT nothing is made to fail
  *   MC_FAULT_LOG=FILE   one line per counted call: number, call, bytes,
  *                       file, and "FAILED" when it was made to fail
  *   MC_FAULT_SKIP=LIST  calls not counted, comma-separated (close,ftruncate)
@@ -367,56 +368,71 @@ static size_t iov_len(const struct iovec *iov, int n)
     return s;
 }
 
+/* The result of a counted call that was let through: a failure of its own
+ * (a file-size limit, a real full disk) is counted as failed too. */
+static long passed(int fd, int min, long r)
+{
+    if (r < 0 && state_of(fd) >= min) {
+        int err = errno;
+        atomic_fetch_add(&n_failed, 1);
+        errno = err;
+    }
+    return r;
+}
+
 ssize_t write(int fd, const void *buf, size_t n)
 {
-    return fault("write", fd, n, 2) ? -1 : real.write(fd, buf, n);
+    return fault("write", fd, n, 2) ? -1 : passed(fd, 2, real.write(fd, buf, n));
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
-    return fault("pwrite", fd, n, 2) ? -1 : real.pwrite(fd, buf, n, off);
+    return fault("pwrite", fd, n, 2) ? -1 : passed(fd, 2, real.pwrite(fd, buf, n, off));
 }
 
 ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
 {
-    return fault("pwrite64", fd, n, 2) ? -1 : real.pwrite64(fd, buf, n, off);
+    return fault("pwrite64", fd, n, 2) ? -1 : passed(fd, 2, real.pwrite64(fd, buf, n, off));
 }
 
 ssize_t writev(int fd, const struct iovec *iov, int n)
 {
-    return fault("writev", fd, iov_len(iov, n), 2) ? -1 : real.writev(fd, iov, n);
+    return fault("writev", fd, iov_len(iov, n), 2) ? -1 : passed(fd, 2, real.writev(fd, iov, n));
 }
 
 ssize_t pwritev(int fd, const struct iovec *iov, int n, off_t off)
 {
-    return fault("pwritev", fd, iov_len(iov, n), 2) ? -1 : real.pwritev(fd, iov, n, off);
+    return fault("pwritev", fd, iov_len(iov, n), 2) ? -1
+                                                     : passed(fd, 2, real.pwritev(fd, iov, n, off));
 }
 
 ssize_t pwritev64(int fd, const struct iovec *iov, int n, off64_t off)
 {
-    return fault("pwritev64", fd, iov_len(iov, n), 2) ? -1 : real.pwritev64(fd, iov, n, off);
+    return fault("pwritev64", fd, iov_len(iov, n), 2) ? -1
+                                                       : passed(fd, 2, real.pwritev64(fd, iov, n, off));
 }
 
 int fsync(int fd)
 {
     if (fault("fsync", fd, 0, 1)) return -1;
-    return no_sync && state_of(fd) ? 0 : real.fsync(fd);
+    return no_sync && state_of(fd) ? 0 : (int)passed(fd, 1, real.fsync(fd));
 }
 
 int fdatasync(int fd)
 {
     if (fault("fdatasync", fd, 0, 1)) return -1;
-    return no_sync && state_of(fd) ? 0 : real.fdatasync(fd);
+    return no_sync && state_of(fd) ? 0 : (int)passed(fd, 1, real.fdatasync(fd));
 }
 
 int ftruncate(int fd, off_t len)
 {
-    return fault("ftruncate", fd, (size_t)len, 2) ? -1 : real.ftruncate(fd, len);
+    return fault("ftruncate", fd, (size_t)len, 2) ? -1 : (int)passed(fd, 2, real.ftruncate(fd, len));
 }
 
 int ftruncate64(int fd, off64_t len)
 {
-    return fault("ftruncate64", fd, (size_t)len, 2) ? -1 : real.ftruncate64(fd, len);
+    return fault("ftruncate64", fd, (size_t)len, 2) ? -1
+                                                     : (int)passed(fd, 2, real.ftruncate64(fd, len));
 }
 
 /* ---- stdio streams over counted descriptors --------------------------------- */
