@@ -26,6 +26,9 @@
  * DIR; fsync and fdatasync on any descriptor of a file under DIR (magclust
  * syncs a closed HDF5 temporary through a read-only descriptor). A close
  * made to fail still closes the descriptor, as close(2) does on Linux.
+ * dup, dup2 and dup3 give the new descriptor the old one's standing (an
+ * aborted HDF5 output, its descriptor swapped for a memory file by dup2,
+ * no longer counts).
  *
  * glibc's stdio writes through its internal __write, which no preloaded
  * library can interpose; so a FILE opened for writing under DIR (fopen,
