@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <hdf5.h>
+
 #include "cli_util.h"
 #include "commands.h"
 
@@ -92,6 +94,14 @@ static int finish_stdout(int rc)
 
 int main(int argc, char **argv)
 {
+    /* libhdf5 1.10.8 cannot close a file whose close failed (a write of the
+     * close, or close(2) itself: EIO, a file-size limit) and segfaults when
+     * it tries again at exit, turning a clean error into exit 139. Every
+     * file this program writes is closed (or abandoned, its temporary
+     * removed) before main returns, and a file opened for reading needs no
+     * closing, so libhdf5's clean-up at exit is not wanted. Before any other
+     * HDF5 call. */
+    H5dont_atexit();
     catch_signals();
     if ((argc = cli_take_global_options(argc, argv)) < 0) return CLI_USAGE;
     if (argc < 2) {

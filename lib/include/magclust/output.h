@@ -123,12 +123,14 @@ MC_API mc_status mc_outputs_add(mc_outputs_t *s, const char *path, int replace, 
  * @brief Commit every output of the set, in the order added.
  *
  * First checks them all: each temporary was written, and each destination
- * is absent or a regular file (absent, unless it may be replaced). Only then renames
- * them, so a failure of the checks leaves every destination untouched; a
+ * is absent or a regular file (absent, unless it may be replaced); then
+ * fsyncs every temporary. Only then renames them, so a failure of the
+ * checks or of a sync leaves every destination untouched; a
  * rename that fails after an earlier one (another process creating a
  * destination that may not be replaced, in between) is reported, and the outputs
  * renamed before it stay.
- * @return MC_OK; MC_ERR_IO ("PATH: was not written", "PATH: not a regular
+ * @return MC_OK; MC_ERR_IO ("PATH: was not written", "PATH: write failed:
+ *         REASON" (the sync), "PATH: not a regular
  *         file ...", "PATH: exists now (written by another run meanwhile?);
  *         not replaced", "PATH: cannot rename into place: REASON");
  *         MC_ERR_INVALID_ARG (committed already).

@@ -127,11 +127,17 @@ mc_status mc_outputs_commit(mc_outputs_t *s)
         mc_status st_dest = mc_check_destination(s->v[i].path, s->v[i].replace, NULL);
         if (st_dest != MC_OK) return st_dest;
     }
+    /* every file synced before any is renamed: a sync failing after the
+     * first rename would leave the run half committed */
+    for (size_t i = 0; i < s->n; i++) {
+        mc_status st_sync = mc_sync_file(s->v[i].tmp, s->v[i].path);
+        if (st_sync != MC_OK) return st_sync;
+    }
     s->committed = 1;
     for (size_t i = 0; i < s->n; i++) {
         staged *o = &s->v[i];
         if (o->replace) {
-            mc_status st = mc_rename_into_place(o->tmp, o->path);
+            mc_status st = mc_place_file(o->tmp, o->path);
             if (st != MC_OK) return st;
         } else if (rename_noreplace(o->tmp, o->path) != 0) {
             int err = errno;

@@ -326,13 +326,20 @@ mc_status mc_check_destination(const char *path, int may_exist, int *out_mode)
     return MC_OK;
 }
 
-mc_status mc_rename_into_place(const char *tmp, const char *path)
+mc_status mc_sync_file(const char *tmp, const char *path)
 {
+    /* A failed sync (EIO, or ENOSPC where the file system allocates late)
+     * means the content may never reach the disk: the file is not put in
+     * place, as a failed write is not. */
     int fd = open(tmp, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
+    if (fd < 0) return MC_OK; /* the rename says what is wrong */
+    int bad = fsync(fd) != 0, err = errno;
+    close(fd);
+    return bad ? mc_fail(MC_ERR_IO, "%s: write failed: %s", path, strerror(err)) : MC_OK;
+}
+
+mc_status mc_place_file(const char *tmp, const char *path)
+{
     int mode;
     mc_status st = mc_check_destination(path, 1, &mode);
     if (st != MC_OK) {
@@ -350,6 +357,16 @@ mc_status mc_rename_into_place(const char *tmp, const char *path)
     return MC_OK;
 }
 
+mc_status mc_rename_into_place(const char *tmp, const char *path)
+{
+    mc_status st = mc_sync_file(tmp, path);
+    if (st != MC_OK) {
+        unlink(tmp);
+        return st;
+    }
+    return mc_place_file(tmp, path);
+}
+
 /* Flushes, fsyncs and closes the temporary, without renaming it. */
 static mc_status atomic_close(mc_atomic_file *af)
 {
@@ -364,11 +381,13 @@ static mc_status atomic_close(mc_atomic_file *af)
     return bad ? mc_fail(MC_ERR_IO, "%s: write failed: %s", af->final_path, strerror(err)) : MC_OK;
 }
 
-/* Renames a closed temporary into place (mc_rename_into_place removes it on
- * failure); either way the temporary is gone afterwards. */
+/* Renames a closed temporary into place (mc_place_file removes it on
+ * failure); either way the temporary is gone afterwards. No second sync:
+ * atomic_close synced it, and a sync failing here, after the companion of
+ * a pair was placed, would leave half the pair. */
 static mc_status atomic_place(mc_atomic_file *af)
 {
-    mc_status st = mc_rename_into_place(af->tmp_path, af->final_path);
+    mc_status st = mc_place_file(af->tmp_path, af->final_path);
     free(af->tmp_path);
     af->tmp_path = NULL;
     return st;

@@ -84,7 +84,14 @@ char *mc_temp_path_for(const char *path);
  * unless may_exist, any file at all ("exists now"). *out_mode (optional)
  * gets an existing file's permissions, -1 when there is none. */
 mc_status mc_check_destination(const char *path, int may_exist, int *out_mode);
-/* fsync + rename tmp over path; removes tmp on failure. */
+/* fsync + rename tmp over path (mc_sync_file, then mc_place_file); removes
+ * tmp on failure. */
 mc_status mc_rename_into_place(const char *tmp, const char *path);
+/* fsync the written file tmp: MC_ERR_IO "PATH: write failed: REASON" when
+ * that fails (tmp is kept); MC_OK also when tmp cannot be opened. */
+mc_status mc_sync_file(const char *tmp, const char *path);
+/* Rename tmp over path (mc_check_destination first; a replaced file's
+ * permissions kept); removes tmp on failure. */
+mc_status mc_place_file(const char *tmp, const char *path);
 
 #endif

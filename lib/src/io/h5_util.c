@@ -182,6 +182,14 @@ void mc_h5_out_abort(mc_h5_out *o)
         quiet_on(&q);
         discard_writes(o->file);
         close_objects(o->file);
+        /* After a failed flush libhdf5 1.10.8 leaves its metadata cache's
+         * skip list enabled and the unwritten entries dirty, and every later
+         * flush, the close's among them, fails at once ("slist already
+         * enabled?"): the file stays open and libhdf5 crashes closing it at
+         * exit. This flush still reports that, but goes on to write the
+         * entries (into the memory file now), which empties and disables
+         * the list; the close then succeeds. */
+        H5Fflush(o->file, H5F_SCOPE_GLOBAL);
         H5Fclose(o->file);
         quiet_off(&q);
     }
