@@ -290,6 +290,12 @@ int cli_check_output_ex(const char *out_path, const char *const *inputs, int may
         cli_error("%s: exists; give --force to replace it", out_path);
         rc = -1;
     }
+    /* free now: it must still be when the run commits (another run started
+     * at the same time may have written it meanwhile) */
+    if (rc == 0 && !exists && !may_replace && !cli_force && mc_output_require_new(out_path) != MC_OK) {
+        cli_fail_status(MC_ERR_NOMEM);
+        rc = -1;
+    }
     free(real);
     free(dir);
     return rc;

@@ -719,6 +719,30 @@ wait "$p2"; r2=$?
 check "two runs on one output: exactly one succeeds (exits $r1, $r2)" [ $((r1 + r2)) -eq 1 ]
 check "... the other says the output exists" grep -qE "exists( now|; give --force)" "$WORK/race1.err" "$WORK/race2.err"
 check "... no temporary left" [ -z "$(ls -A "$WORK" | grep '^\.race')" ]
+# the same for every command that writes a file (knn, synth, import, export,
+# report wrote theirs last-wins: both exited 0)
+"$MC" export "$FX/tiny.h5" -q -o "$WORK/race_in.csv"
+"$MC" cluster "$FX/tiny.h5" -q -o "$WORK/race_res.csv"
+for c in "knn|race.h5|$MC knn $SAMPLE -q -o" "synth|race.h5|$MC synth --ids 40 --dim 64 -o" \
+         "import|race.h5|$MC import csv $WORK/race_in.csv -q -o" "export|race.npy|$MC export $SAMPLE -q -o" \
+         "report|race.html|$MC report $WORK/race_res.csv --labels $FX/tiny.h5 -o"; do
+    IFS='|' read -r name out cmdline <<<"$c"
+    for round in 1 2 3; do
+        rm -f "$WORK/$out" "$WORK/${out%.npy}.labels.npy"
+        # shellcheck disable=SC2086
+        $cmdline "$WORK/$out" >/dev/null 2>"$WORK/race1.err" &
+        p1=$!
+        # shellcheck disable=SC2086
+        $cmdline "$WORK/$out" >/dev/null 2>"$WORK/race2.err" &
+        p2=$!
+        wait "$p1"; r1=$?
+        wait "$p2"; r2=$?
+        [ $((r1 + r2)) -eq 1 ] || break
+    done
+    check "two '$name' runs on one new output: exactly one succeeds, three times (exits $r1, $r2)" [ $((r1 + r2)) -eq 1 ]
+    check "... the other says the output exists" grep -qE "exists( now|; give --force)" "$WORK/race1.err" "$WORK/race2.err"
+done
+check "... and no temporary is left" [ -z "$(ls -A "$WORK" | grep '^\.race')" ]
 
 # two updates of one model at once: both faces land (the model is locked)
 "$MC" cluster "$FX/tiny.h5" -q -o "$WORK/lock.csv" --save-model "$WORK/lock_model.h5"

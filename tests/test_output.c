@@ -281,6 +281,48 @@ static void test_never_replaced(void)
     remove_dir();
 }
 
+/* An output required new is committed without replacing: a file that
+ * appeared there meanwhile (another run) stays, and the commit says so. */
+static void test_require_new(void)
+{
+    make_dir();
+    const char *p = path_in("new.txt");
+    char path[128];
+    snprintf(path, sizeof path, "%s", p);
+    CU_ASSERT_EQUAL_FATAL(mc_output_require_new(path), MC_OK);
+    mc_output_t *o = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_output_open(path, &o), MC_OK);
+    fputs("mine\n", mc_output_file(o));
+    put(path, "theirs\n"); /* another run commits first */
+    CU_ASSERT_EQUAL(mc_output_commit(o), MC_ERR_IO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "exists now"));
+    mc_output_free(o);
+    CU_ASSERT_STRING_EQUAL(slurp(path), "theirs\n");
+    int temps;
+    CU_ASSERT_EQUAL(count_entries(&temps), 1);
+    CU_ASSERT_EQUAL(temps, 0);
+    /* with the path free, the commit goes through */
+    unlink(path);
+    CU_ASSERT_EQUAL_FATAL(mc_output_open(path, &o), MC_OK);
+    fputs("mine\n", mc_output_file(o));
+    CU_ASSERT_EQUAL(mc_output_commit(o), MC_OK);
+    mc_output_free(o);
+    CU_ASSERT_STRING_EQUAL(slurp(path), "mine\n");
+    /* forgotten: an existing file is replaced again */
+    CU_ASSERT_EQUAL(mc_output_require_new(NULL), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_output_open(path, &o), MC_OK);
+    fputs("again\n", mc_output_file(o));
+    CU_ASSERT_EQUAL(mc_output_commit(o), MC_OK);
+    mc_output_free(o);
+    CU_ASSERT_STRING_EQUAL(slurp(path), "again\n");
+    /* at most 16 a thread */
+    mc_status last = MC_OK;
+    for (int i = 0; i < 17; i++) last = mc_output_require_new("x");
+    CU_ASSERT_EQUAL(last, MC_ERR_NOMEM);
+    CU_ASSERT_EQUAL(mc_output_require_new(NULL), MC_OK);
+    remove_dir();
+}
+
 static void test_refusals(void)
 {
     mc_output_t *o = (mc_output_t *)1;
@@ -302,5 +344,6 @@ void mc_test_register(void)
     add_test("test_register_temporary", test_register_temporary);
     add_test("test_outputs_set", test_outputs_set);
     add_test("test_never_replaced", test_never_replaced);
+    add_test("test_require_new", test_require_new);
     add_test("test_refusals", test_refusals);
 }

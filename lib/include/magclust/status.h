@@ -106,6 +106,18 @@ MC_API void mc_remove_temporaries(void);
 MC_API void mc_register_temporary(const char *path);
 
 /**
+ * @brief From now on, on the calling thread, an output the library commits
+ * at @p path (copied) must be new: the writer renames its temporary into
+ * place without replacing, and fails with MC_ERR_IO ("exists now") when a
+ * file appeared there meanwhile, e.g. from another run started at the same
+ * time. For a caller that checked @p path was free before a long run. At
+ * most 16 paths are kept per thread (MC_ERR_NOMEM past that);
+ * mc_output_require_new(NULL) forgets them all.
+ * @return MC_OK, MC_ERR_NOMEM.
+ */
+MC_API mc_status mc_output_require_new(const char *path);
+
+/**
  * @brief Cap, in bytes, on what the library sets out to allocate for data
  * whose size an input states before it is read: the N x D of an HDF5 or
  * .npy header, a graph's N x k, a model's exemplars. A larger request is

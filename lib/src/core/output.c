@@ -102,20 +102,6 @@ mc_status mc_outputs_add(mc_outputs_t *s, const char *path, int replace, const c
     return MC_OK;
 }
 
-/* Rename tmp to path unless path exists, atomically: renameat2 with
- * RENAME_NOREPLACE, or, where the file system lacks it, link + unlink (a
- * link never replaces). */
-static int rename_noreplace(const char *tmp, const char *path)
-{
-#ifdef RENAME_NOREPLACE
-    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0) return 0;
-    if (errno != EINVAL && errno != ENOSYS) return -1;
-#endif
-    if (link(tmp, path) != 0) return -1;
-    unlink(tmp);
-    return 0;
-}
-
 mc_status mc_outputs_commit(mc_outputs_t *s)
 {
     mc_clear_error();
@@ -139,7 +125,7 @@ mc_status mc_outputs_commit(mc_outputs_t *s)
         if (o->replace) {
             mc_status st = mc_place_file(o->tmp, o->path);
             if (st != MC_OK) return st;
-        } else if (rename_noreplace(o->tmp, o->path) != 0) {
+        } else if (mc_rename_noreplace(o->tmp, o->path) != 0) {
             int err = errno;
             mc_status st_dest; /* says why: the file that appeared meanwhile, ... */
             if (err == EEXIST && (st_dest = mc_check_destination(o->path, 0, NULL)) != MC_OK) return st_dest;

@@ -1,5 +1,5 @@
 /* Status strings, the per-thread error detail, and small shared helpers. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* renameat2 */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -338,10 +338,49 @@ mc_status mc_sync_file(const char *tmp, const char *path)
     return bad ? mc_fail(MC_ERR_IO, "%s: write failed: %s", path, strerror(err)) : MC_OK;
 }
 
+/* ---- outputs that must be new -------------------------------------------- */
+
+#define MUST_BE_NEW_MAX 16
+static _Thread_local char *must_be_new[MUST_BE_NEW_MAX];
+static _Thread_local size_t n_must_be_new;
+
+mc_status mc_output_require_new(const char *path)
+{
+    mc_clear_error();
+    if (!path) {
+        for (size_t i = 0; i < n_must_be_new; i++) free(must_be_new[i]);
+        n_must_be_new = 0;
+        return MC_OK;
+    }
+    if (n_must_be_new == MUST_BE_NEW_MAX || !(must_be_new[n_must_be_new] = strdup(path)))
+        return mc_fail(MC_ERR_NOMEM, "%s: cannot record it as a new output", path);
+    n_must_be_new++;
+    return MC_OK;
+}
+
+static int is_must_be_new(const char *path)
+{
+    for (size_t i = 0; i < n_must_be_new; i++)
+        if (strcmp(must_be_new[i], path) == 0) return 1;
+    return 0;
+}
+
+int mc_rename_noreplace(const char *tmp, const char *path)
+{
+#ifdef RENAME_NOREPLACE
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0) return 0;
+    if (errno != EINVAL && errno != ENOSYS) return -1;
+#endif
+    if (link(tmp, path) != 0) return -1;
+    unlink(tmp);
+    return 0;
+}
+
 mc_status mc_place_file(const char *tmp, const char *path)
 {
     int mode;
-    mc_status st = mc_check_destination(path, 1, &mode);
+    int must_be_new_here = is_must_be_new(path);
+    mc_status st = mc_check_destination(path, !must_be_new_here, &mode);
     if (st != MC_OK) {
         unlink(tmp);
         return st;
@@ -349,7 +388,13 @@ mc_status mc_place_file(const char *tmp, const char *path)
     /* a replaced file keeps its permissions (a 0600 result stays 0600); a
      * new one has what the umask gives */
     if (mode >= 0) chmod(tmp, (mode_t)mode);
-    if (rename(tmp, path) != 0) {
+    if (must_be_new_here && mc_rename_noreplace(tmp, path) != 0) {
+        int err = errno;
+        unlink(tmp);
+        if (err == EEXIST && (st = mc_check_destination(path, 0, NULL)) != MC_OK) return st;
+        return mc_fail(MC_ERR_IO, "%s: cannot rename into place: %s", path, strerror(err));
+    }
+    if (!must_be_new_here && rename(tmp, path) != 0) {
         int err = errno;
         unlink(tmp);
         return mc_fail(MC_ERR_IO, "%s: cannot rename into place: %s", path, strerror(err));
