@@ -260,22 +260,42 @@ static void test_center_gate(void)
     mc_embeddings_free(e);
 }
 
-/* A synthetic MagFace-like collection (norm = quality), its centred k-NN
- * graph, and three qualities: the norm (strong), the norm's ranks mixed
- * with as much noise (weak), and the norm shuffled (meaningless). */
-static void synth_graph(mc_embeddings_t **e, mc_knn_graph_t **g)
+/* A synthetic MagFace-like collection (norm = quality), 64-d. */
+static mc_embeddings_t *synth_faces(size_t n_ids, uint64_t seed)
 {
     mc_synth_params sp = mc_synth_params_default();
-    sp.n_ids = 60;
+    sp.n_ids = n_ids;
     sp.dim = 64;
-    sp.seed = 3;
+    sp.seed = seed;
     float *raw = NULL;
     int64_t *labels = NULL;
     size_t n = 0;
+    mc_embeddings_t *e = NULL;
     CU_ASSERT_EQUAL_FATAL(mc_synth_generate(&sp, &raw, &labels, &n), MC_OK);
-    CU_ASSERT_EQUAL_FATAL(mc_embeddings_new(raw, n, sp.dim, e), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_new(raw, n, sp.dim, &e), MC_OK);
     free(raw);
     free(labels);
+    return e;
+}
+
+/* Fisher-Yates, from rs. */
+static void shuffle(float *v, size_t n, uint64_t *rs)
+{
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = (size_t)(tr_uniform(rs) * (double)(i + 1));
+        float t = v[i];
+        v[i] = v[j];
+        v[j] = t;
+    }
+}
+
+/* synth_faces(60, 3) and its centred k-NN graph; the tests weigh three
+ * qualities on it: the norm (strong), the norm plus noise (weak), and the
+ * norm shuffled (meaningless). */
+static void synth_graph(mc_embeddings_t **e, mc_knn_graph_t **g)
+{
+    *e = synth_faces(60, 3);
+    size_t n = mc_embeddings_n(*e);
     const float *mag = mc_embeddings_magnitudes(*e);
     CU_ASSERT_EQUAL_FATAL(mc_embeddings_center(*e, mag, mc_percentile(mag, n, 50), NULL), MC_OK);
     mc_knn_params kp = mc_knn_params_default();
@@ -295,12 +315,7 @@ static void test_quality_check_verdicts(void)
     double lo = mc_percentile(mag, n, 5), hi = mc_percentile(mag, n, 95);
     for (size_t i = 0; i < n; i++) weak[i] = mag[i] + (float)(2.0 * (hi - lo) * tr_gauss(&rs));
     memcpy(shuffled, mag, n * sizeof *shuffled);
-    for (size_t i = n - 1; i > 0; i--) {
-        size_t j = (size_t)(tr_uniform(&rs) * (double)(i + 1));
-        float t = shuffled[i];
-        shuffled[i] = shuffled[j];
-        shuffled[j] = t;
-    }
+    shuffle(shuffled, n, &rs);
     mc_quality_check_result strong_r, weak_r, shuf_r;
     CU_ASSERT_EQUAL_FATAL(mc_quality_check(g, mag, &strong_r), MC_OK);
     CU_ASSERT_EQUAL_FATAL(mc_quality_check(g, weak, &weak_r), MC_OK);
@@ -328,28 +343,15 @@ static void test_quality_check_verdicts(void)
  * keeps them for a real one, and keeps them whatever with MC_QUALITY_GATE. */
 static void test_quality_check_drops_gates(void)
 {
-    mc_synth_params sp = mc_synth_params_default();
-    sp.n_ids = 40;
-    sp.dim = 64;
-    sp.seed = 5;
-    float *raw = NULL;
-    int64_t *labels = NULL;
-    size_t n = 0;
-    CU_ASSERT_EQUAL_FATAL(mc_synth_generate(&sp, &raw, &labels, &n), MC_OK);
     uint64_t rs = 7;
     for (int shuffled = 0; shuffled <= 1; shuffled++)
         for (int use = MC_QUALITY_AUTO; use <= MC_QUALITY_GATE; use++) {
-            mc_embeddings_t *e = NULL;
-            CU_ASSERT_EQUAL_FATAL(mc_embeddings_new(raw, n, sp.dim, &e), MC_OK);
+            mc_embeddings_t *e = synth_faces(40, 5);
             if (shuffled) {
+                size_t n = mc_embeddings_n(e);
                 float *q = malloc(n * sizeof *q);
                 memcpy(q, mc_embeddings_magnitudes(e), n * sizeof *q);
-                for (size_t i = n - 1; i > 0; i--) {
-                    size_t j = (size_t)(tr_uniform(&rs) * (double)(i + 1));
-                    float t = q[i];
-                    q[i] = q[j];
-                    q[j] = t;
-                }
+                shuffle(q, n, &rs);
                 CU_ASSERT_EQUAL_FATAL(mc_embeddings_set_quality(e, q, "shuffled"), MC_OK);
                 free(q);
             }
@@ -367,8 +369,6 @@ static void test_quality_check_drops_gates(void)
             mc_cluster_result_free(r);
             mc_embeddings_free(e);
         }
-    free(raw);
-    free(labels);
 }
 
 static void test_errors(void)
