@@ -4,8 +4,9 @@
 # Runs on the bundled sample (datasets/sample.h5, the photos example) are
 # left out: they take the same code paths as the fixtures at 30 times the
 # cost under valgrind; so are the races of two runs on one output (files
-# named race*), which test timing, not memory. scripts/valgrind.sh --full
-# runs those too.
+# named race*), which test timing, not memory, and the many-copies cases
+# (copies*: twelve runs of one code path, which the ASan build checks).
+# scripts/valgrind.sh --full runs those too.
 # Usage: valgrind_cli.sh MAGCLUST FIXTURE_DIR SOURCE_DIR WORK_DIR [--full]
 # Exit 77 (skipped) when valgrind is not installed.
 set -u
@@ -19,7 +20,7 @@ wrap="$WORK/magclust"
 {
     echo '#!/bin/sh'
     if [ "$FULL" != "--full" ]; then
-        echo 'for a in "$@"; do case "$a" in */datasets/sample.h5|*/photos/*|*/race*) exec "'"$MC"'" "$@";; esac; done'
+        echo 'for a in "$@"; do case "$a" in */datasets/sample.h5|*/photos/*|*/race*|*/copies*) exec "'"$MC"'" "$@";; esac; done'
     fi
     echo 'exec valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \'
     echo '    --errors-for-leak-kinds=definite --log-file="'"$WORK"'/logs/vg.%p" "'"$MC"'" "$@"'
