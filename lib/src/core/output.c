@@ -1,7 +1,7 @@
 /* output.h: the public face of the library's atomic writer (status.c's
  * mc_atomic_*), which every library writer uses, so that programs (the CLI
  * for its CSV, SVG and HTML outputs) write files the same way. */
-#define _GNU_SOURCE /* renameat2 */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -122,15 +122,8 @@ mc_status mc_outputs_commit(mc_outputs_t *s)
     s->committed = 1;
     for (size_t i = 0; i < s->n; i++) {
         staged *o = &s->v[i];
-        if (o->replace) {
-            mc_status st = mc_place_file(o->tmp, o->path);
-            if (st != MC_OK) return st;
-        } else if (mc_rename_noreplace(o->tmp, o->path) != 0) {
-            int err = errno;
-            mc_status st_dest; /* says why: the file that appeared meanwhile, ... */
-            if (err == EEXIST && (st_dest = mc_check_destination(o->path, 0, NULL)) != MC_OK) return st_dest;
-            return mc_fail(MC_ERR_IO, "%s: cannot rename into place: %s", o->path, strerror(err));
-        }
+        mc_status st = mc_place_file_ex(o->tmp, o->path, o->replace);
+        if (st != MC_OK) return st;
     }
     return MC_OK;
 }

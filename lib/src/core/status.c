@@ -365,7 +365,10 @@ static int is_must_be_new(const char *path)
     return 0;
 }
 
-int mc_rename_noreplace(const char *tmp, const char *path)
+/* Rename tmp to path unless path exists, atomically: renameat2 with
+ * RENAME_NOREPLACE, or, where the file system lacks it, link + unlink (a
+ * link never replaces). 0, or -1 with errno (EEXIST: path exists). */
+static int rename_noreplace(const char *tmp, const char *path)
 {
 #ifdef RENAME_NOREPLACE
     if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0) return 0;
@@ -376,11 +379,10 @@ int mc_rename_noreplace(const char *tmp, const char *path)
     return 0;
 }
 
-mc_status mc_place_file(const char *tmp, const char *path)
+mc_status mc_place_file_ex(const char *tmp, const char *path, int may_replace)
 {
     int mode;
-    int must_be_new_here = is_must_be_new(path);
-    mc_status st = mc_check_destination(path, !must_be_new_here, &mode);
+    mc_status st = mc_check_destination(path, may_replace, &mode);
     if (st != MC_OK) {
         unlink(tmp);
         return st;
@@ -388,18 +390,19 @@ mc_status mc_place_file(const char *tmp, const char *path)
     /* a replaced file keeps its permissions (a 0600 result stays 0600); a
      * new one has what the umask gives */
     if (mode >= 0) chmod(tmp, (mode_t)mode);
-    if (must_be_new_here && mc_rename_noreplace(tmp, path) != 0) {
+    if ((may_replace ? rename(tmp, path) : rename_noreplace(tmp, path)) != 0) {
         int err = errno;
         unlink(tmp);
+        /* a file that appeared meanwhile: say what it is */
         if (err == EEXIST && (st = mc_check_destination(path, 0, NULL)) != MC_OK) return st;
         return mc_fail(MC_ERR_IO, "%s: cannot rename into place: %s", path, strerror(err));
     }
-    if (!must_be_new_here && rename(tmp, path) != 0) {
-        int err = errno;
-        unlink(tmp);
-        return mc_fail(MC_ERR_IO, "%s: cannot rename into place: %s", path, strerror(err));
-    }
     return MC_OK;
+}
+
+mc_status mc_place_file(const char *tmp, const char *path)
+{
+    return mc_place_file_ex(tmp, path, !is_must_be_new(path));
 }
 
 mc_status mc_rename_into_place(const char *tmp, const char *path)

@@ -93,9 +93,9 @@ mc_status mc_sync_file(const char *tmp, const char *path);
 /* Rename tmp over path (mc_check_destination first; a replaced file's
  * permissions kept); removes tmp on failure. */
 mc_status mc_place_file(const char *tmp, const char *path);
-/* Rename tmp to path unless path exists, atomically: renameat2 with
- * RENAME_NOREPLACE, or, where the file system lacks it, link + unlink (a
- * link never replaces). 0, or -1 with errno (EEXIST: path exists). */
-int mc_rename_noreplace(const char *tmp, const char *path);
+/* mc_place_file() with the choice given: unless may_replace, the rename
+ * never replaces, and a file that appeared meanwhile fails it ("exists
+ * now"). */
+mc_status mc_place_file_ex(const char *tmp, const char *path, int may_replace);
 
 #endif
