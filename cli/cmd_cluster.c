@@ -127,7 +127,7 @@ int cmd_cluster(int argc, char **argv)
         case O_FORMAT: format = optarg; break;
         case O_ALGO:
             if (mc_algo_parse(optarg, &algo) != MC_OK)
-                return cli_usage_error("cluster", "--algo: '%s' is not linkage, dbscan or cw", optarg);
+                return cli_usage_error("cluster", "--algo: '%s' is not linkage, dbscan, cw or map", optarg);
             break;
         case O_JSON: json = 1; break;
         case O_MODEL: model_path = optarg; break;

@@ -48,8 +48,8 @@ static void help(FILE *f)
 "options:\n"
 "  -o, --output PATH        the CSV (required); written atomically\n"
 "      --plot PATH          an SVG plot\n"
-"      --algo LIST          comma-separated: linkage, dbscan, cw (default\n"
-"                           linkage)\n");
+"      --algo LIST          comma-separated: linkage, dbscan, cw, map\n"
+"                           (default linkage)\n");
     cli_opts_help(f);
     fprintf(f,
 "  -q, --quiet              print nothing but errors\n"
@@ -115,7 +115,7 @@ static int parse_algos(const char *arg, int *use)
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         mc_algo a;
         if (mc_algo_parse(t, &a) != MC_OK) {
-            cli_usage_error("sweep", "--algo: '%s' is not linkage, dbscan or cw", t);
+            cli_usage_error("sweep", "--algo: '%s' is not linkage, dbscan, cw or map", t);
             free(copy);
             return -1;
         }
@@ -195,7 +195,7 @@ static mc_status run_one(mc_algo a, const cli_opts *o, const mc_cluster_result_t
     return st;
 }
 
-static const char *const colors[MC_ALGO_COUNT] = {"#1f77b4", "#d62728", "#2ca02c"};
+static const char *const colors[MC_ALGO_COUNT] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"};
 
 static int write_plot(const char *path, const char *in_path, const sweep_param *ps, size_t np,
                       const sweep_row *rows, size_t nrows, const int *use, size_t n_faces)

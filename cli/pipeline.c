@@ -22,6 +22,7 @@ void cli_opts_default(cli_opts *o)
     o->min_samples = d.min_samples;
     o->seed = d.seed;
     o->iterations = d.iterations;
+    o->map = d.map;
 }
 
 mc_cluster_params cli_cluster_params(const cli_opts *o, mc_algo a)
@@ -43,6 +44,7 @@ mc_cluster_params cli_cluster_params(const cli_opts *o, mc_algo a)
     p.min_samples = o->min_samples;
     p.seed = o->seed;
     p.iterations = o->iterations;
+    p.map = o->map;
     p.n_threads = (int)o->threads;
     return p;
 }
@@ -119,6 +121,33 @@ int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
         return cli_parse_u64("--seed", arg, &o->seed) ? -1 : 1;
     case CLI_O_ITER:
         return cli_parse_size("--iterations", arg, 1, 1000000, &o->iterations) ? -1 : 1;
+    case CLI_O_FLOW:
+        if (strcmp(arg, "undirected") == 0) o->map.flow = MC_MAP_UNDIRECTED;
+        else if (strcmp(arg, "directed") == 0) o->map.flow = MC_MAP_DIRECTED;
+        else {
+            cli_usage_error(cmd, "--flow: '%s' is not undirected or directed", arg);
+            return -1;
+        }
+        return 1;
+    case CLI_O_CUT:
+        if (strcmp(arg, "none") == 0) o->map.cut = MC_MAP_CUT_NONE;
+        else if (strcmp(arg, "gap") == 0) o->map.cut = MC_MAP_CUT_GAP;
+        else {
+            cli_usage_error(cmd, "--cut: '%s' is not none or gap", arg);
+            return -1;
+        }
+        return 1;
+    case CLI_O_TELEPORT:
+        if (cli_parse_double("--teleport", arg, 1e-6, 0.999999, &o->map.teleport)) return -1;
+        return 1;
+    case CLI_O_TEMP:
+        if (cli_parse_double("--temperature", arg, 0.0, 1e6, &o->map.temperature)) return -1;
+        return 1;
+    case CLI_O_GAP:
+        if (cli_parse_double("--gap", arg, 1e-6, 1e6, &o->map.gap)) return -1;
+        return 1;
+    case CLI_O_TRIALS:
+        return cli_parse_size("--trials", arg, 1, 1000, &o->map.trials) ? -1 : 1;
     default:
         return 0;
     }

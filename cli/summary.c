@@ -250,6 +250,12 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
     if (in->algo == MC_ALGO_LINKAGE)
         fprintf(f, "  params       algo linkage (%s)  eps %.4g  k %zu  core-quality %s  noise-quality %s\n",
                 mc_linkage_name(cp->linkage), eps, in->k, core, noise);
+    else if (in->algo == MC_ALGO_MAP)
+        fprintf(f, "  params       algo map  eps %.4g  flow %s  seed %llu  k %zu  core-quality %s  noise-quality %s\n"
+                   "  map          %zu faces carry flow on %zu links: %zu modules, codelength %.4f bits (%.4f in one module)\n",
+                eps, cp->map.flow == MC_MAP_DIRECTED ? "directed" : "undirected",
+                (unsigned long long)cp->seed, in->k, core, noise, in->map.nodes, in->map.links,
+                in->map.modules, in->map.codelength, in->map.one_level);
     else if (in->algo == MC_ALGO_CW)
         fprintf(f, "  params       algo cw  eps %.4g  seed %llu  iterations %zu  k %zu  core-quality %s  noise-quality %s\n",
                 eps, (unsigned long long)cp->seed, cp->iterations, in->k, core, noise);
@@ -341,6 +347,13 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
     } else if (in->algo == MC_ALGO_CW) {
         json_uint(&j, "seed", cp->seed);
         json_uint(&j, "iterations", cp->iterations);
+    } else if (in->algo == MC_ALGO_MAP) {
+        json_str(&j, "flow", cp->map.flow == MC_MAP_DIRECTED ? "directed" : "undirected");
+        json_uint(&j, "seed", cp->seed);
+        json_uint(&j, "trials", cp->map.trials);
+        json_num(&j, "codelength", in->map.codelength);
+        json_num(&j, "one_level_codelength", in->map.one_level);
+        json_uint(&j, "modules", in->map.modules);
     } else {
         json_uint(&j, "min_samples", cp->min_samples);
     }

@@ -107,6 +107,15 @@ static void test_equals_steps(void)
             mc_cw_params wp = mc_cw_params_default();
             wp.threshold = t;
             CU_ASSERT_EQUAL_FATAL(mc_cw_run(g, q, &wp, &c, &cq, &nq), MC_OK);
+        } else if (a == MC_ALGO_MAP) {
+            mc_map_params mp = mc_map_params_default();
+            mp.threshold = t;
+            mc_map_info mi;
+            CU_ASSERT_EQUAL_FATAL(mc_map_run(g, q, &mp, &c, &mi), MC_OK);
+            cq = mi.core_q;
+            nq = mi.noise_q;
+            CU_ASSERT_EQUAL(mi.modules, mc_cluster_result_info(r)->map.modules);
+            CU_ASSERT_EQUAL(mi.codelength, mc_cluster_result_info(r)->map.codelength);
         } else {
             mc_dbscan_params dp = mc_dbscan_params_default();
             dp.eps = 1.0 - t;

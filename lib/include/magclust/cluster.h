@@ -58,6 +58,7 @@
 #include "embeddings.h"
 #include "knn.h"
 #include "linkage.h"
+#include "map.h"
 #include "model.h"
 #include "previous.h"
 #include "quality.h"
@@ -71,13 +72,14 @@ extern "C" {
 typedef enum {
     MC_ALGO_DBSCAN = 0,  /**< quality-aware DBSCAN (mc_dbscan_run()) */
     MC_ALGO_LINKAGE = 1, /**< quality-aware agglomerative clustering (mc_linkage_run()) */
-    MC_ALGO_CW = 2       /**< quality-aware Chinese whispers (mc_cw_run()) */
+    MC_ALGO_CW = 2,      /**< quality-aware Chinese whispers (mc_cw_run()) */
+    MC_ALGO_MAP = 3      /**< quality-aware map equation (mc_map_run()) */
 } mc_algo;
 
 /** Number of mc_algo values. */
-#define MC_ALGO_COUNT 3
+#define MC_ALGO_COUNT 4
 
-/** @brief "dbscan", "linkage", "cw" (or "unknown"). */
+/** @brief "dbscan", "linkage", "cw", "map" (or "unknown"). */
 MC_API const char *mc_algo_name(mc_algo a);
 /** @brief Parse an algorithm name. @return MC_OK or MC_ERR_INVALID_ARG (detail names the choices). */
 MC_API mc_status mc_algo_parse(const char *name, mc_algo *out);
@@ -132,6 +134,9 @@ typedef struct {
     size_t min_samples;          /**< dbscan: faces within eps, self included (<= k + 1) */
     uint64_t seed;               /**< cw: seed of the visiting order; default 1 */
     size_t iterations;           /**< cw: rounds at most; default 100 */
+    mc_map_params map;           /**< map: the network and the search (mc_map_params_default());
+                                      its threshold, gates, seed and n_threads are this
+                                      struct's */
     const char *corrections;     /**< a corrections CSV (mc_corrections_read()), or NULL;
                                       needs paths in the embeddings */
     const char *previous;        /**< a previous result, CSV or HDF5 (mc_previous_read()),
@@ -180,6 +185,7 @@ typedef struct {
     size_t previous_found;         /**< faces found in the previous result */
     size_t previous_rows;          /**< rows of the previous result */
     size_t named_clusters;         /**< clusters with a person name */
+    mc_map_info map;               /**< map: the network and the codelength found */
     double t_prepare;              /**< seconds: constraints read, centring, graph, calibration */
     double t_cluster;              /**< seconds: the algorithm and the constraints */
 } mc_cluster_info;

@@ -27,6 +27,7 @@
 #include "knn.h"
 #include "knn_io.h"
 #include "linkage.h"
+#include "map.h"
 #include "model.h"
 #include "output.h"
 #include "previous.h"

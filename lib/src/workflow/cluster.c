@@ -11,10 +11,11 @@
 #include "magclust/cw.h"
 #include "magclust/dbscan.h"
 #include "magclust/linkage.h"
+#include "magclust/map.h"
 #include "knn_impl.h" /* mc_knn_now */
 #include "util_impl.h"
 
-static const char *const algo_names[MC_ALGO_COUNT] = {"dbscan", "linkage", "cw"};
+static const char *const algo_names[MC_ALGO_COUNT] = {"dbscan", "linkage", "cw", "map"};
 
 const char *mc_algo_name(mc_algo a)
 {
@@ -30,7 +31,7 @@ mc_status mc_algo_parse(const char *name, mc_algo *out)
             *out = (mc_algo)a;
             return MC_OK;
         }
-    return mc_fail(MC_ERR_INVALID_ARG, "'%s' is not linkage, dbscan or cw", name);
+    return mc_fail(MC_ERR_INVALID_ARG, "'%s' is not linkage, dbscan, cw or map", name);
 }
 
 mc_cluster_params mc_cluster_params_default(mc_algo a)
@@ -52,6 +53,7 @@ mc_cluster_params mc_cluster_params_default(mc_algo a)
     switch (a) {
     case MC_ALGO_LINKAGE: p.threshold.frac = 0.45; p.threshold.z = 2.5; break;
     case MC_ALGO_CW: p.threshold.frac = 0.55; p.threshold.z = 3.0; break;
+    case MC_ALGO_MAP: p.threshold.frac = 0.55; p.threshold.z = 3.0; break;
     default: p.threshold.frac = 0.60; p.threshold.z = 3.5; break;
     }
     p.core_quality.kind = MC_THRESH_PERCENTILE;
@@ -61,6 +63,7 @@ mc_cluster_params mc_cluster_params_default(mc_algo a)
     p.min_samples = d.min_samples;
     p.seed = c.seed;
     p.iterations = c.iterations;
+    p.map = mc_map_params_default();
     return p;
 }
 
@@ -369,7 +372,18 @@ static mc_status cluster_step(mc_cluster_result_t *r, const mc_embeddings_t *e)
                           !info->quality_check.informative;
     if (info->gates_dropped) info->core_quality = info->noise_quality = mc_threshold_off();
     mc_status st;
-    if (p->algo == MC_ALGO_CW) {
+    if (p->algo == MC_ALGO_MAP) {
+        mc_map_params m = p->map;
+        m.threshold = t;
+        m.seed = p->seed;
+        m.core_quality = info->core_quality;
+        m.noise_quality = info->noise_quality;
+        m.n_threads = p->n_threads;
+        if (m.k > info->k) m.k = info->k; /* k shrunk to N - 1 */
+        st = mc_map_run(r->graph, q, &m, &r->clustering, &info->map);
+        info->core_q = info->map.core_q;
+        info->noise_q = info->map.noise_q;
+    } else if (p->algo == MC_ALGO_CW) {
         mc_cw_params c = mc_cw_params_default();
         c.threshold = t;
         c.seed = p->seed;
@@ -563,6 +577,9 @@ mc_status mc_cluster_result_write_h5(const mc_cluster_result_t *r, const mc_embe
     } else if (in->algo == MC_ALGO_CW) {
         attrs[na++] = (mc_attr){"seed", NULL, (double)p->seed};
         attrs[na++] = (mc_attr){"iterations", NULL, (double)p->iterations};
+    } else if (in->algo == MC_ALGO_MAP) {
+        attrs[na++] = (mc_attr){"seed", NULL, (double)p->seed};
+        attrs[na++] = (mc_attr){"codelength", NULL, in->map.codelength};
     } else {
         attrs[na++] = (mc_attr){"min_samples", NULL, (double)p->min_samples};
     }

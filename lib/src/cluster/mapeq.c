@@ -1,0 +1,490 @@
+/* The two-level map equation and its search (mapeq_impl.h). Written from
+ * Rosvall & Bergstrom (PNAS 2008) and the Infomap papers' description of
+ * the search; no Infomap code is used. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mapeq_impl.h"
+#include "util_impl.h"
+
+static inline double plogp(double x) { return x > 0.0 ? x * log2(x) : 0.0; }
+
+/* A move must lower L by more than this (bits): rounding never moves a node. */
+#define MOVE_EPS 1e-13
+/* Node-move passes per level at most (each pass lowers L; this only bounds
+ * the pathological slow crawl). */
+#define MAX_PASSES 64
+
+double mc_mapeq_codelength(const mc_flowgraph *g, const uint32_t *module)
+{
+    size_t n = g->n;
+    double *acc = mc_calloc_array(3 * (n > 0 ? n : 1), sizeof *acc);
+    if (!acc) return NAN;
+    double *flow = acc, *ex = acc + n, *en = acc + 2 * n, node_h = 0.0;
+    for (size_t a = 0; a < n; a++) {
+        uint32_t m = module[a];
+        flow[m] += g->p[a];
+        node_h += plogp(g->p[a]);
+        for (size_t e = g->ostart[a]; e < g->ostart[a + 1]; e++) {
+            uint32_t mb = module[g->onbr[e]];
+            if (mb != m) {
+                ex[m] += g->oflow[e];
+                en[mb] += g->oflow[e];
+            }
+        }
+    }
+    double s_en = 0.0, t = 0.0;
+    for (size_t m = 0; m < n; m++) {
+        s_en += en[m];
+        t += -plogp(en[m]) - plogp(ex[m]) + plogp(ex[m] + flow[m]);
+    }
+    free(acc);
+    return plogp(s_en) + t - node_h;
+}
+
+/* One level of the search: a flow graph this code owns (or a view of the
+ * caller's at level 0). */
+typedef struct {
+    size_t n;
+    double *p;
+    size_t *ostart, *istart;
+    uint32_t *onbr, *inbr;
+    double *oflow, *iflow;
+    double *out_tot, *in_tot; /* per node: link flow out, in */
+    int owned, shared_in;     /* arrays freed by level_free; in-links are the out-links */
+} level;
+
+static void level_free(level *L)
+{
+    if (L->owned) {
+        free(L->p);
+        free(L->ostart);
+        free(L->onbr);
+        free(L->oflow);
+        if (!L->shared_in) {
+            free(L->istart);
+            free(L->inbr);
+            free(L->iflow);
+        }
+    }
+    free(L->out_tot);
+    free(L->in_tot);
+    memset(L, 0, sizeof *L);
+}
+
+static int level_totals(level *L)
+{
+    L->out_tot = mc_calloc_array(L->n ? L->n : 1, sizeof *L->out_tot);
+    L->in_tot = mc_calloc_array(L->n ? L->n : 1, sizeof *L->in_tot);
+    if (!L->out_tot || !L->in_tot) return -1;
+    for (size_t a = 0; a < L->n; a++) {
+        for (size_t e = L->ostart[a]; e < L->ostart[a + 1]; e++) L->out_tot[a] += L->oflow[e];
+        for (size_t e = L->istart[a]; e < L->istart[a + 1]; e++) L->in_tot[a] += L->iflow[e];
+    }
+    return 0;
+}
+
+/* The state of the moves on one level. */
+typedef struct {
+    size_t n;
+    uint32_t *mod;
+    double *mflow, *mexit, *menter;
+    uint32_t *msize;
+    uint32_t *empty; /* stack of empty module ids */
+    size_t n_empty;
+    double s_enter;  /* sum of enter flows */
+    /* work */
+    double *out_to, *in_from;
+    uint32_t *stamp, *touched, *order;
+    uint32_t clock;
+} movestate;
+
+static void moves_free(movestate *s)
+{
+    free(s->mod);
+    free(s->mflow);
+    free(s->mexit);
+    free(s->menter);
+    free(s->msize);
+    free(s->empty);
+    free(s->out_to);
+    free(s->in_from);
+    free(s->stamp);
+    free(s->touched);
+    free(s->order);
+    memset(s, 0, sizeof *s);
+}
+
+static int moves_init(movestate *s, const level *L, const uint32_t *init)
+{
+    size_t n = L->n, n1 = n ? n : 1;
+    memset(s, 0, sizeof *s);
+    s->n = n;
+    s->mod = mc_malloc_array(n1, sizeof *s->mod);
+    s->mflow = mc_calloc_array(n1, sizeof *s->mflow);
+    s->mexit = mc_calloc_array(n1, sizeof *s->mexit);
+    s->menter = mc_calloc_array(n1, sizeof *s->menter);
+    s->msize = mc_calloc_array(n1, sizeof *s->msize);
+    s->empty = mc_malloc_array(n1, sizeof *s->empty);
+    s->out_to = mc_calloc_array(n1, sizeof *s->out_to);
+    s->in_from = mc_calloc_array(n1, sizeof *s->in_from);
+    s->stamp = mc_calloc_array(n1, sizeof *s->stamp);
+    s->touched = mc_malloc_array(n1, sizeof *s->touched);
+    s->order = mc_malloc_array(n1, sizeof *s->order);
+    if (!s->mod || !s->mflow || !s->mexit || !s->menter || !s->msize || !s->empty || !s->out_to ||
+        !s->in_from || !s->stamp || !s->touched || !s->order)
+        return -1;
+    for (size_t a = 0; a < n; a++) {
+        uint32_t m = init ? init[a] : (uint32_t)a;
+        s->mod[a] = m;
+        s->msize[m]++;
+        s->mflow[m] += L->p[a];
+        s->order[a] = (uint32_t)a;
+    }
+    for (size_t a = 0; a < n; a++) {
+        uint32_t m = s->mod[a];
+        for (size_t e = L->ostart[a]; e < L->ostart[a + 1]; e++) {
+            uint32_t mb = s->mod[L->onbr[e]];
+            if (mb != m) {
+                s->mexit[m] += L->oflow[e];
+                s->menter[mb] += L->oflow[e];
+            }
+        }
+    }
+    for (size_t m = n; m-- > 0;) {
+        if (s->msize[m] == 0) s->empty[s->n_empty++] = (uint32_t)m;
+        s->s_enter += s->menter[m];
+    }
+    return 0;
+}
+
+/* Passes of node moves until one moves nothing. Returns the moves made. */
+static size_t moves_run(movestate *s, const level *L, uint64_t *rng)
+{
+    size_t n = s->n, total = 0;
+    for (int pass = 0; pass < MAX_PASSES; pass++) {
+        size_t moved = 0;
+        for (size_t i = n; i > 1; i--) { /* Fisher-Yates */
+            size_t r = (size_t)(mc_splitmix64(rng) % (uint64_t)i);
+            uint32_t t = s->order[i - 1];
+            s->order[i - 1] = s->order[r];
+            s->order[r] = t;
+        }
+        for (size_t t = 0; t < n; t++) {
+            uint32_t a = s->order[t], mi = s->mod[a];
+            if (++s->clock == 0) { /* wrapped: restart the stamps */
+                memset(s->stamp, 0, n * sizeof *s->stamp);
+                s->clock = 1;
+            }
+            size_t nt = 0;
+            for (size_t e = L->ostart[a]; e < L->ostart[a + 1]; e++) {
+                uint32_t m = s->mod[L->onbr[e]];
+                if (s->stamp[m] != s->clock) {
+                    s->stamp[m] = s->clock;
+                    s->out_to[m] = s->in_from[m] = 0.0;
+                    s->touched[nt++] = m;
+                }
+                s->out_to[m] += L->oflow[e];
+            }
+            for (size_t e = L->istart[a]; e < L->istart[a + 1]; e++) {
+                uint32_t m = s->mod[L->inbr[e]];
+                if (s->stamp[m] != s->clock) {
+                    s->stamp[m] = s->clock;
+                    s->out_to[m] = s->in_from[m] = 0.0;
+                    s->touched[nt++] = m;
+                }
+                s->in_from[m] += L->iflow[e];
+            }
+            double oa = L->out_tot[a], ia = L->in_tot[a], pa = L->p[a];
+            double o_i = s->stamp[mi] == s->clock ? s->out_to[mi] : 0.0;
+            double n_i = s->stamp[mi] == s->clock ? s->in_from[mi] : 0.0;
+            /* module mi without a */
+            double ex_i = s->mexit[mi] - (oa - o_i) + n_i;
+            double en_i = s->menter[mi] - (ia - n_i) + o_i;
+            double fl_i = s->mflow[mi] - pa;
+            double base_old = -plogp(s->menter[mi]) - plogp(s->mexit[mi]) +
+                              plogp(s->mexit[mi] + s->mflow[mi]);
+            double base_new = -plogp(en_i) - plogp(ex_i) + plogp(ex_i + fl_i);
+            double best_d = -MOVE_EPS;
+            uint32_t best = mi;
+            /* candidates: the neighbours' modules, then a new empty one */
+            int has_empty = s->msize[mi] > 1 && s->n_empty > 0;
+            for (size_t c = 0; c < nt + (size_t)has_empty; c++) {
+                uint32_t m;
+                double o_m, n_m;
+                if (c < nt) {
+                    m = s->touched[c];
+                    if (m == mi) continue;
+                    o_m = s->out_to[m];
+                    n_m = s->in_from[m];
+                } else {
+                    m = s->empty[s->n_empty - 1];
+                    o_m = n_m = 0.0;
+                }
+                double ex_m = s->mexit[m] + (oa - o_m) - n_m;
+                double en_m = s->menter[m] + (ia - n_m) - o_m;
+                double fl_m = s->mflow[m] + pa;
+                double s_en = s->s_enter - s->menter[mi] - s->menter[m] + en_i + en_m;
+                double d = plogp(s_en) - plogp(s->s_enter) + base_new - base_old +
+                           (-plogp(en_m) - plogp(ex_m) + plogp(ex_m + fl_m)) -
+                           (-plogp(s->menter[m]) - plogp(s->mexit[m]) +
+                            plogp(s->mexit[m] + s->mflow[m]));
+                if (d < best_d || (d == best_d && best != mi && m < best)) {
+                    best_d = d;
+                    best = m;
+                }
+            }
+            if (best == mi) continue;
+            double o_m = 0.0, n_m = 0.0;
+            if (s->stamp[best] == s->clock) {
+                o_m = s->out_to[best];
+                n_m = s->in_from[best];
+            }
+            if (s->msize[best] == 0) s->n_empty--; /* it was the top of the stack */
+            s->s_enter -= s->menter[mi] + s->menter[best];
+            s->mexit[mi] = ex_i;
+            s->menter[mi] = en_i;
+            s->mflow[mi] = fl_i;
+            s->mexit[best] += (oa - o_m) - n_m;
+            s->menter[best] += (ia - n_m) - o_m;
+            s->mflow[best] += pa;
+            s->s_enter += s->menter[mi] + s->menter[best];
+            s->msize[best]++;
+            if (--s->msize[mi] == 0) {
+                s->mexit[mi] = s->menter[mi] = s->mflow[mi] = 0.0;
+                s->empty[s->n_empty++] = mi;
+            }
+            s->mod[a] = best;
+            moved++;
+        }
+        total += moved;
+        if (moved == 0) break;
+    }
+    return total;
+}
+
+/* Renumbers s->mod to 0 .. M-1 by first appearance; returns M. */
+static size_t compact(uint32_t *mod, size_t n, uint32_t *map)
+{
+    for (size_t m = 0; m < n; m++) map[m] = UINT32_MAX;
+    size_t M = 0;
+    for (size_t a = 0; a < n; a++) {
+        if (map[mod[a]] == UINT32_MAX) map[mod[a]] = (uint32_t)M++;
+        mod[a] = map[mod[a]];
+    }
+    return M;
+}
+
+/* CSR rows of the module graph: the flows between modules summed. */
+static int aggregate_rows(size_t n, size_t M, const uint32_t *mod, const size_t *start,
+                          const uint32_t *nbr, const double *flow, size_t **out_start,
+                          uint32_t **out_nbr, double **out_flow)
+{
+    int rc = -1;
+    size_t *mstart = mc_calloc_array(M + 1, sizeof *mstart);
+    uint32_t *members = mc_malloc_array(n ? n : 1, sizeof *members);
+    double *acc = mc_calloc_array(M ? M : 1, sizeof *acc);
+    uint32_t *seen = mc_malloc_array(M ? M : 1, sizeof *seen);
+    uint32_t *touched = mc_malloc_array(M ? M : 1, sizeof *touched);
+    size_t *ost = mc_calloc_array(M + 1, sizeof *ost);
+    uint32_t *onb = NULL;
+    double *ofl = NULL;
+    size_t cap = 0, used = 0;
+    if (!mstart || !members || !acc || !seen || !touched || !ost) goto done;
+    for (size_t a = 0; a < n; a++) mstart[mod[a] + 1]++;
+    for (size_t m = 0; m < M; m++) mstart[m + 1] += mstart[m];
+    {
+        size_t *fill = mc_malloc_array(M ? M : 1, sizeof *fill);
+        if (!fill) goto done;
+        memcpy(fill, mstart, M * sizeof *fill);
+        for (size_t a = 0; a < n; a++) members[fill[mod[a]]++] = (uint32_t)a;
+        free(fill);
+    }
+    for (size_t m = 0; m < M; m++) seen[m] = UINT32_MAX;
+    for (size_t m = 0; m < M; m++) {
+        size_t nt = 0;
+        for (size_t c = mstart[m]; c < mstart[m + 1]; c++) {
+            uint32_t a = members[c];
+            for (size_t e = start[a]; e < start[a + 1]; e++) {
+                uint32_t t = mod[nbr[e]];
+                if (t == m) continue;
+                if (seen[t] != m) {
+                    seen[t] = (uint32_t)m;
+                    acc[t] = 0.0;
+                    touched[nt++] = t;
+                }
+                acc[t] += flow[e];
+            }
+        }
+        if (used + nt > cap) {
+            size_t c1 = cap, c2 = cap;
+            if (mc_grow_array((void **)&onb, &c1, used + nt, sizeof *onb) != 0 ||
+                mc_grow_array((void **)&ofl, &c2, used + nt, sizeof *ofl) != 0)
+                goto done;
+            cap = c1 < c2 ? c1 : c2;
+        }
+        /* ascending neighbour order, so the sums below do not depend on
+         * the order the members were met in */
+        for (size_t x = 1; x < nt; x++) {
+            uint32_t v = touched[x];
+            size_t y = x;
+            for (; y > 0 && touched[y - 1] > v; y--) touched[y] = touched[y - 1];
+            touched[y] = v;
+        }
+        for (size_t x = 0; x < nt; x++) {
+            onb[used] = touched[x];
+            ofl[used++] = acc[touched[x]];
+        }
+        ost[m + 1] = used;
+    }
+    *out_start = ost;
+    *out_nbr = onb ? onb : mc_malloc_array(1, sizeof *onb);
+    *out_flow = ofl ? ofl : mc_malloc_array(1, sizeof *ofl);
+    if (!*out_nbr || !*out_flow) {
+        free(*out_nbr);
+        free(*out_flow);
+        onb = NULL;
+        ofl = NULL;
+        goto done;
+    }
+    ost = NULL;
+    onb = NULL;
+    ofl = NULL;
+    rc = 0;
+done:
+    free(mstart);
+    free(members);
+    free(acc);
+    free(seen);
+    free(touched);
+    free(ost);
+    free(onb);
+    free(ofl);
+    return rc;
+}
+
+/* The level whose nodes are the modules mod[] (0 .. M-1) of L. */
+static int aggregate(const level *L, const uint32_t *mod, size_t M, level *out)
+{
+    memset(out, 0, sizeof *out);
+    out->n = M;
+    out->owned = 1;
+    out->shared_in = L->shared_in;
+    out->p = mc_calloc_array(M ? M : 1, sizeof *out->p);
+    if (!out->p) return -1;
+    for (size_t a = 0; a < L->n; a++) out->p[mod[a]] += L->p[a];
+    if (aggregate_rows(L->n, M, mod, L->ostart, L->onbr, L->oflow, &out->ostart, &out->onbr,
+                       &out->oflow) != 0)
+        return -1;
+    if (L->shared_in) {
+        out->istart = out->ostart;
+        out->inbr = out->onbr;
+        out->iflow = out->oflow;
+    } else if (aggregate_rows(L->n, M, mod, L->istart, L->inbr, L->iflow, &out->istart,
+                              &out->inbr, &out->iflow) != 0) {
+        return -1;
+    }
+    return level_totals(out);
+}
+
+/* The hierarchical core search from level 0 (with initial modules init, or
+ * singletons): moves, aggregation, moves on the modules, ... until a level
+ * merges nothing. assign[n0] receives each node's module (0 .. M-1). */
+static int core_search(const level *L0, const uint32_t *init, uint64_t *rng, uint32_t *assign)
+{
+    size_t n0 = L0->n;
+    uint32_t *map = mc_malloc_array(n0 ? n0 : 1, sizeof *map);
+    if (!map) return -1;
+    for (size_t a = 0; a < n0; a++) assign[a] = (uint32_t)a;
+    level cur = *L0, next;
+    cur.owned = 0;
+    cur.out_tot = cur.in_tot = NULL; /* L0's totals are borrowed below */
+    int rc = -1, first = 1;
+    for (;;) {
+        movestate s;
+        const level *lv = first ? L0 : &cur;
+        if (moves_init(&s, lv, first ? init : NULL) != 0) {
+            moves_free(&s);
+            break;
+        }
+        moves_run(&s, lv, rng);
+        size_t M = compact(s.mod, lv->n, map);
+        for (size_t a = 0; a < n0; a++) assign[a] = s.mod[assign[a]];
+        if (M == lv->n) {
+            moves_free(&s);
+            rc = 0;
+            break;
+        }
+        int ok = aggregate(lv, s.mod, M, &next) == 0;
+        moves_free(&s);
+        if (!first) level_free(&cur);
+        first = 0;
+        cur = next;
+        if (!ok) {
+            level_free(&cur);
+            free(map);
+            return -1;
+        }
+    }
+    if (!first) level_free(&cur);
+    free(map);
+    return rc;
+}
+
+mc_status mc_mapeq_optimise(const mc_flowgraph *g, const mc_mapeq_params *p, uint32_t *out_module,
+                            double *out_L, double *out_L1)
+{
+    size_t n = g->n;
+    level L0;
+    memset(&L0, 0, sizeof L0);
+    L0.n = n;
+    L0.p = (double *)g->p;
+    L0.ostart = (size_t *)g->ostart;
+    L0.istart = (size_t *)g->istart;
+    L0.onbr = (uint32_t *)g->onbr;
+    L0.inbr = (uint32_t *)g->inbr;
+    L0.oflow = (double *)g->oflow;
+    L0.iflow = (double *)g->iflow;
+    L0.shared_in = g->inbr == g->onbr && g->iflow == g->oflow && g->istart == g->ostart;
+    uint32_t *a = mc_malloc_array(n ? n : 1, sizeof *a);
+    uint32_t *b = mc_malloc_array(n ? n : 1, sizeof *b);
+    uint32_t *map = mc_malloc_array(n ? n : 1, sizeof *map);
+    mc_status st = MC_ERR_NOMEM;
+    if (!a || !b || !map || level_totals(&L0) != 0) goto done;
+    double node_h = 0.0;
+    for (size_t i = 0; i < n; i++) node_h += plogp(g->p[i]);
+    if (out_L1) *out_L1 = -node_h;
+    double best_L = INFINITY;
+    size_t trials = p->trials ? p->trials : 1;
+    for (size_t t = 0; t < trials; t++) {
+        uint64_t rng = p->seed + t;
+        if (core_search(&L0, NULL, &rng, a) != 0) goto done;
+        double L = mc_mapeq_codelength(g, a);
+        for (size_t r = 0; r < p->max_tune; r++) {
+            /* fine-tune: node moves from the modules found, then the core
+             * search on the modules again */
+            if (core_search(&L0, a, &rng, b) != 0) goto done;
+            double L2 = mc_mapeq_codelength(g, b);
+            if (!(L2 < L - 1e-10 * fabs(L))) break;
+            L = L2;
+            memcpy(a, b, n * sizeof *a);
+        }
+        if (isnan(L)) goto done;
+        if (L < best_L) {
+            best_L = L;
+            memcpy(out_module, a, n * sizeof *a);
+        }
+    }
+    compact(out_module, n, map);
+    if (out_L) *out_L = best_L;
+    st = MC_OK;
+done:
+    free(L0.out_tot);
+    free(L0.in_tot);
+    free(a);
+    free(b);
+    free(map);
+    if (st != MC_OK) return mc_fail(st, "out of memory for the map equation on %zu nodes", n);
+    return MC_OK;
+}
