@@ -18,8 +18,8 @@ static void help(FILE *f)
 "usage: magclust cluster IN.h5 [-o OUT.csv] [options]\n"
 "\n"
 "Cluster the faces of IN.h5 on a k-NN graph (cosine similarity of the unit\n"
-"directions) with quality-aware average linkage, DBSCAN or Chinese\n"
-"whispers. Good faces seed and link clusters; weaker ones may only join one;\n"
+"directions) with quality-aware average linkage, DBSCAN, Chinese whispers\n"
+"or the map equation. Good faces seed and link clusters; weaker ones may only join one;\n"
 "the worst are demoted to noise. With no parameters the similarity threshold\n"
 "is chosen from the data (label-free), and printed.\n"
 "Prints a summary (and BCubed / pairwise F / NMI when the file has labels).\n"
@@ -51,8 +51,9 @@ static void help(FILE *f)
 "                           most faces with; prints how many were kept,\n"
 "                           merged, split, new and gone\n"
 "      --json               print the summary as one JSON object on stdout\n"
-"      --algo A             linkage (agglomerative), dbscan or cw (Chinese\n"
-"                           whispers, dlib's face clustering method)\n"
+"      --algo A             linkage (agglomerative), dbscan, cw (Chinese\n"
+"                           whispers, dlib's face clustering method) or map\n"
+"                           (the map equation, as Infomap and FaceMap)\n"
 "                           (default linkage)\n");
     cli_opts_help(f);
     fprintf(f,

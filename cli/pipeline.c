@@ -131,9 +131,9 @@ int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
         return 1;
     case CLI_O_CUT:
         if (strcmp(arg, "none") == 0) o->map.cut = MC_MAP_CUT_NONE;
-        else if (strcmp(arg, "gap") == 0) o->map.cut = MC_MAP_CUT_GAP;
+        else if (strcmp(arg, "outlier") == 0) o->map.cut = MC_MAP_CUT_OUTLIER;
         else {
-            cli_usage_error(cmd, "--cut: '%s' is not none or gap", arg);
+            cli_usage_error(cmd, "--cut: '%s' is not none or outlier", arg);
             return -1;
         }
         return 1;
@@ -143,9 +143,8 @@ int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
     case CLI_O_TEMP:
         if (cli_parse_double("--temperature", arg, 0.0, 1e6, &o->map.temperature)) return -1;
         return 1;
-    case CLI_O_GAP:
-        if (cli_parse_double("--gap", arg, 1e-6, 1e6, &o->map.gap)) return -1;
-        return 1;
+    case CLI_O_WINDOW:
+        return cli_parse_size("--window", arg, 1, 1000, &o->map.window) ? -1 : 1;
     case CLI_O_TRIALS:
         return cli_parse_size("--trials", arg, 1, 1000, &o->map.trials) ? -1 : 1;
     default:
@@ -200,8 +199,23 @@ void cli_opts_help(FILE *f)
 "                           average)\n"
 "      --min-samples N      dbscan: faces within eps, self included, for a\n"
 "                           core face (default %zu; at most k+1)\n"
-"      --seed S             cw: seed of the visiting order (default 1)\n"
+"      --seed S             cw and map: seed of the visiting order (default 1)\n"
 "      --iterations N       cw: rounds at most (default 100)\n"
+"      --flow F             map: undirected (links count both ways, default)\n"
+"                           or directed (the k-NN lists as they are, PageRank\n"
+"                           with teleportation)\n"
+"      --teleport T         map, directed: teleportation probability (default\n"
+"                           0.15)\n"
+"      --temperature T      map: link weight exp((s - 1) / T) for similarity\n"
+"                           s; 0: the similarity itself (default 0)\n"
+"      --cut C              map: none, or outlier: each face keeps its\n"
+"                           neighbours down to where the drops between its\n"
+"                           sorted similarities stop looking like the tail\n"
+"                           (FaceMap's outlier detection) (default outlier)\n"
+"      --window W           map, --cut outlier: drops per sliding window\n"
+"                           (default 5)\n"
+"      --trials N           map: independent searches, the shortest\n"
+"                           codelength wins (default 1)\n"
 "      --quality-key NAME   dataset holding the quality (default: the\n"
 "                           embedding magnitude, i.e. its L2 norm)\n"
 "      --embeddings-key NAME  (default embeddings)\n"

@@ -137,6 +137,7 @@ static mc_map_params plain(mc_map_flow flow)
 {
     mc_map_params p = mc_map_params_default();
     p.core_quality = mc_threshold_off();
+    p.cut = MC_MAP_CUT_NONE; /* the tests of the map equation itself take every link */
     p.flow = flow;
     p.n_threads = 1; /* thousands of tiny runs: no thread start-up each time */
     return p;
@@ -412,9 +413,9 @@ static void test_deterministic(void)
 
 static void test_cut_and_k(void)
 {
-    /* the gap cut keeps a face's links down to its outstanding drop: here a
-     * face lists 3 faces of its group (0.9) and 4 of another (0.3 down to
-     * 0.27), so the cut leaves only the group */
+    /* the outlier cut keeps a face's links down to its outstanding drop:
+     * here a face lists 3 faces of its group (0.9) and 4 of another (0.3
+     * down to 0.27), so the cut (window 1) leaves only the group */
     size_t n = 8;
     float s[64];
     for (size_t a = 0; a < n; a++)
@@ -427,12 +428,14 @@ static void test_cut_and_k(void)
     CU_ASSERT_EQUAL_FATAL(mc_map_run(g, NULL, &p, &c, &info), MC_OK);
     CU_ASSERT_EQUAL(info.links, 8 * 7);
     mc_clustering_free(c);
-    p.cut = MC_MAP_CUT_GAP;
+    p.cut = MC_MAP_CUT_OUTLIER;
+    p.window = 1;
     CU_ASSERT_EQUAL_FATAL(mc_map_run(g, NULL, &p, &c, &info), MC_OK);
     CU_ASSERT_EQUAL(info.links, 8 * 3);
     CU_ASSERT_EQUAL(mc_clustering_n_clusters(c), 2);
     mc_clustering_free(c);
     p.cut = MC_MAP_CUT_NONE;
+    p.window = 5;
     p.k = 2; /* each face's two most similar: its own group */
     CU_ASSERT_EQUAL_FATAL(mc_map_run(g, NULL, &p, &c, &info), MC_OK);
     CU_ASSERT(info.links <= 8 * 3);
@@ -459,7 +462,7 @@ static void test_param_errors(void)
         const char *word;
         void (*set)(mc_map_params *);
     } bad[] = {
-        {"threshold", NULL}, {"k =", NULL}, {"gap", NULL}, {"teleport", NULL}, {"trials", NULL},
+        {"threshold", NULL}, {"k =", NULL}, {"window", NULL}, {"teleport", NULL}, {"trials", NULL},
         {"temperature", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -467,7 +470,7 @@ static void test_param_errors(void)
         switch (i) {
         case 0: p.threshold = NAN; break;
         case 1: p.k = 3; break;
-        case 2: p.cut = MC_MAP_CUT_GAP; p.gap = 0.0; break;
+        case 2: p.window = 0; break;
         case 3: p.flow = MC_MAP_DIRECTED; p.teleport = 1.0; break;
         case 4: p.trials = 0; break;
         default: p.temperature = NAN; break;

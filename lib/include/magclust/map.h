@@ -4,7 +4,7 @@
  *
  * @code
  * mc_map_params mp = mc_map_params_default();
- * mc_threshold_parse("p30", &mp.core_quality);   // only the best 70% carry flow
+ * mc_threshold_parse("p30", &mp.core_quality);   // the best 70% carry flow
  * mc_clustering_t *c = NULL;
  * mc_map_info info;
  * if (mc_map_run(g, mc_embeddings_quality(e), &mp, &c, &info) != MC_OK) return 1;
@@ -26,9 +26,15 @@
  *  - links: face i to each of its first @c k graph neighbours j that is a
  *    core face with cosine similarity >= @c threshold, weighted
  *    w = exp((s - 1) / temperature) (temperature <= 0: w = s);
- *  - per-face cut (@c cut = MC_MAP_CUT_GAP): each face keeps its links down
- *    to the largest drop between consecutive weights of its sorted list, when
- *    that drop stands out from the drops below it (see mc_map_params.gap);
+ *  - per-face cut (@c cut = MC_MAP_CUT_OUTLIER, FaceMap's outlier
+ *    detection, Yu et al. 2022): along the face's k similarities, sorted,
+ *    the drops between consecutive ones; a window of @c window drops slides
+ *    from the end of the list to its head, and at each place the z-score of
+ *    the window's mean drop against the drops from there to the end (their
+ *    mean and standard deviation) is taken; the face keeps its neighbours
+ *    down to the middle of the window of largest z-score: where the drops
+ *    stop looking like the tail of strangers. The cut is found on the whole
+ *    list, before the threshold and the gates remove links;
  *  - flow, undirected (default): a link listed from both ends weighs the sum
  *    of both; the walk visits a face in proportion to its total weight, and
  *    crosses each link equally in both directions;
@@ -72,7 +78,7 @@ typedef enum {
 /** Which links each face keeps before the walk. */
 typedef enum {
     MC_MAP_CUT_NONE = 0, /**< every link at or above the threshold */
-    MC_MAP_CUT_GAP = 1   /**< FaceMap's idea: cut the list at its outstanding drop */
+    MC_MAP_CUT_OUTLIER = 1 /**< FaceMap's outlier detection on the sorted similarities */
 } mc_map_cut;
 
 /** Parameters of map-equation clustering. */
@@ -83,15 +89,15 @@ typedef struct {
     size_t k;                   /**< neighbours per face used, <= the graph's k; 0 = all. Default 0 */
     double temperature;         /**< link weight exp((s - 1) / temperature); <= 0: weight s
                                      (links with s <= 0 dropped). Default 0 */
-    mc_map_cut cut;             /**< per-face cut. Default MC_MAP_CUT_NONE */
-    double gap;                 /**< MC_MAP_CUT_GAP: the drop must exceed this many times the
-                                     mean drop below it, > 0. Default 3 */
+    mc_map_cut cut;             /**< per-face cut. Default MC_MAP_CUT_OUTLIER */
+    size_t window;              /**< MC_MAP_CUT_OUTLIER: drops per window, >= 1. Default 5,
+                                     FaceMap's */
     mc_map_flow flow;           /**< default MC_MAP_UNDIRECTED */
     double teleport;            /**< directed: teleportation probability in (0, 1). Default 0.15 */
     size_t trials;              /**< independent searches, the shortest codelength wins, >= 1.
                                      Default 1 */
     uint64_t seed;              /**< seed of the visiting order; any value. Default 1 */
-    mc_threshold core_quality;  /**< quality a face needs to carry flow. Default p30 */
+    mc_threshold core_quality;  /**< quality a face needs to carry flow. Default p50 */
     mc_threshold noise_quality; /**< below this, a face is noise. Default off */
     int n_threads;              /**< OpenMP threads for building the network; <= 0 means all cores */
 } mc_map_params;
@@ -106,8 +112,8 @@ typedef struct {
     double one_level;       /**< bits per step with one module for all (no structure) */
 } mc_map_info;
 
-/** @brief Defaults: every neighbour, weight = similarity, no cut, undirected, one trial,
- *  seed 1, core gate p30, noise gate off, all cores. */
+/** @brief Defaults: every neighbour, weight = similarity, FaceMap's cut (window 5),
+ *  undirected, one trial, seed 1, core gate p50, noise gate off, all cores. */
 MC_API mc_map_params mc_map_params_default(void);
 
 /**
@@ -118,7 +124,7 @@ MC_API mc_map_params mc_map_params_default(void);
  * @param out      receives a new result owned by the caller.
  * @param info     optional: what was resolved and found.
  * @return MC_OK, MC_ERR_INVALID_ARG (NULL graph or result, threshold outside
- *         [-1, 1] or NaN, k above the graph's, gap <= 0, teleport outside
+ *         [-1, 1] or NaN, k above the graph's, window 0, teleport outside
  *         (0, 1), trials == 0, a gate set without quality, more than 2^32-1
  *         faces), MC_ERR_NOMEM.
  */

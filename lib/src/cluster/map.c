@@ -12,6 +12,7 @@
  * 4. Each non-core face that passes the noise gate joins the cluster of its
  *    most similar core neighbour (mc_qgraph_attach). */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,14 +32,14 @@ mc_map_params mc_map_params_default(void)
     p.threshold = -1.0;
     p.k = 0;
     p.temperature = 0.0;
-    p.cut = MC_MAP_CUT_NONE;
-    p.gap = 3.0;
+    p.cut = MC_MAP_CUT_OUTLIER;
+    p.window = 5;
     p.flow = MC_MAP_UNDIRECTED;
     p.teleport = 0.15;
     p.trials = 1;
     p.seed = 1;
     p.core_quality.kind = MC_THRESH_PERCENTILE;
-    p.core_quality.value = 30.0;
+    p.core_quality.value = 50.0;
     p.noise_quality = mc_threshold_off();
     p.n_threads = 0;
     return p;
@@ -81,25 +82,43 @@ static int cmp_wlink_j(const void *a, const void *b)
     return (x->j > y->j) - (x->j < y->j);
 }
 
-/* How many of the m weights (sorted, largest first) a face keeps under the
- * gap cut: up to the largest drop, when that drop is more than `gap` times
- * the mean drop after it; all of them otherwise. */
-static size_t gap_cut(const double *w, size_t m, double gap)
+/* FaceMap's outlier detection (map.h) on the m similarities v[] of a row,
+ * sorted in decreasing order: how many of them the face keeps. d[c] =
+ * v[c] - v[c+1] are the M = m - 1 drops; for j = M - w down to 0, the window
+ * d[j .. j+w) against the tail d[j .. M): z = |window mean - tail mean| /
+ * tail standard deviation, credited to the window's middle drop,
+ * d[j + (w - 1) / 2]; the face keeps its neighbours down to that drop, ranks
+ * 0 .. j + (w - 1) / 2 of the window of largest z (the nearest of equal
+ * maxima), and all of them when no z is positive (a list too flat or too
+ * short to tell a tail). Suffix sums make it O(m). sum and sum2 have room
+ * for m + 1. */
+static size_t outlier_cut(const double *v, size_t m, size_t w, double *sum, double *sum2)
 {
-    if (m < 3) return m;
-    size_t best = 0;
-    double best_d = -1.0;
-    for (size_t c = 0; c + 1 < m; c++) {
-        double d = w[c] - w[c + 1];
-        if (d > best_d) {
-            best_d = d;
-            best = c;
+    if (m < 2) return m;
+    size_t M = m - 1;
+    if (w >= M) return m; /* too short a list to tell a tail */
+    sum[M] = sum2[M] = 0.0;
+    for (size_t c = M; c-- > 0;) {
+        double d = v[c] - v[c + 1];
+        sum[c] = sum[c + 1] + d;
+        sum2[c] = sum2[c + 1] + d * d;
+    }
+    double best_z = 0.0;
+    size_t best_q = m - 1; /* no outstanding window: keep them all */
+    for (size_t j = M - w + 1; j-- > 0;) {
+        double cnt = (double)(M - j);
+        double mu_r = sum[j] / cnt;
+        double var = sum2[j] / cnt - mu_r * mu_r;
+        double mu_t = (sum[j] - sum[j + w]) / (double)w;
+        size_t q = j + (w - 1) / 2; /* the last rank kept */
+        if (!(var > 1e-24)) continue; /* a flat tail: no z-score */
+        double z = fabs(mu_t - mu_r) / sqrt(var);
+        if (z > best_z || (z == best_z && q < best_q)) {
+            best_z = z;
+            best_q = q;
         }
     }
-    size_t rest = m - 2 - best; /* drops after the largest */
-    if (rest == 0) return m;
-    double mean = (w[best + 1] - w[m - 1]) / (double)rest;
-    return best_d > gap * mean ? best + 1 : m;
+    return best_q + 1;
 }
 
 static mc_status validate(const mc_knn_graph_t *g, const mc_map_params *p)
@@ -110,10 +129,9 @@ static mc_status validate(const mc_knn_graph_t *g, const mc_map_params *p)
     if (p->k > mc_knn_graph_k(g))
         return mc_fail(MC_ERR_INVALID_ARG, "k = %zu is more than the graph's %zu neighbours", p->k,
                        mc_knn_graph_k(g));
-    if (p->cut != MC_MAP_CUT_NONE && p->cut != MC_MAP_CUT_GAP)
+    if (p->cut != MC_MAP_CUT_NONE && p->cut != MC_MAP_CUT_OUTLIER)
         return mc_fail(MC_ERR_INVALID_ARG, "unknown cut %d", (int)p->cut);
-    if (!(p->gap > 0.0) || isinf(p->gap))
-        return mc_fail(MC_ERR_INVALID_ARG, "gap = %g must be a positive number", p->gap);
+    if (p->window < 1) return mc_fail(MC_ERR_INVALID_ARG, "window must be at least 1");
     if (p->flow != MC_MAP_UNDIRECTED && p->flow != MC_MAP_DIRECTED)
         return mc_fail(MC_ERR_INVALID_ARG, "unknown flow %d", (int)p->flow);
     if (!(p->teleport > 0.0 && p->teleport < 1.0))
@@ -127,12 +145,12 @@ static mc_status validate(const mc_knn_graph_t *g, const mc_map_params *p)
 static int build_rows(const mc_knn_graph_t *g, const mc_map_params *p, const uint8_t *core,
                       const uint32_t *node_of, network *w, size_t **rs, wlink **rl)
 {
-    size_t n = mc_knn_graph_n(g), K = mc_knn_graph_k(g), kk = p->k ? p->k : K;
+    size_t K = mc_knn_graph_k(g), kk = p->k ? p->k : K;
     const int64_t *ids = mc_knn_graph_ids(g);
     const float *sims = mc_knn_graph_sims(g);
     size_t *start = mc_calloc_array(w->m + 1, sizeof *start);
     wlink *links = mc_malloc_array(w->m * kk > 0 ? w->m * kk : 1, sizeof *links);
-    double *ws = mc_malloc_array(kk ? kk : 1, sizeof *ws);
+    double *ws = mc_malloc_array(3 * (kk + 1), sizeof *ws);
     if (!start || !links || !ws) {
         free(start);
         free(links);
@@ -141,21 +159,30 @@ static int build_rows(const mc_knn_graph_t *g, const mc_map_params *p, const uin
     }
     size_t used = 0;
     for (size_t a = 0; a < w->m; a++) {
-        size_t i = w->face[a], row = used;
-        (void)n;
-        for (size_t c = 0; c < kk; c++) {
+        size_t i = w->face[a], keep = kk;
+        if (p->cut == MC_MAP_CUT_OUTLIER) {
+            /* the cut is found on the face's whole list (rows are sorted by
+             * decreasing similarity; negative ones count as 0, as FaceMap's
+             * transition probabilities) */
+            size_t m = 0;
+            for (size_t c = 0; c < kk; c++) {
+                int64_t j = ids[i * K + c];
+                if (j < 0 || (size_t)j == i) continue;
+                double s = (double)sims[i * K + c];
+                ws[m++] = s > 0.0 ? s : 0.0;
+            }
+            keep = outlier_cut(ws, m, p->window, ws + kk + 1, ws + 2 * (kk + 1));
+        }
+        for (size_t c = 0, r = 0; c < kk && r < keep; c++) {
             int64_t j = ids[i * K + c];
-            if (j < 0 || (size_t)j == i || !core[j]) continue;
+            if (j < 0 || (size_t)j == i) continue;
+            r++; /* rank among the face's neighbours */
             double s = (double)sims[i * K + c];
             if (s < p->threshold) break; /* rows are sorted by decreasing similarity */
+            if (!core[j]) continue;
             double wt = p->temperature > 0.0 ? exp((s - 1.0) / p->temperature) : s;
             if (!(wt > 0.0)) continue;
             links[used++] = (wlink){node_of[j], wt};
-        }
-        if (p->cut == MC_MAP_CUT_GAP) {
-            size_t m = used - row;
-            for (size_t c = 0; c < m; c++) ws[c] = links[row + c].w;
-            used = row + gap_cut(ws, m, p->gap);
         }
         start[a + 1] = used;
     }
@@ -166,7 +193,7 @@ static int build_rows(const mc_knn_graph_t *g, const mc_map_params *p, const uin
 }
 
 /* Undirected flow: w_ab + w_ba on both rows; p_a = strength / total. */
-static int flow_undirected(network *w, const size_t *rs, const wlink *rl)
+static int flow_undirected(network *w, const size_t *rs, const wlink *rl, int n_threads)
 {
     size_t m = w->m;
     size_t *deg = mc_calloc_array(m + 1, sizeof *deg);
@@ -193,25 +220,30 @@ static int flow_undirected(network *w, const size_t *rs, const wlink *rl)
             sym[fill[a]++] = (wlink){rl[e].j, rl[e].w};
             sym[fill[rl[e].j]++] = (wlink){(uint32_t)a, rl[e].w};
         }
-    free(fill);
     /* sort each row by neighbour and sum duplicates (a pair listed from both
-     * ends), in a fixed order */
+     * ends), in a fixed order; rows in parallel, each on its own */
+    size_t *fill_len = fill;
+    long long mm = (long long)m;
+#pragma omp parallel for schedule(dynamic, 1024) num_threads(n_threads > 0 ? n_threads : omp_get_num_procs())
+    for (long long aa = 0; aa < mm; aa++) {
+        size_t a = (size_t)aa, len = deg[a + 1] - deg[a], o = 0;
+        wlink *row = sym + deg[a];
+        qsort(row, len, sizeof *row, cmp_wlink_j);
+        for (size_t c = 0; c < len; c++) {
+            if (o > 0 && row[c].j == row[o - 1].j) row[o - 1].w += row[c].w;
+            else row[o++] = row[c];
+        }
+        fill_len[a] = o;
+    }
     size_t used = 0;
     double total = 0.0;
     for (size_t a = 0; a < m; a++) {
-        wlink *row = sym + deg[a];
-        size_t len = deg[a + 1] - deg[a];
-        qsort(row, len, sizeof *row, cmp_wlink_j);
-        for (size_t c = 0; c < len; c++) {
-            if (c > 0 && row[c].j == row[c - 1].j) {
-                sym[used - 1].w += row[c].w;
-            } else {
-                sym[used++] = row[c];
-            }
-        }
+        memmove(sym + used, sym + deg[a], fill_len[a] * sizeof *sym);
+        used += fill_len[a];
         w->ostart[a + 1] = used;
     }
     free(deg);
+    free(fill_len);
     w->onbr = mc_malloc_array(used ? used : 1, sizeof *w->onbr);
     w->oflow = mc_malloc_array(used ? used : 1, sizeof *w->oflow);
     if (!w->onbr || !w->oflow) {
@@ -328,7 +360,7 @@ static mc_status build(const mc_knn_graph_t *g, const float *quality, const mc_m
         }
     if (build_rows(g, par, q->core_ok, node_of, w, &rs, &rl) != 0) goto nomem;
     int rc = par->flow == MC_MAP_DIRECTED ? flow_directed(w, rs, rl, par->teleport)
-                                          : flow_undirected(w, rs, rl);
+                                          : flow_undirected(w, rs, rl, par->n_threads);
     free(rs);
     free(rl);
     free(node_of);

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
 #include "mapeq_impl.h"
 #include "util_impl.h"
@@ -85,34 +86,52 @@ static int level_totals(level *L)
     return 0;
 }
 
+/* A module's share of L but for the index codebook's plogp(sum enter). */
+static inline double module_term(double enter, double exit, double flow)
+{
+    return -plogp(enter) - plogp(exit) + plogp(exit + flow);
+}
+
+/* A module: its flow, exit and enter flows, and its share of L but for the
+ * index codebook's plogp(sum enter) (module_term); one cache line. */
+typedef struct {
+    double flow, exit, enter, term;
+} modstat;
+
+/* Link flow from the node being moved to a module, and back; stamp says
+ * whether the entry belongs to the node now visited. */
+typedef struct {
+    double out, in;
+    uint32_t stamp;
+} accum;
+
 /* The state of the moves on one level. */
 typedef struct {
     size_t n;
     uint32_t *mod;
-    double *mflow, *mexit, *menter;
+    modstat *ms;
     uint32_t *msize;
     uint32_t *empty; /* stack of empty module ids */
     size_t n_empty;
     double s_enter;  /* sum of enter flows */
     /* work */
-    double *out_to, *in_from;
-    uint32_t *stamp, *touched, *order;
+    accum *acc;
+    uint32_t *touched, *order;
+    uint8_t *active, *active_next; /* visit in this pass / the next */
     uint32_t clock;
 } movestate;
 
 static void moves_free(movestate *s)
 {
     free(s->mod);
-    free(s->mflow);
-    free(s->mexit);
-    free(s->menter);
+    free(s->ms);
     free(s->msize);
     free(s->empty);
-    free(s->out_to);
-    free(s->in_from);
-    free(s->stamp);
+    free(s->acc);
     free(s->touched);
     free(s->order);
+    free(s->active);
+    free(s->active_next);
     memset(s, 0, sizeof *s);
 }
 
@@ -122,39 +141,39 @@ static int moves_init(movestate *s, const level *L, const uint32_t *init)
     memset(s, 0, sizeof *s);
     s->n = n;
     s->mod = mc_malloc_array(n1, sizeof *s->mod);
-    s->mflow = mc_calloc_array(n1, sizeof *s->mflow);
-    s->mexit = mc_calloc_array(n1, sizeof *s->mexit);
-    s->menter = mc_calloc_array(n1, sizeof *s->menter);
+    s->ms = mc_calloc_array(n1, sizeof *s->ms);
     s->msize = mc_calloc_array(n1, sizeof *s->msize);
     s->empty = mc_malloc_array(n1, sizeof *s->empty);
-    s->out_to = mc_calloc_array(n1, sizeof *s->out_to);
-    s->in_from = mc_calloc_array(n1, sizeof *s->in_from);
-    s->stamp = mc_calloc_array(n1, sizeof *s->stamp);
+    s->acc = mc_calloc_array(n1, sizeof *s->acc);
     s->touched = mc_malloc_array(n1, sizeof *s->touched);
     s->order = mc_malloc_array(n1, sizeof *s->order);
-    if (!s->mod || !s->mflow || !s->mexit || !s->menter || !s->msize || !s->empty || !s->out_to ||
-        !s->in_from || !s->stamp || !s->touched || !s->order)
+    s->active = mc_malloc_array(n1, 1);
+    s->active_next = mc_calloc_array(n1, 1);
+    if (!s->mod || !s->ms || !s->msize || !s->empty || !s->acc || !s->touched || !s->order ||
+        !s->active || !s->active_next)
         return -1;
     for (size_t a = 0; a < n; a++) {
         uint32_t m = init ? init[a] : (uint32_t)a;
         s->mod[a] = m;
         s->msize[m]++;
-        s->mflow[m] += L->p[a];
+        s->ms[m].flow += L->p[a];
         s->order[a] = (uint32_t)a;
+        s->active[a] = 1;
     }
     for (size_t a = 0; a < n; a++) {
         uint32_t m = s->mod[a];
         for (size_t e = L->ostart[a]; e < L->ostart[a + 1]; e++) {
             uint32_t mb = s->mod[L->onbr[e]];
             if (mb != m) {
-                s->mexit[m] += L->oflow[e];
-                s->menter[mb] += L->oflow[e];
+                s->ms[m].exit += L->oflow[e];
+                s->ms[mb].enter += L->oflow[e];
             }
         }
     }
     for (size_t m = n; m-- > 0;) {
         if (s->msize[m] == 0) s->empty[s->n_empty++] = (uint32_t)m;
-        s->s_enter += s->menter[m];
+        s->s_enter += s->ms[m].enter;
+        s->ms[m].term = module_term(s->ms[m].enter, s->ms[m].exit, s->ms[m].flow);
     }
     return 0;
 }
@@ -163,6 +182,7 @@ static int moves_init(movestate *s, const level *L, const uint32_t *init)
 static size_t moves_run(movestate *s, const level *L, uint64_t *rng)
 {
     size_t n = s->n, total = 0;
+    const int symmetric = L->shared_in;
     for (int pass = 0; pass < MAX_PASSES; pass++) {
         size_t moved = 0;
         for (size_t i = n; i > 1; i--) { /* Fisher-Yates */
@@ -173,39 +193,47 @@ static size_t moves_run(movestate *s, const level *L, uint64_t *rng)
         }
         for (size_t t = 0; t < n; t++) {
             uint32_t a = s->order[t], mi = s->mod[a];
+            /* a face none of whose neighbours moved in the last pass is
+             * left alone (its best move can only have changed through the
+             * modules' totals): later passes cost what changed */
+            if (!s->active[a]) continue;
             if (++s->clock == 0) { /* wrapped: restart the stamps */
-                memset(s->stamp, 0, n * sizeof *s->stamp);
+                for (size_t m = 0; m < n; m++) s->acc[m].stamp = 0;
                 s->clock = 1;
             }
             size_t nt = 0;
             for (size_t e = L->ostart[a]; e < L->ostart[a + 1]; e++) {
                 uint32_t m = s->mod[L->onbr[e]];
-                if (s->stamp[m] != s->clock) {
-                    s->stamp[m] = s->clock;
-                    s->out_to[m] = s->in_from[m] = 0.0;
+                if (s->acc[m].stamp != s->clock) {
+                    s->acc[m].stamp = s->clock;
+                    s->acc[m].out = s->acc[m].in = 0.0;
                     s->touched[nt++] = m;
                 }
-                s->out_to[m] += L->oflow[e];
+                s->acc[m].out += L->oflow[e];
             }
-            for (size_t e = L->istart[a]; e < L->istart[a + 1]; e++) {
-                uint32_t m = s->mod[L->inbr[e]];
-                if (s->stamp[m] != s->clock) {
-                    s->stamp[m] = s->clock;
-                    s->out_to[m] = s->in_from[m] = 0.0;
-                    s->touched[nt++] = m;
+            if (symmetric) { /* in-links are the out-links: the same flows */
+                for (size_t c = 0; c < nt; c++) s->acc[s->touched[c]].in = s->acc[s->touched[c]].out;
+            } else {
+                for (size_t e = L->istart[a]; e < L->istart[a + 1]; e++) {
+                    uint32_t m = s->mod[L->inbr[e]];
+                    if (s->acc[m].stamp != s->clock) {
+                        s->acc[m].stamp = s->clock;
+                        s->acc[m].out = s->acc[m].in = 0.0;
+                        s->touched[nt++] = m;
+                    }
+                    s->acc[m].in += L->iflow[e];
                 }
-                s->in_from[m] += L->iflow[e];
             }
             double oa = L->out_tot[a], ia = L->in_tot[a], pa = L->p[a];
-            double o_i = s->stamp[mi] == s->clock ? s->out_to[mi] : 0.0;
-            double n_i = s->stamp[mi] == s->clock ? s->in_from[mi] : 0.0;
+            double o_i = s->acc[mi].stamp == s->clock ? s->acc[mi].out : 0.0;
+            double n_i = s->acc[mi].stamp == s->clock ? s->acc[mi].in : 0.0;
             /* module mi without a */
-            double ex_i = s->mexit[mi] - (oa - o_i) + n_i;
-            double en_i = s->menter[mi] - (ia - n_i) + o_i;
-            double fl_i = s->mflow[mi] - pa;
-            double base_old = -plogp(s->menter[mi]) - plogp(s->mexit[mi]) +
-                              plogp(s->mexit[mi] + s->mflow[mi]);
-            double base_new = -plogp(en_i) - plogp(ex_i) + plogp(ex_i + fl_i);
+            double ex_i = s->ms[mi].exit - (oa - o_i) + n_i;
+            double en_i = s->ms[mi].enter - (ia - n_i) + o_i;
+            double fl_i = s->ms[mi].flow - pa;
+            double base_old = s->ms[mi].term;
+            double base_new = module_term(en_i, ex_i, fl_i);
+            double pl_s_en = plogp(s->s_enter);
             double best_d = -MOVE_EPS;
             uint32_t best = mi;
             /* candidates: the neighbours' modules, then a new empty one */
@@ -216,20 +244,20 @@ static size_t moves_run(movestate *s, const level *L, uint64_t *rng)
                 if (c < nt) {
                     m = s->touched[c];
                     if (m == mi) continue;
-                    o_m = s->out_to[m];
-                    n_m = s->in_from[m];
+                    o_m = s->acc[m].out;
+                    n_m = s->acc[m].in;
                 } else {
                     m = s->empty[s->n_empty - 1];
                     o_m = n_m = 0.0;
                 }
-                double ex_m = s->mexit[m] + (oa - o_m) - n_m;
-                double en_m = s->menter[m] + (ia - n_m) - o_m;
-                double fl_m = s->mflow[m] + pa;
-                double s_en = s->s_enter - s->menter[mi] - s->menter[m] + en_i + en_m;
-                double d = plogp(s_en) - plogp(s->s_enter) + base_new - base_old +
-                           (-plogp(en_m) - plogp(ex_m) + plogp(ex_m + fl_m)) -
-                           (-plogp(s->menter[m]) - plogp(s->mexit[m]) +
-                            plogp(s->mexit[m] + s->mflow[m]));
+                double ex_m = s->ms[m].exit + (oa - o_m) - n_m;
+                double en_m = s->ms[m].enter + (ia - n_m) - o_m;
+                double fl_m = s->ms[m].flow + pa;
+                double s_en = s->s_enter - s->ms[mi].enter - s->ms[m].enter + en_i + en_m;
+                /* undirected flow: enter = exit, one logarithm fewer */
+                double term_m = symmetric ? -2.0 * plogp(ex_m) + plogp(ex_m + fl_m)
+                                          : module_term(en_m, ex_m, fl_m);
+                double d = plogp(s_en) - pl_s_en + base_new - base_old + term_m - s->ms[m].term;
                 if (d < best_d || (d == best_d && best != mi && m < best)) {
                     best_d = d;
                     best = m;
@@ -237,28 +265,39 @@ static size_t moves_run(movestate *s, const level *L, uint64_t *rng)
             }
             if (best == mi) continue;
             double o_m = 0.0, n_m = 0.0;
-            if (s->stamp[best] == s->clock) {
-                o_m = s->out_to[best];
-                n_m = s->in_from[best];
+            if (s->acc[best].stamp == s->clock) {
+                o_m = s->acc[best].out;
+                n_m = s->acc[best].in;
             }
             if (s->msize[best] == 0) s->n_empty--; /* it was the top of the stack */
-            s->s_enter -= s->menter[mi] + s->menter[best];
-            s->mexit[mi] = ex_i;
-            s->menter[mi] = en_i;
-            s->mflow[mi] = fl_i;
-            s->mexit[best] += (oa - o_m) - n_m;
-            s->menter[best] += (ia - n_m) - o_m;
-            s->mflow[best] += pa;
-            s->s_enter += s->menter[mi] + s->menter[best];
+            s->s_enter -= s->ms[mi].enter + s->ms[best].enter;
+            s->ms[mi].exit = ex_i;
+            s->ms[mi].enter = en_i;
+            s->ms[mi].flow = fl_i;
+            s->ms[best].exit += (oa - o_m) - n_m;
+            s->ms[best].enter += (ia - n_m) - o_m;
+            s->ms[best].flow += pa;
+            s->s_enter += s->ms[mi].enter + s->ms[best].enter;
             s->msize[best]++;
             if (--s->msize[mi] == 0) {
-                s->mexit[mi] = s->menter[mi] = s->mflow[mi] = 0.0;
+                s->ms[mi].exit = s->ms[mi].enter = s->ms[mi].flow = 0.0;
                 s->empty[s->n_empty++] = mi;
             }
+            s->ms[mi].term = module_term(s->ms[mi].enter, s->ms[mi].exit, s->ms[mi].flow);
+            s->ms[best].term = module_term(s->ms[best].enter, s->ms[best].exit, s->ms[best].flow);
             s->mod[a] = best;
             moved++;
+            s->active_next[a] = 1;
+            for (size_t e = L->ostart[a]; e < L->ostart[a + 1]; e++) s->active_next[L->onbr[e]] = 1;
+            if (!symmetric)
+                for (size_t e = L->istart[a]; e < L->istart[a + 1]; e++) s->active_next[L->inbr[e]] = 1;
         }
         total += moved;
+        uint8_t *t = s->active;
+        s->active = s->active_next;
+        s->active_next = t;
+        memset(s->active_next, 0, n);
+        if (getenv("MAPDBG")) fprintf(stderr, "level n=%zu pass %d moved %zu\n", n, pass, moved);
         if (moved == 0) break;
     }
     return total;
@@ -324,14 +363,8 @@ static int aggregate_rows(size_t n, size_t M, const uint32_t *mod, const size_t 
                 goto done;
             cap = c1 < c2 ? c1 : c2;
         }
-        /* ascending neighbour order, so the sums below do not depend on
-         * the order the members were met in */
-        for (size_t x = 1; x < nt; x++) {
-            uint32_t v = touched[x];
-            size_t y = x;
-            for (; y > 0 && touched[y - 1] > v; y--) touched[y] = touched[y - 1];
-            touched[y] = v;
-        }
+        /* rows in the order the members (by index) meet their neighbours:
+         * a fixed order, so every sum over a row is reproducible */
         for (size_t x = 0; x < nt; x++) {
             onb[used] = touched[x];
             ofl[used++] = acc[touched[x]];
@@ -466,6 +499,7 @@ mc_status mc_mapeq_optimise(const mc_flowgraph *g, const mc_mapeq_params *p, uin
              * search on the modules again */
             if (core_search(&L0, a, &rng, b) != 0) goto done;
             double L2 = mc_mapeq_codelength(g, b);
+            if (getenv("MAPDBG")) fprintf(stderr, "tune %zu: %.6f -> %.6f\n", r, L, L2);
             if (!(L2 < L - 1e-10 * fabs(L))) break;
             L = L2;
             memcpy(a, b, n * sizeof *a);

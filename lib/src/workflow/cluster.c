@@ -57,7 +57,7 @@ mc_cluster_params mc_cluster_params_default(mc_algo a)
     default: p.threshold.frac = 0.60; p.threshold.z = 3.5; break;
     }
     p.core_quality.kind = MC_THRESH_PERCENTILE;
-    p.core_quality.value = a == MC_ALGO_LINKAGE ? 50.0 : 30.0;
+    p.core_quality.value = a == MC_ALGO_LINKAGE || a == MC_ALGO_MAP ? 50.0 : 30.0;
     p.noise_quality = mc_threshold_off();
     p.linkage = MC_LINKAGE_AVERAGE;
     p.min_samples = d.min_samples;
