@@ -4,7 +4,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 
 #include "mapeq_impl.h"
 #include "util_impl.h"
@@ -297,7 +296,6 @@ static size_t moves_run(movestate *s, const level *L, uint64_t *rng)
         s->active = s->active_next;
         s->active_next = t;
         memset(s->active_next, 0, n);
-        if (getenv("MAPDBG")) fprintf(stderr, "level n=%zu pass %d moved %zu\n", n, pass, moved);
         if (moved == 0) break;
     }
     return total;
@@ -499,7 +497,6 @@ mc_status mc_mapeq_optimise(const mc_flowgraph *g, const mc_mapeq_params *p, uin
              * search on the modules again */
             if (core_search(&L0, a, &rng, b) != 0) goto done;
             double L2 = mc_mapeq_codelength(g, b);
-            if (getenv("MAPDBG")) fprintf(stderr, "tune %zu: %.6f -> %.6f\n", r, L, L2);
             if (!(L2 < L - 1e-10 * fabs(L))) break;
             L = L2;
             memcpy(a, b, n * sizeof *a);
