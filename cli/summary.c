@@ -251,9 +251,9 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
         fprintf(f, "  params       algo linkage (%s)  eps %.4g  k %zu  core-quality %s  noise-quality %s\n",
                 mc_linkage_name(cp->linkage), eps, in->k, core, noise);
     else if (in->algo == MC_ALGO_MAP)
-        fprintf(f, "  params       algo map  eps %.4g  flow %s  seed %llu  k %zu  core-quality %s  noise-quality %s\n"
+        fprintf(f, "  params       algo map  eps %.4g (join %.4g)  flow %s  seed %llu  k %zu  core-quality %s  noise-quality %s\n"
                    "  map          %zu faces carry flow on %zu links: %zu modules, codelength %.4f bits (%.4f in one module)\n",
-                eps, cp->map.flow == MC_MAP_DIRECTED ? "directed" : "undirected",
+                eps, 1.0 - in->attach_threshold, cp->map.flow == MC_MAP_DIRECTED ? "directed" : "undirected",
                 (unsigned long long)cp->seed, in->k, core, noise, in->map.nodes, in->map.links,
                 in->map.modules, in->map.codelength, in->map.one_level);
     else if (in->algo == MC_ALGO_CW)
@@ -348,6 +348,7 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
         json_uint(&j, "seed", cp->seed);
         json_uint(&j, "iterations", cp->iterations);
     } else if (in->algo == MC_ALGO_MAP) {
+        json_num(&j, "attach_eps", 1.0 - in->attach_threshold);
         json_str(&j, "flow", cp->map.flow == MC_MAP_DIRECTED ? "directed" : "undirected");
         json_uint(&j, "seed", cp->seed);
         json_uint(&j, "trials", cp->map.trials);

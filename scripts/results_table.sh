@@ -24,17 +24,17 @@ sets+=("sample.h5 (512-d, x1, 5 % distractors)|$HERE/datasets/sample.h5|"
        "synth 512-d, x4, 20 % distractors (seed 12)|$TMP/s512_x4_d20.h5|"
        "synth 128-d, x1, 5 % distractors (seed 13)|$TMP/s128_x1_d5.h5|"
        "synth 512-d, 21,613 faces, 3,900 ids (seed 5)|$TMP/s512_22k.h5|")
-echo "| set | quality check | linkage: auto / best of sweep | cw: auto / best | dbscan: auto / best |"
-echo "|---|---|---|---|---|"
+echo "| set | quality check | linkage: auto / best of sweep | cw: auto / best | dbscan: auto / best | map: auto / best |"
+echo "|---|---|---|---|---|---|"
 for s in "${sets[@]}"; do
     IFS='|' read -r name path extra <<<"$s"
     # shellcheck disable=SC2086
-    "$MC" sweep "$path" $extra --algo linkage,cw,dbscan --param eps=0.05:0.95:0.01 -o "$TMP/sweep.csv" -q --force
+    "$MC" sweep "$path" $extra --algo linkage,cw,dbscan,map --param eps=0.05:0.95:0.01 -o "$TMP/sweep.csv" -q --force
     # shellcheck disable=SC2086
     rho=$("$MC" cluster "$path" $extra --json -q | sed -n 's/.*"quality_check":{"rho":\([-0-9.e]*\),"informative":\([a-z]*\).*/\1 \2/p' |
           awk '{ printf "%+.2f, %s", $1, $2 == "true" ? "informative" : "uninformative: gates off" }')
     row="| $name | $rho"
-    for a in linkage cw dbscan; do
+    for a in linkage cw dbscan map; do
         auto=$(awk -F, -v a=$a '$1 == a && $2 == "auto" { printf "%.3f", $7 }' "$TMP/sweep.csv")
         best=$(awk -F, -v a=$a '$1 == a && $2 == "sweep" && $7 > b { b = $7; e = $3 } END { printf "%.3f (eps %s)", b, e }' "$TMP/sweep.csv")
         row="$row | **$auto** / $best"

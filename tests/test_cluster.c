@@ -45,6 +45,15 @@ static void test_names_and_defaults(void)
     CU_ASSERT_STRING_EQUAL(mc_algo_name(MC_ALGO_DBSCAN), "dbscan");
     CU_ASSERT_STRING_EQUAL(mc_algo_name(MC_ALGO_LINKAGE), "linkage");
     CU_ASSERT_STRING_EQUAL(mc_algo_name((mc_algo)9), "unknown");
+    CU_ASSERT_EQUAL(mc_algo_parse("map", &a), MC_OK);
+    CU_ASSERT_EQUAL(a, MC_ALGO_MAP);
+    CU_ASSERT_STRING_EQUAL(mc_algo_name(MC_ALGO_MAP), "map");
+    mc_cluster_params m = mc_cluster_params_default(MC_ALGO_MAP);
+    CU_ASSERT_DOUBLE_EQUAL(m.core_slope, 85.0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(m.threshold.attach_frac, 0.45, 0);
+    CU_ASSERT_DOUBLE_EQUAL(m.threshold.attach_z, 2.5, 0);
+    CU_ASSERT_EQUAL(m.map.cut, mc_map_params_default().cut);
+    CU_ASSERT_DOUBLE_EQUAL(mc_cluster_params_default(MC_ALGO_LINKAGE).core_slope, 0.0, 0);
 
     mc_cluster_params l = mc_cluster_params_default(MC_ALGO_LINKAGE);
     mc_cluster_params c = mc_cluster_params_default(MC_ALGO_CW);
@@ -108,8 +117,26 @@ static void test_equals_steps(void)
             wp.threshold = t;
             CU_ASSERT_EQUAL_FATAL(mc_cw_run(g, q, &wp, &c, &cq, &nq), MC_OK);
         } else if (a == MC_ALGO_MAP) {
+            /* the gate follows the quality check: percentile round(85 rho)
+             * when informative; faces join modules from outside at the
+             * threshold linkage's constants give */
+            mc_quality_check_result qc;
+            CU_ASSERT_EQUAL_FATAL(mc_quality_check(g, q, &qc), MC_OK);
             mc_map_params mp = mc_map_params_default();
             mp.threshold = t;
+            double ta = mc_calibration_threshold(&cal, 0.45, 2.5);
+            mp.attach_threshold = ta < t ? ta : t;
+            if (qc.informative) {
+                mp.core_quality.kind = MC_THRESH_PERCENTILE;
+                mp.core_quality.value = round(85.0 * qc.rho);
+                CU_ASSERT_EQUAL(mc_cluster_result_info(r)->core_quality.kind, MC_THRESH_PERCENTILE);
+                CU_ASSERT_DOUBLE_EQUAL(mc_cluster_result_info(r)->core_quality.value,
+                                       mp.core_quality.value, 0);
+            } else {
+                mp.core_quality = mc_threshold_off();
+            }
+            CU_ASSERT_DOUBLE_EQUAL(mc_cluster_result_info(r)->attach_threshold, mp.attach_threshold, 0);
+            CU_ASSERT(mp.attach_threshold <= t);
             mc_map_info mi;
             CU_ASSERT_EQUAL_FATAL(mc_map_run(g, q, &mp, &c, &mi), MC_OK);
             cq = mi.core_q;
@@ -379,6 +406,14 @@ static void test_refusals(void)
     p = mc_cluster_params_default(MC_ALGO_LINKAGE);
     p.threshold.z = NAN;
     CU_ASSERT_EQUAL(mc_cluster_run(e, NULL, &p, &r), MC_ERR_INVALID_ARG);
+    p = mc_cluster_params_default(MC_ALGO_MAP);
+    p.core_slope = -1.0;
+    CU_ASSERT_EQUAL(mc_cluster_run(e, NULL, &p, &r), MC_ERR_INVALID_ARG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "core_slope"));
+    p = mc_cluster_params_default(MC_ALGO_MAP);
+    p.threshold.attach_frac = 2.0;
+    CU_ASSERT_EQUAL(mc_cluster_run(e, NULL, &p, &r), MC_ERR_INVALID_ARG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "attachment"));
     p = mc_cluster_params_default(MC_ALGO_CW);
     p.threshold.mode = MC_THRESHOLD_FIXED;
     p.threshold.similarity = 1.2;

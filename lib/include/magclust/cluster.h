@@ -97,6 +97,9 @@ typedef struct {
     double frac;            /**< AUTO: fraction of the way from random pairs to nearest
                                  neighbours, in [0, 1]; default per algorithm */
     double z;               /**< AUTO: robust deviations above random pairs; default per algorithm */
+    double attach_frac;     /**< map, AUTO: frac of the threshold at which a face outside the
+                                 modules may join one; default 0.45 (linkage's) */
+    double attach_z;        /**< map, AUTO: its z; default 2.5 (linkage's) */
 } mc_threshold_spec;
 
 /** The calibration rests on fewer than this many faces (mc_cluster_info). */
@@ -130,6 +133,12 @@ typedef struct {
     mc_threshold noise_quality;  /**< below it a face is noise; default off */
     mc_quality_use quality_use;  /**< default MC_QUALITY_AUTO: the gates apply only when the
                                       quality check finds the quality informative */
+    double core_slope;           /**< with MC_QUALITY_AUTO and an informative quality, when > 0:
+                                      the core gate is the percentile min(100, core_slope x
+                                      rho), rounded to a whole percent, of the quality
+                                      check's rho instead of core_quality
+                                      (the more the quality tells, the more faces it bars from
+                                      linking). Default 85 for map, 0 (off) otherwise */
     mc_linkage_kind linkage;     /**< linkage: default average */
     size_t min_samples;          /**< dbscan: faces within eps, self included (<= k + 1) */
     uint64_t seed;               /**< cw: seed of the visiting order; default 1 */
@@ -157,6 +166,8 @@ typedef struct {
     mc_algo algo;                  /**< the algorithm run (that of the last step run) */
     mc_threshold_mode threshold_mode; /**< how the threshold was chosen */
     double threshold;              /**< the similarity threshold in effect (eps = 1 - it) */
+    double attach_threshold;       /**< map: the similarity a face needs to join a module from
+                                        outside it (the threshold itself when fixed) */
     double frac, z;                /**< the calibration constants in effect (recorded also
                                         when the threshold was fixed) */
     mc_calibration calibration;    /**< what the calibration measured */

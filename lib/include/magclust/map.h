@@ -43,11 +43,13 @@
  *    chosen uniformly (PageRank); only link steps are encoded (unrecorded
  *    teleportation), so teleports never join modules.
  * Roles, as with the other algorithms: core faces are clustered by the map
- * equation (a face without a link is a cluster of its own); any other face
- * that passes the noise gate joins the cluster of its most similar core
- * neighbour with similarity >= @c threshold (ties: the lowest index) as a
- * border face, so it never carries flow between two clusters; the rest is
- * noise.
+ * equation; any other face that passes the noise gate joins the cluster of
+ * its most similar core neighbour in a module of several faces, with
+ * similarity >= @c attach_threshold (ties: the lowest index), as a border
+ * face, so it never carries flow between two clusters; the rest is noise.
+ * A core face the walk leaves alone in a module (no links, or too weak
+ * ones) joins a cluster in the same way, as a border face, or else stays a
+ * cluster of its own (role core).
  *
  * Cost: O(N k) per pass, a few passes per level, a few levels.
  * Deterministic: the result depends on the graph, the quality values and the
@@ -83,9 +85,10 @@ typedef enum {
 
 /** Parameters of map-equation clustering. */
 typedef struct {
-    double threshold;           /**< minimum cosine similarity of a link (and of a border
-                                     face's attachment), in [-1, 1]. Default -1: every listed
-                                     neighbour */
+    double threshold;           /**< minimum cosine similarity of a link, in [-1, 1].
+                                     Default -1: every listed neighbour */
+    double attach_threshold;    /**< minimum similarity for a face outside the modules to
+                                     join one, in [-1, 1]; NAN: @c threshold. Default NAN */
     size_t k;                   /**< neighbours per face used, <= the graph's k; 0 = all. Default 0 */
     double temperature;         /**< link weight exp((s - 1) / temperature); <= 0: weight s
                                      (links with s <= 0 dropped). Default 0 */
@@ -124,7 +127,8 @@ MC_API mc_map_params mc_map_params_default(void);
  * @param out      receives a new result owned by the caller.
  * @param info     optional: what was resolved and found.
  * @return MC_OK, MC_ERR_INVALID_ARG (NULL graph or result, threshold outside
- *         [-1, 1] or NaN, k above the graph's, window 0, teleport outside
+ *         [-1, 1] or NaN, attach_threshold outside [-1, 1], k above the graph's, window 0,
+ *         teleport outside
  *         (0, 1), trials == 0, a gate set without quality, more than 2^32-1
  *         faces), MC_ERR_NOMEM.
  */

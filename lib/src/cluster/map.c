@@ -30,6 +30,7 @@ mc_map_params mc_map_params_default(void)
     mc_map_params p;
     memset(&p, 0, sizeof p);
     p.threshold = -1.0;
+    p.attach_threshold = NAN;
     p.k = 0;
     p.temperature = 0.0;
     p.cut = MC_MAP_CUT_OUTLIER;
@@ -86,12 +87,11 @@ static int cmp_wlink_j(const void *a, const void *b)
  * sorted in decreasing order: how many of them the face keeps. d[c] =
  * v[c] - v[c+1] are the M = m - 1 drops; for j = M - w down to 0, the window
  * d[j .. j+w) against the tail d[j .. M): z = |window mean - tail mean| /
- * tail standard deviation, credited to the window's middle drop,
- * d[j + (w - 1) / 2]; the face keeps its neighbours down to that drop, ranks
- * 0 .. j + (w - 1) / 2 of the window of largest z (the nearest of equal
- * maxima), and all of them when no z is positive (a list too flat or too
- * short to tell a tail). Suffix sums make it O(m). sum and sum2 have room
- * for m + 1. */
+ * tail standard deviation, credited to rank q = j + ceil(w / 2) (FaceMap's
+ * code: just past the window's middle drop); the face keeps ranks 0 .. q of
+ * the window of largest z (the nearest of equal maxima), and all of them
+ * when no z is positive (a list too flat or too short to tell a tail).
+ * Suffix sums make it O(m). sum and sum2 have room for m + 1. */
 static size_t outlier_cut(const double *v, size_t m, size_t w, double *sum, double *sum2)
 {
     if (m < 2) return m;
@@ -110,7 +110,7 @@ static size_t outlier_cut(const double *v, size_t m, size_t w, double *sum, doub
         double mu_r = sum[j] / cnt;
         double var = sum2[j] / cnt - mu_r * mu_r;
         double mu_t = (sum[j] - sum[j + w]) / (double)w;
-        size_t q = j + (w - 1) / 2; /* the last rank kept */
+        size_t q = j + (w + 1) / 2; /* the last rank kept, as FaceMap's code has it */
         if (!(var > 1e-24)) continue; /* a flat tail: no z-score */
         double z = fabs(mu_t - mu_r) / sqrt(var);
         if (z > best_z || (z == best_z && q < best_q)) {
@@ -132,6 +132,10 @@ static mc_status validate(const mc_knn_graph_t *g, const mc_map_params *p)
     if (p->cut != MC_MAP_CUT_NONE && p->cut != MC_MAP_CUT_OUTLIER)
         return mc_fail(MC_ERR_INVALID_ARG, "unknown cut %d", (int)p->cut);
     if (p->window < 1) return mc_fail(MC_ERR_INVALID_ARG, "window must be at least 1");
+    if (!isnan(p->attach_threshold) && !(p->attach_threshold >= -1.0 && p->attach_threshold <= 1.0))
+        return mc_fail(MC_ERR_INVALID_ARG,
+                       "attach threshold = %g is outside [-1, 1] (cosine similarity)",
+                       p->attach_threshold);
     if (p->flow != MC_MAP_UNDIRECTED && p->flow != MC_MAP_DIRECTED)
         return mc_fail(MC_ERR_INVALID_ARG, "unknown flow %d", (int)p->flow);
     if (!(p->teleport > 0.0 && p->teleport < 1.0))
@@ -342,8 +346,10 @@ static mc_status build(const mc_knn_graph_t *g, const float *quality, const mc_m
     memset(w, 0, sizeof *w);
     mc_status st = validate(g, par);
     if (st != MC_OK) return st;
-    st = mc_qgraph_build(g, quality, &par->core_quality, &par->noise_quality,
-                         1.0 - par->threshold, par->n_threads, q);
+    /* the symmetric rows serve the attachment: as far as its threshold */
+    double attach = isnan(par->attach_threshold) ? par->threshold : par->attach_threshold;
+    st = mc_qgraph_build(g, quality, &par->core_quality, &par->noise_quality, 1.0 - attach,
+                         par->n_threads, q);
     if (st != MC_OK) return st;
     size_t n = q->n, *rs = NULL;
     wlink *rl = NULL;
@@ -395,6 +401,7 @@ mc_status mc_map_run(const mc_knn_graph_t *g, const float *quality, const mc_map
     mc_status st = build(g, quality, &par, &q, &w);
     if (st != MC_OK) return st;
     size_t n = q.n;
+    double attach = isnan(par.attach_threshold) ? par.threshold : par.attach_threshold;
     uint32_t *module = mc_malloc_array(w.m ? w.m : 1, sizeof *module);
     int64_t *core_label = mc_malloc_array(n ? n : 1, sizeof *core_label);
     int64_t *labels = mc_malloc_array(n ? n : 1, sizeof *labels);
@@ -413,7 +420,33 @@ mc_status mc_map_run(const mc_knn_graph_t *g, const float *quality, const mc_map
         core_label[w.face[a]] = module[a];
         if ((size_t)module[a] + 1 > modules) modules = (size_t)module[a] + 1;
     }
-    mc_qgraph_attach(&q, q.core_ok, core_label, par.threshold, labels, roles);
+    /* a core face the walk left alone joins the cluster of its most similar
+     * core face in a module of several, as a border face; failing that it
+     * stays a cluster of its own. Then every other face joins the cluster of
+     * its most similar core face (alone or not). */
+    size_t *msize = mc_calloc_array(modules ? modules : 1, sizeof *msize);
+    uint8_t *seed = mc_malloc_array(n ? n : 1, 1);
+    if (!msize || !seed) {
+        free(msize);
+        free(seed);
+        st = mc_fail(MC_ERR_NOMEM, "out of memory for the map equation on %zu faces", n);
+        goto cleanup;
+    }
+    for (size_t a = 0; a < w.m; a++) msize[module[a]]++;
+    for (size_t i = 0; i < n; i++) seed[i] = q.core_ok[i];
+    for (size_t a = 0; a < w.m; a++)
+        if (msize[module[a]] == 1) seed[w.face[a]] = 0;
+    mc_qgraph_attach(&q, seed, core_label, attach, labels, roles);
+    for (size_t a = 0; a < w.m; a++) {
+        size_t i = w.face[a];
+        if (!seed[i] && labels[i] >= 0) core_label[i] = labels[i]; /* joined */
+        seed[i] = !seed[i] && labels[i] >= 0; /* now: joined as a border face */
+    }
+    mc_qgraph_attach(&q, q.core_ok, core_label, attach, labels, roles);
+    for (size_t a = 0; a < w.m; a++)
+        if (seed[w.face[a]]) roles[w.face[a]] = MC_ROLE_BORDER;
+    free(msize);
+    free(seed);
     st = mc_clustering_new(n, labels, roles, out);
     if (st == MC_OK && info) {
         info->core_q = q.core_q;

@@ -56,8 +56,12 @@ mc_cluster_params mc_cluster_params_default(mc_algo a)
     case MC_ALGO_MAP: p.threshold.frac = 0.55; p.threshold.z = 3.0; break;
     default: p.threshold.frac = 0.60; p.threshold.z = 3.5; break;
     }
+    p.threshold.attach_frac = 0.45; /* linkage's */
+    p.threshold.attach_z = 2.5;
     p.core_quality.kind = MC_THRESH_PERCENTILE;
     p.core_quality.value = a == MC_ALGO_LINKAGE || a == MC_ALGO_MAP ? 50.0 : 30.0;
+    /* map: the gate follows the quality check (docs/experiments.md) */
+    p.core_slope = a == MC_ALGO_MAP ? 85.0 : 0.0;
     p.noise_quality = mc_threshold_off();
     p.linkage = MC_LINKAGE_AVERAGE;
     p.min_samples = d.min_samples;
@@ -172,9 +176,16 @@ static mc_status check_params(const mc_cluster_params *p, size_t k)
             return mc_fail(MC_ERR_INVALID_ARG,
                            "mc_cluster: calibration frac %g must lie in [0, 1] and z %g be finite",
                            t->frac, t->z);
+        if (p->algo == MC_ALGO_MAP &&
+            (!(t->attach_frac >= 0.0 && t->attach_frac <= 1.0) || !isfinite(t->attach_z)))
+            return mc_fail(MC_ERR_INVALID_ARG,
+                           "mc_cluster: attachment frac %g must lie in [0, 1] and z %g be finite",
+                           t->attach_frac, t->attach_z);
     } else {
         return mc_fail(MC_ERR_INVALID_ARG, "mc_cluster: unknown threshold mode %d", (int)t->mode);
     }
+    if (!(p->core_slope >= 0.0) || isinf(p->core_slope))
+        return mc_fail(MC_ERR_INVALID_ARG, "mc_cluster: core_slope %g must be >= 0", p->core_slope);
     if (p->algo == MC_ALGO_DBSCAN && (p->min_samples < 1 || p->min_samples > k + 1))
         return mc_fail(MC_ERR_INVALID_ARG, "mc_cluster: min_samples %zu must lie in 1..k + 1 = %zu",
                        p->min_samples, k + 1);
@@ -371,10 +382,22 @@ static mc_status cluster_step(mc_cluster_result_t *r, const mc_embeddings_t *e)
     info->gates_dropped = p->quality_use == MC_QUALITY_AUTO && info->quality_checked &&
                           !info->quality_check.informative;
     if (info->gates_dropped) info->core_quality = info->noise_quality = mc_threshold_off();
+    else if (p->quality_use == MC_QUALITY_AUTO && p->core_slope > 0.0 && info->quality_checked) {
+        double pct = round(p->core_slope * info->quality_check.rho); /* whole percents */
+        info->core_quality.kind = MC_THRESH_PERCENTILE;
+        info->core_quality.value = pct < 0.0 ? 0.0 : pct > 100.0 ? 100.0 : pct;
+    }
+    info->attach_threshold = t;
+    if (p->algo == MC_ALGO_MAP && p->threshold.mode == MC_THRESHOLD_AUTO) {
+        double ta = mc_calibration_threshold(&info->calibration, p->threshold.attach_frac,
+                                             p->threshold.attach_z);
+        info->attach_threshold = ta < t ? ta : t; /* never stricter than the links */
+    }
     mc_status st;
     if (p->algo == MC_ALGO_MAP) {
         mc_map_params m = p->map;
         m.threshold = t;
+        m.attach_threshold = info->attach_threshold;
         m.seed = p->seed;
         m.core_quality = info->core_quality;
         m.noise_quality = info->noise_quality;
@@ -579,7 +602,7 @@ mc_status mc_cluster_result_write_h5(const mc_cluster_result_t *r, const mc_embe
         attrs[na++] = (mc_attr){"iterations", NULL, (double)p->iterations};
     } else if (in->algo == MC_ALGO_MAP) {
         attrs[na++] = (mc_attr){"seed", NULL, (double)p->seed};
-        attrs[na++] = (mc_attr){"codelength", NULL, in->map.codelength};
+        attrs[na++] = (mc_attr){"attach_threshold", NULL, in->attach_threshold};
     } else {
         attrs[na++] = (mc_attr){"min_samples", NULL, (double)p->min_samples};
     }
