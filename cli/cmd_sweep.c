@@ -175,8 +175,16 @@ static mc_status run_one(mc_algo a, const cli_opts *o, const mc_cluster_result_t
             break;
         case P_FRAC: p.threshold.frac = v; break;
         case P_Z: p.threshold.z = v; break;
-        case P_CORE: p.core_quality = (mc_threshold){MC_THRESH_PERCENTILE, v}; break;
-        case P_NOISE: p.noise_quality = (mc_threshold){MC_THRESH_PERCENTILE, v}; break;
+        /* a gate swept is a gate given: it applies whatever the quality
+         * check says (as --core-quality does), and replaces map's */
+        case P_CORE:
+            p.core_quality = (mc_threshold){MC_THRESH_PERCENTILE, v};
+            p.quality_use = MC_QUALITY_GATE;
+            break;
+        case P_NOISE:
+            p.noise_quality = (mc_threshold){MC_THRESH_PERCENTILE, v};
+            p.quality_use = MC_QUALITY_GATE;
+            break;
         default: p.min_samples = (size_t)v; break;
         }
     }
