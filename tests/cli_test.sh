@@ -242,13 +242,15 @@ run map_tiny 0 "$MC" cluster "$FX/tiny.h5" --algo map --eps 0.3 --core-quality o
 check "map finds the 4 identities" [ "$(field "$WORK/map_tiny.out" BCubed 6)" = 1.0000 ]
 check "map summary names the algorithm" grep -q "algo map" "$WORK/map_tiny.out"
 check "map summary gives the codelength" grep -Eq "map +[0-9]+ faces carry flow on [0-9]+ links: 4 modules, codelength [0-9.]+ bits" "$WORK/map_tiny.out"
+run map_tiny_directed 0 "$MC" cluster "$FX/tiny.h5" --algo map --flow directed --cut none --eps 0.3 --core-quality off -o "$WORK/mapd2.csv"
+check "map, directed flow, finds the 4 identities" [ "$(field "$WORK/map_tiny_directed.out" BCubed 6)" = 1.0000 ]
 run map_sample_1 0 "$MC" cluster "$SRC/datasets/sample.h5" --algo map --seed 7 --threads 1 -o "$WORK/map1.csv"
 run map_sample_2 0 "$MC" cluster "$SRC/datasets/sample.h5" --algo map --seed 7 --threads 2 -o "$WORK/map2.csv"
 check "map: same seed, same labels for 1 and 2 threads" cmp -s "$WORK/map1.csv" "$WORK/map2.csv"
 # sample.h5's quality check: rho +0.77, so the gate is p round(85 x 0.77)
 check "map: the gate follows the quality check" grep -q "core-quality p65 " "$WORK/map_sample_1.out"
-run map_directed 0 "$MC" cluster "$SRC/datasets/sample.h5" --algo map --flow directed --teleport 0.2 --cut none --temperature 0.1 --trials 2 --json -o "$WORK/mapd.csv"
-check "map json params" grep -q '"flow":"directed","seed":1,"trials":2,"codelength":' "$WORK/map_directed.out"
+run map_sample_directed 0 "$MC" cluster "$SRC/datasets/sample.h5" --algo map --flow directed --teleport 0.2 --cut none --temperature 0.1 --trials 2 --json -o "$WORK/mapd.csv"
+check "map json params" grep -q '"flow":"directed","seed":1,"trials":2,"codelength":' "$WORK/map_sample_directed.out"
 bad bad_cut 2 "--cut" "$MC" cluster "$FX/tiny.h5" --algo map --cut gap -o "$O"
 bad bad_window 2 "--window" "$MC" cluster "$FX/tiny.h5" --algo map --window 0 -o "$O"
 bad bad_flow 2 "--flow" "$MC" cluster "$FX/tiny.h5" --algo map --flow sideways -o "$O"
