@@ -11,8 +11,9 @@
 #include "pipeline.h"
 #include "svg.h"
 
-enum { P_EPS, P_FRAC, P_Z, P_CORE, P_NOISE, P_MINS, P_COUNT };
-static const char *const pnames[P_COUNT] = {"eps", "frac", "z", "core", "noise", "min-samples"};
+enum { P_EPS, P_FRAC, P_Z, P_CORE, P_NOISE, P_MINS, P_WINDOW, P_SLOPE, P_TEMP, P_COUNT };
+static const char *const pnames[P_COUNT] = {"eps", "frac", "z", "core", "noise", "min-samples",
+                                            "window", "slope", "temperature"};
 #define MAX_PARAMS 3
 #define MAX_VALUES 10000
 
@@ -44,6 +45,10 @@ static void help(FILE *f)
 "  core           core-quality percentile, 0..100\n"
 "  noise          noise-quality percentile, 0..100\n"
 "  min-samples    dbscan's density\n"
+"  window         map: FaceMap's window (--window), whole\n"
+"  slope          map: the core gate's percentile per unit of the quality\n"
+"                 check's correlation (--core-slope)\n"
+"  temperature    map: link weight exp((s - 1) / T) (--temperature)\n"
 "\n"
 "options:\n"
 "  -o, --output PATH        the CSV (required); written atomically\n"
@@ -68,7 +73,7 @@ static int parse_param(const char *arg, sweep_param *p)
     for (int k = 0; k < P_COUNT; k++)
         if (strlen(pnames[k]) == nl && strncmp(arg, pnames[k], nl) == 0) p->kind = k;
     if (p->kind < 0)
-        return cli_usage_error("sweep", "--param '%.*s' is not eps, frac, z, core, noise or min-samples", (int)nl, arg);
+        return cli_usage_error("sweep", "--param '%.*s' is not eps, frac, z, core, noise, min-samples, window, slope or temperature", (int)nl, arg);
     char buf[3][64];
     int parts = 0;
     const char *s = eq + 1;
@@ -84,7 +89,8 @@ static int parse_param(const char *arg, sweep_param *p)
         if (parts == 3) return cli_usage_error("sweep", "--param '%s': expected NAME=LO:HI:STEP", arg);
     }
     if (parts == 2) return cli_usage_error("sweep", "--param '%s': expected NAME=LO:HI:STEP", arg);
-    static const double lo_lim[P_COUNT] = {0, 0, -100, 0, 0, 1}, hi_lim[P_COUNT] = {2, 1, 100, 100, 100, 100000};
+    static const double lo_lim[P_COUNT] = {0, 0, -100, 0, 0, 1, 1, 0, 0},
+                        hi_lim[P_COUNT] = {2, 1, 100, 100, 100, 100000, 1000, 1000, 1e6};
     double lo, hi, step = 1;
     if (cli_parse_double("--param", buf[0], lo_lim[p->kind], hi_lim[p->kind], &lo)) return CLI_USAGE;
     hi = lo;
@@ -101,8 +107,8 @@ static int parse_param(const char *arg, sweep_param *p)
     for (size_t i = 0; i < p->n; i++) {
         /* lo + i*step, rounded to 1e-9 so that 0.3 prints as 0.3 */
         p->v[i] = round((lo + (double)i * step) * 1e9) / 1e9;
-        if (p->kind == P_MINS && p->v[i] != floor(p->v[i]))
-            return cli_usage_error("sweep", "--param '%s': min-samples must be whole", arg);
+        if ((p->kind == P_MINS || p->kind == P_WINDOW) && p->v[i] != floor(p->v[i]))
+            return cli_usage_error("sweep", "--param '%s': %s must be whole", arg, pnames[p->kind]);
     }
     return 0;
 }
@@ -152,6 +158,9 @@ static double auto_value(int kind, const mc_cluster_result_t *r)
     case P_Z: return fixed ? NAN : in->z;
     case P_CORE: return in->core_quality.kind == MC_THRESH_PERCENTILE ? in->core_quality.value : NAN;
     case P_NOISE: return in->noise_quality.kind == MC_THRESH_PERCENTILE ? in->noise_quality.value : NAN;
+    case P_WINDOW: return in->algo == MC_ALGO_MAP ? (double)p->map.window : NAN;
+    case P_SLOPE: return in->algo == MC_ALGO_MAP ? p->core_slope : NAN;
+    case P_TEMP: return in->algo == MC_ALGO_MAP ? p->map.temperature : NAN;
     default: return in->algo == MC_ALGO_DBSCAN ? (double)p->min_samples : NAN;
     }
 }
@@ -185,6 +194,9 @@ static mc_status run_one(mc_algo a, const cli_opts *o, const mc_cluster_result_t
             p.noise_quality = (mc_threshold){MC_THRESH_PERCENTILE, v};
             p.quality_use = MC_QUALITY_GATE;
             break;
+        case P_WINDOW: p.map.window = (size_t)v; break;
+        case P_SLOPE: p.core_slope = v; break;
+        case P_TEMP: p.map.temperature = v; break;
         default: p.min_samples = (size_t)v; break;
         }
     }

@@ -45,6 +45,7 @@ mc_cluster_params cli_cluster_params(const cli_opts *o, mc_algo a)
     p.seed = o->seed;
     p.iterations = o->iterations;
     p.map = o->map;
+    if (o->slope_given) p.core_slope = o->core_slope;
     p.n_threads = (int)o->threads;
     return p;
 }
@@ -145,6 +146,10 @@ int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
         return 1;
     case CLI_O_WINDOW:
         return cli_parse_size("--window", arg, 1, 1000, &o->map.window) ? -1 : 1;
+    case CLI_O_SLOPE:
+        if (cli_parse_double("--core-slope", arg, 0.0, 1000.0, &o->core_slope)) return -1;
+        o->slope_given = 1;
+        return 1;
     case CLI_O_TRIALS:
         return cli_parse_size("--trials", arg, 1, 1000, &o->map.trials) ? -1 : 1;
     default:
@@ -194,6 +199,10 @@ void cli_opts_help(FILE *f)
 "                           p%g for linkage, p%g for dbscan and cw; map: the\n"
 "                           percentile 85 x the quality check's correlation)\n"
 "      --noise-quality Q    faces below this are noise (default off)\n"
+"      --core-slope S       map: with an informative quality, the core gate is\n"
+"                           the percentile S x the quality check's rank\n"
+"                           correlation (default 85; 0: --core-quality's\n"
+"                           default, p50)\n"
 "      --trust-quality      gate by the quality even when the quality check\n"
 "                           finds it uninformative (by default the gates are\n"
 "                           then off; giving --core-quality or\n"

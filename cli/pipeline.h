@@ -26,6 +26,8 @@ typedef struct {
     uint64_t seed;
     size_t iterations;
     mc_map_params map;      /* --flow, --teleport, --temperature, --cut, --window, --trials */
+    double core_slope;      /* when slope_given: --core-slope */
+    int slope_given;
     long threads;
     const char *graph_path; /* --graph: a saved k-NN graph instead of a search */
     int k_given;
@@ -42,7 +44,7 @@ enum {
     CLI_O_EPS = CLI_OPT_BASE, CLI_O_Z, CLI_O_FRAC, CLI_O_CENTER, CLI_O_MINS, CLI_O_CORE, CLI_O_NOISE,
     CLI_O_QKEY, CLI_O_EKEY, CLI_O_LKEY, CLI_O_PKEY, CLI_O_THREADS, CLI_O_SEED, CLI_O_ITER,
     CLI_O_LINKAGE, CLI_O_INDEX, CLI_O_NPROBE, CLI_O_EF, CLI_O_GRAPH, CLI_O_SKIPBAD, CLI_O_TRUSTQ,
-    CLI_O_FLOW, CLI_O_TELEPORT, CLI_O_TEMP, CLI_O_CUT, CLI_O_WINDOW, CLI_O_TRIALS,
+    CLI_O_FLOW, CLI_O_TELEPORT, CLI_O_TEMP, CLI_O_CUT, CLI_O_WINDOW, CLI_O_TRIALS, CLI_O_SLOPE,
     CLI_O_K = 'k'
 };
 #define CLI_COMMON_LONGOPTS                                                   \
@@ -73,7 +75,8 @@ enum {
     {"temperature", required_argument, NULL, CLI_O_TEMP},                     \
     {"cut", required_argument, NULL, CLI_O_CUT},                              \
     {"window", required_argument, NULL, CLI_O_WINDOW},                        \
-    {"trials", required_argument, NULL, CLI_O_TRIALS}
+    {"trials", required_argument, NULL, CLI_O_TRIALS},                        \
+    {"core-slope", required_argument, NULL, CLI_O_SLOPE}
 
 /* Handles one common option. Returns 1 when handled, 0 when c is not a
  * common option, -1 after printing a usage error. */
