@@ -144,7 +144,9 @@ int cmd_cluster(int argc, char **argv)
     }
     if (optind + 1 != argc)
         return cli_usage_error("cluster", optind == argc ? "no input file" : "more than one input file");
-    if (cli_opts_check(&o, "cluster", algo == MC_ALGO_DBSCAN) != 0) return CLI_USAGE;
+    int use[MC_ALGO_COUNT] = {0};
+    use[algo] = 1;
+    if (cli_opts_check(&o, "cluster", use) != 0) return CLI_USAGE;
     const char *in_path = argv[optind];
     const char *inputs[5] = {in_path, NULL, NULL, NULL, NULL};
     size_t n_in = 1;

@@ -350,7 +350,8 @@ int cmd_sweep(int argc, char **argv)
             cli_usage_error("sweep", "--param eps sets the threshold, --param frac and z calibrate it: give one");
             goto done;
         }
-    if (cli_opts_check(&o, "sweep", use[MC_ALGO_DBSCAN]) != 0) goto done;
+    o.quiet = o.quiet || quiet;
+    if (cli_opts_check(&o, "sweep", use) != 0) goto done;
     for (size_t i = 0; i < np; i++)
         if (ps[i].kind == P_MINS)
             for (size_t j = 0; j < ps[i].n; j++)

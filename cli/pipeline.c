@@ -50,8 +50,31 @@ mc_cluster_params cli_cluster_params(const cli_opts *o, mc_algo a)
     return p;
 }
 
+/* The options only some algorithms take: which ones. */
+static const struct {
+    int id;
+    const char *name;
+    unsigned algos; /* bits (1 << mc_algo) */
+} algo_opts[] = {
+    {CLI_O_LINKAGE, "--linkage", 1u << MC_ALGO_LINKAGE},
+    {CLI_O_MINS, "--min-samples", 1u << MC_ALGO_DBSCAN},
+    {CLI_O_SEED, "--seed", (1u << MC_ALGO_CW) | (1u << MC_ALGO_MAP)},
+    {CLI_O_ITER, "--iterations", 1u << MC_ALGO_CW},
+    {CLI_O_FLOW, "--flow", 1u << MC_ALGO_MAP},
+    {CLI_O_TELEPORT, "--teleport", 1u << MC_ALGO_MAP},
+    {CLI_O_TEMP, "--temperature", 1u << MC_ALGO_MAP},
+    {CLI_O_CUT, "--cut", 1u << MC_ALGO_MAP},
+    {CLI_O_WINDOW, "--window", 1u << MC_ALGO_MAP},
+    {CLI_O_TRIALS, "--trials", 1u << MC_ALGO_MAP},
+    {CLI_O_SLOPE, "--core-slope", 1u << MC_ALGO_MAP},
+};
+
+static unsigned opt_bit(int id) { return 1u << (unsigned)(id - CLI_OPT_BASE); }
+
 int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
 {
+    for (size_t i = 0; i < sizeof algo_opts / sizeof *algo_opts; i++)
+        if (algo_opts[i].id == c) o->algo_opts |= opt_bit(c);
     switch (c) {
     case CLI_O_EPS:
         if (cli_parse_double("--eps", arg, 0.0, 2.0, &o->eps)) return -1;
@@ -157,13 +180,33 @@ int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
     }
 }
 
-int cli_opts_check(const cli_opts *o, const char *cmd, int runs_dbscan)
+int cli_opts_check(const cli_opts *o, const char *cmd, const int *use)
 {
     if (o->eps_given && (o->z_given || o->frac_given)) {
         cli_usage_error(cmd, "--eps sets the threshold, --calib-* calibrate it: give one");
         return -1;
     }
-    if (runs_dbscan && o->min_samples > o->kp.k + 1) {
+    unsigned running = 0;
+    for (int a = 0; a < MC_ALGO_COUNT; a++)
+        if (use[a]) running |= 1u << a;
+    for (size_t i = 0; i < sizeof algo_opts / sizeof *algo_opts; i++) {
+        if (!(o->algo_opts & opt_bit(algo_opts[i].id)) || (algo_opts[i].algos & running)) continue;
+        char names[64] = "";
+        for (int a = 0; a < MC_ALGO_COUNT; a++)
+            if (algo_opts[i].algos & (1u << a))
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                         names[0] ? " or " : "", mc_algo_name((mc_algo)a));
+        if (!o->quiet)
+            fprintf(stderr, "magclust: warning: %s applies to --algo %s only: ignored\n",
+                    algo_opts[i].name, names);
+    }
+    if (!o->quiet && (o->algo_opts & opt_bit(CLI_O_TELEPORT)) && use[MC_ALGO_MAP] &&
+        o->map.flow != MC_MAP_DIRECTED)
+        fprintf(stderr, "magclust: warning: --teleport applies to --flow directed only: ignored\n");
+    if (!o->quiet && (o->algo_opts & opt_bit(CLI_O_WINDOW)) && use[MC_ALGO_MAP] &&
+        o->map.cut != MC_MAP_CUT_OUTLIER)
+        fprintf(stderr, "magclust: warning: --window applies to --cut outlier only: ignored\n");
+    if (use[MC_ALGO_DBSCAN] && o->min_samples > o->kp.k + 1) {
         cli_usage_error(cmd, "--min-samples %zu exceeds k + 1 = %zu: raise --k or lower --min-samples",
                         o->min_samples, o->kp.k + 1);
         return -1;

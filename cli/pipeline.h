@@ -28,6 +28,7 @@ typedef struct {
     mc_map_params map;      /* --flow, --teleport, --temperature, --cut, --window, --trials */
     double core_slope;      /* when slope_given: --core-slope */
     int slope_given;
+    unsigned algo_opts;     /* the algorithm options given: bits (1 << (option id - CLI_OPT_BASE)) */
     long threads;
     const char *graph_path; /* --graph: a saved k-NN graph instead of a search */
     int k_given;
@@ -83,8 +84,11 @@ enum {
 int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg);
 
 /* The checks across options both commands share: --eps with --calib-*, and
- * --min-samples against k when dbscan runs. Prints the usage error; 0 / -1. */
-int cli_opts_check(const cli_opts *o, const char *cmd, int runs_dbscan);
+ * --min-samples against k when dbscan runs (usage errors). An option of an
+ * algorithm that does not run (use: MC_ALGO_COUNT flags), --teleport without
+ * --flow directed and --window with --cut none get a one-line warning on
+ * stderr (none with quiet): they are ignored. 0 / -1. */
+int cli_opts_check(const cli_opts *o, const char *cmd, const int *use);
 
 /* The option text both helps share. */
 void cli_opts_help(FILE *f);

@@ -257,6 +257,18 @@ bad bad_cut 2 "--cut" "$MC" cluster "$FX/tiny.h5" --algo map --cut gap -o "$O"
 bad bad_window 2 "--window" "$MC" cluster "$FX/tiny.h5" --algo map --window 0 -o "$O"
 bad bad_flow 2 "--flow" "$MC" cluster "$FX/tiny.h5" --algo map --flow sideways -o "$O"
 bad bad_teleport 2 "--teleport" "$MC" cluster "$FX/tiny.h5" --algo map --flow directed --teleport 1 -o "$O"
+# an option the algorithm run does not take is ignored, with one warning
+run ignored_opt 0 "$MC" cluster "$FX/tiny.h5" --algo linkage --seed 3 --flow directed -o "$WORK/ign.csv"
+check "an ignored option is named in a warning" grep -q "^magclust: warning: --seed applies to --algo cw or map only: ignored$" "$WORK/ignored_opt.err"
+check "each ignored option gets its warning" [ "$(grep -c "warning" "$WORK/ignored_opt.err")" -eq 2 ]
+run ignored_teleport 0 "$MC" cluster "$FX/tiny.h5" --algo map --teleport 0.3 -o "$WORK/ign2.csv"
+check "--teleport without --flow directed is named" grep -q "warning: --teleport applies to --flow directed only" "$WORK/ignored_teleport.err"
+run ignored_quiet 0 "$MC" cluster "$FX/tiny.h5" --algo cw --linkage single -q -o "$WORK/ign3.csv"
+check "-q leaves the warning out" [ ! -s "$WORK/ignored_quiet.err" ]
+run applies_opt 0 "$MC" cluster "$FX/tiny.h5" --algo map --seed 3 --flow directed --teleport 0.3 -o "$WORK/ign4.csv"
+check "options that apply give no warning" [ "$(grep -c "warning" "$WORK/applies_opt.err")" -eq 0 ]
+run sweep_opt_any 0 "$MC" sweep "$SRC/datasets/sample.h5" --algo linkage,cw --seed 3 --param eps=0.5 -o "$WORK/sw_any.csv"
+check "sweep: an option one of its algorithms takes gives no warning" [ "$(grep -c "warning" "$WORK/sweep_opt_any.err")" -eq 0 ]
 bad bad_slope 2 "--core-slope" "$MC" cluster "$FX/tiny.h5" --algo map --core-slope -1 -o "$O"
 bad bad_trials 2 "--trials" "$MC" cluster "$FX/tiny.h5" --algo map --trials 0 -o "$O"
 
