@@ -195,6 +195,27 @@ static int same_file(const char *a, const char *b)
 
 int cli_force;
 
+int cli_result_format(const char *cmd, const char *format, const char *out_path, mc_format *out)
+{
+    *out = MC_FMT_CSV;
+    if (format) {
+        *out = mc_format_from_name(format);
+        if (*out != MC_FMT_CSV && *out != MC_FMT_H5)
+            return cli_usage_error(cmd, "--format: '%s' is not csv or h5", format);
+        return 0;
+    }
+    if (!out_path) return 0;
+    const char *base = strrchr(out_path, '/');
+    base = base ? base + 1 : out_path;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base) return 0; /* no extension: CSV */
+    if (strcmp(dot, ".h5") == 0 || strcmp(dot, ".hdf5") == 0) *out = MC_FMT_H5;
+    else if (strcmp(dot, ".csv") != 0)
+        return cli_usage_error(cmd, "-o %s: a result is written as CSV (.csv) or HDF5 (.h5, .hdf5), "
+                                    "not '%s'; rename it or give --format", out_path, dot);
+    return 0;
+}
+
 int cli_check_output(const char *out_path, const char *const *inputs)
 {
     return cli_check_output_ex(out_path, inputs, 0);

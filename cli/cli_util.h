@@ -51,6 +51,11 @@ int cli_take_global_options(int argc, char **argv);
  * (unless --force). Prints the error; returns 0 / -1. inputs is
  * NULL-terminated. */
 int cli_check_output(const char *out_path, const char *const *inputs);
+/* The format of a result file (cluster -o, assign -o): --format when given
+ * (csv or h5), else by the name: .h5/.hdf5 HDF5, .csv or no extension CSV;
+ * any other extension (.json, .tsv, .npy ...) is a usage error, not a CSV
+ * under a misleading name. Prints the error; 0 / CLI_USAGE. */
+int cli_result_format(const char *cmd, const char *format, const char *out_path, mc_format *out);
 /* The same; may_replace: an existing file is the point (assign --update
  * rewriting its model). */
 int cli_check_output_ex(const char *out_path, const char *const *inputs, int may_replace);

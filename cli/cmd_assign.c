@@ -137,14 +137,8 @@ int cmd_assign(int argc, char **argv)
                cli_check_output_ex(model_path, (const char *const[]){in_path, corrections, NULL}, 1) != 0) {
         return CLI_FAIL;
     }
-    mc_format out_fmt = MC_FMT_CSV;
-    if (format) {
-        out_fmt = mc_format_from_name(format);
-        if (out_fmt != MC_FMT_CSV && out_fmt != MC_FMT_H5)
-            return cli_usage_error("assign", "--format: '%s' is not csv or h5", format);
-    } else if (mc_format_from_path(out_path) == MC_FMT_H5) {
-        out_fmt = MC_FMT_H5;
-    }
+    mc_format out_fmt;
+    if (cli_result_format("assign", format, out_path, &out_fmt) != 0) return CLI_USAGE;
     ap.n_threads = (int)threads;
 
     int rc = CLI_FAIL;

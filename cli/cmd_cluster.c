@@ -157,14 +157,8 @@ int cmd_cluster(int argc, char **argv)
     if (model_path && cli_check_output(model_path, inputs) != 0) return CLI_FAIL;
     if (model_path && out_path && strcmp(model_path, out_path) == 0)
         return cli_usage_error("cluster", "--save-model and -o name the same file");
-    mc_format out_fmt = MC_FMT_CSV;
-    if (format) {
-        out_fmt = mc_format_from_name(format);
-        if (out_fmt != MC_FMT_CSV && out_fmt != MC_FMT_H5)
-            return cli_usage_error("cluster", "--format: '%s' is not csv or h5", format);
-    } else if (out_path && mc_format_from_path(out_path) == MC_FMT_H5) {
-        out_fmt = MC_FMT_H5;
-    }
+    mc_format out_fmt;
+    if (cli_result_format("cluster", format, out_path, &out_fmt) != 0) return CLI_USAGE;
     mc_cluster_params p = cli_cluster_params(&o, algo);
     p.corrections = corrections;
     p.previous = previous;

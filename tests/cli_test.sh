@@ -269,6 +269,10 @@ run applies_opt 0 "$MC" cluster "$FX/tiny.h5" --algo map --seed 3 --flow directe
 check "options that apply give no warning" [ "$(grep -c "warning" "$WORK/applies_opt.err")" -eq 0 ]
 run sweep_opt_any 0 "$MC" sweep "$SRC/datasets/sample.h5" --algo linkage,cw --seed 3 --param eps=0.5 -o "$WORK/sw_any.csv"
 check "sweep: an option one of its algorithms takes gives no warning" [ "$(grep -c "warning" "$WORK/sweep_opt_any.err")" -eq 0 ]
+bad out_json 2 "not '.json'" "$MC" cluster "$FX/tiny.h5" -o "$WORK/out.json"
+check "out_json wrote nothing" [ ! -e "$WORK/out.json" ]
+run out_json_format 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/out2.json" --format csv
+check "--format csv writes CSV under any name" grep -q "^index,path,cluster,role,quality" "$WORK/out2.json"
 bad bad_slope 2 "--core-slope" "$MC" cluster "$FX/tiny.h5" --algo map --core-slope -1 -o "$O"
 bad bad_trials 2 "--trials" "$MC" cluster "$FX/tiny.h5" --algo map --trials 0 -o "$O"
 
@@ -514,6 +518,7 @@ check "--threads 1 gives the same clusters" cmp -s "$WORK/direct.csv" "$WORK/t1.
 
 # assign: a model saved by cluster places faces later
 run model_save 0 "$MC" cluster "$SAMPLE" -o "$WORK/m_direct.csv" --save-model "$WORK/model.h5"
+bad assign_out_tsv 2 "not '.tsv'" "$MC" assign "$WORK/model.h5" "$FX/tiny.h5" -o "$WORK/out.tsv"
 check "--save-model: the summary names the model" grep -q "model .*model.h5 (.* clusters" "$WORK/model_save.out"
 check "--save-model does not change the clusters" cmp -s "$WORK/direct.csv" "$WORK/m_direct.csv"
 cp "$WORK/model.h5" "$WORK/model_copy.h5"
