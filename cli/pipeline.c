@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli_util.h"
+#include "quality_keys.h"
 
 void cli_opts_default(cli_opts *o)
 {
@@ -362,9 +363,17 @@ int cli_load(const char *in_path, const cli_opts *o, cli_input *out)
     int rc = CLI_FAIL;
     double t0 = cli_now();
     if ((st = mc_embeddings_read_h5(in_path, &o->rp, &out->e)) != MC_OK) {
+        char want[512], hint[1024];
+        const char *qk = o->rp.quality_key ? o->rp.quality_key : "";
+        snprintf(want, sizeof want, "no dataset /%s", qk + strspn(qk, "/"));
         if (st == MC_ERR_BAD_DATA && mc_last_error_reason() == MC_REASON_BAD_ROW && !o->rp.skip_bad_rows)
             cli_error("%s: %s; --skip-bad-rows leaves such rows out", mc_strerror(st), mc_last_error_detail());
-        else
+        else if (o->rp.quality_key && strstr(mc_last_error_detail(), want)) {
+            char detail[1024];
+            snprintf(detail, sizeof detail, "%s", mc_last_error_detail());
+            cli_quality_key_hint(in_path, &o->rp, o->rp.quality_key, hint, sizeof hint);
+            cli_error("%s: %s (--quality-key)%s", mc_strerror(st), detail, hint);
+        } else
             cli_fail_status(st);
         goto fail;
     }

@@ -103,3 +103,63 @@ nomem:
     cli_fail_status(MC_ERR_NOMEM);
     return -1;
 }
+
+/* Levenshtein distance, case-insensitive, of two short names (capped at 63). */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[64];
+    if (la > 63) la = 63;
+    if (lb > 63) lb = 63;
+    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+            size_t best = diag + cost;
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+void cli_quality_key_hint(const char *path, const mc_h5_read_params *rp, const char *key, char *buf,
+                          size_t size)
+{
+    buf[0] = '\0';
+    mc_h5_dataset_info *ds = NULL;
+    size_t nds = 0;
+    if (!key || mc_h5_list_datasets(path, &ds, &nds) != MC_OK) return;
+    const char *emb = rp->embeddings_key ? rp->embeddings_key : "embeddings";
+    uint64_t rows = 0;
+    for (size_t i = 0; i < nds; i++)
+        if (same_key(emb, ds[i].name) && ds[i].rank >= 1) rows = ds[i].dims[0];
+    key += strspn(key, "/");
+    size_t used = 0, best_d = (size_t)-1, n = 0;
+    const char *best = NULL;
+    for (size_t i = 0; i < nds && rows; i++) {
+        const mc_h5_dataset_info *d = &ds[i];
+        int numeric = strncmp(d->type, "float", 5) == 0 || strstr(d->type, "int") != NULL;
+        if (!numeric || !(d->rank == 1 || (d->rank == 2 && d->dims[1] == 1)) || d->dims[0] != rows ||
+            same_key(emb, d->name) || same_key(rp->labels_key ? rp->labels_key : "labels", d->name))
+            continue;
+        const char *name = d->name + strspn(d->name, "/");
+        int w = snprintf(buf + used, size - used, "%s%s", n ? ", " : "; its per-face numbers: ", name);
+        if (w < 0 || (size_t)w >= size - used) break;
+        used += (size_t)w;
+        n++;
+        size_t dist = edit_distance(key, name);
+        if (dist < best_d) {
+            best_d = dist;
+            best = name;
+        }
+    }
+    if (n == 0) snprintf(buf, size, "; it holds no per-face numbers besides the embeddings");
+    else if (best && best_d <= 2 + strlen(key) / 4)
+        snprintf(buf + used, size - used, " (did you mean %s?)", best);
+    free(ds);
+}

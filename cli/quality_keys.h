@@ -27,4 +27,11 @@ long cli_quality_keys(const char *path, const mc_h5_read_params *rp, const mc_em
                       const mc_knn_graph_t *g, cli_qkey **out);
 void cli_qkeys_free(cli_qkey *k, size_t n);
 
+/* For a --quality-key that names no dataset: writes into buf what the file
+ * offers instead, "; its per-face numbers: a, b, c (did you mean a?)" (the
+ * nearest by edit distance, when near enough), or "; it holds no per-face
+ * numbers besides the embeddings". Empty when the file cannot be listed. */
+void cli_quality_key_hint(const char *path, const mc_h5_read_params *rp, const char *key, char *buf,
+                          size_t size);
+
 #endif

@@ -178,6 +178,8 @@ bad max_memory_bad 2 "is not a size" "$MC" cluster "$FX/tiny.h5" --max-memory lo
 bad max_memory_low 2 "out of range" "$MC" cluster "$FX/tiny.h5" --max-memory=1000 -o "$O"
 run max_memory_ok 0 "$MC" cluster "$FX/tiny.h5" --max-memory 64M -o "$WORK/maxmem.csv"
 bad quality_missing 1 "nosuchkey" "$MC" cluster "$FX/tiny.h5" --quality-key nosuchkey -o "$O"
+check "quality_missing lists what the file offers" grep -q "its per-face numbers: det_score$" "$WORK/quality_missing.err"
+bad quality_typo 1 "did you mean det_score?" "$MC" cluster "$FX/tiny.h5" --quality-key det_scor -o "$O"
 # a collection of no more than k faces: k shrinks to N - 1, and says so;
 # one face is refused, two are too few to calibrate on (but --eps works)
 run k_ge_n 0 "$MC" cluster "$FX/small_k.h5" -o "$WORK/small_k.csv"
