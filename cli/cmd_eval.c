@@ -40,6 +40,7 @@ static void help(FILE *f)
 "      --reject-step PCT      step, 1..50 (default 5)\n"
 "      --labels-key NAME      (default labels)\n"
 "      --embeddings-key NAME  (default embeddings)\n"
+"  -q, --quiet                print nothing but errors (the exit code tells)\n"
 "  -h, --help                 this text\n"
 "\n"
 "exit codes: 0 success, 1 runtime failure (bad input file, I/O), 2 usage error\n");
@@ -180,6 +181,7 @@ int cmd_eval(int argc, char **argv)
         {"reject-max", required_argument, NULL, O_RMAX},
         {"reject-step", required_argument, NULL, O_RSTEP},
         {"help", no_argument, NULL, 'h'},
+        {"quiet", no_argument, NULL, 'q'},
         {NULL, 0, NULL, 0},
     };
     mc_h5_read_params rp = mc_h5_read_params_default();
@@ -189,7 +191,8 @@ int cmd_eval(int argc, char **argv)
     int c;
     optind = 0;
     opterr = 0;
-    while ((c = cli_getopt("eval", argc, argv, ":h", opts, 0)) != -1) {
+    int quiet = 0;
+    while ((c = cli_getopt("eval", argc, argv, ":hq", opts, 0)) != -1) {
         switch (c) {
         case O_LKEY: rp.labels_key = optarg; break;
         case O_EKEY: rp.embeddings_key = optarg; break;
@@ -203,12 +206,15 @@ int cmd_eval(int argc, char **argv)
             if (cli_parse_double("--reject-step", optarg, 1, 50, &rstep)) return CLI_USAGE;
             break;
         case 'h': help(stdout); return CLI_OK;
+        case 'q': quiet = 1; break;
         case CLI_OPT_REPEATED: return CLI_USAGE;
         case ':': return cli_usage_error("eval", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("eval", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind != 2) return cli_usage_error("eval", "expected IN.h5 and PRED.csv");
+    /* -q: nothing on stdout; the exit code (and any error) still tell */
+    if (quiet && !freopen("/dev/null", "w", stdout)) return cli_usage_error("eval", "-q: cannot open /dev/null");
     if (plot_path && !curve_path) return cli_usage_error("eval", "--plot needs --reject-curve");
     if (!qkeys[0]) return cli_usage_error("eval", "--quality-key: empty list");
     const char *in_path = argv[optind], *pred_path = argv[optind + 1];

@@ -34,6 +34,7 @@ static void help(FILE *f)
 "      --embeddings-key NAME  (default embeddings)\n"
 "      --labels-key NAME      (default labels)\n"
 "      --paths-key NAME       (default paths)\n"
+"  -q, --quiet                print nothing but errors (the exit code tells)\n"
 "  -h, --help                 this text\n"
 "\n"
 "exit codes: 0 success, 1 runtime failure (bad input file, I/O), 2 usage error\n",
@@ -95,13 +96,15 @@ int cmd_info(int argc, char **argv)
         {"paths-key", required_argument, NULL, O_PKEY},
         {"no-check", no_argument, NULL, O_NOCHECK},
         {"help", no_argument, NULL, 'h'},
+        {"quiet", no_argument, NULL, 'q'},
         {NULL, 0, NULL, 0},
     };
     mc_h5_read_params rp = mc_h5_read_params_default();
     int c, check = 1;
     optind = 0;
     opterr = 0;
-    while ((c = cli_getopt("info", argc, argv, ":h", opts, 0)) != -1) {
+    int quiet = 0;
+    while ((c = cli_getopt("info", argc, argv, ":hq", opts, 0)) != -1) {
         switch (c) {
         case O_QKEY: rp.quality_key = optarg; break;
         case O_EKEY: rp.embeddings_key = optarg; break;
@@ -109,12 +112,15 @@ int cmd_info(int argc, char **argv)
         case O_PKEY: rp.paths_key = optarg; break;
         case O_NOCHECK: check = 0; break;
         case 'h': help(stdout); return CLI_OK;
+        case 'q': quiet = 1; break;
         case CLI_OPT_REPEATED: return CLI_USAGE;
         case ':': return cli_usage_error("info", "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error("info", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind != 1) return cli_usage_error("info", "expected one input file");
+    /* -q: nothing on stdout; the exit code (and any error) still tell */
+    if (quiet && !freopen("/dev/null", "w", stdout)) return cli_usage_error("info", "-q: cannot open /dev/null");
     const char *in_path = argv[optind];
 
     mc_h5_dataset_info *ds = NULL;

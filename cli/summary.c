@@ -154,13 +154,16 @@ void cli_print_constraints(FILE *f, const mc_cluster_info *in, const char *corre
             if (ci->unknown) fprintf(f, "; %zu name faces not in this input, ignored", ci->unknown);
             fprintf(f, ")");
         }
-        fprintf(f, "\n               %zu violations resolved: %zu faces moved, %zu left in no cluster, %zu gathered "
-                   "into their person's cluster, %zu clusters opened\n",
-                cs->violations, cs->moved, cs->to_noise, cs->gathered, cs->new_clusters);
+#define PL(n) ((n) == 1 ? "" : "s")
+        fprintf(f, "\n               %zu violation%s resolved: %zu face%s moved, %zu left in no cluster, %zu gathered "
+                   "into their person's cluster, %zu cluster%s opened\n",
+                cs->violations, PL(cs->violations), cs->moved, PL(cs->moved), cs->to_noise,
+                cs->gathered, cs->new_clusters, PL(cs->new_clusters));
         if (cs->unresolved)
-            fprintf(f, "               %zu violations between faces that may not move left as they are "
+            fprintf(f, "               %zu violation%s between faces that may not move left as they are "
                        "(re-run 'cluster' with the corrections to resolve them)\n",
-                    cs->unresolved);
+                    cs->unresolved, PL(cs->unresolved));
+#undef PL
     }
     if (previous)
         fprintf(f, "  previous     %s: %zu of %zu faces found; %zu clusters kept, %zu merged, %zu split, "
