@@ -274,6 +274,22 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
     if (in->noise_quality.kind != MC_THRESH_OFF)
         fprintf(f, ", of which %zu demoted by the noise gate", n_demoted);
     fprintf(f, ")\n");
+    {
+        /* a gate above every face leaves nothing to cluster: say so */
+        size_t n_pass = 0;
+        float q_max = -INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            n_pass += (double)q[i] >= in->core_q && (double)q[i] >= in->noise_q;
+            if (q[i] > q_max) q_max = q[i];
+        }
+        if (n > 0 && n_pass == 0)
+            fprintf(f, "  warning      no face reaches the %s gate (%s = %.6g; the highest quality is "
+                       "%.6g): no face can seed a cluster; lower --%s-quality\n",
+                    in->noise_q > in->core_q ? "noise" : "core",
+                    in->noise_q > in->core_q ? noise : core,
+                    in->noise_q > in->core_q ? in->noise_q : in->core_q, (double)q_max,
+                    in->noise_q > in->core_q ? "noise" : "core");
+    }
     cli_print_constraints(f, in, cp->corrections, cp->previous, e);
     fprintf(f, "  time         load %.3f s  knn %.3f s  cluster %.3f s  write %.3f s  total %.3f s\n",
             t->load, t->knn, t->cluster, t->write, t->load + t->knn + t->cluster + t->write);

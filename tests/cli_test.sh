@@ -181,6 +181,10 @@ bad max_memory_low 2 "out of range" "$MC" cluster "$FX/tiny.h5" --max-memory=100
 run max_memory_ok 0 "$MC" cluster "$FX/tiny.h5" --max-memory 64M -o "$WORK/maxmem.csv"
 bad quality_missing 1 "nosuchkey" "$MC" cluster "$FX/tiny.h5" --quality-key nosuchkey -o "$O"
 check "quality_missing lists what the file offers" grep -q "its per-face numbers: det_score$" "$WORK/quality_missing.err"
+run gate_above_all 0 "$MC" cluster "$FX/tiny.h5" --core-quality 99999 -o "$WORK/gate_all.csv"
+check "a core gate above every face is named" grep -q "warning      no face reaches the core gate (99999 = 99999; the highest quality is" "$WORK/gate_above_all.out"
+run gate_ok 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/gate_ok.csv"
+check "no gate warning when faces pass" [ "$(grep -c "no face reaches" "$WORK/gate_ok.out")" -eq 0 ]
 run info_quiet 0 "$MC" info "$FX/tiny.h5" -q
 check "info -q prints nothing" [ ! -s "$WORK/info_quiet.out" ] && [ ! -s "$WORK/info_quiet.err" ]
 bad info_quiet_bad 1 "not an HDF5 file" "$MC" info "$WORK/tiny.csv" -q
