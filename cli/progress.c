@@ -41,8 +41,11 @@ struct cli_progress {
     unsigned decile;    /* PLAIN: 10 % steps already covered by a line */
 };
 
+static double (*test_clock)(void); /* cli_progress_test_clock */
+
 static double now_s(void)
 {
+    if (test_clock) return test_clock();
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
@@ -232,7 +235,13 @@ static void tick(cli_progress *p)
     double now = now_s();
     double dt = now - p->last_check;
     if (dt > 0) {
+        /* At most double the stride per reading: a first update that comes
+         * microseconds after the start (or a fast burst) must not set a
+         * stride that a slow loop, such as the search's one call per block
+         * of 1,024 faces, never reaches again. Shrinking is immediate. */
         double want = (double)p->calls * CHECK_PERIOD / dt;
+        double most = 2.0 * (double)p->stride;
+        if (want > most) want = most;
         p->stride = want < 1.0 ? 1u : want > (double)MAX_STRIDE ? MAX_STRIDE : (uint32_t)want;
     }
     p->calls = 0;
@@ -282,6 +291,8 @@ void cli_progress_end(cli_progress *p)
     }
     free(p);
 }
+
+void cli_progress_test_clock(double (*now)(void)) { test_clock = now; }
 
 void cli_progress_test_rewind(cli_progress *p, double seconds)
 {

@@ -95,4 +95,8 @@ void cli_progress_format_line(const char *phase, uint64_t done, uint64_t total,
  * that the tests exercise long phases without sleeping. NULL-safe. */
 void cli_progress_test_rewind(cli_progress *p, double seconds);
 
+/* For tests: the clock the reporter reads (monotonic seconds), or NULL for
+ * the real one. */
+void cli_progress_test_clock(double (*now)(void));
+
 #endif

@@ -180,6 +180,54 @@ static void test_plain_fast_phase_writes_nothing(void)
     fclose(f);
 }
 
+static double fake_now;
+static unsigned long fake_reads;
+static double fake_clock(void)
+{
+    fake_reads++;
+    return fake_now;
+}
+
+/* The cadence with a fake clock, as the exact search reports: one update
+ * per block, the first a few microseconds after the start, the others
+ * seconds apart. Every 10 % step after the first 2 s gets its line; a
+ * stride grown on the fast first update used to swallow them all. */
+static void test_plain_slow_updates_after_fast_start(void)
+{
+    FILE *f = tmpfile();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fake_now = 1000.0;
+    cli_progress_test_clock(fake_clock);
+    cli_progress *p = cli_progress_start(f, CLI_PROGRESS_PLAIN, "search", 94, "blocks");
+    fake_now += 2e-6;
+    cli_progress_update(p, 1);
+    for (uint64_t b = 2; b <= 93; b++) {
+        fake_now += 2.0; /* a block of 1,024 faces every 2 s */
+        cli_progress_update(p, b);
+    }
+    const char *out = contents(f);
+    /* 10 % .. 90 %: nine lines, and lines every 10 s at most apart anyway */
+    CU_ASSERT(count_char(out, '\n') >= 9);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "search  10%"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "search  9"));
+    fake_now += 2.0;
+    cli_progress_update(p, 94);
+    cli_progress_end(p);
+    CU_ASSERT_PTR_NOT_NULL(strstr(contents(f), "search 100% 94 blocks in 3 m 06 s"));
+    /* a fast loop still reads the clock rarely: 100,000 updates within
+     * 0.1 s of fake time make far fewer readings than updates */
+    p = cli_progress_start(f, CLI_PROGRESS_PLAIN, "fast", 100000, "items");
+    fake_reads = 0;
+    for (uint64_t i = 1; i <= 100000; i++) {
+        fake_now += 1e-6;
+        cli_progress_update(p, i);
+    }
+    CU_ASSERT(fake_reads > 10 && fake_reads < 200);
+    cli_progress_end(p);
+    cli_progress_test_clock(NULL);
+    fclose(f);
+}
+
 static void test_plain_long_phase(void)
 {
     FILE *f = tmpfile();
@@ -402,6 +450,7 @@ int main(void)
         {"off_writes_nothing", test_off_writes_nothing},
         {"plain_fast_phase_writes_nothing", test_plain_fast_phase_writes_nothing},
         {"plain_long_phase", test_plain_long_phase},
+        {"plain_slow_updates_after_fast_start", test_plain_slow_updates_after_fast_start},
         {"plain_unknown_total", test_plain_unknown_total},
         {"plain_final_line_after_two_seconds", test_plain_final_line_after_two_seconds},
         {"tty_final_line", test_tty_final_line},
