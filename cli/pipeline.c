@@ -47,6 +47,7 @@ mc_cluster_params cli_cluster_params(const cli_opts *o, mc_algo a)
     p.iterations = o->iterations;
     p.map = o->map;
     if (o->slope_given) p.core_slope = o->core_slope;
+    p.min_cluster_size = o->min_cluster_size;
     p.n_threads = (int)o->threads;
     return p;
 }
@@ -170,6 +171,8 @@ int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
         return 1;
     case CLI_O_WINDOW:
         return cli_parse_size("--window", arg, 1, 1000, &o->map.window) ? -1 : 1;
+    case CLI_O_MINSIZE:
+        return cli_parse_size("--min-cluster-size", arg, 1, 1000000, &o->min_cluster_size) ? -1 : 1;
     case CLI_O_SLOPE:
         if (cli_parse_double("--core-slope", arg, 0.0, 1000.0, &o->core_slope)) return -1;
         o->slope_given = 1;
@@ -247,6 +250,10 @@ void cli_opts_help(FILE *f)
 "                           the percentile S x the quality check's rank\n"
 "                           correlation (default 85; 0: --core-quality's\n"
 "                           default, p50)\n"
+"      --min-cluster-size N clusters of fewer than N faces become noise (as\n"
+"                           HDBSCAN's min_cluster_size; Immich uses 3);\n"
+"                           corrections may still name a single face\n"
+"                           (default 1: every cluster is kept)\n"
 "      --trust-quality      gate by the quality even when the quality check\n"
 "                           finds it uninformative (by default the gates are\n"
 "                           then off; giving --core-quality or\n"

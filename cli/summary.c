@@ -273,6 +273,9 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
             n_core, n_border, n_noise);
     if (in->noise_quality.kind != MC_THRESH_OFF)
         fprintf(f, ", of which %zu demoted by the noise gate", n_demoted);
+    if (cp->min_cluster_size > 1)
+        fprintf(f, "; %zu cluster%s under %zu faces turned to noise (%zu faces)", in->small_clusters,
+                in->small_clusters == 1 ? "" : "s", cp->min_cluster_size, in->small_cluster_faces);
     fprintf(f, ")\n");
     {
         /* a gate above every face leaves nothing to cluster: say so */
@@ -427,6 +430,9 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
     json_uint(&j, "core", mc_clustering_n_role(c, MC_ROLE_CORE));
     json_uint(&j, "border", mc_clustering_n_role(c, MC_ROLE_BORDER));
     json_uint(&j, "noise", mc_clustering_n_noise(c));
+    json_uint(&j, "min_cluster_size", cp->min_cluster_size > 1 ? cp->min_cluster_size : 1);
+    json_uint(&j, "small_clusters", in->small_clusters);
+    json_uint(&j, "small_cluster_faces", in->small_cluster_faces);
     json_key_object(&j, "seconds");
     json_num(&j, "load", t->load);
     json_num(&j, "knn", t->knn);

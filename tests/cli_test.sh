@@ -185,6 +185,9 @@ run gate_above_all 0 "$MC" cluster "$FX/tiny.h5" --core-quality 99999 -o "$WORK/
 check "a core gate above every face is named" grep -q "warning      no face reaches the core gate (99999 = 99999; the highest quality is" "$WORK/gate_above_all.out"
 run gate_ok 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/gate_ok.csv"
 check "no gate warning when faces pass" [ "$(grep -c "no face reaches" "$WORK/gate_ok.out")" -eq 0 ]
+run min_size 0 "$MC" cluster "$SRC/datasets/sample.h5" --min-cluster-size 3 --json -o "$WORK/min_size.csv"
+check "--min-cluster-size 3 leaves no cluster under 3 faces" [ "$(tail -n +2 "$WORK/min_size.csv" | cut -d, -f3 | grep -v '^-1$' | sort | uniq -c | awk '$1 < 3' | wc -l)" -eq 0 ]
+check "--min-cluster-size: JSON counts what it turned to noise" grep -Eq '"min_cluster_size":3,"small_clusters":[0-9]+,"small_cluster_faces":[0-9]+' "$WORK/min_size.out"
 run info_quiet 0 "$MC" info "$FX/tiny.h5" -q
 check "info -q prints nothing" [ ! -s "$WORK/info_quiet.out" ] && [ ! -s "$WORK/info_quiet.err" ]
 bad info_quiet_bad 1 "not an HDF5 file" "$MC" info "$WORK/tiny.csv" -q

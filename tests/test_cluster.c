@@ -391,6 +391,50 @@ static void test_constraints(void)
     mc_embeddings_free(np);
 }
 
+/* min_cluster_size: the clusters the algorithm makes below it become noise,
+ * the others stay as they were (renumbered by size). */
+static void test_min_cluster_size(void)
+{
+    mc_embeddings_t *e = faces();
+    mc_cluster_params p = mc_cluster_params_default(MC_ALGO_CW);
+    p.core_quality = mc_threshold_off();
+    mc_cluster_result_t *r = NULL, *r2 = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_cluster_run(e, NULL, &p, &r), MC_OK);
+    const mc_clustering_t *c = mc_cluster_result_clustering(r);
+    size_t n = mc_clustering_n(c), nc = mc_clustering_n_clusters(c);
+    size_t *size = calloc(nc, sizeof *size), small = 0, small_faces = 0;
+    for (size_t i = 0; i < n; i++)
+        if (mc_clustering_labels(c)[i] >= 0) size[mc_clustering_labels(c)[i]]++;
+    for (size_t k = 0; k < nc; k++)
+        if (size[k] < 3) {
+            small++;
+            small_faces += size[k];
+        }
+    CU_ASSERT(small > 0); /* the fixture's outliers make some */
+    p.min_cluster_size = 3;
+    CU_ASSERT_EQUAL_FATAL(mc_cluster_again(r, e, &p, &r2), MC_OK);
+    const mc_clustering_t *c2 = mc_cluster_result_clustering(r2);
+    const mc_cluster_info *in = mc_cluster_result_info(r2);
+    CU_ASSERT_EQUAL(in->small_clusters, small);
+    CU_ASSERT_EQUAL(in->small_cluster_faces, small_faces);
+    CU_ASSERT_EQUAL(mc_clustering_n_clusters(c2), nc - small);
+    CU_ASSERT_EQUAL(mc_clustering_n_noise(c2), mc_clustering_n_noise(c) + small_faces);
+    for (size_t i = 0; i < n; i++) {
+        int64_t a = mc_clustering_labels(c)[i], b = mc_clustering_labels(c2)[i];
+        if (a >= 0 && size[a] < 3) {
+            CU_ASSERT_EQUAL(b, -1);
+            CU_ASSERT_EQUAL(mc_clustering_roles(c2)[i], MC_ROLE_NOISE);
+        } else {
+            CU_ASSERT_EQUAL(b < 0, a < 0);
+            CU_ASSERT_EQUAL(mc_clustering_roles(c2)[i], mc_clustering_roles(c)[i]);
+        }
+    }
+    free(size);
+    mc_cluster_result_free(r2);
+    mc_cluster_result_free(r);
+    mc_embeddings_free(e);
+}
+
 static void test_refusals(void)
 {
     mc_embeddings_t *e = faces();
@@ -449,4 +493,5 @@ void mc_test_register(void)
     add_test("threads", test_threads);
     add_test("constraints", test_constraints);
     add_test("refusals", test_refusals);
+    add_test("min_cluster_size", test_min_cluster_size);
 }

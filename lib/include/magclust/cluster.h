@@ -29,6 +29,7 @@
  *  6. the gates (core, noise) resolved to values, and the algorithm: linkage
  *     (mc_linkage_run()), DBSCAN at eps = 1 - threshold (mc_dbscan_run()) or
  *     Chinese whispers (mc_cw_run()); the same threshold in each;
+ *  6b. clusters smaller than @c min_cluster_size turned to noise;
  *  7. the constraints enforced (mc_constraints_apply(); clusters renumbered
  *     by size), then the ids and names of the previous result carried over
  *     (mc_previous_carry()), and clusters named from the corrections.
@@ -142,6 +143,9 @@ typedef struct {
     mc_linkage_kind linkage;     /**< linkage: default average */
     size_t min_samples;          /**< dbscan: faces within eps, self included (<= k + 1) */
     uint64_t seed;               /**< cw: seed of the visiting order; default 1 */
+    size_t min_cluster_size;     /**< clusters the algorithm makes with fewer faces become
+                                      noise, before the constraints (which may still open a
+                                      cluster of one named face); 0 or 1: off (default) */
     size_t iterations;           /**< cw: rounds at most; default 100 */
     mc_map_params map;           /**< map: the network and the search (mc_map_params_default());
                                       its threshold, gates, seed and n_threads are this
@@ -197,6 +201,8 @@ typedef struct {
     size_t previous_rows;          /**< rows of the previous result */
     size_t named_clusters;         /**< clusters with a person name */
     mc_map_info map;               /**< map: the network and the codelength found */
+    size_t small_clusters;         /**< clusters below min_cluster_size, turned to noise */
+    size_t small_cluster_faces;    /**< their faces */
     double t_prepare;              /**< seconds: constraints read, centring, graph, calibration */
     double t_cluster;              /**< seconds: the algorithm and the constraints */
 } mc_cluster_info;

@@ -355,6 +355,42 @@ done:
     return st;
 }
 
+/* Clusters of fewer than min_size faces become noise (role noise); the rest
+ * are renumbered by size. */
+static mc_status drop_small(size_t min_size, mc_clustering_t **cl, mc_cluster_info *info)
+{
+    size_t n = mc_clustering_n(*cl), nc = mc_clustering_n_clusters(*cl);
+    const int64_t *lab = mc_clustering_labels(*cl);
+    size_t *size = calloc(nc + 1, sizeof *size);
+    int64_t *labels = mc_malloc_array(n ? n : 1, sizeof *labels);
+    uint8_t *roles = mc_malloc_array(n ? n : 1, 1);
+    mc_clustering_t *c2 = NULL;
+    mc_status st = MC_OK;
+    if (!size || !labels || !roles) {
+        st = mc_fail(MC_ERR_NOMEM, "out of memory for the minimum cluster size");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (lab[i] >= 0) size[lab[i]]++;
+    memcpy(labels, lab, n * sizeof *labels);
+    memcpy(roles, mc_clustering_roles(*cl), n);
+    for (size_t c = 0; c < nc; c++) info->small_clusters += size[c] < min_size;
+    for (size_t i = 0; i < n; i++)
+        if (labels[i] >= 0 && size[labels[i]] < min_size) {
+            labels[i] = -1;
+            roles[i] = MC_ROLE_NOISE;
+            info->small_cluster_faces++;
+        }
+    if ((st = mc_clustering_new(n, labels, roles, &c2)) != MC_OK) goto done;
+    mc_clustering_free(*cl);
+    *cl = c2;
+done:
+    free(size);
+    free(labels);
+    free(roles);
+    return st;
+}
+
 /* Steps 5 to 7 into r, whose graph, centring and calibration are set. */
 static mc_status cluster_step(mc_cluster_result_t *r, const mc_embeddings_t *e)
 {
@@ -435,6 +471,9 @@ static mc_status cluster_step(mc_cluster_result_t *r, const mc_embeddings_t *e)
         st = mc_dbscan_run(r->graph, q, &d, &r->clustering, &info->core_q, &info->noise_q);
     }
     if (st != MC_OK) return st;
+    if (p->min_cluster_size > 1 &&
+        (st = drop_small(p->min_cluster_size, &r->clustering, info)) != MC_OK)
+        return st;
     if (r->cs->wanted &&
         (st = constrain(r->cs, p, mc_embeddings_n(e), r->graph, t, info, &r->clustering)) != MC_OK)
         return st;
