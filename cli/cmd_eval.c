@@ -15,12 +15,13 @@
 static void help(FILE *f)
 {
     fprintf(f,
-"usage: magclust eval IN.h5 PRED.csv [options]\n"
+"usage: magclust eval IN.h5 PRED.csv|PRED.h5 [options]\n"
 "\n"
 "Score a prediction against the identity labels of IN.h5: BCubed precision,\n"
 "recall and F, pairwise precision, recall and F, and NMI. PRED.csv needs a\n"
 "header with a 'cluster' column (and optionally 'index'), as `magclust\n"
-"cluster -o` writes. A negative label, in the truth (unknown identity,\n"
+"cluster -o` writes; PRED.h5 (or .hdf5) a /cluster dataset with a row per\n"
+"face, as `magclust cluster -o X.h5` writes. A negative label, in the truth (unknown identity,\n"
 "distractor) or in the prediction (noise), counts as a singleton.\n"
 "\n"
 "With --reject-curve, also score the faces that remain as the lowest-quality\n"
@@ -247,7 +248,20 @@ int cmd_eval(int argc, char **argv)
         cli_error("out of memory");
         goto cleanup;
     }
-    if ((st = mc_clustering_read_csv(pred_path, n, pred)) != MC_OK) goto fail;
+    if (mc_format_from_path(pred_path) == MC_FMT_H5) {
+        /* a result as `cluster -o X.h5` writes it: /cluster, a row per face */
+        mc_previous_t *res = NULL;
+        if ((st = mc_previous_read_h5(pred_path, &res)) != MC_OK) goto fail;
+        if (mc_previous_n(res) != n) {
+            cli_error("%s: %zu rows, but %s has %zu faces", pred_path, mc_previous_n(res), in_path, n);
+            mc_previous_free(res);
+            goto cleanup;
+        }
+        for (size_t i = 0; i < n; i++) pred[i] = mc_previous_cluster(res, i);
+        mc_previous_free(res);
+    } else if ((st = mc_clustering_read_csv(pred_path, n, pred)) != MC_OK) {
+        goto fail;
+    }
     if ((st = mc_metrics_compute(truth, pred, n, &m)) != MC_OK) goto fail;
     size_t ids, unl;
     cli_count_identities(truth, n, &ids, &unl);

@@ -304,6 +304,12 @@ bad bad_linkage 2 "--linkage" "$MC" cluster "$FX/tiny.h5" --algo linkage --linka
 # ---- result formats: HDF5 output and --json ------------------------------------
 run out_h5 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/tiny_result.h5"
 check "h5 result has the HDF5 signature" [ "$(head -c 4 "$WORK/tiny_result.h5" | od -An -c | tr -d ' ')" = "211HDF" ]
+run eval_h5 0 "$MC" eval "$FX/tiny.h5" "$WORK/tiny_result.h5"
+check "eval reads an HDF5 result" [ "$(field "$WORK/eval_h5.out" BCubed 6)" = "$(field "$WORK/tiny.out" BCubed 6)" ]
+run out_h5_nopaths 0 "$MC" cluster "$FX/tiny_altkeys.h5" --embeddings-key feats --labels-key ids -o "$WORK/alt_result.h5"
+run eval_h5_nopaths 0 "$MC" eval "$FX/tiny_altkeys.h5" "$WORK/alt_result.h5" --embeddings-key feats --labels-key ids
+check "eval reads an HDF5 result without paths" [ "$(field "$WORK/eval_h5_nopaths.out" BCubed 6)" = "$(field "$WORK/out_h5_nopaths.out" BCubed 6)" ]
+bad eval_h5_rows 1 "40 rows, but" "$MC" eval "$SRC/datasets/sample.h5" "$WORK/tiny_result.h5"
 run out_format 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/result.dat" --format h5
 check "--format h5 writes HDF5" cmp -s <(head -c 8 "$WORK/result.dat") <(head -c 8 "$WORK/tiny_result.h5")
 bad bad_format 2 "--format" "$MC" cluster "$FX/tiny.h5" -o "$O" --format xml

@@ -41,7 +41,8 @@ typedef struct mc_previous mc_previous_t;
 MC_API mc_status mc_previous_read_csv(const char *path, mc_previous_t **out);
 /**
  * @brief Read a result HDF5 file (as `magclust cluster -o x.h5` writes):
- * /cluster, /paths, and /role, /quality, /person when present.
+ * /cluster, and /paths, /role, /quality, /person when present (without
+ * /paths every path is "").
  * @return MC_OK, MC_ERR_IO, MC_ERR_HDF5 (missing or malformed datasets), MC_ERR_NOMEM.
  */
 MC_API mc_status mc_previous_read_h5(const char *path, mc_previous_t **out);

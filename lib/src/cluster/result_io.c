@@ -402,9 +402,13 @@ mc_status mc_result_read_h5(const char *path, mc_result_h5 *t)
     } else if (st != MC_OK) {
         goto done;
     }
-    if ((ds = open_1d(f, path, "paths", 1, &n, &st)) < 0) goto done;
-    if (read_strings(ds, t->paths) != 0) goto bad;
-    H5Dclose(ds);
+    /* a result of embeddings without paths has none: every path NULL */
+    if ((ds = open_1d(f, path, "paths", 0, &n, &st)) >= 0) {
+        if (read_strings(ds, t->paths) != 0) goto bad;
+        H5Dclose(ds);
+    } else if (st != MC_OK) {
+        goto done;
+    }
     if ((ds = open_1d(f, path, "person", 0, &n, &st)) >= 0) {
         t->persons = calloc(n + 1, sizeof *t->persons);
         if (!t->persons) goto nomem;
