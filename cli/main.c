@@ -20,7 +20,7 @@ static const command commands[] = {
     {"assign", cmd_assign, "place new faces with a saved model (cluster --save-model)"},
     {"report", cmd_report, "write a self-contained HTML report of a result (thumbnails, charts, scores)"},
     {"cluster", cmd_cluster, "cluster faces (quality-aware linkage, DBSCAN or CW); write CSV or HDF5"},
-    {"eval", cmd_eval, "score a CSV prediction against the file's labels"},
+    {"eval", cmd_eval, "score a CSV or HDF5 prediction against the file's labels"},
     {"export", cmd_export, "write embeddings out as .npy, .csv or learn-to-cluster .bin"},
     {"import", cmd_import, "convert MagFace lists, .bin/.meta, .npy or CSV to HDF5"},
     {"info", cmd_info, "describe an HDF5 embeddings file"},
