@@ -1,7 +1,9 @@
-/* magclust info: what an HDF5 embeddings file holds. */
+/* magclust info: what an HDF5 embeddings file holds (or a graph, model or
+ * result magclust wrote). */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +18,7 @@ static void help(FILE *f)
     fprintf(f,
 "usage: magclust info IN.h5 [options]\n"
 "\n"
-"Describe IN.h5: its datasets, N and D, percentiles of the embedding\n"
+"Describe IN.h5. Embeddings: its datasets, N and D, percentiles of the embedding\n"
 "magnitude (and of the quality, with --quality-key), the 1-D numeric datasets\n"
 "of length N that could serve as --quality-key, and the identities.\n"
 "\n"
@@ -26,6 +28,9 @@ static void help(FILE *f)
 "the centred faces (k 30, exact up to %d faces). A real quality signal\n"
 "gives +0.25 or more (better faces look more like someone else in the\n"
 "collection); below %.2f, 'cluster' turns its quality gates off.\n"
+"\n"
+"The other files magclust writes are described too: a k-NN graph ('knn'),\n"
+"a model ('cluster --save-model') and an HDF5 result ('cluster -o X.h5').\n"
 "\n"
 "options:\n"
 "      --quality-key NAME     also show the percentiles of this dataset\n"
@@ -54,6 +59,74 @@ static void print_dims(const mc_h5_dataset_info *d)
 {
     for (int r = 0; r < d->rank && r < 4; r++) printf("%s%" PRIu64, r ? "x" : "", d->dims[r]);
     if (d->rank == 0) printf("scalar");
+}
+
+static int has_dataset(const mc_h5_dataset_info *ds, size_t nds, const char *name)
+{
+    for (size_t i = 0; i < nds; i++)
+        if (strcmp(ds[i].name, name) == 0) return 1;
+    return 0;
+}
+
+/* The other files magclust writes: a k-NN graph, a model, a result. Returns
+ * CLI_OK, CLI_FAIL, or -1 when the file is none of them. */
+static int describe_other(const char *path, const mc_h5_dataset_info *ds, size_t nds)
+{
+    mc_status st;
+    if (has_dataset(ds, nds, "/knn/ids")) {
+        mc_knn_graph_t *g = NULL;
+        mc_knn_graph_meta meta;
+        if ((st = mc_knn_graph_read_h5(path, &g, &meta)) != MC_OK) return cli_fail_status(st);
+        printf("magclust info %s\n", path);
+        printf("  kind         k-NN graph ('magclust knn'; cluster --graph takes it)\n");
+        printf("  faces        %zu, k %zu, dimension %zu\n", mc_knn_graph_n(g), mc_knn_graph_k(g), meta.dim);
+        printf("  search       index %s, %s\n", meta.index, meta.centered ? "centred" : "not centred");
+        printf("  source       %s%s%s\n", meta.source[0] ? meta.source : "(unknown)",
+               meta.embeddings_key[0] ? ", dataset " : "", meta.embeddings_key);
+        mc_knn_graph_free(g);
+        return CLI_OK;
+    }
+    if (has_dataset(ds, nds, "/model/center") || has_dataset(ds, nds, "/model/clusters/mean")) {
+        mc_model_t *m = NULL;
+        if ((st = mc_model_read_h5(path, &m)) != MC_OK) return cli_fail_status(st);
+        size_t named = 0;
+        for (size_t c = 0; c < mc_model_n_clusters(m); c++) named += mc_model_cluster_name(m, c) != NULL;
+        printf("magclust info %s\n", path);
+        printf("  kind         model ('cluster --save-model'; 'assign' places new faces with it)\n");
+        printf("  clusters     %zu (%zu named), %zu faces kept, dimension %zu\n", mc_model_n_clusters(m),
+               named, mc_model_n_exemplars(m), mc_model_dim(m));
+        char cq[32] = "off", nq[32] = "off";
+        if (isfinite(mc_model_core_q(m))) snprintf(cq, sizeof cq, "%.4g", mc_model_core_q(m));
+        if (isfinite(mc_model_noise_q(m))) snprintf(nq, sizeof nq, "%.4g", mc_model_noise_q(m));
+        printf("  params       algo %s  threshold %.4g  quality %s  core gate %s  noise gate %s\n",
+               mc_model_algorithm(m), mc_model_threshold(m), mc_model_quality_name(m), cq, nq);
+        mc_model_free(m);
+        return CLI_OK;
+    }
+    if (has_dataset(ds, nds, "/cluster")) {
+        mc_previous_t *r = NULL;
+        if ((st = mc_previous_read_h5(path, &r)) != MC_OK) return cli_fail_status(st);
+        size_t n = mc_previous_n(r), noise = 0, roles[4] = {0}, named = 0;
+        int64_t top = -1;
+        for (size_t i = 0; i < n; i++) {
+            int64_t c = mc_previous_cluster(r, i);
+            noise += c < 0;
+            if (c > top) top = c;
+            int role = mc_previous_role(r, i);
+            if (role >= 0 && role < 4) roles[role]++;
+            named += mc_previous_person(r, i) != NULL;
+        }
+        printf("magclust info %s\n", path);
+        printf("  kind         clustering result ('cluster -o X.h5'; eval, report and --previous read it)\n");
+        printf("  faces        %zu: %zu core, %zu border, %zu noise, %zu unassigned\n", n, roles[0],
+               roles[1], roles[2], roles[3]);
+        printf("  clusters     %" PRId64 " (ids 0 .. %" PRId64 "), %zu faces in none, %zu faces named\n",
+               top + 1, top, noise, named);
+        printf("  paths        %s\n", n > 0 && mc_previous_path(r, 0) && mc_previous_path(r, 0)[0] ? "yes" : "no");
+        mc_previous_free(r);
+        return CLI_OK;
+    }
+    return -1;
 }
 
 /* The quality check of the quality in use and of every other candidate, on
@@ -129,6 +202,14 @@ int cmd_info(int argc, char **argv)
     mc_status st;
     int rc = CLI_FAIL;
     if ((st = mc_h5_list_datasets(in_path, &ds, &nds)) != MC_OK) goto fail;
+    {
+        /* not embeddings: one of the other files magclust writes? */
+        char emb[256];
+        const char *ek = rp.embeddings_key ? rp.embeddings_key : "embeddings";
+        snprintf(emb, sizeof emb, "/%s", ek + strspn(ek, "/"));
+        if (!has_dataset(ds, nds, emb) && (rc = describe_other(in_path, ds, nds)) != -1) goto cleanup;
+        rc = CLI_FAIL;
+    }
     if ((st = mc_embeddings_read_h5(in_path, &rp, &e)) != MC_OK) goto fail;
     size_t n = mc_embeddings_n(e);
     printf("magclust info %s\n", in_path);

@@ -304,6 +304,8 @@ bad bad_linkage 2 "--linkage" "$MC" cluster "$FX/tiny.h5" --algo linkage --linka
 # ---- result formats: HDF5 output and --json ------------------------------------
 run out_h5 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/tiny_result.h5"
 check "h5 result has the HDF5 signature" [ "$(head -c 4 "$WORK/tiny_result.h5" | od -An -c | tr -d ' ')" = "211HDF" ]
+run info_result 0 "$MC" info "$WORK/tiny_result.h5"
+check "info describes a result" grep -q "^  clusters     4 (ids 0 .. 3), 0 faces in none, 0 faces named$" "$WORK/info_result.out"
 run eval_h5 0 "$MC" eval "$FX/tiny.h5" "$WORK/tiny_result.h5"
 check "eval reads an HDF5 result" [ "$(field "$WORK/eval_h5.out" BCubed 6)" = "$(field "$WORK/tiny.out" BCubed 6)" ]
 run out_h5_nopaths 0 "$MC" cluster "$FX/tiny_altkeys.h5" --embeddings-key feats --labels-key ids -o "$WORK/alt_result.h5"
@@ -492,6 +494,8 @@ run knn_save 0 "$MC" knn "$SAMPLE" -o "$WORK/graph.h5"
 check "knn: prints the index" grep -q "index Flat (exact)" "$WORK/knn_save.out"
 run knn_direct 0 "$MC" cluster "$SAMPLE" -q -o "$WORK/direct.csv"
 run knn_reuse 0 "$MC" cluster "$SAMPLE" --graph "$WORK/graph.h5" -o "$WORK/reuse.csv"
+run info_graph 0 "$MC" info "$WORK/graph.h5"
+check "info describes a k-NN graph" grep -q "^  faces        1926, k 30, dimension 512$" "$WORK/info_graph.out"
 check "--graph gives the same clusters as a new search" cmp -s "$WORK/direct.csv" "$WORK/reuse.csv"
 check "--graph is named in the summary" grep -q "graph loaded from" "$WORK/knn_reuse.out"
 run knn_sweep 0 "$MC" sweep "$SAMPLE" --graph "$WORK/graph.h5" --param frac=0.4:0.5:0.05 -o "$WORK/gsweep.csv"
@@ -538,6 +542,8 @@ check "--threads 1 gives the same clusters" cmp -s "$WORK/direct.csv" "$WORK/t1.
 
 # assign: a model saved by cluster places faces later
 run model_save 0 "$MC" cluster "$SAMPLE" -o "$WORK/m_direct.csv" --save-model "$WORK/model.h5"
+run info_model 0 "$MC" info "$WORK/model.h5"
+check "info describes a model" grep -Eq "^  clusters     [0-9]+ \(0 named\), 1926 faces kept, dimension 512$" "$WORK/info_model.out"
 bad assign_out_tsv 2 "not '.tsv'" "$MC" assign "$WORK/model.h5" "$FX/tiny.h5" -o "$WORK/out.tsv"
 check "--save-model: the summary names the model" grep -q "model .*model.h5 (.* clusters" "$WORK/model_save.out"
 check "--save-model does not change the clusters" cmp -s "$WORK/direct.csv" "$WORK/m_direct.csv"
