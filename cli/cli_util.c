@@ -31,12 +31,23 @@ int cli_cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static int max_memory_given; /* --max-memory set the limit */
+
 int cli_fail_status(mc_status st)
 {
     const char *detail = mc_last_error_detail();
-    if (detail[0] && st == MC_ERR_NOMEM && mc_last_error_reason() == MC_REASON_MEMORY_LIMIT)
-        cli_error("%s: %s; --max-memory SIZE sets the limit", mc_strerror(st), detail);
-    else if (detail[0])
+    if (detail[0] && st == MC_ERR_NOMEM && mc_last_error_reason() == MC_REASON_MEMORY_LIMIT) {
+        /* the library's "set by the caller" is --max-memory here: name it */
+        char d[1024];
+        snprintf(d, sizeof d, "%s", detail);
+        char *caller = strstr(d, " (set by the caller)");
+        if (caller) *caller = '\0';
+        if (max_memory_given)
+            cli_error("%s: %s (--max-memory); raise --max-memory, or leave it out to allow the "
+                      "memory available", mc_strerror(st), d);
+        else
+            cli_error("%s: %s; --max-memory SIZE sets another limit", mc_strerror(st), d);
+    } else if (detail[0])
         cli_error("%s: %s", mc_strerror(st), detail);
     else
         cli_error("%s", mc_strerror(st));
@@ -178,6 +189,7 @@ int cli_take_global_options(int argc, char **argv)
             if (cli_parse_bytes("--max-memory", v, (uint64_t)1 << 20, (uint64_t)1 << 50, &bytes) != 0)
                 return -1;
             mc_set_memory_limit(bytes);
+            max_memory_given = 1;
             continue;
         }
         argv[out++] = argv[i];

@@ -176,6 +176,7 @@ bad huge_dims_info 1 "more than the memory limit" "$MC" info "$FX/huge_dims.h5"
 
 # --max-memory: a file larger than the cap is refused before it is read
 bad max_memory_small 1 "more than the memory limit of 1.0 MiB" "$MC" cluster "$SRC/datasets/sample.h5" --max-memory 1M -o "$O"
+check "max_memory_small names --max-memory as the limit's source" grep -q "1.0 MiB (--max-memory); raise --max-memory" "$WORK/max_memory_small.err"
 bad max_memory_bad 2 "is not a size" "$MC" cluster "$FX/tiny.h5" --max-memory lots -o "$O"
 bad max_memory_low 2 "out of range" "$MC" cluster "$FX/tiny.h5" --max-memory=1000 -o "$O"
 run max_memory_ok 0 "$MC" cluster "$FX/tiny.h5" --max-memory 64M -o "$WORK/maxmem.csv"
