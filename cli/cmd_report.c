@@ -6,8 +6,10 @@
  * time, so it stays usable at 100k faces. */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli_util.h"
@@ -107,6 +109,13 @@ int cmd_report(int argc, char **argv)
         return cli_usage_error("report", optind == argc ? "no result file" : "more than one result file");
     if (!out_path) return cli_usage_error("report", "no output: give -o REPORT.html");
     const char *in_path = argv[optind];
+    if (root) { /* a root that is not a directory would only give placeholders */
+        struct stat sr;
+        if (stat(root, &sr) != 0 || !S_ISDIR(sr.st_mode)) {
+            cli_error("--image-root %s: %s", root, stat(root, &sr) != 0 ? "no such directory" : "not a directory");
+            return CLI_FAIL;
+        }
+    }
     const char *inputs[3] = {in_path, labels_path, NULL};
     if (cli_check_output(out_path, inputs) != 0) return CLI_FAIL;
 
@@ -156,11 +165,25 @@ int cmd_report(int argc, char **argv)
         rc = CLI_FAIL;
         goto cleanup;
     }
-    if (!quiet)
-        printf("magclust report %s\n  faces        %zu in %zu clusters, %zu noise, %zu unassigned\n"
-               "  thumbnails   %zu (%zu images missing or unreadable)\n  time         %.2f s\n  wrote        %s\n",
-               in_path, n, d.nc, d.counts[MC_ROLE_NOISE], d.counts[MC_ROLE_UNASSIGNED], d.n_thumbs, d.n_missing,
-               cli_now() - t0, out_path);
+    if (!quiet) {
+        printf("magclust report %s\n  faces        %zu in %zu clusters, %zu noise, %zu unassigned\n",
+               in_path, n, d.nc, d.counts[MC_ROLE_NOISE], d.counts[MC_ROLE_UNASSIGNED]);
+        printf("  thumbnails   %zu (%zu images missing or unreadable", d.n_thumbs, d.n_missing);
+        if (d.n_missing > 0) {
+            /* where relative paths were looked for, and how to say elsewhere */
+            char *dir = NULL;
+            if (!root && (dir = strdup(in_path))) {
+                char *slash = strrchr(dir, '/');
+                if (slash) *slash = '\0';
+                else strcpy(dir, ".");
+            }
+            printf("; relative paths were looked for under %s%s", root ? root : dir ? dir : ".",
+                   root ? " (--image-root)" : ", the result's folder: --image-root DIR says where "
+                                              "they start");
+            free(dir);
+        }
+        printf(")\n  time         %.2f s\n  wrote        %s\n", cli_now() - t0, out_path);
+    }
     rc = CLI_OK;
 cleanup:
     report_data_free(&d);

@@ -24,7 +24,7 @@ check "the clustering has 4 clusters and some noise" [ "$clusters" -eq 4 -a "$no
 "$MC" report "$WORK/tiny.csv" -o "$WORK/report.html" --image-root "$WORK/img" --labels "$FX/tiny.h5" \
     --per-page 3 --thumbs-per-cluster 8 >"$WORK/report.out" 2>"$WORK/report.err"
 check "report exits 0" [ $? -eq 0 ]
-check "report: the summary counts thumbnails and missing images" grep -q "thumbnails   .* (.* images missing or unreadable)" "$WORK/report.out"
+check "report: the summary counts thumbnails and missing images" grep -q "thumbnails   .* (.* images missing or unreadable" "$WORK/report.out"
 check "report: self-contained (no network URL)" bash -c "! grep -qiE '(src|href)=\"(https?:)?//' '$WORK/report.html'"
 check "report: the cluster count is on the page" grep -q "<td id=\"n-clusters\">$clusters</td>" "$WORK/report.html"
 check "report: BCubed from the labels" grep -q 'id="bcubed-f"' "$WORK/report.html"
@@ -35,6 +35,11 @@ check "report: 8 faces a cluster tried, 26 thumbnails, 10 placeholders" grep -q 
 check "report: every face tried: 28 JPEG + 1 PNG read, 10 missing + 1 not an image" \
     grep -q 'thumbnails</td><td>29 shown, 11 images missing' "$WORK/all.html"
 check "report: -q prints nothing" [ ! -s "$WORK/report_q.out" ]
+check "report: the missing images say where they were looked for" grep -q "relative paths were looked for under $WORK/img (--image-root))" "$WORK/report.out"
+"$MC" report "$WORK/tiny.csv" -o "$WORK/noroot.html" --image-root "$WORK/no-such-dir" >"$WORK/noroot.out" 2>"$WORK/noroot.err"
+check "report: an --image-root that does not exist is refused (exit 1)" [ $? -eq 1 ]
+check "report: ... saying so in one line" [ "$(cat "$WORK/noroot.err")" = "magclust: error: --image-root $WORK/no-such-dir: no such directory" ]
+check "report: ... and writing nothing" [ ! -e "$WORK/noroot.html" ]
 
 # hostile images: a FIFO must not hang the report, a decompression bomb (80
 # megapixels in a small PNG) is refused before it is decoded
