@@ -111,7 +111,8 @@ static void quality_histogram(FILE *f, const mc_previous_t *r, size_t n, const c
                 L + 20 + role * 110, ROLE_COLOUR[role], L + 34 + role * 110, mc_role_name((mc_role)role));
     fprintf(f, "</svg><figcaption>Faces by ");
     svg_text(f, qname);
-    fprintf(f, " and role: good faces seed clusters, the weakest are demoted to noise.</figcaption></figure>\n");
+    fprintf(f, " and role: core faces seed and link clusters, border faces join one, noise faces "
+               "are in none.</figcaption></figure>\n");
 }
 
 static void size_chart(FILE *f, const report_cluster *cl, size_t nc)
@@ -196,8 +197,11 @@ static void write_scores(FILE *f, const report_data *d)
                "<table class=\"worst\" id=\"worst-merges\"><tr><th>cluster</th><th>faces</th><th>of other people</th><th>main label</th></tr>");
     for (size_t k = 0; k < d->n_merges && k < 10; k++) {
         const report_worst *w = &d->merges[k];
-        fprintf(f, "<tr><td><a href=\"#c%lld\" data-cluster=\"%lld\">%lld</a></td><td>%zu</td><td>%zu</td><td>%lld</td></tr>",
-                (long long)w->key, (long long)w->key, (long long)w->key, w->b, w->a, (long long)w->label);
+        fprintf(f, "<tr><td><a href=\"#c%lld\" data-cluster=\"%lld\">%lld</a></td><td>%zu</td><td>%zu</td>",
+                (long long)w->key, (long long)w->key, (long long)w->key, w->b, w->a);
+        /* a cluster whose largest part is unlabelled faces has no main label */
+        if (w->label >= 0) fprintf(f, "<td>%lld</td></tr>", (long long)w->label);
+        else fprintf(f, "<td>(unlabelled)</td></tr>");
     }
     if (!d->n_merges) fprintf(f, "<tr><td colspan=\"4\">none: every cluster holds one person</td></tr>");
     fprintf(f, "</table>\n<h3>Worst splits</h3><p class=\"sub\">People whose faces are spread the most "

@@ -35,6 +35,16 @@ check "report: 8 faces a cluster tried, 26 thumbnails, 10 placeholders" grep -q 
 check "report: every face tried: 28 JPEG + 1 PNG read, 10 missing + 1 not an image" \
     grep -q 'thumbnails</td><td>29 shown, 11 images missing' "$WORK/all.html"
 check "report: -q prints nothing" [ ! -s "$WORK/report_q.out" ]
+# a cluster whose largest part is unlabelled faces: no internal id as its label
+SAMPLE="$(cd "$(dirname "$0")/.." && pwd)/datasets/sample.h5"
+"$MC" export "$SAMPLE" -o "$WORK/sx.csv" -q
+awk -F, 'BEGIN { print "index,path,cluster,role,quality" }
+         NR > 1 { c = ($2 < 0 || !done) ? 0 : -1; if ($2 >= 0) done = 1
+                  print NR - 2 "," $1 "," c "," (c < 0 ? "noise" : "core") ",1" }' "$WORK/sx.csv" >"$WORK/unl.csv"
+"$MC" report "$WORK/unl.csv" -o "$WORK/unl.html" --labels "$SAMPLE" -q
+check "report: a merge led by unlabelled faces says so, not an internal id" \
+    grep -q '<td>93</td><td>92</td><td>(unlabelled)</td>' "$WORK/unl.html"
+check "report: the histogram caption claims no noise gate" grep -q "noise faces are in none" "$WORK/unl.html"
 check "report: the missing images say where they were looked for" grep -q "relative paths were looked for under $WORK/img (--image-root))" "$WORK/report.out"
 "$MC" report "$WORK/tiny.csv" -o "$WORK/noroot.html" --image-root "$WORK/no-such-dir" >"$WORK/noroot.out" 2>"$WORK/noroot.err"
 check "report: an --image-root that does not exist is refused (exit 1)" [ $? -eq 1 ]
