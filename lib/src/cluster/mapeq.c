@@ -485,7 +485,7 @@ mc_status mc_mapeq_optimise(const mc_flowgraph *g, const mc_mapeq_params *p, uin
     if (!a || !b || !map || level_totals(&L0) != 0) goto done;
     double node_h = 0.0;
     for (size_t i = 0; i < n; i++) node_h += plogp(g->p[i]);
-    if (out_L1) *out_L1 = -node_h;
+    if (out_L1) *out_L1 = node_h != 0.0 ? -node_h : 0.0; /* not -0 */
     double best_L = INFINITY;
     size_t trials = p->trials ? p->trials : 1;
     for (size_t t = 0; t < trials; t++) {
