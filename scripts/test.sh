@@ -5,22 +5,26 @@
 # AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/) and run every
 # test once more, any sanitizer report failing the test; then fuzz every
 # parser for $MC_FUZZ_SECONDS (default 60) seconds each (scripts/fuzz.sh).
-# Usage: scripts/test.sh [--no-sanitize] [--no-fuzz]
+# Usage: scripts/test.sh [--no-sanitize] [--no-fuzz] [--no-valgrind]
+# (--no-valgrind leaves out cli_valgrind, most of the run's time on two
+# cores: for a quicker local run; CI runs everything.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sanitize=1
 fuzz=1
+exclude=()
 for a in "$@"; do
     case "$a" in
         --no-sanitize) sanitize=0 ;;
         --no-fuzz) fuzz=0 ;;
-        *) echo "usage: scripts/test.sh [--no-sanitize] [--no-fuzz]" >&2; exit 2 ;;
+        --no-valgrind) exclude=(-E '^cli_valgrind$') ;;
+        *) echo "usage: scripts/test.sh [--no-sanitize] [--no-fuzz] [--no-valgrind]" >&2; exit 2 ;;
     esac
 done
 jobs=$(nproc 2>/dev/null || echo 2)
 scripts/install-deps.sh --test
 scripts/build.sh -DMC_WERROR=ON -DMC_BUILD_TESTS=ON -DMC_BUILD_EXAMPLES=ON
-(cd build && ctest --output-on-failure -j "$jobs")
+(cd build && ctest --output-on-failure -j "$jobs" "${exclude[@]}")
 if [ "$sanitize" -eq 1 ]; then
     echo "== the same tests under -fsanitize=address,undefined (build-asan/) =="
     cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMC_SANITIZE_ADDRESS=ON \
