@@ -17,15 +17,16 @@ typedef struct {
 } command;
 
 static const command commands[] = {
+    /* in the order of the work: in, look, cluster, use, check, tune, tools */
+    {"import", cmd_import, "convert MagFace lists, .bin/.meta, .npy or CSV to HDF5"},
+    {"info", cmd_info, "describe an HDF5 file: embeddings, a k-NN graph, a model or a result"},
+    {"cluster", cmd_cluster, "cluster faces (quality-aware linkage, DBSCAN, CW or map equation); write CSV or HDF5"},
     {"assign", cmd_assign, "place new faces with a saved model (cluster --save-model)"},
     {"report", cmd_report, "write a self-contained HTML report of a result (thumbnails, charts, scores)"},
-    {"cluster", cmd_cluster, "cluster faces (quality-aware linkage, DBSCAN or CW); write CSV or HDF5"},
     {"eval", cmd_eval, "score a CSV or HDF5 prediction against the file's labels"},
-    {"export", cmd_export, "write embeddings out as .npy, .csv or learn-to-cluster .bin"},
-    {"import", cmd_import, "convert MagFace lists, .bin/.meta, .npy or CSV to HDF5"},
-    {"info", cmd_info, "describe an HDF5 embeddings file"},
-    {"knn", cmd_knn, "build and save the k-NN graph, for cluster/sweep --graph"},
     {"sweep", cmd_sweep, "score many settings on one k-NN graph; CSV and SVG plot"},
+    {"knn", cmd_knn, "build and save the k-NN graph, for cluster/sweep --graph"},
+    {"export", cmd_export, "write embeddings out as .npy, .csv or learn-to-cluster .bin"},
     {"synth", cmd_synth, "generate a MagFace-like labelled collection"},
 };
 
