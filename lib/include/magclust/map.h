@@ -43,13 +43,14 @@
  *    chosen uniformly (PageRank); only link steps are encoded (unrecorded
  *    teleportation), so teleports never join modules.
  * Roles, as with the other algorithms: core faces are clustered by the map
- * equation; any other face that passes the noise gate joins the cluster of
- * its most similar core neighbour in a module of several faces, with
- * similarity >= @c attach_threshold (ties: the lowest index), as a border
- * face, so it never carries flow between two clusters; the rest is noise.
- * A core face the walk leaves alone in a module (no links, or too weak
- * ones) joins a cluster in the same way, as a border face, or else stays a
- * cluster of its own (role core).
+ * equation. A core face the walk leaves alone in a module (no links, or too
+ * weak ones) joins the cluster of its most similar core neighbour in a
+ * module of several faces, with similarity >= @c attach_threshold (ties:
+ * the lowest index), as a border face, or else stays a cluster of its own
+ * (role core). Then any other face that passes the noise gate joins the
+ * cluster of its most similar core neighbour (a lone one included) at
+ * similarity >= @c attach_threshold, as a border face, so it never carries
+ * flow between two clusters; the rest is noise.
  *
  * Cost: O(N k) per pass, a few passes per level, a few levels.
  * Deterministic: the result depends on the graph, the quality values and the
