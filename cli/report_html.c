@@ -64,7 +64,8 @@ static void quality_histogram(FILE *f, const mc_previous_t *r, size_t n, const c
         if (q < lo) lo = q;
         if (q > hi) hi = q;
     }
-    fprintf(f, "<figure><svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"quality histogram\">", W + L + 10, H + B + 24);
+    /* room on the right for the last tick label, centred on the axis end */
+    fprintf(f, "<figure><svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"quality histogram\">", W + L + 30, H + B + 24);
     if (!(hi >= lo)) {
         fprintf(f, "<text x=\"10\" y=\"40\">no quality column</text></svg></figure>");
         return;
@@ -117,7 +118,7 @@ static void quality_histogram(FILE *f, const mc_previous_t *r, size_t n, const c
 
 static void size_chart(FILE *f, const report_cluster *cl, size_t nc)
 {
-    enum { W = 560, H = 200, L = 48 };
+    enum { W = 560, H = 200, L = 48, T = 16 }; /* T: room above the tallest bar's count */
     size_t bins[40] = {0};
     int nb = 1;
     for (size_t c = 0; c < nc; c++) {
@@ -130,7 +131,7 @@ static void size_chart(FILE *f, const report_cluster *cl, size_t nc)
     size_t top = 1;
     for (int b = 0; b < nb; b++)
         if (bins[b] > top) top = bins[b];
-    fprintf(f, "<figure><svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"cluster sizes\">", W + L + 10, H + 60);
+    fprintf(f, "<figure><svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"cluster sizes\">", W + L + 10, H + 60 + T);
     double bw = (double)W / nb;
     for (int b = 0; b < nb; b++) {
         double h = (double)bins[b] / (double)top * H;
@@ -141,14 +142,14 @@ static void size_chart(FILE *f, const report_cluster *cl, size_t nc)
         else
             snprintf(lab, sizeof lab, "%zu-%zu", lo, hi);
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#2b6cb0\"><title>%s faces: %zu clusters</title></rect>",
-                L + b * bw, H + 10 - h, bw - 2, h, lab, bins[b]);
-        fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" class=\"tick\">%s</text>", L + b * bw + bw / 2, H + 26, lab);
+                L + b * bw, T + H + 10 - h, bw - 2, h, lab, bins[b]);
+        fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" class=\"tick\">%s</text>", L + b * bw + bw / 2, T + H + 26, lab);
         if (bins[b])
             fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tick\">%zu</text>", L + b * bw + bw / 2,
-                    H + 6 - h, bins[b]);
+                    T + H + 6 - h, bins[b]);
     }
-    fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#333\"/>", L, H + 10, L + W, H + 10);
-    fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">faces per cluster</text>", L + W / 2, H + 48);
+    fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#333\"/>", L, T + H + 10, L + W, T + H + 10);
+    fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">faces per cluster</text>", L + W / 2, T + H + 48);
     fprintf(f, "</svg><figcaption>Number of clusters by size.</figcaption></figure>\n");
 }
 
