@@ -107,8 +107,11 @@ static int parse_param(const char *arg, sweep_param *p)
     for (size_t i = 0; i < p->n; i++) {
         /* lo + i*step, rounded to 1e-9 so that 0.3 prints as 0.3 */
         p->v[i] = round((lo + (double)i * step) * 1e9) / 1e9;
-        if ((p->kind == P_MINS || p->kind == P_WINDOW) && p->v[i] != floor(p->v[i]))
+        if ((p->kind == P_MINS || p->kind == P_WINDOW) && p->v[i] != floor(p->v[i])) {
+            free(p->v); /* the caller frees only the parameters it kept */
+            p->v = NULL;
             return cli_usage_error("sweep", "--param '%s': %s must be whole", arg, pnames[p->kind]);
+        }
     }
     return 0;
 }
