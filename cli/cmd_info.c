@@ -225,10 +225,8 @@ int cmd_info(int argc, char **argv)
     printf("  quality keys");
     int any = 0;
     for (size_t i = 0; i < nds; i++) {
-        int numeric = strncmp(ds[i].type, "float", 5) == 0 || strstr(ds[i].type, "int") != NULL;
         int is_labels = rp.labels_key && strcmp(ds[i].name + 1, rp.labels_key[0] == '/' ? rp.labels_key + 1 : rp.labels_key) == 0;
-        if (numeric && !is_labels && (ds[i].rank == 1 || (ds[i].rank == 2 && ds[i].dims[1] == 1)) &&
-            ds[i].dims[0] == n) {
+        if (!is_labels && cli_is_per_face_number(&ds[i], n)) {
             printf(" %s", ds[i].name + 1);
             any = 1;
         }

@@ -169,19 +169,10 @@ int cmd_report(int argc, char **argv)
         printf("magclust report %s\n  faces        %zu in %zu clusters, %zu noise, %zu unassigned\n",
                in_path, n, d.nc, d.counts[MC_ROLE_NOISE], d.counts[MC_ROLE_UNASSIGNED]);
         printf("  thumbnails   %zu (%zu images missing or unreadable", d.n_thumbs, d.n_missing);
-        if (d.n_missing > 0) {
-            /* where relative paths were looked for, and how to say elsewhere */
-            char *dir = NULL;
-            if (!root && (dir = strdup(in_path))) {
-                char *slash = strrchr(dir, '/');
-                if (slash) *slash = '\0';
-                else strcpy(dir, ".");
-            }
-            printf("; relative paths were looked for under %s%s", root ? root : dir ? dir : ".",
+        if (d.n_missing > 0) /* where relative paths were looked for, how to say elsewhere */
+            printf("; relative paths were looked for under %s%s", d.image_dir,
                    root ? " (--image-root)" : ", the result's folder: --image-root DIR says where "
                                               "they start");
-            free(dir);
-        }
         printf(")\n  time         %.2f s\n  wrote        %s\n", cli_now() - t0, out_path);
     }
     rc = CLI_OK;

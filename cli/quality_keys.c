@@ -30,6 +30,12 @@ static int same_key(const char *key, const char *path)
     return strcmp(key, path + strspn(path, "/")) == 0;
 }
 
+int cli_is_per_face_number(const mc_h5_dataset_info *d, uint64_t rows)
+{
+    int numeric = strncmp(d->type, "float", 5) == 0 || strstr(d->type, "int") != NULL;
+    return numeric && (d->rank == 1 || (d->rank == 2 && d->dims[1] == 1)) && d->dims[0] == rows;
+}
+
 static int by_rho(const void *a, const void *b)
 {
     const cli_qkey *x = a, *y = b;
@@ -63,9 +69,7 @@ long cli_quality_keys(const char *path, const mc_h5_read_params *rp, const mc_em
     const char *quality_in_use = rp->quality_key;
     for (size_t i = 0; i < nds; i++) {
         const mc_h5_dataset_info *d = &ds[i];
-        int numeric = strncmp(d->type, "float", 5) == 0 || strstr(d->type, "int") != NULL;
-        if (!numeric || !(d->rank == 1 || (d->rank == 2 && d->dims[1] == 1)) || d->dims[0] != rows)
-            continue;
+        if (!cli_is_per_face_number(d, rows)) continue;
         if (same_key(emb, d->name) || same_key(rp->labels_key, d->name) ||
             same_key(rp->paths_key, d->name) || same_key(rp->group_key, d->name) ||
             same_key(quality_in_use, d->name) || is_identity_name(d->name))
@@ -143,9 +147,7 @@ void cli_quality_key_hint(const char *path, const mc_h5_read_params *rp, const c
     const char *best = NULL;
     for (size_t i = 0; i < nds && rows; i++) {
         const mc_h5_dataset_info *d = &ds[i];
-        int numeric = strncmp(d->type, "float", 5) == 0 || strstr(d->type, "int") != NULL;
-        if (!numeric || !(d->rank == 1 || (d->rank == 2 && d->dims[1] == 1)) || d->dims[0] != rows ||
-            same_key(emb, d->name) || same_key(rp->labels_key ? rp->labels_key : "labels", d->name))
+        if (!cli_is_per_face_number(d, rows) || same_key(emb, d->name) || same_key(rp->labels_key ? rp->labels_key : "labels", d->name))
             continue;
         const char *name = d->name + strspn(d->name, "/");
         int w = snprintf(buf + used, size - used, "%s%s", n ? ", " : "; its per-face numbers: ", name);

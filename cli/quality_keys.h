@@ -8,6 +8,10 @@
 
 #include "magclust/magclust.h"
 
+/* Whether dataset d holds one number per face of a file of `rows` faces:
+ * integers or floats, rank 1 or N x 1, N = rows. */
+int cli_is_per_face_number(const mc_h5_dataset_info *d, uint64_t rows);
+
 typedef struct {
     char *name;      /* the dataset's key without the leading '/', or "magnitude" */
     double rho;      /* mc_quality_check's rank correlation */

@@ -110,19 +110,20 @@ static int make_thumbnails(report_data *d, const report_thumb_params *tp)
 {
     const mc_previous_t *r = d->r;
     size_t tper = tp->per_cluster, nn = d->nn;
-    const char *base = tp->image_root;
-    char *dir = NULL, *pathbuf = NULL;
+    char *pathbuf = NULL;
     int rc = -1;
-    if (!base) {
-        dir = strdup(tp->result_path);
-        if (!dir) return -1;
+    /* relative paths start at --image-root, else at the result's folder */
+    char *dir = strdup(tp->image_root ? tp->image_root : tp->result_path);
+    if (!dir) return -1;
+    if (!tp->image_root) {
         char *slash = strrchr(dir, '/');
         if (slash)
             *slash = '\0';
         else
             strcpy(dir, ".");
-        base = dir;
     }
+    d->image_dir = dir; /* the summary says where it looked */
+    const char *base = dir;
     d->thumbs = calloc(tp->max + 1, sizeof *d->thumbs);
     d->thumb_len = calloc(tp->max + 1, sizeof *d->thumb_len);
     if (!d->thumbs || !d->thumb_len) goto done;
@@ -163,7 +164,6 @@ static int make_thumbnails(report_data *d, const report_thumb_params *tp)
     rc = 0;
 done:
     free(pathbuf);
-    free(dir);
     return rc;
 }
 
@@ -252,6 +252,7 @@ int report_build(report_data *d, const mc_previous_t *r, const int64_t *labels,
 
 void report_data_free(report_data *d)
 {
+    free(d->image_dir);
     for (size_t k = 0; d->thumbs && k < d->n_thumbs; k++) free(d->thumbs[k]);
     free(d->thumbs);
     free(d->thumb_len);

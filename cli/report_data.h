@@ -49,6 +49,7 @@ typedef struct {
     unsigned char **thumbs; /* n_thumbs JPEGs of thumb_len bytes */
     size_t *thumb_len, n_thumbs;
     size_t n_missing;       /* images missing or unreadable */
+    char *image_dir;        /* where relative image paths were looked for */
     mc_metrics met;         /* with labels: the scores */
     report_worst *merges, *splits; /* with labels: best first (the worst case first) */
     size_t n_merges, n_splits;
