@@ -184,6 +184,7 @@ int cmd_cluster(int argc, char **argv)
         return CLI_FAIL;
     }
     mc_embeddings_t *e = in.e;
+    if (!o.quiet && !json) cli_print_summary_head(stdout, "cluster", in_path, e);
     if (cli_cluster(&o, &p, &in, 1, &r) != CLI_OK) goto cleanup;
     if ((!o.quiet || json) &&
         (n_qkeys = cli_quality_keys(in_path, &o.rp, e, mc_cluster_result_graph(r), &qkeys)) < 0)

@@ -97,6 +97,12 @@ int cmd_knn(int argc, char **argv)
     mc_cluster_result_t *prep = NULL;
     if (cli_load(in_path, &o, &in) != CLI_OK) return CLI_FAIL;
     mc_cluster_params p = cli_cluster_params(&o, MC_ALGO_LINKAGE);
+    if (!o.quiet) {
+        /* what is being searched, before the search */
+        printf("magclust knn %s\n", in_path);
+        printf("  faces        %zu x %zu\n", mc_embeddings_n(in.e), mc_embeddings_dim(in.e));
+        fflush(stdout);
+    }
     if (cli_cluster(&o, &p, &in, 0, &prep) != CLI_OK) {
         cli_input_free(&in);
         return CLI_FAIL;
@@ -122,8 +128,6 @@ int cmd_knn(int argc, char **argv)
     if (st != MC_OK) {
         rc = cli_fail_status(st);
     } else if (!o.quiet) {
-        printf("magclust knn %s\n", in_path);
-        printf("  faces        %zu x %zu\n", m.n, m.dim);
         cli_print_knn_line(stdout, &info->knn, m.n, m.k, NULL);
         printf("  time         load %.3f s  knn %.3f s  write %.3f s\n", in.t_load, info->t_prepare,
                t1 - t0);

@@ -226,6 +226,17 @@ size_t cli_count_clusters(const mc_clustering_t *c)
     return count;
 }
 
+void cli_print_summary_head(FILE *f, const char *command, const char *in_path, const mc_embeddings_t *e)
+{
+    size_t n = mc_embeddings_n(e);
+    const float *q = mc_embeddings_quality(e);
+    fprintf(f, "magclust %s %s\n", command, in_path);
+    fprintf(f, "  faces        %zu x %zu\n", n, mc_embeddings_dim(e));
+    fprintf(f, "  quality      %s: p5 %.4g  p50 %.4g  p95 %.4g\n", mc_embeddings_quality_name(e),
+            mc_percentile(q, n, 5), mc_percentile(q, n, 50), mc_percentile(q, n, 95));
+    fflush(f);
+}
+
 int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *c,
                       const cli_summary_params *p, const cli_timings *t)
 {
@@ -242,10 +253,6 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
     size_t n_demoted = 0;
     for (size_t i = 0; i < n; i++) n_demoted += (double)q[i] < in->noise_q;
 
-    fprintf(f, "magclust cluster %s\n", p->in_path);
-    fprintf(f, "  faces        %zu x %zu\n", n, mc_embeddings_dim(e));
-    fprintf(f, "  quality      %s: p5 %.4g  p50 %.4g  p95 %.4g\n", mc_embeddings_quality_name(e),
-            mc_percentile(q, n, 5), mc_percentile(q, n, 50), mc_percentile(q, n, 95));
     cli_print_quality_check(f, in, cp->quality_use);
     cli_print_other_qualities(f, in, p->qkeys, p->n_qkeys);
     calib_text(f, in);

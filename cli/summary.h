@@ -42,7 +42,13 @@ void cli_print_constraints(FILE *f, const mc_cluster_info *info, const char *cor
 void cli_json_constraints(json_out *j, const mc_cluster_info *info, const char *corrections,
                           const char *previous, const mc_embeddings_t *e);
 
-/* Returns 0, or prints an error and returns -1 (metrics failed). */
+/* The first lines of a summary ("magclust COMMAND IN", faces N x D, the
+ * quality's percentiles), printed and flushed as soon as the input is read,
+ * before the long phases, so a user sees at once what is being clustered. */
+void cli_print_summary_head(FILE *f, const char *command, const char *in_path, const mc_embeddings_t *e);
+
+/* The rest of the summary, after cli_print_summary_head. Returns 0, or
+ * prints an error and returns -1 (metrics failed). */
 int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *c,
                       const cli_summary_params *p, const cli_timings *t);
 

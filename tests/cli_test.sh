@@ -849,6 +849,10 @@ check "... and writes nothing" [ ! -e "$WORK/zero.h5" ]
 awk -F, 'NR == 1 { print; next } $3 >= 0 { $3 = $3 + 1000000000 } { print }' OFS=, "$WORK/corr_base.csv" >"$WORK/prev_1e9.csv"
 awk -F, 'NR == 1 { print; next } $3 >= 0 { $3 = "9223372036854775000" } { print }' OFS=, "$WORK/corr_base.csv" >"$WORK/prev_max.csv"
 bad previous_huge_ids 1 "would take 59.6 GiB, more than the memory limit of 100.0 MiB" "$MC" cluster "$FX/tiny.h5" --previous "$WORK/prev_1e9.csv" --max-memory 100M -o "$WORK/out.csv"
+# the summary's head (faces, quality) is printed as soon as the input is read,
+# before the long phases: here the clustering fails after it
+check "the summary head comes before the clustering (issue 21 item 2)" \
+    grep -q "^  faces        .* x " "$WORK/previous_huge_ids.out"
 bad previous_max_ids 1 "cluster id 9223372036854775000 is too large" "$MC" cluster "$FX/tiny.h5" --previous "$WORK/prev_max.csv" -o "$WORK/out.csv"
 
 # a path with a line break in it (CR LF or LF) survives a result CSV: the
