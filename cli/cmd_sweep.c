@@ -161,7 +161,7 @@ static double auto_value(int kind, const mc_cluster_result_t *r)
     case P_Z: return fixed ? NAN : in->z;
     case P_CORE: return in->core_quality.kind == MC_THRESH_PERCENTILE ? in->core_quality.value : NAN;
     case P_NOISE: return in->noise_quality.kind == MC_THRESH_PERCENTILE ? in->noise_quality.value : NAN;
-    case P_WINDOW: return in->algo == MC_ALGO_MAP ? (double)p->map.window : NAN;
+    case P_WINDOW: return in->algo == MC_ALGO_MAP ? (double)in->map.window : NAN;
     case P_SLOPE: return in->algo == MC_ALGO_MAP ? p->core_slope : NAN;
     case P_TEMP: return in->algo == MC_ALGO_MAP ? p->map.temperature : NAN;
     default: return in->algo == MC_ALGO_DBSCAN ? (double)p->min_samples : NAN;

@@ -30,7 +30,9 @@ mc_cluster_params cli_cluster_params(const cli_opts *o, mc_algo a)
 {
     mc_cluster_params p = mc_cluster_params_default(a);
     p.center = o->center;
+    size_t k_algo = p.knn.k;
     p.knn = o->kp;
+    if (!o->k_given) p.knn.k = k_algo; /* the algorithm's default */
     if (o->eps_given) {
         p.threshold.mode = MC_THRESHOLD_FIXED;
         p.threshold.similarity = 1.0 - o->eps;
@@ -224,7 +226,8 @@ void cli_opts_help(FILE *f)
                       cw = mc_cluster_params_default(MC_ALGO_CW),
                       db = mc_cluster_params_default(MC_ALGO_DBSCAN);
     fprintf(f,
-"  -k, --k K                neighbours per face in the graph (default %zu; < N)\n"
+"  -k, --k K                neighbours per face in the graph (default %zu, %zu\n"
+"                           with --algo map; < N)\n"
 "      --eps D              cosine-distance radius, 0..2: dbscan's\n"
 "                           neighbourhood, cw's edges, linkage's stop (merging\n"
 "                           stops below similarity 1 - eps). Default: chosen\n"
@@ -276,7 +279,7 @@ void cli_opts_help(FILE *f)
 "                           sorted similarities stop looking like the tail\n"
 "                           (FaceMap's outlier detection) (default outlier)\n"
 "      --window W           map, --cut outlier: drops per sliding window\n"
-"                           (default 5)\n"
+"                           (default: k / 6 rounded, at least 2: 10 at k 60)\n"
 "      --trials N           map: independent searches, the shortest\n"
 "                           codelength wins (default 1)\n"
 "      --quality-key NAME   dataset holding the quality (default: the\n"
@@ -303,7 +306,7 @@ void cli_opts_help(FILE *f)
 "      --threads N          threads for the search and clustering\n"
 "                           (default 0 = all cores); results do not depend\n"
 "                           on it\n",
-            lk.knn.k, lk.threshold.frac, cw.threshold.frac, db.threshold.frac, lk.threshold.z,
+            lk.knn.k, mc_cluster_params_default(MC_ALGO_MAP).knn.k, lk.threshold.frac, cw.threshold.frac, db.threshold.frac, lk.threshold.z,
             cw.threshold.z, db.threshold.z, lk.core_quality.value, db.core_quality.value,
             db.min_samples, MC_KNN_AUTO_EXACT_MAX);
 }

@@ -261,9 +261,10 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
         fprintf(f, "  params       algo linkage (%s)  eps %.4g  k %zu  core-quality %s  noise-quality %s\n",
                 mc_linkage_name(cp->linkage), eps, in->k, core, noise);
     else if (in->algo == MC_ALGO_MAP)
-        fprintf(f, "  params       algo map  eps %.4g (join %.4g)  flow %s  seed %llu  k %zu  core-quality %s  noise-quality %s\n"
+        fprintf(f, "  params       algo map  eps %.4g (join %.4g)  flow %s  cut %s%.0zu  seed %llu  k %zu  core-quality %s  noise-quality %s\n"
                    "  map          %zu faces carry flow on %zu links: %zu modules, codelength %.4f bits (%.4f in one module)\n",
                 eps, 1.0 - in->attach_threshold, cp->map.flow == MC_MAP_DIRECTED ? "directed" : "undirected",
+                in->map.window ? "outlier, window " : "none", in->map.window,
                 (unsigned long long)cp->seed, in->k, core, noise, in->map.nodes, in->map.links,
                 in->map.modules, in->map.codelength, in->map.one_level);
     else if (in->algo == MC_ALGO_CW)
@@ -381,6 +382,7 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
         json_str(&j, "flow", cp->map.flow == MC_MAP_DIRECTED ? "directed" : "undirected");
         json_uint(&j, "seed", cp->seed);
         json_uint(&j, "trials", cp->map.trials);
+        json_uint(&j, "window", in->map.window);
         json_num(&j, "codelength", in->map.codelength);
         json_num(&j, "one_level_codelength", in->map.one_level);
         json_uint(&j, "modules", in->map.modules);

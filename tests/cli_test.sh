@@ -264,10 +264,11 @@ run map_sample_2 0 "$MC" cluster "$SRC/datasets/sample.h5" --algo map --seed 7 -
 check "map: same seed, same labels for 1 and 2 threads" cmp -s "$WORK/map1.csv" "$WORK/map2.csv"
 # sample.h5's quality check: rho +0.77, so the gate is p round(85 x 0.77)
 check "map: the gate follows the quality check" grep -q "core-quality p65 " "$WORK/map_sample_1.out"
+check "map: 60 neighbours and the window from them by default" grep -q "cut outlier, window 10  seed 7  k 60 " "$WORK/map_sample_1.out"
 run map_sample_slope0 0 "$MC" cluster "$SRC/datasets/sample.h5" --algo map --core-slope 0 -o "$WORK/map3.csv"
 check "map: --core-slope 0 gives the default gate" grep -q "core-quality p50 " "$WORK/map_sample_slope0.out"
 run map_sample_directed 0 "$MC" cluster "$SRC/datasets/sample.h5" --algo map --flow directed --teleport 0.2 --cut none --temperature 0.1 --trials 2 --json -o "$WORK/mapd.csv"
-check "map json params" grep -q '"flow":"directed","seed":1,"trials":2,"codelength":' "$WORK/map_sample_directed.out"
+check "map json params" grep -q '"flow":"directed","seed":1,"trials":2,"window":0,"codelength":' "$WORK/map_sample_directed.out"
 bad bad_cut 2 "--cut" "$MC" cluster "$FX/tiny.h5" --algo map --cut gap -o "$O"
 bad bad_window 2 "--window" "$MC" cluster "$FX/tiny.h5" --algo map --window 0 -o "$O"
 bad bad_flow 2 "--flow" "$MC" cluster "$FX/tiny.h5" --algo map --flow sideways -o "$O"
@@ -455,9 +456,9 @@ check "sweep: the plot marks the auto choice" grep -q "linkage auto 0.45 (F " "$
 check "sweep: the summary compares auto and best" grep -q "linkage  auto: F .* best of sweep: F" "$WORK/sweep.out"
 run sweep2 0 "$MC" sweep "$SAMPLE" --param eps=0.5:0.7:0.1 --param core=40:60:10 -o "$WORK/sweep2.csv"
 check "sweep: two parameters give every combination" [ "$(grep -c ',sweep,' "$WORK/sweep2.csv")" -eq 9 ]
-run sweep_map 0 "$MC" sweep "$SAMPLE" --algo map --param slope=0:85:85 --param window=3:5:2 -o "$WORK/sweep_map.csv"
+run sweep_map 0 "$MC" sweep "$SAMPLE" --algo map --param slope=0:85:85 --param window=5:10:5 -o "$WORK/sweep_map.csv"
 check "sweep: map's slope and window, every combination" [ "$(grep -c '^map,sweep,' "$WORK/sweep_map.csv")" -eq 4 ]
-check "sweep: map at slope 85, window 5 equals the auto row" [ "$(grep '^map,sweep,85,5,' "$WORK/sweep_map.csv" | cut -d, -f4-)" = "$(grep '^map,auto,' "$WORK/sweep_map.csv" | cut -d, -f4-)" ]
+check "sweep: map at slope 85, window 10 equals the auto row" [ "$(grep '^map,sweep,85,10,' "$WORK/sweep_map.csv" | cut -d, -f4-)" = "$(grep '^map,auto,' "$WORK/sweep_map.csv" | cut -d, -f4-)" ]
 bad sweep_window_whole 2 "window must be whole" "$MC" sweep "$SAMPLE" --algo map --param window=2.5 -o "$O"
 bad sweep_no_labels 1 "no labels" "$MC" sweep "$FX/tiny_nolabels.h5" --param z=2:3:1 -o "$O"
 check "sweep_no_labels wrote nothing" [ ! -e "$O" ]

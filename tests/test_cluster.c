@@ -101,7 +101,10 @@ static void test_equals_steps(void)
         double shift;
         CU_ASSERT_EQUAL_FATAL(mc_embeddings_center_ex(e2, q, gate, &shift, mean), MC_OK);
         mc_knn_graph_t *g = NULL;
-        CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e2, NULL, &g), MC_OK);
+        mc_knn_params kp = mc_knn_params_default();
+        kp.k = a == MC_ALGO_MAP ? 60 : 30; /* map's default k */
+        CU_ASSERT_EQUAL(p.knn.k, kp.k);
+        CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e2, &kp, &g), MC_OK);
         mc_calibration cal;
         CU_ASSERT_EQUAL_FATAL(mc_calibrate(e2, q, g, &cp, &cal), MC_OK);
         double t = mc_calibration_threshold(&cal, p.threshold.frac, p.threshold.z);
@@ -161,17 +164,17 @@ static void test_equals_steps(void)
         CU_ASSERT_TRUE(in->centered);
         CU_ASSERT_DOUBLE_EQUAL(in->center_shift, shift, 0);
         CU_ASSERT_EQUAL(memcmp(mc_cluster_result_center(r), mean, sizeof mean), 0);
-        CU_ASSERT_EQUAL(in->k, 30);
+        CU_ASSERT_EQUAL(in->k, kp.k);
         CU_ASSERT_STRING_EQUAL(in->knn.index, "Flat");
         CU_ASSERT_FALSE(in->graph_given);
         CU_ASSERT_FALSE(in->constraints_applied);
         CU_ASSERT_TRUE(in->t_prepare >= 0.0 && in->t_cluster >= 0.0);
         CU_ASSERT_EQUAL(memcmp(mc_knn_graph_ids(mc_cluster_result_graph(r)), mc_knn_graph_ids(g),
-                               N * 30 * sizeof(int64_t)), 0);
+                               N * kp.k * sizeof(int64_t)), 0);
 
         mc_model_params mp = mc_cluster_result_model_params(r, e1, "src.h5");
         CU_ASSERT_DOUBLE_EQUAL(mp.threshold, t, 0);
-        CU_ASSERT_EQUAL(mp.k, 30);
+        CU_ASSERT_EQUAL(mp.k, kp.k);
         CU_ASSERT_DOUBLE_EQUAL(mp.core_q, cq, 0);
         CU_ASSERT_PTR_EQUAL(mp.center, mc_cluster_result_center(r));
         CU_ASSERT_STRING_EQUAL(mp.algorithm, mc_algo_name((mc_algo)a));
@@ -238,6 +241,7 @@ static void test_prepare_again(void)
     for (int a = 0; a < MC_ALGO_COUNT; a++) {
         for (int fixed = 0; fixed < 2; fixed++) {
             mc_cluster_params q = mc_cluster_params_default((mc_algo)a);
+            q.knn.k = p.knn.k; /* the prepared graph's (map's default is 60) */
             if (fixed) {
                 q.threshold.mode = MC_THRESHOLD_FIXED;
                 q.threshold.similarity = 0.5;

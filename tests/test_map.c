@@ -435,6 +435,13 @@ static void test_cut_and_k(void)
     CU_ASSERT_EQUAL_FATAL(mc_map_run(g, NULL, &p, &c, &info), MC_OK);
     CU_ASSERT_EQUAL(info.links, 8 * 3);
     CU_ASSERT_EQUAL(mc_clustering_n_clusters(c), 2);
+    CU_ASSERT_EQUAL(info.window, 2);
+    mc_clustering_free(c);
+    /* window 0: from the 7 neighbours, max(2, round(7 / 6)) = 2, the same cut */
+    p.window = 0;
+    CU_ASSERT_EQUAL_FATAL(mc_map_run(g, NULL, &p, &c, &info), MC_OK);
+    CU_ASSERT_EQUAL(info.window, 2);
+    CU_ASSERT_EQUAL(info.links, 8 * 3);
     mc_clustering_free(c);
     p.cut = MC_MAP_CUT_NONE;
     p.window = 5;
@@ -464,7 +471,7 @@ static void test_param_errors(void)
         const char *word;
         void (*set)(mc_map_params *);
     } bad[] = {
-        {"threshold", NULL}, {"k =", NULL}, {"window", NULL}, {"teleport", NULL}, {"trials", NULL},
+        {"threshold", NULL}, {"k =", NULL}, {"cut", NULL}, {"teleport", NULL}, {"trials", NULL},
         {"temperature", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -472,7 +479,7 @@ static void test_param_errors(void)
         switch (i) {
         case 0: p.threshold = NAN; break;
         case 1: p.k = 3; break;
-        case 2: p.window = 0; break;
+        case 2: p.cut = (mc_map_cut)7; break;
         case 3: p.flow = MC_MAP_DIRECTED; p.teleport = 1.0; break;
         case 4: p.trials = 0; break;
         default: p.temperature = NAN; break;

@@ -125,7 +125,7 @@ typedef struct {
     mc_algo algo;                /**< default: the one given to mc_cluster_params_default() */
     int center;                  /**< remove the good faces' mean direction first; default 1 */
     mc_knn_params knn;           /**< the k-NN search (its n_threads, progress are overridden
-                                      by this struct's) */
+                                      by this struct's); k 30, 60 for MC_ALGO_MAP */
     mc_calibrate_params calibrate; /**< the calibration sample; its gate also picks the faces
                                         that centring averages (default p50) */
     mc_threshold_spec threshold; /**< default: AUTO with the algorithm's constants */

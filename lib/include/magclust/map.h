@@ -94,8 +94,9 @@ typedef struct {
     double temperature;         /**< link weight exp((s - 1) / temperature); <= 0: weight s
                                      (links with s <= 0 dropped). Default 0 */
     mc_map_cut cut;             /**< per-face cut. Default MC_MAP_CUT_OUTLIER */
-    size_t window;              /**< MC_MAP_CUT_OUTLIER: drops per window, >= 1. Default 5,
-                                     FaceMap's */
+    size_t window;              /**< MC_MAP_CUT_OUTLIER: drops per window; 0 = from the
+                                     neighbours used, max(2, round(k / 6)): 5 at k 30, 10 at
+                                     k 60. Default 0 */
     mc_map_flow flow;           /**< default MC_MAP_UNDIRECTED */
     double teleport;            /**< directed: teleportation probability in (0, 1). Default 0.15 */
     size_t trials;              /**< independent searches, the shortest codelength wins, >= 1.
@@ -112,11 +113,12 @@ typedef struct {
     size_t nodes;           /**< core faces (nodes of the network) */
     size_t links;           /**< links of the network (directed count; an undirected link is 2) */
     size_t modules;         /**< modules found among the core faces */
+    size_t window;          /**< the outlier cut's window used; 0 with MC_MAP_CUT_NONE */
     double codelength;      /**< bits per step of the walk with the modules found */
     double one_level;       /**< bits per step with one module for all (no structure) */
 } mc_map_info;
 
-/** @brief Defaults: every neighbour, weight = similarity, FaceMap's cut (window 5),
+/** @brief Defaults: every neighbour, weight = similarity, FaceMap's cut (window from k),
  *  undirected, one trial, seed 1, core gate p50, noise gate off, all cores. */
 MC_API mc_map_params mc_map_params_default(void);
 
@@ -128,7 +130,7 @@ MC_API mc_map_params mc_map_params_default(void);
  * @param out      receives a new result owned by the caller.
  * @param info     optional: what was resolved and found.
  * @return MC_OK, MC_ERR_INVALID_ARG (NULL graph or result, threshold outside
- *         [-1, 1] or NaN, attach_threshold outside [-1, 1], k above the graph's, window 0,
+ *         [-1, 1] or NaN, attach_threshold outside [-1, 1], k above the graph's, an unknown cut,
  *         teleport outside
  *         (0, 1), trials == 0, a gate set without quality, more than 2^32-1
  *         faces), MC_ERR_NOMEM.
