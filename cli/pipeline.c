@@ -37,7 +37,10 @@ mc_cluster_params cli_cluster_params(const cli_opts *o, mc_algo a)
         p.threshold.mode = MC_THRESHOLD_FIXED;
         p.threshold.similarity = 1.0 - o->eps;
     }
-    if (o->frac_given) p.threshold.frac = o->frac;
+    if (o->frac_given) {
+        p.threshold.frac = o->frac;
+        p.threshold.ungated_frac = NAN; /* the caller's, gate or none */
+    }
     if (o->z_given) p.threshold.z = o->z;
     if (o->core_given) p.core_quality = o->core;
     p.noise_quality = o->noise;
@@ -236,9 +239,9 @@ void cli_opts_help(FILE *f)
 "                           the median cosine of random pairs of good faces\n"
 "                           (unrelated) to the median cosine of a good face to\n"
 "                           its nearest good neighbour (related) (default %g\n"
-"                           for linkage, %g for cw and map, %g for dbscan;\n"
-"                           map's faces outside its modules join at\n"
-"                           linkage's threshold)\n"
+"                           for linkage, %g for cw and map, %g for dbscan,\n"
+"                           %g for dbscan with no core gate; map's faces\n"
+"                           outside its modules join at linkage's threshold)\n"
 "      --calib-z Z          ... and at least Z robust deviations above the\n"
 "                           unrelated pairs (default %g for linkage, %g for\n"
 "                           cw and map, %g for dbscan)\n"
@@ -306,7 +309,7 @@ void cli_opts_help(FILE *f)
 "      --threads N          threads for the search and clustering\n"
 "                           (default 0 = all cores); results do not depend\n"
 "                           on it\n",
-            lk.knn.k, mc_cluster_params_default(MC_ALGO_MAP).knn.k, lk.threshold.frac, cw.threshold.frac, db.threshold.frac, lk.threshold.z,
+            lk.knn.k, mc_cluster_params_default(MC_ALGO_MAP).knn.k, lk.threshold.frac, cw.threshold.frac, db.threshold.frac, db.threshold.ungated_frac, lk.threshold.z,
             cw.threshold.z, db.threshold.z, lk.core_quality.value, db.core_quality.value,
             db.min_samples, MC_KNN_AUTO_EXACT_MAX);
 }

@@ -78,9 +78,10 @@ static void calib_text(FILE *f, const mc_cluster_info *in)
         fprintf(f, "  threshold    similarity %.4f = 1 - eps (eps %.4g)\n", in->threshold,
                 1.0 - in->threshold);
     else
-        fprintf(f, "  threshold    similarity %.4f = max(median + %g (nn - median), median + %g sd) (auto; eps %.4f;"
+        fprintf(f, "  threshold    similarity %.4f = max(median + %g (nn - median), median + %g sd) (auto%s; eps %.4f;"
                    " override with --eps)\n",
-                in->threshold, in->frac, in->z, 1.0 - in->threshold);
+                in->threshold, in->frac, in->z, in->frac_ungated ? ", stricter with no core gate" : "",
+                1.0 - in->threshold);
     if (in->threshold >= 1.0 - MC_DUPLICATE_TOLERANCE - 1e-12)
         fprintf(f, "  note         the threshold is capped at 1 - %g: closer faces count as "
                    "duplicates\n", MC_DUPLICATE_TOLERANCE);
@@ -433,6 +434,7 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
     json_bool(&j, "few_faces", (in->calibration_doubts & MC_CALIBRATION_FEW_FACES) != 0);
     json_bool(&j, "nn_not_closer", (in->calibration_doubts & MC_CALIBRATION_NN_NOT_CLOSER) != 0);
     json_num(&j, "frac", in->frac);
+    json_bool(&j, "frac_ungated", in->frac_ungated);
     json_num(&j, "z", in->z);
     json_close_object(&j);
     json_uint(&j, "clusters", cli_count_clusters(c));

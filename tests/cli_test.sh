@@ -344,7 +344,7 @@ run info_check 0 "$MC" info "$SRC/datasets/sample.h5"
 check "info shows the quality check" grep -qE "^    magnitude +\+0\.[3-9][0-9]  informative \(in use\)" "$WORK/info_check.out"
 run info_nocheck 0 "$MC" info "$SRC/datasets/sample.h5" --no-check
 check "info --no-check leaves it out" not grep -q "^  check " "$WORK/info_nocheck.out"
-check "json has the calibration" grep -q '"calibration":{"centered":true,"center_shift":[0-9.e-]*,"pair_median":[0-9.e-]*,"pair_robust_sd":[0-9.e-]*,"nn_median":[0-9.e-]*,"faces":[0-9]*,"pairs":[0-9]*,"quality_gate":[0-9.e-]*,"few_faces":[a-z]*,"nn_not_closer":[a-z]*,"frac":0.45,"z":2.5}' "$WORK/json.out"
+check "json has the calibration" grep -q '"calibration":{"centered":true,"center_shift":[0-9.e-]*,"pair_median":[0-9.e-]*,"pair_robust_sd":[0-9.e-]*,"nn_median":[0-9.e-]*,"faces":[0-9]*,"pairs":[0-9]*,"quality_gate":[0-9.e-]*,"few_faces":[a-z]*,"nn_not_closer":[a-z]*,"frac":0.45,"frac_ungated":false,"z":2.5}' "$WORK/json.out"
 run json_nolabels 0 "$MC" cluster "$FX/tiny_nolabels.h5" --json
 check "json without labels has null metrics" grep -q '"metrics":null' "$WORK/json_nolabels.out"
 
@@ -422,6 +422,11 @@ SAMPLE="$SRC/datasets/sample.h5"
 run sample 0 "$MC" cluster "$SAMPLE" -o "$WORK/sample.csv" --threads 1
 run sample_t2 0 "$MC" cluster "$SAMPLE" -o "$WORK/sample_t2.csv" --threads 2
 check "same labels for 1 and 2 threads" cmp -s "$WORK/sample.csv" "$WORK/sample_t2.csv"
+# dbscan with no core gate calibrates with its stricter frac, and says so
+run dbscan_ungated 0 "$MC" cluster "$SAMPLE" --algo dbscan --core-quality off
+check "dbscan without a gate: frac 0.8, said" grep -q "median + 0.8 (nn - median).*(auto, stricter with no core gate;" "$WORK/dbscan_ungated.out"
+run dbscan_gated 0 "$MC" cluster "$SAMPLE" --algo dbscan
+check "dbscan with its gate: frac 0.6" grep -q "median + 0.6 (nn - median).*(auto; eps" "$WORK/dbscan_gated.out"
 run sample_plain 0 "$MC" cluster "$SAMPLE" --algo dbscan --center off --eps 0.5 --core-quality off --noise-quality off
 fq=$(field "$WORK/sample.out" BCubed 6)
 fp=$(field "$WORK/sample_plain.out" BCubed 6)
@@ -459,6 +464,11 @@ check "sweep: two parameters give every combination" [ "$(grep -c ',sweep,' "$WO
 run sweep_map 0 "$MC" sweep "$SAMPLE" --algo map --param slope=0:85:85 --param window=5:10:5 -o "$WORK/sweep_map.csv"
 check "sweep: map's slope and window, every combination" [ "$(grep -c '^map,sweep,' "$WORK/sweep_map.csv")" -eq 4 ]
 check "sweep: map at slope 85, window 10 equals the auto row" [ "$(grep '^map,sweep,85,10,' "$WORK/sweep_map.csv" | cut -d, -f4-)" = "$(grep '^map,auto,' "$WORK/sweep_map.csv" | cut -d, -f4-)" ]
+# several algorithms: map's k 60 gets its own graph, so its auto row is what 'cluster' gives
+run sweep_two_k 0 "$MC" sweep "$SAMPLE" --algo linkage,map --param eps=0.6:0.6:0.1 -o "$WORK/sweep_two_k.csv"
+check "sweep: two graphs when map's k differs" grep -q "graphs built for k 30 and map's k 60" "$WORK/sweep_two_k.out"
+check "sweep: map's auto row equals cluster --algo map (k 60)" \
+    [ "$(grep '^map,auto,' "$WORK/sweep_two_k.csv" | cut -d, -f7)" = "$(grep '^map,auto,' "$WORK/sweep_map.csv" | cut -d, -f8)" ]
 bad sweep_window_whole 2 "window must be whole" "$MC" sweep "$SAMPLE" --algo map --param window=2.5 -o "$O"
 bad sweep_no_labels 1 "no labels" "$MC" sweep "$FX/tiny_nolabels.h5" --param z=2:3:1 -o "$O"
 check "sweep_no_labels wrote nothing" [ ! -e "$O" ]

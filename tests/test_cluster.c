@@ -67,6 +67,8 @@ static void test_names_and_defaults(void)
     CU_ASSERT_DOUBLE_EQUAL(c.threshold.z, 3.0, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(d.threshold.frac, 0.60, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(d.threshold.z, 3.5, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(d.threshold.ungated_frac, 0.80, 1e-12);
+    CU_ASSERT_TRUE(isnan(l.threshold.ungated_frac) && isnan(c.threshold.ungated_frac));
     CU_ASSERT_EQUAL(l.core_quality.kind, MC_THRESH_PERCENTILE);
     CU_ASSERT_DOUBLE_EQUAL(l.core_quality.value, 50.0, 0);
     CU_ASSERT_DOUBLE_EQUAL(c.core_quality.value, 30.0, 0);
@@ -225,6 +227,43 @@ static void test_fixed_threshold(void)
     CU_ASSERT_TRUE(same_labels(c, mc_cluster_result_clustering(r)));
     mc_clustering_free(c);
     mc_cluster_result_free(r);
+    mc_embeddings_free(e);
+}
+
+/* DBSCAN with no core gate calibrates with its stricter ungated_frac; with
+ * a gate, or for an algorithm without one, with frac. */
+static void test_ungated_frac(void)
+{
+    mc_embeddings_t *e = faces();
+    mc_cluster_params p = mc_cluster_params_default(MC_ALGO_LINKAGE);
+    mc_cluster_result_t *prep = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_cluster_prepare(e, NULL, &p, &prep), MC_OK);
+    const mc_calibration *cal = &mc_cluster_result_info(prep)->calibration;
+    for (int gate = 0; gate < 2; gate++)
+        for (int a = 0; a < 2; a++) {
+            mc_cluster_params q = mc_cluster_params_default(a ? MC_ALGO_DBSCAN : MC_ALGO_CW);
+            if (!gate) q.core_quality = mc_threshold_off();
+            mc_cluster_result_t *r = NULL;
+            CU_ASSERT_EQUAL_FATAL(mc_cluster_again(prep, e, &q, &r), MC_OK);
+            const mc_cluster_info *in = mc_cluster_result_info(r);
+            int ungated = a && !gate;
+            double frac = ungated ? 0.80 : q.threshold.frac;
+            CU_ASSERT_EQUAL(in->frac_ungated, ungated);
+            CU_ASSERT_DOUBLE_EQUAL(in->frac, frac, 0);
+            CU_ASSERT_DOUBLE_EQUAL(in->threshold, mc_calibration_threshold(cal, frac, q.threshold.z), 0);
+            mc_cluster_result_free(r);
+        }
+    /* a frac of the caller's own: ungated_frac NaN keeps it */
+    mc_cluster_params q = mc_cluster_params_default(MC_ALGO_DBSCAN);
+    q.core_quality = mc_threshold_off();
+    q.threshold.frac = 0.5;
+    q.threshold.ungated_frac = NAN;
+    mc_cluster_result_t *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_cluster_again(prep, e, &q, &r), MC_OK);
+    CU_ASSERT_FALSE(mc_cluster_result_info(r)->frac_ungated);
+    CU_ASSERT_DOUBLE_EQUAL(mc_cluster_result_info(r)->frac, 0.5, 0);
+    mc_cluster_result_free(r);
+    mc_cluster_result_free(prep);
     mc_embeddings_free(e);
 }
 
@@ -458,6 +497,10 @@ static void test_refusals(void)
     p.core_slope = -1.0;
     CU_ASSERT_EQUAL(mc_cluster_run(e, NULL, &p, &r), MC_ERR_INVALID_ARG);
     CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "core_slope"));
+    p = mc_cluster_params_default(MC_ALGO_DBSCAN);
+    p.threshold.ungated_frac = -0.5;
+    CU_ASSERT_EQUAL(mc_cluster_run(e, NULL, &p, &r), MC_ERR_INVALID_ARG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "ungated"));
     p = mc_cluster_params_default(MC_ALGO_MAP);
     p.threshold.attach_frac = 2.0;
     CU_ASSERT_EQUAL(mc_cluster_run(e, NULL, &p, &r), MC_ERR_INVALID_ARG);
@@ -493,6 +536,7 @@ void mc_test_register(void)
     add_test("equals_steps", test_equals_steps);
     add_test("fixed_threshold", test_fixed_threshold);
     add_test("prepare_again", test_prepare_again);
+    add_test("ungated_frac", test_ungated_frac);
     add_test("given_graph", test_given_graph);
     add_test("threads", test_threads);
     add_test("constraints", test_constraints);

@@ -98,6 +98,10 @@ typedef struct {
     double frac;            /**< AUTO: fraction of the way from random pairs to nearest
                                  neighbours, in [0, 1]; default per algorithm */
     double z;               /**< AUTO: robust deviations above random pairs; default per algorithm */
+    double ungated_frac;    /**< AUTO: the frac used instead when no core gate applies (the
+                                 quality check dropped it, or it is off); NAN: @c frac.
+                                 Default 0.80 for DBSCAN, which chains through every face
+                                 without a gate, NAN for the others */
     double attach_frac;     /**< map, AUTO: frac of the threshold at which a face outside the
                                  modules may join one; default 0.45 (linkage's) */
     double attach_z;        /**< map, AUTO: its z; default 2.5 (linkage's) */
@@ -174,6 +178,7 @@ typedef struct {
                                         outside it (the threshold itself when fixed) */
     double frac, z;                /**< the calibration constants in effect (recorded also
                                         when the threshold was fixed) */
+    int frac_ungated;              /**< frac is the threshold's ungated_frac: no core gate */
     mc_calibration calibration;    /**< what the calibration measured */
     mc_threshold core_quality, noise_quality; /**< the gates in effect: as specified, or off
                                                    when gates_dropped */

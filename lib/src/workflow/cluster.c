@@ -56,6 +56,12 @@ mc_cluster_params mc_cluster_params_default(mc_algo a)
     case MC_ALGO_MAP: p.threshold.frac = 0.55; p.threshold.z = 3.0; break;
     default: p.threshold.frac = 0.60; p.threshold.z = 3.5; break;
     }
+    /* DBSCAN with no core gate (an uninformative quality, or none asked
+     * for) chains through every face: a stricter frac. 0.80 was the best
+     * worst case over seven sets run ungated, two real ones whose quality is
+     * uninformative and five with the gate turned off (docs/experiments.md,
+     * "DBSCAN without a core gate"); the other algorithms gain nothing. */
+    p.threshold.ungated_frac = a == MC_ALGO_DBSCAN ? 0.80 : NAN;
     p.threshold.attach_frac = 0.45; /* linkage's */
     p.threshold.attach_z = 2.5;
     p.core_quality.kind = MC_THRESH_PERCENTILE;
@@ -180,6 +186,10 @@ static mc_status check_params(const mc_cluster_params *p, size_t k)
             return mc_fail(MC_ERR_INVALID_ARG,
                            "mc_cluster: calibration frac %g must lie in [0, 1] and z %g be finite",
                            t->frac, t->z);
+        if (!isnan(t->ungated_frac) && !(t->ungated_frac >= 0.0 && t->ungated_frac <= 1.0))
+            return mc_fail(MC_ERR_INVALID_ARG,
+                           "mc_cluster: ungated frac %g must lie in [0, 1] (or be NaN: frac)",
+                           t->ungated_frac);
         if (p->algo == MC_ALGO_MAP &&
             (!(t->attach_frac >= 0.0 && t->attach_frac <= 1.0) || !isfinite(t->attach_z)))
             return mc_fail(MC_ERR_INVALID_ARG,
@@ -404,18 +414,6 @@ static mc_status cluster_step(mc_cluster_result_t *r, const mc_embeddings_t *e)
     double t0 = mc_knn_now(), t;
     info->algo = p->algo;
     info->threshold_mode = p->threshold.mode;
-    info->frac = p->threshold.frac;
-    info->z = p->threshold.z;
-    if (p->threshold.mode == MC_THRESHOLD_AUTO && info->calibration.n_pairs == 0)
-        return mc_fail(MC_ERR_BAD_DATA,
-                       "mc_cluster: %zu face%s at or above the quality gate: too few to calibrate "
-                       "a threshold; give one (a fixed threshold, --eps)",
-                       info->calibration.n_faces, info->calibration.n_faces == 1 ? "" : "s");
-    t = p->threshold.mode == MC_THRESHOLD_FIXED
-            ? p->threshold.similarity
-            : mc_calibration_threshold(&info->calibration, p->threshold.frac, p->threshold.z);
-    if (t > 1.0 - MC_DUPLICATE_TOLERANCE) t = 1.0 - MC_DUPLICATE_TOLERANCE; /* rounding */
-    info->threshold = t;
     info->core_quality = p->core_quality;
     info->noise_quality = p->noise_quality;
     /* a quality that means nothing must not bar half the faces from linking */
@@ -427,6 +425,20 @@ static mc_status cluster_step(mc_cluster_result_t *r, const mc_embeddings_t *e)
         info->core_quality.kind = MC_THRESH_PERCENTILE;
         info->core_quality.value = pct < 0.0 ? 0.0 : pct > 100.0 ? 100.0 : pct;
     }
+    /* with no core gate every face may link: the stricter frac, if any */
+    info->frac_ungated = info->core_quality.kind == MC_THRESH_OFF && !isnan(p->threshold.ungated_frac);
+    info->frac = info->frac_ungated ? p->threshold.ungated_frac : p->threshold.frac;
+    info->z = p->threshold.z;
+    if (p->threshold.mode == MC_THRESHOLD_AUTO && info->calibration.n_pairs == 0)
+        return mc_fail(MC_ERR_BAD_DATA,
+                       "mc_cluster: %zu face%s at or above the quality gate: too few to calibrate "
+                       "a threshold; give one (a fixed threshold, --eps)",
+                       info->calibration.n_faces, info->calibration.n_faces == 1 ? "" : "s");
+    t = p->threshold.mode == MC_THRESHOLD_FIXED
+            ? p->threshold.similarity
+            : mc_calibration_threshold(&info->calibration, info->frac, p->threshold.z);
+    if (t > 1.0 - MC_DUPLICATE_TOLERANCE) t = 1.0 - MC_DUPLICATE_TOLERANCE; /* rounding */
+    info->threshold = t;
     info->attach_threshold = t;
     if (p->algo == MC_ALGO_MAP && p->threshold.mode == MC_THRESHOLD_AUTO) {
         double ta = mc_calibration_threshold(&info->calibration, p->threshold.attach_frac,
