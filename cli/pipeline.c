@@ -239,9 +239,10 @@ void cli_opts_help(FILE *f)
 "                           the median cosine of random pairs of good faces\n"
 "                           (unrelated) to the median cosine of a good face to\n"
 "                           its nearest good neighbour (related) (default %g\n"
-"                           for linkage, %g for cw and map, %g for dbscan,\n"
-"                           %g for dbscan with no core gate; map's faces\n"
-"                           outside its modules join at linkage's threshold)\n"
+"                           for linkage, %g for cw and map, %g for dbscan;\n"
+"                           with no core gate %g for cw, %g for dbscan; map's\n"
+"                           faces outside its modules join at linkage's\n"
+"                           threshold)\n"
 "      --calib-z Z          ... and at least Z robust deviations above the\n"
 "                           unrelated pairs (default %g for linkage, %g for\n"
 "                           cw and map, %g for dbscan)\n"
@@ -309,7 +310,7 @@ void cli_opts_help(FILE *f)
 "      --threads N          threads for the search and clustering\n"
 "                           (default 0 = all cores); results do not depend\n"
 "                           on it\n",
-            lk.knn.k, mc_cluster_params_default(MC_ALGO_MAP).knn.k, lk.threshold.frac, cw.threshold.frac, db.threshold.frac, db.threshold.ungated_frac, lk.threshold.z,
+            lk.knn.k, mc_cluster_params_default(MC_ALGO_MAP).knn.k, lk.threshold.frac, cw.threshold.frac, db.threshold.frac, cw.threshold.ungated_frac, db.threshold.ungated_frac, lk.threshold.z,
             cw.threshold.z, db.threshold.z, lk.core_quality.value, db.core_quality.value,
             db.min_samples, MC_KNN_AUTO_EXACT_MAX);
 }

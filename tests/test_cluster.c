@@ -67,8 +67,10 @@ static void test_names_and_defaults(void)
     CU_ASSERT_DOUBLE_EQUAL(c.threshold.z, 3.0, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(d.threshold.frac, 0.60, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(d.threshold.z, 3.5, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(c.threshold.ungated_frac, 0.65, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(d.threshold.ungated_frac, 0.80, 1e-12);
-    CU_ASSERT_TRUE(isnan(l.threshold.ungated_frac) && isnan(c.threshold.ungated_frac));
+    CU_ASSERT_TRUE(isnan(mc_cluster_params_default(MC_ALGO_MAP).threshold.ungated_frac));
+    CU_ASSERT_TRUE(isnan(l.threshold.ungated_frac));
     CU_ASSERT_EQUAL(l.core_quality.kind, MC_THRESH_PERCENTILE);
     CU_ASSERT_DOUBLE_EQUAL(l.core_quality.value, 50.0, 0);
     CU_ASSERT_DOUBLE_EQUAL(c.core_quality.value, 30.0, 0);
@@ -230,8 +232,8 @@ static void test_fixed_threshold(void)
     mc_embeddings_free(e);
 }
 
-/* DBSCAN with no core gate calibrates with its stricter ungated_frac; with
- * a gate, or for an algorithm without one, with frac. */
+/* With no core gate an algorithm calibrates with its ungated_frac; with a
+ * gate, or where it is NAN (linkage, map), with frac. */
 static void test_ungated_frac(void)
 {
     mc_embeddings_t *e = faces();
@@ -240,14 +242,15 @@ static void test_ungated_frac(void)
     CU_ASSERT_EQUAL_FATAL(mc_cluster_prepare(e, NULL, &p, &prep), MC_OK);
     const mc_calibration *cal = &mc_cluster_result_info(prep)->calibration;
     for (int gate = 0; gate < 2; gate++)
-        for (int a = 0; a < 2; a++) {
-            mc_cluster_params q = mc_cluster_params_default(a ? MC_ALGO_DBSCAN : MC_ALGO_CW);
+        for (int a = 0; a < MC_ALGO_COUNT; a++) {
+            mc_cluster_params q = mc_cluster_params_default((mc_algo)a);
+            q.knn.k = p.knn.k; /* the prepared graph's */
             if (!gate) q.core_quality = mc_threshold_off();
             mc_cluster_result_t *r = NULL;
             CU_ASSERT_EQUAL_FATAL(mc_cluster_again(prep, e, &q, &r), MC_OK);
             const mc_cluster_info *in = mc_cluster_result_info(r);
-            int ungated = a && !gate;
-            double frac = ungated ? 0.80 : q.threshold.frac;
+            int ungated = !gate && !isnan(q.threshold.ungated_frac);
+            double frac = ungated ? q.threshold.ungated_frac : q.threshold.frac;
             CU_ASSERT_EQUAL(in->frac_ungated, ungated);
             CU_ASSERT_DOUBLE_EQUAL(in->frac, frac, 0);
             CU_ASSERT_DOUBLE_EQUAL(in->threshold, mc_calibration_threshold(cal, frac, q.threshold.z), 0);

@@ -100,8 +100,8 @@ typedef struct {
     double z;               /**< AUTO: robust deviations above random pairs; default per algorithm */
     double ungated_frac;    /**< AUTO: the frac used instead when no core gate applies (the
                                  quality check dropped it, or it is off); NAN: @c frac.
-                                 Default 0.80 for DBSCAN, which chains through every face
-                                 without a gate, NAN for the others */
+                                 Default 0.65 cw, 0.80 DBSCAN (which chain through
+                                 low-quality faces without a gate), NAN linkage and map */
     double attach_frac;     /**< map, AUTO: frac of the threshold at which a face outside the
                                  modules may join one; default 0.45 (linkage's) */
     double attach_z;        /**< map, AUTO: its z; default 2.5 (linkage's) */
