@@ -76,7 +76,8 @@ def measure(path, max_faces, centre=True, ncells=30, nprobe=4, knn=10):
     r["centre_top10"], r["centre_top32"] = top_frac(cn, [10, 32])
     r["within_top10"], r["within_top32"] = top_frac(dev, [10, 32])
 
-    s = u @ u.T
+    uf = u.astype(np.float32)  # float32 halves the N x N matrices
+    s = uf @ uf.T
     np.fill_diagonal(s, -np.inf)
     nn = np.argpartition(-s, knn, axis=1)[:, :knn]
     km = KMeans(n_clusters=ncells, n_init=1, random_state=0).fit(u)
