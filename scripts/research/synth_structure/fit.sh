@@ -29,8 +29,8 @@ sets=(
 files=()
 for s in "${sets[@]}"; do
     name=${s%%|*} args=${s#*|}
-    # shellcheck disable=SC2086  # the options are meant to split
     rm -f "$work/$name.h5"
+    # shellcheck disable=SC2086  # the options are meant to split
     build/magclust synth -o "$work/$name.h5" $args >/dev/null
     files+=("$work/$name.h5")
 done
