@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli_util.h"
 #include "commands.h"
@@ -29,17 +30,30 @@ static void synth_usage(FILE *f, const mc_synth_params *d)
             "      --distractors F  distractors (label -1) as a fraction of identity\n"
             "                       faces, in [0, 1] (default %g)\n"
             "      --mag-scale X    magnitude multiplier, in (0, 1e6] (default %g)\n"
+            "      --structure S    isotropic (default): random centres and noise spread\n"
+            "                       evenly over all directions; realistic: centres with a\n"
+            "                       decaying spectrum (shared attributes) and part of the\n"
+            "                       noise in shared nuisance directions, fitted to real\n"
+            "                       face models (docs/experiments.md). Magnitudes as above.\n"
+            "      --center-decay A realistic: variance k^-A on the k-th of the 64\n"
+            "                       attribute directions, A in [0, 8] (default %g)\n"
+            "      --center-share X realistic: share of a centre on those directions,\n"
+            "                       in [0, 1] (default %g)\n"
+            "      --nuisance-share X\n"
+            "                       realistic: share of the noise in 32 shared nuisance\n"
+            "                       directions, in [0, 1] (default %g)\n"
             "  -h, --help           show this help\n\n"
             "N x D may not exceed 2^30 values.\n"
             "exit codes: 0 success, 1 runtime failure, 2 usage error\n",
             d->n_ids, d->dim, (unsigned long long)d->seed, d->max_size, d->min_size, d->zipf_s,
-            d->distractor_frac, d->mag_scale);
+            d->distractor_frac, d->mag_scale, d->center_decay, d->center_share,
+            d->nuisance_share);
 }
 
 /* The face counts the library will produce (the formula documented in
  * synth.h), for the summary line. */
 enum { OPT_IDS = 256, OPT_DIM, OPT_SEED, OPT_MAX_SIZE, OPT_MIN_SIZE, OPT_ZIPF, OPT_DISTRACTORS,
-       OPT_MAG_SCALE };
+       OPT_MAG_SCALE, OPT_STRUCTURE, OPT_CENTER_DECAY, OPT_CENTER_SHARE, OPT_NUISANCE_SHARE };
 
 int cmd_synth(int argc, char **argv)
 {
@@ -53,6 +67,10 @@ int cmd_synth(int argc, char **argv)
         {"zipf", required_argument, NULL, OPT_ZIPF},
         {"distractors", required_argument, NULL, OPT_DISTRACTORS},
         {"mag-scale", required_argument, NULL, OPT_MAG_SCALE},
+        {"structure", required_argument, NULL, OPT_STRUCTURE},
+        {"center-decay", required_argument, NULL, OPT_CENTER_DECAY},
+        {"center-share", required_argument, NULL, OPT_CENTER_SHARE},
+        {"nuisance-share", required_argument, NULL, OPT_NUISANCE_SHARE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -86,6 +104,24 @@ int cmd_synth(int argc, char **argv)
             if (!bad && p.mag_scale == 0.0)
                 return cli_usage_error("synth", "--mag-scale: must be > 0");
             break;
+        case OPT_STRUCTURE:
+            if (strcmp(optarg, "isotropic") == 0)
+                p.structure = MC_SYNTH_ISOTROPIC;
+            else if (strcmp(optarg, "realistic") == 0)
+                p.structure = MC_SYNTH_REALISTIC;
+            else
+                return cli_usage_error("synth", "--structure: '%s' is not isotropic or realistic",
+                                       optarg);
+            break;
+        case OPT_CENTER_DECAY:
+            bad = cli_parse_double("--center-decay", optarg, 0.0, 8.0, &p.center_decay);
+            break;
+        case OPT_CENTER_SHARE:
+            bad = cli_parse_double("--center-share", optarg, 0.0, 1.0, &p.center_share);
+            break;
+        case OPT_NUISANCE_SHARE:
+            bad = cli_parse_double("--nuisance-share", optarg, 0.0, 1.0, &p.nuisance_share);
+            break;
         case 'h': synth_usage(stdout, &defaults); return CLI_OK;
         case CLI_OPT_REPEATED: return CLI_USAGE;
         case ':':
@@ -109,7 +145,7 @@ int cmd_synth(int argc, char **argv)
     if (cli_check_output(out, NULL) != 0) return CLI_FAIL;
 
     if ((st = mc_synth_write_h5(&p, out)) != MC_OK) return cli_fail_status(st);
-    printf("wrote %zu faces (%zu identities, %zu distractors, dim %zu) to %s\n", n, p.n_ids, distr,
-           p.dim, out);
+    printf("wrote %zu faces (%zu identities, %zu distractors, dim %zu%s) to %s\n", n, p.n_ids,
+           distr, p.dim, p.structure == MC_SYNTH_REALISTIC ? ", realistic structure" : "", out);
     return CLI_OK;
 }

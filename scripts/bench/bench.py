@@ -122,8 +122,12 @@ class Bench:
 
     def make_dataset(self, target):
         ids = self.ids_for(target)
-        path = os.path.join(self.args.work, "synth-ids%d-d%d-s%d.h5" % (ids, DIM, SEED))
-        cmd = [self.magclust, "synth", "-o", path, "--ids", str(ids), "--dim", str(DIM), "--seed", str(SEED)]
+        st = self.args.structure
+        # the structure is in the cached file's name: the two models never share a file
+        path = os.path.join(self.args.work, "synth-ids%d-d%d-s%d%s.h5" % (
+            ids, DIM, SEED, "" if st == "isotropic" else "-" + st))
+        cmd = [self.magclust, "synth", "-o", path, "--ids", str(ids), "--dim", str(DIM), "--seed", str(SEED),
+               "--structure", st]
         if os.path.exists(path):
             self.commands.append(common.quote(cmd) + "   # cached")
             how = "cached"
@@ -406,8 +410,8 @@ class Bench:
             "peers: Python %s, numpy %s, scikit-learn %s, scipy %s, faiss %s, dlib %s" % (
                 platform.python_version(), np.__version__, sklearn.__version__, scipy.__version__,
                 faiss.__version__, first(["pkg-config", "--modversion", "dlib-1"])),
-            "data: `magclust synth --dim %d --seed %d`, default identity sizes (Zipf %g, %d..%d faces) and %g %% distractors"
-            % (DIM, SEED, ZIPF, MIN_SIZE, MAX_SIZE, 100 * DISTRACTORS),
+            "data: `magclust synth --dim %d --seed %d --structure %s`, default identity sizes (Zipf %g, %d..%d faces) "
+            "and %g %% distractors" % (DIM, SEED, self.args.structure, ZIPF, MIN_SIZE, MAX_SIZE, 100 * DISTRACTORS),
         ]
 
     def main(self):
@@ -477,6 +481,10 @@ def parse_args(argv=None):
     ap.add_argument("--sizes", default="10000,20000,100000,1000000",
                     help="target set sizes, comma-separated (default %(default)s)")
     ap.add_argument("--quick", action="store_true", help="only the 10k and 20k sets")
+    ap.add_argument("--structure", choices=("realistic", "isotropic"), default="realistic",
+                    help="magclust synth --structure of the sets: realistic (default; identity centres with "
+                    "the decaying spectrum of real face models, docs/experiments.md) or isotropic (the "
+                    "model of the results before 2026-12-02)")
     ap.add_argument("--work", default="/tmp/magclust-bench", help="data sets and scratch files (default %(default)s)")
     ap.add_argument("--out", default=os.path.join(ROOT, "scripts", "bench", "results"),
                     help="where results.md, results.json and time_vs_n.svg go")

@@ -4,12 +4,14 @@
 #
 #   scripts/bench/bench.sh [--sizes 10000,100000,1000000] [--out scripts/bench/results]
 #                          [--work /tmp/magclust-bench] [--quick] [--peers sk-dbscan,...]
+#                          [--structure realistic|isotropic]
 #
 # Installs what is missing (Debian packages only), builds build/magclust when
 # it is absent and the two helpers (build/bench/sgemm_peak, build/bench/dlib_cw)
 # when their sources are newer, then runs scripts/bench/bench.py, which prints
 # every figure with the command behind it and writes results.md, results.json
-# and time_vs_n.svg to --out. --quick: only the 10k and 20k sets. Every other
+# and time_vs_n.svg to --out. --quick: only the 10k and 20k sets. --structure:
+# the synth model, realistic (default) or isotropic (the earlier results). Every other
 # option is bench.py's (scripts/bench/bench.sh --help lists them).
 # See scripts/bench/README.md. Not a test: never registered with ctest.
 set -euo pipefail
@@ -20,7 +22,7 @@ export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ in the source tree
 
 for arg in "$@"; do
     if [ "$arg" = "-h" ] || [ "$arg" = "--help" ]; then
-        sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
         echo
         exec "$PY" scripts/bench/bench.py --help
     fi

@@ -56,6 +56,33 @@
  * order, each written straight to its shuffled row, needs one centre at a
  * time and no second copy of the data. No state outside the call: the same
  * parameters give the same floats (on the same libm).
+ *
+ * Realistic structure (model version 2, structure = MC_SYNTH_REALISTIC).
+ * Real face models do not spread identities evenly over the sphere: shared
+ * attributes (sex, age, ethnicity, pose habits) give the identity centres a
+ * decaying spectrum, their pairwise cosines spread 0.11-0.15 around zero
+ * (0.044 for isotropic 512-d centres), and a coarse partition (k-means cells)
+ * keeps most of a face's neighbours together. Two changes model it:
+ *   - every random direction (family, identity, distractor centre) is
+ *         normalise(sqrt(center_share) a + sqrt(1 - center_share) g / sqrt(D)),
+ *     a = sum_k w_k z_k b_k over A = min(D, 64) orthonormal "attribute"
+ *     directions b_k, w_k proportional to k^(-center_decay / 2) with
+ *     sum w_k^2 = 1, z ~ N(0, 1), g ~ N(0, I_D) (both halves have expected
+ *     squared norm 1);
+ *   - a face's identity-blind noise s(q) g / sqrt(D) becomes
+ *         s(q) (sqrt(1 - nuisance_share) g / sqrt(D) + sqrt(nuisance_share) b'),
+ *     b' = sum_m v_m z_m n_m over P = min(D, 32) orthonormal shared nuisance
+ *     directions n_m (pose, expression, light), v_m proportional to m^(-1/2),
+ *     sum v_m^2 = 1: the same energy, part of it in directions every identity
+ *     shares.
+ * Quality, magnitude, sizes, families and the pull t(q) u_k are unchanged, so
+ * the magnitude-quality relation is the isotropic model's. Draw order: after
+ * the 8 nuisance directions, the A attribute directions then the P nuisance
+ * variation directions (D Gaussians each, orthonormalised by modified
+ * Gram-Schmidt in that order), then as above; a direction draws its D
+ * Gaussians g then its A Gaussians z; a face draws its D Gaussians g then its
+ * P Gaussians z. The knobs were fitted to three real models
+ * (scripts/research/synth_structure/, docs/experiments.md).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <hdf5.h>
@@ -70,6 +97,10 @@
 #include "util_impl.h"
 
 #define SYNTH_MODEL_VERSION 1
+#define SYNTH_MODEL_VERSION_REALISTIC 2
+#define SYNTH_N_ATTR 64     /* attribute directions of the centres (realistic) */
+#define SYNTH_N_NUIS_VAR 32 /* shared nuisance variation directions (realistic) */
+#define SYNTH_DECAY_MAX 8.0
 #define SYNTH_N_NUISANCE 8
 #define SYNTH_Q_EXP 0.8
 #define SYNTH_NOISE_BASE 0.45 /* a in s(q) = (a + b (1-q)^2) e */
@@ -177,6 +208,10 @@ mc_synth_params mc_synth_params_default(void)
     p.zipf_s = 0.6;
     p.distractor_frac = 0.05;
     p.mag_scale = 1.0;
+    p.structure = MC_SYNTH_ISOTROPIC;
+    p.center_decay = 1.0;
+    p.center_share = 0.6;
+    p.nuisance_share = 0.3;
     return p;
 }
 
@@ -207,6 +242,18 @@ static mc_status validate(const mc_synth_params *p, size_t *out_ident, size_t *o
     if (!(p->mag_scale > 0.0 && p->mag_scale <= SYNTH_MAG_SCALE_MAX))
         return mc_fail(MC_ERR_INVALID_ARG, "synth: mag_scale must be in (0, %g] (got %g)",
                        SYNTH_MAG_SCALE_MAX, p->mag_scale);
+    if (p->structure != MC_SYNTH_ISOTROPIC && p->structure != MC_SYNTH_REALISTIC)
+        return mc_fail(MC_ERR_INVALID_ARG, "synth: structure must be MC_SYNTH_ISOTROPIC or "
+                                           "MC_SYNTH_REALISTIC (got %d)", (int)p->structure);
+    if (!(p->center_decay >= 0.0 && p->center_decay <= SYNTH_DECAY_MAX))
+        return mc_fail(MC_ERR_INVALID_ARG, "synth: center_decay must be in [0, %g] (got %g)",
+                       SYNTH_DECAY_MAX, p->center_decay);
+    if (!(p->center_share >= 0.0 && p->center_share <= 1.0))
+        return mc_fail(MC_ERR_INVALID_ARG, "synth: center_share must be in [0, 1] (got %g)",
+                       p->center_share);
+    if (!(p->nuisance_share >= 0.0 && p->nuisance_share <= 1.0))
+        return mc_fail(MC_ERR_INVALID_ARG, "synth: nuisance_share must be in [0, 1] (got %g)",
+                       p->nuisance_share);
 
     /* Every identity has at least one face, so N >= n_ids: refuse before
      * looping over an absurd n_ids. */
@@ -242,9 +289,74 @@ static mc_status validate(const mc_synth_params *p, size_t *out_ident, size_t *o
 
 /* ---- generation -------------------------------------------------------- */
 
+/* The shared bases of the realistic structure; all NULL / 0 when isotropic. */
+typedef struct {
+    size_t n_attr, n_var;  /* A and P (0 when isotropic) */
+    double *attr, *var;    /* A x D and P x D, orthonormal rows */
+    double *attr_w, *var_w; /* weights w_k and v_m, sum of squares 1 */
+    double share_c, share_n; /* center_share, nuisance_share */
+} synth_shape;
+
+/* k rows of D Gaussians, orthonormalised in order (modified Gram-Schmidt). A
+ * row left (numerically) in the span of the earlier ones is probability zero;
+ * it is then kept as drawn, normalised, and the basis is merely near-orthogonal. */
+static void rng_basis(synth_rng *r, double *b, size_t k, size_t d)
+{
+    for (size_t i = 0; i < k; i++) {
+        double *v = b + i * d;
+        rng_unit(r, v, d);
+        for (size_t h = 0; h < i; h++) {
+            const double *u = b + h * d;
+            double dot = 0.0;
+            for (size_t j = 0; j < d; j++) dot += v[j] * u[j];
+            for (size_t j = 0; j < d; j++) v[j] -= dot * u[j];
+        }
+        double ss = 0.0;
+        for (size_t j = 0; j < d; j++) ss += v[j] * v[j];
+        if (ss > 1e-12)
+            for (size_t j = 0; j < d; j++) v[j] /= sqrt(ss);
+    }
+}
+
+/* w_k proportional to (k+1)^(-decay/2), k = 0..n-1, with sum w_k^2 = 1. */
+static void decay_weights(double *w, size_t n, double decay)
+{
+    double ss = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        w[k] = pow((double)k + 1.0, -decay / 2.0);
+        ss += w[k] * w[k];
+    }
+    for (size_t k = 0; k < n; k++) w[k] /= sqrt(ss);
+}
+
+/* A random unit direction: isotropic, or (realistic) with share_c of its
+ * energy on the attribute directions. */
+static void rng_direction(synth_rng *r, const synth_shape *sh, double *v, size_t d)
+{
+    if (!sh->n_attr) {
+        rng_unit(r, v, d);
+        return;
+    }
+    const double gi = sqrt(1.0 - sh->share_c) / sqrt((double)d), ga = sqrt(sh->share_c);
+    for (size_t j = 0; j < d; j++) v[j] = gi * rng_gauss(r);
+    for (size_t k = 0; k < sh->n_attr; k++) {
+        double z = ga * sh->attr_w[k] * rng_gauss(r);
+        const double *b = sh->attr + k * d;
+        for (size_t j = 0; j < d; j++) v[j] += z * b[j];
+    }
+    double ss = 0.0;
+    for (size_t j = 0; j < d; j++) ss += v[j] * v[j];
+    if (ss <= 0.0) { /* probability zero */
+        v[0] = 1.0;
+        ss = 1.0;
+    }
+    double inv = 1.0 / sqrt(ss);
+    for (size_t j = 0; j < d; j++) v[j] *= inv;
+}
+
 /* One face: direction around centre c, magnitude from q, written as floats. */
-static void synth_face(synth_rng *r, const double *c, const double *nuis, size_t d, double q,
-                       double mag_scale, double *work, float *row)
+static void synth_face(synth_rng *r, const synth_shape *sh, const double *c, const double *nuis,
+                       size_t d, double q, double mag_scale, double *work, float *row)
 {
     double jit = SYNTH_MAG_JITTER * rng_gauss(r);
     if (jit > SYNTH_MAG_CLIP) jit = SYNTH_MAG_CLIP;
@@ -255,9 +367,23 @@ static void synth_face(synth_rng *r, const double *c, const double *nuis, size_t
     double s = (SYNTH_NOISE_BASE + SYNTH_NOISE_LOW * w) * spread / sqrt((double)d);
     double t = SYNTH_NUISANCE * w;
     double ss = 0.0;
-    for (size_t j = 0; j < d; j++) {
-        work[j] = c[j] + s * rng_gauss(r) + t * u[j];
-        ss += work[j] * work[j];
+    if (!sh->n_var) {
+        for (size_t j = 0; j < d; j++) {
+            work[j] = c[j] + s * rng_gauss(r) + t * u[j];
+            ss += work[j] * work[j];
+        }
+    } else {
+        /* s already holds the 1/sqrt(D) of the isotropic part; the shared part
+         * has expected squared norm 1 on its own, hence the sqrt(D). */
+        const double si = s * sqrt(1.0 - sh->share_n);
+        const double sv = s * sqrt(sh->share_n) * sqrt((double)d);
+        for (size_t j = 0; j < d; j++) work[j] = c[j] + si * rng_gauss(r) + t * u[j];
+        for (size_t m = 0; m < sh->n_var; m++) {
+            double z = sv * sh->var_w[m] * rng_gauss(r);
+            const double *b = sh->var + m * d;
+            for (size_t j = 0; j < d; j++) work[j] += z * b[j];
+        }
+        for (size_t j = 0; j < d; j++) ss += work[j] * work[j];
     }
     double m = mag_scale * (SYNTH_MAG_BASE + SYNTH_MAG_SPAN * q + jit);
     double f = ss > 0.0 ? m / sqrt(ss) : 0.0;
@@ -282,7 +408,20 @@ static mc_status synth_run(const mc_synth_params *p, float **out_raw, int64_t **
     double *centre = mc_malloc_array(d, sizeof *centre);
     double *family = mc_malloc_array(d, sizeof *family);
     double *work = mc_malloc_array(d, sizeof *work);
-    if (!raw || !labels || !perm || !row_of || !nuis || !centre || !family || !work) {
+    synth_shape sh;
+    memset(&sh, 0, sizeof sh);
+    if (p->structure == MC_SYNTH_REALISTIC) {
+        sh.n_attr = d < SYNTH_N_ATTR ? d : SYNTH_N_ATTR;
+        sh.n_var = d < SYNTH_N_NUIS_VAR ? d : SYNTH_N_NUIS_VAR;
+        sh.attr = mc_malloc_array(sh.n_attr * d, sizeof *sh.attr);
+        sh.var = mc_malloc_array(sh.n_var * d, sizeof *sh.var);
+        sh.attr_w = mc_malloc_array(sh.n_attr, sizeof *sh.attr_w);
+        sh.var_w = mc_malloc_array(sh.n_var, sizeof *sh.var_w);
+        sh.share_c = p->center_share;
+        sh.share_n = p->nuisance_share;
+    }
+    if (!raw || !labels || !perm || !row_of || !nuis || !centre || !family || !work ||
+        (sh.n_attr && (!sh.attr || !sh.var || !sh.attr_w || !sh.var_w))) {
         st = mc_fail(MC_ERR_NOMEM, "synth: out of memory for %zu x %zu faces", n, d);
         goto cleanup;
     }
@@ -290,6 +429,12 @@ static mc_status synth_run(const mc_synth_params *p, float **out_raw, int64_t **
     synth_rng rng;
     rng_seed(&rng, p->seed);
     for (size_t g = 0; g < SYNTH_N_NUISANCE; g++) rng_unit(&rng, nuis + g * d, d);
+    if (sh.n_attr) {
+        rng_basis(&rng, sh.attr, sh.n_attr, d);
+        rng_basis(&rng, sh.var, sh.n_var, d);
+        decay_weights(sh.attr_w, sh.n_attr, p->center_decay);
+        decay_weights(sh.var_w, sh.n_var, 1.0);
+    }
 
     for (size_t k = 0; k < n; k++) perm[k] = k;
     for (size_t j = n; j-- > 1;) {
@@ -307,8 +452,8 @@ static mc_status synth_run(const mc_synth_params *p, float **out_raw, int64_t **
         size_t fam = rng_below(&rng, n_families);
         synth_rng frng;
         rng_seed(&frng, p->seed ^ (0xD1B54A32D192ED03ull * ((uint64_t)fam + 1)));
-        rng_unit(&frng, family, d);
-        rng_unit(&rng, centre, d);
+        rng_direction(&frng, &sh, family, d);
+        rng_direction(&rng, &sh, centre, d);
         double ss = 0.0;
         for (size_t j = 0; j < d; j++) {
             centre[j] = wf * family[j] + wr * centre[j];
@@ -319,15 +464,15 @@ static mc_status synth_run(const mc_synth_params *p, float **out_raw, int64_t **
         for (size_t f = 0; f < sz; f++, face++) {
             double q = pow(rng_uniform(&rng), SYNTH_Q_EXP);
             size_t row = row_of[face];
-            synth_face(&rng, centre, nuis, d, q, p->mag_scale, work, raw + row * d);
+            synth_face(&rng, &sh, centre, nuis, d, q, p->mag_scale, work, raw + row * d);
             labels[row] = (int64_t)i;
         }
     }
     for (size_t f = 0; f < distr; f++, face++) {
-        rng_unit(&rng, centre, d);
+        rng_direction(&rng, &sh, centre, d);
         double q = SYNTH_DISTRACTOR_QMAX * rng_uniform(&rng);
         size_t row = row_of[face];
-        synth_face(&rng, centre, nuis, d, q, p->mag_scale, work, raw + row * d);
+        synth_face(&rng, &sh, centre, nuis, d, q, p->mag_scale, work, raw + row * d);
         labels[row] = -1;
     }
     MC_ASSERT(face == n);
@@ -352,6 +497,10 @@ cleanup:
     free(centre);
     free(family);
     free(work);
+    free(sh.attr);
+    free(sh.var);
+    free(sh.attr_w);
+    free(sh.var_w);
     return st;
 }
 
@@ -462,6 +611,7 @@ static mc_status write_file(hid_t file, const char *path, const mc_synth_params 
 {
     mc_status st = MC_OK;
     hid_t vlstr = -1;
+    const int realistic = p->structure == MC_SYNTH_REALISTIC;
     hsize_t dims[2] = {(hsize_t)n, (hsize_t)p->dim};
     if (h5_dataset(file, "embeddings", 2, dims, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, raw) < 0) {
         st = h5_fail(MC_ERR_HDF5, path, "cannot write /embeddings");
@@ -483,7 +633,8 @@ static mc_status write_file(hid_t file, const char *path, const mc_synth_params 
     }
 
     if (h5_attr_str(file, "generator", "magclust synth") < 0 ||
-        h5_attr_u64(file, "magclust_synth_version", SYNTH_MODEL_VERSION) < 0 ||
+        h5_attr_u64(file, "magclust_synth_version", realistic ? SYNTH_MODEL_VERSION_REALISTIC
+                                                              : SYNTH_MODEL_VERSION) < 0 ||
         h5_attr_u64(file, "seed", p->seed) < 0 ||
         h5_attr_u64(file, "n_ids", p->n_ids) < 0 ||
         h5_attr_u64(file, "dim", p->dim) < 0 ||
@@ -494,6 +645,15 @@ static mc_status write_file(hid_t file, const char *path, const mc_synth_params 
         h5_attr_f64(file, "mag_scale", p->mag_scale) < 0 ||
         h5_attr_u64(file, "n_faces", n) < 0 ||
         h5_attr_u64(file, "n_distractors", distr) < 0) {
+        st = h5_fail(MC_ERR_HDF5, path, "cannot write the attributes");
+        goto done;
+    }
+    /* only for the realistic model: an isotropic file stays byte for byte
+     * what it was before the option (the bundled sample is one) */
+    if (realistic && (h5_attr_str(file, "structure", "realistic") < 0 ||
+                      h5_attr_f64(file, "center_decay", p->center_decay) < 0 ||
+                      h5_attr_f64(file, "center_share", p->center_share) < 0 ||
+                      h5_attr_f64(file, "nuisance_share", p->nuisance_share) < 0)) {
         st = h5_fail(MC_ERR_HDF5, path, "cannot write the attributes");
         goto done;
     }
