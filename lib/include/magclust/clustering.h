@@ -3,11 +3,14 @@
  * @brief A clustering result: one cluster id and one role per face, and CSV I/O.
  *
  * @code
- * // c from mc_dbscan_run(); e the embeddings it was computed on
+ * // c from mc_dbscan_run() on graph; e the embeddings it was computed on
  * printf("%zu clusters, %zu noise\n", mc_clustering_n_clusters(c), mc_clustering_n_noise(c));
  * if (mc_clustering_write_csv(c, e, "out.csv") != MC_OK) return 1;  // atomic
  * int64_t *pred = malloc(n * sizeof *pred);
  * mc_clustering_read_csv("out.csv", n, pred);   // cluster column back
+ * mc_clustering_score(c, e, graph, 0);   // results of mc_cluster_run() come scored
+ * const float *margin = mc_clustering_margins(c);      // how sure of each face
+ * int64_t avatar = mc_clustering_representative(c, 0); // cluster 0's best face
  * mc_clustering_free(c);
  * @endcode
  *
