@@ -196,6 +196,12 @@ static void test_assign_rules(void)
     CU_ASSERT_EQUAL_FATAL(mc_clustering_score(f.c, f.e, g, 1), MC_OK);
     for (size_t i = 0; i < 12; i++)
         CU_ASSERT_DOUBLE_EQUAL(mc_clustering_similarities(c)[i], mc_clustering_similarities(f.c)[i], 1e-6);
+    /* the model's avatars are the clustering's representatives */
+    int64_t reps[3];
+    CU_ASSERT_EQUAL_FATAL(mc_model_representatives(f.m, 1, reps), MC_OK);
+    for (int64_t k = 0; k < 3; k++) CU_ASSERT_EQUAL(reps[k], mc_clustering_representative(f.c, k));
+    CU_ASSERT_EQUAL(mc_model_representatives(NULL, 1, reps), MC_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(mc_model_representatives(f.m, 1, NULL), MC_ERR_INVALID_ARG);
     mc_knn_graph_free(g);
     mc_clustering_free(c);
     /* another dimension is refused */
@@ -230,6 +236,15 @@ static void test_update(void)
     CU_ASSERT_EQUAL(mc_model_n_exemplars(f.m), 17);
     CU_ASSERT_EQUAL(mc_model_cluster_size(f.m, 1), 6);
     CU_ASSERT_EQUAL(mc_model_cluster_size(f.m, (size_t)l[3]), 1);
+    /* the new cluster's only face (reference face 12 + 3) is its avatar */
+    int64_t reps[5];
+    CU_ASSERT_EQUAL_FATAL(mc_model_representatives(f.m, 0, reps), MC_OK);
+    CU_ASSERT_EQUAL(reps[l[3]], 15);
+    CU_ASSERT_EQUAL(mc_model_exemplar_clusters(f.m)[reps[1]], 1);
+    /* and the result's scores: the new faces against the updated model */
+    CU_ASSERT_TRUE(mc_clustering_has_confidence(c));
+    CU_ASSERT_EQUAL(mc_clustering_representative(c, l[3]), 3);
+    CU_ASSERT_DOUBLE_EQUAL(mc_clustering_similarities(c)[3], 1.0, 1e-5); /* a cluster of one */
     int64_t l3 = l[3];
     mc_clustering_free(c);
     CU_ASSERT_EQUAL_FATAL(mc_model_assign(f.m, e, NULL, &c, &st), MC_OK);

@@ -422,6 +422,34 @@ static mc_status score_new(const mc_model_t *m, const placement *pl, int n_threa
     return MC_OK;
 }
 
+mc_status mc_model_representatives(const mc_model_t *m, int n_threads, int64_t *out_faces)
+{
+    mc_clear_error();
+    if (!m || (m->C && !out_faces))
+        return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_model_representatives");
+    float *cen = NULL;
+    mc_status s = mc_conf_centres(m->ex_dir, m->E, m->d, m->ex_cluster, m->ex_role, m->C,
+                                  n_threads, &cen);
+    if (s != MC_OK) return s;
+    float *sim = mc_malloc_array(m->E + 1, sizeof *sim);
+    if (!sim) {
+        free(cen);
+        return mc_fail(MC_ERR_NOMEM, "out of memory for the representatives");
+    }
+    /* a member's similarity is its cosine to its own centre */
+    for (size_t i = 0; i < m->E; i++) {
+        int64_t c = m->ex_cluster[i];
+        double acc = 0.0;
+        for (size_t t = 0; c >= 0 && t < m->d; t++)
+            acc += (double)m->ex_dir[i * m->d + t] * cen[(size_t)c * m->d + t];
+        sim[i] = (float)acc;
+    }
+    s = mc_conf_representatives(m->E, m->ex_cluster, sim, m->ex_quality, m->C, out_faces);
+    free(sim);
+    free(cen);
+    return s;
+}
+
 mc_status mc_model_assign(const mc_model_t *m, const mc_embeddings_t *e,
                           const mc_assign_params *p, mc_clustering_t **out,
                           mc_assign_stats *stats)
