@@ -123,6 +123,19 @@ static int describe_other(const char *path, const mc_h5_dataset_info *ds, size_t
         printf("  clusters     %" PRId64 " (ids 0 .. %" PRId64 "), %zu faces in none, %zu faces named\n",
                top + 1, top, noise, named);
         printf("  paths        %s\n", n > 0 && mc_previous_path(r, 0) && mc_previous_path(r, 0)[0] ? "yes" : "no");
+        /* the confidence datasets (older results have none) */
+        size_t scored = 0, negative = 0, reps = 0;
+        for (size_t i = 0; i < n; i++) {
+            float mg = mc_previous_margin(r, i);
+            scored += isnan(mg) ? 0u : 1u;
+            negative += mg < 0.0f;
+            reps += mc_previous_representative(r, i) == 1;
+        }
+        if (scored || reps)
+            printf("  confidence   %zu faces with a margin, %zu of them below 0 (nearer another "
+                   "cluster); %zu representatives\n", scored, negative, reps);
+        else
+            printf("  confidence   none recorded (an older result)\n");
         mc_previous_free(r);
         return CLI_OK;
     }

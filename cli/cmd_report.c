@@ -26,7 +26,11 @@ static void help(FILE *f)
 "Write one self-contained HTML file (inline CSS, SVG and JavaScript; images\n"
 "embedded; nothing fetched from the network) that shows a clustering result:\n"
 "  - each cluster as a gallery of face thumbnails, largest cluster first,\n"
-"    best faces first (core by quality, then border faces, greyed);\n"
+"    the cluster's representative face (its avatar) first, then core faces\n"
+"    by quality, then border faces, greyed;\n"
+"  - the faces to check: those of lowest margin (how much nearer their own\n"
+"    cluster than the next-best one; %d at most, and a tenth of the faces),\n"
+"    when the result has a margin column;\n"
 "  - the noise and unassigned faces;\n"
 "  - a histogram of the quality (magnitude by default) by role, and the\n"
 "    distribution of cluster sizes;\n"
@@ -54,7 +58,8 @@ static void help(FILE *f)
 "  -q, --quiet                print nothing but errors\n"
 "  -h, --help                 this text\n"
 "\n"
-"exit codes: 0 success, 1 runtime failure (bad input file, I/O), 2 usage error\n");
+"exit codes: 0 success, 1 runtime failure (bad input file, I/O), 2 usage error\n",
+            REPORT_UNSURE_MAX);
 }
 
 int cmd_report(int argc, char **argv)

@@ -18,7 +18,7 @@ const char cli_report_css[] =
     ".face .ph{width:100%;height:100%;box-sizing:border-box;border:1px dashed #a0aec0;border-radius:3px;"
     "font-size:9px;line-height:1.1;overflow:hidden;word-break:break-all;color:#718096;padding:2px;background:#f7fafc}"
     ".face .q{position:absolute;right:1px;bottom:1px;font-size:9px;background:rgba(255,255,255,.8);padding:0 2px;border-radius:2px}"
-    ".face.core{outline:2px solid #2b6cb0}details{margin-top:4px;font-size:12px}details ol{columns:3;margin:4px 0}"
+    ".face.core{outline:2px solid #2b6cb0}.face.rep{outline:3px solid #d69e2e}details{margin-top:4px;font-size:12px}details ol{columns:3;margin:4px 0}"
     ".legend span{display:inline-block;margin-right:14px}.sw{display:inline-block;width:10px;height:10px;margin-right:4px}";
 
 const char cli_report_js[] =
@@ -27,8 +27,9 @@ const char cli_report_js[] =
     "var D=JSON.parse(document.getElementById('data').textContent);"
     "var F=D.faces,T=D.thumbs,per=D.perPage,page=0;"
     "function el(t,c,txt){var e=document.createElement(t);if(c)e.className=c;if(txt!==undefined)e.textContent=txt;return e;}"
-    "function face(i){var r=D.roles[F.r[i]]||'unknown',d=el('div','face '+r);"
-    "d.title=F.p[i]+'\\n'+r+(F.q[i]===null?'':'  '+D.qname+' '+F.q[i]);"
+    "function face(i){var r=D.roles[F.r[i]]||'unknown',d=el('div','face '+r+(F.a[i]?' rep':''));"
+    "d.title=F.p[i]+'\\n'+r+(F.a[i]?' (representative)':'')+(F.q[i]===null?'':'  '+D.qname+' '+F.q[i])"
+    "+(F.s[i]===null?'':'\\nsimilarity '+F.s[i])+(F.m[i]===null?'':'  margin '+F.m[i]);"
     "if(F.t[i]>=0){var im=el('img');im.alt=F.p[i];im.loading='lazy';im.src='data:image/jpeg;base64,'+T[F.t[i]];d.appendChild(im);}"
     "else{d.appendChild(el('div','ph',F.p[i]));}"
     "if(F.q[i]!==null)d.appendChild(el('span','q',String(Math.round(F.q[i]*10)/10)));return d;}"
@@ -62,5 +63,6 @@ const char cli_report_js[] =
     "var id=a.dataset.cluster;for(var c=0;c<D.clusters.length;c++)if(String(D.clusters[c].id)===id){page=Math.floor(c/per);render();"
     "document.getElementById('c'+id).scrollIntoView();return;}};});"
     "render();"
+    "var ub=document.getElementById('unsure-list');if(ub)ub.appendChild(gallery(D.unsure,D.unsure.length));"
     "var nb=document.getElementById('noise-list');if(nb){nb.appendChild(gallery(D.noise,D.noiseShown));var r=rest(D.noise,D.noiseShown);if(r)nb.appendChild(r);}"
     "document.body.dataset.ready='1';})();";

@@ -13,10 +13,11 @@
 
 /* ---- order ---------------------------------------------------------------- */
 
-/* A face's sort key: its cluster, core before border, quality (best first), index. */
+/* A face's sort key: its cluster, its representative first (the avatar),
+ * core before border, quality (best first), index. */
 typedef struct {
     int64_t cluster;
-    int not_core;
+    int not_rep, not_core;
     float q;
     size_t i;
 } member_key;
@@ -25,6 +26,7 @@ static int cmp_member(const void *a, const void *b)
 {
     const member_key *x = a, *y = b;
     if (x->cluster != y->cluster) return x->cluster < y->cluster ? -1 : 1;
+    if (x->not_rep != y->not_rep) return x->not_rep - y->not_rep;
     if (x->not_core != y->not_core) return x->not_core - y->not_core;
     if (!isnan(x->q) && !isnan(y->q) && x->q != y->q) return x->q > y->q ? -1 : 1;
     return (x->i > y->i) - (x->i < y->i);
@@ -37,11 +39,49 @@ static int sort_members(const mc_previous_t *r, size_t *list, size_t len)
     if (!k) return -1;
     for (size_t j = 0; j < len; j++) {
         size_t i = list[j];
-        k[j] = (member_key){mc_previous_cluster(r, i), mc_previous_role(r, i) != MC_ROLE_CORE,
-                            mc_previous_quality(r, i), i};
+        k[j] = (member_key){mc_previous_cluster(r, i), mc_previous_representative(r, i) != 1,
+                            mc_previous_role(r, i) != MC_ROLE_CORE, mc_previous_quality(r, i), i};
     }
     qsort(k, len, sizeof *k, cmp_member);
     for (size_t j = 0; j < len; j++) list[j] = k[j].i;
+    free(k);
+    return 0;
+}
+
+/* Lowest margin first, then index. */
+typedef struct {
+    float margin;
+    size_t i;
+} unsure_key;
+
+static int cmp_unsure(const void *a, const void *b)
+{
+    const unsure_key *x = a, *y = b;
+    if (x->margin != y->margin) return x->margin < y->margin ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* The clustered faces of lowest margin, REPORT_UNSURE_MAX and a tenth of
+ * those with a margin at most (none when the result has no margins).
+ * 0, or -1 out of memory. */
+static int gather_unsure(report_data *d)
+{
+    unsure_key *k = malloc((d->m + 1) * sizeof *k);
+    d->unsure = malloc((REPORT_UNSURE_MAX + 1) * sizeof *d->unsure);
+    if (!k || !d->unsure) {
+        free(k);
+        return -1;
+    }
+    size_t len = 0;
+    for (size_t j = 0; j < d->m; j++) {
+        size_t i = d->order[j];
+        float mg = mc_previous_margin(d->r, i);
+        if (!isnan(mg)) k[len++] = (unsure_key){mg, i};
+    }
+    qsort(k, len, sizeof *k, cmp_unsure);
+    /* a tenth of the faces at most: a clean small result has little to ask */
+    size_t most = (len + 9) / 10 < REPORT_UNSURE_MAX ? (len + 9) / 10 : REPORT_UNSURE_MAX;
+    for (size_t j = 0; j < most; j++) d->unsure[d->n_unsure++] = k[j].i;
     free(k);
     return 0;
 }
@@ -111,6 +151,7 @@ static int make_thumbnails(report_data *d, const report_thumb_params *tp)
     const mc_previous_t *r = d->r;
     size_t tper = tp->per_cluster, nn = d->nn;
     char *pathbuf = NULL;
+    unsigned char *tried_face = NULL; /* a face listed twice (a cluster's first and to check) is read once */
     int rc = -1;
     /* relative paths start at --image-root, else at the result's folder */
     char *dir = strdup(tp->image_root ? tp->image_root : tp->result_path);
@@ -130,20 +171,25 @@ static int make_thumbnails(report_data *d, const report_thumb_params *tp)
     size_t want = 0;
     for (size_t k = 0; k < d->nc; k++) want += d->cl[k].size < tper ? d->cl[k].size : tper;
     want += nn < tper * 10 ? nn : tper * 10;
+    want += d->n_unsure;
     if (want > tp->max) want = tp->max;
     size_t pathbuf_len = strlen(base) + 4096;
     pathbuf = malloc(pathbuf_len);
-    if (!pathbuf) goto done;
+    tried_face = calloc(d->n + 1, 1);
+    if (!pathbuf || !tried_face) goto done;
     size_t tried = 0;
-    for (size_t pass = 0; pass < 2; pass++) {
+    /* the clusters' first faces, the noise faces, the faces to check */
+    for (size_t pass = 0; pass < 3; pass++) {
         size_t groups = pass == 0 ? d->nc : 1;
         for (size_t k = 0; k < groups; k++) {
-            const size_t *list = pass == 0 ? d->order + d->cl[k].start : d->noise;
-            size_t len = pass == 0 ? d->cl[k].size : nn, lim = pass == 0 ? tper : tper * 10;
+            const size_t *list = pass == 0 ? d->order + d->cl[k].start : pass == 1 ? d->noise : d->unsure;
+            size_t len = pass == 0 ? d->cl[k].size : pass == 1 ? nn : d->n_unsure;
+            size_t lim = pass == 0 ? tper : pass == 1 ? tper * 10 : REPORT_UNSURE_MAX;
             for (size_t j = 0; j < len && j < lim && tried < want; j++) {
                 size_t i = list[j];
                 const char *p = mc_previous_path(r, i);
-                if (!p || !*p) continue;
+                if (!p || !*p || tried_face[i]) continue;
+                tried_face[i] = 1;
                 if (p[0] == '/')
                     snprintf(pathbuf, pathbuf_len, "%s", p);
                 else
@@ -164,6 +210,7 @@ static int make_thumbnails(report_data *d, const report_thumb_params *tp)
     rc = 0;
 done:
     free(pathbuf);
+    free(tried_face);
     return rc;
 }
 
@@ -243,7 +290,7 @@ int report_build(report_data *d, const mc_previous_t *r, const int64_t *labels,
     d->r = r;
     d->labels = labels;
     d->n = mc_previous_n(r);
-    if (gather_clusters(d) != 0 || make_thumbnails(d, tp) != 0) {
+    if (gather_clusters(d) != 0 || gather_unsure(d) != 0 || make_thumbnails(d, tp) != 0) {
         cli_error("out of memory");
         return CLI_FAIL;
     }
@@ -258,6 +305,7 @@ void report_data_free(report_data *d)
     free(d->thumb_len);
     free(d->order);
     free(d->noise);
+    free(d->unsure);
     free(d->pred);
     free(d->thumb_of);
     free(d->cl);

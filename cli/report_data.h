@@ -1,6 +1,6 @@
 /* What `magclust report` shows, gathered from a result: the clusters largest
  * first with their faces best first, the faces in no cluster, the faces by
- * role, the thumbnails, and with labels the scores and the worst merges and
+ * role, the faces it was least sure of, the thumbnails, and with labels the scores and the worst merges and
  * splits. report_html.c writes it out. */
 #ifndef MAGCLUST_CLI_REPORT_DATA_H
 #define MAGCLUST_CLI_REPORT_DATA_H
@@ -9,6 +9,9 @@
 #include <stdint.h>
 
 #include "magclust/magclust.h"
+
+/* Faces listed as "check these": the lowest margins. */
+#define REPORT_UNSURE_MAX 20
 
 /* A cluster; its faces are order[start .. start+size), best first. */
 typedef struct {
@@ -30,7 +33,8 @@ typedef struct {
     const char *result_path; /* relative image paths start in its directory... */
     const char *image_root;  /* ...or here, when not NULL */
     size_t size;             /* thumbnail side in pixels */
-    size_t per_cluster;      /* the first faces of each cluster; ten times as many noise faces */
+    size_t per_cluster;      /* the first faces of each cluster; ten times as many noise
+                                faces; and the faces to check */
     size_t max;              /* thumbnails in all */
     int progress;            /* count them on stderr (a terminal) */
 } report_thumb_params;
@@ -42,6 +46,9 @@ typedef struct {
     int64_t *pred;          /* each face's cluster (< 0: none) */
     size_t *order, m;       /* the m faces in clusters, cluster by cluster, best first */
     size_t *noise, nn;      /* the nn faces in no cluster, best first */
+    size_t *unsure, n_unsure; /* the faces in clusters with the lowest margins (the
+                                 result's), lowest first, at most REPORT_UNSURE_MAX
+                                 and a tenth of them */
     report_cluster *cl;     /* the nc clusters, largest first */
     size_t nc;
     size_t counts[5];       /* faces by role (mc_role); [4]: any other value */

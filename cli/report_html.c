@@ -215,6 +215,42 @@ static void write_scores(FILE *f, const report_data *d)
     fprintf(f, "</table>\n");
 }
 
+/* The faces the clustering was least sure of: a photo app would ask about
+ * these. The script draws their thumbnails into #unsure-list. */
+static void write_unsure(FILE *f, const report_data *d)
+{
+    const mc_previous_t *r = d->r;
+    fprintf(f, "<h2 id=\"unsure\">Faces to check</h2><p class=\"sub\">The %zu faces in clusters with the "
+               "lowest margin (%d at most, and a tenth of the faces): the similarity to their cluster's centre minus that to the next-best "
+               "cluster among their neighbours'. Below 0 a face is nearer another cluster than its own.</p>"
+               "<div id=\"unsure-list\"></div><table class=\"worst\" id=\"unsure-table\">"
+               "<tr><th>face</th><th>cluster</th><th>similarity</th><th>margin</th></tr>",
+            d->n_unsure, REPORT_UNSURE_MAX);
+    for (size_t j = 0; j < d->n_unsure; j++) {
+        size_t i = d->unsure[j];
+        long long c = (long long)mc_previous_cluster(r, i);
+        fprintf(f, "<tr><td>");
+        svg_text(f, mc_previous_path(r, i) ? mc_previous_path(r, i) : "");
+        fprintf(f, "</td><td><a href=\"#c%lld\" data-cluster=\"%lld\">%lld</a></td><td>%.3f</td><td>%.3f</td></tr>",
+                c, c, c, (double)mc_previous_similarity(r, i), (double)mc_previous_margin(r, i));
+    }
+    fprintf(f, "</table>\n");
+}
+
+/* A per-face number as JSON: null for NaN. */
+static void js_numbers(FILE *f, const char *key, const mc_previous_t *r, size_t n,
+                       float (*get)(const mc_previous_t *, size_t))
+{
+    fprintf(f, "],\"%s\":[", key);
+    for (size_t i = 0; i < n; i++) {
+        float v = get(r, i);
+        if (isnan(v))
+            fprintf(f, "%snull", i ? "," : "");
+        else
+            fprintf(f, "%s%.4g", i ? "," : "", (double)v);
+    }
+}
+
 /* The faces, clusters and thumbnails as JSON for the script, then the script. */
 static void write_data(FILE *f, const report_data *d, const report_page *p, const char *qname)
 {
@@ -234,6 +270,8 @@ static void write_data(FILE *f, const report_data *d, const report_page *p, cons
     }
     fprintf(f, "],\"noise\":[");
     for (size_t j = 0; j < d->nn; j++) fprintf(f, "%s%zu", j ? "," : "", d->noise[j]);
+    fprintf(f, "],\"unsure\":[");
+    for (size_t j = 0; j < d->n_unsure; j++) fprintf(f, "%s%zu", j ? "," : "", d->unsure[j]);
     fprintf(f, "],\"faces\":{\"p\":[");
     for (size_t i = 0; i < n; i++) {
         if (i) fputc(',', f);
@@ -249,6 +287,10 @@ static void write_data(FILE *f, const report_data *d, const report_page *p, cons
         else
             fprintf(f, "%s%.5g", i ? "," : "", (double)q);
     }
+    js_numbers(f, "s", r, n, mc_previous_similarity);
+    js_numbers(f, "m", r, n, mc_previous_margin);
+    fprintf(f, "],\"a\":[");
+    for (size_t i = 0; i < n; i++) fprintf(f, "%s%d", i ? "," : "", mc_previous_representative(r, i) == 1);
     fprintf(f, "],\"t\":[");
     for (size_t i = 0; i < n; i++) fprintf(f, "%s%d", i ? "," : "", d->thumb_of[i]);
     fprintf(f, "]},\"thumbs\":[");
@@ -272,7 +314,10 @@ int report_write_html(const char *path, const report_data *d, const report_page 
     size_chart(f, d->cl, d->nc);
     fprintf(f, "</div>\n");
     if (d->labels) write_scores(f, d);
-    fprintf(f, "<h2 id=\"clusters\">Clusters</h2>\n<p class=\"legend sub\"><span>largest first; in each, core faces "
+    if (d->n_unsure) write_unsure(f, d);
+    fprintf(f, "<h2 id=\"clusters\">Clusters</h2>\n<p class=\"legend sub\"><span>largest first; in each, the "
+               "representative face first (the avatar: the best-quality face among the half nearest the "
+               "cluster's centre; gold outline, when the result names one), then core faces "
                "(outlined) by %s, then border faces (grey)</span></p>\n"
                "<nav class=\"pager\"></nav><div id=\"cluster-list\"></div><nav class=\"pager\"></nav>\n"
                "<h2 id=\"noise\">Noise and unassigned faces</h2><p class=\"sub\">%zu faces in no cluster, best first.</p>"

@@ -82,7 +82,17 @@ done
 # ---- cluster on the tiny fixture (4 obvious identities) ----------------------
 run tiny 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/tiny.csv" --noise-quality off --core-quality off \
     --k 20 --eps 0.3 --min-samples 3
-check "tiny header" [ "$(head -n 1 "$WORK/tiny.csv" | tr -d '\r')" = "index,path,cluster,role,quality" ]
+check "tiny header" [ "$(head -n 1 "$WORK/tiny.csv" | tr -d '\r')" = "index,path,cluster,role,quality,similarity,margin,representative" ]
+# the confidence columns: a similarity in [-1, 1] for every face in a
+# cluster, a margin within [similarity - 2, similarity + 1] (the other
+# cluster's cosine is in [-1, 1], or absent: margin = similarity), and one
+# representative per cluster,
+# a member of it
+conf_bad=$(tr -d '\r' <"$WORK/tiny.csv" | awk -F, 'NR > 1 && $3 >= 0 && ($6 == "" || $6 < -1 || $6 > 1 || $7 == "" || $7 > $6 + 1.000001 || $7 < $6 - 2.000001) { b++ } END { print b + 0 }')
+check "tiny: every clustered face has a similarity and a margin" [ "$conf_bad" -eq 0 ]
+check "tiny: one representative per cluster" [ "$(tr -d '\r' <"$WORK/tiny.csv" | awk -F, 'NR > 1 && $8 == 1 { print $3 }' | sort -u | tr '\n' ' ')" = "0 1 2 3 " ]
+check "tiny: four representatives in all" [ "$(tr -d '\r' <"$WORK/tiny.csv" | awk -F, 'NR > 1 && $8 == 1' | wc -l)" -eq 4 ]
+check "tiny: the representative passes the core gate (core role)" [ "$(tr -d '\r' <"$WORK/tiny.csv" | awk -F, 'NR > 1 && $8 == 1 && $4 != "core"' | wc -l)" -eq 0 ]
 check "tiny rows" [ "$(wc -l <"$WORK/tiny.csv")" -eq 41 ]
 check "tiny 4 clusters" [ "$(field "$WORK/tiny.out" clusters 1)" = 4 ]
 check "tiny BCubed F 1" [ "$(field "$WORK/tiny.out" BCubed 6)" = 1.0000 ]
@@ -308,6 +318,11 @@ run out_h5 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/tiny_result.h5"
 check "h5 result has the HDF5 signature" [ "$(head -c 4 "$WORK/tiny_result.h5" | od -An -c | tr -d ' ')" = "211HDF" ]
 run info_result 0 "$MC" info "$WORK/tiny_result.h5"
 check "info describes a result" grep -q "^  clusters     4 (ids 0 .. 3), 0 faces in none, 0 faces named$" "$WORK/info_result.out"
+check "the HDF5 result has /similarity, /margin, /representative" grep -q "^  confidence   40 faces with a margin, [0-9]* of them below 0 (nearer another cluster); 4 representatives$" "$WORK/info_result.out"
+printf 'index,path,cluster,role,quality\n0,a.jpg,0,core,1\n1,b.jpg,-1,noise,1\n' >"$WORK/old_result.csv"
+run old_result_report 0 "$MC" report "$WORK/old_result.csv" -q -o "$WORK/old_result.html"
+check "a result without the confidence columns still makes a report" grep -q 'id="n-clusters">1<' "$WORK/old_result.html"
+check "... without a 'faces to check' section" not grep -q 'id="unsure"' "$WORK/old_result.html"
 run eval_h5 0 "$MC" eval "$FX/tiny.h5" "$WORK/tiny_result.h5"
 check "eval reads an HDF5 result" [ "$(field "$WORK/eval_h5.out" BCubed 6)" = "$(field "$WORK/tiny.out" BCubed 6)" ]
 run out_h5_nopaths 0 "$MC" cluster "$FX/tiny_altkeys.h5" --embeddings-key feats --labels-key ids -o "$WORK/alt_result.h5"
@@ -572,6 +587,19 @@ check "assign --update: the summary reports the update" grep -q "update .* new c
 check "assign --update --model-out writes the new model, not over the old" cmp -s "$WORK/model.h5" "$WORK/model_copy.h5"
 check "the updated model is a model" "$MC" assign "$WORK/model2.h5" "$SAMPLE" -q -o "$WORK/upd2.csv"
 run assign_h5 0 "$MC" assign "$WORK/model.h5" "$SAMPLE" -q -o "$WORK/again.h5"
+check "assign: the output carries the confidence columns" [ "$(head -n 1 "$WORK/again.csv" | tr -d '\r')" = "index,path,cluster,role,quality,similarity,margin,representative" ]
+# a face assigned to a cluster has a similarity; an unassigned one no margin
+check "assign: assigned faces are scored, unassigned ones have no margin" [ "$(tr -d '\r' <"$WORK/again.csv" | awk -F, 'NR > 1 && (($3 >= 0 && ($6 == "" || $7 == "")) || ($3 < 0 && $7 != "")) { b++ } END { print b + 0 }')" -eq 0 ]
+check "assign: at most one representative per cluster" [ "$(tr -d '\r' <"$WORK/again.csv" | awk -F, 'NR > 1 && $8 == 1 { print $3 }' | sort | uniq -d | wc -l)" -eq 0 ]
+run info_assign_h5 0 "$MC" info "$WORK/again.h5"
+check "assign: the HDF5 output has the confidence datasets" grep -q "^  confidence   [1-9][0-9]* faces with a margin" "$WORK/info_assign_h5.out"
+run report_conf 0 "$MC" report "$WORK/direct.csv" -q -o "$WORK/direct.html"
+check "report: a 'faces to check' table of 20 faces" [ "$(grep -o '<a href="#c[0-9]*" data-cluster' "$WORK/direct.html" | wc -l)" -ge 20 ]
+check "one representative per cluster of the sample" [ "$(tr -d '\r' <"$WORK/direct.csv" | awk -F, 'NR > 1 && $8 == 1' | wc -l)" -eq "$(tr -d '\r' <"$WORK/direct.csv" | awk -F, 'NR > 1 && $3 >= 0 { print $3 }' | sort -u | wc -l)" ]
+# each cluster's first face in the report's data is its representative
+not_first=$(grep -o '"f":\[[0-9]*' "$WORK/direct.html" | sed 's/.*\[//' |
+    awk 'NR == FNR { first[$1 + 2] = 1; n++; next } (FNR in first) && $8 != 1 { b++ } END { print (n ? b + 0 : -1) }' - FS=, <(tr -d '\r' <"$WORK/direct.csv"))
+check "report: the representative is each cluster's first face (its avatar)" [ "$not_first" -eq 0 ]
 bad assign_no_out 2 "-o NEW.csv" "$MC" assign "$WORK/model.h5" "$SAMPLE"
 bad assign_one_file 2 "MODEL.h5 and NEW.h5" "$MC" assign "$WORK/model.h5" -o "$WORK/x.csv"
 bad assign_model_out_alone 2 "--model-out needs --update" "$MC" assign "$WORK/model.h5" "$SAMPLE" -o "$WORK/x.csv" --model-out "$WORK/y.h5"
@@ -611,7 +639,7 @@ printf 'path,person\n# two faces of id2 are named, one is "not Ann"\nid2/img_03.
 run corr 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/corr.csv" --noise-quality off --core-quality off --k 20 --eps 0.3 --min-samples 3 --corrections "$WORK/fix.csv"
 cl_of() { awk -F, -v p="$2" '$2 == p { print $3 }' "$1"; }
 person_of() { awk -F, -v p="$2" '$2 == p { print $6 }' "$1" | tr -d '\r'; }
-check "corrections: the output has a person column" [ "$(head -n 1 "$WORK/corr.csv" | tr -d '\r')" = "index,path,cluster,role,quality,person" ]
+check "corrections: the output has a person column" [ "$(head -n 1 "$WORK/corr.csv" | tr -d '\r')" = "index,path,cluster,role,quality,person,similarity,margin,representative" ]
 check "corrections: the named cluster carries the name" [ "$(person_of "$WORK/corr.csv" id2/img_07.jpg)" = "Ann" ]
 check "corrections: a second person is named" [ "$(person_of "$WORK/corr.csv" id3/img_05.jpg)" = "Bo" ]
 check "corrections: 'not Ann' left Ann's cluster" [ "$(cl_of "$WORK/corr.csv" id2/img_05.jpg)" != "$(cl_of "$WORK/corr.csv" id2/img_03.jpg)" ]

@@ -31,6 +31,8 @@ check "report: BCubed from the labels" grep -q 'id="bcubed-f"' "$WORK/report.htm
 check "report: the named person is in the data" grep -q '"name":"Ann Example"' "$WORK/report.html"
 check "report: histogram and size chart" [ "$(grep -o '<svg class="chart"' "$WORK/report.html" | wc -l)" -eq 2 ]
 check "report: 8 faces a cluster tried, 26 thumbnails, 10 placeholders" grep -q 'thumbnails</td><td>26 shown, 10 images missing' "$WORK/report.html"
+check "report: the faces to check (a tenth of the 36 in clusters, rounded up)" grep -q 'The 4 faces in clusters with the lowest margin' "$WORK/report.html"
+check "report: each face's similarity, margin and representative flag in the data" grep -q '"s":\[.*"m":\[.*"a":\[' "$WORK/report.html"
 "$MC" report "$WORK/tiny.csv" -o "$WORK/all.html" --image-root "$WORK/img" -q >"$WORK/report_q.out"
 check "report: every face tried: 28 JPEG + 1 PNG read, 10 missing + 1 not an image" \
     grep -q 'thumbnails</td><td>29 shown, 11 images missing' "$WORK/all.html"

@@ -366,10 +366,16 @@ static void test_threads(void)
         for (int t = 0; t < 2; t++) {
             e[t] = faces();
             mc_cluster_params p = mc_cluster_params_default((mc_algo)a);
-            p.n_threads = t + 1;
+            p.n_threads = t ? 4 : 1;
             CU_ASSERT_EQUAL_FATAL(mc_cluster_run(e[t], NULL, &p, &r[t]), MC_OK);
         }
-        CU_ASSERT_TRUE(same_labels(mc_cluster_result_clustering(r[0]), mc_cluster_result_clustering(r[1])));
+        const mc_clustering_t *c0 = mc_cluster_result_clustering(r[0]), *c1 = mc_cluster_result_clustering(r[1]);
+        CU_ASSERT_TRUE(same_labels(c0, c1));
+        /* the confidence too, bit for bit (NaNs included: memcmp) */
+        CU_ASSERT_EQUAL(memcmp(mc_clustering_similarities(c0), mc_clustering_similarities(c1), N * sizeof(float)), 0);
+        CU_ASSERT_EQUAL(memcmp(mc_clustering_margins(c0), mc_clustering_margins(c1), N * sizeof(float)), 0);
+        for (size_t c = 0; c < mc_clustering_n_clusters(c0); c++)
+            CU_ASSERT_EQUAL(mc_clustering_representative(c0, (int64_t)c), mc_clustering_representative(c1, (int64_t)c));
         CU_ASSERT_DOUBLE_EQUAL(mc_cluster_result_info(r[0])->threshold, mc_cluster_result_info(r[1])->threshold, 0);
         for (int t = 0; t < 2; t++) {
             mc_cluster_result_free(r[t]);
@@ -533,6 +539,249 @@ static void test_refusals(void)
     mc_embeddings_free(e);
 }
 
+/* ---- confidence and representatives (clustering.h) ------------------------ */
+
+static double cosine(const float *a, const float *b, size_t d)
+{
+    double s = 0.0;
+    for (size_t t = 0; t < d; t++) s += (double)a[t] * b[t];
+    return s;
+}
+
+/* The centre of cluster c by its definition: the normalised sum of the core
+ * members' directions, of all members' when none is core. */
+static void brute_centre(const mc_embeddings_t *e, const mc_clustering_t *cl, int64_t c, double *out)
+{
+    size_t n = mc_embeddings_n(e), d = mc_embeddings_dim(e);
+    const float *x = mc_embeddings_directions(e);
+    const int64_t *lab = mc_clustering_labels(cl);
+    const uint8_t *role = mc_clustering_roles(cl);
+    size_t used = 0;
+    for (int pass = 0; pass < 2 && used == 0; pass++) {
+        for (size_t t = 0; t < d; t++) out[t] = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            if (lab[i] != c || (pass == 0 && role[i] != MC_ROLE_CORE)) continue;
+            for (size_t t = 0; t < d; t++) out[t] += x[i * d + t];
+            used++;
+        }
+    }
+    double nn = 0.0;
+    for (size_t t = 0; t < d; t++) nn += out[t] * out[t];
+    for (size_t t = 0; t < d; t++) out[t] /= sqrt(nn);
+}
+
+/* The representative rule from its words: of the ceil(m/2) members most
+ * similar to the centre (ties with the last included), highest quality,
+ * then similarity, then index. */
+static int64_t brute_rep(const mc_clustering_t *cl, const float *q, int64_t c)
+{
+    size_t n = mc_clustering_n(cl), m = 0;
+    const int64_t *lab = mc_clustering_labels(cl);
+    const float *sim = mc_clustering_similarities(cl);
+    float *s = malloc(n * sizeof *s);
+    for (size_t i = 0; i < n; i++)
+        if (lab[i] == c) s[m++] = sim[i];
+    /* the ceil(m/2)-th largest similarity */
+    float cut = -INFINITY;
+    for (size_t a = 0; a < m; a++) {
+        size_t above = 0;
+        for (size_t b = 0; b < m; b++) above += s[b] > s[a];
+        if (above <= (m - 1) / 2 && s[a] < (cut == -INFINITY ? INFINITY : cut)) cut = s[a];
+        if (above <= (m - 1) / 2 && cut == -INFINITY) cut = s[a];
+    }
+    free(s);
+    int64_t best = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (lab[i] != c || sim[i] < cut) continue;
+        if (best < 0 || q[i] > q[best] || (q[i] == q[best] && sim[i] > sim[best])) best = (int64_t)i;
+    }
+    return best;
+}
+
+/* Every face of a recipe run against the definitions, recomputed by brute
+ * force on the (centred) embeddings and the result's graph. */
+static void check_confidence(const mc_cluster_result_t *r, const mc_embeddings_t *e)
+{
+    const mc_clustering_t *cl = mc_cluster_result_clustering(r);
+    const mc_knn_graph_t *g = mc_cluster_result_graph(r);
+    size_t n = mc_embeddings_n(e), d = mc_embeddings_dim(e), nc = mc_clustering_n_clusters(cl);
+    size_t k = mc_knn_graph_k(g);
+    CU_ASSERT_TRUE_FATAL(mc_clustering_has_confidence(cl));
+    const float *sim = mc_clustering_similarities(cl), *mar = mc_clustering_margins(cl);
+    const float *x = mc_embeddings_directions(e), *q = mc_embeddings_quality(e);
+    const int64_t *lab = mc_clustering_labels(cl), *ids = mc_knn_graph_ids(g);
+    double *cen = malloc(nc * d * sizeof *cen);
+    for (size_t c = 0; c < nc; c++) brute_centre(e, cl, (int64_t)c, cen + c * d);
+    size_t bad_sim = 0, bad_margin = 0, noise = 0, reps = 0;
+    for (size_t i = 0; i < n; i++) {
+        double best = -INFINITY;
+        for (size_t a = 0; a < k; a++) {
+            int64_t j = ids[i * k + a];
+            if (j < 0 || lab[j] < 0 || lab[j] == lab[i]) continue;
+            double s = 0.0;
+            for (size_t t = 0; t < d; t++) s += x[i * d + t] * cen[(size_t)lab[j] * d + t];
+            if (s > best) best = s;
+        }
+        if (lab[i] >= 0) {
+            double s = 0.0;
+            for (size_t t = 0; t < d; t++) s += x[i * d + t] * cen[(size_t)lab[i] * d + t];
+            bad_sim += fabs(s - sim[i]) > 1e-5;
+            bad_margin += fabs((isinf(best) ? s : s - best) - mar[i]) > 1e-5;
+        } else {
+            noise++;
+            bad_sim += isinf(best) ? (isnan(sim[i]) ? 0u : 1u) : (fabs(best - (double)sim[i]) > 1e-5 ? 1u : 0u);
+            bad_margin += isnan(mar[i]) ? 0u : 1u;
+        }
+    }
+    CU_ASSERT_EQUAL(bad_sim, 0);
+    CU_ASSERT_EQUAL(bad_margin, 0);
+    CU_ASSERT_TRUE(noise > 0); /* the noise rule was exercised */
+    for (size_t c = 0; c < nc; c++) {
+        int64_t rp = mc_clustering_representative(cl, (int64_t)c);
+        CU_ASSERT_TRUE_FATAL(rp >= 0 && (size_t)rp < n);
+        CU_ASSERT_EQUAL(lab[rp], (int64_t)c); /* a member */
+        CU_ASSERT_EQUAL(rp, brute_rep(cl, q, (int64_t)c));
+        reps++;
+    }
+    CU_ASSERT_EQUAL(reps, nc);
+    CU_ASSERT_EQUAL(mc_clustering_representative(cl, (int64_t)nc), -1);
+    CU_ASSERT_EQUAL(mc_clustering_representative(cl, -1), -1);
+    free(cen);
+}
+
+static void test_confidence_recipe(void)
+{
+    for (int a = 0; a < MC_ALGO_COUNT; a++) {
+        mc_embeddings_t *e = faces();
+        mc_cluster_params p = mc_cluster_params_default((mc_algo)a);
+        mc_cluster_result_t *r = NULL;
+        CU_ASSERT_EQUAL_FATAL(mc_cluster_run(e, NULL, &p, &r), MC_OK);
+        check_confidence(r, e);
+        mc_cluster_result_free(r);
+        mc_embeddings_free(e);
+    }
+}
+
+/* Two clusters in the plane and a face of cluster 0 that sits nearer
+ * cluster 1: its margin is negative; a noise face is scored against the
+ * nearest cluster among its neighbours'. */
+static void test_confidence_by_hand(void)
+{
+    const float raw[] = {
+        2.0f, 0.0f,   /* 0: cluster 0, core */
+        3.0f, 0.3f,   /* 1: cluster 0, core, better quality */
+        1.0f, -0.1f,  /* 2: cluster 0, border */
+        0.0f, 2.0f,   /* 3: cluster 1, core */
+        0.2f, 2.0f,   /* 4: cluster 1, core */
+        3.0f, 4.0f,   /* 5: cluster 0, border, best quality, but at 53 degrees */
+        -1.0f, -1.0f, /* 6: noise */
+        -1.0f, 0.2f,  /* 7: noise, no neighbour in a cluster */
+    };
+    enum { n = 8, k = 2 };
+    const int64_t labels[n] = {0, 0, 0, 1, 1, 0, -1, -1};
+    const uint8_t roles[n] = {MC_ROLE_CORE, MC_ROLE_CORE, MC_ROLE_BORDER, MC_ROLE_CORE,
+                              MC_ROLE_CORE, MC_ROLE_BORDER, MC_ROLE_NOISE, MC_ROLE_NOISE};
+    const int64_t ids[n * k] = {1, 2, 0, 2, 0, 1, 4, 5, 3, 5, 4, 3, 0, 3, 6, -1};
+    const float sims[n * k] = {0.9f, 0.8f, 0.9f, 0.8f, 0.9f, 0.8f, 0.9f, 0.8f,
+                               0.9f, 0.8f, 0.9f, 0.8f, 0.1f, 0.0f, 0.5f, 0.0f};
+    mc_embeddings_t *e = NULL;
+    mc_clustering_t *c = NULL;
+    mc_knn_graph_t *g = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_new(raw, n, 2, &e), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_clustering_new_keep_ids(n, labels, roles, &c), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_new(n, k, ids, sims, &g), MC_OK);
+    /* not scored yet */
+    CU_ASSERT_FALSE(mc_clustering_has_confidence(c));
+    CU_ASSERT_PTR_NULL(mc_clustering_similarities(c));
+    CU_ASSERT_PTR_NULL(mc_clustering_margins(c));
+    CU_ASSERT_EQUAL(mc_clustering_representative(c, 0), -1);
+    CU_ASSERT_FALSE(mc_clustering_has_confidence(NULL));
+    CU_ASSERT_PTR_NULL(mc_clustering_similarities(NULL));
+    CU_ASSERT_PTR_NULL(mc_clustering_margins(NULL));
+    CU_ASSERT_EQUAL(mc_clustering_representative(NULL, 0), -1);
+    CU_ASSERT_EQUAL(mc_clustering_score(NULL, e, g, 1), MC_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(mc_clustering_score(c, NULL, g, 1), MC_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(mc_clustering_score(c, e, NULL, 1), MC_ERR_INVALID_ARG);
+    mc_embeddings_t *e3 = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_new(raw, 3, 2, &e3), MC_OK);
+    CU_ASSERT_EQUAL(mc_clustering_score(c, e3, g, 1), MC_ERR_DIM_MISMATCH);
+    CU_ASSERT_FALSE(mc_clustering_has_confidence(c));
+
+    CU_ASSERT_EQUAL_FATAL(mc_clustering_score(c, e, g, 1), MC_OK);
+    CU_ASSERT_TRUE(mc_clustering_has_confidence(c));
+    const float *sim = mc_clustering_similarities(c), *mar = mc_clustering_margins(c);
+    const float *x = mc_embeddings_directions(e);
+    /* centres: the core faces 0,1 and 3,4 (not the border faces 2 and 5) */
+    float c0[2] = {x[0] + x[2], x[1] + x[3]}, c1[2] = {x[6] + x[8], x[7] + x[9]};
+    float l0 = sqrtf(c0[0] * c0[0] + c0[1] * c0[1]), l1 = sqrtf(c1[0] * c1[0] + c1[1] * c1[1]);
+    c0[0] /= l0, c0[1] /= l0, c1[0] /= l1, c1[1] /= l1;
+    for (size_t i = 0; i < 6; i++)
+        CU_ASSERT_DOUBLE_EQUAL(sim[i], cosine(x + 2 * i, labels[i] ? c1 : c0, 2), 1e-6);
+    /* faces 0..2 see only their own cluster: the margin is the similarity */
+    for (size_t i = 0; i < 3; i++) CU_ASSERT_DOUBLE_EQUAL(mar[i], sim[i], 0);
+    /* face 5 sees cluster 1 (face 4) and is nearer it: a negative margin */
+    CU_ASSERT_DOUBLE_EQUAL(mar[5], cosine(x + 10, c0, 2) - cosine(x + 10, c1, 2), 1e-6);
+    CU_ASSERT_TRUE(mar[5] < 0.0f);
+    /* face 3 sees face 5, of cluster 0: a positive margin */
+    CU_ASSERT_DOUBLE_EQUAL(mar[3], cosine(x + 6, c1, 2) - cosine(x + 6, c0, 2), 1e-6);
+    CU_ASSERT_TRUE(mar[3] > 0.0f);
+    /* noise: the nearest candidate's cosine and no margin; none: NaN */
+    double s60 = cosine(x + 12, c0, 2), s61 = cosine(x + 12, c1, 2);
+    CU_ASSERT_DOUBLE_EQUAL(sim[6], s60 > s61 ? s60 : s61, 1e-6);
+    CU_ASSERT_TRUE(isnan(mar[6]));
+    CU_ASSERT_TRUE(isnan(sim[7]));
+    CU_ASSERT_TRUE(isnan(mar[7]));
+    /* cluster 0: faces 0 and 1 are the two of four nearest the centre;
+     * face 1 has the better quality (face 5 the best, but it is far) */
+    CU_ASSERT_EQUAL(mc_clustering_representative(c, 0), 1);
+    int64_t r1 = mc_clustering_representative(c, 1);
+    CU_ASSERT_TRUE(r1 == 3 || r1 == 4);
+    CU_ASSERT_EQUAL(r1, brute_rep(c, mc_embeddings_quality(e), 1));
+    CU_ASSERT_EQUAL(mc_clustering_representative(c, 2), -1);
+
+    /* the outputs carry them, and the readers of a previous result get them back */
+    char csv[256], h5[256];
+    snprintf(csv, sizeof csv, "/tmp/mc_test_conf_%d.csv", (int)getpid());
+    snprintf(h5, sizeof h5, "/tmp/mc_test_conf_%d.h5", (int)getpid());
+    const char *paths[n] = {"a", "b", "c", "d", "e", "f", "g", "h"};
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_set_paths(e, paths), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_clustering_write_csv(c, e, csv), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_clustering_write_h5(c, e, h5, NULL, 0), MC_OK);
+    for (int f = 0; f < 2; f++) {
+        mc_previous_t *pv = NULL;
+        CU_ASSERT_EQUAL_FATAL(mc_previous_read(f ? h5 : csv, &pv), MC_OK);
+        CU_ASSERT_EQUAL_FATAL(mc_previous_n(pv), n);
+        for (size_t i = 0; i < n; i++) {
+            float ps = mc_previous_similarity(pv, i), pm = mc_previous_margin(pv, i);
+            CU_ASSERT_TRUE(isnan(sim[i]) ? isnan(ps) : fabs(ps - sim[i]) < 1e-6);
+            CU_ASSERT_TRUE(isnan(mar[i]) ? isnan(pm) : fabs(pm - mar[i]) < 1e-6);
+            int is_rep = labels[i] >= 0 && mc_clustering_representative(c, labels[i]) == (int64_t)i;
+            CU_ASSERT_EQUAL(mc_previous_representative(pv, i), is_rep);
+        }
+        CU_ASSERT_TRUE(isnan(mc_previous_similarity(pv, n)));
+        CU_ASSERT_TRUE(isnan(mc_previous_margin(NULL, 0)));
+        CU_ASSERT_EQUAL(mc_previous_representative(pv, n), -1);
+        mc_previous_free(pv);
+    }
+    /* a result without the columns: unknown */
+    mc_clustering_t *plain = NULL;
+    mc_previous_t *pv = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_clustering_new_keep_ids(n, labels, roles, &plain), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_clustering_write_csv(plain, e, csv), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_previous_read(csv, &pv), MC_OK);
+    CU_ASSERT_TRUE(isnan(mc_previous_similarity(pv, 0)));
+    CU_ASSERT_TRUE(isnan(mc_previous_margin(pv, 0)));
+    CU_ASSERT_EQUAL(mc_previous_representative(pv, 0), -1);
+    mc_previous_free(pv);
+    mc_clustering_free(plain);
+    unlink(csv);
+    unlink(h5);
+    mc_embeddings_free(e3);
+    mc_knn_graph_free(g);
+    mc_clustering_free(c);
+    mc_embeddings_free(e);
+}
+
 void mc_test_register(void)
 {
     add_test("names_and_defaults", test_names_and_defaults);
@@ -545,4 +794,6 @@ void mc_test_register(void)
     add_test("constraints", test_constraints);
     add_test("refusals", test_refusals);
     add_test("min_cluster_size", test_min_cluster_size);
+    add_test("confidence_recipe", test_confidence_recipe);
+    add_test("confidence_by_hand", test_confidence_by_hand);
 }

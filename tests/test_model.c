@@ -171,10 +171,38 @@ static void test_assign_rules(void)
     /* without update the model is unchanged */
     CU_ASSERT_EQUAL(mc_model_n_clusters(f.m), 3);
     CU_ASSERT_EQUAL(mc_model_n_exemplars(f.m), 12);
+    /* confidence against the model's clusters: the two faces of person 1
+     * are sure of it (the other people are orthogonal); the noise face has
+     * no margin, the unassigned ones a similarity to the nearest cluster */
+    CU_ASSERT_TRUE_FATAL(mc_clustering_has_confidence(c));
+    const float *sim = mc_clustering_similarities(c), *mar = mc_clustering_margins(c);
+    CU_ASSERT_TRUE(sim[0] > 0.9f && mar[0] > 0.8f);
+    CU_ASSERT_TRUE(sim[1] > 0.9f && mar[1] > 0.8f);
+    CU_ASSERT_TRUE(isnan(mar[2]) && isnan(mar[3]));
+    CU_ASSERT_TRUE(sim[3] < 0.5f);
+    /* the representative of cluster 1 among the new faces; none of cluster 0 */
+    int64_t rp = mc_clustering_representative(c, 1);
+    CU_ASSERT_TRUE(rp == 0 || rp == 1);
+    CU_ASSERT_EQUAL(mc_clustering_representative(c, 0), -1);
     mc_clustering_free(c);
-    /* the collection itself: every face back in its own cluster */
+    /* the collection itself: every face back in its own cluster, each as
+     * similar to its centre as the clustering scored it */
     CU_ASSERT_EQUAL_FATAL(mc_model_assign(f.m, f.e, NULL, &c, NULL), MC_OK);
     CU_ASSERT_EQUAL(memcmp(mc_clustering_labels(c), mc_clustering_labels(f.c), 12 * sizeof(int64_t)), 0);
+    mc_knn_params kp = mc_knn_params_default();
+    kp.k = 5;
+    mc_knn_graph_t *g = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(f.e, &kp, &g), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_clustering_score(f.c, f.e, g, 1), MC_OK);
+    for (size_t i = 0; i < 12; i++)
+        CU_ASSERT_DOUBLE_EQUAL(mc_clustering_similarities(c)[i], mc_clustering_similarities(f.c)[i], 1e-6);
+    /* the model's avatars are the clustering's representatives */
+    int64_t reps[3];
+    CU_ASSERT_EQUAL_FATAL(mc_model_representatives(f.m, 1, reps), MC_OK);
+    for (int64_t k = 0; k < 3; k++) CU_ASSERT_EQUAL(reps[k], mc_clustering_representative(f.c, k));
+    CU_ASSERT_EQUAL(mc_model_representatives(NULL, 1, reps), MC_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(mc_model_representatives(f.m, 1, NULL), MC_ERR_INVALID_ARG);
+    mc_knn_graph_free(g);
     mc_clustering_free(c);
     /* another dimension is refused */
     mc_embeddings_t *e3 = NULL;
@@ -208,6 +236,15 @@ static void test_update(void)
     CU_ASSERT_EQUAL(mc_model_n_exemplars(f.m), 17);
     CU_ASSERT_EQUAL(mc_model_cluster_size(f.m, 1), 6);
     CU_ASSERT_EQUAL(mc_model_cluster_size(f.m, (size_t)l[3]), 1);
+    /* the new cluster's only face (reference face 12 + 3) is its avatar */
+    int64_t reps[5];
+    CU_ASSERT_EQUAL_FATAL(mc_model_representatives(f.m, 0, reps), MC_OK);
+    CU_ASSERT_EQUAL(reps[l[3]], 15);
+    CU_ASSERT_EQUAL(mc_model_exemplar_clusters(f.m)[reps[1]], 1);
+    /* and the result's scores: the new faces against the updated model */
+    CU_ASSERT_TRUE(mc_clustering_has_confidence(c));
+    CU_ASSERT_EQUAL(mc_clustering_representative(c, l[3]), 3);
+    CU_ASSERT_DOUBLE_EQUAL(mc_clustering_similarities(c)[3], 1.0, 1e-5); /* a cluster of one */
     int64_t l3 = l[3];
     mc_clustering_free(c);
     CU_ASSERT_EQUAL_FATAL(mc_model_assign(f.m, e, NULL, &c, &st), MC_OK);

@@ -32,13 +32,16 @@
  *  6b. clusters smaller than @c min_cluster_size turned to noise;
  *  7. the constraints enforced (mc_constraints_apply(); clusters renumbered
  *     by size), then the ids and names of the previous result carried over
- *     (mc_previous_carry()), and clusters named from the corrections.
+ *     (mc_previous_carry()), and clusters named from the corrections;
+ *  8. every face scored (similarity to its cluster's centre, margin over
+ *     the next-best cluster) and each cluster's representative chosen
+ *     (mc_clustering_score() on the graph above).
  * Everything resolved on the way (threshold and how it was chosen, the
  * calibration, the gates as values, the centring vector, the index used,
  * what the constraints did, seconds per phase) is in mc_cluster_info.
  *
  * mc_cluster_prepare() runs steps 1 to 4 only; mc_cluster_again() runs
- * steps 5 to 7 on a prepared (or finished) result with other settings,
+ * steps 5 to 8 on a prepared (or finished) result with other settings,
  * without searching or centring again (a sweep, a second algorithm).
  *
  * The results depend on the embeddings and the parameters only, not on the
@@ -242,7 +245,7 @@ MC_API mc_status mc_cluster_prepare(mc_embeddings_t *e, const mc_knn_graph_t *gr
                                     const mc_cluster_params *p, mc_cluster_result_t **out);
 
 /**
- * @brief Steps 5 to 7 on the graph, centring and calibration of
+ * @brief Steps 5 to 8 on the graph, centring and calibration of
  * @p prepared (from mc_cluster_prepare() or mc_cluster_run() on @p e) with
  * the algorithm, threshold, gates and algorithm settings of @p p.
  *

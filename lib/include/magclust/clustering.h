@@ -3,17 +3,38 @@
  * @brief A clustering result: one cluster id and one role per face, and CSV I/O.
  *
  * @code
- * // c from mc_dbscan_run(); e the embeddings it was computed on
+ * // c from mc_dbscan_run() on graph; e the embeddings it was computed on
  * printf("%zu clusters, %zu noise\n", mc_clustering_n_clusters(c), mc_clustering_n_noise(c));
  * if (mc_clustering_write_csv(c, e, "out.csv") != MC_OK) return 1;  // atomic
  * int64_t *pred = malloc(n * sizeof *pred);
  * mc_clustering_read_csv("out.csv", n, pred);   // cluster column back
+ * mc_clustering_score(c, e, graph, 0);   // results of mc_cluster_run() come scored
+ * const float *margin = mc_clustering_margins(c);      // how sure of each face
+ * int64_t avatar = mc_clustering_representative(c, 0); // cluster 0's best face
  * mc_clustering_free(c);
  * @endcode
  *
  * Cluster ids run from 0 by decreasing cluster size (ties: the cluster whose
  * smallest member index is lower comes first); -1 is noise. Thread safety: a
- * result is immutable; calls on it may run concurrently.
+ * result is immutable once made (mc_cluster_run() and mc_model_assign() hand
+ * it over scored and named); calls on it may run concurrently, except the
+ * setters (mc_clustering_set_names(), mc_clustering_score()).
+ *
+ * Confidence (mc_clustering_score(); every result of mc_cluster_run() and
+ * mc_model_assign() has it): each cluster's centre is the normalised mean
+ * of its core members' unit directions (all members' when none is core).
+ * - similarity: the cosine of a face to its cluster's centre; for a face in
+ *   no cluster, to the nearest centre among the clusters of its k-NN
+ *   neighbours (NaN when none of them is in a cluster);
+ * - margin: similarity minus the cosine to the best other cluster among the
+ *   clusters of its neighbours (the similarity itself when no neighbour is
+ *   in another cluster); NaN for a face in no cluster. A margin near 0 or
+ *   below it is a face the clustering was unsure of: the one to ask about;
+ * - representative of a cluster (its avatar): among the ceil(m/2) of its m
+ *   members most similar to the centre, the one of highest quality, then
+ *   highest similarity, then lowest index.
+ * Deterministic and the same for any thread count; cost O(N D) plus one
+ * inner product per face and distinct neighbouring cluster.
  */
 #ifndef MAGCLUST_CLUSTERING_H
 #define MAGCLUST_CLUSTERING_H
@@ -22,6 +43,7 @@
 #include <stdint.h>
 
 #include "embeddings.h"
+#include "knn.h"
 #include "status.h"
 
 #ifdef __cplusplus
@@ -91,8 +113,37 @@ MC_API const char *mc_clustering_name(const mc_clustering_t *c, int64_t id);
 MC_API int mc_clustering_has_names(const mc_clustering_t *c);
 
 /**
+ * @brief Score every face's confidence and choose each cluster's
+ * representative (the rules above), replacing any earlier scores.
+ * Not safe while other threads read @p c.
+ * @param e the embeddings the clustering was computed on, in the space its
+ *          graph was built in (centred when the clustering centred them); same n.
+ * @param g the k-NN graph of @p e: each face's candidate clusters are its
+ *          neighbours' clusters. Not kept.
+ * @param n_threads <= 0: all cores; the scores are the same for any count.
+ * @return MC_OK, MC_ERR_INVALID_ARG, MC_ERR_DIM_MISMATCH, MC_ERR_NOMEM (the
+ *         C x D centres above the memory limit too).
+ */
+MC_API mc_status mc_clustering_score(mc_clustering_t *c, const mc_embeddings_t *e,
+                                     const mc_knn_graph_t *g, int n_threads);
+/** @brief Whether the faces were scored (the outputs then have similarity,
+ *  margin and representative columns). */
+MC_API int mc_clustering_has_confidence(const mc_clustering_t *c);
+/** @brief Each face's similarity to its cluster's centre (n; NaN: none), or
+ *  NULL when not scored; owned by @p c. */
+MC_API const float *mc_clustering_similarities(const mc_clustering_t *c);
+/** @brief Each face's margin over the next-best cluster (n; NaN for a face in
+ *  no cluster), or NULL when not scored; owned by @p c. */
+MC_API const float *mc_clustering_margins(const mc_clustering_t *c);
+/** @brief The face (index 0..n-1) representing cluster @p id, or -1 (not
+ *  scored, no such cluster, or none of its faces in this result). */
+MC_API int64_t mc_clustering_representative(const mc_clustering_t *c, int64_t id);
+
+/**
  * @brief Write `index,path,cluster,role,quality`, one row per face in input
- * order, plus `person` when names were set.
+ * order, plus `person` when names were set, then `similarity,margin,
+ * representative` when scored (similarity and margin empty where NaN,
+ * representative 1 for each cluster's representative face, else 0).
  *
  * Fields are quoted as RFC 4180 requires. The file is written to a temporary
  * name in the same directory and renamed into place, so on failure no partial
@@ -125,7 +176,9 @@ typedef struct {
 /**
  * @brief Write the result to a new HDF5 file: `/cluster` (int64),
  * `/role` (an HDF5 enum of int8: core 0, border 1, noise 2, unassigned 3), `/quality`
- * (float32) and, when the embeddings have them, `/paths`; @p attrs become
+ * (float32), when scored `/similarity`, `/margin` (float32, NaN where
+ * undefined) and `/representative` (int8, 1 for each cluster's
+ * representative face), and, when the embeddings have them, `/paths`; @p attrs become
  * attributes of the root group (the parameters used). The embeddings
  * themselves are not copied. Atomic, like mc_clustering_write_csv().
  * @param attrs    n_attrs attributes, or NULL.

@@ -153,6 +153,20 @@ MC_API const int64_t *mc_model_exemplar_clusters(const mc_model_t *m);
 /** @brief Quality of every reference face (E values); owned by @p m. */
 MC_API const float *mc_model_exemplar_quality(const mc_model_t *m);
 
+/**
+ * @brief Each cluster's representative reference face (its avatar), by the
+ * rule of clustering.h over all the model's faces: of the half of a
+ * cluster's members nearest its centre, the one of highest quality. The
+ * model keeps every face, so this is not stored in the file; after
+ * mc_model_update() it covers the new faces too. Cost O(E D).
+ * @param out_faces caller-allocated, mc_model_n_clusters() entries: a
+ *                  reference face index (mc_model_exemplar_path() names it),
+ *                  or -1 for a cluster with no member.
+ * @param n_threads <= 0: all cores; the same result for any count.
+ * @return MC_OK, MC_ERR_INVALID_ARG, MC_ERR_NOMEM.
+ */
+MC_API mc_status mc_model_representatives(const mc_model_t *m, int n_threads, int64_t *out_faces);
+
 /** Parameters of mc_model_assign() and mc_model_update(). */
 typedef struct {
     int n_threads;  /**< <= 0: all cores (default); the result is the same for any count */
@@ -197,6 +211,12 @@ typedef struct {
  * The result carries names (a person column) when the model's clusters have
  * names or the constraints name a new face.
  *
+ * The result is scored (clustering.h): each new face's similarity to its
+ * cluster's centre as the model's reference faces give it (the normalised
+ * mean of its core faces' directions), its margin over the best other
+ * cluster among those of its k nearest reference faces, and each cluster's
+ * representative among the new faces in it (-1 for a cluster none joined).
+ *
  * Thread safety: const; any number of threads may assign with one model at
  * once (each with its own @p out and @p stats).
  * @param m      the model, read only.
@@ -225,6 +245,9 @@ MC_API mc_status mc_model_assign(const mc_model_t *m, const mc_embeddings_t *e,
  * one. Names found for unnamed clusters are kept in the model. The new
  * reference faces are stored centred, as the model's are; @p e stays as it
  * is.
+ *
+ * The result is scored as mc_model_assign()'s, against the updated model
+ * (whose clusters now hold the new faces).
  *
  * Thread safety: changes @p m; no other call may use @p m meanwhile.
  * @param m      the model, updated.

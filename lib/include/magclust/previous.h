@@ -35,13 +35,15 @@ typedef struct mc_previous mc_previous_t;
  * @brief Read a result CSV (as `magclust cluster -o` writes): a header with
  * `path` and `cluster` columns (cluster -1 = none), an optional `person`
  * column. RFC 4180 quoting.
- * `role` and `quality` columns are read when present.
+ * `role`, `quality`, `similarity`, `margin` and `representative` columns
+ * are read when present.
  * @return MC_OK, MC_ERR_IO, MC_ERR_BAD_DATA (detail names file and line), MC_ERR_NOMEM.
  */
 MC_API mc_status mc_previous_read_csv(const char *path, mc_previous_t **out);
 /**
  * @brief Read a result HDF5 file (as `magclust cluster -o x.h5` writes):
- * /cluster, and /paths, /role, /quality, /person when present (without
+ * /cluster, and /paths, /role, /quality, /person, /similarity, /margin,
+ * /representative when present (without
  * /paths every path is "").
  * @return MC_OK, MC_ERR_IO, MC_ERR_HDF5 (missing or malformed datasets), MC_ERR_NOMEM.
  */
@@ -60,6 +62,14 @@ MC_API int64_t mc_previous_cluster(const mc_previous_t *p, size_t i);
 MC_API int mc_previous_role(const mc_previous_t *p, size_t i);
 MC_API float mc_previous_quality(const mc_previous_t *p, size_t i);
 MC_API const char *mc_previous_person(const mc_previous_t *p, size_t i);
+/** @brief Row @p i's confidence as the result recorded it (clustering.h):
+ * its similarity to its cluster's centre and its margin over the next-best
+ * cluster (NAN when unknown: an older result, or a face in no cluster), and
+ * whether it is its cluster's representative (1 or 0; -1 when the result
+ * has no such column). */
+MC_API float mc_previous_similarity(const mc_previous_t *p, size_t i);
+MC_API float mc_previous_margin(const mc_previous_t *p, size_t i);
+MC_API int mc_previous_representative(const mc_previous_t *p, size_t i);
 /** @brief The quality's name (HDF5 results record it), or NULL. */
 MC_API const char *mc_previous_quality_name(const mc_previous_t *p);
 /** @brief Distinct clusters (ids >= 0) in the file. */

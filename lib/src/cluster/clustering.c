@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "confidence_impl.h"
 #include "magclust/clustering.h"
 #include "util_impl.h"
 
@@ -13,6 +14,8 @@ struct mc_clustering {
     int64_t *labels;
     uint8_t *roles;
     char **names; /* n_clusters, or NULL */
+    float *sim, *margin; /* n each, or NULL before mc_clustering_score() */
+    int64_t *rep;        /* n_clusters (+1), with sim */
 };
 
 const char *mc_role_name(mc_role r)
@@ -157,6 +160,9 @@ void mc_clustering_free(mc_clustering_t *c)
     free(c->roles);
     for (size_t k = 0; c->names && k < c->n_clusters; k++) free(c->names[k]);
     free(c->names);
+    free(c->sim);
+    free(c->margin);
+    free(c->rep);
     free(c);
 }
 
@@ -196,3 +202,23 @@ const char *mc_clustering_name(const mc_clustering_t *c, int64_t id)
 }
 
 int mc_clustering_has_names(const mc_clustering_t *c) { return c && c->names; }
+
+void mc_clustering_take_confidence(mc_clustering_t *c, float *sim, float *margin, int64_t *rep)
+{
+    free(c->sim);
+    free(c->margin);
+    free(c->rep);
+    c->sim = sim;
+    c->margin = margin;
+    c->rep = rep;
+}
+
+int mc_clustering_has_confidence(const mc_clustering_t *c) { return c && c->sim; }
+const float *mc_clustering_similarities(const mc_clustering_t *c) { return c ? c->sim : NULL; }
+const float *mc_clustering_margins(const mc_clustering_t *c) { return c ? c->margin : NULL; }
+
+int64_t mc_clustering_representative(const mc_clustering_t *c, int64_t id)
+{
+    if (!c || !c->rep || id < 0 || (size_t)id >= c->n_clusters) return -1;
+    return c->rep[id];
+}

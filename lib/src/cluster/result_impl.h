@@ -1,13 +1,16 @@
 /* The result format, owned by result_io.c: what `magclust cluster -o` writes
  * and what --previous, `eval` and `report` read back. Never installed.
  *
- * CSV: a header "index,path,cluster,role,quality[,person]" (CRLF ends), one
- * row a face: its file row, its path and person as guarded text
- * (mc_csv_put_field), its cluster (-1 noise), role name and quality (%.7g).
+ * CSV: a header "index,path,cluster,role,quality[,person][,similarity,
+ * margin,representative]" (CRLF ends), one row a face: its file row, its
+ * path and person as guarded text (mc_csv_put_field), its cluster (-1
+ * noise), role name and quality (%.7g), and when scored its similarity and
+ * margin (%.6f, empty for NaN) and 1 or 0 (the cluster's representative).
  * Readers find the columns by name, in any order, and ignore the others.
  *
  * HDF5: /cluster (int64), /role (an int8 enum of the role names), /quality
- * (float32), /paths and /person (variable-length UTF-8) when there are
+ * (float32), /similarity and /margin (float32) and /representative (int8)
+ * when scored, /paths and /person (variable-length UTF-8) when there are
  * any, and the run's parameters as root attributes (quality_key among
  * them). The writers are mc_clustering_write_csv / _write_h5 (clustering.h);
  * the readers below serve mc_clustering_read_csv and previous.c. */
@@ -28,6 +31,7 @@ typedef struct {
     size_t n_index;   /* rows an index may name (0..n_index-1); SIZE_MAX: not checked */
     /* columns; SIZE_MAX: absent */
     size_t col_index, col_path, col_cluster, col_role, col_quality, col_person;
+    size_t col_similarity, col_margin, col_representative;
 } mc_result_csv;
 
 /* One row; the strings point into the reader and last until the next row. */
@@ -37,6 +41,8 @@ typedef struct {
     int64_t cluster;         /* as written */
     int role;                /* an mc_role, -1 without a role column or an unknown name */
     float quality;           /* NAN without a quality column or a number in it */
+    float similarity, margin; /* likewise */
+    int representative;      /* 1 or 0; -1 without the column or a 0/1 in it */
     const char *path;        /* as text (the guarding ' dropped), NULL without a column */
     const char *person;      /* likewise */
 } mc_result_row;
@@ -61,6 +67,9 @@ typedef struct {
     int64_t *cluster;   /* n (+1), as written */
     int8_t *role;       /* n (+1), -1 where unknown (no /role) */
     float *quality;     /* n (+1), NAN where unknown (no /quality) */
+    float *similarity;  /* n (+1), NAN where unknown (no /similarity) */
+    float *margin;      /* n (+1), NAN where unknown (no /margin) */
+    int8_t *representative; /* n (+1), -1 where unknown (no /representative) */
     char **paths;       /* n (+1) strings, HDF5's (an entry may be NULL: "") */
     char **persons;     /* n (+1) strings, or NULL without /person */
     char *quality_name; /* the quality_key attribute, or NULL */

@@ -19,6 +19,16 @@
 
 /* ---- CSV output -------------------------------------------------------------- */
 
+/* ",value" with 6 decimals (a cosine needs no more), or "," alone for NaN:
+ * an empty field, which spreadsheets and pandas read as missing. */
+static void put_score(FILE *fp, float v)
+{
+    if (isnan(v))
+        fputc(',', fp);
+    else
+        fprintf(fp, ",%.6f", (double)v);
+}
+
 mc_status mc_clustering_write_csv(const mc_clustering_t *c, const mc_embeddings_t *e,
                                   const char *path)
 {
@@ -35,10 +45,11 @@ mc_status mc_clustering_write_csv(const mc_clustering_t *c, const mc_embeddings_
     const float *q = mc_embeddings_quality(e);
     const int64_t *labels = mc_clustering_labels(c);
     const uint8_t *roles = mc_clustering_roles(c);
-    int names = mc_clustering_has_names(c);
-    fputs(names ? "index,path,cluster,role,quality,person\r\n"
-                : "index,path,cluster,role,quality\r\n",
+    int names = mc_clustering_has_names(c), scored = mc_clustering_has_confidence(c);
+    const float *sim = mc_clustering_similarities(c), *margin = mc_clustering_margins(c);
+    fputs(names ? "index,path,cluster,role,quality,person" : "index,path,cluster,role,quality",
           af.fp);
+    fputs(scored ? ",similarity,margin,representative\r\n" : "\r\n", af.fp);
     for (size_t i = 0; i < n; i++) {
         const char *p = mc_embeddings_path(e, i);
         fprintf(af.fp, "%zu,", mc_embeddings_source_row(e, i)); /* the file row */
@@ -49,6 +60,12 @@ mc_status mc_clustering_write_csv(const mc_clustering_t *c, const mc_embeddings_
             const char *nm = mc_clustering_name(c, labels[i]);
             fputc(',', af.fp);
             mc_csv_put_field(af.fp, nm ? nm : "");
+        }
+        if (scored) {
+            put_score(af.fp, sim[i]);
+            put_score(af.fp, margin[i]);
+            fprintf(af.fp, ",%d",
+                    labels[i] >= 0 && mc_clustering_representative(c, labels[i]) == (int64_t)i);
         }
         fputs("\r\n", af.fp);
     }
@@ -71,7 +88,7 @@ mc_status mc_result_csv_open(mc_result_csv *rc, const char *path, int need_path,
     rc->path = path;
     rc->n_index = n_index;
     rc->col_index = rc->col_path = rc->col_cluster = rc->col_role = rc->col_quality =
-        rc->col_person = SIZE_MAX;
+        rc->col_person = rc->col_similarity = rc->col_margin = rc->col_representative = SIZE_MAX;
     mc_status st = mc_csv_open(&rc->r, path, ',');
     if (st != MC_OK) return st;
     int got = mc_csv_next(&rc->r, &st);
@@ -95,6 +112,9 @@ mc_status mc_result_csv_open(mc_result_csv *rc, const char *path, int need_path,
         if (strcmp(h, "role") == 0) rc->col_role = f;
         if (strcmp(h, "quality") == 0) rc->col_quality = f;
         if (strcmp(h, "person") == 0) rc->col_person = f;
+        if (strcmp(h, "similarity") == 0) rc->col_similarity = f;
+        if (strcmp(h, "margin") == 0) rc->col_margin = f;
+        if (strcmp(h, "representative") == 0) rc->col_representative = f;
     }
     if (need_path && (rc->col_path == SIZE_MAX || rc->col_cluster == SIZE_MAX)) {
         st = mc_fail(MC_ERR_BAD_DATA, "%s: line 1: the header needs 'path' and 'cluster' columns",
@@ -110,6 +130,15 @@ mc_status mc_result_csv_open(mc_result_csv *rc, const char *path, int need_path,
 fail:
     mc_csv_close(&rc->r);
     return st;
+}
+
+/* Column col as a number, NAN when absent, empty or not a number. */
+static float number_field(mc_csv_records *r, size_t col)
+{
+    if (col == SIZE_MAX) return NAN;
+    const char *s = mc_csv_field(r, col);
+    float v;
+    return *s && mc_parse_float(s, strlen(s), &v) == MC_PARSE_OK ? v : NAN;
 }
 
 int mc_result_csv_next(mc_result_csv *rc, mc_result_row *row, mc_status *err)
@@ -146,11 +175,13 @@ int mc_result_csv_next(mc_result_csv *rc, mc_result_row *row, mc_status *err)
         for (int k = MC_ROLE_CORE; k <= MC_ROLE_UNASSIGNED; k++)
             if (strcmp(rs, mc_role_name((mc_role)k)) == 0) row->role = k;
     }
-    row->quality = NAN;
-    if (rc->col_quality != SIZE_MAX) {
-        const char *qs = mc_csv_field(r, rc->col_quality);
-        float qv;
-        if (*qs && mc_parse_float(qs, strlen(qs), &qv) == MC_PARSE_OK) row->quality = qv;
+    row->quality = number_field(r, rc->col_quality);
+    row->similarity = number_field(r, rc->col_similarity);
+    row->margin = number_field(r, rc->col_margin);
+    row->representative = -1;
+    if (rc->col_representative != SIZE_MAX) {
+        const char *rs = mc_csv_field(r, rc->col_representative);
+        if (strcmp(rs, "0") == 0 || strcmp(rs, "1") == 0) row->representative = rs[0] - '0';
     }
     row->path = rc->col_path != SIZE_MAX ? mc_csv_text(r, rc->col_path) : NULL;
     row->person = rc->col_person != SIZE_MAX ? mc_csv_text(r, rc->col_person) : NULL;
@@ -259,6 +290,23 @@ mc_status mc_clustering_write_h5(const mc_clustering_t *c, const mc_embeddings_t
         str_t = utf8_type();
         bad = mc_h5_put_vector(f, "paths", str_t, str_t, n, paths);
     }
+    if (!bad && mc_clustering_has_confidence(c)) {
+        int8_t *is_rep = mc_calloc_array(n, 1);
+        if (!is_rep) {
+            st = mc_fail(MC_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        for (size_t k = 0; k < mc_clustering_n_clusters(c); k++) {
+            int64_t i = mc_clustering_representative(c, (int64_t)k);
+            if (i >= 0) is_rep[i] = 1;
+        }
+        bad = mc_h5_put_vector(f, "similarity", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, n,
+                               mc_clustering_similarities(c)) ||
+              mc_h5_put_vector(f, "margin", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, n,
+                               mc_clustering_margins(c)) ||
+              mc_h5_put_vector(f, "representative", H5T_STD_I8LE, H5T_NATIVE_INT8, n, is_rep);
+        free(is_rep);
+    }
     if (!bad && mc_clustering_has_names(c)) {
         const char **persons = mc_malloc_array(n, sizeof *persons);
         if (!persons) {
@@ -351,6 +399,9 @@ void mc_result_h5_free(mc_result_h5 *t)
     free(t->cluster);
     free(t->role);
     free(t->quality);
+    free(t->similarity);
+    free(t->margin);
+    free(t->representative);
     free(t->quality_name);
     memset(t, 0, sizeof *t);
 }
@@ -378,12 +429,18 @@ mc_status mc_result_read_h5(const char *path, mc_result_h5 *t)
     t->role = mc_malloc_array(n + 1, sizeof *t->role);
     t->quality = mc_malloc_array(n + 1, sizeof *t->quality);
     t->paths = calloc(n + 1, sizeof *t->paths);
-    if (!t->cluster || !t->role || !t->quality || !t->paths) goto nomem;
+    t->similarity = mc_malloc_array(n + 1, sizeof *t->similarity);
+    t->margin = mc_malloc_array(n + 1, sizeof *t->margin);
+    t->representative = mc_malloc_array(n + 1, sizeof *t->representative);
+    if (!t->cluster || !t->role || !t->quality || !t->paths || !t->similarity || !t->margin ||
+        !t->representative)
+        goto nomem;
     if (H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->cluster) < 0) goto bad;
     H5Dclose(ds);
     for (size_t i = 0; i < n; i++) {
         t->role[i] = -1;
-        t->quality[i] = NAN;
+        t->quality[i] = t->similarity[i] = t->margin[i] = NAN;
+        t->representative[i] = -1;
     }
     if ((ds = open_1d(f, path, "role", 0, &n, &st)) >= 0) {
         hid_t ft = H5Dget_type(ds); /* an enum over int8: read it as stored */
@@ -399,6 +456,27 @@ mc_status mc_result_read_h5(const char *path, mc_result_h5 *t)
     if ((ds = open_1d(f, path, "quality", 0, &n, &st)) >= 0) {
         if (H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->quality) < 0) goto bad;
         H5Dclose(ds);
+    } else if (st != MC_OK) {
+        goto done;
+    }
+    if ((ds = open_1d(f, path, "similarity", 0, &n, &st)) >= 0) {
+        if (H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->similarity) < 0) goto bad;
+        H5Dclose(ds);
+    } else if (st != MC_OK) {
+        goto done;
+    }
+    if ((ds = open_1d(f, path, "margin", 0, &n, &st)) >= 0) {
+        if (H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->margin) < 0) goto bad;
+        H5Dclose(ds);
+    } else if (st != MC_OK) {
+        goto done;
+    }
+    if ((ds = open_1d(f, path, "representative", 0, &n, &st)) >= 0) {
+        if (H5Dread(ds, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->representative) < 0)
+            goto bad;
+        H5Dclose(ds);
+        for (size_t i = 0; i < n; i++) /* anything but 0 and 1 is unknown */
+            if (t->representative[i] != 0 && t->representative[i] != 1) t->representative[i] = -1;
     } else if (st != MC_OK) {
         goto done;
     }

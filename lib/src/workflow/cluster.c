@@ -411,7 +411,7 @@ done:
     return st;
 }
 
-/* Steps 5 to 7 into r, whose graph, centring and calibration are set. */
+/* Steps 5 to 8 into r, whose graph, centring and calibration are set. */
 static mc_status cluster_step(mc_cluster_result_t *r, const mc_embeddings_t *e)
 {
     const mc_cluster_params *p = &r->params;
@@ -499,6 +499,8 @@ static mc_status cluster_step(mc_cluster_result_t *r, const mc_embeddings_t *e)
     if (r->cs->wanted &&
         (st = constrain(r->cs, p, mc_embeddings_n(e), r->graph, t, info, &r->clustering)) != MC_OK)
         return st;
+    /* how sure of each face, on the final clusters (clustering.h) */
+    if ((st = mc_clustering_score(r->clustering, e, r->graph, p->n_threads)) != MC_OK) return st;
     info->t_cluster = mc_knn_now() - t0;
     return MC_OK;
 }

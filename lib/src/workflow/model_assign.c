@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "confidence_impl.h"
 #include "embeddings_impl.h"
 #include "knn_impl.h"
 #include "magclust/knn.h"
@@ -386,6 +387,69 @@ static mc_status finish(const mc_model_t *m, const mc_constraints_t *cs, size_t 
     return s;
 }
 
+/* Scores the new faces of out (clustering.h's rules) against the model's
+ * clusters as they stand, after an update with the new faces in them: the
+ * centres from the model's reference faces, each face's candidates the
+ * clusters of its k best reference faces; each cluster's representative is
+ * chosen among the new faces in it (the rows of this result). */
+static mc_status score_new(const mc_model_t *m, const placement *pl, int n_threads,
+                           mc_clustering_t *out)
+{
+    size_t n = pl->n, nc = mc_clustering_n_clusters(out);
+    const int64_t *labels = mc_clustering_labels(out);
+    float *cen = NULL;
+    mc_status s = mc_conf_centres(m->ex_dir, m->E, m->d, m->ex_cluster, m->ex_role, m->C,
+                                  n_threads, &cen);
+    if (s != MC_OK) return s;
+    float *sim = mc_malloc_array(n, sizeof *sim), *margin = mc_malloc_array(n, sizeof *margin);
+    int64_t *rep = mc_malloc_array(nc + 1, sizeof *rep);
+    if (!sim || !margin || !rep) {
+        s = mc_fail(MC_ERR_NOMEM, "out of memory for the confidence of %zu faces", n);
+    } else {
+        mc_conf_job j = {pl->dir, n, m->d, labels, pl->ids, pl->k, m->ex_cluster, m->E,
+                         cen, m->C, n_threads};
+        mc_conf_score(&j, sim, margin);
+        s = mc_conf_representatives(n, labels, sim, pl->q, nc, rep);
+    }
+    free(cen);
+    if (s != MC_OK) {
+        free(sim);
+        free(margin);
+        free(rep);
+        return s;
+    }
+    mc_clustering_take_confidence(out, sim, margin, rep);
+    return MC_OK;
+}
+
+mc_status mc_model_representatives(const mc_model_t *m, int n_threads, int64_t *out_faces)
+{
+    mc_clear_error();
+    if (!m || (m->C && !out_faces))
+        return mc_fail(MC_ERR_INVALID_ARG, "NULL argument to mc_model_representatives");
+    float *cen = NULL;
+    mc_status s = mc_conf_centres(m->ex_dir, m->E, m->d, m->ex_cluster, m->ex_role, m->C,
+                                  n_threads, &cen);
+    if (s != MC_OK) return s;
+    float *sim = mc_malloc_array(m->E + 1, sizeof *sim);
+    if (!sim) {
+        free(cen);
+        return mc_fail(MC_ERR_NOMEM, "out of memory for the representatives");
+    }
+    /* a member's similarity is its cosine to its own centre */
+    for (size_t i = 0; i < m->E; i++) {
+        int64_t c = m->ex_cluster[i];
+        double acc = 0.0;
+        for (size_t t = 0; c >= 0 && t < m->d; t++)
+            acc += (double)m->ex_dir[i * m->d + t] * cen[(size_t)c * m->d + t];
+        sim[i] = (float)acc;
+    }
+    s = mc_conf_representatives(m->E, m->ex_cluster, sim, m->ex_quality, m->C, out_faces);
+    free(sim);
+    free(cen);
+    return s;
+}
+
 mc_status mc_model_assign(const mc_model_t *m, const mc_embeddings_t *e,
                           const mc_assign_params *p, mc_clustering_t **out,
                           mc_assign_stats *stats)
@@ -397,6 +461,10 @@ mc_status mc_model_assign(const mc_model_t *m, const mc_embeddings_t *e,
     placement pl;
     mc_status s = place(m, e, &par, "mc_model_assign", &pl);
     if (s == MC_OK) s = finish(m, par.constraints, m->C, m->E, &pl, out);
+    if (s == MC_OK && (s = score_new(m, &pl, par.n_threads, *out)) != MC_OK) {
+        mc_clustering_free(*out);
+        *out = NULL;
+    }
     if (s == MC_OK && stats) *stats = pl.st;
     placement_free(&pl);
     return s;
@@ -464,6 +532,7 @@ mc_status mc_model_update(mc_model_t *m, const mc_embeddings_t *e, const mc_assi
         if (nm && !m->cname[c] && !(m->cname[c] = strdup(nm)))
             s = mc_fail(MC_ERR_NOMEM, "out of memory");
     }
+    if (s == MC_OK) s = score_new(m, &pl, par.n_threads, *out);
     if (s != MC_OK) {
         mc_clustering_free(*out);
         *out = NULL;

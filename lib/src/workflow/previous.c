@@ -22,6 +22,9 @@ struct mc_previous {
     char **path;          /* per row (pointers to the map's copies) */
     int8_t *role;         /* per row, -1 unknown */
     float *quality;       /* per row, NAN unknown */
+    float *similarity;    /* per row, NAN unknown */
+    float *margin;        /* per row, NAN unknown */
+    int8_t *representative; /* per row, -1 unknown */
     char *quality_name;   /* NULL: unknown */
     size_t n_clusters;
     int64_t max_id;
@@ -40,6 +43,9 @@ void mc_previous_free(mc_previous_t *p)
     free(p->path);
     free(p->role);
     free(p->quality);
+    free(p->similarity);
+    free(p->margin);
+    free(p->representative);
     free(p->quality_name);
     for (size_t i = 0; p->person && i < p->n; i++) free(p->person[i]);
     free(p->person);
@@ -53,6 +59,9 @@ const char *mc_previous_path(const mc_previous_t *p, size_t i) { return p && i <
 int64_t mc_previous_cluster(const mc_previous_t *p, size_t i) { return p && i < p->n ? p->cluster[i] : -1; }
 int mc_previous_role(const mc_previous_t *p, size_t i) { return p && i < p->n ? p->role[i] : -1; }
 float mc_previous_quality(const mc_previous_t *p, size_t i) { return p && i < p->n ? p->quality[i] : NAN; }
+float mc_previous_similarity(const mc_previous_t *p, size_t i) { return p && i < p->n ? p->similarity[i] : NAN; }
+float mc_previous_margin(const mc_previous_t *p, size_t i) { return p && i < p->n ? p->margin[i] : NAN; }
+int mc_previous_representative(const mc_previous_t *p, size_t i) { return p && i < p->n ? p->representative[i] : -1; }
 const char *mc_previous_person(const mc_previous_t *p, size_t i) { return p && i < p->n ? p->person[i] : NULL; }
 const char *mc_previous_quality_name(const mc_previous_t *p) { return p ? p->quality_name : NULL; }
 size_t mc_previous_n_clusters(const mc_previous_t *p) { return p ? p->n_clusters : 0; }
@@ -93,6 +102,7 @@ mc_status mc_previous_read_csv(const char *path, mc_previous_t **out)
         return st;
     }
     size_t cap_c = 0, cap_p = 0, cap_r = 0, cap_x = 0, cap_y = 0, cap_z = 0, cap_w = 0;
+    size_t cap_s = 0, cap_m = 0, cap_v = 0;
     if (!(p->paths = mc_label_map_new())) goto nomem;
     mc_result_row row;
     int got;
@@ -103,12 +113,18 @@ mc_status mc_previous_read_csv(const char *path, mc_previous_t **out)
             mc_grow_array((void **)&p->role, &cap_x, p->n + 1, sizeof *p->role) ||
             mc_grow_array((void **)&p->quality, &cap_y, p->n + 1, sizeof *p->quality) ||
             mc_grow_array((void **)&p->path, &cap_z, p->n + 1, sizeof *p->path) ||
-            mc_grow_array((void **)&p->path_id, &cap_w, p->n + 1, sizeof *p->path_id))
+            mc_grow_array((void **)&p->path_id, &cap_w, p->n + 1, sizeof *p->path_id) ||
+            mc_grow_array((void **)&p->similarity, &cap_s, p->n + 1, sizeof *p->similarity) ||
+            mc_grow_array((void **)&p->margin, &cap_m, p->n + 1, sizeof *p->margin) ||
+            mc_grow_array((void **)&p->representative, &cap_v, p->n + 1, sizeof *p->representative))
             goto nomem;
         p->cluster[p->n] = cl;
         p->person[p->n] = NULL;
         p->role[p->n] = (int8_t)row.role;
         p->quality[p->n] = row.quality;
+        p->similarity[p->n] = row.similarity;
+        p->margin[p->n] = row.margin;
+        p->representative[p->n] = (int8_t)row.representative;
         if (row.person && *row.person && cl >= 0 && !(p->person[p->n] = strdup(row.person)))
             goto nomem;
         if (add_path(p, p->n, row.path, &cap_r) != 0) goto nomem;
@@ -364,10 +380,15 @@ mc_status mc_previous_read_h5(const char *path, mc_previous_t **out)
     p->cluster = t.cluster;
     p->role = t.role;
     p->quality = t.quality;
+    p->similarity = t.similarity;
+    p->margin = t.margin;
+    p->representative = t.representative;
     p->quality_name = t.quality_name;
     t.cluster = NULL;
     t.role = NULL;
     t.quality = NULL;
+    t.similarity = t.margin = NULL;
+    t.representative = NULL;
     t.quality_name = NULL;
     p->person = calloc(n + 1, sizeof *p->person);
     p->path = mc_malloc_array(n + 1, sizeof *p->path);
