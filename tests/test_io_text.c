@@ -1008,10 +1008,27 @@ static void test_csv_labels(void)
     EXPECT_FAIL(o, MC_ERR_BAD_DATA, "labels.csv: line 4: label 'bob' is not an integer", NULL);
     readout_free(&o);
 
+    /* an empty label is an unknown identity (-1); the first label given
+     * decides between integers and names */
     spit(path, "label,e0\n1,2\n,3\n");
     o = read_all(path, MC_FMT_CSV, NULL, 3);
-    EXPECT_FAIL(o, MC_ERR_BAD_DATA, "line 3: column 'label' is empty", NULL);
+    CU_ASSERT_EQUAL_FATAL(o.st, MC_OK);
+    CU_ASSERT(o.has_labels && o.labels[0] == 1 && o.labels[1] == -1);
     readout_free(&o);
+    spit(path, "label,e0\n,2\n,3\nbob,4\n7,5\n");
+    o = read_all(path, MC_FMT_CSV, NULL, 1);
+    CU_ASSERT_EQUAL_FATAL(o.st, MC_OK);
+    CU_ASSERT(o.labels[0] == -1 && o.labels[1] == -1 && o.labels[2] == 0 && o.labels[3] == 1);
+    CU_ASSERT_EQUAL(o.n_names, 2);
+    readout_free(&o);
+    /* into one file with another input whose labels are names: the block of
+     * unknown identities does not make them integers */
+    spit(tmp("labels_b.csv"), "label,e0\nann,1\nbob,2\n");
+    spit(path, "label,e0\n,2\n");
+    const char *two[2] = {path, tmp("labels_b.csv")};
+    p = mc_reader_params_default();
+    p.format = MC_FMT_CSV;
+    CU_ASSERT_EQUAL(mc_import_files(two, 2, &p, tmp("labels_ab.h5"), NULL, NULL), MC_OK);
 
     /* a separate labels file is not for CSV */
     p = mc_reader_params_default();

@@ -440,7 +440,10 @@ mc_status mc_import_files(const char *const *inputs, size_t n_inputs, const mc_r
             if (n == 0) break;
             if (with_labels) {
                 const char *const *names;
-                int is_named = mc_reader_label_names(r, &names) > 0;
+                int is_named = mc_reader_label_names(r, &names) > 0, any = is_named;
+                /* a block of unknown identities only (-1: empty CSV labels) says nothing */
+                for (size_t i = 0; !any && i < n; i++) any = labels[i] >= 0;
+                if (!any) is_named = named;
                 if (named >= 0 && is_named != named) {
                     st = mc_fail(MC_ERR_BAD_DATA,
                                  "%s: labels are %s, but earlier inputs had %s: cannot merge them",
@@ -449,7 +452,7 @@ mc_status mc_import_files(const char *const *inputs, size_t n_inputs, const mc_r
                     goto fail;
                 }
                 named = is_named;
-                if (named && (st = merge_labels(&merge, r, labels, n)) != MC_OK) goto fail;
+                if (named == 1 && (st = merge_labels(&merge, r, labels, n)) != MC_OK) goto fail;
             }
             if ((st = mc_writer_append_extras(w, n, rows, labels, paths, mc_reader_photos(r),
                                               mc_reader_extras(r))) != MC_OK)

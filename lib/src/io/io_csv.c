@@ -241,6 +241,7 @@ static mc_status decide_label_mode(csv_state *c)
     const char *t = mc_csv_field(&c->rs, c->col_label);
     size_t tl = mc_csv_field_len(&c->rs, c->col_label);
     mc_trim(&t, &tl);
+    if (tl == 0) return MC_OK; /* an unknown identity: the first label given decides */
     int64_t v;
     c->label_mode_line = c->rs.line;
     if (mc_parse_int64(t, tl, &v) == MC_PARSE_OK) {
@@ -309,14 +310,17 @@ static mc_status parse_row(csv_state *c, const char *path, size_t k, float *row,
                            path, c->rs.line, p);
         label = mc_label_map_id(c->map, dir, dlen);
         if (label < 0) return mc_fail(MC_ERR_NOMEM, "%s: out of memory", path);
-    } else if (c->label_mode != LABELS_NONE) {
+    } else if (c->col_label != NONE) {
         const char *t = mc_csv_field(&c->rs, c->col_label);
         size_t tl = mc_csv_field_len(&c->rs, c->col_label);
         mc_trim(&t, &tl);
-        if (tl == 0)
-            return mc_fail(MC_ERR_BAD_DATA, "%s: line %" PRIu64 ": column '%s' is empty (no label)", path,
-                           c->rs.line, col_name(c, c->col_label));
-        if (c->label_mode == LABELS_INTEGERS) {
+        mc_status st;
+        /* empty: an unknown identity (Immich's personId of a face nobody named) */
+        if (tl == 0) {
+            label = -1;
+        } else if ((st = decide_label_mode(c)) != MC_OK) {
+            return st;
+        } else if (c->label_mode == LABELS_INTEGERS) {
             if (mc_parse_int64(t, tl, &label) != MC_PARSE_OK)
                 return mc_fail(MC_ERR_BAD_DATA,
                                "%s: line %" PRIu64 ": label '%.*s' is not an integer (line %" PRIu64
@@ -329,7 +333,7 @@ static mc_status parse_row(csv_state *c, const char *path, size_t k, float *row,
             if (label < 0) return mc_fail(MC_ERR_NOMEM, "%s: out of memory", path);
         }
     }
-    if (labels && c->label_mode != LABELS_NONE) labels[k] = label;
+    if (labels && (c->label_mode == LABELS_FROM_DIR || c->col_label != NONE)) labels[k] = label;
     return MC_OK;
 }
 
@@ -1051,7 +1055,7 @@ mc_status mc_io_open_csv(mc_reader_t *r, const mc_reader_params *p)
     c->have_rec = 1;
     r->dim = c->dim;
     r->count = 0;
-    r->has_labels = c->label_mode != LABELS_NONE;
+    r->has_labels = c->label_mode != LABELS_NONE || c->col_label != NONE;
     r->has_paths = c->col_path != NONE;
     r->has_photos = c->col_photo != NONE;
     r->n_extras = c->nq;
