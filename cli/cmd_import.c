@@ -27,11 +27,29 @@ static void help(FILE *f)
 "            labels from a .meta (--labels), one integer a line\n"
 "  npy       NumPy .npy (v1-3; float16/32/64; C order), labels from a second\n"
 "            .npy or a text file (--labels)\n"
-"  csv       header row; a path column (path/file/filename/image), a photo\n"
-"            column (photo/photo_id: the photo a face was cropped from,\n"
-"            written as /photo for 'cluster --photo-key photo'), a label\n"
-"            column (label/identity/id/person/class), then D number columns\n"
-"            or one column holding the vector; delimiter , ; or tab\n"
+"  csv       header row, delimiter , ; or tab; each column's role comes from\n"
+"            its name (below) or from the column options:\n"
+"              path      path, file, filename, image; without one a face id:\n"
+"                        id, face_id, faceId, marker_uid\n"
+"              photo     photo, photo_id, assetId (Immich), file_uid (PhotoPrism):\n"
+"                        the photo a face was cropped from, kept as /photo\n"
+"                        for 'cluster --photo-key photo'\n"
+"              label     label, identity, person, class, personId (Immich),\n"
+"                        subj_uid (PhotoPrism); empty = unknown identity;\n"
+"                        'id' is a face id, a label only with --label-column\n"
+"              quality   det_score, quality, score, confidence, face_size,\n"
+"                        blur, magnitude, norm: per-face numbers kept as\n"
+"                        /NAME for 'cluster --quality-key NAME'\n"
+"              ignored   boundingBoxX1..Y2, imageWidth, imageHeight (Immich),\n"
+"                        a second face id\n"
+"              embedding numbered columns: one prefix and consecutive numbers\n"
+"                        from 0 or 1 (e0..e511, emb_1.., dim_0.., 0..511), or\n"
+"                        one column holding the vector, \"[0.1,0.2,...]\" or\n"
+"                        \"0.1 0.2 ...\" (embedding, vector, descriptor,\n"
+"                        encoding, feature); with neither, every column\n"
+"                        left is a value\n"
+"            A column with no role, or two candidates for the embedding, is\n"
+"            refused with a list of every column and the role it got.\n"
 "\n"
 "options:\n"
 "  -o, --output PATH      the HDF5 file to create (required)\n"
@@ -39,6 +57,16 @@ static void help(FILE *f)
 "      --labels FILE      labels in a separate file, one a line (or .npy)\n"
 "      --dim D            the dimension (l2c)\n"
 "      --delimiter C      csv: ',', ';' or 'tab' (default: detected)\n"
+"      --embedding-columns SPEC  csv: the embedding's columns, in order: names\n"
+"                         or 1-based numbers, ranges (e0-e127, 3-130) and\n"
+"                         prefixes (emb_*), comma-separated; one column = the\n"
+"                         column holding the whole vector\n"
+"      --quality-columns LIST  csv: the per-face numbers to keep (as /NAME),\n"
+"                         instead of those taken by name ('' = none)\n"
+"      --ignore-columns LIST   csv: columns to leave out\n"
+"      --path-column C    csv: the path (or face id) column\n"
+"      --label-column C   csv: the identity label column (e.g. id)\n"
+"      --photo-column C   csv: the photo column\n"
 "      --compress N       deflate level 0-9 for the HDF5 datasets (default 0;\n"
 "                         --compress alone means 4)\n"
 "  -q, --quiet            print nothing but errors\n"
@@ -51,7 +79,8 @@ static void help(FILE *f)
 
 int cmd_import(int argc, char **argv)
 {
-    enum { O_LABEL_FROM = 256, O_LABELS, O_DIM, O_DELIM, O_COMPRESS };
+    enum { O_LABEL_FROM = 256, O_LABELS, O_DIM, O_DELIM, O_COMPRESS, O_EMB_COLS, O_QUAL_COLS, O_IGN_COLS,
+           O_PATH_COL, O_LABEL_COL, O_PHOTO_COL };
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'},
         {"label-from", required_argument, NULL, O_LABEL_FROM},
@@ -59,6 +88,12 @@ int cmd_import(int argc, char **argv)
         {"dim", required_argument, NULL, O_DIM},
         {"delimiter", required_argument, NULL, O_DELIM},
         {"compress", optional_argument, NULL, O_COMPRESS},
+        {"embedding-columns", required_argument, NULL, O_EMB_COLS},
+        {"quality-columns", required_argument, NULL, O_QUAL_COLS},
+        {"ignore-columns", required_argument, NULL, O_IGN_COLS},
+        {"path-column", required_argument, NULL, O_PATH_COL},
+        {"label-column", required_argument, NULL, O_LABEL_COL},
+        {"photo-column", required_argument, NULL, O_PHOTO_COL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -102,6 +137,12 @@ int cmd_import(int argc, char **argv)
             level = 4;
             if (optarg && cli_parse_int("--compress", optarg, 0, 9, &level)) return CLI_USAGE;
             break;
+        case O_EMB_COLS: rp.csv_embedding_columns = optarg; break;
+        case O_QUAL_COLS: rp.csv_quality_columns = optarg; break;
+        case O_IGN_COLS: rp.csv_ignore_columns = optarg; break;
+        case O_PATH_COL: rp.csv_path_column = optarg; break;
+        case O_LABEL_COL: rp.csv_label_column = optarg; break;
+        case O_PHOTO_COL: rp.csv_photo_column = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': help(stdout); return CLI_OK;
         case CLI_OPT_REPEATED: return CLI_USAGE;
@@ -117,6 +158,11 @@ int cmd_import(int argc, char **argv)
     if (!out) return cli_usage_error("import", "an output file is required (-o OUT.h5)");
     if (rp.format == MC_FMT_L2C && rp.dim == 0)
         return cli_usage_error("import", "the l2c format needs --dim");
+    if (rp.format != MC_FMT_CSV &&
+        (rp.csv_embedding_columns || rp.csv_quality_columns || rp.csv_ignore_columns || rp.csv_path_column ||
+         rp.csv_label_column || rp.csv_photo_column))
+        return cli_usage_error("import", "the column options (--embedding-columns, --quality-columns, ...) are "
+                                         "for csv");
     if (rp.label_from_dir && rp.labels_path)
         return cli_usage_error("import", "--label-from and --labels exclude each other");
     const char *const *inputs = (const char *const *)argv + optind + 1;
@@ -145,12 +191,32 @@ int cmd_import(int argc, char **argv)
     wp.compress = (int)level;
     wp.source = source;
 
+    /* CSV: what each column was taken for, from the first input (the
+     * import checks that the others agree); read twice, so only from a
+     * regular file, not a pipe */
+    char *columns = NULL;
+    struct stat in_sb;
+    if (rp.format == MC_FMT_CSV && !quiet && stat(inputs[0], &in_sb) == 0 && S_ISREG(in_sb.st_mode)) {
+        mc_reader_t *r = NULL;
+        mc_status st = mc_reader_open(inputs[0], &rp, &r);
+        if (st != MC_OK) {
+            free(source);
+            return cli_fail_status(st);
+        }
+        const char *cols = mc_reader_columns(r);
+        columns = cols ? strdup(cols) : NULL;
+        mc_reader_free(r);
+    }
+
     uint64_t rows = 0;
     double t0 = cli_now();
     mc_status st = mc_import_files(inputs, n_inputs, &rp, out, &wp, &rows);
     double secs = cli_now() - t0;
     free(source);
-    if (st != MC_OK) return cli_fail_status(st);
+    if (st != MC_OK) {
+        free(columns);
+        return cli_fail_status(st);
+    }
     if (!quiet) {
         double bytes = 0;
         for (size_t i = 0; i < n_inputs; i++) {
@@ -160,6 +226,8 @@ int cmd_import(int argc, char **argv)
         printf("imported %llu faces from %zu %s file%s (%.1f MB) into %s in %.2f s (%.1f MB/s)\n",
                (unsigned long long)rows, n_inputs, mc_format_name(rp.format), n_inputs > 1 ? "s" : "",
                bytes / 1e6, out, secs, secs > 0 ? bytes / 1e6 / secs : 0.0);
+        if (columns) printf("columns: %s\n", columns);
     }
+    free(columns);
     return CLI_OK;
 }

@@ -679,6 +679,69 @@ check "photo column: without the key a.jpg and b.jpg share a cluster" [ "$(cl_of
 check "photo column: imported as /photo, the key keeps them apart" [ "$(cl_of "$WORK/photo_col_on.csv" a.jpg)" != "$(cl_of "$WORK/photo_col_on.csv" b.jpg)" ]
 check "photo column: 3 photos counted" grep -q "photo key 'photo': 3 photos, 1 pairs" "$WORK/photo_col_on.out"
 
+# ---- CSV column roles: quality columns kept apart from the embedding, other
+# tools' names, nothing folded in silently ---------------------------------
+# path,det_score,e0..e7: 8-d (det_score is not dimension 0), /det_score kept
+awk -F, 'BEGIN { OFS = "," } { sub(/\r$/, ""); $2 = NR == 1 ? "det_score" : 0.5 + (NR % 7) / 10; print }' \
+    "$WORK/tiny_x.csv" >"$WORK/roles_q.csv"
+run import_quality_col 0 "$MC" import csv "$WORK/roles_q.csv" -o "$WORK/roles_q.h5"
+check "det_score beside e0..e7: the roles are listed" grep -q "^columns: path (path), det_score (quality, kept as /det_score), e0..e7 (embedding, 8-d)$" "$WORK/import_quality_col.out"
+run roles_q_info 0 "$MC" info "$WORK/roles_q.h5"
+check "det_score beside e0..e7: 40 x 8, /det_score a dataset of its own" grep -q "faces        40 x 8" "$WORK/roles_q_info.out"
+check "det_score beside e0..e7: /det_score a quality key" grep -q "quality keys det_score" "$WORK/roles_q_info.out"
+run roles_q_cluster 0 "$MC" cluster "$WORK/roles_q.h5" --quality-key det_score -o "$WORK/roles_q.csv.out.csv"
+check "det_score beside e0..e7: cluster --quality-key det_score reads it" grep -q "quality      det_score" "$WORK/roles_q_cluster.out"
+# the vector in one column, det_score beside it
+awk -F, '{ sub(/\r$/, "") } NR == 1 { print "path,det_score,embedding"; next }
+    { v = $3; for (i = 4; i <= NF; i++) v = v ", " $i; printf "%s,0.9,\"[%s]\"\n", $1, v }' "$WORK/tiny_x.csv" >"$WORK/roles_vec.csv"
+run import_quality_vec 0 "$MC" import csv "$WORK/roles_vec.csv" -o "$WORK/roles_vec.h5"
+check "det_score beside a vector column: 8-d, /det_score kept" grep -q "^columns: path (path), det_score (quality, kept as /det_score), embedding (embedding: the vector, 8-d)$" "$WORK/import_quality_vec.out"
+# a number with no role, two embeddings, an option naming no column: refused
+printf 'path,age,e0,e1,e2\na.jpg,31,1,2,3\nb.jpg,40,1,2,2\n' >"$WORK/roles_age.csv"
+bad import_no_role 1 "roles_age.csv: line 1: no role for column 'age' (not a known name, not part of the embedding); the columns: path (path), age (no role: a number), e0..e2 (embedding, 3-d); say what it is: --quality-columns age" "$MC" import csv "$WORK/roles_age.csv" -o "$O"
+run import_no_role_kept 0 "$MC" import csv "$WORK/roles_age.csv" --quality-columns age -q -o "$WORK/roles_age.h5"
+run import_no_role_left 0 "$MC" import csv "$WORK/roles_age.csv" --ignore-columns age -q -o "$WORK/roles_age2.h5"
+printf 'e0,e1,f0,f1\n1,2,3,4\n' >"$WORK/roles_two.csv"
+bad import_two_embeddings 1 "more than one candidate for the embedding (marked 'embedding?'): e0..e1 (embedding?), f0..f1 (embedding?)" "$MC" import csv "$WORK/roles_two.csv" -o "$O"
+run import_two_embeddings_chosen 0 "$MC" import csv "$WORK/roles_two.csv" --embedding-columns f0-f1 --ignore-columns 'e*' -o "$WORK/roles_two.h5"
+bad import_no_such_column 1 "roles_two.csv: --embedding-columns: no column 'g0-g1' in the header" "$MC" import csv "$WORK/roles_two.csv" --embedding-columns g0-g1 -o "$O"
+bad import_columns_not_csv 2 "are for csv" "$MC" import magface "$WORK/a.list" --quality-columns x -o "$O"
+# Immich (asset_faces joined with face_search): id a face id (the path),
+# assetId the photo, personId the label, the box ignored; clustered with
+# --photo-key photo, written to CSV with the face ids
+awk -F, '{ sub(/\r$/, "") } NR == 1 { print "id,assetId,personId,imageWidth,imageHeight,boundingBoxX1,boundingBoxY1,boundingBoxX2,boundingBoxY2,embedding"; next }
+    { v = $3; for (i = 4; i <= NF; i++) v = v "," $i
+      printf "face-%02d,asset-%02d,person-%s,4000,3000,10,20,110,140,\"[%s]\"\n", NR - 2, (NR - 2) % 20, $2, v }' \
+    "$WORK/tiny_x.csv" >"$WORK/immich.csv"
+run import_immich 0 "$MC" import csv "$WORK/immich.csv" -o "$WORK/immich.h5"
+check "Immich: the roles of its columns" grep -q "^columns: id (face id, as the path), assetId (photo), personId (label), imageWidth..boundingBoxY2 (ignored), embedding (embedding: the vector, 8-d)$" "$WORK/import_immich.out"
+run cluster_immich 0 "$MC" cluster "$WORK/immich.h5" --photo-key photo -o "$WORK/immich_out.csv" --noise-quality off --core-quality off --k 20 --eps 0.3 --min-samples 3
+check "Immich: 4 people, BCubed F 1 against personId" [ "$(field "$WORK/cluster_immich.out" BCubed 6)" = 1.0000 ]
+check "Immich: the result names each face by its id" [ "$(sed -n 2p "$WORK/immich_out.csv" | cut -d, -f1-2)" = "0,face-00" ]
+check "Immich: the same clusters as the HDF5 it came from" cmp -s <(cut -d, -f3 "$WORK/ref.csv") <(cut -d, -f3 "$WORK/immich_out.csv")
+# faces nobody named have an empty personId: unknown identities (-1)
+awk -F, 'BEGIN { OFS = "," } NR > 1 && NR <= 4 { $3 = "" } { print }' "$WORK/immich.csv" >"$WORK/immich_unnamed.csv"
+run import_immich_unnamed 0 "$MC" import csv "$WORK/immich_unnamed.csv" -q -o "$WORK/immich_unnamed.h5"
+run export_immich_unnamed 0 "$MC" export "$WORK/immich_unnamed.h5" -q -o "$WORK/immich_unnamed_x.csv"
+check "Immich: an empty personId is an unknown identity (-1)" [ "$(cut -d, -f2 "$WORK/immich_unnamed_x.csv" | tr -d '\r' | sed -n 2,5p | tr '\n' ' ')" = "-1 -1 -1 0 " ]
+# PhotoPrism markers: marker_uid, file_uid, subj_uid, embeddings_json [[...]]
+awk -F, '{ sub(/\r$/, "") } NR == 1 { print "marker_uid,file_uid,subj_uid,embeddings_json"; next }
+    { v = $3; for (i = 4; i <= NF; i++) v = v "," $i; printf "m%02d,f%02d,s%s,\"[[%s]]\"\n", NR - 2, NR - 2, $2, v }' \
+    "$WORK/tiny_x.csv" >"$WORK/photoprism.csv"
+run import_photoprism 0 "$MC" import csv "$WORK/photoprism.csv" -o "$WORK/photoprism.h5"
+check "PhotoPrism: the roles of its columns" grep -q "^columns: marker_uid (face id, as the path), file_uid (photo), subj_uid (label), embeddings_json (embedding: the vector, 8-d)$" "$WORK/import_photoprism.out"
+run photoprism_info 0 "$MC" info "$WORK/photoprism.h5"
+check "PhotoPrism: 40 x 8, 4 identities" grep -q "identities   4 " "$WORK/photoprism_info.out"
+# an 'id' is not the identity label (unless --label-column id)
+awk -F, 'BEGIN { OFS = "," } { sub(/\r$/, ""); $2 = NR == 1 ? "id" : NR - 2; print }' "$WORK/tiny_x.csv" >"$WORK/roles_id.csv"
+run import_id 0 "$MC" import csv "$WORK/roles_id.csv" -o "$WORK/roles_id.h5"
+check "an 'id' beside a path is left out, not a label" grep -q "id (ignored: a face id; the path is 'path')" "$WORK/import_id.out"
+run roles_id_info 0 "$MC" info "$WORK/roles_id.h5"
+check "an 'id' column gives no labels" grep -q "identities   no labels" "$WORK/roles_id_info.out"
+run import_id_label 0 "$MC" import csv "$WORK/roles_id.csv" --label-column id -q -o "$WORK/roles_id2.h5"
+run roles_id2_info 0 "$MC" info "$WORK/roles_id2.h5"
+check "--label-column id makes it the label" grep -q "identities   40 " "$WORK/roles_id2_info.out"
+
 # assign with constraints: a model of tiny.h5 whose cluster of id2 is named
 # Ann; tiny_new.h5 holds 8 new faces (make_fixtures.c lists them)
 printf 'path,person\nid2/img_03.jpg,Ann\n' >"$WORK/name_ann.csv"

@@ -821,13 +821,15 @@ static void test_csv_vector_column(void)
     CU_ASSERT_EQUAL(o.has_labels, 0);
     readout_free(&o);
 
-    /* without brackets, ';' between columns, spaces inside */
+    /* without brackets, ';' between columns, spaces inside; 'id' is a face
+     * id, not a label (left out: there is a path) */
     spit(path, "file;vector;id\na.jpg;0.5 1 -2;3\nb.jpg;3 4 5;4\n");
     o = read_all(path, MC_FMT_CSV, NULL, 2);
     CU_ASSERT_EQUAL_FATAL(o.st, MC_OK);
     CU_ASSERT_EQUAL_FATAL(o.d, 3);
     CU_ASSERT(same_bits(o.rows, want, 6));
-    CU_ASSERT_EQUAL(o.labels[1], 4);
+    CU_ASSERT_EQUAL(o.has_labels, 0);
+    CU_ASSERT_STRING_EQUAL(o.paths[1], "b.jpg");
     readout_free(&o);
 
     /* NumPy's own printing: brackets, a line break inside the quoted cell */
@@ -1006,10 +1008,27 @@ static void test_csv_labels(void)
     EXPECT_FAIL(o, MC_ERR_BAD_DATA, "labels.csv: line 4: label 'bob' is not an integer", NULL);
     readout_free(&o);
 
+    /* an empty label is an unknown identity (-1); the first label given
+     * decides between integers and names */
     spit(path, "label,e0\n1,2\n,3\n");
     o = read_all(path, MC_FMT_CSV, NULL, 3);
-    EXPECT_FAIL(o, MC_ERR_BAD_DATA, "line 3: column 'label' is empty", NULL);
+    CU_ASSERT_EQUAL_FATAL(o.st, MC_OK);
+    CU_ASSERT(o.has_labels && o.labels[0] == 1 && o.labels[1] == -1);
     readout_free(&o);
+    spit(path, "label,e0\n,2\n,3\nbob,4\n7,5\n");
+    o = read_all(path, MC_FMT_CSV, NULL, 1);
+    CU_ASSERT_EQUAL_FATAL(o.st, MC_OK);
+    CU_ASSERT(o.labels[0] == -1 && o.labels[1] == -1 && o.labels[2] == 0 && o.labels[3] == 1);
+    CU_ASSERT_EQUAL(o.n_names, 2);
+    readout_free(&o);
+    /* into one file with another input whose labels are names: the block of
+     * unknown identities does not make them integers */
+    spit(tmp("labels_b.csv"), "label,e0\nann,1\nbob,2\n");
+    spit(path, "label,e0\n,2\n");
+    const char *two[2] = {path, tmp("labels_b.csv")};
+    p = mc_reader_params_default();
+    p.format = MC_FMT_CSV;
+    CU_ASSERT_EQUAL(mc_import_files(two, 2, &p, tmp("labels_ab.h5"), NULL, NULL), MC_OK);
 
     /* a separate labels file is not for CSV */
     p = mc_reader_params_default();
@@ -1254,6 +1273,343 @@ static void test_csv_writer_abort(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "x.csv: cannot create"));
 }
 
+/* ---- CSV column roles ------------------------------------------------------ */
+
+/* Opens path as CSV with p (NULL: defaults) and reads every row: d, the
+ * extra (quality) columns' names joined by ',' into names, their values
+ * (at most cap) into extras; the status, and the detail on failure. */
+static mc_status read_roles(const char *path, const mc_reader_params *p, size_t *d, char *names, size_t names_cap,
+                            float *extras, size_t cap, size_t *n_rows, char *columns, size_t columns_cap)
+{
+    mc_reader_params rp = p ? *p : mc_reader_params_default();
+    rp.format = MC_FMT_CSV;
+    mc_reader_t *r = NULL;
+    mc_status st = mc_reader_open(path, &rp, &r);
+    names[0] = '\0';
+    if (columns) columns[0] = '\0';
+    *n_rows = 0;
+    if (st != MC_OK) return st;
+    *d = mc_reader_dim(r);
+    const char *const *xn = NULL;
+    size_t nx = mc_reader_extra_names(r, &xn);
+    for (size_t i = 0; i < nx; i++) {
+        size_t l = strlen(names);
+        snprintf(names + l, names_cap - l, "%s%s", i ? "," : "", xn[i]);
+    }
+    if (columns && mc_reader_columns(r)) snprintf(columns, columns_cap, "%s", mc_reader_columns(r));
+    float rows[64 * 8];
+    size_t got = 0, k = 0;
+    while ((st = mc_reader_next(r, 2, rows, NULL, NULL, &got)) == MC_OK && got > 0) {
+        const float *x = mc_reader_extras(r);
+        if (nx) CU_ASSERT_PTR_NOT_NULL(x);
+        for (size_t i = 0; x && i < got * nx && k < cap; i++) extras[k++] = x[i];
+        *n_rows += got;
+    }
+    mc_reader_free(r);
+    return st;
+}
+
+/* A det_score column beside e0..eN is a quality column, not dimension 0; so
+ * beside a vector column; it reaches the HDF5 file as /det_score. */
+static void test_csv_roles_quality(void)
+{
+    char path_own[512]; /* tmp()'s buffers rotate: this test names more than 8 files */
+    snprintf(path_own, sizeof path_own, "%s", tmp("roles.csv"));
+    const char *path = path_own;
+    char names[256], cols[1024];
+    float x[16];
+    size_t d = 0, n = 0;
+    spit(path, "path,det_score,e0,e1,e2\na.jpg,0.9,1,2,3\nb.jpg,0.5,4,5,6\nc.jpg,0.25,7,8,9\n");
+    CU_ASSERT_EQUAL_FATAL(read_roles(path, NULL, &d, names, sizeof names, x, 16, &n, cols, sizeof cols), MC_OK);
+    CU_ASSERT_EQUAL(d, 3);
+    CU_ASSERT_EQUAL(n, 3);
+    CU_ASSERT_STRING_EQUAL(names, "det_score");
+    CU_ASSERT(x[0] == 0.9f && x[1] == 0.5f && x[2] == 0.25f);
+    CU_ASSERT_STRING_EQUAL(cols, "path (path), det_score (quality, kept as /det_score), e0..e2 (embedding, 3-d)");
+    readout o = read_all(path, MC_FMT_CSV, NULL, 2);
+    CU_ASSERT_EQUAL_FATAL(o.st, MC_OK);
+    CU_ASSERT_EQUAL(o.rows[0], 1.0f); /* not 0.9: det_score is no value */
+    readout_free(&o);
+
+    /* into HDF5: /det_score, read as the quality key */
+    mc_reader_params rp = mc_reader_params_default();
+    rp.format = MC_FMT_CSV;
+    const char *in[1] = {path};
+    uint64_t rows = 0;
+    CU_ASSERT_EQUAL_FATAL(mc_import_files(in, 1, &rp, tmp("roles.h5"), NULL, &rows), MC_OK);
+    CU_ASSERT_EQUAL(rows, 3);
+    float *q = NULL;
+    size_t nq = 0;
+    CU_ASSERT_EQUAL_FATAL(mc_h5_read_quality(tmp("roles.h5"), NULL, "det_score", &q, &nq), MC_OK);
+    CU_ASSERT_EQUAL(nq, 3);
+    CU_ASSERT(q[0] == 0.9f && q[2] == 0.25f);
+    free(q);
+    /* mc_convert carries it too; to .npy it is dropped */
+    mc_reader_t *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_reader_open(path, &rp, &r), MC_OK);
+    CU_ASSERT_EQUAL(mc_convert(r, tmp("roles2.h5"), NULL, NULL), MC_OK);
+    mc_reader_free(r);
+    CU_ASSERT_EQUAL_FATAL(mc_h5_read_quality(tmp("roles2.h5"), NULL, "det_score", &q, &nq), MC_OK);
+    CU_ASSERT(nq == 3 && q[1] == 0.5f);
+    free(q);
+    CU_ASSERT_EQUAL_FATAL(mc_reader_open(path, &rp, &r), MC_OK);
+    CU_ASSERT_EQUAL(mc_convert(r, tmp("roles.npy"), NULL, NULL), MC_OK);
+    mc_reader_free(r);
+
+    /* the vector in one column, a det_score beside it (the second file) */
+    spit(path, "path,det_score,embedding\na.jpg,0.9,\"[1, 2, 3]\"\nb.jpg,0.5,\"[4, 5, 6]\"\n");
+    CU_ASSERT_EQUAL_FATAL(read_roles(path, NULL, &d, names, sizeof names, x, 16, &n, cols, sizeof cols), MC_OK);
+    CU_ASSERT_EQUAL(d, 3);
+    CU_ASSERT_STRING_EQUAL(names, "det_score");
+    CU_ASSERT(x[0] == 0.9f && x[1] == 0.5f);
+    CU_ASSERT_STRING_EQUAL(cols, "path (path), det_score (quality, kept as /det_score), embedding (embedding: the "
+                                 "vector, 3-d)");
+
+    /* two inputs must agree on their quality columns */
+    spit(tmp("roles_b.csv"), "path,e0,e1,e2\nd.jpg,1,1,1\n");
+    const char *two[2] = {path, tmp("roles_b.csv")};
+    CU_ASSERT_EQUAL(mc_import_files(two, 2, &rp, tmp("roles3.h5"), NULL, NULL), MC_ERR_DIM_MISMATCH);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "roles_b.csv: its columns are path (path), e0..e2"));
+    CU_ASSERT_EQUAL(access(tmp("roles3.h5"), F_OK), -1);
+
+    /* a bad quality value names its column and line */
+    spit(path, "path,quality,e0,e1\na.jpg,0.9,1,2\nb.jpg,high,3,4\n");
+    CU_ASSERT_EQUAL(read_roles(path, NULL, &d, names, sizeof names, x, 16, &n, NULL, 0), MC_ERR_BAD_DATA);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "line 3: column 'quality' 'high' is not a number"));
+}
+
+/* What is refused, with the listing of the columns. */
+static void test_csv_roles_refused(void)
+{
+    const char *path = tmp("refused.csv");
+    readout o;
+    /* a number that is neither a known name nor part of the embedding */
+    spit(path, "path,age,e0,e1,e2\na.jpg,31,1,2,3\n");
+    o = read_all(path, MC_FMT_CSV, NULL, 2);
+    EXPECT_FAIL(o, MC_ERR_BAD_DATA, "refused.csv: line 1: no role for column 'age'",
+                "the columns: path (path), age (no role: a number), e0..e2 (embedding, 3-d); say what it is: "
+                "--quality-columns age keeps it as per-face numbers, --ignore-columns age leaves it out");
+    readout_free(&o);
+    /* text, and a vector, without a role; two of them */
+    spit(path, "path,note,e0,e1,v\na.jpg,hi,1,2,\"1 2\"\n");
+    o = read_all(path, MC_FMT_CSV, NULL, 2);
+    EXPECT_FAIL(o, MC_ERR_BAD_DATA, "no role for columns 'note,v'",
+                "note (no role: text), e0..e1 (embedding, 2-d), v (no role: a vector of 2 numbers); say what they are");
+    readout_free(&o);
+    /* two groups of one size, or a group and a vector column: ambiguous */
+    spit(path, "e0,e1,f0,f1\n1,2,3,4\n");
+    o = read_all(path, MC_FMT_CSV, NULL, 2);
+    EXPECT_FAIL(o, MC_ERR_BAD_DATA, "more than one candidate for the embedding",
+                "e0..e1 (embedding?), f0..f1 (embedding?); choose with --embedding-columns");
+    readout_free(&o);
+    spit(path, "embedding,x1,x2\n\"1 2\",3,4\n");
+    o = read_all(path, MC_FMT_CSV, NULL, 2);
+    EXPECT_FAIL(o, MC_ERR_BAD_DATA, "more than one candidate", "embedding (embedding?), x1..x2 (embedding?)");
+    readout_free(&o);
+    /* the larger group is the embedding; the smaller one has no role */
+    spit(path, "e0,e1,e2,x1,x2\n1,2,3,4,5\n");
+    o = read_all(path, MC_FMT_CSV, NULL, 2);
+    EXPECT_FAIL(o, MC_ERR_BAD_DATA, "no role for columns 'x1,x2'", "e0..e2 (embedding, 3-d)");
+    readout_free(&o);
+    /* no naming convention: every column left is a value, as before, but
+     * text or a whole vector there is explained */
+    spit(path, "path,a,b,vec_data\nx.jpg,1,2,\"[1,2,3]\"\n");
+    o = read_all(path, MC_FMT_CSV, NULL, 2);
+    EXPECT_FAIL(o, MC_ERR_BAD_DATA, "line 2: column 'vec_data' holds a vector of 3 numbers, not one number",
+                "--embedding-columns 'vec_data' takes it");
+    readout_free(&o);
+    spit(path, "path,a,b,when\nx.jpg,1,2,today\n");
+    o = read_all(path, MC_FMT_CSV, NULL, 2);
+    EXPECT_FAIL(o, MC_ERR_BAD_DATA, "line 2: column 'when' holds text, not a number", "a..when (embedding, 3-d)");
+    readout_free(&o);
+    /* a quality column cannot replace one of the schema's datasets */
+    mc_reader_params p = mc_reader_params_default();
+    p.csv_quality_columns = "photo";
+    spit(path, "path,photo,e0,e1\nx.jpg,1,2,3\n");
+    o = read_all(path, MC_FMT_CSV, &p, 2);
+    EXPECT_FAIL(o, MC_ERR_BAD_DATA, "column 'photo' cannot be a quality column: /photo is the schema's own", NULL);
+    readout_free(&o);
+    /* a column line break in a name stays out of the one-line message */
+    spit(path, "path,\"a\nb\",e0,e1\nx.jpg,1,2,3\n");
+    o = read_all(path, MC_FMT_CSV, NULL, 2);
+    EXPECT_FAIL(o, MC_ERR_BAD_DATA, "no role for column 'a?b'", NULL);
+    CU_ASSERT_PTR_NULL(strchr(o.detail, '\n'));
+    readout_free(&o);
+}
+
+/* The options: the embedding as a range, numbers, a prefix; quality and
+ * ignored columns; the path, label and photo columns. */
+static void test_csv_roles_options(void)
+{
+    const char *path = tmp("opts.csv");
+    char names[256], cols[1024];
+    float x[16];
+    size_t d = 0, n = 0;
+    mc_reader_params p = mc_reader_params_default();
+    spit(path, "path,age,det_score,emb_2,emb_0,emb_1,note\na.jpg,31,0.9,3,1,2,hi\n");
+    /* a prefix orders by the number at the end */
+    p.csv_embedding_columns = "emb_*";
+    p.csv_quality_columns = "age";
+    p.csv_ignore_columns = "note";
+    CU_ASSERT_EQUAL_FATAL(read_roles(path, &p, &d, names, sizeof names, x, 16, &n, cols, sizeof cols), MC_OK);
+    CU_ASSERT_EQUAL(d, 3);
+    CU_ASSERT_STRING_EQUAL(names, "age"); /* det_score is not in the list: left out */
+    CU_ASSERT_EQUAL(x[0], 31.0f);
+    CU_ASSERT_STRING_EQUAL(cols, "path (path), age (quality, kept as /age), det_score (ignored), emb_2..emb_1 "
+                                 "(embedding, 3-d), note (ignored)");
+    readout o = read_all(path, MC_FMT_CSV, &p, 2);
+    CU_ASSERT_EQUAL_FATAL(o.st, MC_OK);
+    const float want[3] = {1, 2, 3};
+    CU_ASSERT(same_bits(o.rows, want, 3));
+    readout_free(&o);
+    /* a range of names, of numbers; '' = no quality columns */
+    p = mc_reader_params_default();
+    p.csv_embedding_columns = "emb_2-emb_1";
+    p.csv_quality_columns = "";
+    p.csv_ignore_columns = "2,7";
+    CU_ASSERT_EQUAL_FATAL(read_roles(path, &p, &d, names, sizeof names, x, 16, &n, NULL, 0), MC_OK);
+    CU_ASSERT_EQUAL(d, 3);
+    CU_ASSERT_STRING_EQUAL(names, "");
+    p.csv_embedding_columns = "4-6";
+    o = read_all(path, MC_FMT_CSV, &p, 2);
+    CU_ASSERT_EQUAL_FATAL(o.st, MC_OK);
+    const float in_order[3] = {3, 1, 2};
+    CU_ASSERT(same_bits(o.rows, in_order, 3));
+    readout_free(&o);
+    /* one column named: the whole vector */
+    spit(path, "path,feats,det_score\na.jpg,\"1 2 3 4\",0.5\n");
+    p = mc_reader_params_default();
+    p.csv_embedding_columns = "feats";
+    CU_ASSERT_EQUAL_FATAL(read_roles(path, &p, &d, names, sizeof names, x, 16, &n, NULL, 0), MC_OK);
+    CU_ASSERT_EQUAL(d, 4);
+    CU_ASSERT_STRING_EQUAL(names, "det_score");
+    /* refusals of the options */
+    p.csv_embedding_columns = "nope";
+    o = read_all(path, MC_FMT_CSV, &p, 2);
+    EXPECT_FAIL(o, MC_ERR_INVALID_ARG, "opts.csv: --embedding-columns: no column 'nope' in the header", NULL);
+    readout_free(&o);
+    p.csv_embedding_columns = "3-2";
+    o = read_all(path, MC_FMT_CSV, &p, 2);
+    EXPECT_FAIL(o, MC_ERR_INVALID_ARG, "the range '3-2' runs backwards", NULL);
+    readout_free(&o);
+    p.csv_embedding_columns = "feats";
+    p.csv_ignore_columns = "feats";
+    o = read_all(path, MC_FMT_CSV, &p, 2);
+    EXPECT_FAIL(o, MC_ERR_INVALID_ARG, "--embedding-columns: column 'feats' is given a role twice", NULL);
+    readout_free(&o);
+    p = mc_reader_params_default();
+    p.csv_embedding_columns = "x_*";
+    o = read_all(path, MC_FMT_CSV, &p, 2);
+    EXPECT_FAIL(o, MC_ERR_INVALID_ARG, "no column starts with 'x_'", NULL);
+    readout_free(&o);
+    p = mc_reader_params_default();
+    p.csv_label_column = "nope";
+    o = read_all(path, MC_FMT_CSV, &p, 2);
+    EXPECT_FAIL(o, MC_ERR_INVALID_ARG, "--label-column: no column 'nope'", NULL);
+    readout_free(&o);
+}
+
+/* Other tools' names: Immich's asset_faces + face_search, PhotoPrism's
+ * markers; an 'id' is a face id, a label only when asked. */
+static void test_csv_roles_other_tools(void)
+{
+    const char *path = tmp("immich.csv");
+    spit(path, "id,assetId,personId,imageWidth,imageHeight,boundingBoxX1,boundingBoxY1,boundingBoxX2,"
+               "boundingBoxY2,embedding\n"
+               "f1,a1,p1,4000,3000,10,20,110,140,\"[0.1,0.2,0.3]\"\n"
+               "f2,a1,p2,4000,3000,500,20,610,140,\"[0.3,0.2,0.1]\"\n"
+               "f3,a2,p1,4000,3000,10,20,110,140,\"[0.1,0.25,0.3]\"\n");
+    mc_reader_params rp = mc_reader_params_default();
+    rp.format = MC_FMT_CSV;
+    mc_reader_t *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_reader_open(path, &rp, &r), MC_OK);
+    CU_ASSERT_EQUAL(mc_reader_dim(r), 3);
+    CU_ASSERT(mc_reader_has_paths(r) && mc_reader_has_labels(r) && mc_reader_has_photos(r));
+    CU_ASSERT_EQUAL(mc_reader_extra_names(r, NULL), 0);
+    CU_ASSERT_PTR_NULL(mc_reader_extras(r));
+    CU_ASSERT_STRING_EQUAL(mc_reader_columns(r), "id (face id, as the path), assetId (photo), personId (label), "
+                                                 "imageWidth..boundingBoxY2 (ignored), embedding (embedding: the "
+                                                 "vector, 3-d)");
+    mc_reader_free(r);
+    readout o = read_all(path, MC_FMT_CSV, NULL, 2);
+    CU_ASSERT_EQUAL_FATAL(o.st, MC_OK);
+    CU_ASSERT_STRING_EQUAL(o.paths[1], "f2");
+    CU_ASSERT_EQUAL(o.labels[0], o.labels[2]);
+    CU_ASSERT_NOT_EQUAL(o.labels[0], o.labels[1]);
+    readout_free(&o);
+
+    /* PhotoPrism: marker_uid, file_uid, subj_uid, embeddings_json ([[v]]) */
+    spit(path, "marker_uid,file_uid,subj_uid,embeddings_json\nm1,f1,s1,\"[[1,2,3]]\"\nm2,f1,s2,\"[[3,2,1]]\"\n");
+    CU_ASSERT_EQUAL_FATAL(mc_reader_open(path, &rp, &r), MC_OK);
+    CU_ASSERT_EQUAL(mc_reader_dim(r), 3);
+    CU_ASSERT_STRING_EQUAL(mc_reader_columns(r), "marker_uid (face id, as the path), file_uid (photo), subj_uid "
+                                                 "(label), embeddings_json (embedding: the vector, 3-d)");
+    mc_reader_free(r);
+
+    /* 'id' beside a path is left out; a label only with csv_label_column */
+    spit(path, "path,id,e0,e1\na.jpg,7,1,2\nb.jpg,8,3,4\n");
+    o = read_all(path, MC_FMT_CSV, NULL, 2);
+    CU_ASSERT_EQUAL_FATAL(o.st, MC_OK);
+    CU_ASSERT_EQUAL(o.has_labels, 0);
+    CU_ASSERT_STRING_EQUAL(o.paths[0], "a.jpg");
+    readout_free(&o);
+    mc_reader_params p = mc_reader_params_default();
+    p.csv_label_column = "id";
+    o = read_all(path, MC_FMT_CSV, &p, 2);
+    CU_ASSERT_EQUAL_FATAL(o.st, MC_OK);
+    CU_ASSERT_EQUAL(o.labels[1], 8);
+    readout_free(&o);
+    /* face_id is preferred to id for the path; the options name any column */
+    spit(path, "id,face_id,who,pic,e0,e1\n1,fa,bob,p1,1,2\n2,fb,ann,p1,3,4\n");
+    p = mc_reader_params_default();
+    p.csv_label_column = "who";
+    p.csv_photo_column = "4";
+    CU_ASSERT_EQUAL_FATAL(mc_reader_open(path, &rp, &r), MC_ERR_BAD_DATA); /* who, pic: no role */
+    p.format = MC_FMT_CSV;
+    CU_ASSERT_EQUAL_FATAL(mc_reader_open(path, &p, &r), MC_OK);
+    CU_ASSERT_STRING_EQUAL(mc_reader_columns(r), "id (ignored: a face id; the path is 'face_id'), face_id (face id, "
+                                                 "as the path), who (label), pic (photo), e0..e1 (embedding, 2-d)");
+    mc_reader_free(r);
+    p.csv_path_column = "id";
+    CU_ASSERT_EQUAL_FATAL(mc_reader_open(path, &p, &r), MC_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_reader_columns(r), "id (path), face_id (ignored: a face id; the path is 'id')"));
+    mc_reader_free(r);
+}
+
+/* The writer's side of extra columns: HDF5 only, names checked, values required. */
+static void test_writer_extras(void)
+{
+    const char *names[2] = {"det_score", "face_size"};
+    mc_writer_params wp = mc_writer_params_default();
+    wp.n_extras = 2;
+    wp.extra_names = names;
+    mc_writer_t *w = NULL;
+    CU_ASSERT_EQUAL(mc_writer_open(tmp("x.csv"), 2, 0, 0, &wp, &w), MC_ERR_INVALID_ARG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "only HDF5 files hold extra per-face columns"));
+    const char *bad[2] = {"det_score", "labels"};
+    wp.extra_names = bad;
+    CU_ASSERT_EQUAL(mc_writer_open(tmp("x.h5"), 2, 0, 0, &wp, &w), MC_ERR_INVALID_ARG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "/labels is the schema's own"));
+    const char *twice[2] = {"q", "q"};
+    wp.extra_names = twice;
+    CU_ASSERT_EQUAL(mc_writer_open(tmp("x.h5"), 2, 0, 0, &wp, &w), MC_ERR_INVALID_ARG);
+    wp.extra_names = names;
+    CU_ASSERT_EQUAL_FATAL(mc_writer_open(tmp("x.h5"), 2, 0, 0, &wp, &w), MC_OK);
+    const float rows[4] = {1, 0, 0, 1}, extras[4] = {0.5f, 40, 0.75f, 80};
+    CU_ASSERT_EQUAL(mc_writer_append_extras(w, 2, rows, NULL, NULL, NULL, NULL), MC_ERR_INVALID_ARG);
+    const float nan_extras[4] = {0.5f, 40, NAN, 80};
+    CU_ASSERT_EQUAL(mc_writer_append_extras(w, 2, rows, NULL, NULL, NULL, nan_extras), MC_ERR_BAD_DATA);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "row 1: 'det_score' is NaN or infinite"));
+    CU_ASSERT_EQUAL(mc_writer_append_extras(w, 2, rows, NULL, NULL, NULL, extras), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_writer_commit(w), MC_OK);
+    float *q = NULL;
+    size_t n = 0;
+    CU_ASSERT_EQUAL_FATAL(mc_h5_read_quality(tmp("x.h5"), NULL, "face_size", &q, &n), MC_OK);
+    CU_ASSERT(n == 2 && q[0] == 40 && q[1] == 80);
+    free(q);
+    CU_ASSERT_EQUAL(temporaries_left(), 0);
+}
+
 /* Remove what the suite wrote (registered last). */
 static void test_cleanup(void)
 {
@@ -1304,5 +1660,10 @@ void mc_test_register(void)
     add_test("csv_guard", test_csv_guard);
     add_test("csv_roundtrip", test_csv_roundtrip);
     add_test("csv_writer_abort", test_csv_writer_abort);
+    add_test("csv_roles_quality", test_csv_roles_quality);
+    add_test("csv_roles_refused", test_csv_roles_refused);
+    add_test("csv_roles_options", test_csv_roles_options);
+    add_test("csv_roles_other_tools", test_csv_roles_other_tools);
+    add_test("writer_extras", test_writer_extras);
     add_test("cleanup", test_cleanup);
 }

@@ -45,6 +45,9 @@ static inline void fuzz_file_close(fuzz_file *f) { close(f->fd); }
 static inline void fuzz_drain(mc_reader_t *r)
 {
     size_t d = mc_reader_dim(r);
+    if (mc_reader_columns(r)) (void)strlen(mc_reader_columns(r));
+    const char *const *xn = NULL;
+    for (size_t i = 0, nx = mc_reader_extra_names(r, &xn); i < nx; i++) (void)strlen(xn[i]);
     size_t max = 64;
     float *rows = malloc(max * (d ? d : 1) * sizeof *rows);
     int64_t labels[64];
@@ -58,6 +61,10 @@ static inline void fuzz_drain(mc_reader_t *r)
                 if (mc_reader_has_paths(r) && paths[i]) (void)strlen(paths[i]);
                 if (ph && ph[i]) (void)strlen(ph[i]);
             }
+            const float *x = mc_reader_extras(r);
+            size_t nx = mc_reader_extra_names(r, NULL);
+            volatile float sum = 0;
+            for (size_t i = 0; x && i < n * nx; i++) sum += x[i];
             const char *const *names = NULL;
             size_t nn = mc_reader_label_names(r, &names);
             for (size_t i = 0; i < nn; i++) (void)strlen(names[i]);

@@ -97,6 +97,16 @@ def main():
     vec = "path,photo,embedding\n" + "".join('"%s",p%d,"%s"\n' % (paths[i], i // 2, " ".join("%.5g" % v for v in e[i][:4])) for i in range(5))
     put("csv", "vector_column", b"\x01" + vec.encode())
     put("csv", "quoted", b"\x04" + b'path,e0,e1\n"a,""b""/x.jpg",1,2\n"\'=c/y.jpg",3,4\n')
+    # column roles: a quality column, Immich's and PhotoPrism's names, the options (bits 3-4)
+    put("csv", "det_score", b"\x00" + b"path,det_score,e0,e1,e2\na.jpg,0.9,1,2,3\nb.jpg,0.5,3,2,1\n")
+    put("csv", "immich", b"\x00" + b"id,assetId,personId,imageWidth,imageHeight,boundingBoxX1,boundingBoxY1,"
+        b"boundingBoxX2,boundingBoxY2,embedding\nf1,a1,p1,40,30,1,2,11,14,\"[0.1,0.2,0.3]\"\n"
+        b"f2,a1,p2,40,30,5,2,16,14,\"[0.3,0.2,0.1]\"\n")
+    put("csv", "photoprism", b"\x00" + b'marker_uid,file_uid,subj_uid,embeddings_json\nm1,f1,s1,"[[1,2,3]]"\n')
+    put("csv", "options_prefix", b"\x09" + b"path,age,label,x,y,e1,e0\na.jpg,31,1,0,0,1,2\n")
+    put("csv", "options_ranges", b"\x11" + b"path,det_score,a,b,c,d,e\na.jpg,0.9,1,2,3,4,5\n")
+    put("csv", "options_single", b"\x19" + b"path,p,id,embedding\na.jpg,p1,7,\"1 2\"\n")
+    put("csv", "ambiguous", b"\x00" + b"e0,e1,f0,f1,age\n1,2,3,4,5\n")
 
     # corrections (the harness knows a/1.jpg a/2.jpg b/1.jpg b/2.jpg c/1.jpg c/2.jpg d/1.jpg =x.jpg)
     put("corrections", "names", "path,person\na/1.jpg,Ann\nb/1.jpg,!Ann\nc/1.jpg,Cid\n# note\n\n'=x.jpg,Eve\n")

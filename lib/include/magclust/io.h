@@ -29,9 +29,22 @@
  *  - MC_FMT_L2C: learn-to-cluster's raw little-endian float32 N x D `.bin`
  *    (D given by `dim`), labels from an optional `.meta` (one integer a line).
  *  - MC_FMT_NPY: NumPy `.npy`, versions 1-3, float32/float64/float16, C order.
- *  - MC_FMT_CSV: a header row, an optional path column, an optional label
- *    column, then D numeric columns (or one column holding the whole vector
- *    as space- or comma-separated numbers), delimited by ',', ';' or tab.
+ *  - MC_FMT_CSV: a header row, delimited by ',', ';' or tab. Each column
+ *    gets a role from its name (or from the csv_* params, which win): the
+ *    path (path, file, filename, image; else a face id: id, face_id, faceId,
+ *    marker_uid), the photo (photo, photo_id, assetId, file_uid), the label
+ *    (label, identity, person, class, personId, subj_uid), quality columns
+ *    (det_score, quality, score, confidence, face_size, blur, magnitude,
+ *    norm, ...: per-face numbers carried to the output, H5 /NAME), ignored
+ *    ones (Immich's boundingBoxX1.. and imageWidth/Height), and the
+ *    embedding: numbered columns (a common prefix and consecutive integers
+ *    from 0 or 1: e0..eN, emb_1.., dim_0.., or pandas' 0..N) or one column
+ *    holding the whole vector as numbers separated by spaces or commas,
+ *    optionally in [ ] (embedding, vector, descriptor, encoding, ...). When
+ *    no column follows either convention, the columns without another role
+ *    are the embedding. A column left without a role, or two candidates for
+ *    the embedding, is refused with MC_ERR_BAD_DATA and a detail that lists
+ *    every column with the role it got (mc_reader_columns()).
  *
  * Malformed input is refused with MC_ERR_BAD_DATA and a detail that names the
  * file and the line (text) or byte offset (binary) and says what is wrong.
@@ -80,6 +93,20 @@ typedef struct {
                                   label a line, or (NPY) an integer .npy; for L2C the .meta */
     size_t dim;              /**< L2C: the dimension D (required) */
     char delimiter;          /**< CSV: ',', ';' or '\t'; 0 = detect from the header */
+    /* CSV column roles, each NULL = from the column names. A column is named
+     * by its header name or its 1-based number. A list is comma-separated;
+     * its items may be ranges (e0-e127, 3-130: both ends included, in that
+     * order) and prefixes (emb_*: every column whose name starts so, in the
+     * order of the number at their end). */
+    const char *csv_embedding_columns; /**< CSV: the embedding, in order; one column = the
+                                            column holding the whole vector */
+    const char *csv_quality_columns;   /**< CSV: per-face numbers to carry (H5: a float32
+                                            dataset /NAME each); "" = none. Replaces the
+                                            names taken by default, which are then ignored */
+    const char *csv_ignore_columns;    /**< CSV: columns to leave out */
+    const char *csv_path_column;       /**< CSV: the path (or face id) column */
+    const char *csv_label_column;      /**< CSV: the label column */
+    const char *csv_photo_column;      /**< CSV: the photo column */
 } mc_reader_params;
 
 /** @brief Defaults: MC_FMT_AUTO, default HDF5 names, no labels file, dim 0, delimiter detected. */
@@ -110,6 +137,23 @@ MC_API int mc_reader_has_photos(const mc_reader_t *r);
  * string each, "" = unknown), or NULL without photos; valid until the next
  * call. */
 MC_API const char *const *mc_reader_photos(const mc_reader_t *r);
+/**
+ * @brief The extra per-face numbers the rows carry (CSV quality columns): their
+ * names, in the order of mc_reader_extras().
+ * @param out_names  receives the names (valid while @p r lives), or NULL when none.
+ * @return how many; 0 for formats without such columns.
+ */
+MC_API size_t mc_reader_extra_names(const mc_reader_t *r, const char *const **out_names);
+/** @brief The extra numbers of the rows the last mc_reader_next() delivered:
+ * n x mc_reader_extra_names() floats, row-major; NULL without them. Valid
+ * until the next call. */
+MC_API const float *mc_reader_extras(const mc_reader_t *r);
+/**
+ * @brief The columns and the role each was given, as one line of text, e.g.
+ * "path (path), det_score (quality), e0..e127 (embedding, 128-d)".
+ * @return the text (valid while @p r lives), or NULL for formats without columns.
+ */
+MC_API const char *mc_reader_columns(const mc_reader_t *r);
 /** @brief The format actually read. */
 MC_API mc_format mc_reader_format(const mc_reader_t *r);
 
@@ -147,6 +191,10 @@ typedef struct {
     const char *source;  /**< H5: provenance, stored as the root attribute "source" */
     int with_photos;     /**< rows carry photos (mc_writer_append_photos): H5 /photo strings, CSV a
                               photo column; refused for npy and l2c */
+    size_t n_extras;     /**< H5: extra per-face numbers each row carries (mc_writer_append_extras),
+                              written as float32 datasets /NAME; refused for other formats */
+    const char *const *extra_names; /**< H5: their n_extras names (not those of the schema's own
+                                         datasets: embeddings, labels, paths, photo, label_names) */
 } mc_writer_params;
 
 /** @brief Defaults: format from the extension, no compression, automatic chunks. */
@@ -184,6 +232,17 @@ MC_API mc_status mc_writer_append_photos(mc_writer_t *w, size_t n, const float *
                                          const int64_t *labels, const char *const *paths,
                                          const char *const *photos);
 
+/**
+ * @brief mc_writer_append_photos() with the extra per-face numbers of each row.
+ * @param extras  n x p->n_extras floats, row-major (mc_reader_extras()'s
+ *                layout); required when the writer was opened with extras,
+ *                ignored otherwise.
+ * @return MC_OK, MC_ERR_INVALID_ARG, MC_ERR_BAD_DATA (NaN or Inf), MC_ERR_IO, MC_ERR_HDF5.
+ */
+MC_API mc_status mc_writer_append_extras(mc_writer_t *w, size_t n, const float *rows,
+                                         const int64_t *labels, const char *const *paths,
+                                         const char *const *photos, const float *extras);
+
 /** @brief H5 only: store label names as /label_names (names[i] for label i). */
 MC_API mc_status mc_writer_set_label_names(mc_writer_t *w, size_t n, const char *const *names);
 
@@ -207,8 +266,9 @@ MC_API mc_status mc_convert(mc_reader_t *r, const char *out_path, const mc_write
 
 /**
  * @brief Import several files of one format into one new file (typically
- * HDF5): the rows of each input in turn. The inputs must agree on D and on
- * whether they carry labels and paths. Labels given as names (folders, text
+ * HDF5): the rows of each input in turn. The inputs must agree on D, on
+ * whether they carry labels and paths, and (into HDF5) on their quality
+ * columns (mc_reader_extra_names), which become datasets /NAME. Labels given as names (folders, text
  * names) are merged by name across the inputs, so "alice" is one identity
  * whichever file she appears in; integer labels are kept as they are; a mix
  * of the two is refused.

@@ -1,6 +1,8 @@
 /* Streaming readers and writers: format names, dispatch to the per-format
  * modules, conversion and multi-file import. */
 #define _POSIX_C_SOURCE 200809L
+#include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -107,6 +109,13 @@ const char *const *mc_reader_photos(const mc_reader_t *r)
     return r && r->has_photos ? r->block_photos : NULL;
 }
 mc_format mc_reader_format(const mc_reader_t *r) { return r ? r->format : MC_FMT_AUTO; }
+size_t mc_reader_extra_names(const mc_reader_t *r, const char *const **out_names)
+{
+    if (out_names) *out_names = r && r->n_extras ? r->extra_names : NULL;
+    return r ? r->n_extras : 0;
+}
+const float *mc_reader_extras(const mc_reader_t *r) { return r && r->n_extras ? r->block_extras : NULL; }
+const char *mc_reader_columns(const mc_reader_t *r) { return r ? r->columns : NULL; }
 
 mc_status mc_reader_next(mc_reader_t *r, size_t max, float *rows, int64_t *labels,
                          const char **paths, size_t *out_n)
@@ -134,6 +143,40 @@ void mc_reader_free(mc_reader_t *r)
 }
 
 /* ---- writers ------------------------------------------------------------ */
+
+static void writer_release(mc_writer_t *w)
+{
+    if (w->extra_names)
+        for (size_t i = 0; i < w->n_extras; i++) free(w->extra_names[i]);
+    free(w->extra_names);
+    free((char *)w->path);
+    free(w);
+}
+
+/* The schema's own datasets, which an extra column cannot replace. */
+static const char *const schema_names[] = {"embeddings", "labels", "paths", "photo", "label_names", NULL};
+
+/* Extras go to HDF5 only, one dataset each: names that are datasets of the
+ * schema, hold a '/' (a group) or repeat are refused. */
+static mc_status check_extra_names(const char *path, mc_format f, const mc_writer_params *p)
+{
+    if (f != MC_FMT_H5)
+        return mc_fail(MC_ERR_INVALID_ARG, "%s: only HDF5 files hold extra per-face columns", path);
+    if (!p->extra_names) return mc_fail(MC_ERR_INVALID_ARG, "%s: n_extras without extra_names", path);
+    for (size_t i = 0; i < p->n_extras; i++) {
+        const char *x = p->extra_names[i];
+        if (!x || !x[0] || strchr(x, '/') || strcmp(x, ".") == 0)
+            return mc_fail(MC_ERR_INVALID_ARG, "%s: '%s' cannot name a dataset", path, x ? x : "(null)");
+        for (const char *const *n = schema_names; *n; n++)
+            if (strcmp(x, *n) == 0)
+                return mc_fail(MC_ERR_INVALID_ARG,
+                               "%s: a per-face column cannot be called '%s' (/%s is the schema's own)", path, x, x);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(x, p->extra_names[j]) == 0)
+                return mc_fail(MC_ERR_INVALID_ARG, "%s: two per-face columns called '%s'", path, x);
+    }
+    return MC_OK;
+}
 
 mc_writer_params mc_writer_params_default(void)
 {
@@ -172,6 +215,18 @@ mc_status mc_writer_open(const char *path, size_t dim, int with_labels, int with
         free(w);
         return mc_fail(MC_ERR_INVALID_ARG, "%s: only HDF5 and CSV files hold a photo column", path);
     }
+    if (par.n_extras) {
+        mc_status bad = check_extra_names(path, f, &par);
+        if (bad == MC_OK && !(w->extra_names = calloc(par.n_extras, sizeof *w->extra_names))) bad = MC_ERR_NOMEM;
+        for (size_t i = 0; bad == MC_OK && i < par.n_extras; i++)
+            if (!(w->extra_names[i] = strdup(par.extra_names[i]))) bad = MC_ERR_NOMEM;
+        w->n_extras = par.n_extras;
+        if (bad != MC_OK) {
+            if (bad == MC_ERR_NOMEM) bad = mc_fail(MC_ERR_NOMEM, "out of memory");
+            writer_release(w);
+            return bad;
+        }
+    }
     mc_status st;
     switch (f) {
     case MC_FMT_H5: st = mc_io_writer_h5(w, &par); break;
@@ -187,8 +242,7 @@ mc_status mc_writer_open(const char *path, size_t dim, int with_labels, int with
         break;
     }
     if (st != MC_OK) {
-        free(own);
-        free(w);
+        writer_release(w);
         return st;
     }
     *out = w;
@@ -204,8 +258,20 @@ mc_status mc_writer_append(mc_writer_t *w, size_t n, const float *rows, const in
 mc_status mc_writer_append_photos(mc_writer_t *w, size_t n, const float *rows, const int64_t *labels,
                                   const char *const *paths, const char *const *photos)
 {
+    return mc_writer_append_extras(w, n, rows, labels, paths, photos, NULL);
+}
+
+mc_status mc_writer_append_extras(mc_writer_t *w, size_t n, const float *rows, const int64_t *labels,
+                                  const char *const *paths, const char *const *photos, const float *extras)
+{
     mc_clear_error();
     if (!w || (n && !rows)) return mc_fail(MC_ERR_INVALID_ARG, "bad arguments to mc_writer_append");
+    if (w->n_extras && n && !extras)
+        return mc_fail(MC_ERR_INVALID_ARG, "%s: rows need their %zu extra values", w->path, w->n_extras);
+    for (size_t i = 0; w->n_extras && i < n * w->n_extras; i++)
+        if (!isfinite(extras[i]))
+            return mc_fail(MC_ERR_BAD_DATA, "%s: row %" PRIu64 ": '%s' is NaN or infinite", w->path,
+                           w->rows + i / w->n_extras, w->extra_names[i % w->n_extras]);
     if ((w->with_labels && n && !labels) || (w->with_paths && n && !paths) ||
         (w->with_photos && n && !photos))
         return mc_fail(MC_ERR_INVALID_ARG, "%s: rows need %s%s%s", w->path,
@@ -214,7 +280,7 @@ mc_status mc_writer_append_photos(mc_writer_t *w, size_t n, const float *rows, c
                        w->with_photos && !photos ? " photos" : "");
     if (n == 0) return MC_OK;
     mc_status st = w->append(w, n, rows, w->with_labels ? labels : NULL, w->with_paths ? paths : NULL,
-                             w->with_photos ? photos : NULL);
+                             w->with_photos ? photos : NULL, w->n_extras ? extras : NULL);
     if (st == MC_OK) w->rows += n;
     return st;
 }
@@ -225,12 +291,6 @@ mc_status mc_writer_set_label_names(mc_writer_t *w, size_t n, const char *const 
     if (!w || (n && !names)) return mc_fail(MC_ERR_INVALID_ARG, "bad arguments");
     if (!w->set_label_names || n == 0) return MC_OK; /* formats without a place for names */
     return w->set_label_names(w, n, names);
-}
-
-static void writer_release(mc_writer_t *w)
-{
-    free((char *)w->path);
-    free(w);
 }
 
 mc_status mc_writer_commit(mc_writer_t *w)
@@ -287,6 +347,23 @@ static mc_status merge_labels(name_merge *m, const mc_reader_t *r, int64_t *labe
     return MC_OK;
 }
 
+/* Whether the output keeps extra per-face columns (HDF5 does). */
+static int keeps_extras(const char *out_path, const mc_writer_params *p)
+{
+    mc_format f = p->format != MC_FMT_AUTO ? p->format : mc_format_from_path(out_path);
+    return f == MC_FMT_H5;
+}
+
+/* Whether a reader carries the writer's extra columns, in the same order. */
+static int same_extras(const mc_writer_t *w, const mc_reader_t *r)
+{
+    const char *const *x;
+    if (mc_reader_extra_names(r, &x) != w->n_extras) return 0;
+    for (size_t i = 0; i < w->n_extras; i++)
+        if (strcmp(x[i], w->extra_names[i]) != 0) return 0;
+    return 1;
+}
+
 /* Whether the output keeps a photo column (HDF5 and CSV do). */
 static int keeps_photos(const char *out_path, const mc_writer_params *p)
 {
@@ -313,7 +390,7 @@ mc_status mc_import_files(const char *const *inputs, size_t n_inputs, const mc_r
     name_merge merge = {mc_label_map_new(), NULL, 0, 0};
     int named = -1; /* unknown / 0 integer labels / 1 names */
     size_t dim = 0, bs = 0;
-    int with_labels = 0, with_paths = 0, with_photos = 0;
+    int with_labels = 0, with_paths = 0, with_photos = 0, with_extras = 0;
     uint64_t total = 0;
     mc_writer_params wpar = wp ? *wp : mc_writer_params_default();
     if (!merge.global) return mc_fail(MC_ERR_NOMEM, "out of memory");
@@ -326,6 +403,8 @@ mc_status mc_import_files(const char *const *inputs, size_t n_inputs, const mc_r
             with_paths = mc_reader_has_paths(r);
             with_photos = mc_reader_has_photos(r) && keeps_photos(out_path, &wpar);
             wpar.with_photos = with_photos;
+            with_extras = mc_reader_extra_names(r, &wpar.extra_names) > 0 && keeps_extras(out_path, &wpar);
+            wpar.n_extras = with_extras ? mc_reader_extra_names(r, &wpar.extra_names) : 0;
             bs = block_rows(dim);
             rows = mc_malloc_array(bs * dim, sizeof *rows);
             labels = mc_malloc_array(bs, sizeof *labels);
@@ -348,6 +427,11 @@ mc_status mc_import_files(const char *const *inputs, size_t n_inputs, const mc_r
                 st = mc_fail(MC_ERR_DIM_MISMATCH, "%s: no photo column, but %s has one: inputs must agree",
                              inputs[f], inputs[0]);
             goto fail;
+        } else if (with_extras && !same_extras(w, r)) {
+            st = mc_fail(MC_ERR_DIM_MISMATCH,
+                         "%s: its columns are %s; the quality columns differ from %s's: inputs must agree",
+                         inputs[f], mc_reader_columns(r), inputs[0]);
+            goto fail;
         }
         merge.n_local = 0;
         for (;;) {
@@ -356,7 +440,10 @@ mc_status mc_import_files(const char *const *inputs, size_t n_inputs, const mc_r
             if (n == 0) break;
             if (with_labels) {
                 const char *const *names;
-                int is_named = mc_reader_label_names(r, &names) > 0;
+                int is_named = mc_reader_label_names(r, &names) > 0, any = is_named;
+                /* a block of unknown identities only (-1: empty CSV labels) says nothing */
+                for (size_t i = 0; !any && i < n; i++) any = labels[i] >= 0;
+                if (!any) is_named = named;
                 if (named >= 0 && is_named != named) {
                     st = mc_fail(MC_ERR_BAD_DATA,
                                  "%s: labels are %s, but earlier inputs had %s: cannot merge them",
@@ -365,9 +452,10 @@ mc_status mc_import_files(const char *const *inputs, size_t n_inputs, const mc_r
                     goto fail;
                 }
                 named = is_named;
-                if (named && (st = merge_labels(&merge, r, labels, n)) != MC_OK) goto fail;
+                if (named == 1 && (st = merge_labels(&merge, r, labels, n)) != MC_OK) goto fail;
             }
-            if ((st = mc_writer_append_photos(w, n, rows, labels, paths, mc_reader_photos(r))) != MC_OK)
+            if ((st = mc_writer_append_extras(w, n, rows, labels, paths, mc_reader_photos(r),
+                                              mc_reader_extras(r))) != MC_OK)
                 goto fail;
             total += n;
         }
@@ -417,13 +505,16 @@ mc_status mc_convert(mc_reader_t *r, const char *out_path, const mc_writer_param
     }
     mc_writer_params wpar = p ? *p : mc_writer_params_default();
     wpar.with_photos = mc_reader_has_photos(r) && keeps_photos(out_path, &wpar);
+    wpar.n_extras = keeps_extras(out_path, &wpar) ? mc_reader_extra_names(r, &wpar.extra_names) : 0;
     st = mc_writer_open(out_path, dim, mc_reader_has_labels(r), mc_reader_has_paths(r), &wpar, &w);
     if (st != MC_OK) goto done;
     for (;;) {
         size_t n = 0;
         if ((st = mc_reader_next(r, bs, rows, labels, paths, &n)) != MC_OK) break;
         if (n == 0) break;
-        if ((st = mc_writer_append_photos(w, n, rows, labels, paths, mc_reader_photos(r))) != MC_OK) break;
+        if ((st = mc_writer_append_extras(w, n, rows, labels, paths, mc_reader_photos(r), mc_reader_extras(r))) !=
+            MC_OK)
+            break;
         total += n;
     }
     if (st == MC_OK) {

@@ -116,9 +116,10 @@ void mc_bin_writer_free(mc_bin_writer *b)
 }
 
 static mc_status bin_append(mc_writer_t *w, size_t n, const float *rows, const int64_t *labels,
-                            const char *const *paths, const char *const *photos)
+                            const char *const *paths, const char *const *photos, const float *extras)
 {
     (void)photos; /* refused at open */
+    (void)extras; /* refused at open */
     (void)paths;  /* the binary formats have no place for paths: they are dropped */
     mc_bin_writer *b = w->state;
     if (b->with_labels && !labels) return mc_fail(MC_ERR_INVALID_ARG, "%s: rows need labels", w->path);

@@ -102,6 +102,9 @@ mc_status mc_io_open_h5(mc_reader_t *r, const mc_reader_params *p)
 typedef struct {
     mc_h5_out out; /* the temporary file; out.file is where the datasets go */
     hid_t emb, labels, paths, photos, str_type;
+    hid_t *extras;   /* one float32 dataset per extra per-face column */
+    float *column;   /* one extra column of a block, gathered for its dataset */
+    size_t column_cap;
     size_t chunk_rows;
 } h5_writer;
 
@@ -148,10 +151,31 @@ static void h5w_release(h5_writer *s)
 {
     if (s->str_type >= 0) H5Tclose(s->str_type);
     s->emb = s->labels = s->paths = s->photos = s->str_type = H5I_INVALID_HID;
+    free(s->extras);
+    free(s->column);
+    s->extras = NULL;
+    s->column = NULL;
+}
+
+/* Appends the extra columns of n rows (n x n_extras, row-major), each to its
+ * dataset. */
+static int append_extras(mc_writer_t *w, h5_writer *s, size_t n, const float *extras)
+{
+    if (n > s->column_cap) {
+        float *c = realloc(s->column, n * sizeof *c);
+        if (!c) return -1;
+        s->column = c;
+        s->column_cap = n;
+    }
+    for (size_t x = 0; x < w->n_extras; x++) {
+        for (size_t i = 0; i < n; i++) s->column[i] = extras[i * w->n_extras + x];
+        if (append_rows(s->extras[x], H5T_NATIVE_FLOAT, 1, 1, w->rows, n, s->column) != 0) return -1;
+    }
+    return 0;
 }
 
 static mc_status h5w_append(mc_writer_t *w, size_t n, const float *rows, const int64_t *labels,
-                            const char *const *paths, const char *const *photos)
+                            const char *const *paths, const char *const *photos, const float *extras)
 {
     h5_writer *s = w->state;
     h5_quiet q;
@@ -159,7 +183,8 @@ static mc_status h5w_append(mc_writer_t *w, size_t n, const float *rows, const i
     int bad = append_rows(s->emb, H5T_NATIVE_FLOAT, 2, w->dim, w->rows, n, rows) != 0 ||
               (labels && append_rows(s->labels, H5T_NATIVE_INT64, 1, 1, w->rows, n, labels) != 0) ||
               (paths && append_rows(s->paths, s->str_type, 1, 1, w->rows, n, paths) != 0) ||
-              (photos && append_rows(s->photos, s->str_type, 1, 1, w->rows, n, photos) != 0);
+              (photos && append_rows(s->photos, s->str_type, 1, 1, w->rows, n, photos) != 0) ||
+              (extras && append_extras(w, s, n, extras) != 0);
     mc_status st = MC_OK;
     if (bad)
         st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot write rows %llu..%llu (disk full?)", w->path,
@@ -246,6 +271,16 @@ mc_status mc_io_writer_h5(mc_writer_t *w, const mc_writer_params *p)
         st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot create the datasets", w->path);
         goto done;
     }
+    if (w->n_extras && !(s->extras = mc_malloc_array(w->n_extras, sizeof *s->extras))) {
+        st = mc_fail(MC_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t x = 0; x < w->n_extras; x++)
+        if ((s->extras[x] = make_extendible(file, w->extra_names[x], H5T_IEEE_F32LE, 1, 1, s->chunk_rows * 4,
+                                            p->compress)) < 0) {
+            st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot create the dataset /%s", w->path, w->extra_names[x]);
+            goto done;
+        }
     if (mc_h5_put_str_attr(file, "magclust_version", MC_VERSION_STRING) != 0 ||
         (p->source && mc_h5_put_str_attr(file, "source", p->source) != 0)) {
         st = mc_h5_fail(MC_ERR_HDF5, "%s: cannot write attributes", w->path);

@@ -21,6 +21,10 @@ struct mc_reader {
     int has_labels, has_paths;
     int has_photos;     /* CSV with a photo column */
     const char *const *block_photos; /* the last block's photos (has_photos), valid until the next call */
+    size_t n_extras;                 /* CSV quality columns: per-face numbers */
+    const char *const *extra_names;  /* their names (the format's state owns them) */
+    const float *block_extras;       /* the last block's, n x n_extras row-major */
+    const char *columns;             /* CSV: the columns and their roles, one line; else NULL */
     void *state;        /* the format's own */
     /* Deliver up to max rows; *out_n = 0 at the end. labels/paths may be NULL
      * (the caller does not want them) even when the reader has them. */
@@ -50,11 +54,13 @@ struct mc_writer {
     size_t dim;
     int with_labels, with_paths;
     int with_photos;   /* H5 and CSV only */
+    size_t n_extras;   /* H5 only: extra per-face numbers a row carries */
+    char **extra_names; /* their names (io.c owns the copies) */
     uint64_t rows;     /* rows appended so far (io.c counts) */
     void *state;
-    /* photos: NULL unless with_photos */
+    /* photos: NULL unless with_photos; extras (n x n_extras): NULL unless n_extras */
     mc_status (*append)(mc_writer_t *w, size_t n, const float *rows, const int64_t *labels,
-                        const char *const *paths, const char *const *photos);
+                        const char *const *paths, const char *const *photos, const float *extras);
     mc_status (*set_label_names)(mc_writer_t *w, size_t n, const char *const *names); /* may be NULL */
     /* Flush, close, rename into place; free state. On failure remove temporaries. */
     mc_status (*commit)(mc_writer_t *w);
