@@ -56,7 +56,7 @@ static void help(FILE *f)
 "      --algo A             linkage (agglomerative), dbscan, cw (Chinese\n"
 "                           whispers, dlib's face clustering method) or map\n"
 "                           (the map equation, as Infomap and FaceMap)\n"
-"                           (default linkage)\n");
+"                           (default map)\n");
     cli_opts_help(f);
     fprintf(f,
 "  -q, --quiet              print nothing but errors\n"
@@ -113,7 +113,7 @@ int cmd_cluster(int argc, char **argv)
     };
     cli_opts o;
     cli_opts_default(&o);
-    mc_algo algo = MC_ALGO_LINKAGE;
+    mc_algo algo = MC_ALGO_DEFAULT;
     const char *out_path = NULL, *model_path = NULL, *corrections = NULL, *previous = NULL;
     const char *format = NULL;
     int json = 0, c;

@@ -146,7 +146,7 @@ static int describe_other(const char *path, const mc_h5_dataset_info *ds, size_t
  * the graph 'cluster' would build (centres e in place). */
 static int quality_check(const char *path, const mc_h5_read_params *rp, mc_embeddings_t *e)
 {
-    mc_cluster_params p = mc_cluster_params_default(MC_ALGO_LINKAGE);
+    mc_cluster_params p = mc_cluster_params_default(MC_ALGO_DEFAULT);
     mc_cluster_result_t *r = NULL;
     mc_status st = mc_cluster_prepare(e, NULL, &p, &r);
     if (st != MC_OK) {

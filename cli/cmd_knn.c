@@ -96,7 +96,7 @@ int cmd_knn(int argc, char **argv)
     cli_input in;
     mc_cluster_result_t *prep = NULL;
     if (cli_load(in_path, &o, &in) != CLI_OK) return CLI_FAIL;
-    mc_cluster_params p = cli_cluster_params(&o, MC_ALGO_LINKAGE);
+    mc_cluster_params p = cli_cluster_params(&o, MC_ALGO_DEFAULT); /* its k: the graph 'cluster' would build */
     if (!o.quiet) {
         /* what is being searched, before the search */
         printf("magclust knn %s\n", in_path);

@@ -54,7 +54,7 @@ static void help(FILE *f)
 "  -o, --output PATH        the CSV (required); written atomically\n"
 "      --plot PATH          an SVG plot\n"
 "      --algo LIST          comma-separated: linkage, dbscan, cw, map\n"
-"                           (default linkage)\n");
+"                           (default map)\n");
     cli_opts_help(f);
     fprintf(f,
 "  -q, --quiet              print nothing but errors\n"
@@ -345,7 +345,7 @@ int cmd_sweep(int argc, char **argv)
         cli_usage_error("sweep", "give at least one --param NAME=LO:HI:STEP");
         goto done;
     }
-    if (!algo_given) use[MC_ALGO_LINKAGE] = 1;
+    if (!algo_given) use[MC_ALGO_DEFAULT] = 1;
     int has_thr_param = 0;
     for (size_t i = 0; i < np; i++) has_thr_param += ps[i].kind == P_EPS;
     for (size_t i = 0; i < np; i++)

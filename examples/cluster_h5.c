@@ -25,7 +25,7 @@ int main(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL;
     mc_h5_read_params rp = mc_h5_read_params_default();
-    mc_algo algo = MC_ALGO_LINKAGE;
+    mc_algo algo = MC_ALGO_DEFAULT; /* what magclust cluster runs: map */
     const char *corrections = NULL, *previous = NULL;
     for (int i = 1; i < argc; i++) {
         int has_value = i + 1 < argc;

@@ -42,4 +42,4 @@ for s in "${sets[@]}"; do
     echo "$row |"
 done
 echo
-echo "command: scripts/results_table.sh  (sweep: --param eps=0.05:0.95:0.01, k 30, defaults otherwise)"
+echo "command: scripts/results_table.sh  (sweep: --param eps=0.05:0.95:0.01, k 30, 60 for map, defaults otherwise)"

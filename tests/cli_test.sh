@@ -206,7 +206,7 @@ bad quality_typo 1 "did you mean det_score?" "$MC" cluster "$FX/tiny.h5" --quali
 # a collection of no more than k faces: k shrinks to N - 1, and says so;
 # one face is refused, two are too few to calibrate on (but --eps works)
 run k_ge_n 0 "$MC" cluster "$FX/small_k.h5" -o "$WORK/small_k.csv"
-check "k_ge_n: k shrinks to N - 1 and says so" grep -q "k 30 asked, but there are only 3 faces: k is 2" "$WORK/k_ge_n.out"
+check "k_ge_n: k shrinks to N - 1 and says so" grep -q "k 60 asked, but there are only 3 faces: k is 2" "$WORK/k_ge_n.out"
 check "k_ge_n: every face in the result" [ "$(wc -l <"$WORK/small_k.csv")" -eq 4 ]
 check "k_ge_n: the calibration on 2 faces is called unreliable" grep -q "warning      the calibrated threshold is unreliable: too few faces to calibrate on" "$WORK/k_ge_n.out"
 printf 'path,e0,e1,e2\na.jpg,1,2,3\n' >"$WORK/one_face.csv"
@@ -332,7 +332,7 @@ bad eval_h5_rows 1 "40 rows, but" "$MC" eval "$SRC/datasets/sample.h5" "$WORK/ti
 run out_format 0 "$MC" cluster "$FX/tiny.h5" -o "$WORK/result.dat" --format h5
 check "--format h5 writes HDF5" cmp -s <(head -c 8 "$WORK/result.dat") <(head -c 8 "$WORK/tiny_result.h5")
 bad bad_format 2 "--format" "$MC" cluster "$FX/tiny.h5" -o "$O" --format xml
-run json 0 "$MC" cluster "$FX/tiny.h5" --json -o "$WORK/j.csv"
+run json 0 "$MC" cluster "$FX/tiny.h5" --algo linkage --json -o "$WORK/j.csv"
 check "json is one line" [ "$(wc -l <"$WORK/json.out")" -eq 1 ]
 check "json is an object with metrics" grep -q '^{"magclust_version":.*"metrics":{.*"bcubed_f":[0-9.]*.*}}$' "$WORK/json.out"
 check "json has timings" grep -q '"seconds":{"load":[0-9.e-]*,"knn":' "$WORK/json.out"
@@ -451,12 +451,15 @@ check "sample BCubed F above 0.9 with no parameters" awk -v a="$fq" 'BEGIN { exi
 
 # ---- label-free calibration ---------------------------------------------------
 check "summary prints the calibration" grep -q "^  calibration  963 faces with quality >= .*: random pairs (200000) cosine median .*nearest good neighbour median 0\.[0-9]*$" "$WORK/sample.out"
-check "summary prints the chosen threshold" grep -q "^  threshold    similarity 0\.[0-9]* = max(median + 0.45 (nn - median), median + 2.5 sd) (auto" "$WORK/sample.out"
+check "summary prints the chosen threshold (map: cw's constants)" grep -q "^  threshold    similarity 0\.[0-9]* = max(median + 0.55 (nn - median), median + 3 sd) (auto" "$WORK/sample.out"
+run sample_lk 0 "$MC" cluster "$SAMPLE" --algo linkage -o "$WORK/sample_lk.csv" --threads 1
+check "summary prints the chosen threshold (linkage)" grep -q "^  threshold    similarity 0\.[0-9]* = max(median + 0.45 (nn - median), median + 2.5 sd) (auto" "$WORK/sample_lk.out"
+fl=$(field "$WORK/sample_lk.out" BCubed 6)
 run sample_again 0 "$MC" cluster "$SAMPLE" --threads 2
 check "calibration: same data, same choice" cmp -s <(grep threshold "$WORK/sample.out") <(grep threshold "$WORK/sample_again.out")
-thr=$(field "$WORK/sample.out" threshold 2)
-run sample_eps 0 "$MC" cluster "$SAMPLE" --eps "$(awk -v t="$thr" 'BEGIN { printf "%.10g", 1 - t }')" -o "$WORK/sample_eps.csv" --threads 1
-check "the auto threshold given as --eps gives the same clusters" cmp -s "$WORK/sample.csv" "$WORK/sample_eps.csv"
+thr=$(field "$WORK/sample_lk.out" threshold 2)
+run sample_eps 0 "$MC" cluster "$SAMPLE" --algo linkage --eps "$(awk -v t="$thr" 'BEGIN { printf "%.10g", 1 - t }')" -o "$WORK/sample_eps.csv" --threads 1
+check "the auto threshold given as --eps gives the same clusters" cmp -s "$WORK/sample_lk.csv" "$WORK/sample_eps.csv"
 run sample_z 0 "$MC" cluster "$SAMPLE" --calib-frac 0.6
 check "--calib-frac moves the threshold" not cmp -s <(grep threshold "$WORK/sample.out") <(grep threshold "$WORK/sample_z.out")
 check "--calib-frac is reported" grep -q "= max(median + 0.6 (nn - median)" "$WORK/sample_z.out"
@@ -470,7 +473,7 @@ check "sweep: 3 algorithms x (5 settings + auto) rows" [ "$(tail -n +2 "$WORK/sw
 check "sweep: one auto row per algorithm" [ "$(grep -c '^[a-z]*,auto,' "$WORK/sweep.csv")" -eq 3 ]
 check "sweep: linkage at frac 0.45 equals the auto row" [ "$(grep '^linkage,sweep,0.45,' "$WORK/sweep.csv" | cut -d, -f4-)" = "$(grep '^linkage,auto,' "$WORK/sweep.csv" | cut -d, -f4-)" ]
 lf=$(grep '^linkage,auto,' "$WORK/sweep.csv" | cut -d, -f7)
-check "sweep: auto row matches cluster's own figure" awk -v a="$lf" -v b="$fq" 'BEGIN { exit !(sprintf("%.4f", a) == b) }'
+check "sweep: auto row matches cluster's own figure" awk -v a="$lf" -v b="$fl" 'BEGIN { exit !(sprintf("%.4f", a) == b) }'
 check "sweep: the plot is SVG with lines" grep -q "<polyline" "$WORK/sweep.svg"
 check "sweep: the plot marks the auto choice" grep -q "linkage auto 0.45 (F " "$WORK/sweep.svg"
 check "sweep: the summary compares auto and best" grep -q "linkage  auto: F .* best of sweep: F" "$WORK/sweep.out"
@@ -522,14 +525,14 @@ check "knn: prints the index" grep -q "index Flat (exact)" "$WORK/knn_save.out"
 run knn_direct 0 "$MC" cluster "$SAMPLE" -q -o "$WORK/direct.csv"
 run knn_reuse 0 "$MC" cluster "$SAMPLE" --graph "$WORK/graph.h5" -o "$WORK/reuse.csv"
 run info_graph 0 "$MC" info "$WORK/graph.h5"
-check "info describes a k-NN graph" grep -q "^  faces        1926, k 30, dimension 512$" "$WORK/info_graph.out"
+check "info describes a k-NN graph" grep -q "^  faces        1926, k 60, dimension 512$" "$WORK/info_graph.out"
 check "--graph gives the same clusters as a new search" cmp -s "$WORK/direct.csv" "$WORK/reuse.csv"
 check "--graph is named in the summary" grep -q "graph loaded from" "$WORK/knn_reuse.out"
 run knn_sweep 0 "$MC" sweep "$SAMPLE" --graph "$WORK/graph.h5" --param frac=0.4:0.5:0.05 -o "$WORK/gsweep.csv"
 check "sweep --graph: 3 rows + auto" [ "$(tail -n +2 "$WORK/gsweep.csv" | wc -l)" -eq 4 ]
 bad knn_other_file 1 "faces" "$MC" cluster "$FX/tiny.h5" --graph "$WORK/graph.h5" -o "$WORK/out.csv"
 bad knn_other_center 1 "--center on" "$MC" cluster "$SAMPLE" --graph "$WORK/graph.h5" --center off -o "$WORK/out.csv"
-bad knn_other_k 1 "k = 30" "$MC" cluster "$SAMPLE" --graph "$WORK/graph.h5" -k 10 -o "$WORK/out.csv"
+bad knn_other_k 1 "k = 60" "$MC" cluster "$SAMPLE" --graph "$WORK/graph.h5" -k 10 -o "$WORK/out.csv"
 bad knn_not_graph 1 "$SAMPLE" "$MC" cluster "$SAMPLE" --graph "$SAMPLE" -o "$WORK/out.csv"
 bad knn_missing_graph 1 "nosuch.h5" "$MC" cluster "$SAMPLE" --graph "$WORK/nosuch.h5" -o "$WORK/out.csv"
 # as many faces, other values: the fingerprint tells them apart
@@ -616,8 +619,8 @@ bad model_same_as_out 2 "same file" "$MC" cluster "$SAMPLE" -o "$WORK/same.h5" -
 # ---- constraints: same photo, corrections, stable ids ------------------------
 # photo j holds face j of identity 0 and face j of identity 1; at eps 1.9
 # everything merges, so the photo key has pairs to pull apart
-run photo_off 0 "$MC" cluster "$FX/tiny_photo.h5" -o "$WORK/photo_off.csv" --eps 1.9 --core-quality off --noise-quality off
-run photo_on 0 "$MC" cluster "$FX/tiny_photo.h5" -o "$WORK/photo_on.csv" --eps 1.9 --core-quality off --noise-quality off --photo-key photo
+run photo_off 0 "$MC" cluster "$FX/tiny_photo.h5" --algo linkage -o "$WORK/photo_off.csv" --eps 1.9 --core-quality off --noise-quality off
+run photo_on 0 "$MC" cluster "$FX/tiny_photo.h5" --algo linkage -o "$WORK/photo_on.csv" --eps 1.9 --core-quality off --noise-quality off --photo-key photo
 same_photo_pairs() { awk -F, 'NR > 1 && $1 < 20 && $3 >= 0 { k = ($1 % 10) "/" $3; if (k in s) bad++; s[k] = 1 } END { print bad + 0 }' "$1"; }
 check "without the photo key, faces of one photo share a cluster" [ "$(same_photo_pairs "$WORK/photo_off.csv")" -gt 0 ]
 check "with --photo-key no two faces of one photo share a cluster" [ "$(same_photo_pairs "$WORK/photo_on.csv")" -eq 0 ]
@@ -628,7 +631,7 @@ bad photo_float 1 "integers or strings" "$MC" cluster "$FX/tiny.h5" -o "$WORK/ou
 
 # uint64 photo ids (hashes) from 2^63 up are read exactly, not clamped into
 # one photo: the same clusters as with the int64 ids
-run photo_u64 0 "$MC" cluster "$FX/tiny_photo_u64.h5" -o "$WORK/photo_u64.csv" --eps 1.9 --core-quality off --noise-quality off --photo-key photo
+run photo_u64 0 "$MC" cluster "$FX/tiny_photo_u64.h5" --algo linkage -o "$WORK/photo_u64.csv" --eps 1.9 --core-quality off --noise-quality off --photo-key photo
 check "uint64 photo ids cluster as the int64 ones" cmp -s "$WORK/photo_on.csv" "$WORK/photo_u64.csv"
 check "uint64 photo ids: 20 photos of one face, 10 of two" grep -q "30 photos, 10 pairs of faces that may not meet" "$WORK/photo_u64.out"
 bad labels_u64 1 "above 2^63 - 1: labels must fit an int64" "$MC" cluster "$FX/bad_labels_u64.h5" -o "$WORK/out.csv"

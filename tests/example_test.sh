@@ -23,7 +23,8 @@ same() { # name, then the arguments both take after IN.h5 OUT.csv
     fi
 }
 S=$SRC/datasets/sample.h5
-same sample_linkage "$S"
+same sample_default "$S"
+same sample_linkage "$S" --algo linkage
 same sample_dbscan "$S" --algo dbscan
 same sample_cw "$S" --algo cw
 # constraints: faces j and 10 + j share photo j; two names and a split

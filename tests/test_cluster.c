@@ -529,9 +529,10 @@ static void test_refusals(void)
     CU_ASSERT_PTR_NULL(r);
     /* none of these touched the embeddings */
     CU_ASSERT_FALSE(mc_embeddings_is_centered(e));
-    /* NULL params: the linkage defaults */
+    /* NULL params: the defaults of MC_ALGO_DEFAULT (map) */
     CU_ASSERT_EQUAL_FATAL(mc_cluster_run(e, NULL, NULL, &r), MC_OK);
-    CU_ASSERT_EQUAL(mc_cluster_result_info(r)->algo, MC_ALGO_LINKAGE);
+    CU_ASSERT_EQUAL(mc_cluster_result_info(r)->algo, MC_ALGO_DEFAULT);
+    CU_ASSERT_EQUAL(MC_ALGO_DEFAULT, MC_ALGO_MAP);
     mc_cluster_result_free(r);
     mc_cluster_result_free(NULL);
     CU_ASSERT_PTR_NULL(mc_cluster_result_info(NULL));

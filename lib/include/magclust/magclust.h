@@ -6,7 +6,7 @@
  * #include <magclust/magclust.h>
  * mc_embeddings_t *e = NULL; mc_cluster_result_t *r = NULL;
  * mc_embeddings_read_h5("faces.h5", NULL, &e);
- * mc_cluster_params p = mc_cluster_params_default(MC_ALGO_LINKAGE);
+ * mc_cluster_params p = mc_cluster_params_default(MC_ALGO_DEFAULT);
  * mc_cluster_run(e, NULL, &p, &r);        // what `magclust cluster` does
  * mc_clustering_write_csv(mc_cluster_result_clustering(r), e, "clusters.csv");
  * mc_cluster_result_free(r); mc_embeddings_free(e);

@@ -229,7 +229,7 @@ mc_status mc_cluster_prepare(mc_embeddings_t *e, const mc_knn_graph_t *graph,
     mc_clear_error();
     if (!e || !out) return mc_fail(MC_ERR_INVALID_ARG, "mc_cluster: embeddings and out are required");
     *out = NULL;
-    mc_cluster_params defaults = mc_cluster_params_default(MC_ALGO_LINKAGE);
+    mc_cluster_params defaults = mc_cluster_params_default(MC_ALGO_DEFAULT);
     if (!p) p = &defaults;
     size_t n = mc_embeddings_n(e);
     if (graph && mc_knn_graph_n(graph) != n)
@@ -512,7 +512,7 @@ mc_status mc_cluster_again(const mc_cluster_result_t *prepared, const mc_embeddi
     if (!prepared || !e || !out)
         return mc_fail(MC_ERR_INVALID_ARG, "mc_cluster_again: prepared, embeddings and out are required");
     *out = NULL;
-    mc_cluster_params defaults = mc_cluster_params_default(MC_ALGO_LINKAGE);
+    mc_cluster_params defaults = mc_cluster_params_default(MC_ALGO_DEFAULT);
     if (!p) p = &defaults;
     const mc_cluster_params *pp = &prepared->params;
     if (mc_embeddings_n(e) != mc_knn_graph_n(prepared->graph))
