@@ -237,9 +237,9 @@ static void write_unsure(FILE *f, const report_data *d)
     fprintf(f, "</table>\n");
 }
 
-/* A per-face number as JSON: null for NaN. */
+/* A per-face number as JSON, to the given significant digits: null for NaN. */
 static void js_numbers(FILE *f, const char *key, const mc_previous_t *r, size_t n,
-                       float (*get)(const mc_previous_t *, size_t))
+                       float (*get)(const mc_previous_t *, size_t), int digits)
 {
     fprintf(f, "],\"%s\":[", key);
     for (size_t i = 0; i < n; i++) {
@@ -247,7 +247,7 @@ static void js_numbers(FILE *f, const char *key, const mc_previous_t *r, size_t 
         if (isnan(v))
             fprintf(f, "%snull", i ? "," : "");
         else
-            fprintf(f, "%s%.4g", i ? "," : "", (double)v);
+            fprintf(f, "%s%.*g", i ? "," : "", digits, (double)v);
     }
 }
 
@@ -279,16 +279,9 @@ static void write_data(FILE *f, const report_data *d, const report_page *p, cons
     }
     fprintf(f, "],\"r\":[");
     for (size_t i = 0; i < n; i++) fprintf(f, "%s%d", i ? "," : "", mc_previous_role(r, i));
-    fprintf(f, "],\"q\":[");
-    for (size_t i = 0; i < n; i++) {
-        float q = mc_previous_quality(r, i);
-        if (isnan(q))
-            fprintf(f, "%snull", i ? "," : "");
-        else
-            fprintf(f, "%s%.5g", i ? "," : "", (double)q);
-    }
-    js_numbers(f, "s", r, n, mc_previous_similarity);
-    js_numbers(f, "m", r, n, mc_previous_margin);
+    js_numbers(f, "q", r, n, mc_previous_quality, 5);
+    js_numbers(f, "s", r, n, mc_previous_similarity, 4);
+    js_numbers(f, "m", r, n, mc_previous_margin, 4);
     fprintf(f, "],\"a\":[");
     for (size_t i = 0; i < n; i++) fprintf(f, "%s%d", i ? "," : "", mc_previous_representative(r, i) == 1);
     fprintf(f, "],\"t\":[");
