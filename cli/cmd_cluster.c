@@ -57,12 +57,19 @@ static void help(FILE *f)
 "                           (default linkage)\n");
     cli_opts_help(f);
     fprintf(f,
+"      --recall-sample N    estimate the k-NN graph's recall@k against brute\n"
+"                           force on N random faces (N x all x D\n"
+"                           multiply-adds), overall and for the faces at or\n"
+"                           above the median quality, and print it on the knn\n"
+"                           line; 0 = off (default %d for an approximate\n"
+"                           graph, off for an exact one)\n"
 "  -q, --quiet              print nothing but errors\n"
 "  -h, --help               this text\n"
 "\n"
 "With --algo dbscan --center off --core-quality off --noise-quality off and\n"
 "k >= N-1 this is plain DBSCAN at the given --eps.\n"
-"exit codes: 0 success, 1 runtime failure (bad input file, I/O), 2 usage error\n");
+"exit codes: 0 success, 1 runtime failure (bad input file, I/O), 2 usage error\n",
+            CLI_RECALL_AUTO_SAMPLE);
 }
 
 /* --quality-key auto: prepare with the magnitude (the check needs a graph),
@@ -98,6 +105,7 @@ int cmd_cluster(int argc, char **argv)
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'},
         CLI_COMMON_LONGOPTS,
+        {"recall-sample", required_argument, NULL, CLI_O_RECALL},
         {"format", required_argument, NULL, O_FORMAT},
         {"algo", required_argument, NULL, O_ALGO},
         {"json", no_argument, NULL, O_JSON},
@@ -218,8 +226,12 @@ int cmd_cluster(int argc, char **argv)
 
     /* report */
     cli_timings t = {in.t_load, info->t_prepare, info->t_cluster, cli_now() - t3};
+    mc_knn_recall recall;
+    int have_recall = cli_recall(&o, &in, r, &recall);
+    if (have_recall < 0) goto cleanup;
     cli_summary_params sp = {in_path, out_path, mc_format_name(out_fmt), o.graph_path, o.threads, r,
-                             cli_knn_info(&in, r), qkeys, (size_t)n_qkeys};
+                             cli_knn_info(&in, r), qkeys, (size_t)n_qkeys,
+                             have_recall ? &recall : NULL};
     if (json) {
         if (cli_print_summary_json(stdout, e, cl, &sp, &t) != 0) goto cleanup;
     } else if (!o.quiet) {
