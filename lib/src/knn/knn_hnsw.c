@@ -99,9 +99,10 @@ mc_status mc_knn_hnsw(const float *x, size_t n, size_t d, const size_t *cand, si
         int r = mc_hnsw_add(h, x + (cand ? cand[a] : a) * d, a, 0, e, sizeof e);
         if (r) {
 #pragma omp critical(mc_hnsw_err)
-            if (!failed) {
+            if (!frc) {
                 frc = r;
                 memcpy(ferr, e, sizeof ferr);
+#pragma omp atomic write
                 failed = 1;
             }
         }
@@ -139,9 +140,10 @@ mc_status mc_knn_hnsw(const float *x, size_t n, size_t d, const size_t *cand, si
                 int r = mc_hnsw_search(h, x + i * d, kk, ri, rs, e, sizeof e);
                 if (r) {
 #pragma omp critical(mc_hnsw_err)
-                    if (!failed) {
+                    if (!frc) {
                         frc = r;
                         memcpy(ferr, e, sizeof ferr);
+#pragma omp atomic write
                         failed = 2;
                     }
                     continue;
