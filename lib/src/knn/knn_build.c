@@ -1,6 +1,7 @@
 /* The k-NN graph of a set of faces: the parameters, the automatic index
  * choice, the candidate set, and the dispatch to the exact search
- * (knn_exact.c), our Cells index (knn_cells.c) or FAISS (knn_faiss.c). */
+ * (knn_exact.c), our Cells index (knn_cells.c), hnswlib (knn_hnsw.c) or
+ * FAISS (knn_faiss.c). */
 #define _POSIX_C_SOURCE 200809L
 #include <omp.h>
 #include <stdio.h>

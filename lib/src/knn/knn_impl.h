@@ -1,9 +1,10 @@
 /* The k-NN module's private interface, by file, lowest first (a file calls
  * only the ones above it): knn_rows.c (row heaps and order), knn_graph.c
- * (the graph object's storage), knn_exact.c (exact search), knn_cells.c and
- * knn_faiss.c and knn_hnsw.c (approximate searches), knn_build.c (mc_knn_graph_build_ex's
- * dispatch), knn_recall.c (a graph's recall against the exact search);
- * knn_io.c (graph files) and model.c use them too. */
+ * (the graph object's storage), knn_exact.c (exact search), knn_cells.c,
+ * knn_faiss.c and knn_hnsw.c (approximate searches), knn_build.c
+ * (mc_knn_graph_build_ex's dispatch), knn_recall.c (a graph's recall
+ * against the exact search); knn_io.c (graph files) and model.c use them
+ * too. */
 #ifndef MAGCLUST_KNN_IMPL_H
 #define MAGCLUST_KNN_IMPL_H
 
