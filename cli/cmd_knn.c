@@ -48,6 +48,8 @@ static void help(FILE *f)
 "                           overall and for the faces at or above the median\n"
 "                           quality; 0 = off (default %d for an approximate\n"
 "                           index, off for Flat)\n"
+"      --recall-k K         measure recall@K, K <= k: the exact K nearest\n"
+"                           against the first K of each row (default k)\n"
 "      --threads N          threads (default 0 = all cores)\n"
 "  -q, --quiet              print nothing but errors\n"
 "  -h, --help               this text\n"
@@ -69,6 +71,7 @@ int cmd_knn(int argc, char **argv)
         {"embeddings-key", required_argument, NULL, CLI_O_EKEY},
         {"threads", required_argument, NULL, CLI_O_THREADS},
         {"recall-sample", required_argument, NULL, CLI_O_RECALL},
+        {"recall-k", required_argument, NULL, CLI_O_RECALLK},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -132,15 +135,17 @@ int cmd_knn(int argc, char **argv)
     snprintf(m.source, sizeof m.source, "%s", in_path);
     snprintf(m.embeddings_key, sizeof m.embeddings_key, "%s",
              o.rp.embeddings_key ? o.rp.embeddings_key : "embeddings");
-    mc_status st = mc_knn_graph_write_h5(g, &m, out_path);
+    /* the graph's recall, before the file is written: it may fail */
+    mc_knn_recall recall;
+    int have_recall = cli_recall(&o, &in, prep, &recall);
+    t0 = cli_now();
+    mc_status st = have_recall < 0 ? MC_OK : mc_knn_graph_write_h5(g, &m, out_path);
     double t1 = cli_now();
     int rc = CLI_OK;
-    mc_knn_recall recall;
-    int have_recall = 0;
-    if (st != MC_OK) {
-        rc = cli_fail_status(st);
-    } else if ((have_recall = cli_recall(&o, &in, prep, &recall)) < 0) {
+    if (have_recall < 0) {
         rc = CLI_FAIL;
+    } else if (st != MC_OK) {
+        rc = cli_fail_status(st);
     } else if (!o.quiet) {
         cli_print_knn_line(stdout, &info->knn, m.n, m.k, NULL, have_recall ? &recall : NULL);
         printf("  time         load %.3f s  knn %.3f s  write %.3f s\n", in.t_load, info->t_prepare,

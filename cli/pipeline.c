@@ -138,6 +138,8 @@ int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
     case CLI_O_RECALL:
         if (cli_parse_int("--recall-sample", arg, 0, 10000000, &o->recall_sample)) return -1;
         return 1;
+    case CLI_O_RECALLK:
+        return cli_parse_size("--recall-k", arg, 1, 100000, &o->recall_k) ? -1 : 1;
     case CLI_O_THREADS:
         if (cli_parse_int("--threads", arg, 0, 4096, &o->threads)) return -1;
         return 1;
@@ -444,6 +446,7 @@ int cli_recall(const cli_opts *o, const cli_input *in, const mc_cluster_result_t
     mc_knn_recall_params rp = mc_knn_recall_params_default();
     rp.n_sample = (size_t)ns;
     rp.n_threads = (int)o->threads;
+    rp.k = o->recall_k;
     rp.candidates = mc_cluster_result_params(r)->knn.candidates;
     mc_status st = mc_knn_recall_sample(mc_cluster_result_graph(r), in->e, &rp, out);
     if (st != MC_OK) {

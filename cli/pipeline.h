@@ -33,6 +33,7 @@ typedef struct {
     long threads;
     long recall_sample;     /* --recall-sample: faces; -1 (default) = CLI_RECALL_AUTO_SAMPLE
                                when the graph is approximate, none when exact; 0 = none */
+    size_t recall_k;        /* --recall-k: recall@K; 0 (default) = the graph's k */
     const char *graph_path; /* --graph: a saved k-NN graph instead of a search */
     int k_given;
     int quiet;              /* no progress lines */
@@ -49,7 +50,7 @@ enum {
     CLI_O_QKEY, CLI_O_EKEY, CLI_O_LKEY, CLI_O_PKEY, CLI_O_THREADS, CLI_O_SEED, CLI_O_ITER,
     CLI_O_LINKAGE, CLI_O_INDEX, CLI_O_NPROBE, CLI_O_EF, CLI_O_GRAPH, CLI_O_SKIPBAD, CLI_O_TRUSTQ,
     CLI_O_FLOW, CLI_O_TELEPORT, CLI_O_TEMP, CLI_O_CUT, CLI_O_WINDOW, CLI_O_TRIALS, CLI_O_SLOPE, CLI_O_MINSIZE,
-    CLI_O_RECALL,
+    CLI_O_RECALL, CLI_O_RECALLK,
     CLI_O_K = 'k'
 };
 #define CLI_COMMON_LONGOPTS                                                   \

@@ -518,6 +518,18 @@ static void test_recall_sample(void)
     rp.seed = 8;
     CU_ASSERT_EQUAL(mc_knn_recall_sample(bad, e, &rp, &r3), MC_OK);
     CU_ASSERT_EQUAL(r3.n_sampled, 50);
+    /* recall@7 of the damaged graph: its first 7 are whole */
+    rp = mc_knn_recall_params_default();
+    rp.k = 7;
+    CU_ASSERT_EQUAL(mc_knn_recall_sample(bad, e, &rp, &r3), MC_OK);
+    CU_ASSERT_EQUAL(r3.k, 7);
+    CU_ASSERT_DOUBLE_EQUAL(r3.recall, 1.0, 1e-12);
+    rp.k = 8; /* the worse half has 7 of 8 */
+    CU_ASSERT_EQUAL(mc_knn_recall_sample(bad, e, &rp, &r3), MC_OK);
+    CU_ASSERT_DOUBLE_EQUAL(r3.recall, (100.0 * 8 + 100.0 * 7) / 1600.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(r3.recall_better, 1.0, 1e-12);
+    rp.k = k + 1;
+    CU_ASSERT_EQUAL(mc_knn_recall_sample(bad, e, &rp, &r3), MC_ERR_INVALID_ARG);
 
     /* a graph built among candidates, measured among the same */
     uint8_t cand[200];

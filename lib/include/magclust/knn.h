@@ -180,11 +180,13 @@ typedef struct {
                            estimate does not depend on it. Default 0. */
     const uint8_t *candidates; /**< the candidate flags the graph was built with (N), or NULL:
                                     the exact rows are searched among the same faces */
+    size_t k;         /**< recall@k: the exact k nearest against the first k of the graph's
+                           (sorted) row; 0 (default) = the graph's k; at most the graph's k */
 } mc_knn_recall_params;
 
 /** What mc_knn_recall_sample() measured. */
 typedef struct {
-    size_t k;               /**< the graph's k: recall@k */
+    size_t k;               /**< recall@k: the k measured (the graph's unless asked) */
     size_t n_sampled;       /**< query faces drawn */
     size_t n_better;        /**< of them, faces at or above the median quality */
     double median_quality;  /**< the median quality of all N faces */
@@ -212,7 +214,8 @@ MC_API mc_knn_recall_params mc_knn_recall_params_default(void);
  * @param e    the faces (directions and quality; not retained); N must be the graph's.
  * @param p    parameters; NULL for the defaults.
  * @param out  receives the estimate.
- * @return MC_OK; MC_ERR_INVALID_ARG (NULL argument, n_sample 0, N differs);
+ * @return MC_OK; MC_ERR_INVALID_ARG (NULL argument, n_sample 0, N differs,
+ *         p->k above the graph's k);
  *         MC_ERR_NOMEM.
  * Thread safety: reads g and e only; may run concurrently on shared handles.
  */

@@ -79,11 +79,15 @@ mc_status mc_knn_recall_sample(const mc_knn_graph_t *g, const mc_embeddings_t *e
     memset(out, 0, sizeof *out);
     out->recall = out->recall_better = NAN;
     mc_knn_recall_params par = p ? *p : mc_knn_recall_params_default();
-    size_t n = mc_embeddings_n(e), d = mc_embeddings_dim(e), k = mc_knn_graph_k(g);
+    size_t n = mc_embeddings_n(e), d = mc_embeddings_dim(e), gk = mc_knn_graph_k(g);
+    size_t k = par.k ? par.k : gk;
     if (mc_knn_graph_n(g) != n)
         return mc_fail(MC_ERR_INVALID_ARG, "the graph has %zu faces, the embeddings %zu",
                        mc_knn_graph_n(g), n);
     if (par.n_sample == 0) return mc_fail(MC_ERR_INVALID_ARG, "n_sample must be at least 1");
+    if (k > gk)
+        return mc_fail(MC_ERR_INVALID_ARG, "recall@%zu needs a graph of at least %zu neighbours (it has %zu)",
+                       k, k, gk);
     double t0 = mc_knn_now();
     size_t ns = par.n_sample < n ? par.n_sample : n, kk = k + 1;
     const float *x = mc_embeddings_directions(e);
@@ -123,7 +127,7 @@ mc_status mc_knn_recall_sample(const mc_knn_graph_t *g, const mc_embeddings_t *e
     const int64_t *gids = mc_knn_graph_ids(g);
     for (size_t r = 0; r < ns; r++) {
         size_t i = rows[r], f, ex;
-        score_row(x, d, i, ids + r * kk, sims + r * kk, kk, gids + i * k, k, &f, &ex);
+        score_row(x, d, i, ids + r * kk, sims + r * kk, kk, gids + i * gk, k, &f, &ex);
         f_all += f;
         e_all += ex;
         if ((double)q[i] >= out->median_quality) {
