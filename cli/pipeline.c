@@ -293,7 +293,7 @@ void cli_opts_help(FILE *f)
 "      --index SPEC         k-NN index: Flat (exact); Cells<nlist>, our\n"
 "                           sgemm inverted file (approximate); HNSW<M>,\n"
 "                           hnswlib's graph with M links a face (approximate;\n"
-"                           with more than one thread a few rows vary from\n"
+"                           with more than one thread the graph varies from\n"
 "                           run to run); or a FAISS index_factory string such\n"
 "                           as IVF4096,Flat or HNSW32,Flat (approximate).\n"
 "                           Default auto: Flat up to\n"

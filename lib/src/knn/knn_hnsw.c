@@ -8,7 +8,8 @@
  * hierarchy is the same for any thread count; the faces of layer 0 are then
  * inserted by all threads at once. A face inserted at the same time as
  * another may or may not see it, so with more than one thread the base
- * layer's links, and a few graph rows, vary from run to run. With
+ * layer's links, and with them many graph rows on hard data, vary from run
+ * to run. With
  * n_threads 1 the graph is a function of the faces and the seed. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
