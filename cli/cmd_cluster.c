@@ -59,12 +59,21 @@ static void help(FILE *f)
 "                           (default map)\n");
     cli_opts_help(f);
     fprintf(f,
+"      --recall-sample N    estimate the k-NN graph's recall@k against brute\n"
+"                           force on N random faces (N x all x D\n"
+"                           multiply-adds), overall and for the faces at or\n"
+"                           above the median quality, and print it on the knn\n"
+"                           line; 0 = off (default %d for an approximate\n"
+"                           graph, off for an exact one)\n"
+"      --recall-k K         measure recall@K, K <= k: the exact K nearest\n"
+"                           against the first K of each row (default k)\n"
 "  -q, --quiet              print nothing but errors\n"
 "  -h, --help               this text\n"
 "\n"
 "With --algo dbscan --center off --core-quality off --noise-quality off and\n"
 "k >= N-1 this is plain DBSCAN at the given --eps.\n"
-"exit codes: 0 success, 1 runtime failure (bad input file, I/O), 2 usage error\n");
+"exit codes: 0 success, 1 runtime failure (bad input file, I/O), 2 usage error\n",
+            CLI_RECALL_AUTO_SAMPLE);
 }
 
 /* --quality-key auto: prepare with the magnitude (the check needs a graph),
@@ -100,6 +109,8 @@ int cmd_cluster(int argc, char **argv)
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'},
         CLI_COMMON_LONGOPTS,
+        {"recall-sample", required_argument, NULL, CLI_O_RECALL},
+        {"recall-k", required_argument, NULL, CLI_O_RECALLK},
         {"format", required_argument, NULL, O_FORMAT},
         {"algo", required_argument, NULL, O_ALGO},
         {"json", no_argument, NULL, O_JSON},
@@ -193,6 +204,10 @@ int cmd_cluster(int argc, char **argv)
         goto cleanup;
     const mc_clustering_t *cl = mc_cluster_result_clustering(r);
     const mc_cluster_info *info = mc_cluster_result_info(r);
+    /* the graph's recall, before anything is written: it may fail */
+    mc_knn_recall recall;
+    int have_recall = cli_recall(&o, &in, r, &recall);
+    if (have_recall < 0) goto cleanup;
 
     /* write: the result and the model are committed together, or neither */
     double t3 = cli_now();
@@ -221,7 +236,8 @@ int cmd_cluster(int argc, char **argv)
     /* report */
     cli_timings t = {in.t_load, info->t_prepare, info->t_cluster, cli_now() - t3};
     cli_summary_params sp = {in_path, out_path, mc_format_name(out_fmt), o.graph_path, o.threads, r,
-                             cli_knn_info(&in, r), qkeys, (size_t)n_qkeys};
+                             cli_knn_info(&in, r), qkeys, (size_t)n_qkeys,
+                             have_recall ? &recall : NULL};
     if (json) {
         if (cli_print_summary_json(stdout, e, cl, &sp, &t) != 0) goto cleanup;
     } else if (!o.quiet) {

@@ -27,24 +27,36 @@ static void help(FILE *f)
 "                           written atomically\n"
 "  -k, --k K                neighbours per face (default 30; < N)\n"
 "      --index SPEC         Flat (exact), Cells<nlist> (approximate, sgemm\n"
-"                           inverted file) or a FAISS index_factory string\n"
+"                           inverted file), HNSW<M> (approximate, hnswlib,\n"
+"                           M links a face; with more than one thread the\n"
+"                           graph varies from run to run) or a FAISS\n"
+"                           index_factory string (e.g. IVF4096,Flat,\n"
+"                           HNSW32,Flat)\n"
 "                           (default auto: Flat up to %d faces, else\n"
 "                           Cells<nlist>)\n"
 "      --nprobe N           Cells and IVF: cells or lists visited per face\n"
 "                           (default: Cells max(8, nlist/8), IVF max(16,\n"
 "                           nlist/32))\n"
-"      --ef-search N        HNSW: search depth (default max(64, 2(k+1)))\n"
+"      --ef-search N        HNSW: search depth (default HNSW<M> max(128,\n"
+"                           4(k+1)), FAISS max(64, 2(k+1)))\n"
 "      --center on|off      subtract the better half's mean direction first\n"
 "                           (default on; 'cluster --graph' must match)\n"
 "      --quality-key NAME   quality that picks the better half (default: the\n"
 "                           embedding magnitude)\n"
 "      --embeddings-key NAME  (default embeddings)\n"
+"      --recall-sample N    estimate the graph's recall@k against brute force\n"
+"                           on N random faces (N x all x D multiply-adds),\n"
+"                           overall and for the faces at or above the median\n"
+"                           quality; 0 = off (default %d for an approximate\n"
+"                           index, off for Flat)\n"
+"      --recall-k K         measure recall@K, K <= k: the exact K nearest\n"
+"                           against the first K of each row (default k)\n"
 "      --threads N          threads (default 0 = all cores)\n"
 "  -q, --quiet              print nothing but errors\n"
 "  -h, --help               this text\n"
 "\n"
 "exit codes: 0 success, 1 runtime failure (bad input file, I/O), 2 usage error\n",
-            MC_KNN_AUTO_EXACT_MAX);
+            MC_KNN_AUTO_EXACT_MAX, CLI_RECALL_AUTO_SAMPLE);
 }
 
 int cmd_knn(int argc, char **argv)
@@ -59,6 +71,8 @@ int cmd_knn(int argc, char **argv)
         {"quality-key", required_argument, NULL, CLI_O_QKEY},
         {"embeddings-key", required_argument, NULL, CLI_O_EKEY},
         {"threads", required_argument, NULL, CLI_O_THREADS},
+        {"recall-sample", required_argument, NULL, CLI_O_RECALL},
+        {"recall-k", required_argument, NULL, CLI_O_RECALLK},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -122,13 +136,19 @@ int cmd_knn(int argc, char **argv)
     snprintf(m.source, sizeof m.source, "%s", in_path);
     snprintf(m.embeddings_key, sizeof m.embeddings_key, "%s",
              o.rp.embeddings_key ? o.rp.embeddings_key : "embeddings");
-    mc_status st = mc_knn_graph_write_h5(g, &m, out_path);
+    /* the graph's recall, before the file is written: it may fail */
+    mc_knn_recall recall;
+    int have_recall = cli_recall(&o, &in, prep, &recall);
+    t0 = cli_now();
+    mc_status st = have_recall < 0 ? MC_OK : mc_knn_graph_write_h5(g, &m, out_path);
     double t1 = cli_now();
     int rc = CLI_OK;
-    if (st != MC_OK) {
+    if (have_recall < 0) {
+        rc = CLI_FAIL;
+    } else if (st != MC_OK) {
         rc = cli_fail_status(st);
     } else if (!o.quiet) {
-        cli_print_knn_line(stdout, &info->knn, m.n, m.k, NULL);
+        cli_print_knn_line(stdout, &info->knn, m.n, m.k, NULL, have_recall ? &recall : NULL);
         printf("  time         load %.3f s  knn %.3f s  write %.3f s\n", in.t_load, info->t_prepare,
                t1 - t0);
         printf("  wrote        %s\n", out_path);

@@ -14,6 +14,7 @@
 void cli_opts_default(cli_opts *o)
 {
     memset(o, 0, sizeof *o);
+    o->recall_sample = -1;
     mc_cluster_params d = mc_cluster_params_default(MC_ALGO_LINKAGE);
     o->rp = mc_h5_read_params_default();
     o->kp = d.knn;
@@ -139,6 +140,11 @@ int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
     case CLI_O_EKEY: o->rp.embeddings_key = arg; return 1;
     case CLI_O_LKEY: o->rp.labels_key = arg; return 1;
     case CLI_O_PKEY: o->rp.paths_key = arg; return 1;
+    case CLI_O_RECALL:
+        if (cli_parse_int("--recall-sample", arg, 0, 10000000, &o->recall_sample)) return -1;
+        return 1;
+    case CLI_O_RECALLK:
+        return cli_parse_size("--recall-k", arg, 1, 100000, &o->recall_k) ? -1 : 1;
     case CLI_O_THREADS:
         if (cli_parse_int("--threads", arg, 0, 4096, &o->threads)) return -1;
         return 1;
@@ -292,15 +298,19 @@ void cli_opts_help(FILE *f)
 "      --labels-key NAME    (default labels; read when present)\n"
 "      --paths-key NAME     (default paths; read when present)\n"
 "      --index SPEC         k-NN index: Flat (exact); Cells<nlist>, our\n"
-"                           sgemm inverted file (approximate); or a FAISS\n"
-"                           index_factory string such as IVF4096,Flat or\n"
-"                           HNSW32 (approximate). Default auto: Flat up to\n"
+"                           sgemm inverted file (approximate); HNSW<M>,\n"
+"                           hnswlib's graph with M links a face (approximate;\n"
+"                           with more than one thread the graph varies from\n"
+"                           run to run); or a FAISS index_factory string such\n"
+"                           as IVF4096,Flat or HNSW32,Flat (approximate).\n"
+"                           Default auto: Flat up to\n"
 "                           %d faces, else Cells<nlist>, nlist the power\n"
 "                           of two nearest sqrt(N/2)\n"
 "      --nprobe N           Cells and IVF: cells or lists visited per face\n"
 "                           (default: Cells max(8, nlist/8), IVF max(16,\n"
 "                           nlist/32))\n"
-"      --ef-search N        HNSW: search depth (default max(64, 2(k+1)))\n"
+"      --ef-search N        HNSW: search depth (default HNSW<M> max(128,\n"
+"                           4(k+1)), FAISS max(64, 2(k+1)))\n"
 "      --graph GRAPH.h5     use the k-NN graph that 'magclust knn' saved for\n"
 "                           this file instead of searching again\n"
 "      --skip-bad-rows      leave out rows with a NaN or Inf value, a zero\n"
@@ -432,4 +442,23 @@ int cli_cluster(const cli_opts *o, const mc_cluster_params *p, cli_input *in, in
 const mc_knn_info *cli_knn_info(const cli_input *in, const mc_cluster_result_t *r)
 {
     return in->graph ? &in->graph_info : &mc_cluster_result_info(r)->knn;
+}
+
+int cli_recall(const cli_opts *o, const cli_input *in, const mc_cluster_result_t *r,
+               mc_knn_recall *out)
+{
+    long ns = o->recall_sample;
+    if (ns < 0) ns = cli_knn_info(in, r)->exact ? 0 : CLI_RECALL_AUTO_SAMPLE;
+    if (ns == 0) return 0;
+    mc_knn_recall_params rp = mc_knn_recall_params_default();
+    rp.n_sample = (size_t)ns;
+    rp.n_threads = (int)o->threads;
+    rp.k = o->recall_k;
+    rp.candidates = mc_cluster_result_params(r)->knn.candidates;
+    mc_status st = mc_knn_recall_sample(mc_cluster_result_graph(r), in->e, &rp, out);
+    if (st != MC_OK) {
+        cli_fail_status(st);
+        return -1;
+    }
+    return 1;
 }

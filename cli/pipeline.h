@@ -31,6 +31,9 @@ typedef struct {
     int slope_given;
     unsigned algo_opts;     /* the algorithm options given: bits (1 << (option id - CLI_OPT_BASE)) */
     long threads;
+    long recall_sample;     /* --recall-sample: faces; -1 (default) = CLI_RECALL_AUTO_SAMPLE
+                               when the graph is approximate, none when exact; 0 = none */
+    size_t recall_k;        /* --recall-k: recall@K; 0 (default) = the graph's k */
     const char *graph_path; /* --graph: a saved k-NN graph instead of a search */
     int k_given;
     int quiet;              /* no progress lines */
@@ -47,6 +50,7 @@ enum {
     CLI_O_QKEY, CLI_O_EKEY, CLI_O_LKEY, CLI_O_PKEY, CLI_O_THREADS, CLI_O_SEED, CLI_O_ITER,
     CLI_O_LINKAGE, CLI_O_INDEX, CLI_O_NPROBE, CLI_O_EF, CLI_O_GRAPH, CLI_O_SKIPBAD, CLI_O_TRUSTQ,
     CLI_O_FLOW, CLI_O_TELEPORT, CLI_O_TEMP, CLI_O_CUT, CLI_O_WINDOW, CLI_O_TRIALS, CLI_O_SLOPE, CLI_O_MINSIZE,
+    CLI_O_RECALL, CLI_O_RECALLK,
     CLI_O_K = 'k'
 };
 #define CLI_COMMON_LONGOPTS                                                   \
@@ -122,6 +126,14 @@ int cli_cluster(const cli_opts *o, const mc_cluster_params *p, cli_input *in, in
 
 /* The index of the graph used: the --graph file's, or the search's. */
 const mc_knn_info *cli_knn_info(const cli_input *in, const mc_cluster_result_t *r);
+
+/* The faces --recall-sample draws by default when the graph is approximate. */
+#define CLI_RECALL_AUTO_SAMPLE 1000
+/* The graph's recall estimate that --recall-sample asks for (or its default,
+ * for an approximate graph), on the run's (centred) faces: 1 with *out
+ * filled, 0 when none is wanted, -1 after printing an error. */
+int cli_recall(const cli_opts *o, const cli_input *in, const mc_cluster_result_t *r,
+               mc_knn_recall *out);
 
 /* Progress lines on stderr for the library's mc_progress_fn: a new line set
  * each time the phase changes. */

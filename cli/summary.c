@@ -116,24 +116,39 @@ void cli_print_other_qualities(FILE *f, const mc_cluster_info *in, const cli_qke
     fprintf(f, "\n");
 }
 
-void cli_print_knn_line(FILE *f, const mc_knn_info *k, size_t n, size_t kk, const char *graph_path)
+/* "  recall@10 0.97 (0.98 better half, 1000 sampled, 0.4 s)" */
+static void print_recall(FILE *f, const mc_knn_recall *r)
+{
+    if (!r) return;
+    fprintf(f, "  recall@%zu %.3f (", r->k, r->recall);
+    if (r->n_better) fprintf(f, "%.3f better half, ", r->recall_better);
+    fprintf(f, "%zu sampled, %.1f s)", r->n_sampled, r->seconds);
+}
+
+void cli_print_knn_line(FILE *f, const mc_knn_info *k, size_t n, size_t kk, const char *graph_path,
+                        const mc_knn_recall *recall)
 {
     fprintf(f, "  knn          k %zu  index %s", kk, k->index);
     if (graph_path) {
-        fprintf(f, " (graph loaded from %s)\n", graph_path);
+        fprintf(f, " (graph loaded from %s)", graph_path);
+        print_recall(f, recall);
+        fprintf(f, "\n");
         return;
     }
     char autospec[64];
     mc_knn_auto_index(n, autospec, sizeof autospec);
     fprintf(f, " (%s", k->exact ? "exact" : "approximate");
     if (k->nprobe) fprintf(f, ", nprobe %zu", k->nprobe);
+    if (k->ef_construction) fprintf(f, ", efConstruction %zu", k->ef_construction);
     if (k->ef_search) fprintf(f, ", efSearch %zu", k->ef_search);
     if (k->train_size) fprintf(f, ", trained on %zu faces", k->train_size);
     if (k->scan_frac > 0.0 && !k->exact)
         fprintf(f, ", %.1f%% of the pairs compared", 100.0 * k->scan_frac);
     fprintf(f, ")");
-    if (k->exact) fprintf(f, "  search %.3f s\n", k->t_search);
-    else fprintf(f, "  train %.3f s  add %.3f s  search %.3f s\n", k->t_train, k->t_add, k->t_search);
+    if (k->exact) fprintf(f, "  search %.3f s", k->t_search);
+    else fprintf(f, "  train %.3f s  add %.3f s  search %.3f s", k->t_train, k->t_add, k->t_search);
+    print_recall(f, recall);
+    fprintf(f, "\n");
 }
 
 void cli_print_constraints(FILE *f, const mc_cluster_info *in, const char *corrections,
@@ -274,7 +289,7 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
     else
         fprintf(f, "  params       algo dbscan  eps %.4g  min-samples %zu  k %zu  core-quality %s  noise-quality %s\n",
                 eps, cp->min_samples <= in->k + 1 ? cp->min_samples : in->k + 1, in->k, core, noise);
-    cli_print_knn_line(f, p->knn, n, in->k, p->graph_path);
+    cli_print_knn_line(f, p->knn, n, in->k, p->graph_path, p->recall);
     if (in->k_asked > in->k)
         fprintf(f, "  note         k %zu asked, but there are only %zu faces: k is %zu (every other "
                    "face)\n", in->k_asked, n, in->k);
@@ -407,6 +422,25 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
     json_num(&j, "train_seconds", p->knn->t_train);
     json_num(&j, "add_seconds", p->knn->t_add);
     json_num(&j, "search_seconds", p->knn->t_search);
+    if (p->knn->ef_construction) json_uint(&j, "ef_construction", p->knn->ef_construction);
+    else json_null(&j, "ef_construction");
+    json_key_object(&j, "recall");
+    if (p->recall) {
+        json_uint(&j, "k", p->recall->k);
+        json_uint(&j, "sampled", p->recall->n_sampled);
+        json_num(&j, "overall", p->recall->recall);
+        json_uint(&j, "better_half_sampled", p->recall->n_better);
+        json_num(&j, "better_half", p->recall->recall_better);
+        json_num(&j, "seconds", p->recall->seconds);
+    } else {
+        json_null(&j, "k");
+        json_null(&j, "sampled");
+        json_null(&j, "overall");
+        json_null(&j, "better_half_sampled");
+        json_null(&j, "better_half");
+        json_null(&j, "seconds");
+    }
+    json_close_object(&j);
     json_close_object(&j);
     json_key_object(&j, "quality_check");
     if (in->quality_checked) {

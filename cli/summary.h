@@ -23,6 +23,7 @@ typedef struct {
     const mc_knn_info *knn; /* the index used (cli_knn_info) */
     const cli_qkey *qkeys;  /* the other qualities the file offers, checked (may be NULL) */
     size_t n_qkeys;
+    const mc_knn_recall *recall; /* the graph's recall estimate, or NULL */
 } cli_summary_params;
 
 /* The quality check line of a summary ("  check ..."), when the run made one. */
@@ -31,8 +32,10 @@ void cli_print_quality_check(FILE *f, const mc_cluster_info *in, mc_quality_use 
  * a hint when the best beats the one in use. Nothing when n is 0. */
 void cli_print_other_qualities(FILE *f, const mc_cluster_info *in, const cli_qkey *k, size_t n);
 /* The "knn" line: k, the index and its settings, the time per phase (or the
- * graph file it came from, when graph_path is not NULL). */
-void cli_print_knn_line(FILE *f, const mc_knn_info *k, size_t n, size_t kk, const char *graph_path);
+ * graph file it came from, when graph_path is not NULL), and the recall
+ * estimate when recall is not NULL. */
+void cli_print_knn_line(FILE *f, const mc_knn_info *k, size_t n, size_t kk, const char *graph_path,
+                        const mc_knn_recall *recall);
 
 /* The "constraints" and "previous" lines of what a run (or assign) did;
  * corrections and previous name the files (or NULL). */

@@ -12,7 +12,7 @@
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config libfaiss-dev libopenblas-dev liblapack-dev
-      libhdf5-dev libcunit1-dev libjpeg-dev libpng-dev)
+      libhdf5-dev libcunit1-dev libjpeg-dev libpng-dev libhnswlib-dev)
 what="build dependencies"
 want_locale=0
 case "${1:-}" in

@@ -242,7 +242,7 @@ static void test_factory(void)
     size_t same = 0;
     for (size_t i = 0; i < n * k; i++) same += mc_knn_graph_ids(ge)[i] == mc_knn_graph_ids(gi)[i];
     CU_ASSERT(same >= n * k - n / 50); /* rounding may swap a near tie */
-    p.index = "HNSW16";
+    p.index = "HNSW16,Flat"; /* FAISS's; "HNSW16" alone is hnswlib's */
     p.nprobe = 0;
     CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build_ex(e, &p, &gh, &info), MC_OK);
     CU_ASSERT(info.ef_search >= 64);
@@ -463,8 +463,197 @@ static void test_faiss_spec(void)
     CU_ASSERT_EQUAL(mc_knn_faiss_spec("IVF16,PQ8", b, 11), -1); /* "IVF16,PQ8np" needs 12 */
 }
 
+/* Recall sample: the exact graph is found whole; a graph whose worse-half
+ * rows lost their last 3 of 10 neighbours scores exactly what was removed,
+ * and its better half 1; a sample is the same for a seed whatever the
+ * thread count; candidates; errors. */
+static void test_recall_sample(void)
+{
+    size_t n = 200, d = 16, k = 10;
+    mc_embeddings_t *e = random_embeddings(n, d, 41);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    float q[200];
+    for (size_t i = 0; i < n; i++) q[i] = (float)((i * 37) % n); /* distinct, median 99.5 */
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_set_quality(e, q, "q"), MC_OK);
+    mc_knn_params p = mc_knn_params_default();
+    p.k = k;
+    mc_knn_graph_t *g = NULL, *bad = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &g), MC_OK);
+    mc_knn_recall_params rp = mc_knn_recall_params_default();
+    CU_ASSERT_EQUAL(rp.n_sample, 1000);
+    mc_knn_recall r;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_recall_sample(g, e, &rp, &r), MC_OK);
+    CU_ASSERT_EQUAL(r.n_sampled, n); /* clipped to N */
+    CU_ASSERT_EQUAL(r.k, k);
+    CU_ASSERT_EQUAL(r.n_better, n / 2);
+    CU_ASSERT_DOUBLE_EQUAL(r.median_quality, 99.5, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(r.recall, 1.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(r.recall_better, 1.0, 1e-12);
+
+    int64_t *ids = malloc(n * k * sizeof *ids);
+    float *sims = malloc(n * k * sizeof *sims);
+    CU_ASSERT_FATAL(ids && sims);
+    memcpy(ids, mc_knn_graph_ids(g), n * k * sizeof *ids);
+    memcpy(sims, mc_knn_graph_sims(g), n * k * sizeof *sims);
+    for (size_t i = 0; i < n; i++)
+        if (q[i] < 99.5f)
+            for (size_t c = k - 3; c < k; c++) ids[i * k + c] = -1;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_new(n, k, ids, sims, &bad), MC_OK);
+    CU_ASSERT_EQUAL_FATAL(mc_knn_recall_sample(bad, e, NULL, &r), MC_OK);
+    CU_ASSERT_DOUBLE_EQUAL(r.recall, (100.0 * 10 + 100.0 * 7) / 2000.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(r.recall_better, 1.0, 1e-12);
+    /* a sample: the same faces for a seed, any thread count */
+    rp.n_sample = 50;
+    rp.seed = 7;
+    rp.n_threads = 1;
+    mc_knn_recall r1, r2, r3;
+    CU_ASSERT_EQUAL(mc_knn_recall_sample(bad, e, &rp, &r1), MC_OK);
+    rp.n_threads = 3;
+    CU_ASSERT_EQUAL(mc_knn_recall_sample(bad, e, &rp, &r2), MC_OK);
+    CU_ASSERT_EQUAL(r1.n_sampled, 50);
+    CU_ASSERT_EQUAL(r1.n_better, r2.n_better);
+    CU_ASSERT_EQUAL(r1.recall, r2.recall);
+    CU_ASSERT(r1.recall > 0.7 && r1.recall < 1.0);
+    CU_ASSERT_EQUAL(r1.recall_better, 1.0);
+    rp.seed = 8;
+    CU_ASSERT_EQUAL(mc_knn_recall_sample(bad, e, &rp, &r3), MC_OK);
+    CU_ASSERT_EQUAL(r3.n_sampled, 50);
+    /* recall@7 of the damaged graph: its first 7 are whole */
+    rp = mc_knn_recall_params_default();
+    rp.k = 7;
+    CU_ASSERT_EQUAL(mc_knn_recall_sample(bad, e, &rp, &r3), MC_OK);
+    CU_ASSERT_EQUAL(r3.k, 7);
+    CU_ASSERT_DOUBLE_EQUAL(r3.recall, 1.0, 1e-12);
+    rp.k = 8; /* the worse half has 7 of 8 */
+    CU_ASSERT_EQUAL(mc_knn_recall_sample(bad, e, &rp, &r3), MC_OK);
+    CU_ASSERT_DOUBLE_EQUAL(r3.recall, (100.0 * 8 + 100.0 * 7) / 1600.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(r3.recall_better, 1.0, 1e-12);
+    rp.k = k + 1;
+    CU_ASSERT_EQUAL(mc_knn_recall_sample(bad, e, &rp, &r3), MC_ERR_INVALID_ARG);
+
+    /* a graph built among candidates, measured among the same */
+    uint8_t cand[200];
+    for (size_t i = 0; i < n; i++) cand[i] = i % 3 != 0;
+    mc_knn_graph_t *gc = NULL;
+    p.candidates = cand;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &gc), MC_OK);
+    rp = mc_knn_recall_params_default();
+    rp.candidates = cand;
+    CU_ASSERT_EQUAL(mc_knn_recall_sample(gc, e, &rp, &r), MC_OK);
+    CU_ASSERT_DOUBLE_EQUAL(r.recall, 1.0, 1e-12);
+    rp.candidates = NULL; /* against every face: the non-candidates are missed */
+    CU_ASSERT_EQUAL(mc_knn_recall_sample(gc, e, &rp, &r), MC_OK);
+    CU_ASSERT(r.recall < 0.9);
+
+    /* errors */
+    CU_ASSERT_EQUAL(mc_knn_recall_sample(NULL, e, NULL, &r), MC_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(mc_knn_recall_sample(g, NULL, NULL, &r), MC_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(mc_knn_recall_sample(g, e, NULL, NULL), MC_ERR_INVALID_ARG);
+    rp.n_sample = 0;
+    CU_ASSERT_EQUAL(mc_knn_recall_sample(g, e, &rp, &r), MC_ERR_INVALID_ARG);
+    mc_embeddings_t *e2 = random_embeddings(n + 1, d, 3);
+    CU_ASSERT_EQUAL(mc_knn_recall_sample(g, e2, NULL, &r), MC_ERR_INVALID_ARG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "faces"));
+    mc_embeddings_free(e2);
+    mc_knn_graph_free(gc);
+    mc_knn_graph_free(bad);
+    mc_knn_graph_free(g);
+    free(ids);
+    free(sims);
+    mc_embeddings_free(e);
+}
+
+/* HNSW<M> (hnswlib): high recall on a small set; one thread is a function of
+ * the faces and the seed; the spec is read and bad ones refused; candidates
+ * only are listed; info says what ran. */
+static void test_hnsw(void)
+{
+    size_t n = 2000, d = 32, k = 10;
+    mc_embeddings_t *e = random_embeddings(n, d, 51);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    mc_knn_params p = mc_knn_params_default();
+    p.k = k;
+    p.index = "HNSW16";
+    p.n_threads = 1;
+    progress_log log = {{0}, 0, 0, 0};
+    p.progress = record_progress;
+    p.progress_data = &log;
+    mc_knn_graph_t *g1 = NULL, *g2 = NULL, *gt = NULL, *gc = NULL, *gb = NULL;
+    mc_knn_info info;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build_ex(e, &p, &g1, &info), MC_OK);
+    CU_ASSERT_STRING_EQUAL(info.index, "HNSW16");
+    CU_ASSERT_EQUAL(info.exact, 0);
+    CU_ASSERT_EQUAL(info.ef_search, 128);
+    CU_ASSERT_EQUAL(info.ef_construction, 128);
+    CU_ASSERT_STRING_EQUAL(log.phase, "search");
+    CU_ASSERT_EQUAL(log.done, n);
+    mc_knn_recall_params rp = mc_knn_recall_params_default();
+    rp.n_sample = n;
+    mc_knn_recall r;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_recall_sample(g1, e, &rp, &r), MC_OK);
+    CU_ASSERT(r.recall >= 0.99);
+    /* rows: never the face itself, sorted */
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < k; c++) {
+            int64_t j = mc_knn_graph_ids(g1)[i * k + c];
+            if (j < 0 || (size_t)j == i) bad++;
+            if (c && mc_knn_graph_sims(g1)[i * k + c] > mc_knn_graph_sims(g1)[i * k + c - 1]) bad++;
+        }
+    CU_ASSERT_EQUAL(bad, 0);
+    p.progress = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &g2), MC_OK);
+    CU_ASSERT_EQUAL(memcmp(mc_knn_graph_ids(g1), mc_knn_graph_ids(g2), n * k * sizeof(int64_t)), 0);
+    CU_ASSERT_EQUAL(memcmp(mc_knn_graph_sims(g1), mc_knn_graph_sims(g2), n * k * sizeof(float)), 0);
+    /* more threads: as good, if not bit for bit the same */
+    p.n_threads = 3;
+    p.index = "HNSW";
+    p.ef_search = 40;
+    p.ef_construction = 60;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build_ex(e, &p, &gt, &info), MC_OK);
+    CU_ASSERT_STRING_EQUAL(info.index, "HNSW32");
+    CU_ASSERT_EQUAL(info.ef_search, 40);
+    CU_ASSERT_EQUAL(info.ef_construction, 60);
+    CU_ASSERT_EQUAL(mc_knn_recall_sample(gt, e, &rp, &r), MC_OK);
+    CU_ASSERT(r.recall >= 0.97);
+    /* candidates only */
+    uint8_t *cand = calloc(n, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cand);
+    for (size_t i = 0; i < n; i++) cand[i] = i % 4 != 0;
+    p.candidates = cand;
+    p.index = "HNSW8";
+    p.ef_search = 0;
+    p.ef_construction = 0;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &gc), MC_OK);
+    for (size_t i = 0; i < n * k; i++) {
+        int64_t j = mc_knn_graph_ids(gc)[i];
+        if (j >= 0 && !cand[j]) bad++;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    rp.candidates = cand;
+    CU_ASSERT_EQUAL(mc_knn_recall_sample(gc, e, &rp, &r), MC_OK);
+    CU_ASSERT(r.recall >= 0.97);
+    /* bad specs */
+    p.candidates = NULL;
+    const char *specs[] = {"HNSW1", "HNSW0", "HNSW257", "HNSW99999999999999999999", "HNSWx", "HNSW16x"};
+    for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
+        p.index = specs[s];
+        CU_ASSERT_EQUAL(mc_knn_graph_build(e, &p, &gb), MC_ERR_INVALID_ARG);
+        CU_ASSERT_PTR_NULL(gb);
+        CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "HNSW<M>"));
+    }
+    free(cand);
+    mc_knn_graph_free(g1);
+    mc_knn_graph_free(g2);
+    mc_knn_graph_free(gt);
+    mc_knn_graph_free(gc);
+    mc_embeddings_free(e);
+}
+
 void mc_test_register(void)
 {
+    add_test("hnsw", test_hnsw);
+    add_test("recall_sample", test_recall_sample);
     add_test("faiss_spec", test_faiss_spec);
     add_test("multi_block", test_multi_block);
     add_test("factory", test_factory);

@@ -37,8 +37,25 @@
  *   speed: 20x slower at 100k faces). Besides the graph it holds N x nprobe
  *   cell numbers (4 bytes each), the centroids and a per-thread scratch. The
  *   graph does not depend on the thread count.
+ * - "HNSW<M>" (or "HNSW": M = 32; M from 2 to 256): approximate,
+ *   hnswlib's hierarchical navigable small-world graph (Debian's header-only
+ *   libhnswlib-dev), inner product on the unit directions, M links a face
+ *   (2M on the base layer), built with depth ef_construction and searched
+ *   with depth ef_search for k + 1 (the face itself dropped). Its distance
+ *   kernel is picked at run time for the CPU (AVX-512F, AVX2+FMA or SSE2),
+ *   so the binary runs anywhere. It holds a copy of the candidates'
+ *   directions plus about 2M + 1 links of 4 bytes a face. Threads: the
+ *   faces' layers come from the seed, and the upper layers are inserted
+ *   first in order by one thread; the base layer is then filled by all
+ *   threads at once, and which concurrent insert sees which decides some
+ *   links. So with n_threads = 1 the graph is a function of the faces and
+ *   the seed, but with more threads it varies from run to run and with the
+ *   thread count (on 20,001 synthetic 512-d faces at ef_search 64, two
+ *   2-thread runs differ in 21 % of the rows and 9.5 % of the entries;
+ *   measure the recall with mc_knn_recall_sample()). It is therefore never
+ *   chosen by "auto".
  * - any other string is handed to FAISS's index_factory with the inner
- *   product metric ("IVF4096,Flat", "HNSW32", "IVF4096,PQ64", ...): trained
+ *   product metric ("IVF4096,Flat", "HNSW32,Flat", "IVF4096,PQ64", ...): trained
  *   on a seeded sample when it needs training, filled in blocks, searched in
  *   blocks for k + 1 neighbours (the face itself is dropped).
  * - NULL or "auto": "Flat" up to MC_KNN_AUTO_EXACT_MAX faces, else
@@ -76,7 +93,8 @@ typedef struct {
                              unless OMP_NUM_THREADS says otherwise. Default 0. */
     const char *index;  /**< "Flat", a FAISS index_factory string, or NULL / "auto" (default); see above */
     size_t nprobe;      /**< IVF: inverted lists visited per query; 0 = auto (see mc_knn_auto_nprobe) */
-    size_t ef_search;   /**< HNSW: search depth; 0 = auto (max(64, 2k)) */
+    size_t ef_search;   /**< HNSW: search depth; 0 = auto (HNSW<M>: max(128, 4(k+1));
+                             FAISS HNSW: max(64, 2(k+1))) */
     size_t train_size;  /**< faces sampled to train an index that needs it; 0 = auto (min(N, 64 nlist), at least 10000) */
     uint64_t seed;      /**< seed of the training sample. Default 1. */
     mc_log_fn log;      /**< optional messages (what was chosen) */
@@ -86,6 +104,7 @@ typedef struct {
     const uint8_t *candidates; /**< optional N flags: only faces with a non-zero flag may be
                                     anyone's neighbour (e.g. the faces good enough to seed
                                     clusters); NULL = every face. Every face still gets a row. */
+    size_t ef_construction; /**< HNSW<M>: build depth; 0 = auto (max(128, 2(k+1))) */
 } mc_knn_params;
 
 /** What a build did: the index actually used and where the time went. */
@@ -94,6 +113,7 @@ typedef struct {
     int exact;           /**< 1 for the exact search */
     size_t nprobe;       /**< IVF lists visited (0 when not IVF) */
     size_t ef_search;    /**< HNSW efSearch (0 when not HNSW) */
+    size_t ef_construction; /**< HNSW<M> efConstruction (0 otherwise) */
     size_t train_size;   /**< faces the index was trained on (0 when untrained) */
     size_t n_candidates; /**< faces that could be neighbours (N without a candidate set) */
     double scan_frac;    /**< fraction of the N x n_candidates similarities computed (1 exact; Cells only, else 0) */
@@ -153,6 +173,56 @@ MC_API size_t mc_knn_graph_k(const mc_knn_graph_t *g);
 MC_API const int64_t *mc_knn_graph_ids(const mc_knn_graph_t *g);
 /** @brief Cosine similarities, N*k, aligned with the ids. */
 MC_API const float *mc_knn_graph_sims(const mc_knn_graph_t *g);
+
+/** Parameters of mc_knn_recall_sample(). */
+typedef struct {
+    size_t n_sample;  /**< query faces drawn at random; clipped to N. Default 1000. */
+    uint64_t seed;    /**< seed of the draw; the same seed draws the same faces. Default 1. */
+    int n_threads;    /**< threads of the brute-force search; <= 0 = the OpenMP default. The
+                           estimate does not depend on it. Default 0. */
+    const uint8_t *candidates; /**< the candidate flags the graph was built with (N), or NULL:
+                                    the exact rows are searched among the same faces */
+    size_t k;         /**< recall@k: the exact k nearest against the first k of the graph's
+                           (sorted) row; 0 (default) = the graph's k; at most the graph's k */
+} mc_knn_recall_params;
+
+/** What mc_knn_recall_sample() measured. */
+typedef struct {
+    size_t k;               /**< recall@k: the k measured (the graph's unless asked) */
+    size_t n_sampled;       /**< query faces drawn */
+    size_t n_better;        /**< of them, faces at or above the median quality */
+    double median_quality;  /**< the median quality of all N faces */
+    double recall;          /**< fraction of the sampled faces' exact k neighbours the graph lists */
+    double recall_better;   /**< the same over the n_better faces (NAN when there are none) */
+    double seconds;         /**< wall time of the estimate */
+} mc_knn_recall;
+
+/** @brief Defaults: 1000 faces, seed 1, all cores, no candidate set. */
+MC_API mc_knn_recall_params mc_knn_recall_params_default(void);
+
+/**
+ * @brief Estimate the recall@k of a k-NN graph against brute force.
+ *
+ * Draws p->n_sample faces at random (seeded, without replacement), finds each
+ * one's exact k nearest faces (self excluded) by the same blocked sgemm as the
+ * "Flat" index, and counts how many of them the graph's row lists. A listed
+ * face that is not in the exact row but exactly as similar as its k-th face
+ * (a tie) counts as found. Costs n_sample x N x D multiply-adds. The result
+ * depends only on the graph, the directions, the quality and the seed, not
+ * on the thread count.
+ *
+ * @param g    the graph (k = mc_knn_graph_k(g)), built on @p e's directions as
+ *             they are now (after any centring).
+ * @param e    the faces (directions and quality; not retained); N must be the graph's.
+ * @param p    parameters; NULL for the defaults.
+ * @param out  receives the estimate.
+ * @return MC_OK; MC_ERR_INVALID_ARG (NULL argument, n_sample 0, N differs,
+ *         p->k above the graph's k);
+ *         MC_ERR_NOMEM.
+ * Thread safety: reads g and e only; may run concurrently on shared handles.
+ */
+MC_API mc_status mc_knn_recall_sample(const mc_knn_graph_t *g, const mc_embeddings_t *e,
+                                      const mc_knn_recall_params *p, mc_knn_recall *out);
 
 #ifdef __cplusplus
 }

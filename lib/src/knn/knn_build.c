@@ -1,6 +1,7 @@
 /* The k-NN graph of a set of faces: the parameters, the automatic index
  * choice, the candidate set, and the dispatch to the exact search
- * (knn_exact.c), our Cells index (knn_cells.c) or FAISS (knn_faiss.c). */
+ * (knn_exact.c), our Cells index (knn_cells.c), hnswlib (knn_hnsw.c) or
+ * FAISS (knn_faiss.c). */
 #define _POSIX_C_SOURCE 200809L
 #include <omp.h>
 #include <stdio.h>
@@ -46,6 +47,28 @@ static int parse_cells(const char *spec, size_t *nlist)
     }
     if (v == 0) return -1;
     *nlist = v;
+    return 1;
+}
+
+/* "HNSW" (1, *M 32) or "HNSW<M>" (1) with M in [2, 256]; 0 for any other
+ * spec (a FAISS one such as "HNSW32,Flat"); -1 for a malformed HNSW spec. */
+static int parse_hnsw(const char *spec, size_t *M)
+{
+    if (strncmp(spec, "HNSW", 4) != 0) return 0;
+    const char *p = spec + 4;
+    size_t v = 0;
+    if (!*p) {
+        *M = 32;
+        return 1;
+    }
+    for (const char *c = p; *c; c++)
+        if (*c < '0' || *c > '9') return *c == ',' || *c == '_' ? 0 : -1;
+    for (; *p; p++) {
+        v = v * 10 + (size_t)(*p - '0');
+        if (v > 256) return -1;
+    }
+    if (v < 2) return -1;
+    *M = v;
     return 1;
 }
 
@@ -115,6 +138,16 @@ mc_status mc_knn_graph_build_ex(const mc_embeddings_t *e, const mc_knn_params *p
                 if (par.candidates[i]) cand[a++] = i;
         }
     }
+    size_t hnsw_m = 0;
+    int is_hnsw = parse_hnsw(spec, &hnsw_m);
+    if (is_hnsw < 0) {
+        free(cand);
+        return mc_fail(MC_ERR_INVALID_ARG,
+                       "index \"%s\": expected HNSW or HNSW<M>, M from 2 to 256 links a face "
+                       "(FAISS's HNSW: \"HNSW<M>,Flat\")",
+                       spec);
+    }
+    if (is_hnsw) snprintf(spec, sizeof spec, "HNSW%zu", hnsw_m);
     if (is_cells && cells == 0) cells = mc_knn_auto_cells(nc);
     if (is_cells) snprintf(spec, sizeof spec, "Cells%zu", cells);
     if (info) {
@@ -145,6 +178,8 @@ mc_status mc_knn_graph_build_ex(const mc_embeddings_t *e, const mc_knn_params *p
         st = mc_knn_exact_search(&j, mc_knn_graph_ids_mut(g), mc_knn_graph_sims_mut(g));
     } else if (is_cells) {
         st = mc_knn_cells(x, n, d, cand, nc, &par, cells, g, info);
+    } else if (is_hnsw) {
+        st = mc_knn_hnsw(x, n, d, cand, nc, &par, hnsw_m, g, info);
     } else {
         /* FAISS starts its own OpenMP regions, which take the calling
          * thread's nthreads-var: set it for this call only (it belongs to

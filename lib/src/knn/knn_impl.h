@@ -1,8 +1,10 @@
 /* The k-NN module's private interface, by file, lowest first (a file calls
  * only the ones above it): knn_rows.c (row heaps and order), knn_graph.c
- * (the graph object's storage), knn_exact.c (exact search), knn_cells.c and
- * knn_faiss.c (approximate searches), knn_build.c (mc_knn_graph_build_ex's
- * dispatch); knn_io.c (graph files) and model.c use them too. */
+ * (the graph object's storage), knn_exact.c (exact search), knn_cells.c,
+ * knn_faiss.c and knn_hnsw.c (approximate searches), knn_build.c
+ * (mc_knn_graph_build_ex's dispatch), knn_recall.c (a graph's recall
+ * against the exact search); knn_io.c (graph files) and model.c use them
+ * too. */
 #ifndef MAGCLUST_KNN_IMPL_H
 #define MAGCLUST_KNN_IMPL_H
 
@@ -104,5 +106,13 @@ int mc_knn_faiss_spec(const char *spec, char *out, size_t size);
 mc_status mc_knn_faiss(const float *x, size_t n, size_t d, const size_t *cand, size_t nc,
                        const mc_knn_params *par, const char *spec, mc_knn_graph_t *g,
                        mc_knn_info *info);
+
+/* The "HNSW<M>" search (knn_hnsw.c): hnswlib's graph of the m candidates,
+ * M links a node, every face searched for k + 1 (itself dropped). */
+mc_status mc_knn_hnsw(const float *x, size_t n, size_t d, const size_t *cand, size_t m,
+                      const mc_knn_params *par, size_t M, mc_knn_graph_t *g, mc_knn_info *info);
+/* HNSW<M> defaults: efConstruction max(128, 2(k+1)), efSearch max(128, 4(k+1)). */
+size_t mc_knn_auto_ef_construction(size_t k);
+size_t mc_knn_auto_hnsw_ef_search(size_t k);
 
 #endif
