@@ -568,33 +568,34 @@ run knn_cells_t1 0 "$MC" cluster "$SAMPLE" --index Cells16 --nprobe 4 --threads 
 check "--index Cells: --threads 1 gives the same clusters" cmp -s "$WORK/cells.csv" "$WORK/cells_t1.csv"
 bad knn_bad_cells 1 "Cells0" "$MC" cluster "$SAMPLE" --index Cells0 -o "$WORK/out.csv"
 # HNSW<M> (hnswlib): one thread is reproducible; the summary names it and
-# measures its recall by default; FAISS's HNSW is HNSW<M>,Flat
+# measures its recall by default; FAISS's HNSW is HNSW<M>,Flat (the default
+# algorithm, map, reads k 60: efSearch max(128, 4 (k + 1)) = 244)
 run knn_hnsw 0 "$MC" cluster "$SAMPLE" --index HNSW16 --threads 1 -o "$WORK/hnsw.csv"
 check "--index HNSW16: the summary names it, its depths and the recall it measured" \
-    grep -Eq 'index HNSW16 \(approximate, efConstruction 128, efSearch 128\).*recall@30 [01]\.[0-9]{3} \([01]\.[0-9]{3} better half, 1000 sampled' "$WORK/knn_hnsw.out"
+    grep -Eq 'index HNSW16 \(approximate, efConstruction 128, efSearch 244\).*recall@60 [01]\.[0-9]{3} \([01]\.[0-9]{3} better half, 1000 sampled' "$WORK/knn_hnsw.out"
 run knn_hnsw_again 0 "$MC" cluster "$SAMPLE" --index HNSW16 --threads 1 -q -o "$WORK/hnsw2.csv"
 check "--index HNSW16 --threads 1 twice: the same clusters" cmp -s "$WORK/hnsw.csv" "$WORK/hnsw2.csv"
 run knn_hnsw_threads 0 "$MC" cluster "$SAMPLE" --index HNSW32 --threads 2 --ef-search 200 --recall-sample 500 --json -q
 check "--index HNSW32 --json: the index, efSearch and the recall sampled" \
-    grep -Eq '"index":"HNSW32".*"ef_search":200.*"recall":\{"k":30,"sampled":500,"overall":0\.9[5-9]|"recall":\{"k":30,"sampled":500,"overall":1[,}]' "$WORK/knn_hnsw_threads.out"
+    grep -Eq '"index":"HNSW32".*"ef_search":200.*"recall":\{"k":60,"sampled":500,"overall":0\.9[5-9]|"recall":\{"k":60,"sampled":500,"overall":1[,}]' "$WORK/knn_hnsw_threads.out"
 run knn_faiss_hnsw 0 "$MC" cluster "$SAMPLE" --index HNSW16,Flat --recall-sample 0 -o "$WORK/fhnsw.csv"
 check "--index HNSW16,Flat is FAISS's, --recall-sample 0 measures nothing" \
-    grep -q 'index HNSW16,Flat (approximate, efSearch 64)  train .* s$' "$WORK/knn_faiss_hnsw.out"
+    grep -q 'index HNSW16,Flat (approximate, efSearch 122)  train .* s$' "$WORK/knn_faiss_hnsw.out"
 bad knn_bad_hnsw 1 "HNSW<M>" "$MC" cluster "$SAMPLE" --index HNSW1 -o "$WORK/out.csv"
 bad knn_bad_hnsw_spec 1 "HNSW<M>" "$MC" knn "$SAMPLE" --index HNSW32x -o "$WORK/out.csv"
 # --recall-sample: off for an exact graph unless asked; exact is 1
 check "an exact graph: no recall by default" not grep -q "recall@" "$WORK/knn_direct.out" "$WORK/knn_save.out"
 run knn_recall_exact 0 "$MC" knn "$SAMPLE" --recall-sample 200 -o "$WORK/graph_r.h5"
 check "knn --recall-sample on Flat: recall 1" \
-    grep -q 'index Flat (exact)  search .* s  recall@30 1.000 (1.000 better half, 200 sampled' "$WORK/knn_recall_exact.out"
+    grep -q 'index Flat (exact)  search .* s  recall@60 1.000 (1.000 better half, 200 sampled' "$WORK/knn_recall_exact.out"
 run knn_recall_graph 0 "$MC" cluster "$SAMPLE" --graph "$WORK/graph.h5" --recall-sample 100 -q --json
 check "--graph --recall-sample: measured on the loaded graph" \
-    grep -q '"recall":{"k":30,"sampled":100,"overall":1,' "$WORK/knn_recall_graph.out"
+    grep -q '"recall":{"k":60,"sampled":100,"overall":1,' "$WORK/knn_recall_graph.out"
 check "JSON of an exact graph: no recall estimate, nulls" grep -q '"recall":{"k":null' "$WORK/min_size.out"
-check "JSON of an approximate graph: the recall estimated by default" grep -q '"recall":{"k":30,"sampled":1000,' "$WORK/knn_ivf.out"
+check "JSON of an approximate graph: the recall estimated by default" grep -q '"recall":{"k":60,"sampled":1000,' "$WORK/knn_ivf.out"
 run knn_recall_k 0 "$MC" knn "$SAMPLE" --index Cells16 --nprobe 4 --recall-k 10 -o "$WORK/graph_r10.h5"
 check "--recall-k 10: the knn line says recall@10" grep -q 'recall@10 [01]\.[0-9]* (.* better half, 1000 sampled' "$WORK/knn_recall_k.out"
-bad knn_recall_k_over 1 "recall@31" "$MC" cluster "$SAMPLE" --recall-k 31 --recall-sample 10 -o "$WORK/out.csv"
+bad knn_recall_k_over 1 "recall@61" "$MC" cluster "$SAMPLE" --recall-k 61 --recall-sample 10 -o "$WORK/out.csv"
 bad knn_bad_recall 2 "--recall-sample" "$MC" cluster "$SAMPLE" --recall-sample -1 -o "$WORK/out.csv"
 bad knn_bad_recall_knn 2 "--recall-sample" "$MC" knn "$SAMPLE" --recall-sample many -o "$WORK/out.csv"
 bad sweep_no_recall 2 "recall-sample" "$MC" sweep "$SAMPLE" --recall-sample 10 --param frac=0.5 -o "$WORK/out.csv"
