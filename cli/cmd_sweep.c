@@ -403,6 +403,8 @@ int cmd_sweep(int argc, char **argv)
     }
     double t0 = cli_now(), t_graph = mc_cluster_result_info(prep)->t_prepare;
     size_t nrows = 0, n_graphs = 1;
+    /* the k of each graph built, for the summary */
+    size_t graph_k[MC_ALGO_COUNT + 1] = {mc_cluster_result_params(prep)->knn.k};
     for (int a = 0; a < MC_ALGO_COUNT; a++) {
         if (!use[a]) continue;
         /* an algorithm whose default k differs (map's 60) gets its own graph,
@@ -419,7 +421,7 @@ int cmd_sweep(int argc, char **argv)
             truth = mc_embeddings_labels(in.e);
             t_graph += cli_now() - tg;
             t0 += cli_now() - tg;
-            n_graphs++;
+            graph_k[n_graphs++] = pa.knn.k;
         }
         /* the auto setting: no parameter overridden */
         if ((st = run_one((mc_algo)a, &o, prep, in.e, ps, np, NULL, truth, &rows[nrows])) != MC_OK) {
@@ -469,9 +471,15 @@ int cmd_sweep(int argc, char **argv)
         goto done;
     if (cli_outputs_commit(run_out) != 0) goto done;
     if (!quiet) {
+        char built[128] = "graph built once";
+        if (n_graphs > 1) {
+            int w = snprintf(built, sizeof built, "%zu graphs built, k %zu", n_graphs, graph_k[0]);
+            for (size_t g = 1; g < n_graphs && w > 0 && (size_t)w < sizeof built; g++)
+                w += snprintf(built + w, sizeof built - (size_t)w, "%s%zu",
+                              g + 1 == n_graphs ? " and " : ", ", graph_k[g]);
+        }
         printf("magclust sweep %s: %zu faces, %zu settings in %.2f s (%s in %.2f s)\n", in_path,
-               mc_embeddings_n(in.e), nrows, t1 - t0,
-               n_graphs == 1 ? "graph built once" : "graphs built for k 30 and map's k 60", t_graph);
+               mc_embeddings_n(in.e), nrows, t1 - t0, built, t_graph);
         for (int a = 0; a < MC_ALGO_COUNT; a++) {
             if (!use[a]) continue;
             const sweep_row *au = NULL, *best = NULL;

@@ -484,7 +484,7 @@ check "sweep: map's slope and window, every combination" [ "$(grep -c '^map,swee
 check "sweep: map at slope 85, window 10 equals the auto row" [ "$(grep '^map,sweep,85,10,' "$WORK/sweep_map.csv" | cut -d, -f4-)" = "$(grep '^map,auto,' "$WORK/sweep_map.csv" | cut -d, -f4-)" ]
 # several algorithms: map's k 60 gets its own graph, so its auto row is what 'cluster' gives
 run sweep_two_k 0 "$MC" sweep "$SAMPLE" --algo linkage,map --param eps=0.6:0.6:0.1 -o "$WORK/sweep_two_k.csv"
-check "sweep: two graphs when map's k differs" grep -q "graphs built for k 30 and map's k 60" "$WORK/sweep_two_k.out"
+check "sweep: two graphs when map's k differs" grep -q "2 graphs built, k 30 and 60 in" "$WORK/sweep_two_k.out"
 check "sweep: map's auto row equals cluster --algo map (k 60)" \
     [ "$(grep '^map,auto,' "$WORK/sweep_two_k.csv" | cut -d, -f7)" = "$(grep '^map,auto,' "$WORK/sweep_map.csv" | cut -d, -f8)" ]
 bad sweep_window_whole 2 "window must be whole" "$MC" sweep "$SAMPLE" --algo map --param window=2.5 -o "$O"
@@ -866,13 +866,13 @@ bad exist_synth 1 "exists; give --force" "$MC" synth -o "$WORK/exist.csv" --ids 
 # a signal mid-write: the previous output stays, no temporary is left.
 # Job control (set -m) so that the background run does not ignore SIGINT.
 run sig_synth 0 "$MC" synth -o "$WORK/sig.h5" --ids 3000 --dim 64 --seed 3
-run sig_export 0 "$MC" export "$WORK/sig.h5" -o "$WORK/sig.csv"
+run sig_export 0 "$MC" export "$WORK/sig.h5" -o "$WORK/killed.csv"
 run sig_export_small 0 "$MC" export "$FX/tiny.h5" -o "$WORK/sig_small.csv"
 run sig_import 0 "$MC" import csv "$WORK/sig_small.csv" -o "$WORK/sig_out.h5"
 cp "$WORK/sig_out.h5" "$WORK/sig_out_copy.h5"
 for sig in INT TERM USR1 ALRM; do
     set -m
-    "$MC" import csv "$WORK/sig.csv" -o "$WORK/sig_out.h5" --force >/dev/null 2>&1 &
+    "$MC" import csv "$WORK/killed.csv" -o "$WORK/sig_out.h5" --force >/dev/null 2>&1 &
     pid=$!
     set +m
     seen=0

@@ -51,6 +51,21 @@ static mc_status hnsw_fail(int rc, const char *what, const char *msg)
                    msg);
 }
 
+/* The first failure of a parallel loop: its code and hnswlib's message are
+ * kept, and *failed is set to flag so that the other threads stop. */
+#define HNSW_ERR_LEN 256
+static void keep_first_failure(int r, const char *e, int *frc, char *ferr, int *failed, int flag)
+{
+#pragma omp critical(mc_hnsw_err)
+    if (!*frc) {
+        *frc = r;
+        memcpy(ferr, e, HNSW_ERR_LEN);
+    }
+    (void)flag; /* GCC 12 misses the read inside the atomic write below */
+#pragma omp atomic write
+    *failed = flag;
+}
+
 mc_status mc_knn_hnsw(const float *x, size_t n, size_t d, const size_t *cand, size_t m,
                       const mc_knn_params *par, size_t M, mc_knn_graph_t *g, mc_knn_info *info)
 {
@@ -88,7 +103,7 @@ mc_status mc_knn_hnsw(const float *x, size_t n, size_t d, const size_t *cand, si
 
     /* layer 0, every thread */
     int failed = 0, frc = 0;
-    char ferr[256] = "";
+    char ferr[HNSW_ERR_LEN] = "";
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 64)
     for (ptrdiff_t ai = 0; ai < (ptrdiff_t)m; ai++) {
         size_t a = (size_t)ai;
@@ -96,17 +111,9 @@ mc_status mc_knn_hnsw(const float *x, size_t n, size_t d, const size_t *cand, si
 #pragma omp atomic read
         f = failed;
         if (f || level[a] != 0) continue;
-        char e[256];
+        char e[HNSW_ERR_LEN];
         int r = mc_hnsw_add(h, x + (cand ? cand[a] : a) * d, a, 0, e, sizeof e);
-        if (r) {
-#pragma omp critical(mc_hnsw_err)
-            if (!frc) {
-                frc = r;
-                memcpy(ferr, e, sizeof ferr);
-#pragma omp atomic write
-                failed = 1;
-            }
-        }
+        if (r) keep_first_failure(r, e, &frc, ferr, &failed, 1);
         size_t now;
 #pragma omp atomic capture
         now = ++added;
@@ -137,16 +144,10 @@ mc_status mc_knn_hnsw(const float *x, size_t n, size_t d, const size_t *cand, si
 #pragma omp atomic read
                 f = failed;
                 if (f) continue;
-                char e[256];
+                char e[HNSW_ERR_LEN];
                 int r = mc_hnsw_search(h, x + i * d, kk, ri, rs, e, sizeof e);
                 if (r) {
-#pragma omp critical(mc_hnsw_err)
-                    if (!frc) {
-                        frc = r;
-                        memcpy(ferr, e, sizeof ferr);
-#pragma omp atomic write
-                        failed = 2;
-                    }
+                    keep_first_failure(r, e, &frc, ferr, &failed, 2);
                     continue;
                 }
                 if (cand)
