@@ -244,7 +244,9 @@ int cmd_knn(int argc, char **argv)
         int h = cli_opts_handle(&o, "knn", c, optarg);
         if (h < 0) return CLI_USAGE;
         if (h > 0) {
-            search_opt = argv[optind - 1];
+            /* "-k" "10" leaves the option one token back; "-k10", "--k=10" in place */
+            search_opt = optarg && optind >= 2 && argv[optind - 1] == optarg ? argv[optind - 2]
+                                                                            : argv[optind - 1];
             continue;
         }
         switch (c) {
