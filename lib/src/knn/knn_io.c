@@ -529,8 +529,10 @@ static mc_status part_agrees(const part_head *a, const char *pa, const part_head
     } else if (x->centered != y->centered ||
                memcmp(&x->center_shift, &y->center_shift, sizeof x->center_shift) != 0) {
         what = "centring";
-        snprintf(va, sizeof va, "%s, shift %.17g", y->centered ? "on" : "off", y->center_shift);
-        snprintf(vb, sizeof vb, "%s, shift %.17g", x->centered ? "on" : "off", x->center_shift);
+        if (y->centered) snprintf(va, sizeof va, "on, shift %.17g", y->center_shift);
+        else snprintf(va, sizeof va, "off");
+        if (x->centered) snprintf(vb, sizeof vb, "on, shift %.17g", x->center_shift);
+        else snprintf(vb, sizeof vb, "off");
     } else if (strcmp(x->embeddings_key, y->embeddings_key) != 0) {
         what = "embeddings key";
         snprintf(va, sizeof va, "%s", y->embeddings_key);
