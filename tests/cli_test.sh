@@ -538,6 +538,67 @@ bad knn_missing_graph 1 "nosuch.h5" "$MC" cluster "$SAMPLE" --graph "$WORK/nosuc
 # as many faces, other values: the fingerprint tells them apart
 run knn_seed2 0 "$MC" synth -o "$WORK/seed2g.h5" --ids 150 --dim 512 --seed 2
 bad knn_other_data 1 "fingerprint" "$MC" cluster "$WORK/seed2g.h5" --graph "$WORK/graph.h5" -o "$WORK/out.csv"
+# ---- shard jobs: knn --shard I/N, knn --merge ---------------------------------
+# N = 1, 2, 3 and an uneven 7 (1926 = 7 x 275 + 1) of the sample, each merged
+# from parts given in a scrambled order: the graph file of one 'knn' run,
+# byte for byte, and the clusters of the direct run
+for ns in 1 2 3 7; do
+    parts=()
+    for ((i = ns - 1; i >= 0; i--)); do
+        run "shard_${i}of${ns}" 0 "$MC" knn "$SAMPLE" --shard "$i/$ns" -o "$WORK/part$ns-$i.h5"
+        parts+=("$WORK/part$ns-$i.h5")
+    done
+    run "shard_merge_$ns" 0 "$MC" knn --merge "${parts[@]}" -o "$WORK/merged$ns.h5"
+    check "shard: $ns parts merged are the one-run graph file, byte for byte" cmp -s "$WORK/graph.h5" "$WORK/merged$ns.h5"
+    run "shard_cluster_$ns" 0 "$MC" cluster "$SAMPLE" --graph "$WORK/merged$ns.h5" -q -o "$WORK/merged$ns.csv"
+    check "shard: cluster --graph on $ns merged parts gives the direct run's CSV" cmp -s "$WORK/direct.csv" "$WORK/merged$ns.csv"
+done
+check "shard: the summary names the rows" grep -q "^  shard        6 of 7: rows 1650 to 1925 (276 faces), k 60, index Flat (exact)$" "$WORK/shard_6of7.out"
+check "shard: the merge summary" grep -q "^  graph        1926 faces, k 60, index Flat, centring on$" "$WORK/shard_merge_7.out"
+# other options travel into the parts: --center off, -k 10, on the 40-face
+# fixture in 40 one-face shards (every block boundary inside the one block)
+run shard_k10_full 0 "$MC" knn "$SAMPLE" --center off -k 10 -q -o "$WORK/graph_k10.h5"
+run shard_k10_0 0 "$MC" knn "$SAMPLE" --center off -k 10 --shard 0/2 -q -o "$WORK/k10-0.h5"
+run shard_k10_1 0 "$MC" knn "$SAMPLE" --center off -k 10 --shard 1/2 -q -o "$WORK/k10-1.h5"
+run shard_k10_merge 0 "$MC" knn --merge "$WORK/k10-0.h5" "$WORK/k10-1.h5" -q -o "$WORK/merged_k10.h5"
+check "shard: --center off -k 10 merged is the one-run graph" cmp -s "$WORK/graph_k10.h5" "$WORK/merged_k10.h5"
+run shard_tiny_full 0 "$MC" knn "$FX/tiny.h5" -q -o "$WORK/tiny_graph.h5"
+tiny_parts=()
+for ((i = 0; i < 40; i++)); do
+    "$MC" knn "$FX/tiny.h5" --shard "$i/40" -q -o "$WORK/tiny-$i.h5" || ko "shard: tiny $i/40"
+    tiny_parts+=("$WORK/tiny-$i.h5")
+done
+run shard_tiny_merge 0 "$MC" knn --merge "${tiny_parts[@]}" -q -o "$WORK/tiny_merged.h5"
+check "shard: 40 one-face shards of 40 faces merged are the one-run graph" cmp -s "$WORK/tiny_graph.h5" "$WORK/tiny_merged.h5"
+# a part is no graph, a graph no part; refusals name the file
+run shard_other_data 0 "$MC" knn "$WORK/seed2g.h5" --shard 1/3 -q -o "$WORK/other-1.h5"
+run shard_three_of_four 0 "$MC" knn "$SAMPLE" --shard 2/4 -q -o "$WORK/part4-2.h5"
+bad shard_part_as_graph 1 "one part of a sharded k-NN graph" "$MC" cluster "$SAMPLE" --graph "$WORK/part3-0.h5" -o "$WORK/out.csv"
+bad merge_missing 1 "shard 1 of 3 is missing" "$MC" knn --merge "$WORK/part3-0.h5" "$WORK/part3-2.h5" -o "$WORK/out.csv"
+bad merge_duplicate 1 "part3-1.h5: shard 1 of 3 is given twice" "$MC" knn --merge "$WORK/part3-0.h5" "$WORK/part3-1.h5" "$WORK/part3-1.h5" "$WORK/part3-2.h5" -o "$WORK/out.csv"
+bad merge_other_data 1 "other-1.h5: embeddings fingerprint" "$MC" knn --merge "$WORK/part3-0.h5" "$WORK/other-1.h5" "$WORK/part3-2.h5" -o "$WORK/out.csv"
+bad merge_other_faces 1 "k10-1.h5: faces 1926, but" "$MC" knn --merge "$WORK/tiny-0.h5" "$WORK/k10-1.h5" -o "$WORK/out.csv"
+bad merge_other_k 1 "k10-1.h5: k 10, but" "$MC" knn --merge "$WORK/part2-0.h5" "$WORK/k10-1.h5" -o "$WORK/out.csv"
+run shard_center_off 0 "$MC" knn "$SAMPLE" --center off --shard 1/2 -q -o "$WORK/off-1.h5"
+bad merge_other_center 1 "off-1.h5: centring off" "$MC" knn --merge "$WORK/part2-0.h5" "$WORK/off-1.h5" -o "$WORK/out.csv"
+bad merge_other_count 1 "part4-2.h5: shard count 4" "$MC" knn --merge "$WORK/part3-0.h5" "$WORK/part3-1.h5" "$WORK/part4-2.h5" -o "$WORK/out.csv"
+bad merge_whole_graph 1 "graph.h5: a whole k-NN graph, not a part" "$MC" knn --merge "$WORK/part2-0.h5" "$WORK/graph.h5" -o "$WORK/out.csv"
+bad merge_nosuch 1 "nosuch.h5: no such file" "$MC" knn --merge "$WORK/part2-0.h5" "$WORK/nosuch.h5" -o "$WORK/out.csv"
+head -c 3000 "$WORK/part2-1.h5" >"$WORK/truncated.h5"
+bad merge_truncated 1 "truncated.h5" "$MC" knn --merge "$WORK/part2-0.h5" "$WORK/truncated.h5" -o "$WORK/out.csv"
+bad merge_embeddings 1 "sample.h5: no /knn group" "$MC" knn --merge "$SAMPLE" -o "$WORK/out.csv"
+bad merge_search_option 2 "--merge takes only -o and -q, not '-k'" "$MC" knn --merge "$WORK/part2-0.h5" "$WORK/part2-1.h5" -k 10 -o "$WORK/out.csv"
+bad merge_and_shard 2 "--merge and --shard exclude each other" "$MC" knn --merge --shard 0/2 "$WORK/part2-0.h5" -o "$WORK/out.csv"
+bad merge_no_parts 2 "--merge needs the part files" "$MC" knn --merge -o "$WORK/out.csv"
+bad merge_no_output 2 "-o GRAPH.h5 is required" "$MC" knn --merge "$WORK/part2-0.h5" "$WORK/part2-1.h5"
+bad merge_over_part 1 "overwrite an input" "$MC" knn --merge "$WORK/part2-0.h5" "$WORK/part2-1.h5" -o "$WORK/part2-1.h5"
+bad shard_bad_spec 2 "--shard '3/3': expected I/N" "$MC" knn "$SAMPLE" --shard 3/3 -o "$WORK/out.csv"
+bad shard_bad_spec_text 2 "--shard '1of2': expected I/N" "$MC" knn "$SAMPLE" --shard 1of2 -o "$WORK/out.csv"
+bad shard_too_many 1 "5000 shards of 1926 faces" "$MC" knn "$SAMPLE" --shard 0/5000 -o "$WORK/out.csv"
+bad shard_approximate 1 "only the exact index Flat" "$MC" knn "$SAMPLE" --index Cells8 --shard 0/2 -o "$WORK/out.csv"
+bad shard_recall 2 "--recall-sample needs the whole graph" "$MC" knn "$SAMPLE" --shard 0/2 --recall-sample 100 -o "$WORK/out.csv"
+bad shard_no_output 2 "-o PART.h5 is required" "$MC" knn "$SAMPLE" --shard 0/2
+
 # the graph is an input: no output may replace it, --force or not
 cp "$WORK/graph.h5" "$WORK/graph_keep.h5"
 bad graph_as_output 1 "overwrite an input" "$MC" cluster "$SAMPLE" --graph "$WORK/graph.h5" --force -o "$WORK/graph.h5"

@@ -249,6 +249,25 @@ MC_API mc_status mc_cluster_prepare(mc_embeddings_t *e, const mc_knn_graph_t *gr
                                     const mc_cluster_params *p, mc_cluster_result_t **out);
 
 /**
+ * @brief Step 2 alone: centre @p e in place exactly as mc_cluster_prepare()
+ * does with @p p, for a caller that builds the graph elsewhere or in pieces
+ * (mc_knn_part_build() in knn_shard.h): the mean direction of the faces at
+ * or above @p p's calibration gate (p->calibrate.sample_quality, resolved
+ * on all of @p e), removed when mc_center_removes() says it is a common
+ * direction. Nothing is done when p->center is 0.
+ * @param e             all the faces; centred in place (once only).
+ * @param p             parameters (center and calibrate are read); NULL = defaults.
+ * @param out_shift     [out] the norm of the mean direction, as
+ *                      mc_cluster_info.center_shift (NAN when p->center is 0); may be NULL.
+ * @param out_centered  [out] 1 when the mean was removed, as
+ *                      mc_cluster_info.centered; may be NULL.
+ * @return MC_OK; MC_ERR_INVALID_ARG (NULL e, @p e centred already); MC_ERR_NOMEM.
+ * Thread safety: writes @p e; nothing else may use it meanwhile.
+ */
+MC_API mc_status mc_cluster_center(mc_embeddings_t *e, const mc_cluster_params *p,
+                                   double *out_shift, int *out_centered);
+
+/**
  * @brief Steps 5 to 8 on the graph, centring and calibration of
  * @p prepared (from mc_cluster_prepare() or mc_cluster_run() on @p e) with
  * the algorithm, threshold, gates and algorithm settings of @p p.

@@ -26,6 +26,7 @@
 #include "io.h"
 #include "knn.h"
 #include "knn_io.h"
+#include "knn_shard.h"
 #include "linkage.h"
 #include "map.h"
 #include "model.h"

@@ -86,6 +86,25 @@ size_t mc_knn_auto_cells_nprobe(size_t nlist)
     return np < nlist ? np : nlist;
 }
 
+mc_status mc_knn_candidate_list(const uint8_t *flags, size_t n, size_t **out_cand, size_t *out_nc)
+{
+    *out_cand = NULL;
+    *out_nc = n;
+    if (!flags) return MC_OK;
+    size_t nc = 0;
+    for (size_t i = 0; i < n; i++) nc += flags[i] != 0;
+    if (nc == 0) return mc_fail(MC_ERR_INVALID_ARG, "no face may be a neighbour (empty candidate set)");
+    *out_nc = nc;
+    if (nc == n) return MC_OK;
+    size_t *cand = mc_malloc_array(nc, sizeof *cand);
+    if (!cand) return mc_fail(MC_ERR_NOMEM, "out of memory for the candidate list");
+    size_t a = 0;
+    for (size_t i = 0; i < n; i++)
+        if (flags[i]) cand[a++] = i;
+    *out_cand = cand;
+    return MC_OK;
+}
+
 mc_status mc_knn_graph_build(const mc_embeddings_t *e, const mc_knn_params *p,
                              mc_knn_graph_t **out)
 {
@@ -126,18 +145,8 @@ mc_status mc_knn_graph_build_ex(const mc_embeddings_t *e, const mc_knn_params *p
 
     /* the faces that may be neighbours */
     size_t *cand = NULL, nc = n;
-    if (par.candidates) {
-        nc = 0;
-        for (size_t i = 0; i < n; i++) nc += par.candidates[i] != 0;
-        if (nc == 0) return mc_fail(MC_ERR_INVALID_ARG, "no face may be a neighbour (empty candidate set)");
-        if (nc < n) {
-            if (!(cand = mc_malloc_array(nc, sizeof *cand)))
-                return mc_fail(MC_ERR_NOMEM, "out of memory for the candidate list");
-            size_t a = 0;
-            for (size_t i = 0; i < n; i++)
-                if (par.candidates[i]) cand[a++] = i;
-        }
-    }
+    mc_status cst = mc_knn_candidate_list(par.candidates, n, &cand, &nc);
+    if (cst != MC_OK) return cst;
     size_t hnsw_m = 0;
     int is_hnsw = parse_hnsw(spec, &hnsw_m);
     if (is_hnsw < 0) {

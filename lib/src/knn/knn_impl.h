@@ -3,8 +3,8 @@
  * (the graph object's storage), knn_exact.c (exact search), knn_cells.c,
  * knn_faiss.c and knn_hnsw.c (approximate searches), knn_build.c
  * (mc_knn_graph_build_ex's dispatch), knn_recall.c (a graph's recall
- * against the exact search); knn_io.c (graph files) and model.c use them
- * too. */
+ * against the exact search), knn_shard.c (one shard's rows); knn_io.c
+ * (graph and part files) and model.c use them too. */
 #ifndef MAGCLUST_KNN_IMPL_H
 #define MAGCLUST_KNN_IMPL_H
 
@@ -89,6 +89,13 @@ typedef struct {
 } mc_knn_exact_job;
 /* ids, sims: nq x k, written. MC_OK or MC_ERR_NOMEM. */
 mc_status mc_knn_exact_search(const mc_knn_exact_job *job, int64_t *ids, float *sims);
+
+/* ---- knn_build.c ---- */
+
+/* The candidate faces of the optional flags (knn.h's candidates): NULL and
+ * n when every face may be a neighbour, else a new list of the nc flagged
+ * faces in increasing order. MC_ERR_INVALID_ARG when none is flagged. */
+mc_status mc_knn_candidate_list(const uint8_t *flags, size_t n, size_t **out_cand, size_t *out_nc);
 
 /* ---- knn_cells.c, knn_faiss.c ---- */
 

@@ -223,6 +223,56 @@ static mc_status new_result(const mc_cluster_params *p, mc_cluster_result_t **ou
     return MC_OK;
 }
 
+/* The calibration parameters with the sample gate resolved to a value on
+ * e's quality (into *cp), and how many faces pass it. */
+static size_t good_faces(const mc_embeddings_t *e, const mc_cluster_params *p,
+                         mc_calibrate_params *cp)
+{
+    size_t n = mc_embeddings_n(e);
+    const float *q = mc_embeddings_quality(e);
+    *cp = p->calibrate;
+    cp->sample_quality.value = mc_threshold_resolve(&cp->sample_quality, q, n);
+    cp->sample_quality.kind = MC_THRESH_ABSOLUTE;
+    size_t n_good = 0;
+    for (size_t i = 0; i < n; i++) n_good += !q || (double)q[i] >= cp->sample_quality.value;
+    return n_good;
+}
+
+/* Step 2: the good faces' mean direction removed from every direction;
+ * faces that all point one way are left as they are (*centered 0). */
+static mc_status center_step(mc_embeddings_t *e, const mc_calibrate_params *cp, size_t n_good,
+                             double *shift, int *centered, float *mean)
+{
+    mc_status st = mc_embeddings_center_ex(e, mc_embeddings_quality(e), cp->sample_quality.value,
+                                           shift, mean);
+    if (st == MC_OK) *centered = mc_center_removes(*shift, n_good);
+    return st;
+}
+
+mc_status mc_cluster_center(mc_embeddings_t *e, const mc_cluster_params *p, double *out_shift,
+                            int *out_centered)
+{
+    mc_clear_error();
+    if (out_shift) *out_shift = NAN;
+    if (out_centered) *out_centered = 0;
+    if (!e) return mc_fail(MC_ERR_INVALID_ARG, "mc_cluster_center: e is NULL");
+    mc_cluster_params defaults = mc_cluster_params_default(MC_ALGO_DEFAULT);
+    if (!p) p = &defaults;
+    if (!p->center) return MC_OK;
+    if (mc_embeddings_is_centered(e))
+        return mc_fail(MC_ERR_INVALID_ARG,
+                       "mc_cluster_center: the embeddings were centred already: read them again");
+    mc_calibrate_params cp;
+    size_t n_good = good_faces(e, p, &cp);
+    double shift = NAN;
+    int centered = 0;
+    mc_status st = center_step(e, &cp, n_good, &shift, &centered, NULL);
+    if (st != MC_OK) return st;
+    if (out_shift) *out_shift = shift;
+    if (out_centered) *out_centered = centered;
+    return MC_OK;
+}
+
 mc_status mc_cluster_prepare(mc_embeddings_t *e, const mc_knn_graph_t *graph,
                              const mc_cluster_params *p, mc_cluster_result_t **out)
 {
@@ -253,22 +303,17 @@ mc_status mc_cluster_prepare(mc_embeddings_t *e, const mc_knn_graph_t *graph,
     if ((st = cs_load(e, p, info, &r->own_cs)) != MC_OK) goto fail;
     r->cs = r->own_cs;
     /* centring and calibration use the same good faces: resolve the gate once */
-    mc_calibrate_params cp = p->calibrate;
+    mc_calibrate_params cp;
+    size_t n_good = good_faces(e, p, &cp);
     const float *q = mc_embeddings_quality(e);
-    cp.sample_quality.value = mc_threshold_resolve(&cp.sample_quality, q, n);
-    cp.sample_quality.kind = MC_THRESH_ABSOLUTE;
-    size_t n_good = 0;
-    for (size_t i = 0; i < n; i++) n_good += !q || (double)q[i] >= cp.sample_quality.value;
     if (p->center) {
         if (!(r->own_center = mc_malloc_array(mc_embeddings_dim(e), sizeof *r->own_center))) {
             st = mc_fail(MC_ERR_NOMEM, "out of memory for the centring vector");
             goto fail;
         }
-        if ((st = mc_embeddings_center_ex(e, q, cp.sample_quality.value, &info->center_shift,
-                                          r->own_center)) != MC_OK)
+        if ((st = center_step(e, &cp, n_good, &info->center_shift, &info->centered,
+                              r->own_center)) != MC_OK)
             goto fail;
-        /* faces that all point one way are left as they are */
-        info->centered = mc_center_removes(info->center_shift, n_good);
         r->center = info->centered ? r->own_center : NULL;
     }
     if (graph) {
