@@ -16,7 +16,7 @@ class _GraphBuffer:
     def __init__(self, graph, ptr, shape, typestr):
         self.graph = graph
         self.__array_interface__ = {"shape": shape, "typestr": typestr,
-                                    "data": (ptr, False), "version": 3}
+                                    "data": (ptr, True), "version": 3}  # read-only
 
 
 class _Graph:

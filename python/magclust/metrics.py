@@ -43,8 +43,7 @@ def compute(labels_true, labels_pred):
     t = np.ascontiguousarray(t, dtype=np.int64)
     p = np.ascontiguousarray(p, dtype=np.int64)
     m = _lib.Metrics()
-    check(lib.mc_metrics_compute(t.ctypes.data if t.size else None,
-                                 p.ctypes.data if p.size else None, t.size, ctypes.byref(m)))
+    check(lib.mc_metrics_compute(t.ctypes.data, p.ctypes.data, t.size, ctypes.byref(m)))
     return {name: getattr(m, name) for name, _ in _lib.Metrics._fields_}
 
 
