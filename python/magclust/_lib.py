@@ -7,6 +7,8 @@ import ctypes
 import ctypes.util
 import os
 import pathlib
+import sys
+import sysconfig
 
 from ctypes import (POINTER, Structure, c_char, c_char_p, c_double, c_float, c_int,
                     c_int64, c_size_t, c_uint, c_uint8, c_uint64, c_void_p)
@@ -239,16 +241,21 @@ def _candidates():
     if env:
         return [env]  # the user's choice: no fallback that would hide a mistake
     out = []
-    # the source tree: python/magclust -> the repository root's build trees
+    # the source tree (python/magclust beside CMakeLists.txt): its build trees
     root = _HERE.parent.parent
-    for build in ("build", "build-release"):
-        out.append(str(root / build / "libmagclust.so"))
-    found = ctypes.util.find_library("magclust")  # ldconfig's cache (the install prefix)
+    if (root / "CMakeLists.txt").exists():
+        for build in ("build", "build-release"):
+            out.append(str(root / build / "libmagclust.so"))
+    # the install prefix: ldconfig's cache, then the usual lib directories
+    found = ctypes.util.find_library("magclust")
     if found:
         out.append(found)
-    for prefix in ("/usr/local/lib", "/usr/local/lib64", "/usr/lib"):
-        out.append(os.path.join(prefix, "libmagclust.so.0"))
-    return out
+    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
+    for prefix in (sys.prefix, "/usr/local", "/usr"):
+        for libdir in ("lib", "lib64", os.path.join("lib", multiarch) if multiarch else None):
+            if libdir:
+                out.append(os.path.join(prefix, libdir, "libmagclust.so.0"))
+    return list(dict.fromkeys(out))
 
 
 def _load():
