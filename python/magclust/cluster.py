@@ -3,6 +3,7 @@ import ctypes
 import inspect
 import math
 import numbers
+import time
 
 import numpy as np
 
@@ -126,7 +127,11 @@ class MagClust:
         The similarity threshold in effect (DBSCAN's eps is 1 minus it).
     calibration_ : dict
         What the run measured and resolved: the calibration's statistics,
-        the quality check, the gates as values, the index, seconds per phase.
+        the quality check, the gates as values, the index, seconds per phase
+        (``t_prepare``, ``t_cluster``: the library's; ``t_load``: the
+        library building its embeddings from X, rows split into directions
+        and norms as the CLI's reader does; ``t_run``: the whole
+        ``mc_cluster_run`` call, scoring included, as timed from Python).
     n_clusters_ : int
     n_features_in_ : int
     center_ : ndarray of float32 or None
@@ -319,17 +324,23 @@ class MagClust:
             A corrections or previous file could not be read.
         """
         params = self._params()
+        t0 = time.perf_counter()
         emb = Embeddings(X, quality=quality, quality_name=quality_name, photo=photo, paths=paths)
+        t_load = time.perf_counter() - t0
         params.corrections = cstr(corrections)
         params.previous = cstr(previous)
         prog = Progress(self.progress)
         params.progress = prog.c_fn
         result = ctypes.c_void_p()
+        t0 = time.perf_counter()
         status = lib.mc_cluster_run(emb.handle, None, ctypes.byref(params), ctypes.byref(result))
+        t_run = time.perf_counter() - t0
         run = _Run(emb, result)  # owns both from here on
         prog.done()
         check(status)
         self._set_results(run)
+        self.calibration_["t_load"] = t_load
+        self.calibration_["t_run"] = t_run
         return self
 
     def fit_predict(self, X, y=None, **fit_params):
