@@ -3,11 +3,13 @@
 import os
 import pathlib
 import subprocess
+import sys
 
 import pytest
 
 SRC = pathlib.Path(__file__).resolve().parents[2]
 BUILD = SRC / "build"
+sys.path.insert(0, str(SRC / "python"))  # the package these tests are for
 
 
 def _path(var, default):
