@@ -79,6 +79,8 @@ int main(void)
     F(mc_metrics, bcubed_f); F(mc_metrics, pairwise_precision); F(mc_metrics, pairwise_recall);
     F(mc_metrics, pairwise_f); F(mc_metrics, nmi); F(mc_metrics, n); F(mc_metrics, n_classes);
     F(mc_metrics, n_clusters);
+    S(mc_reject_point); F(mc_reject_point, reject_pct); F(mc_reject_point, quality_below);
+    F(mc_reject_point, faces); F(mc_reject_point, m);
     S(mc_model_params); F(mc_model_params, threshold); F(mc_model_params, k);
     F(mc_model_params, core_q); F(mc_model_params, noise_q); F(mc_model_params, center);
     F(mc_model_params, algorithm); F(mc_model_params, quality_name); F(mc_model_params, source);

@@ -187,6 +187,11 @@ class Metrics(Structure):  # metrics.h mc_metrics
                 ("n", c_size_t), ("n_classes", c_size_t), ("n_clusters", c_size_t)]
 
 
+class RejectPoint(Structure):  # metrics.h mc_reject_point
+    _fields_ = [("reject_pct", c_double), ("quality_below", c_double), ("faces", c_size_t),
+                ("m", Metrics)]
+
+
 class ModelParams(Structure):  # model.h mc_model_params
     _fields_ = [("threshold", c_double), ("k", c_size_t), ("core_q", c_double),
                 ("noise_q", c_double), ("center", c_void_p), ("algorithm", c_char_p),
@@ -224,7 +229,7 @@ LAYOUT = {
     "mc_quality_check_result": QualityCheck, "mc_threshold_spec": ThresholdSpec,
     "mc_map_params": MapParams, "mc_map_info": MapInfo, "mc_cluster_params": ClusterParams,
     "mc_corrections_info": CorrectionsInfo, "mc_constraint_stats": ConstraintStats,
-    "mc_carry_stats": CarryStats, "mc_cluster_info": ClusterInfo, "mc_metrics": Metrics,
+    "mc_carry_stats": CarryStats, "mc_cluster_info": ClusterInfo, "mc_metrics": Metrics, "mc_reject_point": RejectPoint,
     "mc_model_params": ModelParams, "mc_assign_params": AssignParams,
     "mc_assign_stats": AssignStats, "mc_h5_read_params": H5ReadParams,
     "mc_reader_params": ReaderParams,
@@ -385,6 +390,9 @@ _fn("mc_constraints_free", None, P)
 _fn("mc_model_cluster_size", c_size_t, P, c_size_t)
 _fn("mc_model_exemplar_clusters", P, P)
 _fn("mc_metrics_compute", c_int, c_void_p, c_void_p, c_size_t, POINTER(Metrics))
+_fn("mc_reject_curve_points", c_size_t, c_double, c_double)
+_fn("mc_reject_curve", c_int, c_void_p, c_void_p, c_void_p, c_size_t, c_double, c_double,
+    POINTER(RejectPoint))
 
 
 def check(status):

@@ -81,3 +81,26 @@ def test_metrics_match_their_definitions():
     assert magclust.metrics.nmi(t, p) == pytest.approx(nmi, rel=1e-9)
     m = magclust.metrics.compute(t, p)
     assert m["n"] == 60 and m["bcubed_f"] == magclust.metrics.bcubed(t, p)[2]
+
+
+def test_reject_curve_matches_the_cli(cli, work):
+    """metrics.reject_curve() gives `magclust eval --reject-curve`'s CSV."""
+    import csv
+    f = magclust.read(SAMPLE)
+    mc = magclust.MagClust(algo="linkage").fit(f.X)
+    out = work / "pred.csv"
+    cli("cluster", SAMPLE, "-q", "--algo", "linkage", "-o", out)
+    cli("eval", SAMPLE, out, "--reject-curve", work / "curve.csv")
+    with open(work / "curve.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    pts = magclust.metrics.reject_curve(f.labels, mc.labels_, mc.quality_)
+    assert [p["reject_pct"] for p in pts] == [float(r["reject_pct"]) for r in rows]
+    assert [p["faces"] for p in pts] == [int(r["faces"]) for r in rows]
+    for p, r in zip(pts, rows):
+        assert p["bcubed_f"] == pytest.approx(float(r["bcubed_f"]), abs=1e-6)
+        assert p["nmi"] == pytest.approx(float(r["nmi"]), abs=1e-6)
+    assert pts[-1]["bcubed_f"] > pts[0]["bcubed_f"]  # the magnitude is a useful quality
+    with pytest.raises(ValueError, match="too few faces"):
+        magclust.metrics.reject_curve([0], [0], [1.0], step=50, max_pct=50)
+    with pytest.raises(ValueError, match="max_pct"):
+        magclust.metrics.reject_curve([0, 1], [0, 1], [1.0, 2.0], max_pct=100)
