@@ -413,7 +413,8 @@ class MagClust:
     def _fitted_run(self):
         run = getattr(self, "_run", None)
         if run is None:
-            raise _lib.NotFittedError("this MagClust is not fitted yet: call fit() first")
+            raise _lib.NotFittedError("this MagClust holds no clustering of the library (not fitted yet, "
+                                     "or unpickled: the library's objects do not pickle): call fit()")
         return run
 
     def __getstate__(self):

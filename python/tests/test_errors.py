@@ -111,7 +111,7 @@ def test_memory_limit_raises_memory_error(fx):
 
 
 def test_model_misuse(X, work):
-    with pytest.raises(magclust.NotFittedError, match="not fitted"):
+    with pytest.raises(magclust.NotFittedError, match="not fitted yet"):
         magclust.MagClust().save_model(work / "m.h5")
     mc = magclust.MagClust(algo="linkage").fit(X)
     m = mc.to_model()

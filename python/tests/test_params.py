@@ -86,3 +86,24 @@ def test_fitted_attributes():
     assert cal["k"] == 60 and cal["index"] == "Flat" and cal["quality_checked"]
     bc = magclust.metrics.bcubed(faces.labels, mc.labels_)
     assert bc[2] > 0.8
+
+
+def test_pickle_keeps_the_results_and_parameters():
+    import pickle
+    X = magclust.read(SAMPLE).X
+    mc = magclust.MagClust(algo="linkage", k=20).fit(X)
+    back = pickle.loads(pickle.dumps(mc))
+    assert back.get_params() == mc.get_params()
+    np.testing.assert_array_equal(back.labels_, mc.labels_)
+    assert back.calibration_ == mc.calibration_
+    with pytest.raises(magclust.NotFittedError, match="fit"):
+        back.to_model()  # the library's objects are not pickled: fit again to save a model
+
+
+def test_progress_prints_on_request(capfd):
+    X = magclust.read(SAMPLE).X
+    magclust.MagClust(algo="linkage", progress=True).fit(X)
+    err = capfd.readouterr().err
+    assert "search 100%% %d/%d faces" % (len(X), len(X)) in err
+    magclust.MagClust(algo="linkage", progress=False).fit(X)
+    assert capfd.readouterr().err == ""
