@@ -47,71 +47,10 @@ static void help(FILE *f)
 "exit codes: 0 success, 1 runtime failure (bad input file, I/O), 2 usage error\n");
 }
 
-typedef struct {
-    size_t i;
-    float q;
-} qi_pair;
-
-static int cmp_qi(const void *a, const void *b)
-{
-    const qi_pair *x = a, *y = b;
-    if (x->q != y->q) return x->q < y->q ? -1 : 1;
-    return (x->i > y->i) - (x->i < y->i);
-}
-
-typedef struct {
-    double pct, quality_below;
-    size_t faces;
-    mc_metrics m;
-} curve_point;
-
-/* Score the faces left after the lowest-quality pct % are set aside (ties
- * broken by index, so the curve is deterministic). */
-static mc_status reject_curve(const int64_t *truth, const int64_t *pred, const float *q, size_t n,
-                              double step, double max_pct, curve_point *out, size_t *n_out)
-{
-    qi_pair *o = malloc(n * sizeof *o);
-    int64_t *t2 = malloc(n * sizeof *t2), *p2 = malloc(n * sizeof *p2);
-    unsigned char *keep = malloc(n);
-    mc_status st = MC_OK;
-    size_t np = 0;
-    if (!o || !t2 || !p2 || !keep) {
-        st = MC_ERR_NOMEM;
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++) o[i] = (qi_pair){i, q[i]};
-    qsort(o, n, sizeof *o, cmp_qi);
-    for (double pct = 0.0; pct <= max_pct + 1e-9; pct += step) {
-        size_t drop = (size_t)floor(pct / 100.0 * (double)n + 0.5);
-        if (drop >= n) break;
-        memset(keep, 1, n);
-        for (size_t r = 0; r < drop; r++) keep[o[r].i] = 0;
-        size_t m = 0;
-        for (size_t i = 0; i < n; i++)
-            if (keep[i]) {
-                t2[m] = truth[i];
-                p2[m] = pred[i];
-                m++;
-            }
-        curve_point *c = &out[np++];
-        c->pct = round(pct * 1e6) / 1e6;
-        c->faces = m;
-        c->quality_below = drop ? (double)o[drop].q : NAN;
-        if ((st = mc_metrics_compute(t2, p2, m, &c->m)) != MC_OK) goto done;
-    }
-done:
-    *n_out = np;
-    free(o);
-    free(t2);
-    free(p2);
-    free(keep);
-    return st;
-}
-
 static const char *const curve_colors[] = {"#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"};
 
 static int write_curves(const char *csv_path, const char *plot_path, const char *in_path,
-                        char **names, size_t nk, const curve_point *pts, size_t per)
+                        char **names, size_t nk, const mc_reject_point *pts, size_t per)
 {
     mc_output_t *o = NULL;
     FILE *f = cli_output_open(csv_path, &o);
@@ -119,8 +58,8 @@ static int write_curves(const char *csv_path, const char *plot_path, const char 
     fprintf(f, "quality,reject_pct,faces,quality_below,bcubed_p,bcubed_r,bcubed_f,pairwise_f,nmi\n");
     for (size_t k = 0; k < nk; k++)
         for (size_t j = 0; j < per; j++) {
-            const curve_point *c = &pts[k * per + j];
-            fprintf(f, "%s,%g,%zu,", names[k], c->pct, c->faces);
+            const mc_reject_point *c = &pts[k * per + j];
+            fprintf(f, "%s,%g,%zu,", names[k], c->reject_pct, c->faces);
             if (!isnan(c->quality_below)) fprintf(f, "%.9g", c->quality_below);
             fprintf(f, ",%.6f,%.6f,%.6f,%.6f,%.6f\n", c->m.bcubed_precision, c->m.bcubed_recall,
                     c->m.bcubed_f, c->m.pairwise_f, c->m.nmi);
@@ -139,8 +78,8 @@ static int write_curves(const char *csv_path, const char *plot_path, const char 
     for (size_t k = 0; k < nk; k++) {
         double *x = buf + 4 * k * per, *P = x + per, *R = P + per, *F = R + per;
         for (size_t j = 0; j < per; j++) {
-            const curve_point *c = &pts[k * per + j];
-            x[j] = c->pct;
+            const mc_reject_point *c = &pts[k * per + j];
+            x[j] = c->reject_pct;
             P[j] = c->m.bcubed_precision;
             R[j] = c->m.bcubed_recall;
             F[j] = c->m.bcubed_f;
@@ -232,7 +171,7 @@ int cmd_eval(int argc, char **argv)
     mc_embeddings_t *e = NULL;
     int64_t *pred = NULL;
     char *keys_copy = NULL, *names[16];
-    curve_point *pts = NULL;
+    mc_reject_point *pts = NULL;
     size_t nk = 0;
     mc_metrics m;
     if ((st = mc_embeddings_read_h5(in_path, &rp, &e)) != MC_OK) goto fail;
@@ -283,7 +222,7 @@ int cmd_eval(int argc, char **argv)
             }
             names[nk++] = t;
         }
-        size_t per = (size_t)floor(rmax / rstep + 1e-9) + 1;
+        size_t per = mc_reject_curve_points(rstep, rmax);
         pts = calloc(nk * per, sizeof *pts);
         if (!pts) {
             cli_error("out of memory");
@@ -299,16 +238,15 @@ int cmd_eval(int argc, char **argv)
                 if ((st = mc_embeddings_read_h5(in_path, &rq, &ek)) != MC_OK) goto fail;
                 q = mc_embeddings_quality(ek);
             }
-            size_t got = 0;
-            st = reject_curve(truth, pred, q, n, rstep, rmax, pts + k * per, &got);
+            st = mc_reject_curve(truth, pred, q, n, rstep, rmax, pts + k * per);
             mc_embeddings_free(ek);
-            if (st != MC_OK) goto fail;
-            if (got != per) {
+            if (st == MC_ERR_BAD_DATA) {
                 cli_error("%s: too few faces for a %g %% reject curve", in_path, rmax);
                 goto cleanup;
             }
+            if (st != MC_OK) goto fail;
             printf("  reject curve (%s): F", names[k]);
-            for (size_t j = 0; j < per; j++) printf(" %g%%:%.3f", pts[k * per + j].pct, pts[k * per + j].m.bcubed_f);
+            for (size_t j = 0; j < per; j++) printf(" %g%%:%.3f", pts[k * per + j].reject_pct, pts[k * per + j].m.bcubed_f);
             printf("\n");
         }
         /* the curve and the plot are committed together, or neither */

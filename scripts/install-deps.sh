@@ -6,7 +6,9 @@
 #                                     the HTML report; clang and its runtimes
 #                                     build the fuzzers; valgrind checks the CLI;
 #                                     locales + de_DE.UTF-8 (a ',' decimal point)
-#                                     for test_locale
+#                                     for test_locale; NumPy, pytest and
+#                                     matplotlib for the Python package's suite
+#                                     (tests/python_test.sh) and its example
 #   scripts/install-deps.sh --bench   and what scripts/bench/ needs (peers,
 #                                     GEMM probe): see scripts/bench/README.md
 set -euo pipefail
@@ -18,7 +20,8 @@ want_locale=0
 case "${1:-}" in
     "") ;;
     --test)
-        PKGS+=(chromium fonts-dejavu-core clang libclang-rt-14-dev libomp-dev valgrind locales)
+        PKGS+=(chromium fonts-dejavu-core clang libclang-rt-14-dev libomp-dev valgrind locales
+               python3-numpy python3-pytest python3-matplotlib python3-setuptools python3-pip)
         want_locale=1
         what="build and test dependencies" ;;
     --bench)

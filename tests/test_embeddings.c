@@ -717,6 +717,48 @@ static void test_set_quality(void)
     mc_embeddings_free(e);
 }
 
+static void test_set_groups(void)
+{
+    const float raw[6] = {1, 2, 3, 4, 5, 6};
+    int64_t g[6] = {7, -1, 3, 7, 3, -5};
+    mc_embeddings_t *e = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_new(raw, 6, 1, &e), MC_OK);
+    CU_ASSERT_EQUAL(mc_embeddings_set_groups(e, g, NULL), MC_OK);
+    g[0] = 99; /* copied, not kept */
+    const int64_t want[6] = {0, -1, 1, 0, 1, -1}; /* renumbered by first appearance */
+    const int64_t *got = mc_embeddings_groups(e);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    for (int i = 0; i < 6; i++) CU_ASSERT_EQUAL(got[i], want[i]);
+    CU_ASSERT_EQUAL(mc_embeddings_n_groups(e), 2);
+    CU_ASSERT_EQUAL(mc_embeddings_group_pairs(e), 2);
+    CU_ASSERT_STRING_EQUAL(mc_embeddings_group_name(e), "photo");
+    CU_ASSERT_EQUAL(mc_embeddings_set_groups(e, g, "frame"), MC_OK);
+    CU_ASSERT_STRING_EQUAL(mc_embeddings_group_name(e), "frame");
+    CU_ASSERT_EQUAL(mc_embeddings_set_groups(e, NULL, NULL), MC_OK);
+    CU_ASSERT_PTR_NULL(mc_embeddings_groups(e));
+    CU_ASSERT_EQUAL(mc_embeddings_n_groups(e), 0);
+    CU_ASSERT_PTR_NULL(mc_embeddings_group_name(e));
+    CU_ASSERT_EQUAL(mc_embeddings_set_groups(NULL, g, NULL), MC_ERR_INVALID_ARG);
+    mc_embeddings_free(e);
+
+    /* the same ids as the HDF5 reader gives tiny_photo.h5's /photo */
+    mc_h5_read_params rp = mc_h5_read_params_default();
+    rp.group_key = "photo";
+    mc_embeddings_t *f = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_read_h5(fx("tiny_photo.h5"), &rp, &f), MC_OK);
+    size_t n = mc_embeddings_n(f);
+    int64_t photo[40];
+    CU_ASSERT_EQUAL_FATAL(n, 40);
+    for (size_t i = 0; i < n; i++) photo[i] = i < 20 ? (int64_t)(i % 10) + 1000 : -1;
+    CU_ASSERT_EQUAL_FATAL(mc_embeddings_new(mc_embeddings_directions(f), n, mc_embeddings_dim(f), &e), MC_OK);
+    CU_ASSERT_EQUAL(mc_embeddings_set_groups(e, photo, "photo"), MC_OK);
+    for (size_t i = 0; i < n; i++) CU_ASSERT_EQUAL(mc_embeddings_groups(e)[i], mc_embeddings_groups(f)[i]);
+    CU_ASSERT_EQUAL(mc_embeddings_n_groups(e), mc_embeddings_n_groups(f));
+    CU_ASSERT_EQUAL(mc_embeddings_group_pairs(e), mc_embeddings_group_pairs(f));
+    mc_embeddings_free(e);
+    mc_embeddings_free(f);
+}
+
 static void test_getters_null(void)
 {
     CU_ASSERT_EQUAL(mc_embeddings_n(NULL), 0);
@@ -780,6 +822,7 @@ void mc_test_register(void)
     add_test("test_set_labels", test_set_labels);
     add_test("test_set_paths", test_set_paths);
     add_test("test_set_quality", test_set_quality);
+    add_test("test_set_groups", test_set_groups);
     add_test("test_getters_null", test_getters_null);
     add_test("test_free_null", test_free_null);
 }

@@ -449,6 +449,45 @@ static void expect_invalid(const int64_t *truth, const int64_t *pred, size_t n, 
     CU_ASSERT(strlen(mc_last_error_detail()) > 0);
 }
 
+/* Error versus reject on a hand-checked case: faces set aside by quality,
+ * ties broken by index. */
+static void test_reject_curve(void)
+{
+    const int64_t truth[4] = {0, 0, 1, 1}, pred[4] = {0, 1, 1, 1};
+    const float q[4] = {3.0f, 1.0f, 1.0f, 2.0f}; /* order: face 1, 2 (tie), 3, 0 */
+    CU_ASSERT_EQUAL(mc_reject_curve_points(25.0, 50.0), 3);
+    CU_ASSERT_EQUAL(mc_reject_curve_points(5.0, 50.0), 11);
+    CU_ASSERT_EQUAL(mc_reject_curve_points(0.0, 50.0), 0);
+    CU_ASSERT_EQUAL(mc_reject_curve_points(NAN, 50.0), 0);
+    mc_reject_point pt[3];
+    CU_ASSERT_EQUAL_FATAL(mc_reject_curve(truth, pred, q, 4, 25.0, 50.0, pt), MC_OK);
+    /* 0 %: every face; BCubed P = (1 + 1/3 + 2/3 + 2/3) / 4, R = 3/4 */
+    CU_ASSERT_EQUAL(pt[0].reject_pct, 0.0);
+    CU_ASSERT_EQUAL(pt[0].faces, 4);
+    CU_ASSERT(isnan(pt[0].quality_below));
+    CU_ASSERT_DOUBLE_EQUAL(pt[0].m.bcubed_precision, 2.0 / 3.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(pt[0].m.bcubed_recall, 0.75, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(pt[0].m.bcubed_f, 12.0 / 17.0, 1e-12);
+    /* 25 %: face 1 (lowest, first of the tie) set aside: the rest is exact */
+    CU_ASSERT_EQUAL(pt[1].reject_pct, 25.0);
+    CU_ASSERT_EQUAL(pt[1].faces, 3);
+    CU_ASSERT_EQUAL(pt[1].quality_below, 1.0);
+    CU_ASSERT_DOUBLE_EQUAL(pt[1].m.bcubed_f, 1.0, 1e-12);
+    /* 50 %: faces 1 and 2 set aside; the first kept has quality 2 */
+    CU_ASSERT_EQUAL(pt[2].faces, 2);
+    CU_ASSERT_EQUAL(pt[2].quality_below, 2.0);
+    CU_ASSERT_EQUAL(pt[2].m.n, 2);
+
+    CU_ASSERT_EQUAL(mc_reject_curve(NULL, pred, q, 4, 25.0, 50.0, pt), MC_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(mc_reject_curve(truth, pred, q, 0, 25.0, 50.0, pt), MC_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(mc_reject_curve(truth, pred, q, 4, 0.0, 50.0, pt), MC_ERR_INVALID_ARG);
+    CU_ASSERT_EQUAL(mc_reject_curve(truth, pred, q, 4, 25.0, 100.0, pt), MC_ERR_INVALID_ARG);
+    CU_ASSERT(strstr(mc_last_error_detail(), "max_pct") != NULL);
+    /* one face: setting 50 % aside leaves none */
+    CU_ASSERT_EQUAL(mc_reject_curve(truth, pred, q, 1, 50.0, 50.0, pt), MC_ERR_BAD_DATA);
+    CU_ASSERT(strstr(mc_last_error_detail(), "too few faces") != NULL);
+}
+
 static void test_errors(void)
 {
     const int64_t lab[3] = {0, 1, 1};
@@ -480,4 +519,5 @@ void mc_test_register(void)
     add_test("invariance", test_invariance);
     add_test("large_paths", test_large_paths);
     add_test("errors", test_errors);
+    add_test("reject_curve", test_reject_curve);
 }

@@ -155,6 +155,22 @@ MC_API mc_status mc_embeddings_set_paths(mc_embeddings_t *e, const char *const *
 MC_API mc_status mc_embeddings_set_quality(mc_embeddings_t *e, const float *quality,
                                            const char *name);
 
+/**
+ * @brief Attach photo groups: faces that share a value come from one photo,
+ * so are different people and never share a cluster (mc_cluster_run()), as
+ * with mc_h5_read_params.group_key.
+ *
+ * The values are renumbered 0.. in order of first appearance, as the HDF5
+ * reader numbers its photos, so mc_embeddings_groups() gives the same ids
+ * either way.
+ * @param groups n values (copied), any non-negative integers; a negative
+ *               value means no photo. NULL removes the groups.
+ * @param name   what the groups are called in summaries; NULL or "" gives "photo".
+ * @return MC_OK, MC_ERR_INVALID_ARG (e NULL), MC_ERR_NOMEM (e is then unchanged).
+ */
+MC_API mc_status mc_embeddings_set_groups(mc_embeddings_t *e, const int64_t *groups,
+                                          const char *name);
+
 /** @brief Number of faces N. */
 MC_API size_t mc_embeddings_n(const mc_embeddings_t *e);
 /** @brief Dimension D. */

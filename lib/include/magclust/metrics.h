@@ -1,6 +1,6 @@
 /**
  * @file metrics.h
- * @brief External clustering metrics: BCubed, pairwise F, NMI.
+ * @brief External clustering metrics: BCubed, pairwise F, NMI, and error versus reject.
  *
  * @code
  * mc_metrics m;
@@ -58,6 +58,39 @@ typedef struct {
  */
 MC_API mc_status mc_metrics_compute(const int64_t *truth, const int64_t *pred, size_t n,
                                     mc_metrics *out);
+
+/** One point of an error-versus-reject curve (mc_reject_curve()). */
+typedef struct {
+    double reject_pct;    /**< percent of the faces set aside, the lowest-quality ones */
+    double quality_below; /**< the quality of the first face kept: those set aside are at or
+                               below it; NAN at 0 % */
+    size_t faces;         /**< faces kept and scored */
+    mc_metrics m;         /**< the metrics of the faces kept */
+} mc_reject_point;
+
+/** @brief Points of a curve from 0 to @p max_pct % by @p step:
+ * floor(max_pct / step) + 1 (0 when step <= 0 or max_pct < 0, or either is not finite). */
+MC_API size_t mc_reject_curve_points(double step, double max_pct);
+
+/**
+ * @brief Error versus reject (as MagFace and AdaFace report quality): score
+ * the faces that remain when the lowest-quality 0, step, 2 step ... max_pct
+ * percent are set aside, as `magclust eval --reject-curve` does.
+ *
+ * Faces are ordered by quality, ties by index, so the curve is
+ * deterministic; round(pct / 100 x n) faces are set aside at pct percent.
+ * @param truth, pred  in, n labels each (negative = singleton, as mc_metrics_compute()).
+ * @param quality      in, n quality values.
+ * @param n            number of faces (>= 1).
+ * @param step         percent between points, > 0.
+ * @param max_pct      the last point's percent, in [0, 100).
+ * @param out          caller-allocated, mc_reject_curve_points(step, max_pct) points.
+ * @return MC_OK; MC_ERR_INVALID_ARG (a NULL pointer, n == 0, step or max_pct out of
+ *         range); MC_ERR_BAD_DATA (so few faces that the last point would set all
+ *         aside: detail says so); MC_ERR_NOMEM. Thread safety: pure.
+ */
+MC_API mc_status mc_reject_curve(const int64_t *truth, const int64_t *pred, const float *quality,
+                                 size_t n, double step, double max_pct, mc_reject_point *out);
 
 #ifdef __cplusplus
 }

@@ -281,6 +281,60 @@ mc_status mc_embeddings_set_quality(mc_embeddings_t *e, const float *quality, co
     return MC_OK;
 }
 
+/* A group value and the face it belongs to, sorted by value then face. */
+typedef struct {
+    int64_t value;
+    size_t face;
+} group_entry;
+
+static int group_entry_cmp(const void *a, const void *b)
+{
+    const group_entry *x = a, *y = b;
+    if (x->value != y->value) return x->value < y->value ? -1 : 1;
+    return x->face < y->face ? -1 : x->face > y->face;
+}
+
+mc_status mc_embeddings_set_groups(mc_embeddings_t *e, const int64_t *groups, const char *name)
+{
+    mc_clear_error();
+    if (!e) return mc_fail(MC_ERR_INVALID_ARG, "mc_embeddings_set_groups: e is NULL");
+    if (!groups) {
+        mc_embeddings_take_groups(e, NULL, 0, NULL);
+        return MC_OK;
+    }
+    /* Renumber as the HDF5 reader does (0.. in order of first appearance), so
+     * that groups given here and groups read with group_key agree. Sorting
+     * (value, face) finds each value's first face in O(n log n). */
+    int64_t *ids = mc_malloc_array(e->n, sizeof *ids);
+    group_entry *s = mc_malloc_array(e->n, sizeof *s);
+    size_t *first = mc_malloc_array(e->n, sizeof *first);
+    char *name_copy = strdup(name && *name ? name : "photo");
+    if (!ids || !s || !first || !name_copy) {
+        free(ids);
+        free(s);
+        free(first);
+        free(name_copy);
+        return mc_fail(MC_ERR_NOMEM, "out of memory for %zu photo groups", e->n);
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < e->n; i++)
+        if (groups[i] >= 0) s[m++] = (group_entry){groups[i], i};
+    qsort(s, m, sizeof *s, group_entry_cmp);
+    for (size_t a = 0, b; a < m; a = b) {
+        for (b = a; b < m && s[b].value == s[a].value; b++) first[s[b].face] = s[a].face;
+    }
+    size_t n_groups = 0;
+    for (size_t i = 0; i < e->n; i++) {
+        if (groups[i] < 0) ids[i] = -1;
+        else if (first[i] == i) ids[i] = (int64_t)n_groups++;
+        else ids[i] = ids[first[i]]; /* first[i] < i: numbered already */
+    }
+    free(s);
+    free(first);
+    mc_embeddings_take_groups(e, ids, n_groups, name_copy);
+    return MC_OK;
+}
+
 /* Getters leave the error detail alone, so that cleanup code running between
  * a failure and its report does not wipe the message. */
 size_t mc_embeddings_n(const mc_embeddings_t *e) { return e ? e->n : 0; }
