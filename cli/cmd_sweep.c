@@ -177,6 +177,7 @@ static mc_status run_one(mc_algo a, const cli_opts *o, const mc_cluster_result_t
                          const int64_t *truth, sweep_row *row)
 {
     mc_cluster_params p = cli_cluster_params(o, a);
+    p.score = 0; /* a row is the agreement with the labels: no per-face scores */
     for (size_t i = 0; at && i < np; i++) {
         double v = ps[i].v[at[i]];
         row->pv[i] = v;

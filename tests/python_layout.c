@@ -51,7 +51,7 @@ int main(void)
     F(mc_cluster_params, min_cluster_size); F(mc_cluster_params, iterations);
     F(mc_cluster_params, map); F(mc_cluster_params, corrections); F(mc_cluster_params, previous);
     F(mc_cluster_params, n_threads); F(mc_cluster_params, progress);
-    F(mc_cluster_params, progress_data);
+    F(mc_cluster_params, progress_data); F(mc_cluster_params, score);
     S(mc_corrections_info); F(mc_corrections_info, lines); F(mc_corrections_info, unknown);
     F(mc_corrections_info, named); F(mc_corrections_info, not_named); F(mc_corrections_info, same);
     F(mc_corrections_info, different);

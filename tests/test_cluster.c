@@ -658,6 +658,20 @@ static void test_confidence_recipe(void)
         mc_cluster_result_t *r = NULL;
         CU_ASSERT_EQUAL_FATAL(mc_cluster_run(e, NULL, &p, &r), MC_OK);
         check_confidence(r, e);
+        /* score 0 (what sweep asks): the same clusters, unscored */
+        mc_cluster_result_t *u = NULL;
+        p.score = 0;
+        CU_ASSERT_EQUAL_FATAL(mc_cluster_again(r, e, &p, &u), MC_OK);
+        const mc_clustering_t *cr = mc_cluster_result_clustering(r);
+        const mc_clustering_t *cu = mc_cluster_result_clustering(u);
+        CU_ASSERT_FALSE(mc_clustering_has_confidence(cu));
+        CU_ASSERT_PTR_NULL(mc_clustering_similarities(cu));
+        CU_ASSERT_EQUAL_FATAL(mc_clustering_n(cu), mc_clustering_n(cr));
+        CU_ASSERT_EQUAL(memcmp(mc_clustering_labels(cu), mc_clustering_labels(cr),
+                               mc_clustering_n(cr) * sizeof(int64_t)), 0);
+        CU_ASSERT_EQUAL(memcmp(mc_clustering_roles(cu), mc_clustering_roles(cr),
+                               mc_clustering_n(cr)), 0);
+        mc_cluster_result_free(u);
         mc_cluster_result_free(r);
         mc_embeddings_free(e);
     }

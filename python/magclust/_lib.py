@@ -144,7 +144,7 @@ class ClusterParams(Structure):  # cluster.h mc_cluster_params
                 ("min_samples", c_size_t), ("seed", c_uint64), ("min_cluster_size", c_size_t),
                 ("iterations", c_size_t), ("map", MapParams), ("corrections", c_char_p),
                 ("previous", c_char_p), ("n_threads", c_int), ("progress", PROGRESS_FN),
-                ("progress_data", c_void_p)]
+                ("progress_data", c_void_p), ("score", c_int)]
 
 
 class CorrectionsInfo(Structure):  # constraints.h mc_corrections_info

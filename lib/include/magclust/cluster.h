@@ -168,6 +168,10 @@ typedef struct {
     int n_threads;               /**< threads for every phase; <= 0 means all cores */
     mc_progress_fn progress;     /**< optional progress of the search */
     void *progress_data;         /**< passed to progress */
+    int score;                   /**< score every face (similarity, margin) and pick each
+                                      cluster's representative (clustering.h); default 1.
+                                      0 skips it: the outputs then lack those columns, as a
+                                      sweep that only counts agreement with labels needs */
 } mc_cluster_params;
 
 /**

@@ -84,6 +84,7 @@ mc_cluster_params mc_cluster_params_default(mc_algo a)
      * eight of ten dev and synthetic sets by 0.004 to 0.015 over 30
      * (docs/experiments.md, "Map-equation clustering") */
     if (a == MC_ALGO_MAP) p.knn.k = 60;
+    p.score = 1;
     return p;
 }
 
@@ -545,7 +546,9 @@ static mc_status cluster_step(mc_cluster_result_t *r, const mc_embeddings_t *e)
         (st = constrain(r->cs, p, mc_embeddings_n(e), r->graph, t, info, &r->clustering)) != MC_OK)
         return st;
     /* how sure of each face, on the final clusters (clustering.h) */
-    if ((st = mc_clustering_score(r->clustering, e, r->graph, p->n_threads)) != MC_OK) return st;
+    if (p->score &&
+        (st = mc_clustering_score(r->clustering, e, r->graph, p->n_threads)) != MC_OK)
+        return st;
     info->t_cluster = mc_knn_now() - t0;
     return MC_OK;
 }
