@@ -25,6 +25,7 @@ void cli_opts_default(cli_opts *o)
     o->seed = d.seed;
     o->iterations = d.iterations;
     o->map = d.map;
+    o->contested = d.contested;
 }
 
 mc_cluster_params cli_cluster_params(const cli_opts *o, mc_algo a)
@@ -54,6 +55,7 @@ mc_cluster_params cli_cluster_params(const cli_opts *o, mc_algo a)
     p.map = o->map;
     if (o->slope_given) p.core_slope = o->core_slope;
     p.min_cluster_size = o->min_cluster_size;
+    p.contested = o->contested;
     p.n_threads = (int)o->threads;
     return p;
 }
@@ -101,6 +103,14 @@ int cli_opts_handle(cli_opts *o, const char *cmd, int c, const char *arg)
         else if (strcmp(arg, "off") == 0) o->center = 0;
         else {
             cli_usage_error(cmd, "--center: '%s' is not on or off", arg);
+            return -1;
+        }
+        return 1;
+    case CLI_O_CONTESTED:
+        if (strcmp(arg, "noise") == 0) o->contested = 1;
+        else if (strcmp(arg, "keep") == 0) o->contested = 0;
+        else {
+            cli_usage_error(cmd, "--contested: '%s' is not noise or keep", arg);
             return -1;
         }
         return 1;
@@ -267,6 +277,11 @@ void cli_opts_help(FILE *f)
 "                           HDBSCAN's min_cluster_size; Immich uses 3);\n"
 "                           corrections may still name a single face\n"
 "                           (default 1: every cluster is kept)\n"
+"      --contested noise|keep\n"
+"                           a border face (attached, not core) that is nearer\n"
+"                           the centre of one of its neighbours' other\n"
+"                           clusters than its own cluster's: noise (default)\n"
+"                           or kept where the algorithm put it\n"
 "      --trust-quality      gate by the quality even when the quality check\n"
 "                           finds it uninformative (by default the gates are\n"
 "                           then off; giving --core-quality or\n"

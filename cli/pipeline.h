@@ -27,6 +27,7 @@ typedef struct {
     size_t iterations;
     mc_map_params map;      /* --flow, --teleport, --temperature, --cut, --window, --trials */
     size_t min_cluster_size; /* --min-cluster-size */
+    int contested;          /* --contested: 1 noise (default), 0 keep */
     double core_slope;      /* when slope_given: --core-slope */
     int slope_given;
     unsigned algo_opts;     /* the algorithm options given: bits (1 << (option id - CLI_OPT_BASE)) */
@@ -50,6 +51,7 @@ enum {
     CLI_O_QKEY, CLI_O_EKEY, CLI_O_LKEY, CLI_O_PKEY, CLI_O_THREADS, CLI_O_SEED, CLI_O_ITER,
     CLI_O_LINKAGE, CLI_O_INDEX, CLI_O_NPROBE, CLI_O_EF, CLI_O_GRAPH, CLI_O_SKIPBAD, CLI_O_TRUSTQ,
     CLI_O_FLOW, CLI_O_TELEPORT, CLI_O_TEMP, CLI_O_CUT, CLI_O_WINDOW, CLI_O_TRIALS, CLI_O_SLOPE, CLI_O_MINSIZE,
+    CLI_O_CONTESTED,
     CLI_O_RECALL, CLI_O_RECALLK,
     CLI_O_K = 'k'
 };
@@ -83,7 +85,8 @@ enum {
     {"window", required_argument, NULL, CLI_O_WINDOW},                        \
     {"trials", required_argument, NULL, CLI_O_TRIALS},                        \
     {"core-slope", required_argument, NULL, CLI_O_SLOPE},                     \
-    {"min-cluster-size", required_argument, NULL, CLI_O_MINSIZE}
+    {"min-cluster-size", required_argument, NULL, CLI_O_MINSIZE},            \
+    {"contested", required_argument, NULL, CLI_O_CONTESTED}
 
 /* Handles one common option. Returns 1 when handled, 0 when c is not a
  * common option, -1 after printing a usage error. */

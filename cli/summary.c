@@ -301,6 +301,10 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
         fprintf(f, "; %zu cluster%s under %zu faces turned to noise (%zu faces)", in->small_clusters,
                 in->small_clusters == 1 ? "" : "s", cp->min_cluster_size, in->small_cluster_faces);
     fprintf(f, ")\n");
+    if (in->contested)
+        fprintf(f, "  contested    %zu border face%s nearer another cluster's centre than %s own: "
+                   "noise (--contested keep keeps them)\n",
+                in->contested, in->contested == 1 ? "" : "s", in->contested == 1 ? "its" : "their");
     {
         /* a gate above every face leaves nothing to cluster: say so */
         size_t n_pass = 0;
@@ -478,6 +482,8 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
     json_uint(&j, "min_cluster_size", cp->min_cluster_size > 1 ? cp->min_cluster_size : 1);
     json_uint(&j, "small_clusters", in->small_clusters);
     json_uint(&j, "small_cluster_faces", in->small_cluster_faces);
+    json_bool(&j, "contested_to_noise", cp->contested);
+    json_uint(&j, "contested", in->contested);
     json_key_object(&j, "seconds");
     json_num(&j, "load", t->load);
     json_num(&j, "knn", t->knn);

@@ -52,6 +52,7 @@ int main(void)
     F(mc_cluster_params, map); F(mc_cluster_params, corrections); F(mc_cluster_params, previous);
     F(mc_cluster_params, n_threads); F(mc_cluster_params, progress);
     F(mc_cluster_params, progress_data); F(mc_cluster_params, score);
+    F(mc_cluster_params, contested);
     S(mc_corrections_info); F(mc_corrections_info, lines); F(mc_corrections_info, unknown);
     F(mc_corrections_info, named); F(mc_corrections_info, not_named); F(mc_corrections_info, same);
     F(mc_corrections_info, different);
@@ -75,6 +76,7 @@ int main(void)
     F(mc_cluster_info, named_clusters); F(mc_cluster_info, map);
     F(mc_cluster_info, small_clusters); F(mc_cluster_info, small_cluster_faces);
     F(mc_cluster_info, t_prepare); F(mc_cluster_info, t_cluster);
+    F(mc_cluster_info, contested);
     S(mc_metrics); F(mc_metrics, bcubed_precision); F(mc_metrics, bcubed_recall);
     F(mc_metrics, bcubed_f); F(mc_metrics, pairwise_precision); F(mc_metrics, pairwise_recall);
     F(mc_metrics, pairwise_f); F(mc_metrics, nmi); F(mc_metrics, n); F(mc_metrics, n_classes);

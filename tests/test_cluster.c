@@ -155,6 +155,26 @@ static void test_equals_steps(void)
             dp.eps = 1.0 - t;
             CU_ASSERT_EQUAL_FATAL(mc_dbscan_run(g, q, &dp, &c, &cq, &nq), MC_OK);
         }
+        /* contested: the border faces nearer another cluster's centre than
+         * their own (a negative margin) become noise, renumbered by size */
+        {
+            CU_ASSERT_EQUAL_FATAL(mc_clustering_score(c, e2, g, 0), MC_OK);
+            int64_t lab[N];
+            uint8_t rol[N];
+            size_t moved = 0;
+            memcpy(lab, mc_clustering_labels(c), sizeof lab);
+            memcpy(rol, mc_clustering_roles(c), sizeof rol);
+            for (size_t i = 0; i < N; i++)
+                if (rol[i] == MC_ROLE_BORDER && lab[i] >= 0 && mc_clustering_margins(c)[i] < 0.0f) {
+                    lab[i] = -1;
+                    rol[i] = MC_ROLE_NOISE;
+                    moved++;
+                }
+            CU_ASSERT_EQUAL(mc_cluster_result_info(r)->contested, moved);
+            mc_clustering_free(c);
+            c = NULL;
+            CU_ASSERT_EQUAL_FATAL(mc_clustering_new(N, lab, rol, &c), MC_OK);
+        }
         const mc_cluster_info *in = mc_cluster_result_info(r);
         CU_ASSERT_TRUE(same_labels(c, mc_cluster_result_clustering(r)));
         CU_ASSERT_TRUE(mc_clustering_n_clusters(c) >= 10);
@@ -677,6 +697,76 @@ static void test_confidence_recipe(void)
     }
 }
 
+/* contested (default on): the border faces that a kept run (contested 0)
+ * scores with a negative margin, and only they, become noise; every other
+ * face keeps its role and its cluster (up to renumbering). On a synthetic
+ * set with low-quality faces leaning towards shared directions, for every
+ * algorithm. */
+static void test_contested(void)
+{
+    mc_synth_params sp = mc_synth_params_default();
+    sp.n_ids = 40;
+    sp.dim = 32;
+    sp.seed = 11;
+    sp.mag_scale = 4.0;
+    sp.distractor_frac = 0.2;
+    float *raw = NULL;
+    int64_t *truth = NULL;
+    size_t n = 0, total = 0;
+    CU_ASSERT_EQUAL_FATAL(mc_synth_generate(&sp, &raw, &truth, &n), MC_OK);
+    for (int a = 0; a < MC_ALGO_COUNT; a++) {
+        mc_embeddings_t *e = NULL;
+        CU_ASSERT_EQUAL_FATAL(mc_embeddings_new(raw, n, sp.dim, &e), MC_OK);
+        mc_cluster_params p = mc_cluster_params_default((mc_algo)a);
+        CU_ASSERT_EQUAL(p.contested, 1);
+        p.contested = 0;
+        mc_cluster_result_t *r0 = NULL, *r1 = NULL;
+        CU_ASSERT_EQUAL_FATAL(mc_cluster_run(e, NULL, &p, &r0), MC_OK);
+        CU_ASSERT_EQUAL(mc_cluster_result_info(r0)->contested, 0);
+        p.contested = 1;
+        CU_ASSERT_EQUAL_FATAL(mc_cluster_again(r0, e, &p, &r1), MC_OK);
+        const mc_clustering_t *c0 = mc_cluster_result_clustering(r0);
+        const mc_clustering_t *c1 = mc_cluster_result_clustering(r1);
+        const int64_t *l0 = mc_clustering_labels(c0), *l1 = mc_clustering_labels(c1);
+        const uint8_t *o0 = mc_clustering_roles(c0), *o1 = mc_clustering_roles(c1);
+        const float *m0 = mc_clustering_margins(c0), *m1 = mc_clustering_margins(c1);
+        size_t nc0 = mc_clustering_n_clusters(c0), nc1 = mc_clustering_n_clusters(c1);
+        int64_t *map = malloc((nc0 + 1) * sizeof *map);
+        for (size_t c = 0; c < nc0; c++) map[c] = -1;
+        size_t demoted = 0, bad = 0;
+        for (size_t i = 0; i < n; i++) {
+            int contested = o0[i] == MC_ROLE_BORDER && l0[i] >= 0 && m0[i] < 0.0f;
+            if (contested) {
+                demoted++;
+                bad += l1[i] != -1 || o1[i] != MC_ROLE_NOISE;
+                continue;
+            }
+            bad += o1[i] != o0[i] || (l0[i] < 0) != (l1[i] < 0);
+            if (l0[i] < 0 || l1[i] < 0) continue;
+            if (map[l0[i]] < 0) map[l0[i]] = l1[i];
+            bad += map[l0[i]] != l1[i]; /* one cluster stays one cluster */
+            /* after the demotion no border face is nearer another centre */
+            bad += o1[i] == MC_ROLE_BORDER && m1[i] < 0.0f;
+        }
+        CU_ASSERT_EQUAL(bad, 0);
+        CU_ASSERT_EQUAL(mc_cluster_result_info(r1)->contested, demoted);
+        /* clusters left with no face are gone; no two share an id */
+        CU_ASSERT_TRUE(nc1 <= nc0);
+        for (size_t c = 0; c < nc0; c++)
+            for (size_t c2 = c + 1; c2 < nc0; c2++)
+                if (map[c] >= 0) bad += map[c] == map[c2];
+        CU_ASSERT_EQUAL(bad, 0);
+        total += demoted;
+        free(map);
+        mc_cluster_result_free(r1);
+        mc_cluster_result_free(r0);
+        mc_embeddings_free(e);
+    }
+    CU_ASSERT_TRUE(total > 0); /* the rule was exercised */
+    free(raw);
+    free(truth);
+}
+
 /* Two clusters in the plane and a face of cluster 0 that sits nearer
  * cluster 1: its margin is negative; a noise face is scored against the
  * nearest cluster among its neighbours'. */
@@ -811,4 +901,5 @@ void mc_test_register(void)
     add_test("min_cluster_size", test_min_cluster_size);
     add_test("confidence_recipe", test_confidence_recipe);
     add_test("confidence_by_hand", test_confidence_by_hand);
+    add_test("contested", test_contested);
 }

@@ -144,7 +144,8 @@ class ClusterParams(Structure):  # cluster.h mc_cluster_params
                 ("min_samples", c_size_t), ("seed", c_uint64), ("min_cluster_size", c_size_t),
                 ("iterations", c_size_t), ("map", MapParams), ("corrections", c_char_p),
                 ("previous", c_char_p), ("n_threads", c_int), ("progress", PROGRESS_FN),
-                ("progress_data", c_void_p), ("score", c_int)]
+                ("progress_data", c_void_p), ("score", c_int),
+                ("contested", c_int)]
 
 
 class CorrectionsInfo(Structure):  # constraints.h mc_corrections_info
@@ -177,7 +178,7 @@ class ClusterInfo(Structure):  # cluster.h mc_cluster_info
                 ("previous_found", c_size_t), ("previous_rows", c_size_t),
                 ("named_clusters", c_size_t), ("map", MapInfo), ("small_clusters", c_size_t),
                 ("small_cluster_faces", c_size_t), ("t_prepare", c_double),
-                ("t_cluster", c_double)]
+                ("t_cluster", c_double), ("contested", c_size_t)]
 
 
 class Metrics(Structure):  # metrics.h mc_metrics

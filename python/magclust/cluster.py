@@ -91,6 +91,10 @@ class MagClust:
         Cells/IVF cells visited; HNSW search depth (default: automatic).
     min_cluster_size : int, optional
         Clusters smaller than this become noise (default 1: all kept).
+    contested : {"noise", "keep"}, default "noise"
+        A border face nearer the centre of another cluster (among its
+        neighbours') than its own cluster's: noise, or kept where the
+        algorithm put it (``--contested``).
     linkage : {"average", "single", "complete"}, optional
         linkage: the linkage (default average).
     min_samples : int, optional
@@ -141,7 +145,7 @@ class MagClust:
     def __init__(self, algo="map", threshold=None, eps=None, calib_frac=None, calib_z=None,
                  core_quality=None, noise_quality=None, trust_quality=False, core_slope=None,
                  k=None, center=True, index="auto", nprobe=None, ef_search=None,
-                 min_cluster_size=None, linkage=None, min_samples=None, seed=None,
+                 min_cluster_size=None, contested="noise", linkage=None, min_samples=None, seed=None,
                  iterations=None, flow=None, teleport=None, temperature=None, cut=None,
                  window=None, trials=None, threads=None, progress=None):
         self.algo = algo
@@ -159,6 +163,7 @@ class MagClust:
         self.nprobe = nprobe
         self.ef_search = ef_search
         self.min_cluster_size = min_cluster_size
+        self.contested = contested
         self.linkage = linkage
         self.min_samples = min_samples
         self.seed = seed
@@ -248,6 +253,9 @@ class MagClust:
             p.core_slope = float(self.core_slope)
         if self.min_cluster_size is not None:
             p.min_cluster_size = int(self.min_cluster_size)
+        if self.contested not in ("noise", "keep"):
+            raise ValueError(f"contested: {self.contested!r} is not 'noise' or 'keep'")
+        p.contested = 1 if self.contested == "noise" else 0
         if self.linkage is not None:
             kind = ctypes.c_int()
             check(lib.mc_linkage_parse(cstr(self.linkage), ctypes.byref(kind)))
@@ -384,6 +392,7 @@ class MagClust:
             "centered": bool(info.centered), "center_shift": info.center_shift,
             "k": info.k, "index": info.knn.index.decode(), "exact": bool(info.knn.exact),
             "photo_pairs": info.photo_pairs, "small_clusters": info.small_clusters,
+            "contested": info.contested,
             "t_prepare": info.t_prepare, "t_cluster": info.t_cluster,
         }
 

@@ -172,6 +172,11 @@ typedef struct {
                                       cluster's representative (clustering.h); default 1.
                                       0 skips it: the outputs then lack those columns, as a
                                       sweep that only counts agreement with labels needs */
+    int contested;               /**< a border face whose direction is nearer the centre of
+                                      another cluster (one of its neighbours') than its own
+                                      cluster's (margin < 0, clustering.h) becomes noise:
+                                      1 (default) or 0 (kept). Before min_cluster_size and
+                                      the constraints */
 } mc_cluster_params;
 
 /**
@@ -221,6 +226,8 @@ typedef struct {
     size_t small_cluster_faces;    /**< their faces */
     double t_prepare;              /**< seconds: constraints read, centring, graph, calibration */
     double t_cluster;              /**< seconds: the algorithm and the constraints */
+    size_t contested;              /**< border faces nearer another cluster's centre than
+                                        their own, turned to noise (contested = 1) */
 } mc_cluster_info;
 
 /** Opaque result of mc_cluster_run(). */

@@ -98,6 +98,7 @@ void mc_conf_score(const mc_conf_job *j, float *sim, float *margin)
 #pragma omp parallel for schedule(static) num_threads(mc_knn_threads(j->n_threads))
     for (ptrdiff_t ii = 0; ii < (ptrdiff_t)j->n; ii++) {
         size_t i = (size_t)ii;
+        if (j->only && !j->only[i]) continue;
         const float *x = j->dir + i * d;
         const int64_t *nb = j->nbr + i * k;
         int64_t own = j->labels[i];
@@ -202,7 +203,7 @@ mc_status mc_clustering_score(mc_clustering_t *c, const mc_embeddings_t *e,
         goto fail;
     }
     mc_conf_job j = {dir, n, d, labels, mc_knn_graph_ids(g), mc_knn_graph_k(g), labels, n,
-                     cen, nc, n_threads};
+                     cen, nc, n_threads, NULL};
     mc_conf_score(&j, sim, margin);
     if ((st = mc_conf_representatives(n, labels, sim, mc_embeddings_quality(e), nc, rep)) != MC_OK)
         goto fail;

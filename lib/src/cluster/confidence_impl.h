@@ -47,6 +47,8 @@ typedef struct {
     const float *centres;      /* nc x d */
     size_t nc;
     int n_threads;
+    const uint8_t *only;       /* n flags, or NULL: faces flagged 0 are not scored (their
+                                  sim and margin are left as they were) */
 } mc_conf_job;
 
 /* sim and margin: caller-allocated, n each. */

@@ -12,6 +12,7 @@
 #include "magclust/dbscan.h"
 #include "magclust/linkage.h"
 #include "magclust/map.h"
+#include "confidence_impl.h"
 #include "knn_impl.h" /* mc_knn_now */
 #include "util_impl.h"
 
@@ -85,6 +86,7 @@ mc_cluster_params mc_cluster_params_default(mc_algo a)
      * (docs/experiments.md, "Map-equation clustering") */
     if (a == MC_ALGO_MAP) p.knn.k = 60;
     p.score = 1;
+    p.contested = 1;
     return p;
 }
 
@@ -457,6 +459,64 @@ done:
     return st;
 }
 
+/* Border faces whose direction is nearer the centre of another cluster, among
+ * their neighbours' clusters, than their own cluster's centre (a negative
+ * margin, as mc_clustering_score() measures it) become noise: the algorithm
+ * attached them through one link, the cluster as a whole says they belong
+ * elsewhere or nowhere. Core faces stay (they made the clusters, and the
+ * centres are theirs, so no centre moves). docs/experiments.md has the
+ * measurements. */
+static mc_status contest(const mc_embeddings_t *e, const mc_knn_graph_t *g, int n_threads,
+                         mc_clustering_t **cl, mc_cluster_info *info)
+{
+    size_t n = mc_clustering_n(*cl), d = mc_embeddings_dim(e), nc = mc_clustering_n_clusters(*cl);
+    const int64_t *lab = mc_clustering_labels(*cl);
+    const uint8_t *role = mc_clustering_roles(*cl);
+    size_t n_border = 0;
+    for (size_t i = 0; i < n; i++) n_border += role[i] == MC_ROLE_BORDER && lab[i] >= 0;
+    if (n_border == 0 || nc < 2) return MC_OK;
+    float *cen = NULL;
+    mc_status st = mc_conf_centres(mc_embeddings_directions(e), n, d, lab, role, nc, n_threads, &cen);
+    if (st != MC_OK) return st;
+    uint8_t *only = malloc(n);
+    float *sim = mc_malloc_array(n, sizeof *sim);
+    float *margin = mc_malloc_array(n, sizeof *margin);
+    int64_t *labels = mc_malloc_array(n, sizeof *labels);
+    uint8_t *roles = malloc(n);
+    mc_clustering_t *c2 = NULL;
+    if (!only || !sim || !margin || !labels || !roles) {
+        st = mc_fail(MC_ERR_NOMEM, "out of memory checking the border faces of %zu", n);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) only[i] = role[i] == MC_ROLE_BORDER && lab[i] >= 0;
+    mc_conf_job j = {mc_embeddings_directions(e), n, d, lab, mc_knn_graph_ids(g), mc_knn_graph_k(g),
+                     lab, n, cen, nc, n_threads, only};
+    mc_conf_score(&j, sim, margin);
+    memcpy(labels, lab, n * sizeof *labels);
+    memcpy(roles, role, n);
+    size_t moved = 0;
+    for (size_t i = 0; i < n; i++)
+        if (only[i] && margin[i] < 0.0f) {
+            labels[i] = -1;
+            roles[i] = MC_ROLE_NOISE;
+            moved++;
+        }
+    info->contested = moved;
+    if (moved == 0) goto done;
+    /* renumbered by size, as every result is */
+    if ((st = mc_clustering_new(n, labels, roles, &c2)) != MC_OK) goto done;
+    mc_clustering_free(*cl);
+    *cl = c2;
+done:
+    free(cen);
+    free(only);
+    free(sim);
+    free(margin);
+    free(labels);
+    free(roles);
+    return st;
+}
+
 /* Steps 5 to 8 into r, whose graph, centring and calibration are set. */
 static mc_status cluster_step(mc_cluster_result_t *r, const mc_embeddings_t *e)
 {
@@ -539,6 +599,10 @@ static mc_status cluster_step(mc_cluster_result_t *r, const mc_embeddings_t *e)
         st = mc_dbscan_run(r->graph, q, &d, &r->clustering, &info->core_q, &info->noise_q);
     }
     if (st != MC_OK) return st;
+    info->contested = 0;
+    if (p->contested &&
+        (st = contest(e, r->graph, p->n_threads, &r->clustering, info)) != MC_OK)
+        return st;
     if (p->min_cluster_size > 1 &&
         (st = drop_small(p->min_cluster_size, &r->clustering, info)) != MC_OK)
         return st;

@@ -407,7 +407,7 @@ static mc_status score_new(const mc_model_t *m, const placement *pl, int n_threa
         s = mc_fail(MC_ERR_NOMEM, "out of memory for the confidence of %zu faces", n);
     } else {
         mc_conf_job j = {pl->dir, n, m->d, labels, pl->ids, pl->k, m->ex_cluster, m->E,
-                         cen, m->C, n_threads};
+                         cen, m->C, n_threads, NULL};
         mc_conf_score(&j, sim, margin);
         s = mc_conf_representatives(n, labels, sim, pl->q, nc, rep);
     }
