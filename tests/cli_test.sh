@@ -199,6 +199,22 @@ check "no gate warning when faces pass" [ "$(grep -c "no face reaches" "$WORK/ga
 run min_size 0 "$MC" cluster "$SRC/datasets/sample.h5" --min-cluster-size 3 --json -o "$WORK/min_size.csv"
 check "--min-cluster-size 3 leaves no cluster under 3 faces" [ "$(tail -n +2 "$WORK/min_size.csv" | cut -d, -f3 | grep -v '^-1$' | sort | uniq -c | awk '$1 < 3' | wc -l)" -eq 0 ]
 check "--min-cluster-size: JSON counts what it turned to noise" grep -Eq '"min_cluster_size":3,"small_clusters":[0-9]+,"small_cluster_faces":[0-9]+' "$WORK/min_size.out"
+# contested border faces (README step 5): on a set whose low-quality faces
+# lean towards shared directions, cw attaches some that are nearer another
+# cluster's centre; by default they are noise, --contested keep keeps them
+"$MC" synth -o "$WORK/contest.h5" --ids 40 --dim 32 --mag-scale 4 --distractors 0.2 --seed 11 >/dev/null
+run contested_default 0 "$MC" cluster "$WORK/contest.h5" --algo cw -o "$WORK/contest.csv"
+run contested_keep 0 "$MC" cluster "$WORK/contest.h5" --algo cw --contested keep -o "$WORK/contest_keep.csv"
+check "contested: the summary says how many border faces became noise" grep -Eq "^  contested    [1-9][0-9]* border faces? nearer another cluster's centre than (its|their) own: noise \(--contested keep keeps them\)$" "$WORK/contested_default.out"
+check "contested: --contested keep prints no such line" not grep -q "contested  " "$WORK/contested_keep.out"
+c_n=$(sed -n "s/^  contested    \([0-9]*\) .*/\1/p" "$WORK/contested_default.out")
+k_b=$(awk -F, '$4 == "border"' "$WORK/contest_keep.csv" | wc -l)
+d_b=$(awk -F, '$4 == "border"' "$WORK/contest.csv" | wc -l)
+check "contested: exactly that many fewer border faces than with keep ($k_b - ${c_n:-?} = $d_b)" [ "$((k_b - ${c_n:-0}))" -eq "$d_b" ]
+check "contested: no border face left with a negative margin" [ "$(awk -F, '$4 == "border" && $7 < 0' "$WORK/contest.csv" | wc -l)" -eq 0 ]
+check "contested: with keep some border faces have a negative margin" [ "$(awk -F, '$4 == "border" && $7 < 0' "$WORK/contest_keep.csv" | wc -l)" -gt 0 ]
+run contested_json 0 "$MC" cluster "$WORK/contest.h5" --algo cw --json -q -o "$WORK/contest2.csv"
+check "contested: JSON gives the count" grep -Eq "\"contested_to_noise\":true,\"contested\":${c_n:-x}[,}]" "$WORK/contested_json.out"
 run info_quiet 0 "$MC" info "$FX/tiny.h5" -q
 check "info -q prints nothing" [ ! -s "$WORK/info_quiet.out" ] && [ ! -s "$WORK/info_quiet.err" ]
 bad info_quiet_bad 1 "not an HDF5 file" "$MC" info "$WORK/tiny.csv" -q
@@ -242,6 +258,7 @@ bad eps_and_z 2 "give one" "$MC" cluster "$FX/tiny.h5" --eps 0.4 --calib-z 3 -o 
 bad z_nan 2 "--calib-z" "$MC" cluster "$FX/tiny.h5" --calib-z x -o "$O"
 bad frac_range 2 "--calib-frac" "$MC" cluster "$FX/tiny.h5" --calib-frac 1.5 -o "$O"
 bad center_bad 2 "--center" "$MC" cluster "$FX/tiny.h5" --center maybe -o "$O"
+bad contested_bad 2 "--contested: 'maybe' is not noise or keep" "$MC" cluster "$FX/tiny.h5" --contested maybe -o "$O"
 bad core_pct 2 "--core-quality" "$MC" cluster "$FX/tiny.h5" --core-quality p200 -o "$O"
 bad threads_bad 2 "--threads" "$MC" cluster "$FX/tiny.h5" --threads x -o "$O"
 bad no_input 2 "no input file" "$MC" cluster -o "$O"
