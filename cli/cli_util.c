@@ -51,7 +51,7 @@ int cli_fail_status(mc_status st)
         cli_error("%s: %s", mc_strerror(st), detail);
     else
         cli_error("%s", mc_strerror(st));
-    return CLI_FAIL;
+    return st == MC_ERR_CANCELLED ? CLI_INTERRUPTED : CLI_FAIL;
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -8,8 +8,12 @@
 
 #include "magclust/magclust.h"
 
-/* Exit codes, documented in `magclust --help` and the README. */
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+/* Exit codes, documented in `magclust --help` and the README. CLI_INTERRUPTED
+ * is the status of a run ended by Ctrl-C (128 + SIGINT, as the shell reports
+ * a death by the signal), also returned for a library call cancelled with
+ * MC_ERR_CANCELLED; the CLI's own progress callback never cancels (its
+ * signal handler ends the process instead), so that is for completeness. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_INTERRUPTED = 130 };
 
 #if defined(__GNUC__)
 #define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -19,7 +23,8 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 /* "magclust: error: <message>\n" on stderr. */
 void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
-/* "magclust: error: <mc_strerror>: <detail>\n"; returns CLI_FAIL. */
+/* "magclust: error: <mc_strerror>: <detail>\n"; returns CLI_FAIL
+ * (CLI_INTERRUPTED for MC_ERR_CANCELLED). */
 int cli_fail_status(mc_status st);
 /* Usage error: message plus a hint to run --help; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);

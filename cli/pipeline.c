@@ -342,16 +342,19 @@ void cli_opts_help(FILE *f)
 
 /* ---- progress of the library's long phases -------------------------------- */
 
-void cli_progress_cb(void *user_data, const char *phase, uint64_t done, uint64_t total)
+/* Never cancels (returns 0): Ctrl-C ends the CLI through its signal handler
+ * (main.c), which removes the temporaries. */
+int cli_progress_cb(void *user_data, const char *phase, uint64_t done, uint64_t total)
 {
     cli_progress_state *ps = user_data;
-    if (ps->mode == CLI_PROGRESS_OFF) return;
+    if (ps->mode == CLI_PROGRESS_OFF) return 0;
     if (!ps->p || !ps->phase || strcmp(ps->phase, phase) != 0) {
         cli_progress_end(ps->p);
         ps->p = cli_progress_start(stderr, ps->mode, phase, total, "faces");
         ps->phase = phase;
     }
     cli_progress_update(ps->p, done);
+    return 0;
 }
 
 void cli_progress_state_end(cli_progress_state *ps)

@@ -146,7 +146,7 @@ typedef struct {
     cli_progress *p;
     const char *phase;
 } cli_progress_state;
-void cli_progress_cb(void *user_data, const char *phase, uint64_t done, uint64_t total);
+int cli_progress_cb(void *user_data, const char *phase, uint64_t done, uint64_t total);
 void cli_progress_state_end(cli_progress_state *ps);
 
 #endif

@@ -3,7 +3,9 @@
  * "struct field offset" lines ("struct - size" for the size). The pytest
  * suite compares them with ctypes' own (python/tests/test_layout.py), so a
  * field added to a header and not to _lib.py fails the tests instead of
- * corrupting memory. */
+ * corrupting memory. The status codes follow as "mc_status NAME value"
+ * lines (and "mc_status_count - MC_STATUS_COUNT"), checked against _lib's
+ * MC_* constants. */
 #include <stddef.h>
 #include <stdio.h>
 
@@ -100,5 +102,9 @@ int main(void)
     F(mc_reader_params, csv_embedding_columns); F(mc_reader_params, csv_quality_columns);
     F(mc_reader_params, csv_ignore_columns); F(mc_reader_params, csv_path_column);
     F(mc_reader_params, csv_label_column); F(mc_reader_params, csv_photo_column);
+#define ST(c) printf("mc_status " #c " %d\n", (int)(c))
+    ST(MC_OK); ST(MC_ERR_NOMEM); ST(MC_ERR_INVALID_ARG); ST(MC_ERR_IO); ST(MC_ERR_HDF5);
+    ST(MC_ERR_FAISS); ST(MC_ERR_DIM_MISMATCH); ST(MC_ERR_BAD_DATA); ST(MC_ERR_CANCELLED);
+    printf("mc_status_count - %d\n", MC_STATUS_COUNT);
     return 0;
 }

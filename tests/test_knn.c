@@ -205,13 +205,14 @@ typedef struct {
     size_t calls;
 } progress_log;
 
-static void record_progress(void *ud, const char *phase, uint64_t done, uint64_t total)
+static int record_progress(void *ud, const char *phase, uint64_t done, uint64_t total)
 {
     progress_log *l = ud;
     snprintf(l->phase, sizeof l->phase, "%s", phase);
     l->done = done;
     l->total = total;
     l->calls++;
+    return 0;
 }
 
 /* A FAISS index from the factory: IVF visiting every list is exact, so it

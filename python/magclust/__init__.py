@@ -10,8 +10,9 @@ NumPy arrays into its inputs and its results into NumPy arrays.
 >>> magclust.metrics.bcubed(faces.labels, mc.labels_)
 """
 from . import metrics
-from ._lib import (FileError, InvalidInputError, LibraryMemoryError, MagClustError,
-                   NotFittedError, SearchError, lib as _clib, path as library_path)
+from ._lib import (CancelledError, FileError, InvalidInputError, LibraryMemoryError,
+                   MagClustError, NotFittedError, SearchError, lib as _clib,
+                   path as library_path)
 from .cluster import BORDER, CORE, NOISE, ROLES, UNASSIGNED, MagClust
 from .io import Faces, read
 from .knn import knn_graph
@@ -34,5 +35,5 @@ def memory_limit():
 
 __all__ = ["MagClust", "Model", "Faces", "read", "knn_graph", "metrics", "ROLES", "CORE",
            "BORDER", "NOISE", "UNASSIGNED", "MagClustError", "InvalidInputError",
-           "LibraryMemoryError", "FileError", "SearchError", "NotFittedError",
+           "LibraryMemoryError", "FileError", "SearchError", "CancelledError", "NotFittedError",
            "library_path", "set_memory_limit", "memory_limit", "__version__"]

@@ -23,6 +23,7 @@ MC_ERR_HDF5 = 4
 MC_ERR_FAISS = 5
 MC_ERR_DIM_MISMATCH = 6
 MC_ERR_BAD_DATA = 7
+MC_ERR_CANCELLED = 8
 
 
 class MagClustError(Exception):
@@ -57,6 +58,13 @@ class SearchError(MagClustError, RuntimeError):
     """FAISS reported an error (``MC_ERR_FAISS``)."""
 
 
+class CancelledError(MagClustError, RuntimeError):
+    """The call was cancelled by its progress callback (``MC_ERR_CANCELLED``):
+    a ``progress`` callable returned a true value. (Ctrl-C raises
+    ``KeyboardInterrupt`` instead, and an exception raised by the callback
+    is raised itself.)"""
+
+
 class NotFittedError(ValueError, AttributeError):
     """A fitted attribute or method was used before ``fit()`` (as scikit-learn's)."""
 
@@ -69,11 +77,13 @@ _ERROR_CLASS = {
     MC_ERR_FAISS: SearchError,
     MC_ERR_DIM_MISMATCH: InvalidInputError,
     MC_ERR_BAD_DATA: InvalidInputError,
+    MC_ERR_CANCELLED: CancelledError,
 }
 
 # ---- structs (public headers) ---------------------------------------------------
 
-PROGRESS_FN = ctypes.CFUNCTYPE(None, c_void_p, c_char_p, c_uint64, c_uint64)
+# mc_progress_fn: returns 0 to continue, non-zero to cancel (MC_ERR_CANCELLED)
+PROGRESS_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_char_p, c_uint64, c_uint64)
 
 
 class Threshold(Structure):  # quality.h mc_threshold

@@ -114,7 +114,11 @@ class MagClust:
     progress : bool or callable, optional
         None (default) prints the search's progress on stderr when it is a
         terminal; True / False force it; a callable gets
-        ``(phase, done, total)``.
+        ``(phase, done, total)`` and may cancel the fit by returning a true
+        value (``fit`` then raises :class:`CancelledError`); an exception it
+        raises cancels the fit too, and ``fit`` raises it. Ctrl-C during a
+        fit stops the library at its next progress report and raises
+        ``KeyboardInterrupt`` (whatever ``progress`` is).
 
     Attributes
     ----------
@@ -330,6 +334,11 @@ class MagClust:
             The library ran out of memory.
         OSError
             A corrections or previous file could not be read.
+        KeyboardInterrupt
+            Ctrl-C (SIGINT) during the fit: the library stopped at its next
+            progress report; nothing is fitted.
+        CancelledError
+            The ``progress`` callable returned a true value.
         """
         params = self._params()
         t0 = time.perf_counter()
@@ -337,15 +346,15 @@ class MagClust:
         t_load = time.perf_counter() - t0
         params.corrections = cstr(corrections)
         params.previous = cstr(previous)
-        prog = Progress(self.progress)
-        params.progress = prog.c_fn
         result = ctypes.c_void_p()
-        t0 = time.perf_counter()
-        status = lib.mc_cluster_run(emb.handle, None, ctypes.byref(params), ctypes.byref(result))
-        t_run = time.perf_counter() - t0
+        with Progress(self.progress) as prog:
+            params.progress = prog.c_fn
+            t0 = time.perf_counter()
+            status = lib.mc_cluster_run(emb.handle, None, ctypes.byref(params),
+                                        ctypes.byref(result))
+            t_run = time.perf_counter() - t0
         run = _Run(emb, result)  # owns both from here on
-        prog.done()
-        check(status)
+        prog.done(status)
         self._set_results(run)
         self.calibration_["t_load"] = t_load
         self.calibration_["t_run"] = t_run

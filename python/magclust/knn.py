@@ -5,7 +5,7 @@ import numpy as np
 
 from . import _lib
 from ._faces import Embeddings
-from ._lib import check, cstr, lib
+from ._lib import cstr, lib
 from ._progress import Progress
 
 
@@ -47,7 +47,9 @@ def knn_graph(X, k=30, index="auto", nprobe=None, ef_search=None, threads=None, 
     threads : int, optional
         None or 0: all cores. The exact graph does not depend on it.
     progress : bool or callable, optional
-        As :class:`MagClust`'s.
+        As :class:`MagClust`'s: a callable returning a true value cancels
+        the search (:class:`CancelledError`); Ctrl-C raises
+        ``KeyboardInterrupt``.
 
     Returns
     -------
@@ -69,15 +71,14 @@ def knn_graph(X, k=30, index="auto", nprobe=None, ef_search=None, threads=None, 
     if ef_search is not None:
         kp.ef_search = int(ef_search)
     kp.n_threads = 0 if threads is None else int(threads)
-    prog = Progress(progress)
-    kp.progress = prog.c_fn
     h = ctypes.c_void_p()
     info = _lib.KnnInfo()
-    status = lib.mc_knn_graph_build_ex(emb.handle, ctypes.byref(kp), ctypes.byref(h),
-                                       ctypes.byref(info))
+    with Progress(progress) as prog:
+        kp.progress = prog.c_fn
+        status = lib.mc_knn_graph_build_ex(emb.handle, ctypes.byref(kp), ctypes.byref(h),
+                                           ctypes.byref(info))
     graph = _Graph(h)
-    prog.done()
-    check(status)
+    prog.done(status)
     n, kk = int(lib.mc_knn_graph_n(h)), int(lib.mc_knn_graph_k(h))
     ids = np.asarray(_GraphBuffer(graph, lib.mc_knn_graph_ids(h), (n, kk), "<i8"))
     sims = np.asarray(_GraphBuffer(graph, lib.mc_knn_graph_sims(h), (n, kk), "<f4"))

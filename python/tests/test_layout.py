@@ -25,6 +25,7 @@ def c_layout():
 
 def test_every_mirrored_struct_matches_c():
     sizes, offsets = c_layout()
+    sizes.pop("mc_status_count", None)
     assert set(sizes) == set(_lib.LAYOUT), "python_layout.c and _lib.LAYOUT list other structs"
     for name, cls in _lib.LAYOUT.items():
         assert ctypes.sizeof(cls) == sizes[name], name
@@ -32,3 +33,15 @@ def test_every_mirrored_struct_matches_c():
         assert fields == list(offsets[name]), "%s: fields differ from the header's" % name
         for field in fields:
             assert getattr(cls, field).offset == offsets[name][field], "%s.%s" % (name, field)
+
+
+def test_status_codes_match_c():
+    """Every mc_status code has its MC_* constant in _lib with the C value,
+    and an exception class (MC_OK aside)."""
+    sizes, offsets = c_layout()
+    codes = offsets["mc_status"]
+    assert len(codes) == sizes["mc_status_count"], "python_layout.c misses a status code"
+    for name, value in codes.items():
+        assert getattr(_lib, name) == value, name
+        if value:
+            assert value in _lib._ERROR_CLASS, name

@@ -166,7 +166,8 @@ typedef struct {
     const char *previous;        /**< a previous result, CSV or HDF5 (mc_previous_read()),
                                       or NULL: its ids and names are carried over */
     int n_threads;               /**< threads for every phase; <= 0 means all cores */
-    mc_progress_fn progress;     /**< optional progress of the search */
+    mc_progress_fn progress;     /**< optional progress of the search, from the calling
+                                      thread; non-zero cancels the run (MC_ERR_CANCELLED) */
     void *progress_data;         /**< passed to progress */
     int score;                   /**< score every face (similarity, margin) and pick each
                                       cluster's representative (clustering.h); default 1.
@@ -246,7 +247,10 @@ typedef struct mc_cluster_result mc_cluster_result_t;
  * @return MC_OK; MC_ERR_INVALID_ARG (bad parameters, graph of another size,
  *         min_samples > k + 1, corrections or previous without paths);
  *         MC_ERR_NOMEM; MC_ERR_BAD_DATA, MC_ERR_IO, MC_ERR_HDF5 (the
- *         constraint files, or too few good faces to calibrate); MC_ERR_FAISS.
+ *         constraint files, or too few good faces to calibrate); MC_ERR_FAISS;
+ *         MC_ERR_CANCELLED when p->progress returned non-zero (no result;
+ *         @p e may be centred already, as after any failure past the
+ *         centring, so a retry takes fresh embeddings).
  */
 MC_API mc_status mc_cluster_run(mc_embeddings_t *e, const mc_knn_graph_t *graph,
                                 const mc_cluster_params *p, mc_cluster_result_t **out);

@@ -99,7 +99,9 @@ typedef struct {
     uint64_t seed;      /**< seed of the training sample. Default 1. */
     mc_log_fn log;      /**< optional messages (what was chosen) */
     void *user_data;    /**< passed to log */
-    mc_progress_fn progress; /**< optional progress of the train, add and search phases */
+    mc_progress_fn progress; /**< optional progress of the train, add and search phases,
+                                  called from the calling thread; a non-zero return cancels
+                                  the build (MC_ERR_CANCELLED, see mc_progress_fn) */
     void *progress_data;     /**< passed to progress */
     const uint8_t *candidates; /**< optional N flags: only faces with a non-zero flag may be
                                     anyone's neighbour (e.g. the faces good enough to seed
@@ -145,7 +147,8 @@ MC_API size_t mc_knn_auto_nprobe(size_t nlist);
  * @param p    parameters; NULL for the defaults.
  * @param out  receives a new graph owned by the caller.
  * @return MC_OK, MC_ERR_INVALID_ARG (k == 0 or k >= N, a bad index spec),
- *         MC_ERR_FAISS, MC_ERR_NOMEM.
+ *         MC_ERR_FAISS, MC_ERR_NOMEM; MC_ERR_CANCELLED when p->progress
+ *         returned non-zero (no graph: *out stays NULL).
  */
 MC_API mc_status mc_knn_graph_build(const mc_embeddings_t *e, const mc_knn_params *p,
                                     mc_knn_graph_t **out);

@@ -84,7 +84,8 @@ MC_API mc_status mc_knn_shard_rows(size_t n, size_t shard, size_t n_shards, size
  * @param out       [out] receives a new part owned by the caller; NULL on failure.
  * @param info      [out] what was done (as mc_knn_graph_build_ex); may be NULL.
  * @return MC_OK; MC_ERR_INVALID_ARG (NULL argument, k 0 or >= N, a bad shard,
- *         an index other than Flat, named in the detail); MC_ERR_NOMEM.
+ *         an index other than Flat, named in the detail); MC_ERR_NOMEM;
+ *         MC_ERR_CANCELLED (p->progress returned non-zero; no part).
  */
 MC_API mc_status mc_knn_part_build(const mc_embeddings_t *e, const mc_knn_params *p,
                                    size_t shard, size_t n_shards, mc_knn_part_t **out,

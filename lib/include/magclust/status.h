@@ -50,11 +50,12 @@ typedef enum {
     MC_ERR_HDF5,            /**< the HDF5 library reported an error, or the file lacks a dataset */
     MC_ERR_FAISS,           /**< FAISS reported an error */
     MC_ERR_DIM_MISMATCH,    /**< two arrays that must agree in size do not */
-    MC_ERR_BAD_DATA         /**< input values are unusable (NaN, Inf, zero rows, N = 0, ...) */
+    MC_ERR_BAD_DATA,        /**< input values are unusable (NaN, Inf, zero rows, N = 0, ...) */
+    MC_ERR_CANCELLED        /**< the progress callback (mc_progress_fn) returned non-zero */
 } mc_status;
 
 /** Number of distinct mc_status values (for tests and tables). */
-#define MC_STATUS_COUNT 8
+#define MC_STATUS_COUNT 9
 
 /**
  * @brief Static, human-readable name of a status code.
@@ -148,11 +149,47 @@ MC_API const char *mc_version(void);
 typedef void (*mc_log_fn)(void *user_data, const char *msg);
 
 /**
- * @brief Progress of a long phase: `done` of `total` units (faces, rows).
- * Called from the thread that started the work, often; it must be cheap.
+ * @brief Progress of a long phase: `done` of `total` units (faces, rows),
+ * and the caller's chance to cancel it.
+ *
+ * Called often, so it must be cheap. Always called from the thread that made
+ * the library call (in a multi-threaded phase, the calling thread reports
+ * for the whole team: it is OpenMP's thread 0 and the workers never call
+ * it), so it may touch the caller's thread-local state, and a Python
+ * callback runs where Python delivers signals. Never called concurrently
+ * for one library call.
+ *
+ * Return 0 to continue. A non-zero return cancels the call: the workers
+ * finish the block they are on, everything the call allocated is freed, no
+ * output is handed over (the `out` pointer stays NULL, no file is written),
+ * and the call returns MC_ERR_CANCELLED with a detail such as "cancelled by
+ * the progress callback during search". The same call may then be made
+ * again (an input the call writes in place, such as mc_cluster_run()'s
+ * centring of its embeddings, may have been written, as after any other
+ * failure). The final report of a phase (`done == total`) may cancel too.
+ * The callback is not called again once it has asked to cancel.
+ * The reports are the only cancellation points: today the k-NN phases
+ * (train, add, search) report; a phase that does not (calibration, the
+ * clustering algorithm) runs to its end before a cancel can take effect.
+ *
+ * @code
+ * static volatile sig_atomic_t stop;            // set by a SIGINT handler
+ * static int on_progress(void *ud, const char *phase, uint64_t done, uint64_t total)
+ * {
+ *     (void)ud; (void)phase; (void)done; (void)total;
+ *     return stop;                              // non-zero: cancel
+ * }
+ * // mc_cluster_params p = ...; p.progress = on_progress;
+ * // if (mc_cluster_run(e, NULL, &p, &r) == MC_ERR_CANCELLED) ...  // r is NULL
+ * @endcode
+ *
+ * @param user_data the pointer given beside the callback (progress_data).
  * @param phase a short name ("train", "add", "search", ...), static storage.
+ * @param done units done so far, non-decreasing within a phase.
+ * @param total units in the phase.
+ * @return 0 to continue, non-zero to cancel (MC_ERR_CANCELLED).
  */
-typedef void (*mc_progress_fn)(void *user_data, const char *phase, uint64_t done, uint64_t total);
+typedef int (*mc_progress_fn)(void *user_data, const char *phase, uint64_t done, uint64_t total);
 
 #ifdef __cplusplus
 }

@@ -32,6 +32,7 @@ const char *mc_strerror(mc_status st)
     case MC_ERR_FAISS: return "FAISS error";
     case MC_ERR_DIM_MISMATCH: return "dimension mismatch";
     case MC_ERR_BAD_DATA: return "bad data";
+    case MC_ERR_CANCELLED: return "cancelled";
     }
     return "unknown error";
 }
@@ -71,6 +72,17 @@ mc_status mc_fail_reason(mc_error_reason reason, mc_status st, const char *fmt, 
     st = vfail(reason, st, fmt, ap);
     va_end(ap);
     return st;
+}
+
+int mc_progress_stop(mc_progress_fn fn, void *data, const char *phase, uint64_t done,
+                     uint64_t total)
+{
+    return fn && fn(data, phase, done, total) != 0;
+}
+
+mc_status mc_cancelled(const char *phase)
+{
+    return mc_fail(MC_ERR_CANCELLED, "cancelled by the progress callback during %s", phase);
 }
 
 /* ---- memory limit ------------------------------------------------------ */

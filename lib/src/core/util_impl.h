@@ -30,6 +30,16 @@ mc_status mc_fail_reason(mc_error_reason reason, mc_status st, const char *fmt, 
 /* Clear the calling thread's detail (start of every public entry point). */
 void mc_clear_error(void);
 
+/* Report progress through the optional callback fn (NULL: nothing);
+ * nonzero when it asks to cancel. Call it only from the thread that made
+ * the library call (OpenMP's thread 0 inside a region): status.h promises
+ * that. */
+int mc_progress_stop(mc_progress_fn fn, void *data, const char *phase, uint64_t done,
+                     uint64_t total);
+/* MC_ERR_CANCELLED, with the detail "cancelled by the progress callback
+ * during <phase>"; call it in the calling thread, after any parallel region. */
+mc_status mc_cancelled(const char *phase);
+
 /* splitmix64 (Steele, Lea, Flood 2014): tiny, full-period; each caller keeps
  * its own state, so runs never share or disturb a generator. */
 static inline uint64_t mc_splitmix64(uint64_t *s)

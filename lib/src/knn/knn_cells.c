@@ -128,11 +128,13 @@ static void nearest_cells(const float *xb, size_t nr, size_t d, const float *cen
 /* The p nearest cells of each of the nr contiguous rows xb, into cells
  * (nr x p, nearest first) and, when best is not NULL, the similarity to the
  * nearest into best. Parallel over blocks; single-threaded sgemm in each.
- * Returns 0 when out of memory. */
-static int assign_rows(const float *xb, size_t nr, size_t d, const float *cent, size_t L, size_t p,
-                       uint32_t *cells, float *best, const mc_knn_params *par, const char *phase)
+ * Reports progress as phase unless it is NULL. Returns MC_OK,
+ * MC_ERR_NOMEM (no detail: the caller words it) or MC_ERR_CANCELLED. */
+static mc_status assign_rows(const float *xb, size_t nr, size_t d, const float *cent, size_t L,
+                             size_t p, uint32_t *cells, float *best, const mc_knn_params *par,
+                             const char *phase)
 {
-    int failed = 0;
+    int failed = 0, cancelled = 0;
     size_t nblocks = (nr + CELLS_AB - 1) / CELLS_AB, done = 0;
 #pragma omp parallel num_threads(mc_knn_threads(par->n_threads))
     {
@@ -141,6 +143,10 @@ static int assign_rows(const float *xb, size_t nr, size_t d, const float *cent, 
         if (mc_knn_omp_all_ok(scratch && v, &failed)) {
 #pragma omp for schedule(dynamic, 1)
             for (ptrdiff_t bi = 0; bi < (ptrdiff_t)nblocks; bi++) {
+                int c;
+#pragma omp atomic read
+                c = cancelled;
+                if (c) continue; /* cancelled: skip the remaining blocks */
                 size_t r0 = (size_t)bi * CELLS_AB;
                 size_t m = nr - r0 < CELLS_AB ? nr - r0 : CELLS_AB;
                 nearest_cells(xb + r0 * d, m, d, cent, L, p, scratch, v, cells + r0 * p,
@@ -149,15 +155,19 @@ static int assign_rows(const float *xb, size_t nr, size_t d, const float *cent, 
                     size_t now_done;
 #pragma omp atomic capture
                     now_done = done += m;
-                    if (omp_get_thread_num() == 0)
-                        par->progress(par->progress_data, phase, now_done, nr);
+                    if (omp_get_thread_num() == 0 &&
+                        mc_progress_stop(par->progress, par->progress_data, phase, now_done, nr)) {
+#pragma omp atomic write
+                        cancelled = 1;
+                    }
                 }
             }
         }
         free(scratch);
         free(v);
     }
-    return !failed;
+    if (failed) return MC_ERR_NOMEM;
+    return cancelled ? mc_cancelled(phase) : MC_OK;
 }
 
 static int cmp_worst(const void *a, const void *b, void *ctx)
@@ -185,19 +195,20 @@ static void sort_worst(size_t *idx, size_t n, const float *best)
 /* Spherical k-means of the t sample rows sx into L unit centroids (cent,
  * L x d), started from the first L rows. A cell left empty is re-seeded with
  * the sample row farthest from its own centroid (the next farthest for the
- * next empty cell). Returns 0 when out of memory. */
-static int train_cells(const float *sx, size_t t, size_t d, size_t L, float *cent,
-                       const mc_knn_params *par)
+ * next empty cell). Returns MC_OK, MC_ERR_NOMEM (no detail) or
+ * MC_ERR_CANCELLED. */
+static mc_status train_cells(const float *sx, size_t t, size_t d, size_t L, float *cent,
+                             const mc_knn_params *par)
 {
     uint32_t *asg = mc_malloc_array(t, sizeof *asg);
     float *best = mc_malloc_array(t, sizeof *best);
     double *sum = mc_malloc_array(L * d, sizeof *sum);
     size_t *count = mc_malloc_array(L, sizeof *count);
     size_t *order = NULL;
-    int ok = asg && best && sum && count;
-    if (ok) memcpy(cent, sx, L * d * sizeof *cent);
-    for (int it = 0; ok && it < CELLS_ITERS; it++) {
-        if (!(ok = assign_rows(sx, t, d, cent, L, 1, asg, best, par, NULL))) break;
+    mc_status st = asg && best && sum && count ? MC_OK : MC_ERR_NOMEM;
+    if (st == MC_OK) memcpy(cent, sx, L * d * sizeof *cent);
+    for (int it = 0; st == MC_OK && it < CELLS_ITERS; it++) {
+        if ((st = assign_rows(sx, t, d, cent, L, 1, asg, best, par, NULL)) != MC_OK) break;
         memset(sum, 0, L * d * sizeof *sum);
         memset(count, 0, L * sizeof *count);
         for (size_t r = 0; r < t; r++) {
@@ -220,7 +231,7 @@ static int train_cells(const float *sx, size_t t, size_t d, size_t L, float *cen
         if (empty) {
             /* the `empty` sample rows farthest from their centroids */
             if (!order && !(order = mc_malloc_array(t, sizeof *order))) {
-                ok = 0;
+                st = MC_ERR_NOMEM;
                 break;
             }
             size_t kept = 0;
@@ -238,15 +249,16 @@ static int train_cells(const float *sx, size_t t, size_t d, size_t L, float *cen
                 if (count[c] == 0) memcpy(cent + c * d, sx + order[e++] * d, d * sizeof *cent);
         }
         /* in face assignments, t a round */
-        if (par->progress)
-            par->progress(par->progress_data, "train", ((uint64_t)it + 1) * t, (uint64_t)CELLS_ITERS * t);
+        if (mc_progress_stop(par->progress, par->progress_data, "train", ((uint64_t)it + 1) * t,
+                             (uint64_t)CELLS_ITERS * t))
+            st = mc_cancelled("train");
     }
     free(asg);
     free(best);
     free(sum);
     free(count);
     free(order);
-    return ok;
+    return st;
 }
 
 /* One chunk of queries q0..q0+nq: each cell times the chunk's queries that
@@ -342,8 +354,9 @@ mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, s
     mc_knn_gather_rows(x, d, rows, t, sx);
     free(rows);
     rows = NULL;
-    if (!train_cells(sx, t, d, L, cent, par)) {
-        st = mc_fail(MC_ERR_NOMEM, "out of memory for training %zu cells on %zu faces", L, t);
+    if ((st = train_cells(sx, t, d, L, cent, par)) != MC_OK) {
+        if (st == MC_ERR_NOMEM)
+            st = mc_fail(MC_ERR_NOMEM, "out of memory for training %zu cells on %zu faces", L, t);
         goto done;
     }
     free(sx);
@@ -356,8 +369,8 @@ mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, s
         st = mc_fail(MC_ERR_NOMEM, "out of memory for the cells of %zu faces (%zu each)", n, p);
         goto done;
     }
-    if (!assign_rows(x, n, d, cent, L, p, probes, NULL, par, "add")) {
-        st = mc_fail(MC_ERR_NOMEM, "out of memory for assigning faces to cells");
+    if ((st = assign_rows(x, n, d, cent, L, p, probes, NULL, par, "add")) != MC_OK) {
+        if (st == MC_ERR_NOMEM) st = mc_fail(MC_ERR_NOMEM, "out of memory for assigning faces to cells");
         goto done;
     }
     for (size_t a = 0; a < m; a++) lstart[probes[(cand ? cand[a] : a) * p] + 1]++;
@@ -380,7 +393,7 @@ mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, s
     if (chunk < CELLS_QB) chunk = CELLS_QB;
     if (chunk > CELLS_CHUNK) chunk = CELLS_CHUNK;
     size_t nchunks = (n + chunk - 1) / chunk, done = 0;
-    int failed = 0;
+    int failed = 0, cancelled = 0;
 #pragma omp parallel num_threads(mc_knn_threads(par->n_threads))
     {
         chunk_buf b;
@@ -395,14 +408,21 @@ mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, s
                               &failed)) {
 #pragma omp for schedule(dynamic, 1)
             for (ptrdiff_t ci = 0; ci < (ptrdiff_t)nchunks; ci++) {
+                int c;
+#pragma omp atomic read
+                c = cancelled;
+                if (c) continue; /* cancelled: skip the remaining chunks */
                 size_t q0 = (size_t)ci * chunk;
                 size_t nq = n - q0 < chunk ? n - q0 : chunk;
                 search_chunk(x, d, probes, p, L, lstart, lids, k, q0, nq, &b, g);
                 size_t now_done;
 #pragma omp atomic capture
                 now_done = done += nq;
-                if (par->progress && omp_get_thread_num() == 0)
-                    par->progress(par->progress_data, "search", now_done, n);
+                if (omp_get_thread_num() == 0 &&
+                    mc_progress_stop(par->progress, par->progress_data, "search", now_done, n)) {
+#pragma omp atomic write
+                    cancelled = 1;
+                }
             }
         }
         free(b.cstart);
@@ -417,7 +437,10 @@ mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, s
         st = mc_fail(MC_ERR_NOMEM, "out of memory for search buffers");
         goto done;
     }
-    if (par->progress) par->progress(par->progress_data, "search", n, n);
+    if (cancelled || mc_progress_stop(par->progress, par->progress_data, "search", n, n)) {
+        st = mc_cancelled("search");
+        goto done;
+    }
 
 done:
     if (info) {

@@ -90,7 +90,7 @@ mc_status mc_knn_exact_search(const mc_knn_exact_job *j, int64_t *ids, float *si
     size_t db = j->db_block ? j->db_block : EXACT_DB_BLOCK;
     if (db > m) db = m ? m : 1;
     size_t nblocks = (n + qb - 1) / qb;
-    int failed = 0;
+    int failed = 0, cancelled = 0;
     size_t done = 0;
     mc_knn_blas_serial();
 #pragma omp parallel num_threads(mc_knn_threads(j->n_threads))
@@ -101,14 +101,23 @@ mc_status mc_knn_exact_search(const mc_knn_exact_job *j, int64_t *ids, float *si
         if (mc_knn_omp_all_ok(scratch && cnt && (!j->cand || dbuf), &failed)) {
 #pragma omp for schedule(dynamic, 1)
             for (ptrdiff_t b = 0; b < (ptrdiff_t)nblocks; b++) {
+                /* an omp for cannot break: once cancelled, the remaining
+                 * blocks are skipped */
+                int c;
+#pragma omp atomic read
+                c = cancelled;
+                if (c) continue;
                 size_t q0 = (size_t)b * qb;
                 size_t nq = n - q0 < qb ? n - q0 : qb;
                 exact_block(j, q0, nq, db, scratch, dbuf, cnt, ids, sims);
                 size_t now_done;
 #pragma omp atomic capture
                 now_done = done += nq;
-                if (j->progress && omp_get_thread_num() == 0)
-                    j->progress(j->progress_data, "search", now_done, n);
+                if (omp_get_thread_num() == 0 &&
+                    mc_progress_stop(j->progress, j->progress_data, "search", now_done, n)) {
+#pragma omp atomic write
+                    cancelled = 1;
+                }
             }
         }
         free(scratch);
@@ -118,6 +127,7 @@ mc_status mc_knn_exact_search(const mc_knn_exact_job *j, int64_t *ids, float *si
     if (failed)
         return mc_fail(MC_ERR_NOMEM, "out of memory for search buffers (%zu x %zu floats a thread)",
                        qb, db);
-    if (j->progress) j->progress(j->progress_data, "search", n, n);
+    if (cancelled || mc_progress_stop(j->progress, j->progress_data, "search", n, n))
+        return mc_cancelled("search");
     return MC_OK;
 }

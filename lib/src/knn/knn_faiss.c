@@ -115,14 +115,20 @@ mc_status mc_knn_faiss(const float *x, size_t n, size_t d, const size_t *cand, s
         mc_knn_gather_rows(x, d, rows, m, tbuf);
         free(rows);
         rows = NULL;
-        if (par->progress) par->progress(par->progress_data, "train", 0, m);
+        if (mc_progress_stop(par->progress, par->progress_data, "train", 0, m)) {
+            st = mc_cancelled("train");
+            goto done;
+        }
         if (faiss_Index_train(index, (idx_t)m, tbuf) != 0) {
             st = faiss_fail("training the index");
             goto done;
         }
-        if (par->progress) par->progress(par->progress_data, "train", m, m);
         free(tbuf);
         tbuf = NULL;
+        if (mc_progress_stop(par->progress, par->progress_data, "train", m, m)) {
+            st = mc_cancelled("train");
+            goto done;
+        }
         if (info) info->train_size = m;
     }
     double t1 = mc_knn_now();
@@ -142,7 +148,10 @@ mc_status mc_knn_faiss(const float *x, size_t n, size_t d, const size_t *cand, s
             st = faiss_fail("adding vectors");
             goto done;
         }
-        if (par->progress) par->progress(par->progress_data, "add", a0 + na, nc);
+        if (mc_progress_stop(par->progress, par->progress_data, "add", a0 + na, nc)) {
+            st = mc_cancelled("add");
+            goto done;
+        }
     }
     free(tbuf);
     tbuf = NULL;
@@ -204,7 +213,10 @@ mc_status mc_knn_faiss(const float *x, size_t n, size_t d, const size_t *cand, s
             }
             mc_knn_sort_row(gi, gs, k);
         }
-        if (par->progress) par->progress(par->progress_data, "search", b0 + nb, n);
+        if (mc_progress_stop(par->progress, par->progress_data, "search", b0 + nb, n)) {
+            st = mc_cancelled("search");
+            goto done;
+        }
     }
     if (info) {
         info->t_train = t1 - t0;

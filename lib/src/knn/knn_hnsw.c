@@ -99,32 +99,43 @@ mc_status mc_knn_hnsw(const float *x, size_t n, size_t d, const size_t *cand, si
         }
         added++;
     }
-    if (par->progress) par->progress(par->progress_data, "add", added, m);
+    if (mc_progress_stop(par->progress, par->progress_data, "add", added, m)) {
+        st = mc_cancelled("add");
+        goto done;
+    }
 
-    /* layer 0, every thread */
-    int failed = 0, frc = 0;
+    /* layer 0, every thread; once cancelled, the remaining faces are skipped */
+    int failed = 0, frc = 0, cancelled = 0;
     char ferr[HNSW_ERR_LEN] = "";
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 64)
     for (ptrdiff_t ai = 0; ai < (ptrdiff_t)m; ai++) {
         size_t a = (size_t)ai;
-        int f;
+        int f, c;
 #pragma omp atomic read
         f = failed;
-        if (f || level[a] != 0) continue;
+#pragma omp atomic read
+        c = cancelled;
+        if (f || c || level[a] != 0) continue;
         char e[HNSW_ERR_LEN];
         int r = mc_hnsw_add(h, x + (cand ? cand[a] : a) * d, a, 0, e, sizeof e);
         if (r) keep_first_failure(r, e, &frc, ferr, &failed, 1);
         size_t now;
 #pragma omp atomic capture
         now = ++added;
-        if (par->progress && omp_get_thread_num() == 0 && now % 4096 == 0)
-            par->progress(par->progress_data, "add", now, m);
+        if (omp_get_thread_num() == 0 && now % 4096 == 0 &&
+            mc_progress_stop(par->progress, par->progress_data, "add", now, m)) {
+#pragma omp atomic write
+            cancelled = 1;
+        }
     }
     if (failed) {
         st = hnsw_fail(frc, "adding faces", ferr);
         goto done;
     }
-    if (par->progress) par->progress(par->progress_data, "add", m, m);
+    if (cancelled || mc_progress_stop(par->progress, par->progress_data, "add", m, m)) {
+        st = mc_cancelled("add");
+        goto done;
+    }
     double t1 = mc_knn_now();
 
     /* every face's row: k + 1 found, the face itself dropped */
@@ -140,10 +151,12 @@ mc_status mc_knn_hnsw(const float *x, size_t n, size_t d, const size_t *cand, si
 #pragma omp for schedule(dynamic, 256)
             for (ptrdiff_t ii = 0; ii < (ptrdiff_t)n; ii++) {
                 size_t i = (size_t)ii;
-                int f;
+                int f, stop;
 #pragma omp atomic read
                 f = failed;
-                if (f) continue;
+#pragma omp atomic read
+                stop = cancelled;
+                if (f || stop) continue;
                 char e[HNSW_ERR_LEN];
                 int r = mc_hnsw_search(h, x + i * d, kk, ri, rs, e, sizeof e);
                 if (r) {
@@ -171,8 +184,11 @@ mc_status mc_knn_hnsw(const float *x, size_t n, size_t d, const size_t *cand, si
                 size_t now;
 #pragma omp atomic capture
                 now = ++done_rows;
-                if (par->progress && omp_get_thread_num() == 0 && now % 4096 == 0)
-                    par->progress(par->progress_data, "search", now, n);
+                if (omp_get_thread_num() == 0 && now % 4096 == 0 &&
+                    mc_progress_stop(par->progress, par->progress_data, "search", now, n)) {
+#pragma omp atomic write
+                    cancelled = 1;
+                }
             }
         }
         free(ri);
@@ -186,7 +202,10 @@ mc_status mc_knn_hnsw(const float *x, size_t n, size_t d, const size_t *cand, si
         st = hnsw_fail(frc, "searching", ferr);
         goto done;
     }
-    if (par->progress) par->progress(par->progress_data, "search", n, n);
+    if (cancelled || mc_progress_stop(par->progress, par->progress_data, "search", n, n)) {
+        st = mc_cancelled("search");
+        goto done;
+    }
     if (info) {
         info->ef_search = efs;
         info->ef_construction = efc;

@@ -87,7 +87,8 @@ typedef struct {
     mc_progress_fn progress;
     void *progress_data;
 } mc_knn_exact_job;
-/* ids, sims: nq x k, written. MC_OK or MC_ERR_NOMEM. */
+/* ids, sims: nq x k, written. MC_OK, MC_ERR_NOMEM, or MC_ERR_CANCELLED when
+ * progress asks to stop (ids and sims then partly written). */
 mc_status mc_knn_exact_search(const mc_knn_exact_job *job, int64_t *ids, float *sims);
 
 /* ---- knn_build.c ---- */
