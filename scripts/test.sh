@@ -28,7 +28,7 @@ scripts/install-deps.sh --test
 # --test installs Open MPI): the same tests plus 'mpi' (tests/mpi_test.sh),
 # without compiling everything a second time. The sanitizer build below
 # stays the default, MPI-free one.
-mpi=()
+mpi=(-DMAGCLUST_MPI=OFF)
 if command -v mpicc >/dev/null 2>&1 && command -v mpirun >/dev/null 2>&1; then
     mpi=(-DMAGCLUST_MPI=ON)
 fi
