@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "cli_util.h"
+#ifdef MAGCLUST_MPI
+#include "cli_mpi.h"
+#endif
 #include "commands.h"
 #include "pipeline.h"
 #include "summary.h"
@@ -23,6 +26,9 @@ static void help(FILE *f)
 "the worst are demoted to noise. With no parameters the similarity threshold\n"
 "is chosen from the data (label-free), and printed.\n"
 "Prints a summary (and BCubed / pairwise F / NMI when the file has labels).\n"
+"In an MPI build (-DMAGCLUST_MPI=ON), 'mpirun -np R magclust cluster ...'\n"
+"searches the exact graph over R ranks and writes the same result (README,\n"
+"'MPI build').\n"
 "\n"
 "options:\n"
 "  -o, --output PATH        write the result: CSV (index,path,cluster,role,\n"
@@ -192,10 +198,34 @@ int cmd_cluster(int argc, char **argv)
         if (pick_quality(in_path, &o, &p, &auto_key) != CLI_OK) return CLI_FAIL;
         o.rp.quality_key = auto_key;
     }
+#ifdef MAGCLUST_MPI
+    /* under mpirun: the ranks search the graph; rank 0 clusters on it as
+     * one process does on the graph it searched */
+    mc_knn_graph_t *mpi_graph = NULL;
+    mc_knn_mpi_info mpi_info;
+    if (cli_mpi_on()) {
+        if (cli_mpi_check_opts("cluster", &o) != CLI_OK) return CLI_USAGE;
+        if (cli_mpi_graph(in_path, &o, &p, &mpi_graph, &mpi_info) != CLI_OK) return CLI_FAIL;
+        if (cli_mpi_rank() != 0) return CLI_OK;
+    }
+#endif
     if (cli_load(in_path, &o, &in) != CLI_OK) {
+#ifdef MAGCLUST_MPI
+        mc_knn_graph_free(mpi_graph);
+#endif
         free(auto_key);
         return CLI_FAIL;
     }
+#ifdef MAGCLUST_MPI
+    if (mpi_graph) {
+        in.graph = mpi_graph; /* freed with the input */
+        snprintf(in.graph_info.index, sizeof in.graph_info.index, "Flat");
+        in.graph_info.exact = 1;
+        in.graph_info.n_candidates = mc_knn_graph_n(mpi_graph);
+        in.graph_info.scan_frac = 1.0;
+        in.graph_info.t_search = mpi_info.t_search;
+    }
+#endif
     mc_embeddings_t *e = in.e;
     if (!o.quiet && !json) cli_print_summary_head(stdout, "cluster", in_path, e);
     if (cli_cluster(&o, &p, &in, 1, &r) != CLI_OK) goto cleanup;
@@ -245,6 +275,9 @@ int cmd_cluster(int argc, char **argv)
         if (model)
             printf("  model        %s (%zu clusters, %zu faces)\n", model_path,
                    mc_model_n_clusters(model), mc_model_n_exemplars(model));
+#ifdef MAGCLUST_MPI
+        if (mpi_graph) cli_mpi_print(stdout, &mpi_info);
+#endif
     }
     rc = CLI_OK;
     goto cleanup;

@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "cli_util.h"
+#ifdef MAGCLUST_MPI
+#include "cli_mpi.h"
+#endif
 #include "commands.h"
 #include "pipeline.h"
 #include "summary.h"
@@ -35,6 +38,10 @@ static void help(FILE *f)
 "the parts belong together (same embeddings fingerprint, k, index,\n"
 "centring and shard count; each shard once, none missing) and writes the\n"
 "graph that one 'magclust knn' run writes, bit for bit.\n"
+"\n"
+"In an MPI build (-DMAGCLUST_MPI=ON), 'mpirun -np R magclust knn IN.h5 -o\n"
+"GRAPH.h5' searches the exact graph over R ranks, each reading its own\n"
+"rows, and writes the same file bit for bit (README, 'MPI build').\n"
 "\n"
 "options:\n"
 "  -o, --output PATH        the graph file (HDF5: /knn/ids, /knn/sims);\n"
@@ -208,6 +215,57 @@ done:
     return rc;
 }
 
+#ifdef MAGCLUST_MPI
+/* Under mpirun: the exact graph searched over the ranks, written by rank 0
+ * as one process writes it. */
+static int mpi_knn(const char *in_path, const char *out_path, cli_opts *o)
+{
+    if (cli_mpi_check_opts("knn", o) != CLI_OK) return CLI_USAGE;
+    const char *inputs[] = {in_path, NULL};
+    if (cli_check_output(out_path, inputs) != 0) return CLI_FAIL;
+    mc_cluster_params p = cli_cluster_params(o, MC_ALGO_DEFAULT);
+    mc_knn_graph_t *g = NULL;
+    mc_knn_mpi_info mi;
+    double t0 = cli_now();
+    if (cli_mpi_graph(in_path, o, &p, &g, &mi) != CLI_OK) return CLI_FAIL;
+    if (cli_mpi_rank() != 0) return CLI_OK;
+    double t1 = cli_now();
+    mc_knn_graph_meta m;
+    mc_knn_graph_meta_init(&m);
+    m.n = mc_knn_graph_n(g);
+    m.k = mc_knn_graph_k(g);
+    m.dim = mi.d;
+    m.fingerprint = mi.fingerprint;
+    m.centered = o->center;
+    m.center_shift = mi.center_shift;
+    snprintf(m.index, sizeof m.index, "Flat");
+    snprintf(m.source, sizeof m.source, "%s", in_path);
+    snprintf(m.embeddings_key, sizeof m.embeddings_key, "%s",
+             o->rp.embeddings_key ? o->rp.embeddings_key : "embeddings");
+    mc_status st = mc_knn_graph_write_h5(g, &m, out_path);
+    int rc = CLI_OK;
+    if (st != MC_OK) {
+        rc = cli_fail_status(st);
+    } else if (!o->quiet) {
+        mc_knn_info ki;
+        memset(&ki, 0, sizeof ki);
+        snprintf(ki.index, sizeof ki.index, "Flat");
+        ki.exact = 1;
+        ki.n_candidates = m.n;
+        ki.scan_frac = 1.0;
+        ki.t_search = mi.t_search;
+        printf("magclust knn %s\n", in_path);
+        printf("  faces        %zu x %zu\n", m.n, m.dim);
+        cli_print_knn_line(stdout, &ki, m.n, m.k, NULL, NULL);
+        cli_mpi_print(stdout, &mi);
+        printf("  time         knn %.3f s  write %.3f s\n", t1 - t0, cli_now() - t1);
+        printf("  wrote        %s\n", out_path);
+    }
+    mc_knn_graph_free(g);
+    return rc;
+}
+#endif
+
 int cmd_knn(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -262,6 +320,19 @@ int cmd_knn(int argc, char **argv)
         default: return cli_usage_error("knn", "unknown option '%s'", argv[optind - 1]);
         }
     }
+#ifdef MAGCLUST_MPI
+    if (cli_mpi_on()) {
+        if (merge || n_shards) {
+            cli_error("knn under mpirun: %s: the ranks search the whole graph together (run "
+                      "--shard and --merge without mpirun)", merge ? "--merge" : "--shard");
+            return CLI_USAGE;
+        }
+        if (optind + 1 != argc)
+            return cli_usage_error("knn", optind == argc ? "no input file" : "more than one input file");
+        if (!out_path) return cli_usage_error("knn", "-o GRAPH.h5 is required");
+        return mpi_knn(argv[optind], out_path, &o);
+    }
+#endif
     if (merge) {
         if (n_shards) return cli_usage_error("knn", "--merge and --shard exclude each other");
         if (search_opt)

@@ -9,6 +9,9 @@
 
 #include "cli_util.h"
 #include "commands.h"
+#ifdef MAGCLUST_MPI
+#include "cli_mpi.h"
+#endif
 
 typedef struct {
     const char *name;
@@ -118,6 +121,15 @@ int main(int argc, char **argv)
         printf("magclust %s\n", mc_version());
         return CLI_OK;
     }
+#ifdef MAGCLUST_MPI
+    /* started by mpirun: 'knn' and 'cluster' search over the ranks */
+    if (cli_mpi_launched() && (strcmp(argv[1], "knn") == 0 || strcmp(argv[1], "cluster") == 0)) {
+        if (cli_mpi_init() != 0) return CLI_FAIL;
+        int rc = strcmp(argv[1], "knn") == 0 ? cmd_knn(argc - 1, argv + 1)
+                                             : cmd_cluster(argc - 1, argv + 1);
+        return cli_mpi_finish(finish_stdout(rc));
+    }
+#endif
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return finish_stdout(commands[i].fn(argc - 1, argv + 1));
     cli_error("'%s' is not a magclust command (see 'magclust --help')", argv[1]);

@@ -8,7 +8,9 @@
 #                                     locales + de_DE.UTF-8 (a ',' decimal point)
 #                                     for test_locale; NumPy, pytest and
 #                                     matplotlib for the Python package's suite
-#                                     (tests/python_test.sh) and its example
+#                                     (tests/python_test.sh) and its example;
+#                                     Open MPI (libopenmpi-dev, openmpi-bin)
+#                                     for the MPI build's test (tests/mpi_test.sh)
 #   scripts/install-deps.sh --bench   and what scripts/bench/ needs (peers,
 #                                     GEMM probe): see scripts/bench/README.md
 set -euo pipefail
@@ -21,7 +23,8 @@ case "${1:-}" in
     "") ;;
     --test)
         PKGS+=(chromium fonts-dejavu-core clang libclang-rt-14-dev libomp-dev valgrind locales
-               python3-numpy python3-pytest python3-matplotlib python3-setuptools python3-pip)
+               python3-numpy python3-pytest python3-matplotlib python3-setuptools python3-pip
+               libopenmpi-dev openmpi-bin)
         want_locale=1
         what="build and test dependencies" ;;
     --bench)

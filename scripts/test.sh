@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README Quick start, second command (and CI): install what is missing, build
-# with warnings as errors, run every test with ctest (cli_valgrind_* among them:
-# the end-to-end CLI tests under valgrind memcheck); then build again with
+# with warnings as errors (and -DMAGCLUST_MPI=ON when mpicc and mpirun are
+# there), run every test with ctest (cli_valgrind_* among them: the
+# end-to-end CLI tests under valgrind memcheck); then build again with
 # AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/) and run every
 # test once more, any sanitizer report failing the test; then fuzz every
 # parser for $MC_FUZZ_SECONDS (default 60) seconds each (scripts/fuzz.sh).
@@ -23,7 +24,15 @@ for a in "$@"; do
 done
 jobs=$(nproc 2>/dev/null || echo 2)
 scripts/install-deps.sh --test
-scripts/build.sh -DMC_WERROR=ON -DMC_BUILD_TESTS=ON -DMC_BUILD_EXAMPLES=ON
+# The test build is the MPI build when an MPI is installed (install-deps.sh
+# --test installs Open MPI): the same tests plus 'mpi' (tests/mpi_test.sh),
+# without compiling everything a second time. The sanitizer build below
+# stays the default, MPI-free one.
+mpi=(-DMAGCLUST_MPI=OFF)
+if command -v mpicc >/dev/null 2>&1 && command -v mpirun >/dev/null 2>&1; then
+    mpi=(-DMAGCLUST_MPI=ON)
+fi
+scripts/build.sh -DMC_WERROR=ON -DMC_BUILD_TESTS=ON -DMC_BUILD_EXAMPLES=ON "${mpi[@]}"
 if [ ${#exclude[@]} -eq 0 ] && command -v valgrind >/dev/null 2>&1; then
     # cli_valgrind_1of2 and _2of2 make every check cli runs (each run not
     # under valgrind runs plainly), and build-asan/ runs cli itself: leaving

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "knn_impl.h"
 #include "magclust/magclust.h"
 #include "test_common.h"
 #include "test_rand.h"
@@ -174,6 +175,118 @@ static void test_round_trip_blocks_and_padding(void)
 
 /* Identical data give the same fingerprint; one changed float, or the same
  * bytes in another shape, give another. */
+/* ---- the fingerprint as a stream (knn_impl.h) ------------------------------
+ * The one-buffer hash as it was before the stream (a copy), against the
+ * stream fed in pieces of every kind: the same value, so graph files keep
+ * their fingerprints and the MPI search (fed by rank) matches one process. */
+
+/* ---- fingerprint --------------------------------------------------------- */
+
+/* The constants and the lane round are xxHash64's: four independent lanes
+ * keep the multiplier busy, so the hash runs at memory speed rather than at
+ * the latency of one multiply chain. */
+#define REF_P1 0x9E3779B185EBCA87ull
+#define REF_P2 0xC2B2AE3D27D4EB4Full
+#define REF_P3 0x165667B19E3779F9ull
+#define REF_P4 0x85EBCA77C2B2AE63ull
+#define REF_P5 0x27D4EB2F165667C5ull
+
+static uint64_t ref_fp_rotl(uint64_t x, unsigned r) { return (x << r) | (x >> (64u - r)); }
+
+static uint64_t ref_fp_load(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, sizeof w); /* unaligned-safe; compiles to one load */
+    return w;
+}
+
+static uint64_t ref_fp_round(uint64_t acc, uint64_t w)
+{
+    acc += w * REF_P2;
+    acc = ref_fp_rotl(acc, 31);
+    return acc * REF_P1;
+}
+
+/* Folds one more word into a running state. */
+static uint64_t ref_fp_fold(uint64_t h, uint64_t w)
+{
+    return ref_fp_rotl(h ^ ref_fp_round(0, w), 27) * REF_P1 + REF_P4;
+}
+
+/* Final avalanche: xor-shift / multiply. */
+static uint64_t ref_fp_avalanche(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= REF_P2;
+    h ^= h >> 29;
+    h *= REF_P3;
+    h ^= h >> 32;
+    return h;
+}
+
+/* Hashes len bytes into the state h. The length goes in too, so that
+ * consecutive buffers cannot trade bytes without changing the result. */
+static uint64_t ref_fp_bytes(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    size_t i = 0;
+    if (len >= 32) {
+        uint64_t a = h + REF_P1 + REF_P2, b = h + REF_P2, c = h, d = h - REF_P1;
+        for (; i + 32 <= len; i += 32) {
+            a = ref_fp_round(a, ref_fp_load(p + i));
+            b = ref_fp_round(b, ref_fp_load(p + i + 8));
+            c = ref_fp_round(c, ref_fp_load(p + i + 16));
+            d = ref_fp_round(d, ref_fp_load(p + i + 24));
+        }
+        h = ref_fp_rotl(a, 1) + ref_fp_rotl(b, 7) + ref_fp_rotl(c, 12) + ref_fp_rotl(d, 18);
+        h = ref_fp_fold(h, a);
+        h = ref_fp_fold(h, b);
+        h = ref_fp_fold(h, c);
+        h = ref_fp_fold(h, d);
+    } else {
+        h += REF_P5;
+    }
+    for (; i + 8 <= len; i += 8) h = ref_fp_fold(h, ref_fp_load(p + i));
+    if (i < len) {
+        uint64_t w = 0;
+        memcpy(&w, p + i, len - i);
+        h = ref_fp_fold(h, w);
+    }
+    return ref_fp_avalanche(h ^ ref_fp_fold(REF_P3, (uint64_t)len));
+}
+
+static void test_fingerprint_stream(void)
+{
+    static const size_t lens[] = {0, 1, 7, 8, 31, 32, 33, 63, 64, 65, 100, 4103};
+    static const size_t pieces[] = {1, 3, 7, 8, 31, 32, 33, 1000, 100000};
+    unsigned char *buf = malloc(4103);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+    for (size_t i = 0; i < 4103; i++) buf[i] = (unsigned char)(i * 2654435761u >> 13);
+    for (size_t a = 0; a < sizeof lens / sizeof *lens; a++) {
+        size_t len = lens[a];
+        uint64_t want = ref_fp_bytes(0x1234567ull, buf, len);
+        for (size_t b = 0; b < sizeof pieces / sizeof *pieces; b++) {
+            mc_fp_stream st;
+            mc_fp_stream_init(&st, 0x1234567ull, len);
+            for (size_t at = 0; at < len; at += pieces[b])
+                mc_fp_stream_update(&st, buf + at, len - at < pieces[b] ? len - at : pieces[b]);
+            CU_ASSERT(mc_fp_stream_final(&st) == want);
+        }
+    }
+    /* and the whole fingerprint, as the one-buffer code computed it */
+    size_t n = 5, d = 3;
+    mc_embeddings_t *e = NULL;
+    float x[15];
+    for (size_t i = 0; i < 15; i++) x[i] = (float)i + 0.5f;
+    CU_ASSERT_FATAL(mc_embeddings_new(x, n, d, &e) == MC_OK);
+    uint64_t h = ref_fp_fold(ref_fp_fold(REF_P5, (uint64_t)n), (uint64_t)d);
+    h = ref_fp_bytes(h, mc_embeddings_directions(e), n * d * sizeof(float));
+    h = ref_fp_bytes(h, mc_embeddings_magnitudes(e), n * sizeof(float));
+    CU_ASSERT(mc_embeddings_fingerprint(e) == (h ? h : 1));
+    mc_embeddings_free(e);
+    free(buf);
+}
+
 static void test_fingerprint(void)
 {
     size_t n = 37, d = 12; /* n*d*4 and n*4 are not multiples of 32: tails are hashed */
@@ -549,6 +662,7 @@ void mc_test_register(void)
     add_test("round_trip", test_round_trip);
     add_test("round_trip_blocks_and_padding", test_round_trip_blocks_and_padding);
     add_test("fingerprint", test_fingerprint);
+    add_test("fingerprint_stream", test_fingerprint_stream);
     add_test("write_meta_mismatch", test_write_meta_mismatch);
     add_test("write_failure_leaves_nothing", test_write_failure_leaves_nothing);
     add_test("read_foreign_file", test_read_foreign_file);

@@ -465,6 +465,35 @@ int mc_center_removes(double shift, size_t n_faces)
            shift * shift * (double)n_faces >= MC_CENTER_MIN_SIGNIFICANCE;
 }
 
+void mc_center_sum_rows(const float *dir, size_t n, size_t d, const float *quality,
+                        double min_quality, double *sum, size_t *count)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (quality && !((double)quality[i] >= min_quality)) continue;
+        const float *r = dir + i * d;
+        for (size_t j = 0; j < d; j++) sum[j] += (double)r[j];
+        (*count)++;
+    }
+}
+
+double mc_center_mean(double *sum, size_t d, size_t m)
+{
+    double shift = 0.0;
+    if (m > 0) {
+        for (size_t j = 0; j < d; j++) {
+            sum[j] /= (double)m;
+            shift += sum[j] * sum[j];
+        }
+        shift = sqrt(shift);
+    }
+    return shift;
+}
+
+void mc_directions_subtract_mean(float *dir, size_t n, size_t d, const double *mean)
+{
+    subtract_mean(dir, n, d, mean);
+}
+
 mc_status mc_embeddings_center_ex(mc_embeddings_t *e, const float *quality, double min_quality,
                                   double *out_shift, float *out_mean)
 {
@@ -473,20 +502,8 @@ mc_status mc_embeddings_center_ex(mc_embeddings_t *e, const float *quality, doub
     size_t n = e->n, d = e->d, m = 0;
     double *mean = calloc(d ? d : 1, sizeof *mean);
     if (!mean) return mc_fail(MC_ERR_NOMEM, "out of memory for a %zu-d mean", d);
-    for (size_t i = 0; i < n; i++) {
-        if (quality && !((double)quality[i] >= min_quality)) continue;
-        const float *r = e->dir + i * d;
-        for (size_t j = 0; j < d; j++) mean[j] += (double)r[j];
-        m++;
-    }
-    double shift = 0.0;
-    if (m > 0) {
-        for (size_t j = 0; j < d; j++) {
-            mean[j] /= (double)m;
-            shift += mean[j] * mean[j];
-        }
-        shift = sqrt(shift);
-    }
+    mc_center_sum_rows(e->dir, n, d, quality, min_quality, mean, &m);
+    double shift = mc_center_mean(mean, d, m);
     int removed = mc_center_removes(shift, m);
     if (removed) subtract_mean(e->dir, n, d, mean);
     e->centered = 1;

@@ -18,6 +18,30 @@
  * MC_ERR_NOMEM. */
 mc_status mc_directions_center_by(float *dir, size_t n, size_t d, const float *mean);
 
+/* The centring of mc_embeddings_center_ex() in its three steps, for a
+ * caller that holds the rows in pieces (knn_mpi.c): add the rows of dir
+ * whose quality is >= min_quality (every row when quality is NULL) to sum
+ * (d doubles) in row order, counting them in *count; turn the sum of m rows
+ * into their mean in place and return its norm (0 when m is 0); subtract a
+ * mean from each row and renormalise. Fed the rows in order, in as many
+ * calls as you like, they give the same bits as one call on all of them. */
+void mc_center_sum_rows(const float *dir, size_t n, size_t d, const float *quality,
+                        double min_quality, double *sum, size_t *count);
+double mc_center_mean(double *sum, size_t d, size_t m);
+void mc_directions_subtract_mean(float *dir, size_t n, size_t d, const double *mean);
+
+/* The shape (rows n, dimension d) of a file's embeddings, with the checks
+ * mc_embeddings_read_h5() makes before reading rows; and rows
+ * [first, first + rows) of it -- the directions, magnitudes and quality
+ * (p->quality_key) only, checked as mc_embeddings_read_h5() checks them,
+ * bad rows named by their file row. rows 0 gives *out NULL. skip_bad_rows
+ * is refused (MC_ERR_INVALID_ARG): it renumbers every later row. Errors
+ * as mc_embeddings_read_h5(). */
+mc_status mc_embeddings_h5_shape(const char *path, const mc_h5_read_params *p, size_t *out_n,
+                                 size_t *out_d);
+mc_status mc_embeddings_read_h5_rows(const char *path, const mc_h5_read_params *p, size_t first,
+                                     size_t rows, mc_embeddings_t **out);
+
 /* A new object of n rows of d: directions (n*d) and magnitudes (n)
  * allocated, not set, nothing else; NULL when out of memory. */
 mc_embeddings_t *mc_embeddings_alloc(size_t n, size_t d);

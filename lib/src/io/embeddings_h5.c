@@ -41,6 +41,7 @@ typedef struct {
     const char *emb;   /* the embeddings' path, for messages */
     int skip;          /* skip_bad_rows */
     uint8_t *bad;      /* with skip: one flag a file row, set by read_rows and read_quality */
+    size_t first, rows; /* the file rows read: all of them, or a slice (mc_embeddings_read_h5_rows) */
 } reader;
 
 /* The embeddings, read in row blocks straight into the directions (float
@@ -49,7 +50,7 @@ typedef struct {
 static mc_status read_rows(reader *c, mc_embeddings_t **out)
 {
     *out = NULL;
-    size_t n = (size_t)mc_h5_schema_rows(c->s), d = mc_h5_schema_dim(c->s);
+    size_t n = c->rows, d = mc_h5_schema_dim(c->s);
     double *dbuf = NULL;
     mc_status st = MC_OK;
     mc_embeddings_t *e = mc_embeddings_alloc(n, d);
@@ -72,7 +73,7 @@ static mc_status read_rows(reader *c, mc_embeddings_t **out)
         size_t rows = n - r0 < block ? n - r0 : block;
         float *dst = mc_embeddings_directions_mut(e) + r0 * d;
         float *mag = mc_embeddings_magnitudes_mut(e) + r0;
-        if ((st = mc_h5_schema_read_rows(c->s, r0, rows, wide, wide ? (void *)dbuf : dst)) != MC_OK)
+        if ((st = mc_h5_schema_read_rows(c->s, c->first + r0, rows, wide, wide ? (void *)dbuf : dst)) != MC_OK)
             goto cleanup;
         for (size_t i = 0; i < rows; i++) {
             int code = wide ? mc_split_row_d(dbuf + i * d, d, dst + i * d, &mag[i])
@@ -84,7 +85,7 @@ static mc_status read_rows(reader *c, mc_embeddings_t **out)
             } else if (code) {
                 char what[300];
                 snprintf(what, sizeof what, "%s: %s", c->file, c->emb);
-                st = mc_split_row_fail(code, what, r0 + i);
+                st = mc_split_row_fail(code, what, c->first + r0 + i);
                 goto cleanup;
             }
         }
@@ -134,7 +135,7 @@ static mc_status read_quality(reader *c, mc_embeddings_t *e)
         st = mc_fail(MC_ERR_NOMEM, "%s: out of memory for %s", c->file, path);
         goto fail;
     }
-    if ((st = mc_h5_schema_read_floats(c->s, MC_H5_QUALITY, 0, n, q)) != MC_OK) goto fail;
+    if ((st = mc_h5_schema_read_floats(c->s, MC_H5_QUALITY, c->first, n, q)) != MC_OK) goto fail;
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(q[i]) && c->skip) {
             c->bad[i] = 1;
@@ -142,7 +143,7 @@ static mc_status read_quality(reader *c, mc_embeddings_t *e)
         } else if (!isfinite(q[i])) {
             /* a double beyond the float range reads as Inf: say so */
             st = mc_fail_reason(MC_REASON_BAD_ROW, MC_ERR_BAD_DATA, "%s: %s row %zu is NaN or Inf%s",
-                                c->file, path, i,
+                                c->file, path, c->first + i,
                                 isinf(q[i]) ? " (or a number beyond the float range, +-3.4e38)" : "");
             goto fail;
         }
@@ -227,9 +228,10 @@ mc_status mc_embeddings_read_h5(const char *path, const mc_h5_read_params *p,
     if (!k || k[strspn(k, "/")] == '\0')
         return mc_fail(MC_ERR_INVALID_ARG, "mc_embeddings_read_h5: embeddings_key is empty");
 
-    reader c = {path, NULL, NULL, p->skip_bad_rows != 0, NULL};
+    reader c = {path, NULL, NULL, p->skip_bad_rows != 0, NULL, 0, 0};
     mc_status st = mc_h5_schema_open(path, p, 1, &c.s);
     if (st != MC_OK) return st;
+    c.rows = (size_t)mc_h5_schema_rows(c.s);
     c.emb = mc_h5_schema_embeddings_path(c.s);
     mc_embeddings_t *e = NULL;
     st = read_rows(&c, &e);
@@ -246,6 +248,60 @@ mc_status mc_embeddings_read_h5(const char *path, const mc_h5_read_params *p,
     }
     *out = e;
     return MC_OK;
+}
+
+/* A slice: only the embeddings and the quality are read (knn_mpi.c). */
+static mc_status read_slice(const char *path, const mc_h5_read_params *p, size_t first,
+                            size_t rows, size_t *out_n, size_t *out_d, mc_embeddings_t **out)
+{
+    mc_clear_error();
+    *out = NULL;
+    *out_n = *out_d = 0;
+    if (!path || !*path) return mc_fail(MC_ERR_INVALID_ARG, "mc_embeddings_read_h5_rows: no path");
+    mc_h5_read_params defaults = mc_h5_read_params_default();
+    if (!p) p = &defaults;
+    const char *k = p->embeddings_key;
+    if (!k || k[strspn(k, "/")] == '\0')
+        return mc_fail(MC_ERR_INVALID_ARG, "mc_embeddings_read_h5_rows: embeddings_key is empty");
+    if (p->skip_bad_rows)
+        return mc_fail(MC_ERR_INVALID_ARG, "%s: skipping bad rows needs the whole file in one "
+                       "process (a slice cannot renumber the rows after it)", path);
+    reader c = {path, NULL, NULL, 0, NULL, first, rows};
+    mc_status st = mc_h5_schema_open(path, p, 0, &c.s);
+    if (st != MC_OK) return st;
+    c.emb = mc_h5_schema_embeddings_path(c.s);
+    size_t n = (size_t)mc_h5_schema_rows(c.s);
+    mc_embeddings_t *e = NULL;
+    if (out_n) *out_n = n;
+    *out_d = mc_h5_schema_dim(c.s);
+    if (first > n || rows > n - first)
+        st = mc_fail(MC_ERR_INVALID_ARG, "%s: rows %zu to %zu of %zu", path, first, first + rows, n);
+    else if (rows > 0) {
+        st = read_rows(&c, &e);
+        if (st == MC_OK) st = read_field(&c, MC_H5_QUALITY, e, read_quality);
+    }
+    st = mc_h5_schema_close(c.s, st);
+    if (st != MC_OK) {
+        mc_embeddings_free(e);
+        *out_n = *out_d = 0;
+        return st;
+    }
+    *out = e;
+    return MC_OK;
+}
+
+mc_status mc_embeddings_h5_shape(const char *path, const mc_h5_read_params *p, size_t *out_n,
+                                 size_t *out_d)
+{
+    mc_embeddings_t *e = NULL;
+    return read_slice(path, p, 0, 0, out_n, out_d, &e);
+}
+
+mc_status mc_embeddings_read_h5_rows(const char *path, const mc_h5_read_params *p, size_t first,
+                                     size_t rows, mc_embeddings_t **out)
+{
+    size_t n, d;
+    return read_slice(path, p, first, rows, &n, &d, out);
 }
 
 mc_status mc_h5_read_quality(const char *path, const mc_h5_read_params *p, const char *key,

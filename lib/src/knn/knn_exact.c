@@ -14,9 +14,10 @@
 #include "knn_impl.h"
 #include "util_impl.h"
 
-/* Columns of the data per sgemm; with block_size queries the scratch is
- * block_size * EXACT_DB_BLOCK floats (16 MiB at the default 1024). */
-#define EXACT_DB_BLOCK 4096
+/* Columns of the data per sgemm (MC_KNN_EXACT_DB_BLOCK, knn_impl.h): with
+ * block_size queries the scratch is block_size * 4096 floats (16 MiB at the
+ * default 1024). */
+#define EXACT_DB_BLOCK MC_KNN_EXACT_DB_BLOCK
 
 int mc_knn_threads(int n_threads) { return n_threads > 0 ? n_threads : omp_get_max_threads(); }
 
@@ -50,15 +51,15 @@ int mc_knn_omp_all_ok(int ok, int *failed)
     return !f;
 }
 
-/* Rows q0..q0+nq of the result from blocks of db data columns: one
- * single-threaded sgemm per block into scratch, then each row's heap. The
- * columns are all data rows, read in place, or the m rows cand lists,
- * gathered block by block into dbuf. */
-static void exact_block(const mc_knn_exact_job *j, size_t q0, size_t nq, size_t db, float *scratch,
-                        float *dbuf, size_t *cnt, int64_t *ids, float *sims)
+/* Query rows q0..q0+nq pushed into their heaps (cnt: the block's counts)
+ * from blocks of db data columns: one single-threaded sgemm per block into
+ * scratch, then each row's heap. The columns are all data rows, read in
+ * place, their ids counted from b_base, or the m rows cand lists, gathered
+ * block by block into dbuf. */
+static void exact_push(const mc_knn_exact_job *j, size_t q0, size_t nq, size_t db, size_t b_base,
+                       float *scratch, float *dbuf, size_t *cnt, int64_t *ids, float *sims)
 {
     size_t d = j->d, k = j->k, m = j->cand ? j->m : j->nb;
-    memset(cnt, 0, nq * sizeof *cnt);
     for (size_t d0 = 0; d0 < m; d0 += db) {
         size_t nd = m - d0 < db ? m - d0 : db;
         const float *xd = j->xb + d0 * d;
@@ -70,12 +71,50 @@ static void exact_block(const mc_knn_exact_job *j, size_t q0, size_t nq, size_t 
                     1.0f, j->xq + q0 * d, (blasint)d, xd, (blasint)d, 0.0f, scratch, (blasint)nd);
         for (size_t r = 0; r < nq; r++) {
             size_t i = q0 + r, self = j->self_base == SIZE_MAX ? SIZE_MAX : j->self_base + i;
-            cnt[r] = mc_knn_push_row(scratch + r * nd, nd, j->cand ? j->cand + d0 : NULL, d0, self, k,
-                                     sims + i * k, ids + i * k, cnt[r]);
+            cnt[r] = mc_knn_push_row(scratch + r * nd, nd, j->cand ? j->cand + d0 : NULL,
+                                     b_base + d0, self, k, sims + i * k, ids + i * k, cnt[r]);
         }
     }
+}
+
+/* Rows q0..q0+nq of the result: their heaps over every data block, then
+ * the canonical rows. */
+static void exact_block(const mc_knn_exact_job *j, size_t q0, size_t nq, size_t db, float *scratch,
+                        float *dbuf, size_t *cnt, int64_t *ids, float *sims)
+{
+    size_t k = j->k;
+    memset(cnt, 0, nq * sizeof *cnt);
+    exact_push(j, q0, nq, db, 0, scratch, dbuf, cnt, ids, sims);
     for (size_t r = 0; r < nq; r++)
         mc_knn_finish_row(ids + (q0 + r) * k, sims + (q0 + r) * k, k, cnt[r], j->clamp);
+}
+
+mc_status mc_knn_exact_push(const mc_knn_exact_job *j, size_t qb, size_t b_base, size_t *cnt,
+                            int64_t *ids, float *sims)
+{
+    size_t n = j->nq, m = j->nb;
+    if (n == 0 || m == 0) return MC_OK;
+    size_t db = EXACT_DB_BLOCK < m ? EXACT_DB_BLOCK : m;
+    size_t nblocks = (n + qb - 1) / qb;
+    int failed = 0;
+    mc_knn_blas_serial();
+#pragma omp parallel num_threads(mc_knn_threads(j->n_threads))
+    {
+        float *scratch = mc_malloc_array(qb * db, sizeof *scratch);
+        if (mc_knn_omp_all_ok(scratch != NULL, &failed)) {
+#pragma omp for schedule(dynamic, 1)
+            for (ptrdiff_t b = 0; b < (ptrdiff_t)nblocks; b++) {
+                size_t q0 = (size_t)b * qb;
+                size_t nq = n - q0 < qb ? n - q0 : qb;
+                exact_push(j, q0, nq, db, b_base, scratch, NULL, cnt + q0, ids, sims);
+            }
+        }
+        free(scratch);
+    }
+    if (failed)
+        return mc_fail(MC_ERR_NOMEM, "out of memory for search buffers (%zu x %zu floats a thread)",
+                       qb, db);
+    return MC_OK;
 }
 
 /* Each thread takes whole query blocks and runs its own single-threaded

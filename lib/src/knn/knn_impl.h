@@ -50,6 +50,26 @@ float *mc_knn_graph_sims_mut(mc_knn_graph_t *g);
  * of absent (-1) entries to -inf, and put each row in the canonical order. */
 mc_status mc_knn_graph_finish(mc_knn_graph_t *g);
 
+/* ---- knn_io.c: the fingerprint as a stream ---- */
+
+/* mc_embeddings_fingerprint() is mc_fp_finish() of: h = mc_fp_start(n, d),
+ * then a stream of the n*d direction floats started with h, then a stream
+ * of the n magnitudes started with the first stream's final value. A
+ * stream's total length is given up front; its pieces may have any length
+ * and may be fed in different processes (the state is plain bytes). */
+typedef struct {
+    uint64_t h, v[4];
+    size_t len, done;   /* total bytes, bytes taken by whole stripes */
+    int lanes;          /* len >= 32: four lanes */
+    size_t nbuf;
+    unsigned char buf[32];
+} mc_fp_stream;
+uint64_t mc_fp_start(size_t n, size_t d);
+void mc_fp_stream_init(mc_fp_stream *s, uint64_t h, size_t len);
+void mc_fp_stream_update(mc_fp_stream *s, const void *data, size_t len);
+uint64_t mc_fp_stream_final(const mc_fp_stream *s);
+uint64_t mc_fp_finish(uint64_t h);
+
 /* ---- knn_exact.c ---- */
 
 /* The thread count of a num_threads clause: n_threads, or when it is <= 0
@@ -90,6 +110,23 @@ typedef struct {
 /* ids, sims: nq x k, written. MC_OK, MC_ERR_NOMEM, or MC_ERR_CANCELLED when
  * progress asks to stop (ids and sims then partly written). */
 mc_status mc_knn_exact_search(const mc_knn_exact_job *job, int64_t *ids, float *sims);
+
+/* The data rows of one sgemm of the exact search: it cuts the data (or the
+ * candidates) into blocks of this many rows from row 0. */
+#define MC_KNN_EXACT_DB_BLOCK 4096
+/* One piece of an exact search spread over processes (knn_mpi.c): query
+ * rows xq[0..nq), in blocks of qb rows, against the data rows xb[0..nb),
+ * whose ids start at b_base; pushed into running heaps (ids, sims: nq x k,
+ * cnt: nq entries, all 0 before the first piece) and left unsorted -- finish
+ * each row with mc_knn_finish_row(). When the query rows are whole blocks
+ * of the one-process search (self_base, their first id, a multiple of qb;
+ * qb its block size) and the data rows whole blocks of it (b_base a multiple
+ * of MC_KNN_EXACT_DB_BLOCK; nb a multiple of it, or the rows up to the
+ * end), every sgemm is one that search makes, so the rows come out the
+ * same bit for bit, pieces taken in any order. cand must be NULL. MC_OK or
+ * MC_ERR_NOMEM. */
+mc_status mc_knn_exact_push(const mc_knn_exact_job *job, size_t qb, size_t b_base, size_t *cnt,
+                            int64_t *ids, float *sims);
 
 /* ---- knn_build.c ---- */
 

@@ -74,45 +74,95 @@ static inline uint64_t fp_avalanche(uint64_t h)
 }
 
 /* Hashes len bytes into the state h. The length goes in too, so that
- * consecutive buffers cannot trade bytes without changing the result. */
-static uint64_t fp_bytes(uint64_t h, const void *data, size_t len)
+ * consecutive buffers cannot trade bytes without changing the result. Done
+ * as a stream (mc_fp_stream_*) so that a buffer spread over processes
+ * (knn_mpi.c) hashes to the same value, fed to it piece by piece. */
+void mc_fp_stream_init(mc_fp_stream *s, uint64_t h, size_t len)
+{
+    memset(s, 0, sizeof *s);
+    s->h = h;
+    s->len = len;
+    s->lanes = len >= 32;
+    s->v[0] = h + FP_P1 + FP_P2;
+    s->v[1] = h + FP_P2;
+    s->v[2] = h;
+    s->v[3] = h - FP_P1;
+}
+
+static void fp_stripe(mc_fp_stream *s, const unsigned char *p)
+{
+    for (int l = 0; l < 4; l++) s->v[l] = fp_round(s->v[l], fp_load(p + 8 * l));
+}
+
+void mc_fp_stream_update(mc_fp_stream *s, const void *data, size_t len)
 {
     const unsigned char *p = data;
-    size_t i = 0;
-    if (len >= 32) {
-        uint64_t a = h + FP_P1 + FP_P2, b = h + FP_P2, c = h, d = h - FP_P1;
-        for (; i + 32 <= len; i += 32) {
-            a = fp_round(a, fp_load(p + i));
-            b = fp_round(b, fp_load(p + i + 8));
-            c = fp_round(c, fp_load(p + i + 16));
-            d = fp_round(d, fp_load(p + i + 24));
+    /* whole stripes only while more than a tail of the total is left: the
+     * one-buffer hash takes stripes while 32 bytes remain of the total */
+    while (len > 0) {
+        if (s->nbuf == 0 && s->lanes && len >= 32 && s->len - s->done >= 32) {
+            fp_stripe(s, p);
+            s->done += 32;
+            p += 32;
+            len -= 32;
+            continue;
         }
-        h = fp_rotl(a, 1) + fp_rotl(b, 7) + fp_rotl(c, 12) + fp_rotl(d, 18);
-        h = fp_fold(h, a);
-        h = fp_fold(h, b);
-        h = fp_fold(h, c);
-        h = fp_fold(h, d);
+        size_t take = 32 - s->nbuf < len ? 32 - s->nbuf : len;
+        memcpy(s->buf + s->nbuf, p, take);
+        s->nbuf += take;
+        p += take;
+        len -= take;
+        if (s->nbuf == 32 && s->lanes && s->len - s->done >= 32) {
+            fp_stripe(s, s->buf);
+            s->done += 32;
+            s->nbuf = 0;
+        }
+    }
+}
+
+uint64_t mc_fp_stream_final(const mc_fp_stream *s)
+{
+    uint64_t h = s->h;
+    if (s->lanes) {
+        h = fp_rotl(s->v[0], 1) + fp_rotl(s->v[1], 7) + fp_rotl(s->v[2], 12) + fp_rotl(s->v[3], 18);
+        for (int l = 0; l < 4; l++) h = fp_fold(h, s->v[l]);
     } else {
         h += FP_P5;
     }
-    for (; i + 8 <= len; i += 8) h = fp_fold(h, fp_load(p + i));
-    if (i < len) {
+    size_t i = 0;
+    for (; i + 8 <= s->nbuf; i += 8) h = fp_fold(h, fp_load(s->buf + i));
+    if (i < s->nbuf) {
         uint64_t w = 0;
-        memcpy(&w, p + i, len - i);
+        memcpy(&w, s->buf + i, s->nbuf - i);
         h = fp_fold(h, w);
     }
-    return fp_avalanche(h ^ fp_fold(FP_P3, (uint64_t)len));
+    return fp_avalanche(h ^ fp_fold(FP_P3, (uint64_t)s->len));
 }
+
+static uint64_t fp_bytes(uint64_t h, const void *data, size_t len)
+{
+    mc_fp_stream s;
+    mc_fp_stream_init(&s, h, len);
+    mc_fp_stream_update(&s, data, len);
+    return mc_fp_stream_final(&s);
+}
+
+uint64_t mc_fp_start(size_t n, size_t d)
+{
+    return fp_fold(fp_fold(FP_P5, (uint64_t)n), (uint64_t)d);
+}
+
+uint64_t mc_fp_finish(uint64_t h) { return h ? h : 1; }
 
 uint64_t mc_embeddings_fingerprint(const mc_embeddings_t *e)
 {
     if (!e) return 0;
     size_t n = mc_embeddings_n(e), d = mc_embeddings_dim(e);
     const float *dir = mc_embeddings_directions(e), *mag = mc_embeddings_magnitudes(e);
-    uint64_t h = fp_fold(fp_fold(FP_P5, (uint64_t)n), (uint64_t)d);
+    uint64_t h = mc_fp_start(n, d);
     h = fp_bytes(h, dir, dir ? n * d * sizeof *dir : 0);
     h = fp_bytes(h, mag, mag ? n * sizeof *mag : 0);
-    return h ? h : 1; /* 0 means "unknown" in a graph file */
+    return mc_fp_finish(h); /* 0 means "unknown" in a graph file */
 }
 
 /* ---- shared -------------------------------------------------------------- */

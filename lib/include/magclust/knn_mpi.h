@@ -1,0 +1,120 @@
+/**
+ * @file knn_mpi.h
+ * @brief The exact k-NN graph of an HDF5 file over the ranks of an MPI
+ * communicator: each rank reads a slice of the rows, the data goes round a
+ * ring, and the graph one process would have built, bit for bit, lands on
+ * one rank. Only in a build configured with -DMAGCLUST_MPI=ON.
+ *
+ * @code
+ * // every rank of comm, with the same arguments:
+ * mc_cluster_params p = mc_cluster_params_default(MC_ALGO_DEFAULT);
+ * mc_knn_graph_t *g = NULL;                      // set on the root only
+ * mc_knn_mpi_info info;
+ * if (mc_knn_mpi_build_h5(comm, 0, "faces.h5", NULL, &p, &g, &info) != MC_OK)
+ *     return 1;                                  // every rank fails alike
+ * // root: mc_cluster_run(e, g, &p, &r) on the whole file, as one process
+ * mc_knn_graph_free(g);
+ * @endcode
+ *
+ * What each rank does: it reads rows [first, first + rows) of the
+ * embeddings (whole query blocks of the one-process search, knn.h's
+ * block_size) and the 4096-row data blocks it owns, never the whole
+ * matrix. The centring (mc_cluster_center(): the mean direction of the
+ * faces at or above p->calibrate's gate) is computed as one process
+ * computes it: the gate from every face's quality (gathered, 4 bytes a
+ * face), the sum of the good faces' directions passed from rank to rank in
+ * row order, so the mean is the same double, bit for bit. The embeddings'
+ * fingerprint (knn_io.h) is hashed the same way. Then each rank's data
+ * blocks visit every rank in turn (a ring of R - 1 sends, the next block
+ * received while the current one is searched); each rank keeps the top k
+ * of its own rows with the very sgemm calls of mc_knn_graph_build(), and
+ * the rows are gathered on the root. The graph is therefore identical to
+ * the one-process graph on any rank count and thread count.
+ *
+ * Only the exact index ("Flat"; "auto" while it resolves to Flat) is
+ * supported: an approximate index's rows depend on its training and on
+ * which faces share a batch. Candidates (mc_knn_params.candidates) and
+ * skipping bad rows are refused.
+ *
+ * Errors: every rank returns the same status and detail: the first failing
+ * rank's (a missing or non-HDF5 file, a bad row, out of memory). MPI calls
+ * run on a duplicate of @p comm with MPI_ERRORS_RETURN; an MPI failure is
+ * MC_ERR_IO naming the call. A rank that dies is beyond this call: the MPI
+ * launcher ends the job.
+ *
+ * Thread safety: a collective call; MPI must be initialised (any thread
+ * level: only the calling thread makes MPI calls).
+ */
+#ifndef MAGCLUST_KNN_MPI_H
+#define MAGCLUST_KNN_MPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mpi.h>
+
+#include "cluster.h"
+#include "embeddings.h"
+#include "knn.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What an MPI build did on this rank. */
+typedef struct {
+    size_t n, d, k;             /**< faces, dimension, neighbours per face */
+    size_t n_ranks;             /**< ranks of the communicator */
+    size_t first, rows;         /**< this rank's graph rows (its queries) */
+    size_t data_first, data_rows; /**< the data rows this rank sends round the ring */
+    size_t read_rows;           /**< rows this rank read from the file */
+    uint64_t fingerprint;       /**< mc_embeddings_fingerprint() of the whole file */
+    int centered;               /**< the mean direction was removed */
+    double center_shift;        /**< its norm (NAN when centring is off) */
+    uint64_t bytes_sent;        /**< bytes this rank sent round the ring */
+    double t_read, t_center, t_search, t_gather; /**< seconds on this rank */
+} mc_knn_mpi_info;
+
+/**
+ * @brief Build the exact k-NN graph of the HDF5 file @p path on the ranks
+ * of @p comm, centred as mc_cluster_center() centres it. Collective: every
+ * rank calls it with the same arguments.
+ * @param comm   the communicator (duplicated inside; not changed).
+ * @param root   the rank that receives the graph.
+ * @param path   the embeddings file, readable by every rank.
+ * @param rp     dataset names (embeddings_key, quality_key); NULL for the
+ *               defaults. skip_bad_rows is refused.
+ * @param p      center, calibrate (the gate of the faces averaged),
+ *               knn.k (N - 1 when k >= N, as mc_cluster_prepare()),
+ *               knn.index (NULL, "auto" or "Flat"), knn.block_size and
+ *               n_threads (per rank) are read; NULL for the defaults.
+ * @param out    [out] root: a new graph owned by the caller, the one
+ *               mc_knn_graph_build() builds on the centred faces; other
+ *               ranks: NULL.
+ * @param info   [out] what this rank did; may be NULL.
+ * @return MC_OK on every rank, or the same failure on every rank:
+ *         MC_ERR_INVALID_ARG (NULL argument, a bad root, k 0, fewer than 2
+ *         faces, an index other than Flat, candidates, skip_bad_rows, more
+ *         than INT_MAX faces); MC_ERR_IO (missing or non-HDF5 file, an MPI
+ *         call failed); MC_ERR_HDF5; MC_ERR_BAD_DATA (a bad row);
+ *         MC_ERR_NOMEM. The detail is the first failing rank's.
+ */
+MC_API mc_status mc_knn_mpi_build_h5(MPI_Comm comm, int root, const char *path,
+                                     const mc_h5_read_params *rp, const mc_cluster_params *p,
+                                     mc_knn_graph_t **out, mc_knn_mpi_info *info);
+
+/**
+ * @brief The graph rows [first, first + rows) rank @p rank of @p n_ranks
+ * searches for @p n faces in query blocks of @p block_size (0: 1024): whole
+ * blocks, split as evenly as the block count allows (a rank may get none
+ * when there are fewer blocks than ranks).
+ * @return MC_OK; MC_ERR_INVALID_ARG (NULL output, n_ranks 0, rank >= n_ranks).
+ */
+MC_API mc_status mc_knn_mpi_rows(size_t n, size_t block_size, size_t rank, size_t n_ranks,
+                                 size_t *out_first, size_t *out_rows);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

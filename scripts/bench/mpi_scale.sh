@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The MPI search on this machine: 'mpirun -np R magclust knn' for R = 1, 2
+# and 4 against one 'magclust knn' process on the same synthetic set, in one
+# run: wall seconds, the search's seconds (rank 0), the bytes the busiest
+# rank sent round the ring (as the program counts them) next to the model
+# (R-1)/R x N x D x 4, and whether the graph file is the one-process file
+# byte for byte. Threads: the cores shared out, at least one a rank (4 ranks
+# on 2 cores are oversubscribed: that row measures the ring's overhead, not
+# a speed-up; --bind-to none: Open MPI binds each rank to one core by
+# default, which would squeeze a rank's threads onto it). A benchmark, not a test.
+# Usage: scripts/bench/mpi_scale.sh [IDS [DIM]]   (default 2000 identities, 512-d)
+# Needs the MPI build in build-mpi/ (cmake -S . -B build-mpi -DMAGCLUST_MPI=ON
+# && cmake --build build-mpi), or MC=path/to/magclust of an MPI build.
+set -eu
+cd "$(dirname "$0")/../.."
+IDS=${1:-2000}
+DIM=${2:-512}
+MC=${MC:-$PWD/build-mpi/magclust}
+[ -x "$MC" ] || { echo "mpi_scale: no $MC: build with -DMAGCLUST_MPI=ON into build-mpi/" >&2; exit 1; }
+command -v mpirun >/dev/null || { echo "mpi_scale: no mpirun (apt-get install openmpi-bin)" >&2; exit 1; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_btl=self,vader OMPI_MCA_pml=ob1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+CORES=$(nproc)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+echo "$ $MC synth -o IN.h5 --ids $IDS --dim $DIM"
+"$MC" synth -o "$WORK/in.h5" --ids "$IDS" --dim "$DIM" | tee "$WORK/synth.out" | sed 's/^/  /'
+N=$(sed -n 's/^wrote \([0-9]*\) faces.*/\1/p' "$WORK/synth.out")
+echo "machine: $CORES cores; N = $N faces, D = $DIM, k = 60 (knn's default), float32"
+echo
+
+echo "$ OMP_NUM_THREADS=$CORES $MC knn IN.h5 -q -o ONE.h5"
+t0=$(now)
+OMP_NUM_THREADS=$CORES "$MC" knn "$WORK/in.h5" -q -o "$WORK/one.h5"
+one=$(secs "$t0" "$(now)")
+rows=("| one process | $CORES | $one | - | 0 | 0 | - |")
+for R in 1 2 4; do
+    T=$((CORES / R)); [ "$T" -ge 1 ] || T=1
+    cmd=(mpirun --allow-run-as-root --oversubscribe --bind-to none -np "$R" "$MC" knn "$WORK/in.h5" --threads "$T" -o "$WORK/mpi$R.h5")
+    echo "$ OMP_NUM_THREADS=$T ${cmd[*]/$WORK\//}"
+    t0=$(now)
+    OMP_NUM_THREADS=$T "${cmd[@]}" >"$WORK/mpi$R.out"
+    wall=$(secs "$t0" "$(now)")
+    line=$(grep '^  mpi ' "$WORK/mpi$R.out")
+    search=$(printf '%s\n' "$line" | sed -n 's/.*search \([0-9.]*\) s.*/\1/p')
+    sent=$(printf '%s\n' "$line" | sed -n 's/.*sent \([0-9]*\) bytes.*/\1/p')
+    model=$(awk -v r="$R" -v n="$N" -v d="$DIM" 'BEGIN { printf "%.0f", (r - 1) / r * n * d * 4 }')
+    same=no; cmp -s "$WORK/one.h5" "$WORK/mpi$R.h5" && same=yes
+    plural=s; [ "$R" -gt 1 ] || plural=
+    rows+=("| $R rank$plural | $T | $wall | $search | $sent | $model | $same |")
+done
+echo
+echo "| run | threads a rank | wall s | search s (rank 0) | bytes sent, busiest rank | model (R-1)/R·N·D·4 | graph = one process |"
+echo "|---|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"

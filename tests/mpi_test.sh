@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The MPI build (-DMAGCLUST_MPI=ON) end to end: 'mpirun -np R magclust ...'
+# for R = 1..4 against the one-process run -- cluster CSVs for the default
+# (map), linkage, dbscan and cw, and knn graph files, compared byte for byte
+# -- plus the faults (a missing file, a non-HDF5 file, an approximate index,
+# --shard):
+# a non-zero exit, one error line, no output and no temporary. Then
+# test_knn_mpi (knn_mpi.h's calls) on 3 ranks.
+# Usage: mpi_test.sh MPIRUN MAGCLUST TEST_KNN_MPI WORK_DIR
+# Prints one line per check and closes with "N passed, N failed".
+set -u
+MPIRUN=$1 MC=$2 TKM=$3 WORK=$4
+rm -rf "$WORK" && mkdir -p "$WORK"
+# root in CI containers; one thread a rank (R ranks share two cores)
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+# one machine: shared memory only (no network or UCX probing at start-up,
+# most of a small run's time), and no single-copy warnings in containers
+export OMPI_MCA_btl=self,vader OMPI_MCA_pml=ob1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+mpi() { local r=$1; shift; "$MPIRUN" --allow-run-as-root --oversubscribe --quiet -np "$r" "$@"; }
+
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+ko() { fail=$((fail + 1)); echo "FAIL $1"; [ $# -gt 1 ] && echo "     $2"; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else ko "$name"; fi; }
+run() {
+    local name=$1 want=$2; shift 2
+    local t0=$SECONDS
+    "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+    local rc=$?
+    if [ "$rc" -eq "$want" ]; then ok "$name (exit $rc, $((SECONDS - t0)) s)"; else
+        ko "$name (exit $rc, expected $want)" "$(head -c 400 "$WORK/$name.err")"; fi
+}
+
+# fixtures: 2713 faces (3 query blocks of 1024, one data block of 4096: a
+# rank of 4 has no rows) and 12986 faces of dim 16 (13 query blocks, 4 data
+# blocks: every rank of 4 sends one round the ring)
+"$MC" synth -o "$WORK/small.h5" --ids 300 --dim 64 --seed 5 >/dev/null || ko "synth small"
+"$MC" synth -o "$WORK/big.h5" --ids 2500 --dim 16 --seed 6 --max-size 12 >/dev/null || ko "synth big"
+S=$WORK/small.h5 B=$WORK/big.h5
+
+# ---- cluster: every algorithm, 1 to 4 ranks, the one-process CSV ----------
+for algo in map linkage dbscan cw; do
+    run "one_$algo" 0 "$MC" cluster "$S" --algo "$algo" -q -o "$WORK/one_$algo.csv"
+    for r in 1 2 3 4; do
+        q=-q; [ "$algo$r" = map2 ] && q=  # one run with its summary
+        run "mpi${r}_$algo" 0 mpi "$r" "$MC" cluster "$S" --algo "$algo" $q -o "$WORK/mpi${r}_$algo.csv"
+        check "cluster --algo $algo on $r rank(s) is the one-process CSV" \
+            cmp -s "$WORK/one_$algo.csv" "$WORK/mpi${r}_$algo.csv"
+    done
+done
+check "the summary names the ranks, once" [ "$(grep -c '^  mpi          2 ranks, exact ring search' "$WORK/mpi2_map.out")" -eq 1 ]
+# options pass through: k, the centring off
+run one_opts 0 "$MC" cluster "$S" --algo linkage -k 12 --center off -q -o "$WORK/one_opts.csv"
+run mpi3_opts 0 mpi 3 "$MC" cluster "$S" --algo linkage -k 12 --center off -q -o "$WORK/mpi3_opts.csv"
+check "cluster -k 12 --center off on 3 ranks is the one-process CSV" cmp -s "$WORK/one_opts.csv" "$WORK/mpi3_opts.csv"
+
+# ---- knn: the graph file, byte for byte ------------------------------------
+run one_knn 0 "$MC" knn "$B" -q -o "$WORK/one_knn.h5"
+for r in 1 2 3 4; do
+    run "mpi${r}_knn" 0 mpi "$r" "$MC" knn "$B" -q -o "$WORK/mpi${r}_knn.h5"
+    check "knn on $r rank(s) is the one-process graph file, byte for byte" \
+        cmp -s "$WORK/one_knn.h5" "$WORK/mpi${r}_knn.h5"
+done
+
+# ---- faults: non-zero exit, one error line from rank 0, nothing written ----
+printf 'not an HDF5 file\n' >"$WORK/text.h5"
+fault() {
+    local name=$1 want=$2 needle=$3; shift 3
+    rm -f "$WORK/out.csv" "$WORK/out.h5"
+    run "$name" "$want" "$@"
+    local first; first=$(head -n 1 "$WORK/$name.err")
+    case "$first" in
+        "magclust: error: "*"$needle"*) ok "$name message" ;;
+        *) ko "$name message" "got: $first (wanted '$needle')" ;;
+    esac
+    check "$name one line" [ "$(wc -l <"$WORK/$name.err")" -eq 1 ]
+    check "$name no output" test ! -e "$WORK/out.csv" -a ! -e "$WORK/out.h5"
+    check "$name no temporary" [ -z "$(ls -A "$WORK" | grep '\.tmp')" ]
+}
+fault missing_cluster 1 "none.h5" mpi 3 "$MC" cluster "$WORK/none.h5" -o "$WORK/out.csv"
+fault text_cluster 1 "text.h5" mpi 4 "$MC" cluster "$WORK/text.h5" -o "$WORK/out.csv"
+fault hnsw_cluster 2 "not yet" mpi 2 "$MC" cluster "$S" --index HNSW32 -o "$WORK/out.csv"
+fault shard_knn 2 "--shard" mpi 2 "$MC" knn "$S" --shard 0/2 -o "$WORK/out.h5"
+
+# ---- the library calls ------------------------------------------------------
+run test_knn_mpi_3 0 mpi 3 "$TKM" "$B" 20
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
