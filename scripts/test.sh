@@ -5,7 +5,7 @@
 # end-to-end CLI tests under valgrind memcheck); then build again with
 # AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/) and run every
 # test once more, any sanitizer report failing the test; then fuzz every
-# parser for $MC_FUZZ_SECONDS (default 60) seconds each (scripts/fuzz.sh).
+# parser for $MC_FUZZ_SECONDS (default 45) seconds each (scripts/fuzz.sh).
 # Usage: scripts/test.sh [--no-sanitize] [--no-fuzz] [--no-valgrind]
 # (--no-valgrind leaves out cli_valgrind_*, most of the run's time on two
 # cores: for a quicker local run; CI runs everything.)
@@ -33,11 +33,13 @@ if command -v mpicc >/dev/null 2>&1 && command -v mpirun >/dev/null 2>&1; then
     mpi=(-DMAGCLUST_MPI=ON)
 fi
 scripts/build.sh -DMC_WERROR=ON -DMC_BUILD_TESTS=ON -DMC_BUILD_EXAMPLES=ON "${mpi[@]}"
-if [ ${#exclude[@]} -eq 0 ] && command -v valgrind >/dev/null 2>&1; then
-    # cli_valgrind_1of2 and _2of2 make every check cli runs (each run not
-    # under valgrind runs plainly), and build-asan/ runs cli itself: leaving
-    # the plain cli out here saves two minutes of a core.
-    exclude=(-E '^cli$')
+# Tests that build-asan/ runs again with the sanitizers, and that valgrind
+# does not need here, run there only when it runs: cli (the valgrind shards
+# make every check it makes, each run not under valgrind runs plainly),
+# fault_injection, full_disk, report, install_consumer and the examples.
+# About three minutes of a core off the suite on two cores.
+if [ ${#exclude[@]} -eq 0 ] && [ "$sanitize" -eq 1 ] && command -v valgrind >/dev/null 2>&1; then
+    exclude=(-E '^(cli|fault_injection|full_disk|report|install_consumer|example_.*)$')
 fi
 (cd build && ctest --output-on-failure -j "$jobs" "${exclude[@]}")
 if [ "$sanitize" -eq 1 ]; then
@@ -51,5 +53,5 @@ if [ "$sanitize" -eq 1 ]; then
 fi
 if [ "$fuzz" -eq 1 ]; then
     echo "== fuzzing every parser (scripts/fuzz.sh) =="
-    scripts/fuzz.sh --seconds "${MC_FUZZ_SECONDS:-60}" --jobs "$jobs"
+    scripts/fuzz.sh --seconds "${MC_FUZZ_SECONDS:-45}" --jobs "$jobs"
 fi
