@@ -33,23 +33,6 @@ static int cancel_cb(void *ud, const char *phase, uint64_t done, uint64_t total)
     return c->cancel_at && c->calls == c->cancel_at;
 }
 
-static mc_embeddings_t *blobs(size_t n, size_t d, uint64_t seed)
-{
-    float *x = tr_blobs(n, d, 5, 0.5, seed);
-    mc_embeddings_t *e = NULL;
-    if (x) mc_embeddings_new(x, n, d, &e);
-    free(x);
-    return e;
-}
-
-static int same_graph(const mc_knn_graph_t *a, const mc_knn_graph_t *b)
-{
-    size_t n = mc_knn_graph_n(a), k = mc_knn_graph_k(a);
-    return n == mc_knn_graph_n(b) && k == mc_knn_graph_k(b) &&
-           memcmp(mc_knn_graph_ids(a), mc_knn_graph_ids(b), n * k * sizeof(int64_t)) == 0 &&
-           memcmp(mc_knn_graph_sims(a), mc_knn_graph_sims(b), n * k * sizeof(float)) == 0;
-}
-
 /* The detail names the phase the callback last reported. */
 static void check_detail(const canceller *c)
 {
@@ -65,7 +48,7 @@ static void check_detail(const canceller *c)
  * deterministic). */
 static void cancel_index(const char *index, size_t n, size_t d, size_t min_calls)
 {
-    mc_embeddings_t *e = blobs(n, d, 41);
+    mc_embeddings_t *e = tr_blob_embeddings(n, d, 41);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
     mc_knn_params p = mc_knn_params_default();
     p.k = 8;
@@ -98,7 +81,7 @@ static void cancel_index(const char *index, size_t n, size_t d, size_t min_calls
     g = NULL;
     CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &g), MC_OK);
     CU_ASSERT_EQUAL(c.calls, total_calls);
-    CU_ASSERT(same_graph(g0, g));
+    CU_ASSERT(tr_same_graph(g0, g));
     mc_knn_graph_free(g);
     mc_knn_graph_free(g0);
     mc_embeddings_free(e);
@@ -116,7 +99,7 @@ static void test_faiss(void) { cancel_index("IVF16,Flat", 2000, 16, 4); }
 static void test_exact_threads(void)
 {
     size_t n = 3000;
-    mc_embeddings_t *e = blobs(n, 16, 43);
+    mc_embeddings_t *e = tr_blob_embeddings(n, 16, 43);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
     mc_knn_params p = mc_knn_params_default();
     p.k = 8;
@@ -146,7 +129,7 @@ static void test_exact_threads(void)
 static void test_shard(void)
 {
     size_t n = 2000;
-    mc_embeddings_t *e = blobs(n, 16, 47);
+    mc_embeddings_t *e = tr_blob_embeddings(n, 16, 47);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
     mc_knn_params p = mc_knn_params_default();
     p.k = 8;
@@ -181,7 +164,7 @@ static void test_cluster_run(void)
     canceller c = {0, 0, 0, 0, ""};
     p.progress = cancel_cb;
     p.progress_data = &c;
-    mc_embeddings_t *e = blobs(n, d, 53);
+    mc_embeddings_t *e = tr_blob_embeddings(n, d, 53);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
     mc_cluster_result_t *r0 = NULL;
     CU_ASSERT_EQUAL_FATAL(mc_cluster_run(e, NULL, &p, &r0), MC_OK);
@@ -189,7 +172,7 @@ static void test_cluster_run(void)
     CU_ASSERT(total_calls >= 4);
     size_t at[3] = {1, total_calls / 2, total_calls};
     for (size_t a = 0; a < 3; a++) {
-        mc_embeddings_t *e2 = blobs(n, d, 53);
+        mc_embeddings_t *e2 = tr_blob_embeddings(n, d, 53);
         CU_ASSERT_PTR_NOT_NULL_FATAL(e2);
         c = (canceller){0, at[a], 0, 0, ""};
         mc_cluster_result_t *r = (mc_cluster_result_t *)1;
@@ -200,7 +183,7 @@ static void test_cluster_run(void)
         if (r != (mc_cluster_result_t *)1) mc_cluster_result_free(r);
         mc_embeddings_free(e2);
     }
-    mc_embeddings_t *e3 = blobs(n, d, 53);
+    mc_embeddings_t *e3 = tr_blob_embeddings(n, d, 53);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e3);
     c = (canceller){0, 0, 0, 0, ""};
     mc_cluster_result_t *r = NULL;

@@ -54,23 +54,6 @@ static int temp_left(void)
 
 static int mentions(const char *s) { return strstr(mc_last_error_detail(), s) != NULL; }
 
-static mc_embeddings_t *random_embeddings(size_t n, size_t d, uint64_t seed)
-{
-    float *x = tr_blobs(n, d, 5, 0.5, seed);
-    mc_embeddings_t *e = NULL;
-    if (x) mc_embeddings_new(x, n, d, &e);
-    free(x);
-    return e;
-}
-
-static int same_graph(const mc_knn_graph_t *a, const mc_knn_graph_t *b)
-{
-    size_t n = mc_knn_graph_n(a), k = mc_knn_graph_k(a);
-    return n == mc_knn_graph_n(b) && k == mc_knn_graph_k(b) &&
-           memcmp(mc_knn_graph_ids(a), mc_knn_graph_ids(b), n * k * sizeof(int64_t)) == 0 &&
-           memcmp(mc_knn_graph_sims(a), mc_knn_graph_sims(b), n * k * sizeof(float)) == 0;
-}
-
 static void test_meta_init(void)
 {
     mc_knn_graph_meta m;
@@ -89,7 +72,7 @@ static void test_meta_init(void)
 static void test_round_trip(void)
 {
     size_t n = 300, d = 16, k = 12;
-    mc_embeddings_t *e = random_embeddings(n, d, 21);
+    mc_embeddings_t *e = tr_blob_embeddings(n, d, 21);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
     mc_knn_params p = mc_knn_params_default();
     p.k = k;
@@ -116,7 +99,7 @@ static void test_round_trip(void)
     CU_ASSERT_EQUAL_FATAL(mc_knn_graph_write_h5(g, &m, path), MC_OK);
     CU_ASSERT_FALSE(temp_left());
     CU_ASSERT_EQUAL_FATAL(mc_knn_graph_read_h5(path, &g2, &r), MC_OK);
-    CU_ASSERT(same_graph(g, g2));
+    CU_ASSERT(tr_same_graph(g, g2));
     CU_ASSERT_EQUAL(r.n, n);
     CU_ASSERT_EQUAL(r.k, k);
     CU_ASSERT_EQUAL(r.dim, d);
@@ -132,14 +115,14 @@ static void test_round_trip(void)
     /* meta may be NULL on either side: defaults with the graph's n and k. */
     CU_ASSERT_EQUAL_FATAL(mc_knn_graph_write_h5(g, NULL, path), MC_OK);
     CU_ASSERT_EQUAL_FATAL(mc_knn_graph_read_h5(path, &g2, &r), MC_OK);
-    CU_ASSERT(same_graph(g, g2));
+    CU_ASSERT(tr_same_graph(g, g2));
     CU_ASSERT(r.n == n && r.k == k && r.dim == 0 && r.fingerprint == 0 && r.centered == 0);
     CU_ASSERT(isnan(r.center_shift));
     CU_ASSERT_STRING_EQUAL(r.index, "Flat");
     mc_knn_graph_free(g2);
     g2 = NULL;
     CU_ASSERT_EQUAL_FATAL(mc_knn_graph_read_h5(path, &g2, NULL), MC_OK);
-    CU_ASSERT(same_graph(g, g2));
+    CU_ASSERT(tr_same_graph(g, g2));
     mc_knn_graph_free(g2);
     mc_knn_graph_free(g);
     mc_embeddings_free(e);
@@ -164,7 +147,7 @@ static void test_round_trip_blocks_and_padding(void)
     const char *path = tmp("big.h5");
     CU_ASSERT_EQUAL_FATAL(mc_knn_graph_write_h5(g, NULL, path), MC_OK);
     CU_ASSERT_EQUAL_FATAL(mc_knn_graph_read_h5(path, &g2, NULL), MC_OK);
-    CU_ASSERT(same_graph(g, g2));
+    CU_ASSERT(tr_same_graph(g, g2));
     CU_ASSERT(mc_knn_graph_ids(g2)[3 * k + 3] == -1);
     CU_ASSERT(isinf(mc_knn_graph_sims(g2)[3 * k + 4]));
     mc_knn_graph_free(g);
@@ -487,7 +470,7 @@ static void test_read_foreign_file(void)
     mc_knn_graph_t *g = NULL, *want = tiny_graph();
     mc_knn_graph_meta m;
     CU_ASSERT_EQUAL_FATAL(mc_knn_graph_read_h5(path, &g, &m), MC_OK);
-    CU_ASSERT(same_graph(g, want));
+    CU_ASSERT(tr_same_graph(g, want));
     CU_ASSERT(m.n == 4 && m.k == 2 && m.dim == 0 && m.fingerprint == 0);
     CU_ASSERT_STRING_EQUAL(m.index, "Flat");
     mc_knn_graph_free(g);

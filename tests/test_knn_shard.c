@@ -32,23 +32,6 @@ static const char *tmp(const char *name)
 
 static int mentions(const char *s) { return strstr(mc_last_error_detail(), s) != NULL; }
 
-static mc_embeddings_t *random_embeddings(size_t n, size_t d, uint64_t seed)
-{
-    float *x = tr_blobs(n, d, 5, 0.5, seed);
-    mc_embeddings_t *e = NULL;
-    if (x) mc_embeddings_new(x, n, d, &e);
-    free(x);
-    return e;
-}
-
-static int same_graph(const mc_knn_graph_t *a, const mc_knn_graph_t *b)
-{
-    size_t n = mc_knn_graph_n(a), k = mc_knn_graph_k(a);
-    return n == mc_knn_graph_n(b) && k == mc_knn_graph_k(b) &&
-           memcmp(mc_knn_graph_ids(a), mc_knn_graph_ids(b), n * k * sizeof(int64_t)) == 0 &&
-           memcmp(mc_knn_graph_sims(a), mc_knn_graph_sims(b), n * k * sizeof(float)) == 0;
-}
-
 /* The part's rows are the graph's rows first..first+rows, bit for bit. */
 static int part_matches(const mc_knn_part_t *pt, const mc_knn_graph_t *g)
 {
@@ -94,7 +77,7 @@ static void test_shard_rows(void)
 static void test_parts_are_the_graph(void)
 {
     size_t n = 2500, d = 24;
-    mc_embeddings_t *e = random_embeddings(n, d, 11);
+    mc_embeddings_t *e = tr_blob_embeddings(n, d, 11);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
     size_t blocks[] = {1024, 300, 4096};
     for (size_t b = 0; b < 3; b++) {
@@ -146,7 +129,7 @@ static void test_parts_are_the_graph(void)
 
 static void test_part_build_refusals(void)
 {
-    mc_embeddings_t *e = random_embeddings(50, 8, 3);
+    mc_embeddings_t *e = tr_blob_embeddings(50, 8, 3);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
     mc_knn_part_t *pt = (mc_knn_part_t *)1;
     mc_knn_params kp = mc_knn_params_default();
@@ -229,7 +212,7 @@ static mc_knn_graph_meta meta_of(const mc_embeddings_t *e)
 
 static void test_merge_is_the_graph(void)
 {
-    mc_embeddings_t *e = random_embeddings(301, 12, 5);
+    mc_embeddings_t *e = tr_blob_embeddings(301, 12, 5);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
     mc_knn_params kp = mc_knn_params_default();
     kp.k = 6;
@@ -244,7 +227,7 @@ static void test_merge_is_the_graph(void)
     mc_knn_graph_t *merged = NULL;
     mc_knn_graph_meta mm;
     CU_ASSERT_EQUAL_FATAL(mc_knn_parts_merge_h5(order, 5, &merged, &mm), MC_OK);
-    CU_ASSERT(same_graph(g, merged));
+    CU_ASSERT(tr_same_graph(g, merged));
     CU_ASSERT(mm.n == 301 && mm.k == 6 && mm.dim == 12 && mm.fingerprint == m.fingerprint);
     CU_ASSERT(mm.centered == 1 && mm.center_shift == 0.25);
     CU_ASSERT_STRING_EQUAL(mm.source, "faces.h5");
@@ -255,7 +238,7 @@ static void test_merge_is_the_graph(void)
     write_parts(e, 6, 1, &m, "one", one);
     const char *p1[] = {one[0]};
     CU_ASSERT_EQUAL_FATAL(mc_knn_parts_merge_h5(p1, 1, &merged, NULL), MC_OK);
-    CU_ASSERT(same_graph(g, merged));
+    CU_ASSERT(tr_same_graph(g, merged));
     mc_knn_graph_free(merged);
     /* a part is no graph, and a graph no part */
     mc_knn_graph_t *r = (mc_knn_graph_t *)1;
@@ -326,9 +309,9 @@ static void expect_merge_error(const char *const *paths, size_t n, mc_status wan
 
 static void test_merge_refusals(void)
 {
-    mc_embeddings_t *e = random_embeddings(120, 10, 8);
-    mc_embeddings_t *e2 = random_embeddings(120, 10, 9);
-    mc_embeddings_t *e3 = random_embeddings(121, 10, 8);
+    mc_embeddings_t *e = tr_blob_embeddings(120, 10, 8);
+    mc_embeddings_t *e2 = tr_blob_embeddings(120, 10, 9);
+    mc_embeddings_t *e3 = tr_blob_embeddings(121, 10, 8);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e && e2 && e3);
     mc_knn_graph_meta m = meta_of(e);
     char p[4][512], other[4][512], k5[4][512], three[3][512], nocen[4][512], big[4][512];
@@ -393,7 +376,7 @@ static void test_merge_refusals(void)
 /* mc_cluster_center is mc_cluster_prepare's centring, bit for bit. */
 static void test_cluster_center(void)
 {
-    mc_embeddings_t *a = random_embeddings(400, 16, 21), *b = random_embeddings(400, 16, 21);
+    mc_embeddings_t *a = tr_blob_embeddings(400, 16, 21), *b = tr_blob_embeddings(400, 16, 21);
     CU_ASSERT_PTR_NOT_NULL_FATAL(a && b);
     mc_cluster_params p = mc_cluster_params_default(MC_ALGO_DEFAULT);
     p.knn.k = 10;
@@ -422,8 +405,8 @@ static void test_cluster_center(void)
     mc_embeddings_free(a);
     mc_embeddings_free(b);
     /* center off: nothing done */
-    a = random_embeddings(50, 4, 2);
-    b = random_embeddings(50, 4, 2);
+    a = tr_blob_embeddings(50, 4, 2);
+    b = tr_blob_embeddings(50, 4, 2);
     p.center = 0;
     CU_ASSERT_EQUAL(mc_cluster_center(a, &p, &shift, &centered), MC_OK);
     CU_ASSERT(isnan(shift) && centered == 0 && !mc_embeddings_is_centered(a));

@@ -5,7 +5,9 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "magclust/embeddings.h"
 #include "magclust/knn.h"
 
 static inline uint64_t tr_next(uint64_t *s)
@@ -100,6 +102,25 @@ static inline int sizes_decreasing(const int64_t *lab, size_t n, size_t nc)
     for (size_t a = 1; ok && a < nc; a++) ok = size[a - 1] >= size[a];
     free(size);
     return ok;
+}
+
+/* n faces of tr_blobs(n, d, 5, 0.5, seed) as embeddings (NULL out of memory). */
+static inline mc_embeddings_t *tr_blob_embeddings(size_t n, size_t d, uint64_t seed)
+{
+    float *x = tr_blobs(n, d, 5, 0.5, seed);
+    mc_embeddings_t *e = NULL;
+    if (x) mc_embeddings_new(x, n, d, &e);
+    free(x);
+    return e;
+}
+
+/* The two graphs hold the same rows, bit for bit. */
+static inline int tr_same_graph(const mc_knn_graph_t *a, const mc_knn_graph_t *b)
+{
+    size_t n = mc_knn_graph_n(a), k = mc_knn_graph_k(a);
+    return n == mc_knn_graph_n(b) && k == mc_knn_graph_k(b) &&
+           memcmp(mc_knn_graph_ids(a), mc_knn_graph_ids(b), n * k * sizeof(int64_t)) == 0 &&
+           memcmp(mc_knn_graph_sims(a), mc_knn_graph_sims(b), n * k * sizeof(float)) == 0;
 }
 
 #endif
