@@ -278,11 +278,12 @@ int cli_print_summary(FILE *f, const mc_embeddings_t *e, const mc_clustering_t *
                 mc_linkage_name(cp->linkage), eps, in->k, core, noise);
     else if (in->algo == MC_ALGO_MAP)
         fprintf(f, "  params       algo map  eps %.4g (join %.4g)  flow %s  cut %s%.0zu  seed %llu  k %zu  core-quality %s  noise-quality %s\n"
-                   "  map          %zu faces carry flow on %zu links: %zu modules, codelength %.4f bits (%.4f in one module)\n",
+                   "  map          %zu faces carry flow on %zu links: %zu modules, codelength %.4f bits (%.4f in one module; best of %zu trial%s)\n",
                 eps, 1.0 - in->attach_threshold, cp->map.flow == MC_MAP_DIRECTED ? "directed" : "undirected",
                 in->map.window ? "outlier, window " : "none", in->map.window,
                 (unsigned long long)cp->seed, in->k, core, noise, in->map.nodes, in->map.links,
-                in->map.modules, in->map.codelength, in->map.one_level);
+                in->map.modules, in->map.codelength, in->map.one_level, in->map.trials,
+                in->map.trials == 1 ? "" : "s");
     else if (in->algo == MC_ALGO_CW)
         fprintf(f, "  params       algo cw  eps %.4g  seed %llu  iterations %zu  k %zu  core-quality %s  noise-quality %s\n",
                 eps, (unsigned long long)cp->seed, cp->iterations, in->k, core, noise);
@@ -401,7 +402,7 @@ int cli_print_summary_json(FILE *f, const mc_embeddings_t *e, const mc_clusterin
         json_num(&j, "attach_eps", 1.0 - in->attach_threshold);
         json_str(&j, "flow", cp->map.flow == MC_MAP_DIRECTED ? "directed" : "undirected");
         json_uint(&j, "seed", cp->seed);
-        json_uint(&j, "trials", cp->map.trials);
+        json_uint(&j, "trials", in->map.trials);
         json_uint(&j, "window", in->map.window);
         json_num(&j, "codelength", in->map.codelength);
         json_num(&j, "one_level_codelength", in->map.one_level);

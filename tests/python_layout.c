@@ -44,6 +44,7 @@ int main(void)
     F(mc_map_params, noise_quality); F(mc_map_params, n_threads);
     S(mc_map_info); F(mc_map_info, core_q); F(mc_map_info, noise_q); F(mc_map_info, nodes);
     F(mc_map_info, links); F(mc_map_info, modules); F(mc_map_info, window);
+    F(mc_map_info, trials);
     F(mc_map_info, codelength); F(mc_map_info, one_level);
     S(mc_cluster_params); F(mc_cluster_params, algo); F(mc_cluster_params, center);
     F(mc_cluster_params, knn); F(mc_cluster_params, calibrate); F(mc_cluster_params, threshold);

@@ -143,7 +143,7 @@ class MapParams(Structure):  # map.h mc_map_params
 class MapInfo(Structure):  # map.h mc_map_info
     _fields_ = [("core_q", c_double), ("noise_q", c_double), ("nodes", c_size_t),
                 ("links", c_size_t), ("modules", c_size_t), ("window", c_size_t),
-                ("codelength", c_double), ("one_level", c_double)]
+                ("trials", c_size_t), ("codelength", c_double), ("one_level", c_double)]
 
 
 class ClusterParams(Structure):  # cluster.h mc_cluster_params

@@ -99,12 +99,17 @@ typedef struct {
                                      k 60. Default 0 */
     mc_map_flow flow;           /**< default MC_MAP_UNDIRECTED */
     double teleport;            /**< directed: teleportation probability in (0, 1). Default 0.15 */
-    size_t trials;              /**< independent searches, the shortest codelength wins, >= 1.
-                                     Default 1 */
+    size_t trials;              /**< independent searches (visiting orders seed, seed + 1,
+                                     ...), the shortest codelength wins, the first on a tie;
+                                     run in parallel on n_threads. 0: from the network, as
+                                     many as 2e7 link visits allow, 1 to 10 (10 up to 2
+                                     million links). Default 0 */
     uint64_t seed;              /**< seed of the visiting order; any value. Default 1 */
     mc_threshold core_quality;  /**< quality a face needs to carry flow. Default p50 */
     mc_threshold noise_quality; /**< below this, a face is noise. Default off */
-    int n_threads;              /**< OpenMP threads for building the network; <= 0 means all cores */
+    int n_threads;              /**< OpenMP threads for building the network and sharing the
+                                     trials; <= 0 means all cores. The result does not
+                                     depend on it */
 } mc_map_params;
 
 /** What a run found. */
@@ -114,13 +119,23 @@ typedef struct {
     size_t links;           /**< links of the network (directed count; an undirected link is 2) */
     size_t modules;         /**< modules found among the core faces */
     size_t window;          /**< the outlier cut's window used; 0 with MC_MAP_CUT_NONE */
+    size_t trials;          /**< the searches made (the trials asked for, or resolved from 0) */
     double codelength;      /**< bits per step of the walk with the modules found */
     double one_level;       /**< bits per step with one module for all (no structure) */
 } mc_map_info;
 
 /** @brief Defaults: every neighbour, weight = similarity, FaceMap's cut (window from k),
- *  undirected, one trial, seed 1, core gate p50, noise gate off, all cores. */
+ *  undirected, trials from the network's size (10 up to 2 million links), seed 1,
+ *  core gate p50, noise gate off, all cores. */
 MC_API mc_map_params mc_map_params_default(void);
+
+/**
+ * @brief The trials a search makes when mc_map_params.trials is 0: as many
+ * as a budget of 2e7 link visits a pass allows, at most 10, at least 1
+ * (10 up to 2 million links, 5 at 4 million, 1 from 20 million).
+ * @param links links of the network (mc_map_info.links).
+ */
+MC_API size_t mc_map_auto_trials(size_t links);
 
 /**
  * @brief Cluster a k-NN graph with the map equation.
@@ -132,7 +147,7 @@ MC_API mc_map_params mc_map_params_default(void);
  * @return MC_OK, MC_ERR_INVALID_ARG (NULL graph or result, threshold outside
  *         [-1, 1] or NaN, attach_threshold outside [-1, 1], k above the graph's, an unknown cut,
  *         teleport outside
- *         (0, 1), trials == 0, a gate set without quality, more than 2^32-1
+ *         (0, 1), a gate set without quality, more than 2^32-1
  *         faces), MC_ERR_NOMEM.
  */
 MC_API mc_status mc_map_run(const mc_knn_graph_t *g, const float *quality, const mc_map_params *p,

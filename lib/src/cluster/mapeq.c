@@ -2,6 +2,7 @@
  * Rosvall & Bergstrom (PNAS 2008) and the Infomap papers' description of
  * the search; no Infomap code is used. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -463,6 +464,28 @@ static int core_search(const level *L0, const uint32_t *init, uint64_t *rng, uin
     return rc;
 }
 
+/* One trial: the core search from singletons with the visiting order of
+ * seed, then fine-tune rounds while the codelength drops. a, b: n scratch
+ * entries each; the partition found ends in a. Returns its codelength, or
+ * NAN when out of memory. */
+static double one_trial(const level *L0, const mc_flowgraph *g, uint64_t seed, size_t max_tune,
+                        uint32_t *a, uint32_t *b)
+{
+    uint64_t rng = seed;
+    if (core_search(L0, NULL, &rng, a) != 0) return NAN;
+    double L = mc_mapeq_codelength(g, a);
+    for (size_t r = 0; r < max_tune; r++) {
+        /* fine-tune: node moves from the modules found, then the core
+         * search on the modules again */
+        if (core_search(L0, a, &rng, b) != 0) return NAN;
+        double L2 = mc_mapeq_codelength(g, b);
+        if (!(L2 < L - 1e-10 * fabs(L))) break;
+        L = L2;
+        memcpy(a, b, g->n * sizeof *a);
+    }
+    return L;
+}
+
 mc_status mc_mapeq_optimise(const mc_flowgraph *g, const mc_mapeq_params *p, uint32_t *out_module,
                             double *out_L, double *out_L1)
 {
@@ -478,43 +501,73 @@ mc_status mc_mapeq_optimise(const mc_flowgraph *g, const mc_mapeq_params *p, uin
     L0.oflow = (double *)g->oflow;
     L0.iflow = (double *)g->iflow;
     L0.shared_in = g->inbr == g->onbr && g->iflow == g->oflow && g->istart == g->ostart;
-    uint32_t *a = mc_malloc_array(n ? n : 1, sizeof *a);
-    uint32_t *b = mc_malloc_array(n ? n : 1, sizeof *b);
     uint32_t *map = mc_malloc_array(n ? n : 1, sizeof *map);
     mc_status st = MC_ERR_NOMEM;
-    if (!a || !b || !map || level_totals(&L0) != 0) goto done;
+    if (!map || level_totals(&L0) != 0) goto done;
     double node_h = 0.0;
     for (size_t i = 0; i < n; i++) node_h += plogp(g->p[i]);
     if (out_L1) *out_L1 = node_h != 0.0 ? -node_h : 0.0; /* not -0 */
-    double best_L = INFINITY;
     size_t trials = p->trials ? p->trials : 1;
-    for (size_t t = 0; t < trials; t++) {
-        uint64_t rng = p->seed + t;
-        if (core_search(&L0, NULL, &rng, a) != 0) goto done;
-        double L = mc_mapeq_codelength(g, a);
-        for (size_t r = 0; r < p->max_tune; r++) {
-            /* fine-tune: node moves from the modules found, then the core
-             * search on the modules again */
-            if (core_search(&L0, a, &rng, b) != 0) goto done;
-            double L2 = mc_mapeq_codelength(g, b);
-            if (!(L2 < L - 1e-10 * fabs(L))) break;
-            L = L2;
-            memcpy(a, b, n * sizeof *a);
+    int nt = p->n_threads > 0 ? p->n_threads : omp_get_num_procs();
+    if ((size_t)nt > trials) nt = (int)trials;
+    if (nt < 1) nt = 1;
+    /* The trials are independent (trial t visits in the order of seed + t),
+     * so threads share them out; each thread keeps its best, and the winner
+     * is the least codelength, the lowest trial on a tie: the same partition
+     * on any thread count. */
+    double best_L = INFINITY;
+    size_t best_t = SIZE_MAX;
+    int failed = 0;
+#pragma omp parallel num_threads(nt)
+    {
+        uint32_t *a = mc_malloc_array(n ? n : 1, sizeof *a);
+        uint32_t *b = mc_malloc_array(n ? n : 1, sizeof *b);
+        uint32_t *mine = mc_malloc_array(n ? n : 1, sizeof *mine);
+        double my_L = INFINITY;
+        size_t my_t = SIZE_MAX;
+        int ok = a && b && mine;
+        if (!ok) {
+#pragma omp atomic write
+            failed = 1;
         }
-        if (isnan(L)) goto done;
-        if (L < best_L) {
-            best_L = L;
-            memcpy(out_module, a, n * sizeof *a);
+#pragma omp for schedule(dynamic, 1)
+        for (size_t t = 0; t < trials; t++) {
+            if (!ok) continue;
+            double L = one_trial(&L0, g, p->seed + t, p->max_tune, a, b);
+            if (isnan(L)) {
+                ok = 0;
+#pragma omp atomic write
+                failed = 1;
+                continue;
+            }
+            if (L < my_L || (L == my_L && t < my_t)) {
+                my_L = L;
+                my_t = t;
+                uint32_t *x = mine;
+                mine = a;
+                a = x;
+            }
         }
+#pragma omp critical(mc_mapeq_best)
+        {
+            if (ok && my_t != SIZE_MAX &&
+                (my_L < best_L || (my_L == best_L && my_t < best_t))) {
+                best_L = my_L;
+                best_t = my_t;
+                memcpy(out_module, mine, n * sizeof *mine);
+            }
+        }
+        free(a);
+        free(b);
+        free(mine);
     }
+    if (failed || best_t == SIZE_MAX) goto done;
     compact(out_module, n, map);
     if (out_L) *out_L = best_L;
     st = MC_OK;
 done:
     free(L0.out_tot);
     free(L0.in_tot);
-    free(a);
-    free(b);
     free(map);
     if (st != MC_OK) return mc_fail(st, "out of memory for the map equation on %zu nodes", n);
     return MC_OK;

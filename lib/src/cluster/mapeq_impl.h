@@ -25,8 +25,9 @@
  *     found, node moves again (a node the aggregation stuck in the wrong
  *     module can now leave it), then the core step on the modules again;
  *  3. repeat 2 while L drops by more than a relative 1e-10.
- * Each pass costs O(E) for E links. Deterministic for a seed: one thread,
- * its own splitmix64 stream. */
+ * Each pass costs O(E) for E links. Deterministic for a seed: each trial
+ * runs on one thread with its own splitmix64 stream; trials run in
+ * parallel, and the winner does not depend on which thread ran which. */
 #ifndef MAGCLUST_MAPEQ_IMPL_H
 #define MAGCLUST_MAPEQ_IMPL_H
 
@@ -51,6 +52,7 @@ typedef struct {
     uint64_t seed;    /* visiting order */
     size_t trials;    /* independent searches (seeds seed, seed+1, ...); the best L wins; >= 1 */
     size_t max_tune;  /* fine-tune rounds at most */
+    int n_threads;    /* OpenMP threads sharing the trials; <= 0: all cores */
 } mc_mapeq_params;
 
 /* Codelength (bits) of the partition module[0..n) (any values < n). */
