@@ -14,6 +14,7 @@ trap 'rm -rf "$TMP"' EXIT
 "$MC" synth -o "$TMP/s512_x4_d20.h5" --ids 150 --dim 512 --mag-scale 4 --distractors 0.2 --seed 12 >/dev/null
 "$MC" synth -o "$TMP/s128_x1_d5.h5" --ids 150 --dim 128 --mag-scale 1 --distractors 0.05 --seed 13 >/dev/null
 "$MC" synth -o "$TMP/s512_22k.h5" --ids 3900 --dim 512 --seed 5 >/dev/null
+"$MC" synth -o "$TMP/r512_22k.h5" --structure realistic --ids 3900 --seed 7 >/dev/null
 sets=()
 [ -f "$DS/real-mfn128-dev.h5" ] && sets+=("real-mfn128-dev.h5|$DS/real-mfn128-dev.h5|")
 [ -f "$DS/real-mobileface256-dev.h5" ] && sets+=("real-mobileface256-dev.h5|$DS/real-mobileface256-dev.h5|")
@@ -23,7 +24,8 @@ sets+=("sample.h5 (512-d, x1, 5 % distractors)|$HERE/datasets/sample.h5|"
        "synth 128-d, x4, 20 % distractors (seed 11)|$TMP/s128_x4_d20.h5|"
        "synth 512-d, x4, 20 % distractors (seed 12)|$TMP/s512_x4_d20.h5|"
        "synth 128-d, x1, 5 % distractors (seed 13)|$TMP/s128_x1_d5.h5|"
-       "synth 512-d, 21,613 faces, 3,900 ids (seed 5)|$TMP/s512_22k.h5|")
+       "synth 512-d, 21,613 faces, 3,900 ids (seed 5)|$TMP/s512_22k.h5|"
+       "synth realistic 512-d, 21,613 faces, 3,900 ids (seed 7)|$TMP/r512_22k.h5|")
 echo "| set | quality check | linkage: auto / best of sweep | cw: auto / best | dbscan: auto / best | map: auto / best |"
 echo "|---|---|---|---|---|---|"
 for s in "${sets[@]}"; do
