@@ -219,10 +219,12 @@ int cmd_cluster(int argc, char **argv)
 #ifdef MAGCLUST_MPI
     if (mpi_graph) {
         in.graph = mpi_graph; /* freed with the input */
-        snprintf(in.graph_info.index, sizeof in.graph_info.index, "Flat");
-        in.graph_info.exact = 1;
-        in.graph_info.n_candidates = mc_knn_graph_n(mpi_graph);
-        in.graph_info.scan_frac = 1.0;
+        snprintf(in.graph_info.index, sizeof in.graph_info.index, "%s", mpi_info.index);
+        in.graph_info.exact = mpi_info.exact;
+        in.graph_info.n_candidates = mpi_info.n_candidates;
+        in.graph_info.nprobe = mpi_info.nprobe;
+        in.graph_info.train_size = mpi_info.train_size;
+        in.graph_info.scan_frac = mpi_info.scan_frac;
         in.graph_info.t_search = mpi_info.t_search;
     }
 #endif

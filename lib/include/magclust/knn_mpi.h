@@ -72,8 +72,20 @@ typedef struct {
     uint64_t fingerprint;       /**< mc_embeddings_fingerprint() of the whole file */
     int centered;               /**< the mean direction was removed */
     double center_shift;        /**< its norm (NAN when centring is off) */
-    uint64_t bytes_sent;        /**< bytes this rank sent round the ring */
+    uint64_t bytes_sent;        /**< bytes this rank sent to other ranks in the search: round
+                                     the ring (Flat), or in the Cells search's gather of the
+                                     training rows and its all-to-alls (members, queries,
+                                     candidates back; the centroids' broadcast not counted) */
     double t_read, t_center, t_search, t_gather; /**< seconds on this rank */
+    char index[64];             /**< the index used: "Flat" or "Cells<nlist>" */
+    int exact;                  /**< 1 for Flat */
+    size_t n_candidates;        /**< faces that could be neighbours (N without a candidate set) */
+    size_t nprobe, train_size;  /**< Cells: cells visited per face, faces trained on (0 for Flat) */
+    double scan_frac;           /**< fraction of the N x n_candidates similarities computed
+                                     (1 for Flat), as mc_knn_info's */
+    size_t cells_first, cells;  /**< Cells: the cells this rank owns */
+    size_t members;             /**< Cells: the faces of those cells it holds */
+    size_t queries_in;          /**< Cells: queries routed to it (a query once per owner) */
 } mc_knn_mpi_info;
 
 /**

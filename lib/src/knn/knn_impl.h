@@ -130,6 +130,9 @@ mc_status mc_knn_exact_push(const mc_knn_exact_job *job, size_t qb, size_t b_bas
 
 /* ---- knn_build.c ---- */
 
+/* "Cells" (1, *nlist 0 = automatic) or "Cells<nlist>" (1); 0 for any other
+ * spec; -1 for a malformed Cells spec. */
+int mc_knn_parse_cells(const char *spec, size_t *nlist);
 /* The candidate faces of the optional flags (knn.h's candidates): NULL and
  * n when every face may be a neighbour, else a new list of the nc flagged
  * faces in increasing order. MC_ERR_INVALID_ARG when none is flagged. */
