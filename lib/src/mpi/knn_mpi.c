@@ -105,11 +105,11 @@ typedef struct {
     MPI_Datatype row_f;  /* d floats */
 } ctx;
 
-/* The index, resolved as mc_knn_graph_build_ex() resolves it (nc: the
- * candidates): "Flat" (*nlist 0) or "Cells<nlist>" into spec; any other
- * refused. */
-static mc_status resolve_index(const mc_knn_params *kp, size_t n, size_t nc, char *spec,
-                               size_t size, size_t *nlist)
+/* The index, resolved as mc_knn_graph_build_ex() resolves it: "Flat"
+ * (*nlist 0) or "Cells<nlist>" into spec, any other refused; for Cells the
+ * candidate list too (*cand NULL and *nc n: every face). */
+static mc_status resolve_index(const mc_knn_params *kp, size_t n, size_t **cand, size_t *nc,
+                               char *spec, size_t size, size_t *nlist)
 {
     char s[64];
     int automatic = !kp->index || !kp->index[0] || strcmp(kp->index, "auto") == 0;
@@ -136,7 +136,9 @@ static mc_status resolve_index(const mc_knn_params *kp, size_t n, size_t nc, cha
                        "index %s%s%s: an MPI search supports only the exact index Flat and the "
                        "Cells<nlist> index (HNSW's and FAISS's indexes are built in one process)",
                        automatic ? "auto = " : "", s, automatic ? " for this many faces" : "");
-    *nlist = L ? L : mc_knn_auto_cells(nc);
+    mc_status st = mc_knn_candidate_list(kp->candidates, n, cand, nc);
+    if (st != MC_OK) return st;
+    *nlist = L ? L : mc_knn_auto_cells(*nc);
     snprintf(spec, size, "Cells%zu", *nlist);
     return MC_OK;
 }
@@ -903,7 +905,7 @@ mc_status mc_knn_mpi_build_h5(MPI_Comm comm, int root, const char *path,
     uint64_t sent = 0, fp = 0;
     int centered = 0;
     double shift = NAN;
-    size_t *cand = NULL, nc = 0, nlist = 0;
+    size_t *cand = NULL, nc = 0, nlist = 0; /* nc: n unless Cells has candidates */
     char spec[64] = "Flat";
     mc_knn_cells_plan plan;
     memset(&plan, 0, sizeof plan);
@@ -936,8 +938,8 @@ mc_status mc_knn_mpi_build_h5(MPI_Comm comm, int root, const char *path,
                      x.n, INT_MAX);
     else if (p->knn.k == 0)
         st = mc_fail(MC_ERR_INVALID_ARG, "k must be at least 1");
-    else if ((st = mc_knn_candidate_list(p->knn.candidates, x.n, &cand, &nc)) == MC_OK)
-        st = resolve_index(&p->knn, x.n, nc, spec, sizeof spec, &nlist);
+    else
+        st = resolve_index(&p->knn, x.n, &cand, &nc, spec, sizeof spec, &nlist);
     if (st == MC_OK && nlist) {
         mc_knn_params kp = p->knn;
         st = mc_knn_cells_plan_make(x.n, nc, &kp, nlist, &plan);
@@ -1015,7 +1017,7 @@ mc_status mc_knn_mpi_build_h5(MPI_Comm comm, int root, const char *path,
         info->bytes_sent = sent;
         snprintf(info->index, sizeof info->index, "%s", spec);
         info->exact = nlist == 0;
-        info->n_candidates = nc;
+        info->n_candidates = nlist ? nc : x.n;
         info->nprobe = plan.p;
         info->train_size = plan.t;
         info->scan_frac = nlist ? (double)cs.pairs / ((double)x.n * (double)nc) : 1.0;
