@@ -40,8 +40,8 @@ static void help(FILE *f)
 "graph that one 'magclust knn' run writes, bit for bit.\n"
 "\n"
 "In an MPI build (-DMAGCLUST_MPI=ON), 'mpirun -np R magclust knn IN.h5 -o\n"
-"GRAPH.h5' searches the exact graph over R ranks, each reading its own\n"
-"rows, and writes the same file bit for bit (README, 'MPI build').\n"
+"GRAPH.h5' searches the graph (Flat or Cells) over R ranks, each reading\n"
+"its own rows, and writes the same file bit for bit (README, 'MPI build').\n"
 "\n"
 "options:\n"
 "  -o, --output PATH        the graph file (HDF5: /knn/ids, /knn/sims);\n"
@@ -255,7 +255,9 @@ static int mpi_knn(const char *in_path, const char *out_path, cli_opts *o)
         ki.nprobe = mi.nprobe;
         ki.train_size = mi.train_size;
         ki.scan_frac = mi.scan_frac;
-        ki.t_search = mi.t_search;
+        ki.t_train = mi.t_train;
+        ki.t_add = mi.t_add;
+        ki.t_search = mi.t_search - mi.t_train - mi.t_add;
         printf("magclust knn %s\n", in_path);
         printf("  faces        %zu x %zu\n", m.n, m.dim);
         cli_print_knn_line(stdout, &ki, m.n, m.k, NULL, NULL);

@@ -329,6 +329,8 @@ typedef struct {
     size_t cells_first, cells, members, queries_in;
     uint64_t pairs; /* summed over the ranks: similarities computed */
     uint64_t bytes_sent;
+    double t_train, t_add; /* seconds: training (with its gather and broadcast); assignment and
+                              distribution */
 } cells_stats;
 
 /* The rank whose queries hold face i (the query split of x). */
@@ -830,7 +832,9 @@ static mc_status cells_search(ctx *x, const mc_cluster_params *p, const size_t *
     mc_status st = cent && probes ? MC_OK
                                   : mc_fail(MC_ERR_NOMEM, "out of memory for %zu cells", L);
     if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
+    double t0 = MPI_Wtime();
     if ((st = cells_train(x, &par, cand, m, pl, cent, cs)) != MC_OK) goto done;
+    double t1 = MPI_Wtime();
     /* the nprobe cells of every row read: the hull starts at a multiple of
      * MC_KNN_CELLS_AB and ends at one or at N, so each assignment sgemm is
      * one the one-process search makes */
@@ -840,6 +844,8 @@ static mc_status cells_search(ctx *x, const mc_cluster_params *p, const size_t *
     if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
     const uint32_t *qprobes = probes + (x->qlo - x->hlo) * P;
     if ((st = cells_distribute(x, p->knn.candidates, qprobes, pl, m, &w, cs)) != MC_OK) goto done;
+    cs->t_train = t1 - t0;
+    cs->t_add = MPI_Wtime() - t1;
     st = agree(x->c, x->rank,
                cells_rounds(x, &w, qprobes, pl, p->n_threads, ids, sims, cs));
 done:
@@ -1025,6 +1031,8 @@ mc_status mc_knn_mpi_build_h5(MPI_Comm comm, int root, const char *path,
         info->cells = cs.cells;
         info->members = cs.members;
         info->queries_in = cs.queries_in;
+        info->t_train = cs.t_train;
+        info->t_add = cs.t_add;
         info->t_read = t1 - t0;
         info->t_center = t2 - t1;
         info->t_search = t3 - t2;
