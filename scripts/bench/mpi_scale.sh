@@ -11,7 +11,12 @@
 # the Cells index (--index Cells<L>, L = what "Cells" picks for N, nprobe its
 # default): the bytes the busiest rank sent in the all-to-alls next to a
 # model (queries to the owners of their cells and k candidates back, the
-# members to their owners, the training rows to rank 0). A benchmark, not a test.
+# members to their owners, the training rows to rank 0). These runs pass
+# --mca mpi_yield_when_idle 1: a rank waiting in a collective then yields
+# its core instead of spinning, which matters on a machine shared with other
+# jobs (2 ranks on 2 cores are not oversubscribed, so Open MPI spins by
+# default, and the rank that waits for rank 0's k-means takes a core from
+# it: 5 s instead of 0.85 s here). A benchmark, not a test.
 # Usage: scripts/bench/mpi_scale.sh [IDS [DIM]]   (default 2000 identities, 512-d)
 # Needs the MPI build in build-mpi/ (cmake -S . -B build-mpi -DMAGCLUST_MPI=ON
 # && cmake --build build-mpi), or MC=path/to/magclust of an MPI build.
@@ -76,7 +81,7 @@ one=$(secs "$t0" "$(now)")
 rows=("| one process | $CORES | $one | - | 0 | 0 | - |")
 for R in 1 2 4; do
     T=$((CORES / R)); [ "$T" -ge 1 ] || T=1
-    cmd=(mpirun --allow-run-as-root --oversubscribe --bind-to none -np "$R" "$MC" knn "$WORK/in.h5" --index "Cells$L" --threads "$T" -o "$WORK/mpi_cells$R.h5")
+    cmd=(mpirun --allow-run-as-root --oversubscribe --bind-to none --mca mpi_yield_when_idle 1 -np "$R" "$MC" knn "$WORK/in.h5" --index "Cells$L" --threads "$T" -o "$WORK/mpi_cells$R.h5")
     echo "$ OMP_NUM_THREADS=$T ${cmd[*]/$WORK\//}"
     t0=$(now)
     OMP_NUM_THREADS=$T "${cmd[@]}" >"$WORK/mpi_cells$R.out"
@@ -86,11 +91,12 @@ for R in 1 2 4; do
     sent=$(printf '%s\n' "$line" | sed -n 's/.*sent \([0-9]*\) bytes.*/\1/p')
     # a rank's N/R queries each go to the other owners among its P cells'
     # (cells spread evenly: (R-1)(1-(1-1/R)^P) of them) with D floats, its id
-    # and P cell numbers, and get k (sim, id) pairs back from each; its
+    # and a count, plus the numbers of the cells it visits there (4 bytes
+    # each, (R-1)/R of its P), and get k (sim, id) pairs back from each; its
     # members go to their owners once; rank 1.. send their training rows
     model=$(awk -v r="$R" -v n="$N" -v d="$DIM" -v p="$P" -v k=60 -v t="$TS" 'BEGIN {
         o = (r - 1) * (1 - (1 - 1 / r) ^ p)
-        q = n / r * o * ((4 * d + 8 + 4 * p) + 12 * k)
+        q = n / r * (o * (4 * d + 12 + 12 * k) + 4 * p * (r - 1) / r)
         m = n / r * (r - 1) / r * (4 * d + 12)
         tr = r > 1 ? t / r * 4 * d : 0
         printf "%.0f", q + m + tr }')

@@ -44,14 +44,15 @@
  * runs balanced by member count, and every candidate face goes to the rank
  * owning its cell (one MPI_Alltoallv); then, chunk by chunk, each rank
  * sends each query to the owners of the cells it visits (once per owner,
- * MPI_Alltoallv), the owner computes the products the one-process search
+ * with those cells' numbers; MPI_Alltoallv), the owner computes the products the one-process search
  * computes for those cells -- the same queries in the same order times the
  * same members in the same order, so the same sgemm calls and the same
  * similarities bit for bit -- and returns each query's top k among its
  * cells, which the query's rank merges (the tie order makes the kept set
  * independent of the order of arrival). Traffic per rank: each of its N/R
- * queries, D floats plus its id and nprobe cell numbers, to each other
- * owner among its cells', and k (similarity, id) pairs back from each; its
+ * queries, D floats plus its id and the numbers of the cells it visits
+ * there, to each other owner among its cells', and k (similarity, id)
+ * pairs back from each; its
  * candidate rows once; its share of the training rows. Candidates
  * (mc_knn_params.candidates, the same N flags on every rank) are supported
  * with Cells.

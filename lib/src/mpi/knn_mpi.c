@@ -609,10 +609,12 @@ static int grow(void *pp, size_t *cap, size_t n, size_t size)
 typedef struct {
     float *svec, *rvec, *rs, *hs;
     int64_t *sid, *rid, *ri, *hi;
-    uint32_t *sprobe, *rprobe;
+    uint32_t *snp, *rnp;       /* per (query, owner): how many of its cells the owner owns */
+    uint32_t *scell, *rcell;   /* those cells, in the query's probe order */
+    uint32_t *rprobe;          /* per received query: its cells there, UINT32_MAX padded to P */
     size_t *sq, *qid, *hcnt;
-    size_t c_svec, c_rvec, c_rs, c_hs, c_sid, c_rid, c_ri, c_hi, c_sprobe, c_rprobe, c_sq, c_qid,
-        c_hcnt;
+    size_t c_svec, c_rvec, c_rs, c_hs, c_sid, c_rid, c_ri, c_hi, c_snp, c_rnp, c_scell, c_rcell,
+        c_rprobe, c_sq, c_qid, c_hcnt;
 } round_buf;
 
 static void round_buf_free(round_buf *b)
@@ -625,7 +627,10 @@ static void round_buf_free(round_buf *b)
     free(b->rid);
     free(b->ri);
     free(b->hi);
-    free(b->sprobe);
+    free(b->snp);
+    free(b->rnp);
+    free(b->scell);
+    free(b->rcell);
     free(b->rprobe);
     free(b->sq);
     free(b->qid);
@@ -677,10 +682,10 @@ static mc_status cells_products(const ctx *x, const cells_own *w, const mc_knn_c
 
 /* The search in rounds: in round j every rank routes its j-th chunk of
  * queries to the owners of the cells they visit (a query once per owner,
- * with its nprobe cell numbers), the owners compute the one-process
- * products and send back each query's top k among their cells, and the
- * query's rank merges them into its row heap (the kept set does not depend
- * on the order of arrival). */
+ * with the numbers of the cells it visits there), the owners compute the
+ * one-process products and send back each query's top k among their cells,
+ * and the query's rank merges them into its row heap (the kept set does
+ * not depend on the order of arrival). */
 static mc_status cells_rounds(ctx *x, const cells_own *w, const uint32_t *qprobes,
                               const mc_knn_cells_plan *pl, int n_threads, int64_t *ids,
                               float *sims, cells_stats *cs)
@@ -689,20 +694,25 @@ static mc_status cells_rounds(ctx *x, const cells_own *w, const uint32_t *qprobe
     int R = x->R;
     round_buf b;
     memset(&b, 0, sizeof b);
+    /* per rank: pairs (counts, displacements), cells (counts, displacements) */
     int *sc = calloc((size_t)R, sizeof *sc), *sd = calloc((size_t)R, sizeof *sd);
     int *rc = calloc((size_t)R, sizeof *rc), *rd = calloc((size_t)R, sizeof *rd);
-    int *cur = calloc((size_t)R, sizeof *cur), *seen = calloc((size_t)R, sizeof *seen);
+    int *scc = calloc((size_t)R, sizeof *scc), *scd = calloc((size_t)R, sizeof *scd);
+    int *rcc = calloc((size_t)R, sizeof *rcc), *rcd = calloc((size_t)R, sizeof *rcd);
+    int *two_s = calloc(2 * (size_t)R, sizeof *two_s), *two_r = calloc(2 * (size_t)R, sizeof *two_r);
+    int *cur = calloc((size_t)R, sizeof *cur), *ccur = calloc((size_t)R, sizeof *ccur);
+    int *seen = calloc((size_t)R, sizeof *seen);
+    size_t *slot = calloc((size_t)R, sizeof *slot);
     size_t *cnt = calloc(x->qrows ? x->qrows : 1, sizeof *cnt), *tmp = NULL;
     tmp = mc_malloc_array(k, sizeof *tmp);
-    MPI_Datatype row_p = MPI_DATATYPE_NULL, row_i = MPI_DATATYPE_NULL, row_s = MPI_DATATYPE_NULL;
-    int err = MPI_Type_contiguous((int)P, MPI_UINT32_T, &row_p);
-    if (err == MPI_SUCCESS) err = MPI_Type_commit(&row_p);
-    if (err == MPI_SUCCESS) err = MPI_Type_contiguous((int)k, MPI_INT64_T, &row_i);
+    MPI_Datatype row_i = MPI_DATATYPE_NULL, row_s = MPI_DATATYPE_NULL;
+    int err = MPI_Type_contiguous((int)k, MPI_INT64_T, &row_i);
     if (err == MPI_SUCCESS) err = MPI_Type_commit(&row_i);
     if (err == MPI_SUCCESS) err = MPI_Type_contiguous((int)k, MPI_FLOAT, &row_s);
     if (err == MPI_SUCCESS) err = MPI_Type_commit(&row_s);
     mc_status st = err != MPI_SUCCESS ? mpi_fail(err, "MPI_Type_commit")
-                   : sc && sd && rc && rd && cur && seen && cnt && tmp
+                   : sc && sd && rc && rd && scc && scd && rcc && rcd && two_s && two_r && cur &&
+                           ccur && seen && slot && cnt && tmp
                        ? MC_OK
                        : mc_fail(MC_ERR_NOMEM, "out of memory for the search");
     if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
@@ -716,48 +726,67 @@ static mc_status cells_rounds(ctx *x, const cells_own *w, const uint32_t *qprobe
     for (unsigned long long j = 0; j < rounds; j++) {
         size_t q0 = (size_t)j * chunk, nq = 0;
         if (q0 < x->qrows) nq = x->qrows - q0 < chunk ? x->qrows - q0 : chunk;
-        /* each query to each owner among its cells' owners, once */
+        /* each query to each owner among its cells' owners, once, with the
+         * cells it visits there */
         for (int o = 0; o < R; o++) {
-            sc[o] = 0;
-            cur[o] = 0;
+            sc[o] = scc[o] = cur[o] = ccur[o] = 0;
             seen[o] = -1;
         }
         size_t ns = 0;
         for (size_t r = 0; r < nq; r++)
             for (size_t a = 0; a < P; a++) {
                 int o = w->cown[qprobes[(q0 + r) * P + a]];
+                scc[o]++;
                 if (seen[o] != (int)r) {
                     seen[o] = (int)r;
                     sc[o]++;
                     ns++;
                 }
             }
-        if (prefix(sc, R, sd) < 0) st = mc_fail(MC_ERR_INVALID_ARG, "too many queries in a chunk");
-        else if (grow(&b.svec, &b.c_svec, ns * d, sizeof *b.svec) || grow(&b.sid, &b.c_sid, ns, sizeof *b.sid) ||
-                 grow(&b.sprobe, &b.c_sprobe, ns * P, sizeof *b.sprobe) ||
+        if (prefix(sc, R, sd) < 0 || prefix(scc, R, scd) < 0)
+            st = mc_fail(MC_ERR_INVALID_ARG, "too many queries in a chunk for MPI's counts");
+        else if (grow(&b.svec, &b.c_svec, ns * d, sizeof *b.svec) ||
+                 grow(&b.sid, &b.c_sid, ns, sizeof *b.sid) ||
+                 grow(&b.snp, &b.c_snp, ns, sizeof *b.snp) ||
+                 grow(&b.scell, &b.c_scell, nq * P, sizeof *b.scell) ||
                  grow(&b.sq, &b.c_sq, ns, sizeof *b.sq))
             st = mc_fail(MC_ERR_NOMEM, "out of memory for routing %zu queries", nq);
         if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
         for (int o = 0; o < R; o++) seen[o] = -1;
         for (size_t r = 0; r < nq; r++)
             for (size_t a = 0; a < P; a++) {
-                int o = w->cown[qprobes[(q0 + r) * P + a]];
-                if (seen[o] == (int)r) continue;
-                seen[o] = (int)r;
-                size_t at = (size_t)sd[o] + (size_t)cur[o]++;
-                memcpy(b.svec + at * d, xq + (q0 + r) * d, d * sizeof *b.svec);
-                b.sid[at] = (int64_t)(x->qlo + q0 + r);
-                memcpy(b.sprobe + at * P, qprobes + (q0 + r) * P, P * sizeof *b.sprobe);
-                b.sq[at] = q0 + r;
+                uint32_t c = qprobes[(q0 + r) * P + a];
+                int o = w->cown[c];
+                if (seen[o] != (int)r) {
+                    seen[o] = (int)r;
+                    size_t at = (size_t)sd[o] + (size_t)cur[o]++;
+                    memcpy(b.svec + at * d, xq + (q0 + r) * d, d * sizeof *b.svec);
+                    b.sid[at] = (int64_t)(x->qlo + q0 + r);
+                    b.snp[at] = 0;
+                    b.sq[at] = q0 + r;
+                    slot[o] = at;
+                }
+                b.scell[(size_t)scd[o] + (size_t)ccur[o]++] = c;
+                b.snp[slot[o]]++;
             }
-        if ((err = MPI_Alltoall(sc, 1, MPI_INT, rc, 1, MPI_INT, x->c)) != MPI_SUCCESS) {
+        for (int o = 0; o < R; o++) {
+            two_s[2 * o] = sc[o];
+            two_s[2 * o + 1] = scc[o];
+        }
+        if ((err = MPI_Alltoall(two_s, 2, MPI_INT, two_r, 2, MPI_INT, x->c)) != MPI_SUCCESS) {
             st = agree(x->c, x->rank, mpi_fail(err, "MPI_Alltoall"));
             goto done;
         }
-        long long nr = prefix(rc, R, rd);
-        if (nr < 0) st = mc_fail(MC_ERR_INVALID_ARG, "too many queries for one rank in a round");
+        for (int o = 0; o < R; o++) {
+            rc[o] = two_r[2 * o];
+            rcc[o] = two_r[2 * o + 1];
+        }
+        long long nr = prefix(rc, R, rd), ncr = prefix(rcc, R, rcd);
+        if (nr < 0 || ncr < 0) st = mc_fail(MC_ERR_INVALID_ARG, "too many queries for one rank in a round");
         else if (grow(&b.rvec, &b.c_rvec, (size_t)nr * d, sizeof *b.rvec) ||
                  grow(&b.rid, &b.c_rid, (size_t)nr, sizeof *b.rid) ||
+                 grow(&b.rnp, &b.c_rnp, (size_t)nr, sizeof *b.rnp) ||
+                 grow(&b.rcell, &b.c_rcell, (size_t)ncr, sizeof *b.rcell) ||
                  grow(&b.rprobe, &b.c_rprobe, (size_t)nr * P, sizeof *b.rprobe) ||
                  grow(&b.qid, &b.c_qid, (size_t)nr, sizeof *b.qid) ||
                  grow(&b.hs, &b.c_hs, (size_t)nr * k, sizeof *b.hs) ||
@@ -770,15 +799,30 @@ static mc_status cells_rounds(ctx *x, const cells_own *w, const uint32_t *qprobe
                 MPI_SUCCESS ||
             (err = MPI_Alltoallv(b.sid, sc, sd, MPI_INT64_T, b.rid, rc, rd, MPI_INT64_T, x->c)) !=
                 MPI_SUCCESS ||
-            (err = MPI_Alltoallv(b.sprobe, sc, sd, row_p, b.rprobe, rc, rd, row_p, x->c)) !=
-                MPI_SUCCESS) {
+            (err = MPI_Alltoallv(b.snp, sc, sd, MPI_UINT32_T, b.rnp, rc, rd, MPI_UINT32_T, x->c)) !=
+                MPI_SUCCESS ||
+            (err = MPI_Alltoallv(b.scell, scc, scd, MPI_UINT32_T, b.rcell, rcc, rcd, MPI_UINT32_T,
+                                 x->c)) != MPI_SUCCESS) {
             st = agree(x->c, x->rank, mpi_fail(err, "MPI_Alltoallv"));
             goto done;
         }
-        cs->bytes_sent += bytes_out(sc, R, x->rank, d * sizeof(float) + sizeof(int64_t) + P * sizeof(uint32_t));
+        cs->bytes_sent += bytes_out(sc, R, x->rank, d * sizeof(float) + sizeof(int64_t) + sizeof(uint32_t)) +
+                          bytes_out(scc, R, x->rank, sizeof(uint32_t));
         cs->queries_in += (size_t)nr;
-        for (long long a = 0; a < nr; a++) b.qid[a] = (size_t)b.rid[a];
-        st = cells_products(x, w, pl, rc, rd, &b, n_threads);
+        /* the cells of each query, padded to P with a number no rank owns:
+         * the grouping then sees the probe order of one process */
+        size_t at = 0;
+        for (long long q = 0; q < nr; q++) {
+            b.qid[q] = (size_t)b.rid[q];
+            uint32_t np = b.rnp[q];
+            if (np > P || at + np > (size_t)ncr) {
+                st = mc_fail(MC_ERR_IO, "face %lld came with %u cells", (long long)b.rid[q], np);
+                break;
+            }
+            for (size_t a = 0; a < P; a++) b.rprobe[(size_t)q * P + a] = a < np ? b.rcell[at + a] : UINT32_MAX;
+            at += np;
+        }
+        if (st == MC_OK) st = cells_products(x, w, pl, rc, rd, &b, n_threads);
         if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
         /* each query's top k among the owner's cells, back to its rank */
         if ((err = MPI_Alltoallv(b.hs, rc, rd, row_s, b.rs, sc, sd, row_s, x->c)) != MPI_SUCCESS ||
@@ -787,19 +831,18 @@ static mc_status cells_rounds(ctx *x, const cells_own *w, const uint32_t *qprobe
             goto done;
         }
         cs->bytes_sent += bytes_out(rc, R, x->rank, k * (sizeof(float) + sizeof(int64_t)));
-        for (size_t at = 0; at < ns; at++) {
-            size_t r = b.sq[at], nv = 0;
-            while (nv < k && b.ri[at * k + nv] >= 0) {
-                tmp[nv] = (size_t)b.ri[at * k + nv];
+        for (size_t a = 0; a < ns; a++) {
+            size_t r = b.sq[a], nv = 0;
+            while (nv < k && b.ri[a * k + nv] >= 0) {
+                tmp[nv] = (size_t)b.ri[a * k + nv];
                 nv++;
             }
-            cnt[r] = mc_knn_push_row(b.rs + at * k, nv, tmp, 0, SIZE_MAX, k, sims + r * k,
+            cnt[r] = mc_knn_push_row(b.rs + a * k, nv, tmp, 0, SIZE_MAX, k, sims + r * k,
                                      ids + r * k, cnt[r]);
         }
     }
     for (size_t r = 0; r < x->qrows; r++) mc_knn_finish_row(ids + r * k, sims + r * k, k, cnt[r], 1);
 done:
-    if (row_p != MPI_DATATYPE_NULL) MPI_Type_free(&row_p);
     if (row_i != MPI_DATATYPE_NULL) MPI_Type_free(&row_i);
     if (row_s != MPI_DATATYPE_NULL) MPI_Type_free(&row_s);
     round_buf_free(&b);
@@ -807,8 +850,16 @@ done:
     free(sd);
     free(rc);
     free(rd);
+    free(scc);
+    free(scd);
+    free(rcc);
+    free(rcd);
+    free(two_s);
+    free(two_r);
     free(cur);
+    free(ccur);
     free(seen);
+    free(slot);
     free(cnt);
     free(tmp);
     return st;
