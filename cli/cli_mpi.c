@@ -11,7 +11,7 @@
 #include "cli_util.h"
 
 static int mpi_on, mpi_rank, mpi_size = 1;
-static unsigned long long most_sent; /* the most bytes any rank sent round the ring */
+static unsigned long long most_sent; /* the most bytes any rank sent in the search */
 
 int cli_mpi_launched(void)
 {

@@ -97,13 +97,21 @@ typedef struct {
     size_t n, d, k, qb;
     size_t qunit;        /* queries are split in whole units: exact blocks or Cells chunks */
     size_t qlo, qrows;   /* this rank's queries */
-    size_t hlo, hrows;   /* the rows read: the hull of the queries and the data */
+    size_t hlo, hrows;   /* the rows read: the hull of the queries and the data (Flat),
+                            or the queries widened to whole assignment blocks (Cells) */
     mc_embeddings_t *e;  /* rows [hlo, hlo + hrows); NULL when none */
     float *qall;         /* every face's quality */
     float *mag_all;      /* root, with a quality key: every face's magnitude */
     int *counts, *displs;
     MPI_Datatype row_f;  /* d floats */
 } ctx;
+
+/* After a collective call: every rank learns whether it failed anywhere
+ * (so that all leave together, none waiting in the next collective). */
+static mc_status agree_call(const ctx *x, int err, const char *call)
+{
+    return agree(x->c, x->rank, err != MPI_SUCCESS ? mpi_fail(err, call) : MC_OK);
+}
 
 /* The index, resolved as mc_knn_graph_build_ex() resolves it: "Flat"
  * (*nlist 0) or "Cells<nlist>" into spec, any other refused; for Cells the
@@ -403,10 +411,7 @@ static mc_status cells_train(ctx *x, const mc_knn_params *par, const size_t *can
         if (rows[s] >= x->qlo && rows[s] < x->qlo + x->qrows)
             memcpy(sendb + (a++) * d, xh + (rows[s] - x->hlo) * d, d * sizeof *sendb);
     int err = MPI_Gatherv(sendb, (int)mine, x->row_f, recvb, rc, rd, x->row_f, 0, x->c);
-    if (err != MPI_SUCCESS) {
-        st = mpi_fail(err, "MPI_Gatherv");
-        goto done;
-    }
+    if ((st = agree_call(x, err, "MPI_Gatherv")) != MC_OK) goto done;
     if (x->rank != 0) cs->bytes_sent += (uint64_t)mine * d * sizeof(float);
     if (x->rank == 0) {
         /* back into sample order: rank o's rows came in the order of s */
@@ -420,8 +425,7 @@ static mc_status cells_train(ctx *x, const mc_knn_params *par, const size_t *can
         st = mc_knn_cells_train(sx, t, d, L, cent, par);
     }
     if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
-    if ((err = MPI_Bcast(cent, (int)L, x->row_f, 0, x->c)) != MPI_SUCCESS)
-        st = mpi_fail(err, "MPI_Bcast");
+    st = agree_call(x, MPI_Bcast(cent, (int)L, x->row_f, 0, x->c), "MPI_Bcast");
 done:
     free(rows);
     free(rc);
@@ -429,7 +433,7 @@ done:
     free(sendb);
     free(recvb);
     free(sx);
-    return agree(x->c, x->rank, st);
+    return st;
 }
 
 /* The members of the cells this rank owns, in cell order and within a cell
@@ -480,19 +484,14 @@ static mc_status cells_distribute(ctx *x, const uint8_t *flags, const uint32_t *
     for (size_t r = 0; r < x->qrows; r++)
         if (!flags || flags[x->qlo + r]) cnt[qprobes[r * P]]++;
     int err = MPI_Allreduce(cnt, gcnt, (int)L, MPI_UINT64_T, MPI_SUM, x->c);
-    if (err != MPI_SUCCESS) {
-        st = mpi_fail(err, "MPI_Allreduce");
-        goto done;
-    }
+    if ((st = agree_call(x, err, "MPI_Allreduce")) != MC_OK) goto done;
     for (size_t c = 0; c < L; c++) w->lstart[c + 1] = w->lstart[c] + (size_t)gcnt[c];
     for (size_t r = 0; r < x->qrows * P; r++) {
         uint32_t c = qprobes[r];
         pairs += gcnt[c];
     }
-    if ((err = MPI_Allreduce(&pairs, &cs->pairs, 1, MPI_UINT64_T, MPI_SUM, x->c)) != MPI_SUCCESS) {
-        st = mpi_fail(err, "MPI_Allreduce");
-        goto done;
-    }
+    err = MPI_Allreduce(&pairs, &cs->pairs, 1, MPI_UINT64_T, MPI_SUM, x->c);
+    if ((st = agree_call(x, err, "MPI_Allreduce")) != MC_OK) goto done;
     /* the owners: contiguous runs of cells, balanced by member count -- a
      * cell goes to the rank whose share of the m members holds its middle */
     w->clo = L;
@@ -544,21 +543,17 @@ static mc_status cells_distribute(ctx *x, const uint8_t *flags, const uint32_t *
         sid[j] = (int64_t)(x->qlo + r);
         scell[j] = c;
     }
-    if ((err = MPI_Alltoall(sc, 1, MPI_INT, rc, 1, MPI_INT, x->c)) != MPI_SUCCESS) {
-        st = mpi_fail(err, "MPI_Alltoall");
-        goto done;
-    }
+    err = MPI_Alltoall(sc, 1, MPI_INT, rc, 1, MPI_INT, x->c);
+    if ((st = agree_call(x, err, "MPI_Alltoall")) != MC_OK) goto done;
     if (prefix(rc, R, rd) != (long long)w->nm)
         st = mc_fail(MC_ERR_IO, "the cells' members do not add up (%zu expected)", w->nm);
     if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
-    if ((err = MPI_Alltoallv(sbuf, sc, sd, x->row_f, rbuf, rc, rd, x->row_f, x->c)) != MPI_SUCCESS ||
-        (err = MPI_Alltoallv(sid, sc, sd, MPI_INT64_T, rid, rc, rd, MPI_INT64_T, x->c)) !=
-            MPI_SUCCESS ||
-        (err = MPI_Alltoallv(scell, sc, sd, MPI_UINT32_T, rcell, rc, rd, MPI_UINT32_T, x->c)) !=
-            MPI_SUCCESS) {
-        st = mpi_fail(err, "MPI_Alltoallv");
-        goto done;
-    }
+    /* each call made by every rank, whatever an earlier one returned */
+    int e1 = MPI_Alltoallv(sbuf, sc, sd, x->row_f, rbuf, rc, rd, x->row_f, x->c);
+    int e2 = MPI_Alltoallv(sid, sc, sd, MPI_INT64_T, rid, rc, rd, MPI_INT64_T, x->c);
+    int e3 = MPI_Alltoallv(scell, sc, sd, MPI_UINT32_T, rcell, rc, rd, MPI_UINT32_T, x->c);
+    err = e1 != MPI_SUCCESS ? e1 : e2 != MPI_SUCCESS ? e2 : e3;
+    if ((st = agree_call(x, err, "MPI_Alltoallv")) != MC_OK) goto done;
     cs->bytes_sent += bytes_out(sc, R, x->rank, d * sizeof(float) + sizeof(int64_t) + sizeof(uint32_t));
     /* by source rank, each in id order, so by id: a stable placement by
      * cell keeps every cell's members in id order, as one process lists them */
@@ -717,11 +712,8 @@ static mc_status cells_rounds(ctx *x, const cells_own *w, const uint32_t *qprobe
                        : mc_fail(MC_ERR_NOMEM, "out of memory for the search");
     if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
     unsigned long long mine = (x->qrows + chunk - 1) / chunk, rounds = 0;
-    if ((err = MPI_Allreduce(&mine, &rounds, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, x->c)) !=
-        MPI_SUCCESS) {
-        st = agree(x->c, x->rank, mpi_fail(err, "MPI_Allreduce"));
-        goto done;
-    }
+    err = MPI_Allreduce(&mine, &rounds, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, x->c);
+    if ((st = agree_call(x, err, "MPI_Allreduce")) != MC_OK) goto done;
     const float *xq = x->qrows ? mc_embeddings_directions(x->e) + (x->qlo - x->hlo) * d : NULL;
     for (unsigned long long j = 0; j < rounds; j++) {
         size_t q0 = (size_t)j * chunk, nq = 0;
@@ -773,10 +765,8 @@ static mc_status cells_rounds(ctx *x, const cells_own *w, const uint32_t *qprobe
             two_s[2 * o] = sc[o];
             two_s[2 * o + 1] = scc[o];
         }
-        if ((err = MPI_Alltoall(two_s, 2, MPI_INT, two_r, 2, MPI_INT, x->c)) != MPI_SUCCESS) {
-            st = agree(x->c, x->rank, mpi_fail(err, "MPI_Alltoall"));
-            goto done;
-        }
+        err = MPI_Alltoall(two_s, 2, MPI_INT, two_r, 2, MPI_INT, x->c);
+        if ((st = agree_call(x, err, "MPI_Alltoall")) != MC_OK) goto done;
         for (int o = 0; o < R; o++) {
             rc[o] = two_r[2 * o];
             rcc[o] = two_r[2 * o + 1];
@@ -795,17 +785,13 @@ static mc_status cells_rounds(ctx *x, const cells_own *w, const uint32_t *qprobe
                  grow(&b.rs, &b.c_rs, ns * k, sizeof *b.rs) || grow(&b.ri, &b.c_ri, ns * k, sizeof *b.ri))
             st = mc_fail(MC_ERR_NOMEM, "out of memory for %lld routed queries", nr);
         if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
-        if ((err = MPI_Alltoallv(b.svec, sc, sd, x->row_f, b.rvec, rc, rd, x->row_f, x->c)) !=
-                MPI_SUCCESS ||
-            (err = MPI_Alltoallv(b.sid, sc, sd, MPI_INT64_T, b.rid, rc, rd, MPI_INT64_T, x->c)) !=
-                MPI_SUCCESS ||
-            (err = MPI_Alltoallv(b.snp, sc, sd, MPI_UINT32_T, b.rnp, rc, rd, MPI_UINT32_T, x->c)) !=
-                MPI_SUCCESS ||
-            (err = MPI_Alltoallv(b.scell, scc, scd, MPI_UINT32_T, b.rcell, rcc, rcd, MPI_UINT32_T,
-                                 x->c)) != MPI_SUCCESS) {
-            st = agree(x->c, x->rank, mpi_fail(err, "MPI_Alltoallv"));
-            goto done;
-        }
+        int e[4] = {
+            MPI_Alltoallv(b.svec, sc, sd, x->row_f, b.rvec, rc, rd, x->row_f, x->c),
+            MPI_Alltoallv(b.sid, sc, sd, MPI_INT64_T, b.rid, rc, rd, MPI_INT64_T, x->c),
+            MPI_Alltoallv(b.snp, sc, sd, MPI_UINT32_T, b.rnp, rc, rd, MPI_UINT32_T, x->c),
+            MPI_Alltoallv(b.scell, scc, scd, MPI_UINT32_T, b.rcell, rcc, rcd, MPI_UINT32_T, x->c)};
+        err = e[0] != MPI_SUCCESS ? e[0] : e[1] != MPI_SUCCESS ? e[1] : e[2] != MPI_SUCCESS ? e[2] : e[3];
+        if ((st = agree_call(x, err, "MPI_Alltoallv")) != MC_OK) goto done;
         cs->bytes_sent += bytes_out(sc, R, x->rank, d * sizeof(float) + sizeof(int64_t) + sizeof(uint32_t)) +
                           bytes_out(scc, R, x->rank, sizeof(uint32_t));
         cs->queries_in += (size_t)nr;
@@ -825,11 +811,9 @@ static mc_status cells_rounds(ctx *x, const cells_own *w, const uint32_t *qprobe
         if (st == MC_OK) st = cells_products(x, w, pl, rc, rd, &b, n_threads);
         if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
         /* each query's top k among the owner's cells, back to its rank */
-        if ((err = MPI_Alltoallv(b.hs, rc, rd, row_s, b.rs, sc, sd, row_s, x->c)) != MPI_SUCCESS ||
-            (err = MPI_Alltoallv(b.hi, rc, rd, row_i, b.ri, sc, sd, row_i, x->c)) != MPI_SUCCESS) {
-            st = agree(x->c, x->rank, mpi_fail(err, "MPI_Alltoallv"));
-            goto done;
-        }
+        int e4 = MPI_Alltoallv(b.hs, rc, rd, row_s, b.rs, sc, sd, row_s, x->c);
+        int e5 = MPI_Alltoallv(b.hi, rc, rd, row_i, b.ri, sc, sd, row_i, x->c);
+        if ((st = agree_call(x, e4 != MPI_SUCCESS ? e4 : e5, "MPI_Alltoallv")) != MC_OK) goto done;
         cs->bytes_sent += bytes_out(rc, R, x->rank, k * (sizeof(float) + sizeof(int64_t)));
         for (size_t a = 0; a < ns; a++) {
             size_t r = b.sq[a], nv = 0;
