@@ -48,12 +48,14 @@ static void test_rows(void)
     CHECK(mc_knn_mpi_rows(10, 1024, 0, 1, NULL, &r) == MC_ERR_INVALID_ARG);
 }
 
-/* Cells64, 3 cells visited: the one-process graph and search figures; every
- * rank owns cells, the ranks' cells and members add up. */
-static void test_cells(const char *path, const mc_cluster_params *p0, int rank, int with_cand)
+/* The Cells index `index` (nlist cells; 0: "Cells", mc_knn_auto_cells()'s
+ * count), 3 cells visited: the one-process graph and search figures; every rank owns cells,
+ * the ranks' cells and members add up. */
+static void test_cells(const char *path, const mc_cluster_params *p0, int rank, int with_cand,
+                       const char *index, unsigned long long nlist)
 {
     mc_cluster_params p = *p0;
-    p.knn.index = "Cells64";
+    p.knn.index = index;
     p.knn.nprobe = 3;
     mc_embeddings_t *e = NULL;
     uint8_t *flags = NULL;
@@ -65,6 +67,9 @@ static void test_cells(const char *path, const mc_cluster_params *p0, int rank, 
     }
     MPI_Bcast(&nn, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD);
     size_t n = (size_t)nn;
+    if (nlist == 0) nlist = mc_knn_auto_cells(n);
+    char want[32];
+    snprintf(want, sizeof want, "Cells%llu", nlist);
     if (with_cand) { /* two faces in three: the flags every rank passes alike */
         flags = malloc(n);
         CHECK(flags != NULL);
@@ -76,11 +81,11 @@ static void test_cells(const char *path, const mc_cluster_params *p0, int rank, 
     mc_status st = mc_knn_mpi_build_h5(MPI_COMM_WORLD, 0, path, NULL, &p, &g, &info);
     CHECK(st == MC_OK);
     CHECK((g != NULL) == (rank == 0));
-    CHECK(strcmp(info.index, "Cells64") == 0 && !info.exact && info.nprobe == 3);
+    CHECK(strcmp(info.index, want) == 0 && !info.exact && info.nprobe == 3);
     CHECK(info.cells > 0 && info.members > 0 && info.queries_in > 0);
     unsigned long long mine[2] = {info.cells, info.members}, sum[2] = {0, 0};
     MPI_Allreduce(mine, sum, 2, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
-    CHECK(sum[0] == 64 && sum[1] == info.n_candidates);
+    CHECK(sum[0] == nlist && sum[1] == info.n_candidates);
     int size = 1;
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     /* every rank sends something to another once there are two */
@@ -155,9 +160,11 @@ int main(int argc, char **argv)
     }
     mc_knn_graph_free(g);
 
-    /* the Cells index, without and with candidates */
+    /* the Cells index, without and with candidates; "Cells" picks nlist as
+     * one process does */
     for (int with_cand = 0; with_cand < 2; with_cand++)
-        test_cells(argv[1], &p, rank, with_cand);
+        test_cells(argv[1], &p, rank, with_cand, "Cells64", 64);
+    test_cells(argv[1], &p, rank, 0, "Cells", 0);
 
     /* a missing file: the same failure on every rank, no graph */
     g = NULL;

@@ -877,7 +877,7 @@ static mc_status cells_search(ctx *x, const mc_cluster_params *p, const size_t *
         st = mc_knn_cells_assign(mc_embeddings_directions(x->e), x->hrows, d, cent, L, P, probes,
                                  &par);
     if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
-    const uint32_t *qprobes = probes + (x->qlo - x->hlo) * P;
+    const uint32_t *qprobes = x->qrows ? probes + (x->qlo - x->hlo) * P : probes;
     if ((st = cells_distribute(x, p->knn.candidates, qprobes, pl, m, &w, cs)) != MC_OK) goto done;
     cs->t_train = t1 - t0;
     cs->t_add = MPI_Wtime() - t1;
