@@ -11,7 +11,7 @@
 #include "cli_util.h"
 
 static int mpi_on, mpi_rank, mpi_size = 1;
-static unsigned long long most_sent; /* the most bytes any rank sent round the ring */
+static unsigned long long most_sent; /* the most bytes any rank sent in the search */
 
 int cli_mpi_launched(void)
 {
@@ -72,11 +72,13 @@ int cli_mpi_check_opts(const char *cmd, const cli_opts *o)
         return mpi_refuse(cmd, "--quality-key auto is not supported under mpirun: name the "
                                "quality dataset");
     if (o->kp.index && o->kp.index[0] && strcmp(o->kp.index, "Flat") != 0 &&
-        strcmp(o->kp.index, "auto") != 0)
-        return mpi_refuse(cmd, "--index %s: under mpirun only the exact index Flat is "
-                               "supported (approximate indexes are not yet)", o->kp.index);
-    if (o->recall_sample > 0)
-        return mpi_refuse(cmd, "--recall-sample: the MPI search is exact (recall 1)");
+        strcmp(o->kp.index, "auto") != 0 && strncmp(o->kp.index, "Cells", 5) != 0)
+        return mpi_refuse(cmd, "--index %s: under mpirun only the exact index Flat and the "
+                               "Cells<nlist> index are supported (HNSW and FAISS indexes are "
+                               "built in one process)", o->kp.index);
+    if (o->recall_sample > 0 && strcmp(cmd, "knn") == 0)
+        return mpi_refuse(cmd, "--recall-sample: no rank holds every face to search them "
+                               "exactly (cluster under mpirun measures it on rank 0)");
     return CLI_OK;
 }
 
@@ -96,8 +98,16 @@ int cli_mpi_graph(const char *in_path, const cli_opts *o, const mc_cluster_param
 
 void cli_mpi_print(FILE *f, const mc_knn_mpi_info *info)
 {
-    fprintf(f, "  mpi          %d rank%s, exact ring search: read %.3f s  centre %.3f s  search "
-            "%.3f s  gather %.3f s (rank 0); sent %llu bytes a rank at most\n",
-            mpi_size, mpi_size == 1 ? "" : "s", info->t_read, info->t_center, info->t_search,
-            info->t_gather, most_sent);
+    if (info->exact)
+        fprintf(f, "  mpi          %d rank%s, exact ring search: read %.3f s  centre %.3f s  search "
+                "%.3f s  gather %.3f s (rank 0); sent %llu bytes a rank at most\n",
+                mpi_size, mpi_size == 1 ? "" : "s", info->t_read, info->t_center, info->t_search,
+                info->t_gather, most_sent);
+    else
+        fprintf(f, "  mpi          %d rank%s, %s search routed to the cells' owners (rank 0: "
+                "cells %zu to %zu, %zu faces): read %.3f s  centre %.3f s  search %.3f s  gather "
+                "%.3f s (rank 0); sent %llu bytes a rank at most\n",
+                mpi_size, mpi_size == 1 ? "" : "s", info->index, info->cells_first,
+                info->cells_first + info->cells - (info->cells > 0), info->members, info->t_read,
+                info->t_center, info->t_search, info->t_gather, most_sent);
 }

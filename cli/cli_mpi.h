@@ -22,8 +22,8 @@ int cli_mpi_size(void);
 /* The options a search over the ranks cannot take, as a usage error
  * (CLI_USAGE), else CLI_OK. */
 int cli_mpi_check_opts(const char *cmd, const cli_opts *o);
-/* The exact graph of in_path over every rank (collective), centred as p
- * says: on rank 0 in *out, NULL elsewhere. CLI_OK on every rank, or
+/* The graph (Flat or Cells) of in_path over every rank (collective),
+ * centred as p says: on rank 0 in *out, NULL elsewhere. CLI_OK on every rank, or
  * CLI_FAIL on every rank with rank 0 printing the error. */
 int cli_mpi_graph(const char *in_path, const cli_opts *o, const mc_cluster_params *p,
                   mc_knn_graph_t **out, mc_knn_mpi_info *info);

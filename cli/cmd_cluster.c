@@ -27,8 +27,8 @@ static void help(FILE *f)
 "is chosen from the data (label-free), and printed.\n"
 "Prints a summary (and BCubed / pairwise F / NMI when the file has labels).\n"
 "In an MPI build (-DMAGCLUST_MPI=ON), 'mpirun -np R magclust cluster ...'\n"
-"searches the exact graph over R ranks and writes the same result (README,\n"
-"'MPI build').\n"
+"searches the graph (Flat or Cells) over R ranks and writes the same result\n"
+"(README, 'MPI build').\n"
 "\n"
 "options:\n"
 "  -o, --output PATH        write the result: CSV (index,path,cluster,role,\n"
@@ -219,11 +219,15 @@ int cmd_cluster(int argc, char **argv)
 #ifdef MAGCLUST_MPI
     if (mpi_graph) {
         in.graph = mpi_graph; /* freed with the input */
-        snprintf(in.graph_info.index, sizeof in.graph_info.index, "Flat");
-        in.graph_info.exact = 1;
-        in.graph_info.n_candidates = mc_knn_graph_n(mpi_graph);
-        in.graph_info.scan_frac = 1.0;
-        in.graph_info.t_search = mpi_info.t_search;
+        snprintf(in.graph_info.index, sizeof in.graph_info.index, "%s", mpi_info.index);
+        in.graph_info.exact = mpi_info.exact;
+        in.graph_info.n_candidates = mpi_info.n_candidates;
+        in.graph_info.nprobe = mpi_info.nprobe;
+        in.graph_info.train_size = mpi_info.train_size;
+        in.graph_info.scan_frac = mpi_info.scan_frac;
+        in.graph_info.t_train = mpi_info.t_train;
+        in.graph_info.t_add = mpi_info.t_add;
+        in.graph_info.t_search = mpi_info.t_search - mpi_info.t_train - mpi_info.t_add;
     }
 #endif
     mc_embeddings_t *e = in.e;

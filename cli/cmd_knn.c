@@ -40,8 +40,8 @@ static void help(FILE *f)
 "graph that one 'magclust knn' run writes, bit for bit.\n"
 "\n"
 "In an MPI build (-DMAGCLUST_MPI=ON), 'mpirun -np R magclust knn IN.h5 -o\n"
-"GRAPH.h5' searches the exact graph over R ranks, each reading its own\n"
-"rows, and writes the same file bit for bit (README, 'MPI build').\n"
+"GRAPH.h5' searches the graph (Flat or Cells) over R ranks, each reading\n"
+"its own rows, and writes the same file bit for bit (README, 'MPI build').\n"
 "\n"
 "options:\n"
 "  -o, --output PATH        the graph file (HDF5: /knn/ids, /knn/sims);\n"
@@ -216,8 +216,8 @@ done:
 }
 
 #ifdef MAGCLUST_MPI
-/* Under mpirun: the exact graph searched over the ranks, written by rank 0
- * as one process writes it. */
+/* Under mpirun: the graph (Flat or Cells) searched over the ranks, written
+ * by rank 0 as one process writes it. */
 static int mpi_knn(const char *in_path, const char *out_path, cli_opts *o)
 {
     if (cli_mpi_check_opts("knn", o) != CLI_OK) return CLI_USAGE;
@@ -238,7 +238,7 @@ static int mpi_knn(const char *in_path, const char *out_path, cli_opts *o)
     m.fingerprint = mi.fingerprint;
     m.centered = o->center;
     m.center_shift = mi.center_shift;
-    snprintf(m.index, sizeof m.index, "Flat");
+    snprintf(m.index, sizeof m.index, "%s", mi.index);
     snprintf(m.source, sizeof m.source, "%s", in_path);
     snprintf(m.embeddings_key, sizeof m.embeddings_key, "%s",
              o->rp.embeddings_key ? o->rp.embeddings_key : "embeddings");
@@ -249,11 +249,15 @@ static int mpi_knn(const char *in_path, const char *out_path, cli_opts *o)
     } else if (!o->quiet) {
         mc_knn_info ki;
         memset(&ki, 0, sizeof ki);
-        snprintf(ki.index, sizeof ki.index, "Flat");
-        ki.exact = 1;
-        ki.n_candidates = m.n;
-        ki.scan_frac = 1.0;
-        ki.t_search = mi.t_search;
+        snprintf(ki.index, sizeof ki.index, "%s", mi.index);
+        ki.exact = mi.exact;
+        ki.n_candidates = mi.n_candidates;
+        ki.nprobe = mi.nprobe;
+        ki.train_size = mi.train_size;
+        ki.scan_frac = mi.scan_frac;
+        ki.t_train = mi.t_train;
+        ki.t_add = mi.t_add;
+        ki.t_search = mi.t_search - mi.t_train - mi.t_add;
         printf("magclust knn %s\n", in_path);
         printf("  faces        %zu x %zu\n", m.n, m.dim);
         cli_print_knn_line(stdout, &ki, m.n, m.k, NULL, NULL);

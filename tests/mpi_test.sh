@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The MPI build (-DMAGCLUST_MPI=ON) end to end: 'mpirun -np R magclust ...'
 # for R = 1..4 against the one-process run -- cluster CSVs for the default
-# (map), linkage, dbscan and cw, and knn graph files, compared byte for byte
-# -- plus the faults (a missing file, a non-HDF5 file, an approximate index,
-# --shard):
-# a non-zero exit, one error line, no output and no temporary. Then
-# test_knn_mpi (knn_mpi.h's calls) on 3 ranks.
+# (map), linkage, dbscan and cw, and knn graph files, compared byte for byte,
+# with the exact index and with the Cells index -- plus the faults (a
+# missing file, a non-HDF5 file, an index MPI does not build (HNSW),
+# --shard): a non-zero exit, one error line, no output and no temporary.
+# Then test_knn_mpi (knn_mpi.h's calls) on 3 ranks.
 # Usage: mpi_test.sh MPIRUN MAGCLUST TEST_KNN_MPI WORK_DIR
 # Prints one line per check and closes with "N passed, N failed".
 set -u
@@ -33,7 +33,7 @@ run() {
 }
 
 # fixtures: 2713 faces (3 query blocks of 1024, one data block of 4096: a
-# rank of 4 has no rows) and 12986 faces of dim 16 (13 query blocks, 4 data
+# rank of 4 has no rows) and 13137 faces of dim 16 (13 query blocks, 4 data
 # blocks: every rank of 4 sends one round the ring)
 "$MC" synth -o "$WORK/small.h5" --ids 300 --dim 64 --seed 5 >/dev/null || ko "synth small"
 "$MC" synth -o "$WORK/big.h5" --ids 2500 --dim 16 --seed 6 --max-size 12 >/dev/null || ko "synth big"
@@ -63,6 +63,42 @@ for r in 1 2 3 4; do
         cmp -s "$WORK/one_knn.h5" "$WORK/mpi${r}_knn.h5"
 done
 
+# ---- the Cells index: the same CSVs and graph files -------------------------
+# small: 3 chunks of 1024 queries, so rank 0 of 4 has no queries but owns
+# cells (balanced by members); 16 cells, each face visits 8 of them, so most
+# queries visit cells of other ranks
+for algo in map linkage dbscan cw; do
+    run "one_cells_$algo" 0 "$MC" cluster "$S" --index Cells16 --algo "$algo" -q -o "$WORK/one_cells_$algo.csv"
+    for r in 1 2 3 4; do
+        q=-q; [ "$algo$r" = map3 ] && q=  # one run with its summary
+        run "mpi${r}_cells_$algo" 0 mpi "$r" "$MC" cluster "$S" --index Cells16 --algo "$algo" $q \
+            -o "$WORK/mpi${r}_cells_$algo.csv"
+        check "cluster --index Cells16 --algo $algo on $r rank(s) is the one-process CSV" \
+            cmp -s "$WORK/one_cells_$algo.csv" "$WORK/mpi${r}_cells_$algo.csv"
+    done
+done
+check "the Cells summary names the index and the cells' owners" \
+    grep -q '^  mpi          3 ranks, Cells16 search routed to the cells' "$WORK/mpi3_cells_map.out"
+check "the Cells summary names the index, as one process does" \
+    grep -q 'index Cells16 (approximate, nprobe 8' "$WORK/mpi3_cells_map.out"
+# big: 13 chunks, 64 cells of which each face visits 3: every rank of 4 holds
+# queries and cells
+run one_cells_knn 0 "$MC" knn "$B" --index Cells64 --nprobe 3 -q -o "$WORK/one_cells_knn.h5"
+for r in 1 2 3 4; do
+    run "mpi${r}_cells_knn" 0 mpi "$r" "$MC" knn "$B" --index Cells64 --nprobe 3 -q -o "$WORK/mpi${r}_cells_knn.h5"
+    check "knn --index Cells64 on $r rank(s) is the one-process graph file, byte for byte" \
+        cmp -s "$WORK/one_cells_knn.h5" "$WORK/mpi${r}_cells_knn.h5"
+done
+# wide: over 65536 faces, chunks of 1149 queries (not whole blocks of the 256
+# rows the assignment to cells takes at a time), trained on a 10000-face
+# sample of them
+"$MC" synth -o "$WORK/wide.h5" --ids 14000 --dim 16 --seed 7 --max-size 12 >/dev/null || ko "synth wide"
+W=$WORK/wide.h5
+run one_wide_knn 0 "$MC" knn "$W" --index Cells128 --nprobe 5 -k 20 -q -o "$WORK/one_wide_knn.h5"
+run mpi3_wide_knn 0 mpi 3 "$MC" knn "$W" --index Cells128 --nprobe 5 -k 20 -q -o "$WORK/mpi3_wide_knn.h5"
+check "knn --index Cells128 of 73512 faces on 3 ranks is the one-process graph file, byte for byte" \
+    cmp -s "$WORK/one_wide_knn.h5" "$WORK/mpi3_wide_knn.h5"
+
 # ---- faults: non-zero exit, one error line from rank 0, nothing written ----
 printf 'not an HDF5 file\n' >"$WORK/text.h5"
 fault() {
@@ -80,7 +116,7 @@ fault() {
 }
 fault missing_cluster 1 "none.h5" mpi 3 "$MC" cluster "$WORK/none.h5" -o "$WORK/out.csv"
 fault text_cluster 1 "text.h5" mpi 4 "$MC" cluster "$WORK/text.h5" -o "$WORK/out.csv"
-fault hnsw_cluster 2 "not yet" mpi 2 "$MC" cluster "$S" --index HNSW32 -o "$WORK/out.csv"
+fault hnsw_cluster 2 "only the exact index Flat and the Cells<nlist> index" mpi 2 "$MC" cluster "$S" --index HNSW32 -o "$WORK/out.csv"
 fault shard_knn 2 "--shard" mpi 2 "$MC" knn "$S" --shard 0/2 -o "$WORK/out.h5"
 
 # ---- the library calls ------------------------------------------------------

@@ -30,9 +30,7 @@ void mc_knn_auto_index(size_t n, char *buf, size_t size)
     else snprintf(buf, size, "Cells%zu", mc_knn_auto_cells(n));
 }
 
-/* "Cells" (1, *nlist 0 = automatic) or "Cells<nlist>" (1); 0 for any other
- * spec; -1 for a malformed Cells spec. */
-static int parse_cells(const char *spec, size_t *nlist)
+int mc_knn_parse_cells(const char *spec, size_t *nlist)
 {
     if (strncmp(spec, "Cells", 5) != 0) return 0;
     const char *p = spec + 5;
@@ -137,7 +135,7 @@ mc_status mc_knn_graph_build_ex(const mc_embeddings_t *e, const mc_knn_params *p
         snprintf(spec, sizeof spec, "%s", par.index);
     int exact = strcmp(spec, "Flat") == 0;
     size_t cells = 0;
-    int is_cells = parse_cells(spec, &cells);
+    int is_cells = mc_knn_parse_cells(spec, &cells);
     if (is_cells < 0)
         return mc_fail(MC_ERR_INVALID_ARG,
                        "index \"%s\": expected Cells or Cells<nlist>, nlist a positive number",

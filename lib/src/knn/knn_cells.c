@@ -123,7 +123,7 @@ static void nearest_cells(const float *xb, size_t nr, size_t d, const float *cen
 }
 
 /* Rows per sgemm when assigning to cells: the scratch is CELLS_AB x L floats. */
-#define CELLS_AB 256
+#define CELLS_AB MC_KNN_CELLS_AB
 
 /* The p nearest cells of each of the nr contiguous rows xb, into cells
  * (nr x p, nearest first) and, when best is not NULL, the similarity to the
@@ -261,64 +261,29 @@ static mc_status train_cells(const float *sx, size_t t, size_t d, size_t L, floa
     return st;
 }
 
-/* One chunk of queries q0..q0+nq: each cell times the chunk's queries that
- * visit it. */
-typedef struct {
-    size_t *cstart; /* L + 1 */
-    uint32_t *cq;   /* nq * p local query indices, grouped by cell */
-    size_t *qids;   /* CELLS_QB face ids of a query block */
-    float *qbuf, *dbuf, *scratch;
-    size_t *cnt; /* CELLS_CHUNK heap counts */
-} chunk_buf;
-
-static void search_chunk(const float *x, size_t d, const uint32_t *probes, size_t p, size_t L,
-                         const size_t *lstart, const size_t *lids, size_t k, size_t q0, size_t nq,
-                         chunk_buf *b, mc_knn_graph_t *g)
+mc_status mc_knn_cells_assign(const float *xb, size_t nr, size_t d, const float *cent, size_t L,
+                              size_t p, uint32_t *cells, const mc_knn_params *par)
 {
-    int64_t *gid = mc_knn_graph_ids_mut(g);
-    float *gsim = mc_knn_graph_sims_mut(g);
-    memset(b->cstart, 0, (L + 1) * sizeof *b->cstart);
-    for (size_t r = 0; r < nq; r++)
-        for (size_t a = 0; a < p; a++) b->cstart[probes[(q0 + r) * p + a] + 1]++;
-    for (size_t c = 0; c < L; c++) b->cstart[c + 1] += b->cstart[c];
-    /* fill in query order; cstart[c] walks to the start of cell c + 1 */
-    for (size_t r = 0; r < nq; r++)
-        for (size_t a = 0; a < p; a++) b->cq[b->cstart[probes[(q0 + r) * p + a]]++] = (uint32_t)r;
-    for (size_t c = L; c > 0; c--) b->cstart[c] = b->cstart[c - 1];
-    b->cstart[0] = 0;
-    memset(b->cnt, 0, nq * sizeof *b->cnt);
-
-    for (size_t c = 0; c < L; c++) {
-        size_t qa = b->cstart[c], qe = b->cstart[c + 1];
-        size_t la = lstart[c], le = lstart[c + 1];
-        if (qa == qe || la == le) continue;
-        for (size_t q = qa; q < qe; q += CELLS_QB) {
-            size_t mq = qe - q < CELLS_QB ? qe - q : CELLS_QB;
-            for (size_t r = 0; r < mq; r++) b->qids[r] = q0 + b->cq[q + r];
-            mc_knn_gather_rows(x, d, b->qids, mq, b->qbuf);
-            for (size_t l = la; l < le; l += CELLS_DB) {
-                size_t ml = le - l < CELLS_DB ? le - l : CELLS_DB;
-                mc_knn_gather_rows(x, d, lids + l, ml, b->dbuf);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)mq, (blasint)ml,
-                            (blasint)d, 1.0f, b->qbuf, (blasint)d, b->dbuf, (blasint)d, 0.0f,
-                            b->scratch, (blasint)ml);
-                for (size_t r = 0; r < mq; r++) {
-                    size_t i = b->qids[r], lr = i - q0;
-                    b->cnt[lr] = mc_knn_push_row(b->scratch + r * ml, ml, lids + l, 0, i, k,
-                                                 gsim + i * k, gid + i * k, b->cnt[lr]);
-                }
-            }
-        }
-    }
-    for (size_t r = 0; r < nq; r++)
-        mc_knn_finish_row(gid + (q0 + r) * k, gsim + (q0 + r) * k, k, b->cnt[r], 1);
+    mc_knn_blas_serial();
+    mc_status st = assign_rows(xb, nr, d, cent, L, p, cells, NULL, par, NULL);
+    if (st == MC_ERR_NOMEM) st = mc_fail(MC_ERR_NOMEM, "out of memory for assigning faces to cells");
+    return st;
 }
 
-mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, size_t m,
-                       const mc_knn_params *par, size_t nlist, mc_knn_graph_t *g,
-                       mc_knn_info *info)
+mc_status mc_knn_cells_train(const float *sx, size_t t, size_t d, size_t L, float *cent,
+                             const mc_knn_params *par)
 {
-    size_t L = nlist, k = par->k;
+    mc_knn_blas_serial();
+    mc_status st = train_cells(sx, t, d, L, cent, par);
+    if (st == MC_ERR_NOMEM)
+        st = mc_fail(MC_ERR_NOMEM, "out of memory for training %zu cells on %zu faces", L, t);
+    return st;
+}
+
+mc_status mc_knn_cells_plan_make(size_t n, size_t m, const mc_knn_params *par, size_t nlist,
+                                 mc_knn_cells_plan *out)
+{
+    size_t L = nlist;
     if (L == 0 || L > m)
         return mc_fail(MC_ERR_INVALID_ARG, "index Cells%zu needs 1 to %zu cells (one face each at least)",
                        L, m);
@@ -334,12 +299,137 @@ mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, s
     if (t < L)
         return mc_fail(MC_ERR_INVALID_ARG, "index Cells%zu: %zu faces are too few to train %zu cells",
                        L, t, L);
+    /* at least 64 chunks to share among the threads, of 1024 queries at least */
+    size_t chunk = (n + 63) / 64;
+    if (chunk < CELLS_QB) chunk = CELLS_QB;
+    if (chunk > CELLS_CHUNK) chunk = CELLS_CHUNK;
+    out->L = L;
+    out->p = p;
+    out->t = t;
+    out->chunk = chunk;
+    return MC_OK;
+}
+
+void mc_knn_cells_group(const uint32_t *probes, size_t nq, size_t p, size_t L, size_t c0,
+                        size_t c1, size_t *cstart, uint32_t *cq)
+{
+    memset(cstart, 0, (L + 1) * sizeof *cstart);
+    for (size_t r = 0; r < nq; r++)
+        for (size_t a = 0; a < p; a++) {
+            uint32_t c = probes[r * p + a];
+            if (c >= c0 && c < c1) cstart[c + 1]++;
+        }
+    for (size_t c = 0; c < L; c++) cstart[c + 1] += cstart[c];
+    /* fill in query order; cstart[c] walks to the start of cell c + 1 */
+    for (size_t r = 0; r < nq; r++)
+        for (size_t a = 0; a < p; a++) {
+            uint32_t c = probes[r * p + a];
+            if (c >= c0 && c < c1) cq[cstart[c]++] = (uint32_t)r;
+        }
+    for (size_t c = L; c > 0; c--) cstart[c] = cstart[c - 1];
+    cstart[0] = 0;
+}
+
+struct mc_knn_cells_scratch {
+    size_t *qrow, *qid; /* CELLS_QB rows and ids of a query block */
+    float *qbuf, *dbuf, *scratch;
+};
+
+mc_knn_cells_scratch *mc_knn_cells_scratch_new(size_t d)
+{
+    mc_knn_cells_scratch *b = calloc(1, sizeof *b);
+    if (!b) return NULL;
+    b->qrow = mc_malloc_array(CELLS_QB, sizeof *b->qrow);
+    b->qid = mc_malloc_array(CELLS_QB, sizeof *b->qid);
+    b->qbuf = mc_malloc_array((size_t)CELLS_QB * d, sizeof *b->qbuf);
+    b->dbuf = mc_malloc_array((size_t)CELLS_DB * d, sizeof *b->dbuf);
+    b->scratch = mc_malloc_array((size_t)CELLS_QB * CELLS_DB, sizeof *b->scratch);
+    if (!b->qrow || !b->qid || !b->qbuf || !b->dbuf || !b->scratch) {
+        mc_knn_cells_scratch_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void mc_knn_cells_scratch_free(mc_knn_cells_scratch *b)
+{
+    if (!b) return;
+    free(b->qrow);
+    free(b->qid);
+    free(b->qbuf);
+    free(b->dbuf);
+    free(b->scratch);
+    free(b);
+}
+
+/* Each cell of [c0, c1) times the queries that visit it: the same sgemm
+ * calls, with the same operands in the same order, whichever process makes
+ * them -- the queries of a cell in blocks of CELLS_QB from its first, its
+ * members in blocks of CELLS_DB from its first. */
+void mc_knn_cells_products(const mc_knn_cells_scan *s, mc_knn_cells_scratch *b, size_t *cnt,
+                           float *hs, int64_t *hi)
+{
+    size_t d = s->d, k = s->k;
+    for (size_t c = s->c0; c < s->c1; c++) {
+        size_t qa = s->cstart[c], qe = s->cstart[c + 1];
+        size_t la = s->lstart[c] - s->mbase, le = s->lstart[c + 1] - s->mbase;
+        if (qa == qe || la == le) continue;
+        for (size_t q = qa; q < qe; q += CELLS_QB) {
+            size_t mq = qe - q < CELLS_QB ? qe - q : CELLS_QB;
+            for (size_t r = 0; r < mq; r++) {
+                size_t lr = s->cq[q + r];
+                b->qrow[r] = s->qbase + lr;
+                b->qid[r] = s->qid ? s->qid[lr] : s->qbase + lr;
+            }
+            mc_knn_gather_rows(s->xq, d, b->qrow, mq, b->qbuf);
+            for (size_t l = la; l < le; l += CELLS_DB) {
+                size_t ml = le - l < CELLS_DB ? le - l : CELLS_DB;
+                if (s->mrow) mc_knn_gather_rows(s->xm, d, s->mrow + l, ml, b->dbuf);
+                else memcpy(b->dbuf, s->xm + l * d, ml * d * sizeof *b->dbuf);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)mq, (blasint)ml,
+                            (blasint)d, 1.0f, b->qbuf, (blasint)d, b->dbuf, (blasint)d, 0.0f,
+                            b->scratch, (blasint)ml);
+                for (size_t r = 0; r < mq; r++) {
+                    size_t row = b->qrow[r], lr = row - s->qbase;
+                    cnt[lr] = mc_knn_push_row(b->scratch + r * ml, ml, s->mid + l, 0, b->qid[r], k,
+                                              hs + row * k, hi + row * k, cnt[lr]);
+                }
+            }
+        }
+    }
+}
+
+/* One chunk of queries q0..q0+nq: each cell times the chunk's queries that
+ * visit it. */
+static void search_chunk(const float *x, size_t d, const uint32_t *probes, size_t p, size_t L,
+                         const size_t *lstart, const size_t *lids, size_t k, size_t q0, size_t nq,
+                         size_t *cstart, uint32_t *cq, size_t *cnt, mc_knn_cells_scratch *b,
+                         mc_knn_graph_t *g)
+{
+    int64_t *gid = mc_knn_graph_ids_mut(g);
+    float *gsim = mc_knn_graph_sims_mut(g);
+    mc_knn_cells_group(probes + q0 * p, nq, p, L, 0, L, cstart, cq);
+    memset(cnt, 0, nq * sizeof *cnt);
+    mc_knn_cells_scan s = {d, k, x, q0, NULL, cstart, cq, x, lids, lids, lstart, 0, 0, L};
+    mc_knn_cells_products(&s, b, cnt, gsim, gid);
+    for (size_t r = 0; r < nq; r++)
+        mc_knn_finish_row(gid + (q0 + r) * k, gsim + (q0 + r) * k, k, cnt[r], 1);
+}
+
+mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, size_t m,
+                       const mc_knn_params *par, size_t nlist, mc_knn_graph_t *g,
+                       mc_knn_info *info)
+{
+    size_t k = par->k;
+    mc_knn_cells_plan plan;
+    mc_status st = mc_knn_cells_plan_make(n, m, par, nlist, &plan);
+    if (st != MC_OK) return st;
+    size_t L = plan.L, p = plan.p, t = plan.t;
     if (info) {
         info->nprobe = p;
         info->train_size = t;
     }
 
-    mc_status st = MC_OK;
     double t0 = mc_knn_now(), t1 = t0, t2 = t0;
     float *cent = mc_malloc_array(L * d, sizeof *cent);
     size_t *rows = mc_knn_sample_rows(cand, m, t, par->seed);
@@ -354,11 +444,7 @@ mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, s
     mc_knn_gather_rows(x, d, rows, t, sx);
     free(rows);
     rows = NULL;
-    if ((st = train_cells(sx, t, d, L, cent, par)) != MC_OK) {
-        if (st == MC_ERR_NOMEM)
-            st = mc_fail(MC_ERR_NOMEM, "out of memory for training %zu cells on %zu faces", L, t);
-        goto done;
-    }
+    if ((st = mc_knn_cells_train(sx, t, d, L, cent, par)) != MC_OK) goto done;
     free(sx);
     sx = NULL;
     t1 = mc_knn_now();
@@ -388,24 +474,16 @@ mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, s
     }
     t2 = mc_knn_now();
 
-    /* at least 64 chunks to share among the threads, of 1024 queries at least */
-    size_t chunk = (n + 63) / 64;
-    if (chunk < CELLS_QB) chunk = CELLS_QB;
-    if (chunk > CELLS_CHUNK) chunk = CELLS_CHUNK;
+    size_t chunk = plan.chunk;
     size_t nchunks = (n + chunk - 1) / chunk, done = 0;
     int failed = 0, cancelled = 0;
 #pragma omp parallel num_threads(mc_knn_threads(par->n_threads))
     {
-        chunk_buf b;
-        b.cstart = mc_malloc_array(L + 1, sizeof *b.cstart);
-        b.cq = mc_malloc_array(chunk * p, sizeof *b.cq);
-        b.qids = mc_malloc_array(CELLS_QB, sizeof *b.qids);
-        b.qbuf = mc_malloc_array((size_t)CELLS_QB * d, sizeof *b.qbuf);
-        b.dbuf = mc_malloc_array((size_t)CELLS_DB * d, sizeof *b.dbuf);
-        b.scratch = mc_malloc_array((size_t)CELLS_QB * CELLS_DB, sizeof *b.scratch);
-        b.cnt = mc_malloc_array(chunk, sizeof *b.cnt);
-        if (mc_knn_omp_all_ok(b.cstart && b.cq && b.qids && b.qbuf && b.dbuf && b.scratch && b.cnt,
-                              &failed)) {
+        size_t *cstart = mc_malloc_array(L + 1, sizeof *cstart);
+        uint32_t *cq = mc_malloc_array(chunk * p, sizeof *cq);
+        size_t *cnt = mc_malloc_array(chunk, sizeof *cnt);
+        mc_knn_cells_scratch *b = mc_knn_cells_scratch_new(d);
+        if (mc_knn_omp_all_ok(cstart && cq && cnt && b, &failed)) {
 #pragma omp for schedule(dynamic, 1)
             for (ptrdiff_t ci = 0; ci < (ptrdiff_t)nchunks; ci++) {
                 int c;
@@ -414,7 +492,7 @@ mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, s
                 if (c) continue; /* cancelled: skip the remaining chunks */
                 size_t q0 = (size_t)ci * chunk;
                 size_t nq = n - q0 < chunk ? n - q0 : chunk;
-                search_chunk(x, d, probes, p, L, lstart, lids, k, q0, nq, &b, g);
+                search_chunk(x, d, probes, p, L, lstart, lids, k, q0, nq, cstart, cq, cnt, b, g);
                 size_t now_done;
 #pragma omp atomic capture
                 now_done = done += nq;
@@ -425,13 +503,10 @@ mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, s
                 }
             }
         }
-        free(b.cstart);
-        free(b.cq);
-        free(b.qids);
-        free(b.qbuf);
-        free(b.dbuf);
-        free(b.scratch);
-        free(b.cnt);
+        free(cstart);
+        free(cq);
+        free(cnt);
+        mc_knn_cells_scratch_free(b);
     }
     if (failed) {
         st = mc_fail(MC_ERR_NOMEM, "out of memory for search buffers");

@@ -130,6 +130,9 @@ mc_status mc_knn_exact_push(const mc_knn_exact_job *job, size_t qb, size_t b_bas
 
 /* ---- knn_build.c ---- */
 
+/* "Cells" (1, *nlist 0 = automatic) or "Cells<nlist>" (1); 0 for any other
+ * spec; -1 for a malformed Cells spec. */
+int mc_knn_parse_cells(const char *spec, size_t *nlist);
 /* The candidate faces of the optional flags (knn.h's candidates): NULL and
  * n when every face may be a neighbour, else a new list of the nc flagged
  * faces in increasing order. MC_ERR_INVALID_ARG when none is flagged. */
@@ -142,6 +145,70 @@ mc_status mc_knn_candidate_list(const uint8_t *flags, size_t n, size_t **out_can
 mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, size_t m,
                        const mc_knn_params *par, size_t nlist, mc_knn_graph_t *g,
                        mc_knn_info *info);
+/* The pieces of the Cells search that an MPI search (knn_mpi.c) makes on
+ * other processes, each the very computation mc_knn_cells() makes. */
+
+/* Rows per sgemm when assigning faces to cells, cut from row 0: rows
+ * assigned from a multiple of it get the one-process cells. */
+#define MC_KNN_CELLS_AB 256
+/* The sizes of a Cells search of n faces, m of them candidates: nlist
+ * cells, nprobe p, train_size t, chunk queries in a chunk (chunk c is
+ * queries [c chunk, (c + 1) chunk) clipped to n). */
+typedef struct {
+    size_t L, p, t, chunk;
+} mc_knn_cells_plan;
+/* MC_OK, or MC_ERR_INVALID_ARG (too many or too few cells, too few faces
+ * to train) with the one-process detail. */
+mc_status mc_knn_cells_plan_make(size_t n, size_t m, const mc_knn_params *par, size_t nlist,
+                                 mc_knn_cells_plan *out);
+/* Spherical k-means of the t rows sx (the seeded sample
+ * mc_knn_sample_rows(cand, m, t, par->seed), in its order) into L unit
+ * centroids cent (L x d). MC_OK, MC_ERR_NOMEM, MC_ERR_CANCELLED. */
+mc_status mc_knn_cells_train(const float *sx, size_t t, size_t d, size_t L, float *cent,
+                             const mc_knn_params *par);
+/* The p nearest of the L centroids to each of the nr rows xb, nearest
+ * first, into cells (nr x p); xb's first row must be a multiple of
+ * MC_KNN_CELLS_AB of the whole matrix for the one-process result. A
+ * candidate lives in its nearest cell. MC_OK or MC_ERR_NOMEM. */
+mc_status mc_knn_cells_assign(const float *xb, size_t nr, size_t d, const float *cent, size_t L,
+                              size_t p, uint32_t *cells, const mc_knn_params *par);
+/* The queries of a chunk grouped by cell: for the nq queries' probes
+ * (nq x p), every visit of a cell in [c0, c1) (the others skipped) as the
+ * query's local number in cq[cstart[c] .. cstart[c + 1]), in query order.
+ * cstart holds L + 1 entries, cq nq x p. */
+void mc_knn_cells_group(const uint32_t *probes, size_t nq, size_t p, size_t L, size_t c0,
+                        size_t c1, size_t *cstart, uint32_t *cq);
+/* One thread's sgemm buffers for mc_knn_cells_products (about 17 MB at
+ * d = 512); NULL when out of memory. */
+typedef struct mc_knn_cells_scratch mc_knn_cells_scratch;
+mc_knn_cells_scratch *mc_knn_cells_scratch_new(size_t d);
+void mc_knn_cells_scratch_free(mc_knn_cells_scratch *b);
+/* A chunk's products with cells [c0, c1). Local query r (the numbers in
+ * cq) is row qbase + r of xq and of the heaps, with id qid[r] (qid NULL:
+ * qbase + r), skipped as its own neighbour; cell c's members are the
+ * positions [lstart[c] - mbase, lstart[c + 1] - mbase), position l being
+ * row mrow[l] of xm (mrow NULL: row l) with id mid[l]. */
+typedef struct {
+    size_t d, k;
+    const float *xq;
+    size_t qbase;
+    const size_t *qid;
+    const size_t *cstart;
+    const uint32_t *cq;
+    const float *xm;
+    const size_t *mrow, *mid;
+    const size_t *lstart;
+    size_t mbase;
+    size_t c0, c1;
+} mc_knn_cells_scan;
+/* Every product of the scan pushed into the heaps (hs, hi: rows of k; cnt:
+ * a count per local query, indexed by r), which stay unsorted. Each sgemm
+ * is the one mc_knn_cells() makes for that cell and query block when cq
+ * lists the same queries (in the same order) and the members are the same
+ * (in id order), so the similarities are the same bit for bit. */
+void mc_knn_cells_products(const mc_knn_cells_scan *s, mc_knn_cells_scratch *b, size_t *cnt,
+                           float *hs, int64_t *hi);
+
 /* The factory string built for spec: "np" after every "PQ<m>[x<bits>]"
  * stage (no polysemous training, which costs about a minute and serves a
  * Hamming filter this search does not use). 0, or -1 when it does not fit. */

@@ -1,11 +1,15 @@
-/* The exact k-NN graph over MPI ranks (knn_mpi.h): slices read apart, the
- * centring and the fingerprint summed in row order from rank to rank, the
- * data blocks sent round a ring while each rank searches its own rows with
- * the one-process search's sgemm blocks (mc_knn_exact_push), the rows
- * gathered on the root. Compiled only with -DMAGCLUST_MPI=ON. */
+/* The k-NN graph over MPI ranks (knn_mpi.h): slices read apart, the
+ * centring and the fingerprint summed in row order from rank to rank; then
+ * either the exact search -- the data blocks sent round a ring while each
+ * rank searches its own rows with the one-process search's sgemm blocks
+ * (mc_knn_exact_push) -- or the Cells search -- trained on rank 0, the cells
+ * owned by ranks, each chunk's queries sent to the owners of the cells they
+ * visit (mc_knn_cells_products) -- and the rows gathered on the root.
+ * Compiled only with -DMAGCLUST_MPI=ON. */
 #define _POSIX_C_SOURCE 200809L
 #include <limits.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,8 +95,10 @@ typedef struct {
     MPI_Comm c;
     int rank, R;
     size_t n, d, k, qb;
+    size_t qunit;        /* queries are split in whole units: exact blocks or Cells chunks */
     size_t qlo, qrows;   /* this rank's queries */
-    size_t hlo, hrows;   /* the rows read: the hull of the queries and the data */
+    size_t hlo, hrows;   /* the rows read: the hull of the queries and the data (Flat),
+                            or the queries widened to whole assignment blocks (Cells) */
     mc_embeddings_t *e;  /* rows [hlo, hlo + hrows); NULL when none */
     float *qall;         /* every face's quality */
     float *mag_all;      /* root, with a quality key: every face's magnitude */
@@ -100,23 +106,48 @@ typedef struct {
     MPI_Datatype row_f;  /* d floats */
 } ctx;
 
-/* Index spec check: only the exact search (or auto while it means it). */
-static mc_status check_index(const mc_knn_params *kp, size_t n)
+/* After a collective call: every rank learns whether it failed anywhere
+ * (so that all leave together, none waiting in the next collective). */
+static mc_status agree_call(const ctx *x, int err, const char *call)
 {
-    char spec[64];
-    if (!kp->index || !kp->index[0] || strcmp(kp->index, "auto") == 0)
-        mc_knn_auto_index(n, spec, sizeof spec);
-    else
-        snprintf(spec, sizeof spec, "%s", kp->index);
-    if (strcmp(spec, "Flat") != 0)
+    return agree(x->c, x->rank, err != MPI_SUCCESS ? mpi_fail(err, call) : MC_OK);
+}
+
+/* The index, resolved as mc_knn_graph_build_ex() resolves it: "Flat"
+ * (*nlist 0) or "Cells<nlist>" into spec, any other refused; for Cells the
+ * candidate list too (*cand NULL and *nc n: every face). */
+static mc_status resolve_index(const mc_knn_params *kp, size_t n, size_t **cand, size_t *nc,
+                               char *spec, size_t size, size_t *nlist)
+{
+    char s[64];
+    int automatic = !kp->index || !kp->index[0] || strcmp(kp->index, "auto") == 0;
+    *nlist = 0;
+    if (automatic) mc_knn_auto_index(n, s, sizeof s);
+    else if (strlen(kp->index) >= sizeof s)
+        return mc_fail(MC_ERR_INVALID_ARG, "index description \"%.40s...\" is too long (max %zu)",
+                       kp->index, sizeof s - 1);
+    else snprintf(s, sizeof s, "%s", kp->index);
+    if (strcmp(s, "Flat") == 0) {
+        if (kp->candidates)
+            return mc_fail(MC_ERR_INVALID_ARG, "an exact MPI search takes no candidate set (the "
+                           "Cells index does)");
+        snprintf(spec, size, "Flat");
+        return MC_OK;
+    }
+    size_t L = 0;
+    int c = mc_knn_parse_cells(s, &L);
+    if (c < 0)
         return mc_fail(MC_ERR_INVALID_ARG,
-                       "index %s%s%s: an MPI search supports only the exact index Flat (an "
-                       "approximate index's rows depend on its training and on which faces are "
-                       "searched together)",
-                       kp->index && kp->index[0] ? "" : "auto = ", spec,
-                       kp->index && kp->index[0] ? "" : " for this many faces");
-    if (kp->candidates)
-        return mc_fail(MC_ERR_INVALID_ARG, "an MPI search takes no candidate set");
+                       "index \"%s\": expected Cells or Cells<nlist>, nlist a positive number", s);
+    if (c == 0)
+        return mc_fail(MC_ERR_INVALID_ARG,
+                       "index %s%s%s: an MPI search supports only the exact index Flat and the "
+                       "Cells<nlist> index (HNSW's and FAISS's indexes are built in one process)",
+                       automatic ? "auto = " : "", s, automatic ? " for this many faces" : "");
+    mc_status st = mc_knn_candidate_list(kp->candidates, n, cand, nc);
+    if (st != MC_OK) return st;
+    *nlist = L ? L : mc_knn_auto_cells(*nc);
+    snprintf(spec, size, "Cells%zu", *nlist);
     return MC_OK;
 }
 
@@ -299,6 +330,566 @@ done:
     return agree(x->c, x->rank, st);
 }
 
+/* ---- the Cells search ----------------------------------------------------- */
+
+/* What the Cells search did on this rank (into mc_knn_mpi_info). */
+typedef struct {
+    size_t cells_first, cells, members, queries_in;
+    uint64_t pairs; /* summed over the ranks: similarities computed */
+    uint64_t bytes_sent;
+    double t_train, t_add; /* seconds: training (with its gather and broadcast); assignment and
+                              distribution */
+} cells_stats;
+
+/* The rank whose queries hold face i (the query split of x). */
+static int query_owner(const ctx *x, size_t i)
+{
+    int lo = 0, hi = x->R - 1;
+    while (lo < hi) { /* the last rank whose first row is <= i */
+        int mid = (lo + hi + 1) / 2;
+        if ((size_t)x->displs[mid] <= i) lo = mid;
+        else hi = mid - 1;
+    }
+    /* a rank without rows starts where the next one does: never the last
+     * whose first row is <= i < N */
+    return lo;
+}
+
+/* Bytes of the counts[] items of `size` bytes sent to ranks other than me. */
+static uint64_t bytes_out(const int *counts, int R, int me, size_t size)
+{
+    uint64_t b = 0;
+    for (int o = 0; o < R; o++)
+        if (o != me) b += (uint64_t)counts[o] * size;
+    return b;
+}
+
+/* Exclusive prefix sums of counts into displs; the total, or -1 past INT_MAX. */
+static long long prefix(const int *counts, int R, int *displs)
+{
+    long long t = 0;
+    for (int o = 0; o < R; o++) {
+        displs[o] = (int)t;
+        t += counts[o];
+        if (t > INT_MAX) return -1;
+    }
+    return t;
+}
+
+/* The training rows, in the one-process sample's order, on rank 0: each
+ * rank sends the sampled rows it read (already centred: reading them again
+ * on rank 0 would mean a scattered point selection of t rows and the
+ * centring over again), then rank 0 trains and broadcasts the centroids. */
+static mc_status cells_train(ctx *x, const mc_knn_params *par, const size_t *cand, size_t m,
+                             const mc_knn_cells_plan *pl, float *cent, cells_stats *cs)
+{
+    size_t d = x->d, t = pl->t, L = pl->L;
+    size_t *rows = mc_knn_sample_rows(cand, m, t, par->seed);
+    int *rc = calloc((size_t)x->R, sizeof *rc), *rd = calloc((size_t)x->R, sizeof *rd);
+    size_t mine = 0;
+    float *sendb = NULL, *recvb = NULL, *sx = NULL;
+    mc_status st = rows && rc && rd ? MC_OK : mc_fail(MC_ERR_NOMEM, "out of memory for the training sample");
+    if (st == MC_OK) {
+        for (size_t s = 0; s < t; s++) {
+            int o = query_owner(x, rows[s]);
+            rc[o]++;
+            if (o == x->rank) mine++;
+        }
+        prefix(rc, x->R, rd);
+        sendb = mc_malloc_array(mine ? mine * d : 1, sizeof *sendb);
+        if (x->rank == 0) {
+            recvb = mc_malloc_array(t * d, sizeof *recvb);
+            sx = mc_malloc_array(t * d, sizeof *sx);
+        }
+        if (!sendb || (x->rank == 0 && (!recvb || !sx)))
+            st = mc_fail(MC_ERR_NOMEM, "out of memory for training %zu cells on %zu faces", L, t);
+    }
+    if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
+    const float *xh = x->hrows ? mc_embeddings_directions(x->e) : NULL;
+    size_t a = 0;
+    for (size_t s = 0; s < t; s++)
+        if (rows[s] >= x->qlo && rows[s] < x->qlo + x->qrows)
+            memcpy(sendb + (a++) * d, xh + (rows[s] - x->hlo) * d, d * sizeof *sendb);
+    int err = MPI_Gatherv(sendb, (int)mine, x->row_f, recvb, rc, rd, x->row_f, 0, x->c);
+    if ((st = agree_call(x, err, "MPI_Gatherv")) != MC_OK) goto done;
+    if (x->rank != 0) cs->bytes_sent += (uint64_t)mine * d * sizeof(float);
+    if (x->rank == 0) {
+        /* back into sample order: rank o's rows came in the order of s */
+        for (int o = 0; o < x->R; o++) rc[o] = 0;
+        for (size_t s = 0; s < t; s++) {
+            int o = query_owner(x, rows[s]);
+            memcpy(sx + s * d, recvb + ((size_t)rd[o] + (size_t)rc[o]++) * d, d * sizeof *sx);
+        }
+        free(recvb);
+        recvb = NULL;
+        st = mc_knn_cells_train(sx, t, d, L, cent, par);
+    }
+    if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
+    st = agree_call(x, MPI_Bcast(cent, (int)L, x->row_f, 0, x->c), "MPI_Bcast");
+done:
+    free(rows);
+    free(rc);
+    free(rd);
+    free(sendb);
+    free(recvb);
+    free(sx);
+    return st;
+}
+
+/* The members of the cells this rank owns, in cell order and within a cell
+ * in id order (the one-process lists). Every candidate's cell is known only
+ * to the rank that read it (its nearest centroid), so the rows go from
+ * their readers to the owners in one all-to-all: each row crosses the
+ * network at most once, and no rank opens the file a second time for a
+ * scattered selection. */
+typedef struct {
+    size_t L, clo, chi; /* this rank owns cells [clo, chi) */
+    size_t *lstart;     /* L + 1: every cell's first member, over all ranks */
+    int *cown;          /* L: each cell's owner */
+    size_t mbase, nm;   /* lstart[clo], and the members held */
+    float *mem;         /* nm x d */
+    size_t *mid;        /* nm ids */
+} cells_own;
+
+static void cells_own_free(cells_own *w)
+{
+    free(w->lstart);
+    free(w->cown);
+    free(w->mem);
+    free(w->mid);
+}
+
+static mc_status cells_distribute(ctx *x, const uint8_t *flags, const uint32_t *qprobes,
+                                  const mc_knn_cells_plan *pl, size_t m, cells_own *w,
+                                  cells_stats *cs)
+{
+    size_t d = x->d, L = pl->L, P = pl->p;
+    int R = x->R;
+    uint64_t *cnt = calloc(L, sizeof *cnt), *gcnt = calloc(L, sizeof *gcnt);
+    int *sc = calloc((size_t)R, sizeof *sc), *sd = calloc((size_t)R, sizeof *sd);
+    int *rc = calloc((size_t)R, sizeof *rc), *rd = calloc((size_t)R, sizeof *rd);
+    int *cur = calloc((size_t)R, sizeof *cur);
+    float *sbuf = NULL, *rbuf = NULL;
+    int64_t *sid = NULL, *rid = NULL;
+    uint32_t *scell = NULL, *rcell = NULL;
+    size_t *wcur = NULL;
+    w->L = L;
+    w->lstart = calloc(L + 1, sizeof *w->lstart);
+    w->cown = mc_malloc_array(L, sizeof *w->cown);
+    mc_status st = cnt && gcnt && sc && sd && rc && rd && cur && w->lstart && w->cown
+                       ? MC_OK
+                       : mc_fail(MC_ERR_NOMEM, "out of memory for the counts of %zu cells", L);
+    if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
+    uint64_t pairs = 0;
+    for (size_t r = 0; r < x->qrows; r++)
+        if (!flags || flags[x->qlo + r]) cnt[qprobes[r * P]]++;
+    int err = MPI_Allreduce(cnt, gcnt, (int)L, MPI_UINT64_T, MPI_SUM, x->c);
+    if ((st = agree_call(x, err, "MPI_Allreduce")) != MC_OK) goto done;
+    for (size_t c = 0; c < L; c++) w->lstart[c + 1] = w->lstart[c] + (size_t)gcnt[c];
+    for (size_t r = 0; r < x->qrows * P; r++) {
+        uint32_t c = qprobes[r];
+        pairs += gcnt[c];
+    }
+    err = MPI_Allreduce(&pairs, &cs->pairs, 1, MPI_UINT64_T, MPI_SUM, x->c);
+    if ((st = agree_call(x, err, "MPI_Allreduce")) != MC_OK) goto done;
+    /* the owners: contiguous runs of cells, balanced by member count -- a
+     * cell goes to the rank whose share of the m members holds its middle */
+    w->clo = L;
+    w->chi = 0;
+    for (size_t c = 0; c < L; c++) {
+        uint64_t mid2 = 2 * (uint64_t)w->lstart[c] + gcnt[c];
+        uint64_t o = mid2 * (uint64_t)R / (2 * (uint64_t)m);
+        w->cown[c] = o >= (uint64_t)R ? R - 1 : (int)o;
+        if (w->cown[c] == x->rank) {
+            if (c < w->clo) w->clo = c;
+            w->chi = c + 1;
+        }
+    }
+    if (w->clo > w->chi) w->clo = w->chi = 0;
+    w->mbase = w->lstart[w->clo];
+    w->nm = w->lstart[w->chi] - w->mbase;
+    cs->cells_first = w->clo;
+    cs->cells = w->chi - w->clo;
+    cs->members = w->nm;
+
+    /* my candidates to their cells' owners, by owner, in id order */
+    size_t ns = 0;
+    for (size_t r = 0; r < x->qrows; r++)
+        if (!flags || flags[x->qlo + r]) {
+            sc[w->cown[qprobes[r * P]]]++;
+            ns++;
+        }
+    prefix(sc, R, sd);
+    sbuf = mc_malloc_array(ns ? ns * d : 1, sizeof *sbuf);
+    sid = mc_malloc_array(ns ? ns : 1, sizeof *sid);
+    scell = mc_malloc_array(ns ? ns : 1, sizeof *scell);
+    w->mem = mc_malloc_array(w->nm ? w->nm * d : 1, sizeof *w->mem);
+    w->mid = mc_malloc_array(w->nm ? w->nm : 1, sizeof *w->mid);
+    rbuf = mc_malloc_array(w->nm ? w->nm * d : 1, sizeof *rbuf);
+    rid = mc_malloc_array(w->nm ? w->nm : 1, sizeof *rid);
+    rcell = mc_malloc_array(w->nm ? w->nm : 1, sizeof *rcell);
+    wcur = mc_malloc_array(L, sizeof *wcur);
+    st = sbuf && sid && scell && w->mem && w->mid && rbuf && rid && rcell && wcur
+             ? MC_OK
+             : mc_fail(MC_ERR_NOMEM, "out of memory for the members of %zu cells (%zu faces)",
+                       cs->cells, w->nm);
+    if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
+    const float *xq = x->qrows ? mc_embeddings_directions(x->e) + (x->qlo - x->hlo) * d : NULL;
+    for (size_t r = 0; r < x->qrows; r++) {
+        if (flags && !flags[x->qlo + r]) continue;
+        uint32_t c = qprobes[r * P];
+        size_t j = (size_t)sd[w->cown[c]] + (size_t)cur[w->cown[c]]++;
+        memcpy(sbuf + j * d, xq + r * d, d * sizeof *sbuf);
+        sid[j] = (int64_t)(x->qlo + r);
+        scell[j] = c;
+    }
+    err = MPI_Alltoall(sc, 1, MPI_INT, rc, 1, MPI_INT, x->c);
+    if ((st = agree_call(x, err, "MPI_Alltoall")) != MC_OK) goto done;
+    if (prefix(rc, R, rd) != (long long)w->nm)
+        st = mc_fail(MC_ERR_IO, "the cells' members do not add up (%zu expected)", w->nm);
+    if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
+    /* each call made by every rank, whatever an earlier one returned */
+    int e1 = MPI_Alltoallv(sbuf, sc, sd, x->row_f, rbuf, rc, rd, x->row_f, x->c);
+    int e2 = MPI_Alltoallv(sid, sc, sd, MPI_INT64_T, rid, rc, rd, MPI_INT64_T, x->c);
+    int e3 = MPI_Alltoallv(scell, sc, sd, MPI_UINT32_T, rcell, rc, rd, MPI_UINT32_T, x->c);
+    err = e1 != MPI_SUCCESS ? e1 : e2 != MPI_SUCCESS ? e2 : e3;
+    if ((st = agree_call(x, err, "MPI_Alltoallv")) != MC_OK) goto done;
+    cs->bytes_sent += bytes_out(sc, R, x->rank, d * sizeof(float) + sizeof(int64_t) + sizeof(uint32_t));
+    /* by source rank, each in id order, so by id: a stable placement by
+     * cell keeps every cell's members in id order, as one process lists them */
+    for (size_t c = w->clo; c < w->chi; c++) wcur[c] = w->lstart[c] - w->mbase;
+    for (size_t j = 0; j < w->nm; j++) {
+        uint32_t c = rcell[j];
+        if (c < w->clo || c >= w->chi) {
+            st = mc_fail(MC_ERR_IO, "face %lld came to the wrong rank", (long long)rid[j]);
+            break;
+        }
+        size_t pos = wcur[c]++;
+        memcpy(w->mem + pos * d, rbuf + j * d, d * sizeof *w->mem);
+        w->mid[pos] = (size_t)rid[j];
+    }
+done:
+    free(cnt);
+    free(gcnt);
+    free(sc);
+    free(sd);
+    free(rc);
+    free(rd);
+    free(cur);
+    free(sbuf);
+    free(rbuf);
+    free(sid);
+    free(rid);
+    free(scell);
+    free(rcell);
+    free(wcur);
+    return agree(x->c, x->rank, st);
+}
+
+/* Grow *p to hold n items of size bytes (at least one). 0, or -1 when out
+ * of memory (*p kept). */
+static int grow(void *pp, size_t *cap, size_t n, size_t size)
+{
+    void **p = pp;
+    if (n == 0) n = 1;
+    if (*p && *cap >= n) return 0;
+    void *q = n > SIZE_MAX / size ? NULL : realloc(*p, n * size);
+    if (!q) return -1;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+/* One round's buffers (grown as needed, freed at the end). */
+typedef struct {
+    float *svec, *rvec, *rs, *hs;
+    int64_t *sid, *rid, *ri, *hi;
+    uint32_t *snp, *rnp;       /* per (query, owner): how many of its cells the owner owns */
+    uint32_t *scell, *rcell;   /* those cells, in the query's probe order */
+    uint32_t *rprobe;          /* per received query: its cells there, UINT32_MAX padded to P */
+    size_t *sq, *qid, *hcnt;
+    size_t c_svec, c_rvec, c_rs, c_hs, c_sid, c_rid, c_ri, c_hi, c_snp, c_rnp, c_scell, c_rcell,
+        c_rprobe, c_sq, c_qid, c_hcnt;
+} round_buf;
+
+static void round_buf_free(round_buf *b)
+{
+    free(b->svec);
+    free(b->rvec);
+    free(b->rs);
+    free(b->hs);
+    free(b->sid);
+    free(b->rid);
+    free(b->ri);
+    free(b->hi);
+    free(b->snp);
+    free(b->rnp);
+    free(b->scell);
+    free(b->rcell);
+    free(b->rprobe);
+    free(b->sq);
+    free(b->qid);
+    free(b->hcnt);
+}
+
+/* The owner's part of a round: for each source rank's chunk on its own,
+ * the products of its queries (in the order they came: the chunk's order)
+ * with my cells, the one-process sgemm calls; per query the top k among my
+ * cells, unsorted, -1 padded, into b->hs / b->hi. Parallel over the
+ * sources; each is the same computation at any thread count. */
+static mc_status cells_products(const ctx *x, const cells_own *w, const mc_knn_cells_plan *pl,
+                                const int *rc, const int *rd, round_buf *b, int n_threads)
+{
+    size_t d = x->d, k = x->k, P = pl->p, L = pl->L, maxq = 0;
+    for (int s = 0; s < x->R; s++)
+        if ((size_t)rc[s] > maxq) maxq = (size_t)rc[s];
+    int failed = 0;
+#pragma omp parallel num_threads(mc_knn_threads(n_threads))
+    {
+        size_t *cstart = mc_malloc_array(L + 1, sizeof *cstart);
+        uint32_t *cq = mc_malloc_array(maxq ? maxq * P : 1, sizeof *cq);
+        mc_knn_cells_scratch *sb = mc_knn_cells_scratch_new(d);
+        if (mc_knn_omp_all_ok(cstart && cq && sb, &failed)) {
+#pragma omp for schedule(dynamic, 1)
+            for (int s = 0; s < x->R; s++) {
+                size_t q0 = (size_t)rd[s], nq = (size_t)rc[s];
+                if (nq == 0) continue;
+                memset(b->hcnt + q0, 0, nq * sizeof *b->hcnt);
+                if (w->chi > w->clo) {
+                    mc_knn_cells_group(b->rprobe + q0 * P, nq, P, L, w->clo, w->chi, cstart, cq);
+                    mc_knn_cells_scan sc = {d, k, b->rvec, q0, b->qid + q0, cstart, cq, w->mem,
+                                            NULL, w->mid, w->lstart, w->mbase, w->clo, w->chi};
+                    mc_knn_cells_products(&sc, sb, b->hcnt + q0, b->hs, b->hi);
+                }
+                for (size_t r = q0; r < q0 + nq; r++)
+                    for (size_t a = b->hcnt[r]; a < k; a++) {
+                        b->hi[r * k + a] = -1;
+                        b->hs[r * k + a] = -INFINITY;
+                    }
+            }
+        }
+        free(cstart);
+        free(cq);
+        mc_knn_cells_scratch_free(sb);
+    }
+    return failed ? mc_fail(MC_ERR_NOMEM, "out of memory for search buffers") : MC_OK;
+}
+
+/* The search in rounds: in round j every rank routes its j-th chunk of
+ * queries to the owners of the cells they visit (a query once per owner,
+ * with the numbers of the cells it visits there), the owners compute the
+ * one-process products and send back each query's top k among their cells,
+ * and the query's rank merges them into its row heap (the kept set does
+ * not depend on the order of arrival). */
+static mc_status cells_rounds(ctx *x, const cells_own *w, const uint32_t *qprobes,
+                              const mc_knn_cells_plan *pl, int n_threads, int64_t *ids,
+                              float *sims, cells_stats *cs)
+{
+    size_t d = x->d, k = x->k, P = pl->p, chunk = pl->chunk;
+    int R = x->R;
+    round_buf b;
+    memset(&b, 0, sizeof b);
+    /* per rank: pairs (counts, displacements), cells (counts, displacements) */
+    int *sc = calloc((size_t)R, sizeof *sc), *sd = calloc((size_t)R, sizeof *sd);
+    int *rc = calloc((size_t)R, sizeof *rc), *rd = calloc((size_t)R, sizeof *rd);
+    int *scc = calloc((size_t)R, sizeof *scc), *scd = calloc((size_t)R, sizeof *scd);
+    int *rcc = calloc((size_t)R, sizeof *rcc), *rcd = calloc((size_t)R, sizeof *rcd);
+    int *two_s = calloc(2 * (size_t)R, sizeof *two_s), *two_r = calloc(2 * (size_t)R, sizeof *two_r);
+    int *cur = calloc((size_t)R, sizeof *cur), *ccur = calloc((size_t)R, sizeof *ccur);
+    int *seen = calloc((size_t)R, sizeof *seen);
+    size_t *slot = calloc((size_t)R, sizeof *slot);
+    size_t *cnt = calloc(x->qrows ? x->qrows : 1, sizeof *cnt), *tmp = NULL;
+    tmp = mc_malloc_array(k, sizeof *tmp);
+    MPI_Datatype row_i = MPI_DATATYPE_NULL, row_s = MPI_DATATYPE_NULL;
+    int err = MPI_Type_contiguous((int)k, MPI_INT64_T, &row_i);
+    if (err == MPI_SUCCESS) err = MPI_Type_commit(&row_i);
+    if (err == MPI_SUCCESS) err = MPI_Type_contiguous((int)k, MPI_FLOAT, &row_s);
+    if (err == MPI_SUCCESS) err = MPI_Type_commit(&row_s);
+    mc_status st = err != MPI_SUCCESS ? mpi_fail(err, "MPI_Type_commit")
+                   : sc && sd && rc && rd && scc && scd && rcc && rcd && two_s && two_r && cur &&
+                           ccur && seen && slot && cnt && tmp
+                       ? MC_OK
+                       : mc_fail(MC_ERR_NOMEM, "out of memory for the search");
+    if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
+    unsigned long long mine = (x->qrows + chunk - 1) / chunk, rounds = 0;
+    err = MPI_Allreduce(&mine, &rounds, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, x->c);
+    if ((st = agree_call(x, err, "MPI_Allreduce")) != MC_OK) goto done;
+    const float *xq = x->qrows ? mc_embeddings_directions(x->e) + (x->qlo - x->hlo) * d : NULL;
+    for (unsigned long long j = 0; j < rounds; j++) {
+        size_t q0 = (size_t)j * chunk, nq = 0;
+        if (q0 < x->qrows) nq = x->qrows - q0 < chunk ? x->qrows - q0 : chunk;
+        /* each query to each owner among its cells' owners, once, with the
+         * cells it visits there */
+        for (int o = 0; o < R; o++) {
+            sc[o] = scc[o] = cur[o] = ccur[o] = 0;
+            seen[o] = -1;
+        }
+        size_t ns = 0;
+        for (size_t r = 0; r < nq; r++)
+            for (size_t a = 0; a < P; a++) {
+                int o = w->cown[qprobes[(q0 + r) * P + a]];
+                scc[o]++;
+                if (seen[o] != (int)r) {
+                    seen[o] = (int)r;
+                    sc[o]++;
+                    ns++;
+                }
+            }
+        if (prefix(sc, R, sd) < 0 || prefix(scc, R, scd) < 0)
+            st = mc_fail(MC_ERR_INVALID_ARG, "too many queries in a chunk for MPI's counts");
+        else if (grow(&b.svec, &b.c_svec, ns * d, sizeof *b.svec) ||
+                 grow(&b.sid, &b.c_sid, ns, sizeof *b.sid) ||
+                 grow(&b.snp, &b.c_snp, ns, sizeof *b.snp) ||
+                 grow(&b.scell, &b.c_scell, nq * P, sizeof *b.scell) ||
+                 grow(&b.sq, &b.c_sq, ns, sizeof *b.sq))
+            st = mc_fail(MC_ERR_NOMEM, "out of memory for routing %zu queries", nq);
+        if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
+        for (int o = 0; o < R; o++) seen[o] = -1;
+        for (size_t r = 0; r < nq; r++)
+            for (size_t a = 0; a < P; a++) {
+                uint32_t c = qprobes[(q0 + r) * P + a];
+                int o = w->cown[c];
+                if (seen[o] != (int)r) {
+                    seen[o] = (int)r;
+                    size_t at = (size_t)sd[o] + (size_t)cur[o]++;
+                    memcpy(b.svec + at * d, xq + (q0 + r) * d, d * sizeof *b.svec);
+                    b.sid[at] = (int64_t)(x->qlo + q0 + r);
+                    b.snp[at] = 0;
+                    b.sq[at] = q0 + r;
+                    slot[o] = at;
+                }
+                b.scell[(size_t)scd[o] + (size_t)ccur[o]++] = c;
+                b.snp[slot[o]]++;
+            }
+        for (int o = 0; o < R; o++) {
+            two_s[2 * o] = sc[o];
+            two_s[2 * o + 1] = scc[o];
+        }
+        err = MPI_Alltoall(two_s, 2, MPI_INT, two_r, 2, MPI_INT, x->c);
+        if ((st = agree_call(x, err, "MPI_Alltoall")) != MC_OK) goto done;
+        for (int o = 0; o < R; o++) {
+            rc[o] = two_r[2 * o];
+            rcc[o] = two_r[2 * o + 1];
+        }
+        long long nr = prefix(rc, R, rd), ncr = prefix(rcc, R, rcd);
+        if (nr < 0 || ncr < 0) st = mc_fail(MC_ERR_INVALID_ARG, "too many queries for one rank in a round");
+        else if (grow(&b.rvec, &b.c_rvec, (size_t)nr * d, sizeof *b.rvec) ||
+                 grow(&b.rid, &b.c_rid, (size_t)nr, sizeof *b.rid) ||
+                 grow(&b.rnp, &b.c_rnp, (size_t)nr, sizeof *b.rnp) ||
+                 grow(&b.rcell, &b.c_rcell, (size_t)ncr, sizeof *b.rcell) ||
+                 grow(&b.rprobe, &b.c_rprobe, (size_t)nr * P, sizeof *b.rprobe) ||
+                 grow(&b.qid, &b.c_qid, (size_t)nr, sizeof *b.qid) ||
+                 grow(&b.hs, &b.c_hs, (size_t)nr * k, sizeof *b.hs) ||
+                 grow(&b.hi, &b.c_hi, (size_t)nr * k, sizeof *b.hi) ||
+                 grow(&b.hcnt, &b.c_hcnt, (size_t)nr, sizeof *b.hcnt) ||
+                 grow(&b.rs, &b.c_rs, ns * k, sizeof *b.rs) || grow(&b.ri, &b.c_ri, ns * k, sizeof *b.ri))
+            st = mc_fail(MC_ERR_NOMEM, "out of memory for %lld routed queries", nr);
+        if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
+        int e[4] = {
+            MPI_Alltoallv(b.svec, sc, sd, x->row_f, b.rvec, rc, rd, x->row_f, x->c),
+            MPI_Alltoallv(b.sid, sc, sd, MPI_INT64_T, b.rid, rc, rd, MPI_INT64_T, x->c),
+            MPI_Alltoallv(b.snp, sc, sd, MPI_UINT32_T, b.rnp, rc, rd, MPI_UINT32_T, x->c),
+            MPI_Alltoallv(b.scell, scc, scd, MPI_UINT32_T, b.rcell, rcc, rcd, MPI_UINT32_T, x->c)};
+        err = e[0] != MPI_SUCCESS ? e[0] : e[1] != MPI_SUCCESS ? e[1] : e[2] != MPI_SUCCESS ? e[2] : e[3];
+        if ((st = agree_call(x, err, "MPI_Alltoallv")) != MC_OK) goto done;
+        cs->bytes_sent += bytes_out(sc, R, x->rank, d * sizeof(float) + sizeof(int64_t) + sizeof(uint32_t)) +
+                          bytes_out(scc, R, x->rank, sizeof(uint32_t));
+        cs->queries_in += (size_t)nr;
+        /* the cells of each query, padded to P with a number no rank owns:
+         * the grouping then sees the probe order of one process */
+        size_t at = 0;
+        for (long long q = 0; q < nr; q++) {
+            b.qid[q] = (size_t)b.rid[q];
+            uint32_t np = b.rnp[q];
+            if (np > P || at + np > (size_t)ncr) {
+                st = mc_fail(MC_ERR_IO, "face %lld came with %u cells", (long long)b.rid[q], np);
+                break;
+            }
+            for (size_t a = 0; a < P; a++) b.rprobe[(size_t)q * P + a] = a < np ? b.rcell[at + a] : UINT32_MAX;
+            at += np;
+        }
+        if (st == MC_OK) st = cells_products(x, w, pl, rc, rd, &b, n_threads);
+        if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
+        /* each query's top k among the owner's cells, back to its rank */
+        int e4 = MPI_Alltoallv(b.hs, rc, rd, row_s, b.rs, sc, sd, row_s, x->c);
+        int e5 = MPI_Alltoallv(b.hi, rc, rd, row_i, b.ri, sc, sd, row_i, x->c);
+        if ((st = agree_call(x, e4 != MPI_SUCCESS ? e4 : e5, "MPI_Alltoallv")) != MC_OK) goto done;
+        cs->bytes_sent += bytes_out(rc, R, x->rank, k * (sizeof(float) + sizeof(int64_t)));
+        for (size_t a = 0; a < ns; a++) {
+            size_t r = b.sq[a], nv = 0;
+            while (nv < k && b.ri[a * k + nv] >= 0) {
+                tmp[nv] = (size_t)b.ri[a * k + nv];
+                nv++;
+            }
+            cnt[r] = mc_knn_push_row(b.rs + a * k, nv, tmp, 0, SIZE_MAX, k, sims + r * k,
+                                     ids + r * k, cnt[r]);
+        }
+    }
+    for (size_t r = 0; r < x->qrows; r++) mc_knn_finish_row(ids + r * k, sims + r * k, k, cnt[r], 1);
+done:
+    if (row_i != MPI_DATATYPE_NULL) MPI_Type_free(&row_i);
+    if (row_s != MPI_DATATYPE_NULL) MPI_Type_free(&row_s);
+    round_buf_free(&b);
+    free(sc);
+    free(sd);
+    free(rc);
+    free(rd);
+    free(scc);
+    free(scd);
+    free(rcc);
+    free(rcd);
+    free(two_s);
+    free(two_r);
+    free(cur);
+    free(ccur);
+    free(seen);
+    free(slot);
+    free(cnt);
+    free(tmp);
+    return st;
+}
+
+/* The Cells search of the ranks' rows (ids, sims: this rank's qrows x k). */
+static mc_status cells_search(ctx *x, const mc_cluster_params *p, const size_t *cand, size_t m,
+                              const mc_knn_cells_plan *pl, int64_t *ids, float *sims,
+                              cells_stats *cs)
+{
+    mc_knn_params par = p->knn;
+    par.k = x->k;
+    par.n_threads = p->n_threads;
+    par.progress = NULL;
+    par.log = NULL;
+    size_t L = pl->L, P = pl->p, d = x->d;
+    cells_own w;
+    memset(&w, 0, sizeof w);
+    float *cent = mc_malloc_array(L * d, sizeof *cent);
+    uint32_t *probes = mc_malloc_array(x->hrows ? x->hrows * P : 1, sizeof *probes);
+    mc_status st = cent && probes ? MC_OK
+                                  : mc_fail(MC_ERR_NOMEM, "out of memory for %zu cells", L);
+    if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
+    double t0 = MPI_Wtime();
+    if ((st = cells_train(x, &par, cand, m, pl, cent, cs)) != MC_OK) goto done;
+    double t1 = MPI_Wtime();
+    /* the nprobe cells of every row read: the hull starts at a multiple of
+     * MC_KNN_CELLS_AB and ends at one or at N, so each assignment sgemm is
+     * one the one-process search makes */
+    if (x->hrows)
+        st = mc_knn_cells_assign(mc_embeddings_directions(x->e), x->hrows, d, cent, L, P, probes,
+                                 &par);
+    if ((st = agree(x->c, x->rank, st)) != MC_OK) goto done;
+    const uint32_t *qprobes = x->qrows ? probes + (x->qlo - x->hlo) * P : probes;
+    if ((st = cells_distribute(x, p->knn.candidates, qprobes, pl, m, &w, cs)) != MC_OK) goto done;
+    cs->t_train = t1 - t0;
+    cs->t_add = MPI_Wtime() - t1;
+    st = agree(x->c, x->rank,
+               cells_rounds(x, &w, qprobes, pl, p->n_threads, ids, sims, cs));
+done:
+    cells_own_free(&w);
+    free(cent);
+    free(probes);
+    return st;
+}
+
 static mc_status gather_rows(ctx *x, const int64_t *ids, const float *sims, mc_knn_graph_t **out,
                              int root)
 {
@@ -355,6 +946,12 @@ mc_status mc_knn_mpi_build_h5(MPI_Comm comm, int root, const char *path,
     uint64_t sent = 0, fp = 0;
     int centered = 0;
     double shift = NAN;
+    size_t *cand = NULL, nc = 0, nlist = 0; /* nc: n unless Cells has candidates */
+    char spec[64] = "Flat";
+    mc_knn_cells_plan plan;
+    memset(&plan, 0, sizeof plan);
+    cells_stats cs;
+    memset(&cs, 0, sizeof cs);
 
     /* the shape, the same on every rank, and the parameters */
     mc_status st = MC_OK;
@@ -383,16 +980,29 @@ mc_status mc_knn_mpi_build_h5(MPI_Comm comm, int root, const char *path,
     else if (p->knn.k == 0)
         st = mc_fail(MC_ERR_INVALID_ARG, "k must be at least 1");
     else
-        st = check_index(&p->knn, x.n);
+        st = resolve_index(&p->knn, x.n, &cand, &nc, spec, sizeof spec, &nlist);
+    if (st == MC_OK && nlist) {
+        mc_knn_params kp = p->knn;
+        st = mc_knn_cells_plan_make(x.n, nc, &kp, nlist, &plan);
+    }
     if ((st = agree(x.c, x.rank, st)) != MC_OK) goto done;
     x.k = p->knn.k < x.n ? p->knn.k : x.n - 1;
     x.qb = query_block(x.n, p->knn.block_size);
+    x.qunit = nlist ? plan.chunk : x.qb;
 
-    /* who does what: whole query blocks, whole data blocks, and the hull read */
-    size_t dfirst, drows;
-    split_rows(x.n, x.qb, (size_t)x.rank, (size_t)x.R, &x.qlo, &x.qrows);
-    split_rows(x.n, MC_KNN_EXACT_DB_BLOCK, (size_t)x.rank, (size_t)x.R, &dfirst, &drows);
-    if (x.qrows && drows) {
+    /* who does what: whole query blocks (Cells: chunks), whole data blocks,
+     * and the hull read */
+    size_t dfirst = 0, drows = 0;
+    split_rows(x.n, x.qunit, (size_t)x.rank, (size_t)x.R, &x.qlo, &x.qrows);
+    if (!nlist) split_rows(x.n, MC_KNN_EXACT_DB_BLOCK, (size_t)x.rank, (size_t)x.R, &dfirst, &drows);
+    if (nlist) {
+        /* the queries widened to whole assignment blocks (mc_knn_cells_assign) */
+        if (x.qrows) {
+            size_t u = MC_KNN_CELLS_AB, e1 = (x.qlo + x.qrows + u - 1) / u * u;
+            x.hlo = x.qlo / u * u;
+            x.hrows = (e1 < x.n ? e1 : x.n) - x.hlo;
+        }
+    } else if (x.qrows && drows) {
         x.hlo = x.qlo < dfirst ? x.qlo : dfirst;
         size_t e1 = x.qlo + x.qrows, e2 = dfirst + drows;
         x.hrows = (e1 > e2 ? e1 : e2) - x.hlo;
@@ -405,7 +1015,7 @@ mc_status mc_knn_mpi_build_h5(MPI_Comm comm, int root, const char *path,
     st = x.counts && x.displs ? MC_OK : mc_fail(MC_ERR_NOMEM, "out of memory");
     for (int r = 0; st == MC_OK && r < x.R; r++) {
         size_t f, n_r;
-        split_rows(x.n, x.qb, (size_t)r, (size_t)x.R, &f, &n_r);
+        split_rows(x.n, x.qunit, (size_t)r, (size_t)x.R, &f, &n_r);
         x.counts[r] = (int)n_r;
         x.displs[r] = (int)f;
     }
@@ -424,7 +1034,10 @@ mc_status mc_knn_mpi_build_h5(MPI_Comm comm, int root, const char *path,
                      : mc_fail(MC_ERR_NOMEM, "out of memory for %zu x %zu rows of the k-NN graph",
                                x.qrows, x.k);
     if ((st = agree(x.c, x.rank, st)) != MC_OK) goto done;
-    if ((st = ring_search(&x, p, ids, sims, &sent)) != MC_OK) goto done;
+    if (nlist) st = cells_search(&x, p, cand, nc, &plan, ids, sims, &cs);
+    else st = ring_search(&x, p, ids, sims, &sent);
+    if (st != MC_OK) goto done;
+    if (nlist) sent = cs.bytes_sent;
     t3 = MPI_Wtime();
     mc_knn_graph_t *g = NULL;
     if ((st = gather_rows(&x, ids, sims, &g, root)) != MC_OK) goto done;
@@ -443,12 +1056,25 @@ mc_status mc_knn_mpi_build_h5(MPI_Comm comm, int root, const char *path,
         info->centered = centered;
         info->center_shift = shift;
         info->bytes_sent = sent;
+        snprintf(info->index, sizeof info->index, "%s", spec);
+        info->exact = nlist == 0;
+        info->n_candidates = nlist ? nc : x.n;
+        info->nprobe = plan.p;
+        info->train_size = plan.t;
+        info->scan_frac = nlist ? (double)cs.pairs / ((double)x.n * (double)nc) : 1.0;
+        info->cells_first = cs.cells_first;
+        info->cells = cs.cells;
+        info->members = cs.members;
+        info->queries_in = cs.queries_in;
+        info->t_train = cs.t_train;
+        info->t_add = cs.t_add;
         info->t_read = t1 - t0;
         info->t_center = t2 - t1;
         info->t_search = t3 - t2;
         info->t_gather = MPI_Wtime() - t3;
     }
 done:
+    free(cand);
     free(ids);
     free(sims);
     free(x.counts);
