@@ -4,7 +4,9 @@
 # (map), linkage, dbscan and cw, and knn graph files, compared byte for byte,
 # with the exact index and with the Cells index -- plus the faults (a
 # missing file, a non-HDF5 file, an index MPI does not build (HNSW),
-# --shard): a non-zero exit, one error line, no output and no temporary.
+# --shard): a non-zero exit, one error line, no output and no temporary;
+# a rank killed mid-search and the job stopped by SIGTERM: a non-zero exit,
+# mpirun naming the dead rank, no output and no temporary.
 # Then test_knn_mpi (knn_mpi.h's calls) on 3 ranks.
 # Usage: mpi_test.sh MPIRUN MAGCLUST TEST_KNN_MPI WORK_DIR
 # Prints one line per check and closes with "N passed, N failed".
@@ -118,6 +120,41 @@ fault missing_cluster 1 "none.h5" mpi 3 "$MC" cluster "$WORK/none.h5" -o "$WORK/
 fault text_cluster 1 "text.h5" mpi 4 "$MC" cluster "$WORK/text.h5" -o "$WORK/out.csv"
 fault hnsw_cluster 2 "only the exact index Flat and the Cells<nlist> index" mpi 2 "$MC" cluster "$S" --index HNSW32 -o "$WORK/out.csv"
 fault shard_knn 2 "--shard" mpi 2 "$MC" knn "$S" --shard 0/2 -o "$WORK/out.h5"
+
+# ---- a rank that dies, a job stopped: non-zero exit, nothing written -------
+# die.sh runs its command as the rank, and kills it (SIGKILL, no clean-up)
+# after DIE_AFTER seconds when it is rank DIE_RANK: mid-search here (the exact
+# search of the wide file takes seconds on 2 ranks)
+cat >"$WORK/die.sh" <<'EOS'
+#!/bin/sh
+if [ "${OMPI_COMM_WORLD_RANK:-x}" = "$DIE_RANK" ]; then
+    ( sleep "$DIE_AFTER"; kill -9 $$ ) &
+fi
+exec "$@"
+EOS
+chmod +x "$WORK/die.sh"
+nothing_left() {
+    check "$1: no output" test ! -e "$WORK/out.csv"
+    check "$1: no temporary" [ -z "$(ls -A "$WORK" | grep '\.tmp')" ]
+}
+rm -f "$WORK/out.csv"
+DIE_RANK=1 DIE_AFTER=1 "$MPIRUN" --allow-run-as-root --oversubscribe -np 2 "$WORK/die.sh" \
+    "$MC" cluster "$W" --index Flat -k 20 -q -o "$WORK/out.csv" >"$WORK/rank_dies.out" 2>&1
+rc=$?
+check "rank 1 killed mid-search: non-zero exit (got $rc)" [ "$rc" -ne 0 ]
+check "rank 1 killed: mpirun names the dead rank" \
+    grep -q "process rank 1 .*exited on signal 9" "$WORK/rank_dies.out"
+nothing_left "rank 1 killed"
+# the scheduler stops the job (SIGTERM to mpirun, passed on to every rank)
+"$MPIRUN" --allow-run-as-root --oversubscribe --quiet -np 2 \
+    "$MC" cluster "$W" --index Flat -k 20 -q -o "$WORK/out.csv" >"$WORK/stopped.out" 2>&1 &
+job=$!
+sleep 2
+kill -TERM "$job"
+wait "$job"
+rc=$?
+check "job stopped by SIGTERM: non-zero exit (got $rc)" [ "$rc" -ne 0 ]
+nothing_left "job stopped"
 
 # ---- the library calls ------------------------------------------------------
 run test_knn_mpi_3 0 mpi 3 "$TKM" "$B" 20
