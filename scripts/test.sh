@@ -5,7 +5,7 @@
 # end-to-end CLI tests under valgrind memcheck); then build again with
 # AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/) and run every
 # test once more, any sanitizer report failing the test; then fuzz every
-# parser for $MC_FUZZ_SECONDS (default 45) seconds each (scripts/fuzz.sh).
+# parser for $MC_FUZZ_SECONDS (default 30) seconds each (scripts/fuzz.sh).
 # Usage: scripts/test.sh [--no-sanitize] [--no-fuzz] [--no-valgrind]
 # (--no-valgrind leaves out cli_valgrind_*, most of the run's time on two
 # cores: for a quicker local run; CI runs everything.)
@@ -53,5 +53,5 @@ if [ "$sanitize" -eq 1 ]; then
 fi
 if [ "$fuzz" -eq 1 ]; then
     echo "== fuzzing every parser (scripts/fuzz.sh) =="
-    scripts/fuzz.sh --seconds "${MC_FUZZ_SECONDS:-45}" --jobs "$jobs"
+    scripts/fuzz.sh --seconds "${MC_FUZZ_SECONDS:-30}" --jobs "$jobs"
 fi
