@@ -47,14 +47,17 @@ static void help(FILE *f)
 "  -o, --output PATH        the graph file (HDF5: /knn/ids, /knn/sims);\n"
 "                           written atomically\n"
 "  -k, --k K                neighbours per face (default 30; < N)\n"
-"      --index SPEC         Flat (exact), Cells<nlist> (approximate, sgemm\n"
+"      --index SPEC         Flat (exact), Int8 (every pair on 8-bit\n"
+"                           directions, the best re-ranked in floats),\n"
+"                           Cells<nlist> (approximate, sgemm\n"
 "                           inverted file), HNSW<M> (approximate, hnswlib,\n"
 "                           M links a face; with more than one thread the\n"
 "                           graph varies from run to run) or a FAISS\n"
 "                           index_factory string (e.g. IVF4096,Flat,\n"
 "                           HNSW32,Flat)\n"
-"                           (default auto: Flat up to %d faces, else\n"
-"                           Cells<nlist>)\n"
+"                           (default auto: Flat up to %d faces, Int8 up\n"
+"                           to %d where the CPU has AVX-512 VNNI (else\n"
+"                           Flat), then Cells<nlist>)\n"
 "      --nprobe N           Cells and IVF: cells or lists visited per face\n"
 "                           (default: Cells max(8, nlist/8), IVF max(16,\n"
 "                           nlist/32))\n"
@@ -82,7 +85,7 @@ static void help(FILE *f)
 "\n"
 "exit codes: 0 success, 1 runtime failure (bad input file, I/O; parts that\n"
 "do not belong together, a missing or duplicated shard), 2 usage error\n",
-            MC_KNN_AUTO_EXACT_MAX, CLI_RECALL_AUTO_SAMPLE);
+            MC_KNN_AUTO_FLAT_MAX, MC_KNN_AUTO_EXACT_MAX, CLI_RECALL_AUTO_SAMPLE);
 }
 
 enum { KNN_O_SHARD = CLI_OPT_BASE + 200, KNN_O_MERGE };
@@ -203,8 +206,9 @@ static int build_part(const char *in_path, const char *out_path, cli_opts *o, si
     rc = CLI_OK;
     if (!o->quiet) {
         size_t first = mc_knn_part_first_row(part), rows = mc_knn_part_rows(part);
-        printf("  shard        %zu of %zu: rows %zu to %zu (%zu faces), k %zu, index Flat "
-               "(exact)\n", shard, n_shards, first, first + rows - 1, rows, m.k);
+        printf("  shard        %zu of %zu: rows %zu to %zu (%zu faces), k %zu, index %s\n", shard,
+               n_shards, first, first + rows - 1, rows, m.k,
+               info.exact ? "Flat (exact)" : "Int8 (8-bit exhaustive, re-ranked)");
         printf("  time         load %.3f s  knn %.3f s  write %.3f s\n", in.t_load, t1 - t0,
                cli_now() - t1);
         printf("  wrote        %s\n", out_path);

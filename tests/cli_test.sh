@@ -587,6 +587,16 @@ for ((i = 0; i < 40; i++)); do
 done
 run shard_tiny_merge 0 "$MC" knn --merge "${tiny_parts[@]}" -q -o "$WORK/tiny_merged.h5"
 check "shard: 40 one-face shards of 40 faces merged are the one-run graph" cmp -s "$WORK/tiny_graph.h5" "$WORK/tiny_merged.h5"
+# Int8 shards: the one-run Int8 graph, byte for byte
+run int8_full 0 "$MC" knn "$SAMPLE" --index Int8 -o "$WORK/int8_graph.h5"
+check "knn: Int8 names itself in the summary" grep -q "index Int8 (8-bit, re-ranked)  search .* s  recall@60 " "$WORK/int8_full.out"
+for i in 0 1 2; do
+    "$MC" knn "$SAMPLE" --index Int8 --shard "$i/3" -q -o "$WORK/int8-$i.h5" || ko "shard: Int8 $i/3"
+done
+run int8_merge 0 "$MC" knn --merge "$WORK/int8-0.h5" "$WORK/int8-1.h5" "$WORK/int8-2.h5" -q -o "$WORK/int8_merged.h5"
+check "shard: 3 Int8 parts merged are the one-run Int8 graph, byte for byte" cmp -s "$WORK/int8_graph.h5" "$WORK/int8_merged.h5"
+run int8_cluster 0 "$MC" cluster "$SAMPLE" --index Int8 -q -o "$WORK/int8.csv"
+check "cluster: Int8 gives the exact graph's clusters on the sample" cmp -s "$WORK/direct.csv" "$WORK/int8.csv"
 # a part is no graph, a graph no part; refusals name the file
 run shard_other_data 0 "$MC" knn "$WORK/seed2g.h5" --shard 1/3 -q -o "$WORK/other-1.h5"
 run shard_three_of_four 0 "$MC" knn "$SAMPLE" --shard 2/4 -q -o "$WORK/part4-2.h5"
@@ -612,7 +622,7 @@ bad merge_over_part 1 "overwrite an input" "$MC" knn --merge "$WORK/part2-0.h5" 
 bad shard_bad_spec 2 "--shard '3/3': expected I/N" "$MC" knn "$SAMPLE" --shard 3/3 -o "$WORK/out.csv"
 bad shard_bad_spec_text 2 "--shard '1of2': expected I/N" "$MC" knn "$SAMPLE" --shard 1of2 -o "$WORK/out.csv"
 bad shard_too_many 1 "5000 shards of 1926 faces" "$MC" knn "$SAMPLE" --shard 0/5000 -o "$WORK/out.csv"
-bad shard_approximate 1 "only the exact index Flat" "$MC" knn "$SAMPLE" --index Cells8 --shard 0/2 -o "$WORK/out.csv"
+bad shard_approximate 1 "only the exhaustive indexes Flat and Int8" "$MC" knn "$SAMPLE" --index Cells8 --shard 0/2 -o "$WORK/out.csv"
 bad shard_recall 2 "--recall-sample needs the whole graph" "$MC" knn "$SAMPLE" --shard 0/2 --recall-sample 100 -o "$WORK/out.csv"
 bad shard_no_output 2 "-o PART.h5 is required" "$MC" knn "$SAMPLE" --shard 0/2
 

@@ -338,6 +338,127 @@ static void test_candidates(void)
     mc_embeddings_free(e);
 }
 
+static int cancel_progress(void *ud, const char *phase, uint64_t done, uint64_t total)
+{
+    (void)ud;
+    (void)phase;
+    (void)total;
+    return done > 0;
+}
+
+/* Int8: near the exact graph (a near tie may swap), every listed
+ * similarity the true float cosine, rows sorted and self-free; the same rows
+ * bit for bit on the portable kernel, on any thread count and in shards;
+ * candidates honoured; k close to N lists everyone; cancellable. d is not a
+ * multiple of 4 and N not one of the panel, kernel or block sizes. */
+static void test_int8(void)
+{
+    size_t n = 1500, d = 50, k = 12;
+    mc_embeddings_t *e = random_embeddings(n, d, 41);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    const float *x = mc_embeddings_directions(e);
+    mc_knn_params p = mc_knn_params_default();
+    p.k = k;
+    mc_knn_graph_t *ge = NULL, *g8 = NULL, *gg = NULL, *g1 = NULL;
+    mc_knn_info info;
+    p.index = "Flat";
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &ge), MC_OK);
+    p.index = "Int8";
+    progress_log log = {{0}, 0, 0, 0};
+    p.progress = record_progress;
+    p.progress_data = &log;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build_ex(e, &p, &g8, &info), MC_OK);
+    CU_ASSERT_STRING_EQUAL(info.index, "Int8");
+    CU_ASSERT_EQUAL(info.exact, 0);
+    CU_ASSERT(fabs(info.scan_frac - 1.0) < 1e-12);
+    CU_ASSERT_STRING_EQUAL(log.phase, "search");
+    CU_ASSERT_EQUAL(log.done, n);
+    CU_ASSERT(same_ids(ge, g8) >= n * k - n / 50);
+    const int64_t *ids = mc_knn_graph_ids(g8);
+    const float *sims = mc_knn_graph_sims(g8);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < k; c++) {
+            int64_t j = ids[i * k + c];
+            if (j < 0 || (size_t)j >= n || (size_t)j == i) {
+                bad++;
+                continue;
+            }
+            if (fabs(dot(x + i * d, x + (size_t)j * d, d) - sims[i * k + c]) > 1e-5) bad++;
+            if (c > 0 && sims[i * k + c] > sims[i * k + c - 1]) bad++;
+        }
+    CU_ASSERT_EQUAL(bad, 0);
+    /* the portable kernel, one thread: the same bytes */
+    mc_knn_int8_force_generic(1);
+    p.n_threads = 1;
+    p.progress = NULL;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &gg), MC_OK);
+    mc_knn_int8_force_generic(0);
+    CU_ASSERT_EQUAL(memcmp(mc_knn_graph_ids(gg), ids, n * k * sizeof *ids), 0);
+    CU_ASSERT_EQUAL(memcmp(mc_knn_graph_sims(gg), sims, n * k * sizeof *sims), 0);
+    p.n_threads = 2;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &g1), MC_OK);
+    CU_ASSERT_EQUAL(memcmp(mc_knn_graph_ids(g1), ids, n * k * sizeof *ids), 0);
+    CU_ASSERT_EQUAL(memcmp(mc_knn_graph_sims(g1), sims, n * k * sizeof *sims), 0);
+    /* three shards: the whole graph's rows */
+    for (size_t sh = 0; sh < 3; sh++) {
+        mc_knn_part_t *pt = NULL;
+        CU_ASSERT_EQUAL_FATAL(mc_knn_part_build(e, &p, sh, 3, &pt, &info), MC_OK);
+        CU_ASSERT_STRING_EQUAL(info.index, "Int8");
+        size_t f = mc_knn_part_first_row(pt), r = mc_knn_part_rows(pt);
+        CU_ASSERT_EQUAL(memcmp(mc_knn_part_ids(pt), ids + f * k, r * k * sizeof *ids), 0);
+        CU_ASSERT_EQUAL(memcmp(mc_knn_part_sims(pt), sims + f * k, r * k * sizeof *sims), 0);
+        mc_knn_part_free(pt);
+    }
+    /* candidates */
+    uint8_t *cand = calloc(n, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cand);
+    for (size_t i = 0; i < n; i++) cand[i] = i % 3 != 1;
+    mc_knn_graph_t *gce = NULL, *gc8 = NULL;
+    p.candidates = cand;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &gc8), MC_OK);
+    p.index = "Flat";
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &gce), MC_OK);
+    CU_ASSERT(same_ids(gce, gc8) >= n * k - n / 50);
+    bad = 0;
+    for (size_t a = 0; a < n * k; a++) bad += mc_knn_graph_ids(gc8)[a] >= 0 && !cand[mc_knn_graph_ids(gc8)[a]];
+    CU_ASSERT_EQUAL(bad, 0);
+    p.candidates = NULL;
+    free(cand);
+    /* k = N - 1: every other face, as the exact graph lists them */
+    mc_embeddings_t *es = random_embeddings(40, 7, 43);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(es);
+    mc_knn_graph_t *gs8 = NULL, *gse = NULL;
+    p.k = 39;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(es, &p, &gse), MC_OK);
+    p.index = "Int8";
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(es, &p, &gs8), MC_OK);
+    for (size_t i = 0; i < 40; i++) {
+        int64_t sum8 = 0, sume = 0;
+        for (size_t c = 0; c < 39; c++) {
+            sum8 += mc_knn_graph_ids(gs8)[i * 39 + c];
+            sume += mc_knn_graph_ids(gse)[i * 39 + c];
+        }
+        CU_ASSERT_EQUAL(sum8, sume);
+    }
+    /* cancelled */
+    mc_knn_graph_t *gx = NULL;
+    p.k = k;
+    p.progress = cancel_progress;
+    CU_ASSERT_EQUAL(mc_knn_graph_build(e, &p, &gx), MC_ERR_CANCELLED);
+    CU_ASSERT_PTR_NULL(gx);
+    mc_knn_graph_free(ge);
+    mc_knn_graph_free(g8);
+    mc_knn_graph_free(gg);
+    mc_knn_graph_free(g1);
+    mc_knn_graph_free(gce);
+    mc_knn_graph_free(gc8);
+    mc_knn_graph_free(gs8);
+    mc_knn_graph_free(gse);
+    mc_embeddings_free(es);
+    mc_embeddings_free(e);
+}
+
 /* Cells: every cell visited is the exact graph; fewer cells visited still
  * find most neighbours of clustered data for a fraction of the products; the
  * graph does not depend on the thread count, bit for bit; info says what
@@ -429,8 +550,13 @@ static void test_auto_choice(void)
     char buf[64];
     mc_knn_auto_index(1000, buf, sizeof buf);
     CU_ASSERT_STRING_EQUAL(buf, "Flat");
-    mc_knn_auto_index(MC_KNN_AUTO_EXACT_MAX, buf, sizeof buf);
+    mc_knn_auto_index(MC_KNN_AUTO_FLAT_MAX, buf, sizeof buf);
     CU_ASSERT_STRING_EQUAL(buf, "Flat");
+    /* above, the 8-bit search where it is fast */
+    mc_knn_auto_index(MC_KNN_AUTO_EXACT_MAX, buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, mc_knn_int8_fast() ? "Int8" : "Flat");
+    mc_knn_auto_index(MC_KNN_AUTO_FLAT_MAX + 1, buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, mc_knn_int8_fast() ? "Int8" : "Flat");
     mc_knn_auto_index(1000000, buf, sizeof buf); /* 2 L^2 >= 1e6 */
     CU_ASSERT_STRING_EQUAL(buf, "Cells1024");
     mc_knn_auto_index(250000, buf, sizeof buf);
@@ -661,6 +787,7 @@ void mc_test_register(void)
     add_test("index_errors", test_index_errors);
     add_test("candidates", test_candidates);
     add_test("cells", test_cells);
+    add_test("int8", test_int8);
     add_test("auto_choice", test_auto_choice);
     add_test("against_brute_force", test_against_brute_force);
     add_test("blocks_and_threads", test_blocks_and_threads);

@@ -137,7 +137,7 @@ static void test_part_build_refusals(void)
     kp.index = "Cells4";
     CU_ASSERT_EQUAL(mc_knn_part_build(e, &kp, 0, 2, &pt, NULL), MC_ERR_INVALID_ARG);
     CU_ASSERT_PTR_NULL(pt);
-    CU_ASSERT(mentions("index Cells4") && mentions("only the exact index Flat"));
+    CU_ASSERT(mentions("index Cells4") && mentions("only the exhaustive indexes Flat and Int8"));
     kp.index = "HNSW32";
     CU_ASSERT_EQUAL(mc_knn_part_build(e, &kp, 0, 2, &pt, NULL), MC_ERR_INVALID_ARG);
     kp.index = "IVF4,Flat";

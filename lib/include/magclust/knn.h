@@ -1,7 +1,9 @@
 /**
  * @file knn.h
  * @brief k-nearest-neighbour graph over unit directions: exact (blocked
- * OpenBLAS sgemm) or approximate (any FAISS index_factory index).
+ * OpenBLAS sgemm), exhaustive on 8-bit directions and re-ranked, or
+ * approximate (our Cells inverted file, hnswlib, any FAISS index_factory
+ * index).
  *
  * @code
  * mc_knn_params kp = mc_knn_params_default();
@@ -26,6 +28,18 @@
  *   cblas_sgemm, each block's rows reduced to their k best at once; it reads
  *   the directions in place (no copy) and needs block_size x 4096 floats of
  *   scratch besides the graph.
+ * - "Int8": every pair compared, on 8-bit directions. Each component is
+ *   rounded to an integer in [-127, 127] on one scale (127 over the data's
+ *   largest component); a face's best k + max(16, k / 4) by the integer
+ *   inner product are re-ranked with float cosines, and the best k kept.
+ *   A neighbour is lost only when the rounding (about 1e-3 of cosine at
+ *   512-d) pushes it below that many others: recall@k was 1.0000 against
+ *   "Flat" on 21,613 realistic synthetic 512-d faces at k 60. The integer
+ *   products are exact, so the rows are the same on every CPU and thread
+ *   count. With AVX-512 VNNI it runs at about 3.5 times "Flat"'s speed on
+ *   the same cores (a 64-byte multiply-add per instruction); elsewhere a
+ *   portable kernel gives the same rows more slowly than "Flat". It holds
+ *   an 8-bit copy of the candidates (N x D bytes) besides the graph.
  * - "Cells<nlist>" (or "Cells": nlist from mc_knn_auto_cells()): approximate,
  *   our own inverted file. Spherical k-means (10 rounds, on a seeded sample
  *   of train_size faces) cuts the candidates into nlist cells; every face
@@ -58,8 +72,9 @@
  *   product metric ("IVF4096,Flat", "HNSW32,Flat", "IVF4096,PQ64", ...): trained
  *   on a seeded sample when it needs training, filled in blocks, searched in
  *   blocks for k + 1 neighbours (the face itself is dropped).
- * - NULL or "auto": "Flat" up to MC_KNN_AUTO_EXACT_MAX faces, else
- *   "Cells<nlist>" with nlist = mc_knn_auto_cells(N).
+ * - NULL or "auto": "Flat" up to MC_KNN_AUTO_FLAT_MAX faces; then, up to
+ *   MC_KNN_AUTO_EXACT_MAX faces, "Int8" where the CPU has AVX-512 VNNI and
+ *   "Flat" elsewhere; above, "Cells<nlist>" with nlist = mc_knn_auto_cells(N).
  *
  * Candidates (mc_knn_params.candidates): a face's row may list only
  * candidate faces; every face, candidate or not, gets a row. With an index,
@@ -81,7 +96,11 @@ extern "C" {
 /** Opaque k-NN graph: N rows of k (id, similarity) pairs. */
 typedef struct mc_knn_graph mc_knn_graph_t;
 
-/** Largest N for which the automatic index is exact ("Flat"). */
+/** Largest N for which the automatic index is "Flat" on every CPU. */
+#define MC_KNN_AUTO_FLAT_MAX 20000
+
+/** Largest N for which the automatic index compares every pair ("Flat", or
+ *  "Int8" where the CPU has AVX-512 VNNI). */
 #define MC_KNN_AUTO_EXACT_MAX 200000
 
 /** Parameters of the k-NN search. */
@@ -127,6 +146,9 @@ MC_API mc_knn_params mc_knn_params_default(void);
 
 /**
  * @brief The index spec "auto" resolves to for n faces, into buf (at least 32 bytes).
+ *
+ * It depends on the CPU between MC_KNN_AUTO_FLAT_MAX and
+ * MC_KNN_AUTO_EXACT_MAX faces ("Int8" with AVX-512 VNNI, else "Flat").
  */
 MC_API void mc_knn_auto_index(size_t n, char *buf, size_t size);
 

@@ -1,6 +1,6 @@
 /* The k-NN graph of a set of faces: the parameters, the automatic index
  * choice, the candidate set, and the dispatch to the exact search
- * (knn_exact.c), our Cells index (knn_cells.c), hnswlib (knn_hnsw.c) or
+ * (knn_exact.c), the 8-bit exhaustive one (knn_int8.c), our Cells index (knn_cells.c), hnswlib (knn_hnsw.c) or
  * FAISS (knn_faiss.c). */
 #define _POSIX_C_SOURCE 200809L
 #include <omp.h>
@@ -26,7 +26,10 @@ mc_knn_params mc_knn_params_default(void)
 void mc_knn_auto_index(size_t n, char *buf, size_t size)
 {
     if (!buf || size == 0) return;
-    if (n <= MC_KNN_AUTO_EXACT_MAX) snprintf(buf, size, "Flat");
+    if (n <= MC_KNN_AUTO_FLAT_MAX || (n <= MC_KNN_AUTO_EXACT_MAX && !mc_knn_int8_fast()))
+        snprintf(buf, size, "Flat");
+    else if (n <= MC_KNN_AUTO_EXACT_MAX)
+        snprintf(buf, size, "Int8");
     else snprintf(buf, size, "Cells%zu", mc_knn_auto_cells(n));
 }
 
@@ -134,6 +137,7 @@ mc_status mc_knn_graph_build_ex(const mc_embeddings_t *e, const mc_knn_params *p
     else
         snprintf(spec, sizeof spec, "%s", par.index);
     int exact = strcmp(spec, "Flat") == 0;
+    int is_int8 = strcmp(spec, "Int8") == 0;
     size_t cells = 0;
     int is_cells = mc_knn_parse_cells(spec, &cells);
     if (is_cells < 0)
@@ -161,12 +165,12 @@ mc_status mc_knn_graph_build_ex(const mc_embeddings_t *e, const mc_knn_params *p
         snprintf(info->index, sizeof info->index, "%s", spec);
         info->exact = exact;
         info->n_candidates = nc;
-        info->scan_frac = exact ? 1.0 : 0.0;
+        info->scan_frac = exact || is_int8 ? 1.0 : 0.0;
     }
     if (par.log) {
         char msg[200];
         snprintf(msg, sizeof msg, "knn: index %s%s for %zu faces, %zu of them candidates", spec,
-                 exact ? " (exact)" : "", n, nc);
+                 exact ? " (exact)" : is_int8 ? " (8-bit exhaustive, re-ranked)" : "", n, nc);
         par.log(par.user_data, msg);
     }
 
@@ -183,6 +187,10 @@ mc_status mc_knn_graph_build_ex(const mc_embeddings_t *e, const mc_knn_params *p
         mc_knn_exact_job j = {x, n, x, n, cand, nc, d, par.k, 0, par.block_size, 0, 1,
                               par.n_threads, par.progress, par.progress_data};
         st = mc_knn_exact_search(&j, mc_knn_graph_ids_mut(g), mc_knn_graph_sims_mut(g));
+    } else if (is_int8) {
+        mc_knn_exact_job j = {x, n, x, n, cand, nc, d, par.k, 0, 0, 0, 1,
+                              par.n_threads, par.progress, par.progress_data};
+        st = mc_knn_int8_search(&j, mc_knn_graph_ids_mut(g), mc_knn_graph_sims_mut(g));
     } else if (is_cells) {
         st = mc_knn_cells(x, n, d, cand, nc, &par, cells, g, info);
     } else if (is_hnsw) {
@@ -197,7 +205,7 @@ mc_status mc_knn_graph_build_ex(const mc_embeddings_t *e, const mc_knn_params *p
         if (par.n_threads > 0) omp_set_num_threads(saved_omp);
     }
     free(cand);
-    if (info && exact) info->t_search = mc_knn_now() - t0;
+    if (info && (exact || is_int8)) info->t_search = mc_knn_now() - t0;
     if (st != MC_OK) {
         mc_knn_graph_free(g);
         return st;

@@ -128,6 +128,21 @@ mc_status mc_knn_exact_search(const mc_knn_exact_job *job, int64_t *ids, float *
 mc_status mc_knn_exact_push(const mc_knn_exact_job *job, size_t qb, size_t b_base, size_t *cnt,
                             int64_t *ids, float *sims);
 
+/* ---- knn_int8.c ---- */
+
+/* The "Int8" search (knn_int8.c says how): the job's fields as for
+ * mc_knn_exact_search() (block_size and db_block unused), each row's best
+ * k + mc_knn_int8_margin(k) by the 8-bit inner product re-ranked with float
+ * cosines. The rows do not depend on the thread count or the CPU. MC_OK,
+ * MC_ERR_NOMEM or MC_ERR_CANCELLED. */
+mc_status mc_knn_int8_search(const mc_knn_exact_job *job, int64_t *ids, float *sims);
+/* Candidates re-ranked beyond k: max(16, k / 4). */
+size_t mc_knn_int8_margin(size_t k);
+/* Nonzero when this CPU runs the fast kernel (AVX-512 VNNI). */
+int mc_knn_int8_fast(void);
+/* Tests: nonzero makes the search use the portable kernel on any CPU. */
+void mc_knn_int8_force_generic(int on);
+
 /* ---- knn_build.c ---- */
 
 /* "Cells" (1, *nlist 0 = automatic) or "Cells<nlist>" (1); 0 for any other

@@ -84,9 +84,11 @@ mc_status mc_knn_part_build(const mc_embeddings_t *e, const mc_knn_params *p, si
         mc_knn_auto_index(n, spec, sizeof spec);
     else
         snprintf(spec, sizeof spec, "%s", par.index);
-    if (strcmp(spec, "Flat") != 0)
+    int int8 = strcmp(spec, "Int8") == 0;
+    if (strcmp(spec, "Flat") != 0 && !int8)
         return mc_fail(MC_ERR_INVALID_ARG,
-                       "index %s%s%s: a sharded search supports only the exact index Flat (an "
+                       "index %s%s%s: a sharded search supports only the exhaustive indexes Flat "
+                       "and Int8 (an "
                        "approximate index's rows depend on its training and on which faces are "
                        "searched together)",
                        par.index && par.index[0] ? "" : "auto = ", spec,
@@ -98,7 +100,7 @@ mc_status mc_knn_part_build(const mc_embeddings_t *e, const mc_knn_params *p, si
     /* the one-process search's query blocks that overlap the shard, whole:
      * each sgemm then sees the same operands as there, whatever the BLAS
      * kernel does with a block's size or a row's place in it */
-    size_t qb = par.block_size < n ? par.block_size : n;
+    size_t qb = int8 ? 1 : par.block_size < n ? par.block_size : n;
     size_t q0 = first / qb * qb, q1 = ((first + rows - 1) / qb + 1) * qb;
     if (q1 > n) q1 = n;
     size_t nq = q1 - q0;
@@ -121,22 +123,25 @@ mc_status mc_knn_part_build(const mc_embeddings_t *e, const mc_knn_params *p, si
     }
     if (par.log) {
         char msg[200];
-        snprintf(msg, sizeof msg, "knn: shard %zu of %zu, rows %zu to %zu of %zu, index Flat (exact)",
-                 shard, n_shards, first, first + rows - 1, n);
+        snprintf(msg, sizeof msg, "knn: shard %zu of %zu, rows %zu to %zu of %zu, index %s",
+                 shard, n_shards, first, first + rows - 1, n,
+                 int8 ? "Int8 (8-bit exhaustive, re-ranked)" : "Flat (exact)");
         par.log(par.user_data, msg);
     }
     double t0 = mc_knn_now();
     const float *x = mc_embeddings_directions(e);
     mc_knn_exact_job j = {x + q0 * d, nq, x, n, cand, nc, d, par.k, q0, par.block_size, 0, 1,
                           par.n_threads, par.progress, par.progress_data};
-    if ((st = mc_knn_exact_search(&j, ids, sims)) != MC_OK) goto done;
+    if ((st = int8 ? mc_knn_int8_search(&j, ids, sims) : mc_knn_exact_search(&j, ids, sims)) !=
+        MC_OK)
+        goto done;
     if (nq != rows) {
         memcpy(pt->ids, ids + (first - q0) * par.k, rows * par.k * sizeof *ids);
         memcpy(pt->sims, sims + (first - q0) * par.k, rows * par.k * sizeof *sims);
     }
     if (info) {
-        snprintf(info->index, sizeof info->index, "Flat");
-        info->exact = 1;
+        snprintf(info->index, sizeof info->index, "%s", int8 ? "Int8" : "Flat");
+        info->exact = !int8;
         info->n_candidates = nc;
         info->scan_frac = 1.0;
         info->t_search = mc_knn_now() - t0;

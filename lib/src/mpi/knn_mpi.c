@@ -114,7 +114,7 @@ static mc_status agree_call(const ctx *x, int err, const char *call)
 }
 
 /* The index, resolved as mc_knn_graph_build_ex() resolves it: "Flat"
- * (*nlist 0) or "Cells<nlist>" into spec, any other refused; for Cells the
+ * (*nlist 0; also for auto's "Int8") or "Cells<nlist>" into spec, any other refused; for Cells the
  * candidate list too (*cand NULL and *nc n: every face). */
 static mc_status resolve_index(const mc_knn_params *kp, size_t n, size_t **cand, size_t *nc,
                                char *spec, size_t size, size_t *nlist)
@@ -122,7 +122,11 @@ static mc_status resolve_index(const mc_knn_params *kp, size_t n, size_t **cand,
     char s[64];
     int automatic = !kp->index || !kp->index[0] || strcmp(kp->index, "auto") == 0;
     *nlist = 0;
-    if (automatic) mc_knn_auto_index(n, s, sizeof s);
+    if (automatic) {
+        mc_knn_auto_index(n, s, sizeof s);
+        /* the ring search has no 8-bit kernel: the exact one instead */
+        if (strcmp(s, "Int8") == 0) snprintf(s, sizeof s, "Flat");
+    }
     else if (strlen(kp->index) >= sizeof s)
         return mc_fail(MC_ERR_INVALID_ARG, "index description \"%.40s...\" is too long (max %zu)",
                        kp->index, sizeof s - 1);
