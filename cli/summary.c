@@ -137,8 +137,10 @@ void cli_print_knn_line(FILE *f, const mc_knn_info *k, size_t n, size_t kk, cons
     }
     char autospec[64];
     mc_knn_auto_index(n, autospec, sizeof autospec);
-    int int8 = strcmp(k->index, "Int8") == 0;
-    fprintf(f, " (%s", k->exact ? "exact" : int8 ? "8-bit, re-ranked" : "approximate");
+    int int8 = strstr(k->index, "Int8") != NULL;
+    fprintf(f, " (%s", k->exact ? "exact"
+                       : int8 ? (k->train_size ? "8-bit on principal axes, re-ranked" : "8-bit, re-ranked")
+                              : "approximate");
     if (k->nprobe) fprintf(f, ", nprobe %zu", k->nprobe);
     if (k->ef_construction) fprintf(f, ", efConstruction %zu", k->ef_construction);
     if (k->ef_search) fprintf(f, ", efSearch %zu", k->ef_search);
@@ -146,7 +148,8 @@ void cli_print_knn_line(FILE *f, const mc_knn_info *k, size_t n, size_t kk, cons
     if (k->scan_frac > 0.0 && !k->exact && !int8)
         fprintf(f, ", %.1f%% of the pairs compared", 100.0 * k->scan_frac);
     fprintf(f, ")");
-    if (k->exact || int8) fprintf(f, "  search %.3f s", k->t_search);
+    if (k->exact || (int8 && !k->train_size)) fprintf(f, "  search %.3f s", k->t_search);
+    else if (int8) fprintf(f, "  train %.3f s  search %.3f s", k->t_train, k->t_search);
     else fprintf(f, "  train %.3f s  add %.3f s  search %.3f s", k->t_train, k->t_add, k->t_search);
     print_recall(f, recall);
     fprintf(f, "\n");

@@ -286,6 +286,20 @@ static size_t check_candidate_rows(const mc_embeddings_t *e, const mc_knn_graph_
     return bad;
 }
 
+/* Entries of b's rows found anywhere in a's row: the shared neighbours. */
+static size_t shared_ids(const mc_knn_graph_t *a, const mc_knn_graph_t *b)
+{
+    size_t n = mc_knn_graph_n(a), k = mc_knn_graph_k(a), found = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < k; c++)
+            for (size_t e = 0; e < k; e++)
+                if (mc_knn_graph_ids(b)[i * k + c] == mc_knn_graph_ids(a)[i * k + e]) {
+                    found++;
+                    break;
+                }
+    return found;
+}
+
 static size_t same_ids(const mc_knn_graph_t *a, const mc_knn_graph_t *b)
 {
     size_t n = mc_knn_graph_n(a) * mc_knn_graph_k(a), same = 0;
@@ -456,6 +470,57 @@ static void test_int8(void)
     mc_knn_graph_free(gs8);
     mc_knn_graph_free(gse);
     mc_embeddings_free(es);
+    mc_embeddings_free(e);
+}
+
+/* PCA<d>,Int8: candidates from 8-bit codes on the top principal axes, then
+ * the full codes and the floats: near the exact graph, true cosines, the
+ * same bytes on the portable kernel and any thread count; bad specs named. */
+static void test_pca_int8(void)
+{
+    size_t n = 1500, d = 50, k = 12;
+    mc_embeddings_t *e = random_embeddings(n, d, 47);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    const float *x = mc_embeddings_directions(e);
+    mc_knn_params p = mc_knn_params_default();
+    p.k = k;
+    mc_knn_graph_t *ge = NULL, *gp = NULL, *gg = NULL;
+    mc_knn_info info;
+    p.index = "Flat";
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &ge), MC_OK);
+    p.index = "PCA40,Int8";
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build_ex(e, &p, &gp, &info), MC_OK);
+    CU_ASSERT_STRING_EQUAL(info.index, "PCA40,Int8");
+    CU_ASSERT_EQUAL(info.train_size, n);
+    CU_ASSERT_EQUAL(info.exact, 0);
+    CU_ASSERT(shared_ids(ge, gp) >= n * k * 95 / 100); /* 98.5 % when written */
+    const int64_t *ids = mc_knn_graph_ids(gp);
+    const float *sims = mc_knn_graph_sims(gp);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < k; c++) {
+            int64_t j = ids[i * k + c];
+            if (j < 0 || (size_t)j == i) bad++;
+            else if (fabs(dot(x + i * d, x + (size_t)j * d, d) - sims[i * k + c]) > 1e-5) bad++;
+        }
+    CU_ASSERT_EQUAL(bad, 0);
+    mc_knn_int8_force_generic(1);
+    p.n_threads = 1;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &gg), MC_OK);
+    mc_knn_int8_force_generic(0);
+    CU_ASSERT_EQUAL(memcmp(mc_knn_graph_ids(gg), ids, n * k * sizeof *ids), 0);
+    CU_ASSERT_EQUAL(memcmp(mc_knn_graph_sims(gg), sims, n * k * sizeof *sims), 0);
+    const char *specs[] = {"PCA2,Int8", "PCA50,Int8", "PCA99999999,Int8", "PCA24,Int8x"};
+    for (size_t a = 0; a < sizeof specs / sizeof *specs; a++) {
+        mc_knn_graph_t *gb = NULL;
+        p.index = specs[a];
+        CU_ASSERT_EQUAL(mc_knn_graph_build(e, &p, &gb), MC_ERR_INVALID_ARG);
+        CU_ASSERT_PTR_NULL(gb);
+        CU_ASSERT_PTR_NOT_NULL(strstr(mc_last_error_detail(), "PCA<d>,Int8"));
+    }
+    mc_knn_graph_free(ge);
+    mc_knn_graph_free(gp);
+    mc_knn_graph_free(gg);
     mc_embeddings_free(e);
 }
 
@@ -788,6 +853,7 @@ void mc_test_register(void)
     add_test("candidates", test_candidates);
     add_test("cells", test_cells);
     add_test("int8", test_int8);
+    add_test("pca_int8", test_pca_int8);
     add_test("auto_choice", test_auto_choice);
     add_test("against_brute_force", test_against_brute_force);
     add_test("blocks_and_threads", test_blocks_and_threads);

@@ -51,6 +51,23 @@ int mc_knn_parse_cells(const char *spec, size_t *nlist)
     return 1;
 }
 
+/* "PCA<d>,Int8" (1) with d >= 4; 0 for a spec not starting "PCA<digit>"
+ * (FAISS's "PCA64,IVF..." is FAISS's); -1 for a malformed one. */
+static int parse_pca(const char *spec, size_t *dim)
+{
+    if (strncmp(spec, "PCA", 3) != 0 || spec[3] < '0' || spec[3] > '9') return 0;
+    const char *p = spec + 3;
+    size_t v = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        v = v * 10 + (size_t)(*p - '0');
+        if (v > 1000000) return -1;
+    }
+    if (strncmp(p, ",Int8", 5) != 0) return 0;
+    if (p[5] != '\0' || v < 4) return -1;
+    *dim = v;
+    return 1;
+}
+
 /* "HNSW" (1, *M 32) or "HNSW<M>" (1) with M in [2, 256]; 0 for any other
  * spec (a FAISS one such as "HNSW32,Flat"); -1 for a malformed HNSW spec. */
 static int parse_hnsw(const char *spec, size_t *M)
@@ -138,6 +155,13 @@ mc_status mc_knn_graph_build_ex(const mc_embeddings_t *e, const mc_knn_params *p
         snprintf(spec, sizeof spec, "%s", par.index);
     int exact = strcmp(spec, "Flat") == 0;
     int is_int8 = strcmp(spec, "Int8") == 0;
+    size_t pca_dim = 0;
+    int is_pca = parse_pca(spec, &pca_dim);
+    if (is_pca < 0 || (is_pca && pca_dim >= d))
+        return mc_fail(MC_ERR_INVALID_ARG,
+                       "index \"%s\": expected PCA<d>,Int8 with d from 4 to the dimension - 1 (%zu)",
+                       spec, d - 1);
+    if (is_pca) is_int8 = 1;
     size_t cells = 0;
     int is_cells = mc_knn_parse_cells(spec, &cells);
     if (is_cells < 0)
@@ -190,7 +214,19 @@ mc_status mc_knn_graph_build_ex(const mc_embeddings_t *e, const mc_knn_params *p
     } else if (is_int8) {
         mc_knn_exact_job j = {x, n, x, n, cand, nc, d, par.k, 0, 0, 0, 1,
                               par.n_threads, par.progress, par.progress_data};
-        st = mc_knn_int8_search(&j, mc_knn_graph_ids_mut(g), mc_knn_graph_sims_mut(g));
+        float *w = NULL;
+        if (is_pca) {
+            size_t ts = 0;
+            st = mc_knn_pca_basis(x, d, cand, nc, pca_dim, par.seed, &w, &ts);
+            if (info) {
+                info->train_size = ts;
+                info->t_train = mc_knn_now() - t0;
+            }
+        }
+        if (st == MC_OK)
+            st = mc_knn_int8_search_ex(&j, w, pca_dim, mc_knn_pca_candidates(par.k),
+                                       mc_knn_graph_ids_mut(g), mc_knn_graph_sims_mut(g));
+        free(w);
     } else if (is_cells) {
         st = mc_knn_cells(x, n, d, cand, nc, &par, cells, g, info);
     } else if (is_hnsw) {
@@ -205,7 +241,7 @@ mc_status mc_knn_graph_build_ex(const mc_embeddings_t *e, const mc_knn_params *p
         if (par.n_threads > 0) omp_set_num_threads(saved_omp);
     }
     free(cand);
-    if (info && (exact || is_int8)) info->t_search = mc_knn_now() - t0;
+    if (info && (exact || is_int8)) info->t_search = mc_knn_now() - t0 - info->t_train;
     if (st != MC_OK) {
         mc_knn_graph_free(g);
         return st;

@@ -136,6 +136,21 @@ mc_status mc_knn_exact_push(const mc_knn_exact_job *job, size_t qb, size_t b_bas
  * cosines. The rows do not depend on the thread count or the CPU. MC_OK,
  * MC_ERR_NOMEM or MC_ERR_CANCELLED. */
 mc_status mc_knn_int8_search(const mc_knn_exact_job *job, int64_t *ids, float *sims);
+/* The same with the candidates found on projected codes ("PCA<dl>,Int8"):
+ * w (d x dl, row-major) projects every row; each row's best kk1 by the
+ * projected 8-bit product are scored again with the full-dimension 8-bit
+ * codes, and the best k + margin of those re-ranked in floats. w NULL: the
+ * plain search (dl, kk1 unused). */
+mc_status mc_knn_int8_search_ex(const mc_knn_exact_job *job, const float *w, size_t dl,
+                                size_t kk1, int64_t *ids, float *sims);
+/* The top dl principal axes (of the second moments, uncentred) of a seeded
+ * sample of up to 65,536 of the m candidate rows of x (all n when cand is
+ * NULL): *out_w a new d x dl row-major matrix, *out_sample the rows used.
+ * MC_OK, MC_ERR_NOMEM, MC_ERR_BAD_DATA (LAPACK failed). */
+mc_status mc_knn_pca_basis(const float *x, size_t d, const size_t *cand, size_t m, size_t dl,
+                           uint64_t seed, float **out_w, size_t *out_sample);
+/* Candidates of "PCA<d>,Int8"'s projected codes: 4k. */
+size_t mc_knn_pca_candidates(size_t k);
 /* Candidates re-ranked beyond k: max(16, k / 4). */
 size_t mc_knn_int8_margin(size_t k);
 /* Nonzero when this CPU runs the fast kernel (AVX-512 VNNI). */
