@@ -49,15 +49,18 @@ static void help(FILE *f)
 "  -k, --k K                neighbours per face (default 30; < N)\n"
 "      --index SPEC         Flat (exact), Int8 (every pair on 8-bit\n"
 "                           directions, the best re-ranked in floats),\n"
+"                           PCA<d>,Int8 (the same on d principal axes,\n"
+"                           its best 4k rescored on all: faster, lossy),\n"
 "                           Cells<nlist> (approximate, sgemm\n"
 "                           inverted file), HNSW<M> (approximate, hnswlib,\n"
 "                           M links a face; with more than one thread the\n"
 "                           graph varies from run to run) or a FAISS\n"
 "                           index_factory string (e.g. IVF4096,Flat,\n"
 "                           HNSW32,Flat)\n"
-"                           (default auto: Flat up to %d faces, Int8 up\n"
-"                           to %d where the CPU has AVX-512 VNNI (else\n"
-"                           Flat), then Cells<nlist>)\n"
+"                           (default auto: Flat up to %d faces; with\n"
+"                           AVX-512 VNNI Int8 up to %d, PCA256,Int8 up\n"
+"                           to %d, then PCA128,Int8; without, Flat up to\n"
+"                           %d, then Cells<nlist>)\n"
 "      --nprobe N           Cells and IVF: cells or lists visited per face\n"
 "                           (default: Cells max(8, nlist/8), IVF max(16,\n"
 "                           nlist/32))\n"
@@ -85,7 +88,8 @@ static void help(FILE *f)
 "\n"
 "exit codes: 0 success, 1 runtime failure (bad input file, I/O; parts that\n"
 "do not belong together, a missing or duplicated shard), 2 usage error\n",
-            MC_KNN_AUTO_FLAT_MAX, MC_KNN_AUTO_EXACT_MAX, CLI_RECALL_AUTO_SAMPLE);
+            MC_KNN_AUTO_FLAT_MAX, MC_KNN_AUTO_EXACT_MAX, MC_KNN_AUTO_PCA256_MAX,
+            MC_KNN_AUTO_EXACT_MAX, CLI_RECALL_AUTO_SAMPLE);
 }
 
 enum { KNN_O_SHARD = CLI_OPT_BASE + 200, KNN_O_MERGE };

@@ -316,16 +316,19 @@ void cli_opts_help(FILE *f)
 "      --index SPEC         k-NN index: Flat (exact); Int8, every pair on\n"
 "                           8-bit directions, the best re-ranked in floats\n"
 "                           (near exact; fast with AVX-512 VNNI);\n"
+"                           PCA<d>,Int8, the same on d principal axes, its\n"
+"                           best 4k rescored on all (faster, lossy);\n"
 "                           Cells<nlist>, our sgemm inverted file\n"
 "                           (approximate); HNSW<M>,\n"
 "                           hnswlib's graph with M links a face (approximate;\n"
 "                           with more than one thread the graph varies from\n"
 "                           run to run); or a FAISS index_factory string such\n"
 "                           as IVF4096,Flat or HNSW32,Flat (approximate).\n"
-"                           Default auto: Flat up to %d faces; Int8 up\n"
-"                           to %d where the CPU has AVX-512 VNNI (else\n"
-"                           Flat); then Cells<nlist>, nlist the power of\n"
-"                           two nearest sqrt(N/2)\n"
+"                           Default auto: Flat up to %d faces; with\n"
+"                           AVX-512 VNNI Int8 up to %d, PCA256,Int8 up\n"
+"                           to %d, then PCA128,Int8; without, Flat up to\n"
+"                           %d, then Cells<nlist>, nlist the power of two\n"
+"                           nearest sqrt(N/2)\n"
 "      --nprobe N           Cells and IVF: cells or lists visited per face\n"
 "                           (default: Cells max(8, nlist/8), IVF max(16,\n"
 "                           nlist/32))\n"
@@ -342,7 +345,8 @@ void cli_opts_help(FILE *f)
 "                           on it\n",
             lk.knn.k, mc_cluster_params_default(MC_ALGO_MAP).knn.k, lk.threshold.frac, cw.threshold.frac, db.threshold.frac, cw.threshold.ungated_frac, db.threshold.ungated_frac, lk.threshold.z,
             cw.threshold.z, db.threshold.z, lk.core_quality.value, db.core_quality.value,
-            db.min_samples, MC_KNN_AUTO_FLAT_MAX, MC_KNN_AUTO_EXACT_MAX);
+            db.min_samples, MC_KNN_AUTO_FLAT_MAX, MC_KNN_AUTO_EXACT_MAX, MC_KNN_AUTO_PCA256_MAX,
+            MC_KNN_AUTO_EXACT_MAX);
 }
 
 /* ---- progress of the library's long phases -------------------------------- */

@@ -622,10 +622,17 @@ static void test_auto_choice(void)
     CU_ASSERT_STRING_EQUAL(buf, mc_knn_int8_fast() ? "Int8" : "Flat");
     mc_knn_auto_index(MC_KNN_AUTO_FLAT_MAX + 1, buf, sizeof buf);
     CU_ASSERT_STRING_EQUAL(buf, mc_knn_int8_fast() ? "Int8" : "Flat");
+    int fast = mc_knn_int8_fast();
     mc_knn_auto_index(1000000, buf, sizeof buf); /* 2 L^2 >= 1e6 */
-    CU_ASSERT_STRING_EQUAL(buf, "Cells1024");
+    CU_ASSERT_STRING_EQUAL(buf, fast ? "PCA128,Int8" : "Cells1024");
     mc_knn_auto_index(250000, buf, sizeof buf);
-    CU_ASSERT_STRING_EQUAL(buf, "Cells512");
+    CU_ASSERT_STRING_EQUAL(buf, fast ? "PCA256,Int8" : "Cells512");
+    mc_knn_auto_index_dim(250000, 128, buf, sizeof buf); /* no axes to drop */
+    CU_ASSERT_STRING_EQUAL(buf, fast ? "Int8" : "Cells512");
+    mc_knn_auto_index_dim(1000000, 200, buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, fast ? "PCA128,Int8" : "Cells1024");
+    mc_knn_auto_index_dim(1000000, 128, buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, fast ? "Int8" : "Cells1024");
     CU_ASSERT_EQUAL(mc_knn_auto_cells(2048), 32);
     CU_ASSERT_EQUAL(mc_knn_auto_cells(2049), 64);
     CU_ASSERT_EQUAL(mc_knn_auto_cells(1), 1);

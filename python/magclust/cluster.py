@@ -85,7 +85,7 @@ class MagClust:
     center : bool, default True
         Remove the better half's mean direction first.
     index : str, default "auto"
-        The k-NN index: ``"Flat"``, ``"Int8"``, ``"Cells<nlist>"``, ``"HNSW<M>"``,
+        The k-NN index: ``"Flat"``, ``"Int8"``, ``"PCA<d>,Int8"``, ``"Cells<nlist>"``, ``"HNSW<M>"``,
         a FAISS index_factory string, or ``"auto"``.
     nprobe, ef_search : int, optional
         Cells/IVF cells visited; HNSW search depth (default: automatic).

@@ -41,7 +41,7 @@ def knn_graph(X, k=30, index="auto", nprobe=None, ef_search=None, threads=None, 
         Neighbours per face, self excluded; 1 <= k < n_faces.
     index : str, default "auto"
         ``"Flat"`` (exact), ``"Int8"`` (every pair on 8-bit directions,
-        re-ranked), ``"Cells<nlist>"``, ``"HNSW<M>"``, a FAISS index_factory
+        re-ranked), ``"PCA<d>,Int8"`` (the same on d principal axes), ``"Cells<nlist>"``, ``"HNSW<M>"``, a FAISS index_factory
         string, or ``"auto"`` (Flat up to 20,000 faces; Int8 up to 200,000
         where the CPU has AVX-512 VNNI, else Flat; then Cells).
     nprobe, ef_search : int, optional

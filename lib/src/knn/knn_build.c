@@ -25,11 +25,20 @@ mc_knn_params mc_knn_params_default(void)
 
 void mc_knn_auto_index(size_t n, char *buf, size_t size)
 {
+    mc_knn_auto_index_dim(n, 0, buf, size);
+}
+
+void mc_knn_auto_index_dim(size_t n, size_t d, char *buf, size_t size)
+{
     if (!buf || size == 0) return;
-    if (n <= MC_KNN_AUTO_FLAT_MAX || (n <= MC_KNN_AUTO_EXACT_MAX && !mc_knn_int8_fast()))
+    int fast = mc_knn_int8_fast();
+    size_t pd = n <= MC_KNN_AUTO_PCA256_MAX ? 256 : 128;
+    if (n <= MC_KNN_AUTO_FLAT_MAX || (n <= MC_KNN_AUTO_EXACT_MAX && !fast))
         snprintf(buf, size, "Flat");
-    else if (n <= MC_KNN_AUTO_EXACT_MAX)
+    else if (n <= MC_KNN_AUTO_EXACT_MAX || (fast && d != 0 && d <= pd))
         snprintf(buf, size, "Int8");
+    else if (fast)
+        snprintf(buf, size, "PCA%zu,Int8", pd);
     else snprintf(buf, size, "Cells%zu", mc_knn_auto_cells(n));
 }
 
@@ -147,7 +156,7 @@ mc_status mc_knn_graph_build_ex(const mc_embeddings_t *e, const mc_knn_params *p
     if (par.block_size == 0) par.block_size = 1024;
     char spec[64];
     if (!par.index || !par.index[0] || strcmp(par.index, "auto") == 0)
-        mc_knn_auto_index(n, spec, sizeof spec);
+        mc_knn_auto_index_dim(n, d, spec, sizeof spec);
     else if (strlen(par.index) >= sizeof spec)
         return mc_fail(MC_ERR_INVALID_ARG, "index description \"%.40s...\" is too long (max %zu)",
                        par.index, sizeof spec - 1);

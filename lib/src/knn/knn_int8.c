@@ -50,7 +50,8 @@
 #define I8_QBLOCK 384  /* queries a block (a multiple of I8_MR): 192 KiB at d 512 */
 
 /* out[i][j] = <q_i, panel_j> (with the +128 bias) for i < I8_MR, j < I8_NR;
- * mask[i]: bit j set when out[i][j] > thr[i]. */
+ * mask[i]: bit j set when out[i][j] > thr[i]. Row i of out need only be
+ * written when mask[i] is not 0 (the fast kernel skips the others). */
 typedef void (*i8_kernel_fn)(const int8_t *q, size_t d4, const uint8_t *panel,
                              const int32_t *thr, int32_t *out, uint64_t *mask);
 
@@ -97,14 +98,16 @@ static void kernel_generic(const int8_t *q, size_t d4, const uint8_t *panel, con
 #define I8_OUT(i)                                                                             \
     do {                                                                                      \
         __m512i t = _mm512_set1_epi32(thr[i]);                                                \
-        _mm512_storeu_si512((void *)(out + (i) * I8_NR), c##i##0);                            \
-        _mm512_storeu_si512((void *)(out + (i) * I8_NR + 16), c##i##1);                       \
-        _mm512_storeu_si512((void *)(out + (i) * I8_NR + 32), c##i##2);                       \
-        _mm512_storeu_si512((void *)(out + (i) * I8_NR + 48), c##i##3);                       \
         mask[i] = (uint64_t)_mm512_cmpgt_epi32_mask(c##i##0, t) |                             \
                   (uint64_t)_mm512_cmpgt_epi32_mask(c##i##1, t) << 16 |                       \
                   (uint64_t)_mm512_cmpgt_epi32_mask(c##i##2, t) << 32 |                       \
                   (uint64_t)_mm512_cmpgt_epi32_mask(c##i##3, t) << 48;                        \
+        if (mask[i]) {                                                                        \
+            _mm512_storeu_si512((void *)(out + (i) * I8_NR), c##i##0);                        \
+            _mm512_storeu_si512((void *)(out + (i) * I8_NR + 16), c##i##1);                   \
+            _mm512_storeu_si512((void *)(out + (i) * I8_NR + 32), c##i##2);                   \
+            _mm512_storeu_si512((void *)(out + (i) * I8_NR + 48), c##i##3);                   \
+        }                                                                                     \
     } while (0)
 __attribute__((target("avx512f,avx512bw,avx512vnni,tune=znver3"))) static void
 kernel_vnni(const int8_t *q, size_t d4, const uint8_t *panel, const int32_t *thr, int32_t *out,

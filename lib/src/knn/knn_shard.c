@@ -81,7 +81,7 @@ mc_status mc_knn_part_build(const mc_embeddings_t *e, const mc_knn_params *p, si
     if (st != MC_OK) return st;
     char spec[64];
     if (!par.index || !par.index[0] || strcmp(par.index, "auto") == 0)
-        mc_knn_auto_index(n, spec, sizeof spec);
+        mc_knn_auto_index_dim(n, mc_embeddings_dim(e), spec, sizeof spec);
     else
         snprintf(spec, sizeof spec, "%s", par.index);
     int int8 = strcmp(spec, "Int8") == 0;

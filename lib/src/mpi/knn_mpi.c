@@ -124,8 +124,11 @@ static mc_status resolve_index(const mc_knn_params *kp, size_t n, size_t **cand,
     *nlist = 0;
     if (automatic) {
         mc_knn_auto_index(n, s, sizeof s);
-        /* the ring search has no 8-bit kernel: the exact one instead */
-        if (strcmp(s, "Int8") == 0) snprintf(s, sizeof s, "Flat");
+        /* the ring search has no 8-bit kernel: what a CPU without one gets */
+        if (strstr(s, "Int8")) {
+            if (n <= MC_KNN_AUTO_EXACT_MAX) snprintf(s, sizeof s, "Flat");
+            else snprintf(s, sizeof s, "Cells%zu", mc_knn_auto_cells(n));
+        }
     }
     else if (strlen(kp->index) >= sizeof s)
         return mc_fail(MC_ERR_INVALID_ARG, "index description \"%.40s...\" is too long (max %zu)",
