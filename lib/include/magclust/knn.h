@@ -36,7 +36,7 @@
  *   512-d) pushes it below that many others: recall@k was 1.0000 against
  *   "Flat" on 21,613 realistic synthetic 512-d faces at k 60. The integer
  *   products are exact, so the rows are the same on every CPU and thread
- *   count. With AVX-512 VNNI it runs at about 3.5 times "Flat"'s speed on
+ *   count. With AVX-512 VNNI it runs at about 4 times "Flat"'s speed on
  *   the same cores (a 64-byte multiply-add per instruction); elsewhere a
  *   portable kernel gives the same rows more slowly than "Flat". It holds
  *   an 8-bit copy of the candidates (N x D bytes) besides the graph.
@@ -48,7 +48,7 @@
  *   the best k + max(16, k / 4) of those re-ranked with float cosines. It
  *   compares every pair at d/D of the cost (the kernel's share; the
  *   rescoring adds a constant per face): on 100,888 realistic synthetic
- *   512-d faces "PCA128,Int8" searched in 8.5 s against "Int8"'s 15 s,
+ *   512-d faces "PCA128,Int8" searched in 9.0 s against "Int8"'s 15.3 s,
  *   recall@60 0.975, BCubed F 0.792 (map) / 0.836 (linkage) against the
  *   exact graph's 0.805 / 0.844. A neighbour is lost when the projection
  *   ranks it below 4k others, which happens more as N grows. Memory: N x
