@@ -148,7 +148,8 @@ class Bench:
         knn = j.get("knn") or {}
         index = j.get("index") or knn.get("index")
         setting = "auto (eps %.3f)" % j["params"]["eps"] + (", index %s" % index if index else "")
-        return self.record("magclust", "magclust (linkage)", setting, j["faces"], res,
+        label = "magclust (%s)" % j["params"].get("algo", "default")
+        return self.record("magclust", label, setting, j["faces"], res,
                            {"seconds": self.magclust_phases(j), "bcubed_f": j["metrics"]["bcubed_f"]},
                            {"index": index, "exact": knn.get("exact"), "dim": j["dim"],
                             "search_s": knn.get("search_seconds")})
@@ -432,7 +433,7 @@ class Bench:
             try:
                 self.run_magclust(n, path)
             except common.RunFailed as e:
-                self.skip("magclust", "magclust (linkage)", n, "failed: %s" % e)
+                self.skip("magclust", "magclust (default)", n, "failed: %s" % e)
 
         say("== peers: tuned once on the 10k set with the labels, then reused")
         chosen = [(peer, self.tune(peer, tune_set[1])) for peer in peers.PEERS.values() if peer.name in a.peers]
