@@ -30,6 +30,28 @@ static double dot(const float *a, const float *b, size_t d)
 
 /* Every row: self excluded, sorted, similarities equal to the true inner
  * products, and the k-th similarity at least that of every face left out. */
+/* Rows of g that are not as every index promises: an id that is not a
+ * face, or the face itself; a similarity that is not the true cosine of
+ * the directions x (n x d); a row out of descending order. 0 when all
+ * hold. */
+static size_t check_true_rows(const float *x, size_t n, size_t d, const mc_knn_graph_t *g)
+{
+    size_t k = mc_knn_graph_k(g), bad = 0;
+    const int64_t *ids = mc_knn_graph_ids(g);
+    const float *sims = mc_knn_graph_sims(g);
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < k; c++) {
+            int64_t j = ids[i * k + c];
+            if (j < 0 || (size_t)j >= n || (size_t)j == i) {
+                bad++;
+                continue;
+            }
+            if (fabs(dot(x + i * d, x + (size_t)j * d, d) - sims[i * k + c]) > 1e-5) bad++;
+            if (c > 0 && sims[i * k + c] > sims[i * k + c - 1]) bad++;
+        }
+    return bad;
+}
+
 static void test_against_brute_force(void)
 {
     size_t n = 300, d = 16, k = 10;
@@ -44,19 +66,13 @@ static void test_against_brute_force(void)
     const float *x = mc_embeddings_directions(e);
     const int64_t *ids = mc_knn_graph_ids(g);
     const float *sims = mc_knn_graph_sims(g);
+    CU_ASSERT_EQUAL(check_true_rows(x, n, d, g), 0);
+    /* and no face left out is nearer than the row's last */
     size_t bad = 0;
     for (size_t i = 0; i < n; i++) {
         char *in_row = calloc(n, 1);
-        for (size_t c = 0; c < k; c++) {
-            int64_t j = ids[i * k + c];
-            if (j < 0 || (size_t)j >= n || (size_t)j == i) {
-                bad++;
-                continue;
-            }
-            in_row[j] = 1;
-            if (fabs(dot(x + i * d, x + (size_t)j * d, d) - sims[i * k + c]) > 1e-5) bad++;
-            if (c > 0 && sims[i * k + c] > sims[i * k + c - 1]) bad++;
-        }
+        for (size_t c = 0; c < k; c++)
+            if (ids[i * k + c] >= 0 && (size_t)ids[i * k + c] < n) in_row[ids[i * k + c]] = 1;
         for (size_t j = 0; j < n; j++)
             if (j != i && !in_row[j] && dot(x + i * d, x + j * d, d) > sims[i * k + k - 1] + 1e-5) bad++;
         free(in_row);
@@ -390,18 +406,7 @@ static void test_int8(void)
     CU_ASSERT(same_ids(ge, g8) >= n * k - n / 50);
     const int64_t *ids = mc_knn_graph_ids(g8);
     const float *sims = mc_knn_graph_sims(g8);
-    size_t bad = 0;
-    for (size_t i = 0; i < n; i++)
-        for (size_t c = 0; c < k; c++) {
-            int64_t j = ids[i * k + c];
-            if (j < 0 || (size_t)j >= n || (size_t)j == i) {
-                bad++;
-                continue;
-            }
-            if (fabs(dot(x + i * d, x + (size_t)j * d, d) - sims[i * k + c]) > 1e-5) bad++;
-            if (c > 0 && sims[i * k + c] > sims[i * k + c - 1]) bad++;
-        }
-    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(check_true_rows(x, n, d, g8), 0);
     /* the portable kernel, one thread: the same bytes */
     mc_knn_int8_force_generic(1);
     p.n_threads = 1;
@@ -434,7 +439,7 @@ static void test_int8(void)
     p.index = "Flat";
     CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &gce), MC_OK);
     CU_ASSERT(same_ids(gce, gc8) >= n * k - n / 50);
-    bad = 0;
+    size_t bad = 0;
     for (size_t a = 0; a < n * k; a++) bad += mc_knn_graph_ids(gc8)[a] >= 0 && !cand[mc_knn_graph_ids(gc8)[a]];
     CU_ASSERT_EQUAL(bad, 0);
     p.candidates = NULL;
@@ -496,14 +501,7 @@ static void test_pca_int8(void)
     CU_ASSERT(shared_ids(ge, gp) >= n * k * 95 / 100); /* 98.5 % when written */
     const int64_t *ids = mc_knn_graph_ids(gp);
     const float *sims = mc_knn_graph_sims(gp);
-    size_t bad = 0;
-    for (size_t i = 0; i < n; i++)
-        for (size_t c = 0; c < k; c++) {
-            int64_t j = ids[i * k + c];
-            if (j < 0 || (size_t)j == i) bad++;
-            else if (fabs(dot(x + i * d, x + (size_t)j * d, d) - sims[i * k + c]) > 1e-5) bad++;
-        }
-    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(check_true_rows(x, n, d, gp), 0);
     mc_knn_int8_force_generic(1);
     p.n_threads = 1;
     CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &gg), MC_OK);

@@ -143,24 +143,14 @@ static mc_status assign_rows(const float *xb, size_t nr, size_t d, const float *
         if (mc_knn_omp_all_ok(scratch && v, &failed)) {
 #pragma omp for schedule(dynamic, 1)
             for (ptrdiff_t bi = 0; bi < (ptrdiff_t)nblocks; bi++) {
-                int c;
-#pragma omp atomic read
-                c = cancelled;
-                if (c) continue; /* cancelled: skip the remaining blocks */
+                if (mc_knn_block_skip(&cancelled)) continue;
                 size_t r0 = (size_t)bi * CELLS_AB;
                 size_t m = nr - r0 < CELLS_AB ? nr - r0 : CELLS_AB;
                 nearest_cells(xb + r0 * d, m, d, cent, L, p, scratch, v, cells + r0 * p,
                               best ? best + r0 : NULL);
-                if (phase && par->progress) {
-                    size_t now_done;
-#pragma omp atomic capture
-                    now_done = done += m;
-                    if (omp_get_thread_num() == 0 &&
-                        mc_progress_stop(par->progress, par->progress_data, phase, now_done, nr)) {
-#pragma omp atomic write
-                        cancelled = 1;
-                    }
-                }
+                if (phase && par->progress)
+                    mc_knn_block_done(&done, m, nr, phase, par->progress, par->progress_data,
+                                      &cancelled);
             }
         }
         free(scratch);
@@ -486,21 +476,12 @@ mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, s
         if (mc_knn_omp_all_ok(cstart && cq && cnt && b, &failed)) {
 #pragma omp for schedule(dynamic, 1)
             for (ptrdiff_t ci = 0; ci < (ptrdiff_t)nchunks; ci++) {
-                int c;
-#pragma omp atomic read
-                c = cancelled;
-                if (c) continue; /* cancelled: skip the remaining chunks */
+                if (mc_knn_block_skip(&cancelled)) continue;
                 size_t q0 = (size_t)ci * chunk;
                 size_t nq = n - q0 < chunk ? n - q0 : chunk;
                 search_chunk(x, d, probes, p, L, lstart, lids, k, q0, nq, cstart, cq, cnt, b, g);
-                size_t now_done;
-#pragma omp atomic capture
-                now_done = done += nq;
-                if (omp_get_thread_num() == 0 &&
-                    mc_progress_stop(par->progress, par->progress_data, "search", now_done, n)) {
-#pragma omp atomic write
-                    cancelled = 1;
-                }
+                mc_knn_block_done(&done, nq, n, "search", par->progress,
+                                  par->progress_data, &cancelled);
             }
         }
         free(cstart);
@@ -512,10 +493,7 @@ mc_status mc_knn_cells(const float *x, size_t n, size_t d, const size_t *cand, s
         st = mc_fail(MC_ERR_NOMEM, "out of memory for search buffers");
         goto done;
     }
-    if (cancelled || mc_progress_stop(par->progress, par->progress_data, "search", n, n)) {
-        st = mc_cancelled("search");
-        goto done;
-    }
+    st = mc_knn_search_end(cancelled, n, par->progress, par->progress_data);
 
 done:
     if (info) {

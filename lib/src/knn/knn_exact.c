@@ -51,6 +51,33 @@ int mc_knn_omp_all_ok(int ok, int *failed)
     return !f;
 }
 
+int mc_knn_block_skip(int *cancelled)
+{
+    int c;
+#pragma omp atomic read
+    c = *cancelled;
+    return c;
+}
+
+void mc_knn_block_done(size_t *done, size_t nq, size_t n, const char *phase,
+                       mc_progress_fn progress, void *progress_data, int *cancelled)
+{
+    size_t now_done;
+#pragma omp atomic capture
+    now_done = *done += nq;
+    if (omp_get_thread_num() == 0 && mc_progress_stop(progress, progress_data, phase, now_done, n)) {
+#pragma omp atomic write
+        *cancelled = 1;
+    }
+}
+
+mc_status mc_knn_search_end(int cancelled, size_t n, mc_progress_fn progress, void *progress_data)
+{
+    if (cancelled || mc_progress_stop(progress, progress_data, "search", n, n))
+        return mc_cancelled("search");
+    return MC_OK;
+}
+
 /* Query rows q0..q0+nq pushed into their heaps (cnt: the block's counts)
  * from blocks of db data columns: one single-threaded sgemm per block into
  * scratch, then each row's heap. The columns are all data rows, read in
@@ -140,23 +167,12 @@ mc_status mc_knn_exact_search(const mc_knn_exact_job *j, int64_t *ids, float *si
         if (mc_knn_omp_all_ok(scratch && cnt && (!j->cand || dbuf), &failed)) {
 #pragma omp for schedule(dynamic, 1)
             for (ptrdiff_t b = 0; b < (ptrdiff_t)nblocks; b++) {
-                /* an omp for cannot break: once cancelled, the remaining
-                 * blocks are skipped */
-                int c;
-#pragma omp atomic read
-                c = cancelled;
-                if (c) continue;
+                if (mc_knn_block_skip(&cancelled)) continue;
                 size_t q0 = (size_t)b * qb;
                 size_t nq = n - q0 < qb ? n - q0 : qb;
                 exact_block(j, q0, nq, db, scratch, dbuf, cnt, ids, sims);
-                size_t now_done;
-#pragma omp atomic capture
-                now_done = done += nq;
-                if (omp_get_thread_num() == 0 &&
-                    mc_progress_stop(j->progress, j->progress_data, "search", now_done, n)) {
-#pragma omp atomic write
-                    cancelled = 1;
-                }
+                mc_knn_block_done(&done, nq, n, "search", j->progress,
+                                  j->progress_data, &cancelled);
             }
         }
         free(scratch);
@@ -166,7 +182,5 @@ mc_status mc_knn_exact_search(const mc_knn_exact_job *j, int64_t *ids, float *si
     if (failed)
         return mc_fail(MC_ERR_NOMEM, "out of memory for search buffers (%zu x %zu floats a thread)",
                        qb, db);
-    if (cancelled || mc_progress_stop(j->progress, j->progress_data, "search", n, n))
-        return mc_cancelled("search");
-    return MC_OK;
+    return mc_knn_search_end(cancelled, n, j->progress, j->progress_data);
 }

@@ -82,8 +82,18 @@ void mc_knn_blas_serial(void);
  * scratch was allocated; returns nonzero in every thread when all were
  * (failed: a flag shared by the region, 0 before it). A barrier. */
 int mc_knn_omp_all_ok(int ok, int *failed);
-
-
+/* The shared cancellation of a parallel loop over blocks (an omp for cannot
+ * break, so once cancelled the remaining blocks are skipped):
+ * mc_knn_block_skip says whether *cancelled is set; mc_knn_block_done adds
+ * a finished block's nq rows to *done (of n) and, on thread 0, reports
+ * phase to progress, setting *cancelled when it asks to stop.
+ * mc_knn_search_end is the final report of a search after the loop: the
+ * status of a search that was cancelled, or MC_OK. */
+int mc_knn_block_skip(int *cancelled);
+void mc_knn_block_done(size_t *done, size_t nq, size_t n, const char *phase,
+                       mc_progress_fn progress, void *progress_data, int *cancelled);
+mc_status mc_knn_search_end(int cancelled, size_t n, mc_progress_fn progress,
+                            void *progress_data);
 
 /* An exact top-k search: for each of the nq query rows of xq (d floats,
  * unit), the k data rows of xb (nb rows; or only the m rows cand lists)

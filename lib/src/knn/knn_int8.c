@@ -28,6 +28,7 @@
 #include <limits.h>
 #include <math.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -145,15 +146,22 @@ static int force_generic;
 
 void mc_knn_int8_force_generic(int on) { force_generic = on; }
 
-int mc_knn_int8_fast(void)
+static int cpu_fast;
+
+static void cpu_fast_init(void)
 {
 #if I8_HAVE_X86
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vnni");
-#else
-    return 0;
+    cpu_fast = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vnni");
 #endif
+}
+
+int mc_knn_int8_fast(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, cpu_fast_init);
+    return cpu_fast;
 }
 
 static i8_kernel_fn pick_kernel(void)
@@ -483,10 +491,7 @@ mc_status mc_knn_int8_search_ex(const mc_knn_exact_job *j, const float *w, size_
         if (mc_knn_omp_all_ok(ok, &failed)) {
 #pragma omp for schedule(dynamic, 1)
             for (ptrdiff_t b = 0; b < (ptrdiff_t)nblocks; b++) {
-                int c0;
-#pragma omp atomic read
-                c0 = cancelled;
-                if (c0) continue;
+                if (mc_knn_block_skip(&cancelled)) continue;
                 size_t q0 = (size_t)b * qb;
                 size_t nq = n - q0 < qb ? n - q0 : qb;
                 size_t nqp = (nq + I8_MR - 1) / I8_MR * I8_MR;
@@ -563,14 +568,8 @@ mc_status mc_knn_int8_search_ex(const mc_knn_exact_job *j, const float *w, size_
                                                  ids + i * k, 0);
                     mc_knn_finish_row(ids + i * k, sims + i * k, k, got, j->clamp);
                 }
-                size_t now_done;
-#pragma omp atomic capture
-                now_done = done += nq;
-                if (omp_get_thread_num() == 0 &&
-                    mc_progress_stop(j->progress, j->progress_data, "search", now_done, n)) {
-#pragma omp atomic write
-                    cancelled = 1;
-                }
+                mc_knn_block_done(&done, nq, n, "search", j->progress,
+                                  j->progress_data, &cancelled);
             }
         }
         free(qbuf);
@@ -589,9 +588,7 @@ mc_status mc_knn_int8_search_ex(const mc_knn_exact_job *j, const float *w, size_
     if (failed)
         return mc_fail(MC_ERR_NOMEM, "out of memory for search buffers (%zu queries x %zu candidates)",
                        qb, kk1);
-    if (cancelled || mc_progress_stop(j->progress, j->progress_data, "search", n, n))
-        return mc_cancelled("search");
-    return MC_OK;
+    return mc_knn_search_end(cancelled, n, j->progress, j->progress_data);
 }
 
 mc_status mc_knn_int8_search(const mc_knn_exact_job *j, int64_t *ids, float *sims)

@@ -97,10 +97,17 @@ mc_status mc_knn_part_build(const mc_embeddings_t *e, const mc_knn_params *p, si
 
     size_t *cand = NULL, nc = n;
     if ((st = mc_knn_candidate_list(par.candidates, n, &cand, &nc)) != MC_OK) return st;
-    /* the one-process search's query blocks that overlap the shard, whole:
-     * each sgemm then sees the same operands as there, whatever the BLAS
-     * kernel does with a block's size or a row's place in it */
-    size_t qb = int8 ? 1 : par.block_size < n ? par.block_size : n;
+    /* Flat: the one-process search's query blocks that overlap the shard,
+     * whole: each sgemm then sees the same operands as there, whatever the
+     * BLAS kernel does with a block's size or a row's place in it. Int8:
+     * exactly the shard's rows (a block of one), since its integer products
+     * and each row's re-ranking do not depend on the rows searched beside
+     * it. */
+    size_t qb;
+    if (int8)
+        qb = 1;
+    else
+        qb = par.block_size < n ? par.block_size : n;
     size_t q0 = first / qb * qb, q1 = ((first + rows - 1) / qb + 1) * qb;
     if (q1 > n) q1 = n;
     size_t nq = q1 - q0;
