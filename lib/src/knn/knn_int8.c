@@ -252,23 +252,30 @@ static int32_t ckey_score(uint64_t key) { return (int32_t)((uint32_t)(key >> 32)
 static size_t ckey_col(uint64_t key) { return (size_t)(0xffffffffu - (uint32_t)key); }
 
 /* Move the kk largest of the n distinct keys to a[0..kk) (in no particular
- * order): quickselect, Lomuto partitions around the middle key. */
+ * order): quickselect around the median of three keys, with a Lomuto
+ * partition that swaps every key and advances on a larger one, so no
+ * branch depends on the keys (the scores arrive in no order a branch
+ * predictor could learn: a branchy partition spent most of its time on
+ * mispredictions). */
 static void select_top(uint64_t *a, size_t n, size_t kk)
 {
     size_t lo = 0, hi = n;
     while (kk > lo && kk < hi && hi - lo > 1) {
-        size_t pi = lo + (hi - lo) / 2;
+        size_t mid = lo + (hi - lo) / 2;
+        uint64_t x = a[lo], y = a[mid], z = a[hi - 1];
+        /* the median of the three, and where it is */
+        size_t pi = (x < y) == (y < z) ? mid : (y < x) == (x < z) ? lo : hi - 1;
         uint64_t piv = a[pi];
         a[pi] = a[hi - 1];
         a[hi - 1] = piv;
         size_t store = lo;
-        for (size_t i = lo; i + 1 < hi; i++)
-            if (a[i] > piv) {
-                uint64_t t = a[i];
-                a[i] = a[store];
-                a[store] = t;
-                store++;
-            }
+        for (size_t i = lo; i + 1 < hi; i++) {
+            /* a[lo..store) > piv >= a[store..i) */
+            uint64_t t = a[i];
+            a[i] = a[store];
+            a[store] = t;
+            store += t > piv;
+        }
         a[hi - 1] = a[store];
         a[store] = piv;
         /* a[lo..store) > piv = a[store] > a(store..hi) */
