@@ -30,8 +30,12 @@ void mc_knn_auto_index(size_t n, char *buf, size_t size)
 
 void mc_knn_auto_index_dim(size_t n, size_t d, char *buf, size_t size)
 {
+    mc_knn_auto_index_for(n, d, mc_knn_int8_fast(), buf, size);
+}
+
+void mc_knn_auto_index_for(size_t n, size_t d, int fast, char *buf, size_t size)
+{
     if (!buf || size == 0) return;
-    int fast = mc_knn_int8_fast();
     size_t pd = n <= MC_KNN_AUTO_PCA256_MAX ? 256 : 128;
     if (n <= MC_KNN_AUTO_FLAT_MAX || (n <= MC_KNN_AUTO_EXACT_MAX && !fast))
         snprintf(buf, size, "Flat");

@@ -163,6 +163,10 @@ mc_status mc_knn_pca_basis(const float *x, size_t d, const size_t *cand, size_t 
 size_t mc_knn_pca_candidates(size_t k);
 /* Candidates re-ranked beyond k: max(16, k / 4). */
 size_t mc_knn_int8_margin(size_t k);
+/* mc_knn_auto_index_dim()'s choice as if the fast 8-bit kernel were there
+ * (fast nonzero) or not: the MPI ring search, which has no 8-bit kernel,
+ * asks with fast 0. */
+void mc_knn_auto_index_for(size_t n, size_t d, int fast, char *buf, size_t size);
 /* Nonzero when this CPU runs the fast kernel (AVX-512 VNNI). */
 int mc_knn_int8_fast(void);
 /* Tests: nonzero makes the search use the portable kernel on any CPU. */

@@ -420,6 +420,9 @@ mc_status mc_knn_int8_search_ex(const mc_knn_exact_job *j, const float *w, size_
     float scale = amax > 0.0f && isfinite(amax) ? 127.0f / amax : 1.0f;
     float lscale = scale;
     if (w) {
+        /* the projection is computed here for its largest component and
+         * again below for the codes: keeping it would cost m x dl floats
+         * (512 MiB at a million faces and dl 128) to save under a second */
         float la = data_amax(j, m, w, dl, nt);
         lscale = la > 0.0f && isfinite(la) ? 127.0f / la : 1.0f;
     }

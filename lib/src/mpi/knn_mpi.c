@@ -114,7 +114,7 @@ static mc_status agree_call(const ctx *x, int err, const char *call)
 }
 
 /* The index, resolved as mc_knn_graph_build_ex() resolves it: "Flat"
- * (*nlist 0; also for auto's "Int8") or "Cells<nlist>" into spec, any other refused; for Cells the
+ * (*nlist 0; auto as on a CPU without the 8-bit kernel) or "Cells<nlist>" into spec, any other refused; for Cells the
  * candidate list too (*cand NULL and *nc n: every face). */
 static mc_status resolve_index(const mc_knn_params *kp, size_t n, size_t **cand, size_t *nc,
                                char *spec, size_t size, size_t *nlist)
@@ -123,12 +123,8 @@ static mc_status resolve_index(const mc_knn_params *kp, size_t n, size_t **cand,
     int automatic = !kp->index || !kp->index[0] || strcmp(kp->index, "auto") == 0;
     *nlist = 0;
     if (automatic) {
-        mc_knn_auto_index(n, s, sizeof s);
         /* the ring search has no 8-bit kernel: what a CPU without one gets */
-        if (strstr(s, "Int8")) {
-            if (n <= MC_KNN_AUTO_EXACT_MAX) snprintf(s, sizeof s, "Flat");
-            else snprintf(s, sizeof s, "Cells%zu", mc_knn_auto_cells(n));
-        }
+        mc_knn_auto_index_for(n, 0, 0, s, sizeof s);
     }
     else if (strlen(kp->index) >= sizeof s)
         return mc_fail(MC_ERR_INVALID_ARG, "index description \"%.40s...\" is too long (max %zu)",
