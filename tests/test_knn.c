@@ -378,7 +378,8 @@ static int cancel_progress(void *ud, const char *phase, uint64_t done, uint64_t 
 
 /* Int8: near the exact graph (a near tie may swap), every listed
  * similarity the true float cosine, rows sorted and self-free; the same rows
- * bit for bit on the portable kernel, on any thread count and in shards;
+ * bit for bit on the portable kernel, on any thread count, by symmetric
+ * tiles or one block at a time, and in shards;
  * candidates honoured; k close to N lists everyone; cancellable. d is not a
  * multiple of 4 and N not one of the panel, kernel or block sizes. */
 static void test_int8(void)
@@ -419,6 +420,19 @@ static void test_int8(void)
     CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &g1), MC_OK);
     CU_ASSERT_EQUAL(memcmp(mc_knn_graph_ids(g1), ids, n * k * sizeof *ids), 0);
     CU_ASSERT_EQUAL(memcmp(mc_knn_graph_sims(g1), sims, n * k * sizeof *sims), 0);
+    /* one block at a time instead of the symmetric tiles, portable kernel
+     * on three threads: the same bytes */
+    mc_knn_graph_t *go = NULL;
+    mc_knn_int8_force_one_sided(1);
+    mc_knn_int8_force_generic(1);
+    p.n_threads = 3;
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &go), MC_OK);
+    mc_knn_int8_force_generic(0);
+    mc_knn_int8_force_one_sided(0);
+    CU_ASSERT_EQUAL(memcmp(mc_knn_graph_ids(go), ids, n * k * sizeof *ids), 0);
+    CU_ASSERT_EQUAL(memcmp(mc_knn_graph_sims(go), sims, n * k * sizeof *sims), 0);
+    mc_knn_graph_free(go);
+    p.n_threads = 2;
     /* three shards: the whole graph's rows */
     for (size_t sh = 0; sh < 3; sh++) {
         mc_knn_part_t *pt = NULL;
@@ -480,7 +494,8 @@ static void test_int8(void)
 
 /* PCA<d>,Int8: candidates from 8-bit codes on the top principal axes, then
  * the full codes and the floats: near the exact graph, true cosines, the
- * same bytes on the portable kernel and any thread count; bad specs named. */
+ * same bytes on the portable kernel, any thread count, and by symmetric
+ * tiles or one block at a time; bad specs named. */
 static void test_pca_int8(void)
 {
     size_t n = 1500, d = 50, k = 12;
@@ -508,6 +523,18 @@ static void test_pca_int8(void)
     mc_knn_int8_force_generic(0);
     CU_ASSERT_EQUAL(memcmp(mc_knn_graph_ids(gg), ids, n * k * sizeof *ids), 0);
     CU_ASSERT_EQUAL(memcmp(mc_knn_graph_sims(gg), sims, n * k * sizeof *sims), 0);
+    /* the symmetric tiles (the default here) and one block at a time, on
+     * one and three threads: the same bytes */
+    for (int one_sided = 0; one_sided <= 1; one_sided++) {
+        mc_knn_graph_t *gt = NULL;
+        mc_knn_int8_force_one_sided(one_sided);
+        p.n_threads = 3;
+        CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &gt), MC_OK);
+        mc_knn_int8_force_one_sided(0);
+        CU_ASSERT_EQUAL(memcmp(mc_knn_graph_ids(gt), ids, n * k * sizeof *ids), 0);
+        CU_ASSERT_EQUAL(memcmp(mc_knn_graph_sims(gt), sims, n * k * sizeof *sims), 0);
+        mc_knn_graph_free(gt);
+    }
     const char *specs[] = {"PCA2,Int8", "PCA50,Int8", "PCA99999999,Int8", "PCA24,Int8x"};
     for (size_t a = 0; a < sizeof specs / sizeof *specs; a++) {
         mc_knn_graph_t *gb = NULL;

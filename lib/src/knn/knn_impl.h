@@ -171,6 +171,9 @@ void mc_knn_auto_index_for(size_t n, size_t d, int fast, char *buf, size_t size)
 int mc_knn_int8_fast(void);
 /* Tests: nonzero makes the search use the portable kernel on any CPU. */
 void mc_knn_int8_force_generic(int on);
+/* Tests: nonzero makes a search of the data rows among themselves take them
+ * one block at a time instead of by symmetric tiles (the same bytes). */
+void mc_knn_int8_force_one_sided(int on);
 
 /* ---- knn_build.c ---- */
 

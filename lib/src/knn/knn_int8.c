@@ -48,17 +48,29 @@
 
 #define I8_MR 6        /* query rows a kernel call */
 #define I8_NR 64       /* data rows a panel */
-#define I8_QBLOCK 384  /* queries a block (a multiple of I8_MR): 192 KiB at d 512 */
+#define I8_QBLOCK 384  /* queries a block (a multiple of I8_MR and I8_NR): 192 KiB at d 512 */
+/* The symmetric search keeps every row's candidates (and search codes) to
+ * the end: it is used while they take at most this many bytes (a GiB:
+ * 340,000 faces at k 60 on 256 principal axes, 745,000 with plain Int8 on
+ * 512-d faces), and the one-block-at-a-time search beyond. */
+#define MC_I8_SYM_BYTES ((size_t)1 << 30)
 
 /* out[i][j] = <q_i, panel_j> (with the +128 bias) for i < I8_MR, j < I8_NR;
  * mask[i]: bit j set when out[i][j] > thr[i]. Row i of out need only be
- * written when mask[i] is not 0 (the fast kernel skips the others). */
+ * written when mask[i] is not 0 (the fast kernel skips the others), or
+ * when all is set (the symmetric search reads every product). */
 typedef void (*i8_kernel_fn)(const int8_t *q, size_t d4, const uint8_t *panel,
-                             const int32_t *thr, int32_t *out, uint64_t *mask);
+                             const int32_t *thr, int32_t *out, uint64_t *mask, int all);
+/* The symmetric search's other direction: tmask[i] bit j set when
+ * out[i][j] - qbias[i] (the unbiased product) > tthr[j]. Apart from the
+ * kernel, whose registers it would crowd (a fifth slower when fused). */
+typedef void (*i8_tmask_fn)(const int32_t *out, const int32_t *qbias, const int32_t *tthr,
+                            uint64_t *tmask);
 
 static void kernel_generic(const int8_t *q, size_t d4, const uint8_t *panel, const int32_t *thr,
-                           int32_t *out, uint64_t *mask)
+                           int32_t *out, uint64_t *mask, int all)
 {
+    (void)all;
     for (size_t a = 0; a < (size_t)I8_MR * I8_NR; a++) out[a] = 0;
     for (size_t s = 0; s < d4 / 4; s++) {
         const uint8_t *ps = panel + s * (4 * I8_NR);
@@ -78,6 +90,17 @@ static void kernel_generic(const int8_t *q, size_t d4, const uint8_t *panel, con
         for (size_t j = 0; j < I8_NR; j++)
             if (out[i * I8_NR + j] > thr[i]) m |= (uint64_t)1 << j;
         mask[i] = m;
+    }
+}
+
+static void tmask_generic(const int32_t *out, const int32_t *qbias, const int32_t *tthr,
+                          uint64_t *tmask)
+{
+    for (size_t i = 0; i < I8_MR; i++) {
+        uint64_t m = 0;
+        for (size_t j = 0; j < I8_NR; j++)
+            if (out[i * I8_NR + j] - qbias[i] > tthr[j]) m |= (uint64_t)1 << j;
+        tmask[i] = m;
     }
 }
 
@@ -103,7 +126,7 @@ static void kernel_generic(const int8_t *q, size_t d4, const uint8_t *panel, con
                   (uint64_t)_mm512_cmpgt_epi32_mask(c##i##1, t) << 16 |                       \
                   (uint64_t)_mm512_cmpgt_epi32_mask(c##i##2, t) << 32 |                       \
                   (uint64_t)_mm512_cmpgt_epi32_mask(c##i##3, t) << 48;                        \
-        if (mask[i]) {                                                                        \
+        if (mask[i] || all) {                                                                 \
             _mm512_storeu_si512((void *)(out + (i) * I8_NR), c##i##0);                        \
             _mm512_storeu_si512((void *)(out + (i) * I8_NR + 16), c##i##1);                   \
             _mm512_storeu_si512((void *)(out + (i) * I8_NR + 32), c##i##2);                   \
@@ -112,7 +135,7 @@ static void kernel_generic(const int8_t *q, size_t d4, const uint8_t *panel, con
     } while (0)
 __attribute__((target("avx512f,avx512bw,avx512vnni,tune=znver3"))) static void
 kernel_vnni(const int8_t *q, size_t d4, const uint8_t *panel, const int32_t *thr, int32_t *out,
-            uint64_t *mask)
+            uint64_t *mask, int all)
 {
     __m512i z = _mm512_setzero_si512();
     __m512i c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
@@ -140,11 +163,28 @@ kernel_vnni(const int8_t *q, size_t d4, const uint8_t *panel, const int32_t *thr
 }
 #undef I8_ROW
 #undef I8_OUT
+
+__attribute__((target("avx512f,avx512bw"))) static void
+tmask_avx512(const int32_t *out, const int32_t *qbias, const int32_t *tthr, uint64_t *tmask)
+{
+    __m512i u[4];
+    for (size_t v = 0; v < 4; v++) u[v] = _mm512_loadu_si512((const void *)(tthr + 16 * v));
+    for (size_t i = 0; i < I8_MR; i++) {
+        __m512i bi = _mm512_set1_epi32(qbias[i]);
+        uint64_t m = 0;
+        for (size_t v = 0; v < 4; v++) {
+            __m512i o = _mm512_loadu_si512((const void *)(out + i * I8_NR + 16 * v));
+            m |= (uint64_t)_mm512_cmpgt_epi32_mask(_mm512_sub_epi32(o, bi), u[v]) << (16 * v);
+        }
+        tmask[i] = m;
+    }
+}
 #endif
 
-static int force_generic;
+static int force_generic, force_one_sided;
 
 void mc_knn_int8_force_generic(int on) { force_generic = on; }
+void mc_knn_int8_force_one_sided(int on) { force_one_sided = on; }
 
 static int cpu_fast;
 
@@ -386,6 +426,373 @@ static float data_amax(const mc_knn_exact_job *j, size_t m, const float *w, size
     return amax;
 }
 
+/* What a search's compare-and-push steps share. */
+typedef struct {
+    i8_kernel_fn kern;
+    i8_tmask_fn tmask;
+    const uint8_t *pan;   /* the data rows' panels */
+    size_t pan_bytes;     /* bytes a panel: dl4 x I8_NR */
+    size_t dl4;           /* bytes a code (search codes) */
+    size_t m;             /* data rows (columns) */
+    size_t kk1;           /* candidates kept a row */
+    size_t cap;           /* a row's reservoir: kk1 kept plus room for new ones */
+    const size_t *cand;   /* column -> face id, or NULL (the identity) */
+} i8_scan;
+
+/* A row's reservoir takes one candidate; when full it is cut back to the
+ * best kk1, and the row's bar rises to admit only scores at or above the
+ * kk1-th (ties included, so that columns may come in any order and the
+ * kept set is still the best kk1 by the canonical key). */
+static void i8_take(const i8_scan *s, uint64_t *rk, size_t *cnt, int32_t *thr, int32_t score,
+                    size_t col)
+{
+    rk[(*cnt)++] = ckey(score, col);
+    if (*cnt == s->cap) {
+        int32_t t = compact_row(rk, cnt, s->kk1);
+        *thr = t > INT32_MIN ? t - 1 : t;
+    }
+}
+
+static int32_t sat32(int64_t v)
+{
+    return v < INT32_MIN ? INT32_MIN : v > INT32_MAX ? INT32_MAX : (int32_t)v;
+}
+
+/* Query rows qa (na rows of signed search codes, dl4 apart, padded with
+ * zero rows to a multiple of I8_MR) against the panels p0..p1: each query
+ * row r's candidates go to its reservoir ka + r cap (count ca[r], bar ta[r];
+ * ta has the padding rows' entries at INT32_MAX), skipping the column whose
+ * face id is self0 + r (self0 SIZE_MAX: none). With kb, the symmetric
+ * search: the panels' rows take the same products as candidates of their
+ * own (row c - p0 I8_NR of kb, cb, tb), the query rows being columns a0 + r;
+ * qbias and dbias are the rows' code sums times 128, the constant the
+ * panels' +128 adds to a row's products. */
+static void i8_tile(const i8_scan *s, const int8_t *qa, size_t na, size_t self0, uint64_t *ka,
+                    size_t *ca, int32_t *ta, size_t p0, size_t p1, size_t a0, uint64_t *kb,
+                    size_t *cb, int32_t *tb, const int32_t *qbias, const int32_t *dbias)
+{
+    int32_t out[I8_MR * I8_NR];
+    uint64_t mask[I8_MR], tmask[I8_MR];
+    int32_t tthr[I8_NR];
+    size_t nap = (na + I8_MR - 1) / I8_MR * I8_MR;
+    for (size_t p = p0; p < p1; p++) {
+        size_t c0 = p * I8_NR;
+        size_t valid = s->m - c0 < I8_NR ? s->m - c0 : I8_NR;
+        uint64_t vmask = valid == 64 ? ~(uint64_t)0 : (((uint64_t)1 << valid) - 1);
+        const uint8_t *pp = s->pan + p * s->pan_bytes;
+        size_t b0 = c0 - p0 * I8_NR; /* the panel's first row in kb */
+        if (kb)
+            for (size_t jb = 0; jb < I8_NR; jb++)
+                tthr[jb] = jb < valid ? sat32((int64_t)tb[b0 + jb] - dbias[b0 + jb]) : INT32_MAX;
+        for (size_t g = 0; g < nap; g += I8_MR) {
+            s->kern(qa + g * s->dl4, s->dl4, pp, ta + g, out, mask, kb != NULL);
+            for (size_t i = 0; i < I8_MR; i++) {
+                uint64_t bits = mask[i] & vmask;
+                size_t r = g + i;
+                if (!bits || r >= na) continue;
+                uint64_t *rk = ka + r * s->cap;
+                size_t cr = ca[r];
+                int32_t tr = ta[r];
+                while (bits) {
+                    int jb = __builtin_ctzll(bits);
+                    bits &= bits - 1;
+                    size_t col = c0 + (size_t)jb;
+                    if (self0 != SIZE_MAX && (s->cand ? s->cand[col] : col) == self0 + r) continue;
+                    i8_take(s, rk, &cr, &tr, out[i * I8_NR + (size_t)jb], col);
+                }
+                ca[r] = cr;
+                ta[r] = tr;
+            }
+            if (!kb) continue;
+            s->tmask(out, qbias + g, tthr, tmask);
+            for (size_t i = 0; i < I8_MR; i++) {
+                uint64_t bits = tmask[i] & vmask;
+                size_t r = g + i;
+                if (!bits || r >= na) continue;
+                while (bits) {
+                    int jb = __builtin_ctzll(bits);
+                    bits &= bits - 1;
+                    size_t row = b0 + (size_t)jb;
+                    int32_t t0 = tb[row];
+                    i8_take(s, kb + row * s->cap, &cb[row], &tb[row],
+                            out[i * I8_NR + (size_t)jb] - qbias[r] + dbias[row], a0 + r);
+                    if (tb[row] != t0) tthr[jb] = sat32((int64_t)tb[row] - dbias[row]);
+                }
+            }
+        }
+    }
+}
+
+/* Per-thread buffers of the re-ranking. */
+typedef struct {
+    int32_t *hs2;
+    int64_t *hi2;
+    float *cs;
+    size_t *cid;
+} i8_rerank_buf;
+
+/* Query row i's kept candidates (rk, c of them, cut to kk1 here) re-ranked:
+ * with full (the projected search), the full-dimension codes (qf: the
+ * query's, signed) pick kk of them, then the float cosines the best k. */
+static void i8_finish(const mc_knn_exact_job *j, const i8_scan *s, size_t i, uint64_t *rk,
+                      size_t c, const int8_t *qf, const uint8_t *full, size_t d4, size_t kk,
+                      i8_idot_fn idot, i8_fdot_fn fdot, const i8_rerank_buf *bf, int64_t *ids,
+                      float *sims)
+{
+    size_t d = j->d, k = j->k;
+    compact_row(rk, &c, s->kk1);
+    if (full) {
+        size_t c2 = 0;
+        for (size_t a = 0; a < c; a++) {
+            size_t col = ckey_col(rk[a]);
+            i8_push(bf->hs2, bf->hi2, &c2, kk, idot(qf, full + col * d4, d4), (int64_t)col);
+        }
+        c = c2;
+    } else {
+        for (size_t a = 0; a < c; a++) bf->hi2[a] = (int64_t)ckey_col(rk[a]);
+    }
+    const float *qrow = j->xq + i * d;
+    for (size_t a = 0; a < c; a++) {
+        bf->cid[a] = s->cand ? s->cand[bf->hi2[a]] : (size_t)bf->hi2[a];
+        bf->cs[a] = fdot(qrow, j->xb + bf->cid[a] * d, d);
+    }
+    size_t got = mc_knn_push_row(bf->cs, c, bf->cid, 0, SIZE_MAX, k, sims + i * k, ids + i * k, 0);
+    mc_knn_finish_row(ids + i * k, sims + i * k, k, got, j->clamp);
+}
+
+/* Rows r0..r0+nr of the panels as signed search codes (rows of dl4 bytes,
+ * zero rows up to a multiple of I8_MR): the codes a face has as a query
+ * are exactly its codes as a data row. */
+static void i8_codes_from_panels(const i8_scan *s, size_t r0, size_t nr, int8_t *q)
+{
+    size_t nrp = (nr + I8_MR - 1) / I8_MR * I8_MR;
+    memset(q, 0, nrp * s->dl4);
+    for (size_t r = 0; r < nr; r++) {
+        size_t row = r0 + r;
+        const uint8_t *pp = s->pan + (row / I8_NR) * s->pan_bytes + (row % I8_NR) * 4;
+        for (size_t t = 0; t < s->dl4; t++)
+            q[r * s->dl4 + t] = (int8_t)((int)pp[(t / 4) * (4 * I8_NR) + t % 4] - 128);
+    }
+}
+
+/* The search one block of I8_QBLOCK queries at a time against every panel,
+ * the blocks shared among the threads: each row's candidates are final when
+ * its block is done, so only a block's reservoirs are kept a thread. */
+static mc_status i8_search_blocks(const mc_knn_exact_job *j, const i8_scan *s, int self,
+                                  const float *w, size_t dl, float lscale, float scale,
+                                  const uint8_t *full, size_t d4, size_t kk, i8_idot_fn idot,
+                                  i8_fdot_fn fdot, int nt, int64_t *ids, float *sims)
+{
+    size_t n = j->nq, d = j->d, dl4 = s->dl4, kk1 = s->kk1;
+    size_t npan = (s->m + I8_NR - 1) / I8_NR;
+    size_t qb = I8_QBLOCK;
+    size_t nblocks = (n + qb - 1) / qb;
+    int cancelled = 0, failed = 0;
+    size_t done = 0;
+#pragma omp parallel num_threads(nt)
+    {
+        int8_t *qbuf = mc_malloc_array(qb, dl4);
+        int8_t *qfull = w ? mc_malloc_array(qb, d4) : NULL;
+        float *qpr = w && !self ? mc_malloc_array(qb, dl * sizeof(float)) : NULL;
+        uint64_t *keys = mc_malloc_array(qb * s->cap, sizeof *keys);
+        size_t *cnt = mc_malloc_array(qb, sizeof *cnt);
+        int32_t *thr = mc_malloc_array(qb, sizeof *thr);
+        i8_rerank_buf bf = {mc_malloc_array(kk, sizeof(int32_t)), mc_malloc_array(kk, sizeof(int64_t)),
+                            mc_malloc_array(kk, sizeof(float)), mc_malloc_array(kk, sizeof(size_t))};
+        int ok = qbuf && keys && cnt && thr && bf.hs2 && bf.hi2 && bf.cs && bf.cid &&
+                 (!w || (qfull && (self || qpr)));
+        if (mc_knn_omp_all_ok(ok, &failed)) {
+#pragma omp for schedule(dynamic, 1)
+            for (ptrdiff_t b = 0; b < (ptrdiff_t)nblocks; b++) {
+                if (mc_knn_block_skip(&cancelled)) continue;
+                size_t q0 = (size_t)b * qb;
+                size_t nq = n - q0 < qb ? n - q0 : qb;
+                size_t nqp = (nq + I8_MR - 1) / I8_MR * I8_MR;
+                if (w && self) {
+                    i8_codes_from_panels(s, q0, nq, qbuf);
+                } else {
+                    memset(qbuf, 0, nqp * dl4);
+                    if (w)
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)nq,
+                                    (blasint)dl, (blasint)d, 1.0f, j->xq + q0 * d, (blasint)d, w,
+                                    (blasint)dl, 0.0f, qpr, (blasint)dl);
+                    for (size_t r = 0; r < nq; r++) {
+                        const float *row = j->xq + (q0 + r) * d;
+                        for (size_t t = 0; t < dl; t++)
+                            qbuf[r * dl4 + t] =
+                                w ? quant(qpr[r * dl + t], lscale) : quant(row[t], scale);
+                    }
+                }
+                if (w)
+                    for (size_t r = 0; r < nq; r++) {
+                        const float *row = j->xq + (q0 + r) * d;
+                        for (size_t t = 0; t < d; t++) qfull[r * d4 + t] = quant(row[t], scale);
+                        for (size_t t = d; t < d4; t++) qfull[r * d4 + t] = 0;
+                    }
+                for (size_t r = 0; r < nq; r++) {
+                    cnt[r] = 0;
+                    thr[r] = INT32_MIN;
+                }
+                for (size_t r = nq; r < nqp; r++) thr[r] = INT32_MAX;
+                size_t self0 = j->self_base == SIZE_MAX ? SIZE_MAX : j->self_base + q0;
+                /* the panels from the block's own on (its nearest are often
+                 * there, and the bars rise sooner); the order changes no row */
+                size_t pstart = self0 != SIZE_MAX && !j->cand && self0 < s->m ? self0 / I8_NR : 0;
+                i8_tile(s, qbuf, nq, self0, keys, cnt, thr, pstart, npan, 0, NULL, NULL, NULL,
+                        NULL, NULL);
+                i8_tile(s, qbuf, nq, self0, keys, cnt, thr, 0, pstart, 0, NULL, NULL, NULL, NULL,
+                        NULL);
+                for (size_t r = 0; r < nq; r++)
+                    i8_finish(j, s, q0 + r, keys + r * s->cap, cnt[r], w ? qfull + r * d4 : NULL,
+                              full, d4, kk, idot, fdot, &bf, ids, sims);
+                mc_knn_block_done(&done, nq, n, "search", j->progress, j->progress_data,
+                                  &cancelled);
+            }
+        }
+        free(qbuf);
+        free(qfull);
+        free(qpr);
+        free(keys);
+        free(cnt);
+        free(thr);
+        free(bf.hs2);
+        free(bf.hi2);
+        free(bf.cs);
+        free(bf.cid);
+    }
+    if (failed)
+        return mc_fail(MC_ERR_NOMEM, "out of memory for search buffers (%zu queries x %zu candidates)",
+                       qb, kk1);
+    return mc_knn_search_end(cancelled, n, j->progress, j->progress_data);
+}
+
+/* The symmetric search (the data rows searched among themselves): the
+ * rows are cut into blocks of I8_QBLOCK and every pair of blocks is one
+ * tile, computed once, its products offered to the rows of both. The tiles
+ * are scheduled in rounds of the circle method (a round-robin tournament:
+ * in round t, block t computes its own tile and blocks t + i and t - i,
+ * modulo an odd count, pair up), so the tiles of a round touch disjoint
+ * rows and run in parallel without locks. A row's candidates are the best
+ * kk1 by the canonical key whatever the order its columns came in
+ * (i8_take), so the graph is the one-block-at-a-time search's, byte for
+ * byte, on any thread count. */
+static mc_status i8_search_sym(const mc_knn_exact_job *j, const i8_scan *s, size_t cap,
+                               const uint8_t *full, size_t d4, size_t kk, i8_idot_fn idot,
+                               i8_fdot_fn fdot, int nt, int64_t *ids, float *sims)
+{
+    size_t n = j->nq, dl4 = s->dl4, qb = I8_QBLOCK;
+    i8_scan sc = *s;
+    sc.cap = cap;
+    size_t nblocks = (n + qb - 1) / qb;
+    size_t players = nblocks | 1; /* odd: one block rests (computes its own tile) a round */
+    size_t per_round = (players + 1) / 2;
+    size_t ntiles = nblocks * (nblocks + 1) / 2;
+    uint64_t *keys = mc_malloc_array(n, cap * sizeof *keys);
+    size_t *cnt = calloc(n, sizeof *cnt);
+    int32_t *thr = mc_malloc_array(n + I8_MR, sizeof *thr);
+    int32_t *bias = mc_malloc_array(n + I8_MR, sizeof *bias);
+    /* the last block's rows padded to a multiple of I8_MR */
+    int8_t *codes = mc_malloc_array(nblocks * qb, dl4);
+    if (!keys || !cnt || !thr || !bias || !codes) {
+        free(keys);
+        free(cnt);
+        free(thr);
+        free(bias);
+        free(codes);
+        return mc_fail(MC_ERR_NOMEM, "out of memory for the candidates of %zu faces (%zu each)", n,
+                       cap);
+    }
+    /* every row's signed codes, for its block's tiles as the query side */
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (ptrdiff_t b = 0; b < (ptrdiff_t)nblocks; b++) {
+        size_t r0 = (size_t)b * qb, nr = n - r0 < qb ? n - r0 : qb;
+        i8_codes_from_panels(s, r0, nr, codes + r0 * dl4);
+        for (size_t i = r0; i < r0 + nr; i++) {
+            thr[i] = INT32_MIN;
+            int32_t sum = 0;
+            for (size_t t = 0; t < dl4; t++) sum += codes[i * dl4 + t];
+            bias[i] = 128 * sum;
+        }
+    }
+    for (size_t i = n; i < n + I8_MR; i++) {
+        thr[i] = INT32_MAX;
+        bias[i] = 0;
+    }
+    int cancelled = 0, failed = 0;
+    size_t tiles_done = 0;
+#pragma omp parallel num_threads(nt)
+    {
+        int8_t *qfull = full ? mc_malloc_array(1, d4) : NULL;
+        i8_rerank_buf bf = {mc_malloc_array(kk, sizeof(int32_t)), mc_malloc_array(kk, sizeof(int64_t)),
+                            mc_malloc_array(kk, sizeof(float)), mc_malloc_array(kk, sizeof(size_t))};
+        int ok = bf.hs2 && bf.hi2 && bf.cs && bf.cid && (!full || qfull);
+        if (mc_knn_omp_all_ok(ok, &failed)) {
+            /* first every block's own tile, where a face's nearest often
+             * are (files keep an album or a person together): the sooner a
+             * row's bar is high, the fewer candidates it takes later */
+            for (size_t round = 0; round <= players; round++) {
+                size_t ntask = round == 0 ? nblocks : per_round - 1;
+#pragma omp for schedule(dynamic, 1)
+                for (ptrdiff_t t = 0; t < (ptrdiff_t)ntask; t++) {
+                    if (mc_knn_block_skip(&cancelled)) continue;
+                    size_t a = (size_t)t, c = (size_t)t;
+                    if (round > 0) {
+                        a = (round - 1 + (size_t)t + 1) % players;
+                        c = (round - 1 + players - (size_t)t - 1) % players;
+                    }
+                    if (a >= nblocks || c >= nblocks) continue;
+                    if (a > c) {
+                        size_t x = a;
+                        a = c;
+                        c = x;
+                    }
+                    size_t a0 = a * qb, na = n - a0 < qb ? n - a0 : qb;
+                    size_t c0 = c * qb, nc = n - c0 < qb ? n - c0 : qb;
+                    size_t p0 = c0 / I8_NR, p1 = (c0 + nc + I8_NR - 1) / I8_NR;
+                    if (a == c)
+                        i8_tile(&sc, codes + a0 * dl4, na, a0, keys + a0 * cap, cnt + a0, thr + a0, p0, p1, a0,
+                                NULL, NULL, NULL, NULL, NULL);
+                    else
+                        i8_tile(&sc, codes + a0 * dl4, na, SIZE_MAX, keys + a0 * cap, cnt + a0, thr + a0, p0,
+                                p1, a0, keys + c0 * cap, cnt + c0, thr + c0, bias + a0, bias + c0);
+                    size_t now_done;
+#pragma omp atomic capture
+                    now_done = ++tiles_done;
+                    if (omp_get_thread_num() == 0 &&
+                        mc_progress_stop(j->progress, j->progress_data, "search",
+                                         now_done * (n - 1) / ntiles, n)) {
+#pragma omp atomic write
+                        cancelled = 1;
+                    }
+                }
+            }
+#pragma omp for schedule(dynamic, 256)
+            for (ptrdiff_t ii = 0; ii < (ptrdiff_t)n; ii++) {
+                if (mc_knn_block_skip(&cancelled)) continue;
+                size_t i = (size_t)ii;
+                if (full)
+                    for (size_t t = 0; t < d4; t++) qfull[t] = (int8_t)((int)full[i * d4 + t] - 128);
+                i8_finish(j, &sc, i, keys + i * cap, cnt[i], qfull, full, d4, kk, idot, fdot, &bf,
+                          ids, sims);
+            }
+        }
+        free(qfull);
+        free(bf.hs2);
+        free(bf.hi2);
+        free(bf.cs);
+        free(bf.cid);
+    }
+    free(keys);
+    free(cnt);
+    free(thr);
+    free(bias);
+    free(codes);
+    if (failed)
+        return mc_fail(MC_ERR_NOMEM, "out of memory for the re-ranking buffers (%zu candidates)",
+                       kk);
+    return mc_knn_search_end(cancelled, n, j->progress, j->progress_data);
+}
+
 mc_status mc_knn_int8_search_ex(const mc_knn_exact_job *j, const float *w, size_t dl, size_t kk1,
                                 int64_t *ids, float *sims)
 {
@@ -405,10 +812,12 @@ mc_status mc_knn_int8_search_ex(const mc_knn_exact_job *j, const float *w, size_
     i8_kernel_fn kern = pick_kernel();
     i8_idot_fn idot = idot_generic;
     i8_fdot_fn fdot = dot16;
+    i8_tmask_fn tmask = tmask_generic;
 #if I8_HAVE_X86
     if (kern == kernel_vnni) {
         idot = idot_vnni;
         fdot = dot16_avx512;
+        tmask = tmask_avx512;
     }
 #endif
     int nt = mc_knn_threads(j->n_threads);
@@ -478,127 +887,20 @@ mc_status mc_knn_int8_search_ex(const mc_knn_exact_job *j, const float *w, size_
         return mc_fail(MC_ERR_NOMEM, "out of memory for the projection buffers");
     }
 
-    size_t qb = I8_QBLOCK;
-    size_t nblocks = (n + qb - 1) / qb;
-    int cancelled = 0;
-    size_t done = 0;
-#pragma omp parallel num_threads(nt)
-    {
-        int8_t *qbuf = mc_malloc_array(qb, dl4);
-        int8_t *qfull = w ? mc_malloc_array(qb, d4) : NULL;
-        float *qpr = w ? mc_malloc_array(qb, dl * sizeof(float)) : NULL;
-        /* each row's candidates: up to 2 kk1 keys, cut back to kk1 when full */
-        uint64_t *keys = mc_malloc_array(qb * 2 * kk1, sizeof *keys);
-        int32_t *hs2 = mc_malloc_array(kk, sizeof *hs2);
-        int64_t *hi2 = mc_malloc_array(kk, sizeof *hi2);
-        size_t *cnt = mc_malloc_array(qb, sizeof *cnt);
-        int32_t *thr = mc_malloc_array(qb, sizeof *thr);
-        float *cs = mc_malloc_array(kk, sizeof *cs);
-        size_t *cid = mc_malloc_array(kk, sizeof *cid);
-        int32_t out[I8_MR * I8_NR];
-        uint64_t mask[I8_MR];
-        int ok = qbuf && keys && hs2 && hi2 && cnt && thr && cs && cid && (!w || (qfull && qpr));
-        if (mc_knn_omp_all_ok(ok, &failed)) {
-#pragma omp for schedule(dynamic, 1)
-            for (ptrdiff_t b = 0; b < (ptrdiff_t)nblocks; b++) {
-                if (mc_knn_block_skip(&cancelled)) continue;
-                size_t q0 = (size_t)b * qb;
-                size_t nq = n - q0 < qb ? n - q0 : qb;
-                size_t nqp = (nq + I8_MR - 1) / I8_MR * I8_MR;
-                memset(qbuf, 0, nqp * dl4);
-                if (w)
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)nq, (blasint)dl,
-                                (blasint)d, 1.0f, j->xq + q0 * d, (blasint)d, w, (blasint)dl, 0.0f,
-                                qpr, (blasint)dl);
-                for (size_t r = 0; r < nq; r++) {
-                    const float *row = j->xq + (q0 + r) * d;
-                    if (w) {
-                        for (size_t t = 0; t < dl; t++)
-                            qbuf[r * dl4 + t] = quant(qpr[r * dl + t], lscale);
-                        for (size_t t = 0; t < d; t++) qfull[r * d4 + t] = quant(row[t], scale);
-                        for (size_t t = d; t < d4; t++) qfull[r * d4 + t] = 0;
-                    } else {
-                        for (size_t t = 0; t < d; t++) qbuf[r * dl4 + t] = quant(row[t], scale);
-                    }
-                    cnt[r] = 0;
-                    thr[r] = INT32_MIN;
-                }
-                for (size_t r = nq; r < nqp; r++) thr[r] = INT32_MAX;
-                for (size_t p = 0; p < npan; p++) {
-                    size_t valid = m - p * I8_NR < I8_NR ? m - p * I8_NR : I8_NR;
-                    uint64_t vmask = valid == 64 ? ~(uint64_t)0 : (((uint64_t)1 << valid) - 1);
-                    const uint8_t *pp = pan + p * pan_bytes;
-                    for (size_t g = 0; g < nqp; g += I8_MR) {
-                        kern(qbuf + g * dl4, dl4, pp, thr + g, out, mask);
-                        for (size_t i = 0; i < I8_MR; i++) {
-                            uint64_t bits = mask[i] & vmask;
-                            size_t r = g + i;
-                            if (!bits || r >= nq) continue;
-                            size_t self = j->self_base == SIZE_MAX ? SIZE_MAX : j->self_base + q0 + r;
-                            uint64_t *rk = keys + r * 2 * kk1;
-                            while (bits) {
-                                int jb = __builtin_ctzll(bits);
-                                bits &= bits - 1;
-                                size_t col = p * I8_NR + (size_t)jb;
-                                size_t id = j->cand ? j->cand[col] : col;
-                                if (id == self) continue;
-                                /* columns: their order is the ids' */
-                                rk[cnt[r]++] = ckey(out[i * I8_NR + (size_t)jb], col);
-                                /* a later column loses a tie with the kk1-th */
-                                if (cnt[r] == 2 * kk1) thr[r] = compact_row(rk, &cnt[r], kk1);
-                            }
-                        }
-                    }
-                }
-                for (size_t r = 0; r < nq; r++) {
-                    size_t i = q0 + r;
-                    uint64_t *rk = keys + r * 2 * kk1;
-                    compact_row(rk, &cnt[r], kk1);
-                    size_t c = cnt[r];
-                    const int64_t *rc = hi2;
-                    if (w) {
-                        /* the full-dimension codes pick kk of the kk1 */
-                        size_t c2 = 0;
-                        for (size_t a = 0; a < c; a++) {
-                            size_t col = ckey_col(rk[a]);
-                            i8_push(hs2, hi2, &c2, kk,
-                                    idot(qfull + r * d4, full + col * d4, d4), (int64_t)col);
-                        }
-                        c = c2;
-                    } else {
-                        for (size_t a = 0; a < c; a++) hi2[a] = (int64_t)ckey_col(rk[a]);
-                    }
-                    /* re-rank with the float cosines */
-                    const float *qrow = j->xq + i * d;
-                    for (size_t a = 0; a < c; a++) {
-                        cid[a] = j->cand ? j->cand[rc[a]] : (size_t)rc[a];
-                        cs[a] = fdot(qrow, j->xb + cid[a] * d, d);
-                    }
-                    size_t got = mc_knn_push_row(cs, c, cid, 0, SIZE_MAX, k, sims + i * k,
-                                                 ids + i * k, 0);
-                    mc_knn_finish_row(ids + i * k, sims + i * k, k, got, j->clamp);
-                }
-                mc_knn_block_done(&done, nq, n, "search", j->progress,
-                                  j->progress_data, &cancelled);
-            }
-        }
-        free(qbuf);
-        free(qfull);
-        free(qpr);
-        free(keys);
-        free(hs2);
-        free(hi2);
-        free(cnt);
-        free(thr);
-        free(cs);
-        free(cid);
-    }
+    i8_scan s = {kern, tmask, pan, pan_bytes, dl4, m, kk1, 2 * kk1, j->cand};
+    /* the search's own rows as queries: their codes are the panels' */
+    int self = !j->cand && j->xq == j->xb && j->nq == j->nb && j->self_base == 0;
+    /* the symmetric search computes each pair's product once, for both
+     * rows, so it keeps every row's candidates until the end */
+    size_t sym_cap = kk1 + (kk1 + 1) / 2;
+    size_t sym_row = sym_cap * sizeof(uint64_t) + dl4 + sizeof(size_t) + 2 * sizeof(int32_t);
+    int sym = self && !force_one_sided && n > I8_QBLOCK && n <= MC_I8_SYM_BYTES / sym_row;
+    mc_status st = sym ? i8_search_sym(j, &s, sym_cap, full, d4, kk, idot, fdot, nt, ids, sims)
+                       : i8_search_blocks(j, &s, self, w, dl, lscale, scale, full, d4, kk, idot,
+                                          fdot, nt, ids, sims);
     free(pan);
     free(full);
-    if (failed)
-        return mc_fail(MC_ERR_NOMEM, "out of memory for search buffers (%zu queries x %zu candidates)",
-                       qb, kk1);
-    return mc_knn_search_end(cancelled, n, j->progress, j->progress_data);
+    return st;
 }
 
 mc_status mc_knn_int8_search(const mc_knn_exact_job *j, int64_t *ids, float *sims)
