@@ -23,7 +23,15 @@
  * 128 as an unsigned byte, which is what vpdpbusd multiplies with the
  * query's signed bytes. The +128 adds 128 times the query's byte sum to
  * every score of that query: the same constant along a row, so no rank
- * changes. Queries are quantised block by block (signed, rows of d4). */
+ * changes. Queries are quantised block by block (signed, rows of d4).
+ *
+ * Order: a row admits a candidate at or above its kk-th best so far (ties
+ * included) and keeps the best kk by one key (score, then smaller column),
+ * so the kept set does not depend on the order its columns come in. That
+ * lets the faces searched among themselves go by symmetric tiles
+ * (i8_search_sym: each pair of blocks multiplied once, the products offered
+ * to both blocks' rows) with the same bytes as one block at a time
+ * (i8_search_blocks). */
 #define _POSIX_C_SOURCE 200809L
 #include <limits.h>
 #include <math.h>
