@@ -432,6 +432,14 @@ static void test_int8(void)
     CU_ASSERT_EQUAL(memcmp(mc_knn_graph_ids(go), ids, n * k * sizeof *ids), 0);
     CU_ASSERT_EQUAL(memcmp(mc_knn_graph_sims(go), sims, n * k * sizeof *sims), 0);
     mc_knn_graph_free(go);
+    /* a memory limit too small for every row's candidates: one block at a
+     * time, the same bytes */
+    mc_set_memory_limit(1u << 20);
+    CU_ASSERT_EQUAL_FATAL(mc_knn_graph_build(e, &p, &go), MC_OK);
+    mc_set_memory_limit(0);
+    CU_ASSERT_EQUAL(memcmp(mc_knn_graph_ids(go), ids, n * k * sizeof *ids), 0);
+    CU_ASSERT_EQUAL(memcmp(mc_knn_graph_sims(go), sims, n * k * sizeof *sims), 0);
+    mc_knn_graph_free(go);
     p.n_threads = 2;
     /* three shards: the whole graph's rows */
     for (size_t sh = 0; sh < 3; sh++) {

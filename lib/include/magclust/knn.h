@@ -45,8 +45,8 @@
  *   the kernel's work; that needs every face's candidates kept to the end
  *   (12 (k + max(16, k / 4)) bytes a face with "Int8", 12 x 4k with
  *   "PCA<d>,Int8", plus the codes), so it is done while they take at most
- *   1 GiB and one block of faces at a time beyond; the rows are the same
- *   bytes either way.
+ *   1 GiB and a quarter of mc_memory_limit(), and one block of faces at a
+ *   time beyond; the rows are the same bytes either way.
  * - "PCA<d>,Int8" (4 <= d < D): "Int8" on d dimensions. The top d
  *   principal axes of a seeded sample of up to 65,536 candidates (LAPACK
  *   dsyevd on their second moments; train_size in mc_knn_info) project

@@ -60,7 +60,8 @@
 /* The symmetric search keeps every row's candidates (and search codes) to
  * the end: it is used while they take at most this many bytes (a GiB:
  * 340,000 faces at k 60 on 256 principal axes, 745,000 with plain Int8 on
- * 512-d faces), and the one-block-at-a-time search beyond. */
+ * 512-d faces) and a quarter of the memory available, and the
+ * one-block-at-a-time search beyond or when they cannot be allocated. */
 #define MC_I8_SYM_BYTES ((size_t)1 << 30)
 
 /* out[i][j] = <q_i, panel_j> (with the +128 bias) for i < I8_MR, j < I8_NR;
@@ -686,7 +687,7 @@ static mc_status i8_search_blocks(const mc_knn_exact_job *j, const i8_scan *s, i
  * byte, on any thread count. */
 static mc_status i8_search_sym(const mc_knn_exact_job *j, const i8_scan *s, size_t cap,
                                const uint8_t *full, size_t d4, size_t kk, i8_idot_fn idot,
-                               i8_fdot_fn fdot, int nt, int64_t *ids, float *sims)
+                               i8_fdot_fn fdot, int nt, int64_t *ids, float *sims, int *no_room)
 {
     size_t n = j->nq, dl4 = s->dl4, qb = I8_QBLOCK;
     i8_scan sc = *s;
@@ -707,8 +708,8 @@ static mc_status i8_search_sym(const mc_knn_exact_job *j, const i8_scan *s, size
         free(thr);
         free(bias);
         free(codes);
-        return mc_fail(MC_ERR_NOMEM, "out of memory for the candidates of %zu faces (%zu each)", n,
-                       cap);
+        *no_room = 1; /* the caller goes one block at a time */
+        return MC_ERR_NOMEM;
     }
     /* every row's signed codes, for its block's tiles as the query side */
 #pragma omp parallel for num_threads(nt) schedule(static)
@@ -902,10 +903,17 @@ mc_status mc_knn_int8_search_ex(const mc_knn_exact_job *j, const float *w, size_
      * rows, so it keeps every row's candidates until the end */
     size_t sym_cap = kk1 + (kk1 + 1) / 2;
     size_t sym_row = sym_cap * sizeof(uint64_t) + dl4 + sizeof(size_t) + 2 * sizeof(int32_t);
-    int sym = self && !force_one_sided && n > I8_QBLOCK && n <= MC_I8_SYM_BYTES / sym_row;
-    mc_status st = sym ? i8_search_sym(j, &s, sym_cap, full, d4, kk, idot, fdot, nt, ids, sims)
-                       : i8_search_blocks(j, &s, self, w, dl, lscale, scale, full, d4, kk, idot,
-                                          fdot, nt, ids, sims);
+    /* at most a GiB, and a quarter of the memory available (or of the
+     * calling thread's limit, mc_set_memory_limit) */
+    uint64_t budget = mc_memory_limit() / 4;
+    if (budget > MC_I8_SYM_BYTES) budget = MC_I8_SYM_BYTES;
+    int sym = self && !force_one_sided && n > I8_QBLOCK && n <= budget / sym_row;
+    int no_room = 0;
+    mc_status st = MC_ERR_NOMEM;
+    if (sym) st = i8_search_sym(j, &s, sym_cap, full, d4, kk, idot, fdot, nt, ids, sims, &no_room);
+    if (!sym || no_room)
+        st = i8_search_blocks(j, &s, self, w, dl, lscale, scale, full, d4, kk, idot, fdot, nt,
+                              ids, sims);
     free(pan);
     free(full);
     return st;
