@@ -644,12 +644,7 @@ static mc_status i8_search_blocks(const mc_knn_exact_job *j, const i8_scan *s, i
                 }
                 for (size_t r = nq; r < nqp; r++) thr[r] = INT32_MAX;
                 size_t self0 = j->self_base == SIZE_MAX ? SIZE_MAX : j->self_base + q0;
-                /* the panels from the block's own on (its nearest are often
-                 * there, and the bars rise sooner); the order changes no row */
-                size_t pstart = self0 != SIZE_MAX && !j->cand && self0 < s->m ? self0 / I8_NR : 0;
-                i8_tile(s, qbuf, nq, self0, keys, cnt, thr, pstart, npan, 0, NULL, NULL, NULL,
-                        NULL, NULL);
-                i8_tile(s, qbuf, nq, self0, keys, cnt, thr, 0, pstart, 0, NULL, NULL, NULL, NULL,
+                i8_tile(s, qbuf, nq, self0, keys, cnt, thr, 0, npan, 0, NULL, NULL, NULL, NULL,
                         NULL);
                 for (size_t r = 0; r < nq; r++)
                     i8_finish(j, s, q0 + r, keys + r * s->cap, cnt[r], w ? qfull + r * d4 : NULL,
@@ -736,9 +731,7 @@ static mc_status i8_search_sym(const mc_knn_exact_job *j, const i8_scan *s, size
                             mc_malloc_array(kk, sizeof(float)), mc_malloc_array(kk, sizeof(size_t))};
         int ok = bf.hs2 && bf.hi2 && bf.cs && bf.cid && (!full || qfull);
         if (mc_knn_omp_all_ok(ok, &failed)) {
-            /* first every block's own tile, where a face's nearest often
-             * are (files keep an album or a person together): the sooner a
-             * row's bar is high, the fewer candidates it takes later */
+            /* round 0: every block's own tile; then the circle's rounds */
             for (size_t round = 0; round <= players; round++) {
                 size_t ntask = round == 0 ? nblocks : per_round - 1;
 #pragma omp for schedule(dynamic, 1)
