@@ -540,6 +540,25 @@ typedef struct {
     size_t *cid;
 } i8_rerank_buf;
 
+/* Nonzero when all of a thread's re-ranking buffers (kk each) were
+ * allocated; i8_rerank_free frees them either way. */
+static int i8_rerank_alloc(i8_rerank_buf *bf, size_t kk)
+{
+    bf->hs2 = mc_malloc_array(kk, sizeof *bf->hs2);
+    bf->hi2 = mc_malloc_array(kk, sizeof *bf->hi2);
+    bf->cs = mc_malloc_array(kk, sizeof *bf->cs);
+    bf->cid = mc_malloc_array(kk, sizeof *bf->cid);
+    return bf->hs2 && bf->hi2 && bf->cs && bf->cid;
+}
+
+static void i8_rerank_free(i8_rerank_buf *bf)
+{
+    free(bf->hs2);
+    free(bf->hi2);
+    free(bf->cs);
+    free(bf->cid);
+}
+
 /* Query row i's kept candidates (rk, c of them, cut to kk1 here) re-ranked:
  * with full (the projected search), the full-dimension codes (qf: the
  * query's, signed) pick kk of them, then the float cosines the best k. */
@@ -606,9 +625,8 @@ static mc_status i8_search_blocks(const mc_knn_exact_job *j, const i8_scan *s, i
         uint64_t *keys = mc_malloc_array(qb * s->cap, sizeof *keys);
         size_t *cnt = mc_malloc_array(qb, sizeof *cnt);
         int32_t *thr = mc_malloc_array(qb, sizeof *thr);
-        i8_rerank_buf bf = {mc_malloc_array(kk, sizeof(int32_t)), mc_malloc_array(kk, sizeof(int64_t)),
-                            mc_malloc_array(kk, sizeof(float)), mc_malloc_array(kk, sizeof(size_t))};
-        int ok = qbuf && keys && cnt && thr && bf.hs2 && bf.hi2 && bf.cs && bf.cid &&
+        i8_rerank_buf bf;
+        int ok = i8_rerank_alloc(&bf, kk) && qbuf && keys && cnt && thr &&
                  (!w || (qfull && (self || qpr)));
         if (mc_knn_omp_all_ok(ok, &failed)) {
 #pragma omp for schedule(dynamic, 1)
@@ -617,7 +635,7 @@ static mc_status i8_search_blocks(const mc_knn_exact_job *j, const i8_scan *s, i
                 size_t q0 = (size_t)b * qb;
                 size_t nq = n - q0 < qb ? n - q0 : qb;
                 size_t nqp = (nq + I8_MR - 1) / I8_MR * I8_MR;
-                if (w && self) {
+                if (self) {
                     i8_codes_from_panels(s, q0, nq, qbuf);
                 } else {
                     memset(qbuf, 0, nqp * dl4);
@@ -659,10 +677,7 @@ static mc_status i8_search_blocks(const mc_knn_exact_job *j, const i8_scan *s, i
         free(keys);
         free(cnt);
         free(thr);
-        free(bf.hs2);
-        free(bf.hi2);
-        free(bf.cs);
-        free(bf.cid);
+        i8_rerank_free(&bf);
     }
     if (failed)
         return mc_fail(MC_ERR_NOMEM, "out of memory for search buffers (%zu queries x %zu candidates)",
@@ -727,9 +742,8 @@ static mc_status i8_search_sym(const mc_knn_exact_job *j, const i8_scan *s, size
 #pragma omp parallel num_threads(nt)
     {
         int8_t *qfull = full ? mc_malloc_array(1, d4) : NULL;
-        i8_rerank_buf bf = {mc_malloc_array(kk, sizeof(int32_t)), mc_malloc_array(kk, sizeof(int64_t)),
-                            mc_malloc_array(kk, sizeof(float)), mc_malloc_array(kk, sizeof(size_t))};
-        int ok = bf.hs2 && bf.hi2 && bf.cs && bf.cid && (!full || qfull);
+        i8_rerank_buf bf;
+        int ok = i8_rerank_alloc(&bf, kk) && (!full || qfull);
         if (mc_knn_omp_all_ok(ok, &failed)) {
             /* round 0: every block's own tile; then the circle's rounds */
             for (size_t round = 0; round <= players; round++) {
@@ -739,8 +753,10 @@ static mc_status i8_search_sym(const mc_knn_exact_job *j, const i8_scan *s, size
                     if (mc_knn_block_skip(&cancelled)) continue;
                     size_t a = (size_t)t, c = (size_t)t;
                     if (round > 0) {
-                        a = (round - 1 + (size_t)t + 1) % players;
-                        c = (round - 1 + players - (size_t)t - 1) % players;
+                        /* circle round rr: blocks rr + i and rr - i, i >= 1 */
+                        size_t rr = round - 1, i = (size_t)t + 1;
+                        a = (rr + i) % players;
+                        c = (rr + players - i) % players;
                     }
                     if (a >= nblocks || c >= nblocks) continue;
                     if (a > c) {
@@ -751,12 +767,13 @@ static mc_status i8_search_sym(const mc_knn_exact_job *j, const i8_scan *s, size
                     size_t a0 = a * qb, na = n - a0 < qb ? n - a0 : qb;
                     size_t c0 = c * qb, nc = n - c0 < qb ? n - c0 : qb;
                     size_t p0 = c0 / I8_NR, p1 = (c0 + nc + I8_NR - 1) / I8_NR;
+                    const int8_t *qa = codes + a0 * dl4;
                     if (a == c)
-                        i8_tile(&sc, codes + a0 * dl4, na, a0, keys + a0 * cap, cnt + a0, thr + a0, p0, p1, a0,
+                        i8_tile(&sc, qa, na, a0, keys + a0 * cap, cnt + a0, thr + a0, p0, p1, a0,
                                 NULL, NULL, NULL, NULL, NULL);
                     else
-                        i8_tile(&sc, codes + a0 * dl4, na, SIZE_MAX, keys + a0 * cap, cnt + a0, thr + a0, p0,
-                                p1, a0, keys + c0 * cap, cnt + c0, thr + c0, bias + a0, bias + c0);
+                        i8_tile(&sc, qa, na, SIZE_MAX, keys + a0 * cap, cnt + a0, thr + a0, p0, p1,
+                                a0, keys + c0 * cap, cnt + c0, thr + c0, bias + a0, bias + c0);
                     size_t now_done;
 #pragma omp atomic capture
                     now_done = ++tiles_done;
@@ -779,10 +796,7 @@ static mc_status i8_search_sym(const mc_knn_exact_job *j, const i8_scan *s, size
             }
         }
         free(qfull);
-        free(bf.hs2);
-        free(bf.hi2);
-        free(bf.cs);
-        free(bf.cid);
+        i8_rerank_free(&bf);
     }
     free(keys);
     free(cnt);

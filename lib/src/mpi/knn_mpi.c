@@ -114,8 +114,9 @@ static mc_status agree_call(const ctx *x, int err, const char *call)
 }
 
 /* The index, resolved as mc_knn_graph_build_ex() resolves it: "Flat"
- * (*nlist 0; auto as on a CPU without the 8-bit kernel) or "Cells<nlist>" into spec, any other refused; for Cells the
- * candidate list too (*cand NULL and *nc n: every face). */
+ * (*nlist 0; auto as on a CPU without the 8-bit kernel) or "Cells<nlist>"
+ * into spec, any other refused; for Cells the candidate list too (*cand
+ * NULL and *nc n: every face). */
 static mc_status resolve_index(const mc_knn_params *kp, size_t n, size_t **cand, size_t *nc,
                                char *spec, size_t size, size_t *nlist)
 {
