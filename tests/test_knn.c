@@ -28,8 +28,6 @@ static double dot(const float *a, const float *b, size_t d)
     return s;
 }
 
-/* Every row: self excluded, sorted, similarities equal to the true inner
- * products, and the k-th similarity at least that of every face left out. */
 /* Rows of g that are not as every index promises: an id that is not a
  * face, or the face itself; a similarity that is not the true cosine of
  * the directions x (n x d); a row out of descending order. 0 when all
@@ -52,6 +50,8 @@ static size_t check_true_rows(const float *x, size_t n, size_t d, const mc_knn_g
     return bad;
 }
 
+/* Every row: self excluded, sorted, similarities equal to the true inner
+ * products, and the k-th similarity at least that of every face left out. */
 static void test_against_brute_force(void)
 {
     size_t n = 300, d = 16, k = 10;
